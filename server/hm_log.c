@@ -1,0 +1,38 @@
+#include "hm_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile hm_log_level_e min_level = HM_LOG_INFO;
+
+void hm_log_set_level(hm_log_level_e level) { min_level = level; }
+hm_log_level_e hm_log_get_level(void) { return min_level; }
+
+void hm_log(hm_log_level_e level, const char *fmt, ...)
+{
+    static const char *names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+    if (level < min_level)
+        return;
+    char line[2048];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    /* one write() per line keeps lines from different threads whole */
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test hermod has and ends with the line "N passed, N failed".
+#   test/run_tests.sh [variant]      (variant: debug (default), asan, ubsan, release)
+# Unit tests: every CUnit executable build/<variant>/test/unit/*_test (counted per CUnit test).
+# Fuzz replays: every build/<variant>/test/fuzz/<name>_replay over test/fuzz/<name>/{corpus,crashes}.
+# Interop: test/interop/run.sh <hermod binary>, whose lines "PASS: name" / "FAIL: name" are counted.
+set -u
+cd "$(dirname "$0")/.."
+variant=${1:-debug}
+logdir=build/test-logs/$variant
+mkdir -p "$logdir"
+pass=0; fail=0
+result() {  # result PASS|FAIL name [detail]
+    if [ "$1" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+    echo "$1: $2${3:+ ($3)}"
+}
+
+if ! scons -Q -j2 variant="$variant" tests > "$logdir/build.log" 2>&1; then
+    tail -40 "$logdir/build.log"
+    result FAIL "build ($variant)" "see $logdir/build.log"
+    echo "$pass passed, $fail failed"
+    exit 1
+fi
+
+for t in build/"$variant"/test/unit/*_test; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    timeout 600 "$t" > "$logdir/$name.log" 2>&1; rc=$?
+    # CUnit's summary row: "tests  Total  Ran  Passed  Failed  Inactive"
+    read -r ok bad < <(awk '$1 == "tests" { print $4, $5 }' "$logdir/$name.log")
+    if [ -z "${ok:-}" ]; then
+        result FAIL "$name" "no CUnit summary, exit $rc, see $logdir/$name.log"; continue
+    fi
+    grep -E '^ +Test: .*\.\.\.FAILED|^ +[0-9]+\. ' "$logdir/$name.log" | head -20
+    pass=$((pass + ok)); fail=$((fail + bad))
+    echo "unit $name: $ok passed, $bad failed"
+    if [ "$bad" = 0 ] && [ "$rc" != 0 ]; then result FAIL "$name" "exit $rc after its tests"; fi
+done
+
+for r in build/"$variant"/test/fuzz/*_replay; do
+    [ -x "$r" ] || continue
+    name=$(basename "$r" _replay)
+    if timeout 600 "$r" "test/fuzz/$name/corpus" "test/fuzz/$name/crashes" > "$logdir/fuzz-$name.log" 2>&1; then
+        result PASS "fuzz replay $name" "$(tail -1 "$logdir/fuzz-$name.log")"
+    else
+        result FAIL "fuzz replay $name" "see $logdir/fuzz-$name.log"
+    fi
+done
+
+if [ -x test/interop/run.sh ]; then
+    while IFS= read -r line; do
+        case "$line" in
+            PASS:*) pass=$((pass + 1)); echo "$line" ;;
+            FAIL:*) fail=$((fail + 1)); echo "$line" ;;
+            *) echo "$line" >> "$logdir/interop.log" ;;
+        esac
+    done < <(test/interop/run.sh "build/$variant/hermod" 2>&1)
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
