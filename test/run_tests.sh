@@ -3,7 +3,7 @@
 #   test/run_tests.sh [variant]      (variant: debug (default), asan, ubsan, release)
 # Unit tests: every CUnit executable build/<variant>/test/unit/*_test (counted per CUnit test).
 # Fuzz replays: every build/<variant>/test/fuzz/<name>_replay over test/fuzz/<name>/{corpus,crashes}.
-# Interop: test/interop/run.sh <hermod binary>, whose lines "PASS: name" / "FAIL: name" are counted.
+# Interop: every test/interop/<suite>/run.sh <absolute hermod binary path>, whose lines "PASS: name" / "FAIL: name" are counted.
 set -u
 cd "$(dirname "$0")/.."
 variant=${1:-debug}
@@ -47,15 +47,17 @@ for r in build/"$variant"/test/fuzz/*_replay; do
     fi
 done
 
-if [ -x test/interop/run.sh ]; then
+for suite in test/interop/*/run.sh; do
+    [ -x "$suite" ] || continue
+    name=$(basename "$(dirname "$suite")")
     while IFS= read -r line; do
         case "$line" in
             PASS:*) pass=$((pass + 1)); echo "$line" ;;
             FAIL:*) fail=$((fail + 1)); echo "$line" ;;
-            *) echo "$line" >> "$logdir/interop.log" ;;
+            *) echo "$line" >> "$logdir/interop-$name.log" ;;
         esac
-    done < <(test/interop/run.sh "build/$variant/hermod" 2>&1)
-fi
+    done < <(timeout 1200 "$suite" "$PWD/build/$variant/hermod" 2>&1)
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
