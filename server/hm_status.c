@@ -24,6 +24,7 @@ static const char *hm_describe(apr_status_t st)
     case HM_ECLOSED:     return "closed";
     case HM_ENOSPACE:    return "resource limit reached";
     case HM_EINVAL:      return "invalid argument";
+    case HM_ESELECTOR:   return "invalid message selector";
     default:             return NULL;
     }
 }

@@ -1,14 +1,144 @@
-/* hermod entry point (grows into the full broker). */
+/* hermod: the broker process.
+ *   hermod --config FILE [--log-level debug|info|warn|error] [--loops N]
+ * Runs in the foreground, logs to stderr, stops gracefully on SIGTERM/SIGINT, and exits
+ * non-zero with a message naming file, line and element when the configuration is bad. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <apr_file_info.h>
 #include <apr_general.h>
+#include <apr_signal.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
 
+#include "cfg.h"
 #include "hm_log.h"
+#include "hm_server.h"
+#include "ow_adapter.h"
+#include "sel.h"
+
+static hm_server_t *the_server;
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n");
+    return 2;
+}
+
+static int on_signal(int signum)
+{
+    hm_info("signal %d received: shutting down", signum);
+    if (the_server)
+        hm_server_stop(the_server);
+    return 1;   /* stop waiting for signals */
+}
+
+static void *APR_THREAD_FUNC signal_thread(apr_thread_t *t, void *arg)
+{
+    apr_signal_thread(on_signal);
+    return NULL;
+}
+
+/* Starts one listener per connector the build supports; the others are reported. */
+static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
+{
+    int started = 0;
+    for (int i = 0; i < cfg->connectors->nelts; i++) {
+        const cfg_connector_t *c = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
+        if (c->tls || !(c->protocols & CFG_PROTO_OPENWIRE)) {
+            hm_warn("%s:%d: <transportConnector name=\"%s\" uri=\"%s\">: not started: %s is not "
+                    "supported by this build yet", cfg->source, c->line, c->name, c->uri,
+                    c->tls ? "TLS" : "AMQP");
+            continue;
+        }
+        hm_listen_opts_t lo = {
+            .max_frame_size = c->max_frame_size_enabled ? c->max_frame_size : 0,
+            .max_inactivity_ms = c->use_inactivity_monitor ? c->max_inactivity_ms : 0,
+            .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
+            .max_connections = c->max_connections,
+        };
+        char err[256];
+        apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, ow_protocol(), &lo,
+                                           err, sizeof err);
+        if (st) {
+            hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
+            return st;
+        }
+        started++;
+    }
+    if (!started) {
+        hm_error("%s: no transport connector could be started", cfg->source);
+        return HM_EINVAL;
+    }
+    return APR_SUCCESS;
+}
 
 int main(int argc, const char *const *argv)
 {
+    const char *config = NULL;
+    int loops = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+        } else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc) {
+            loops = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            const char *l = argv[++i];
+            hm_log_set_level(strcmp(l, "debug") == 0 ? HM_LOG_DEBUG : strcmp(l, "warn") == 0 ? HM_LOG_WARN
+                             : strcmp(l, "error") == 0 ? HM_LOG_ERROR : HM_LOG_INFO);
+        } else {
+            return usage();
+        }
+    }
+    if (!config)
+        return usage();
+    if (loops < 1 || loops > 64)
+        loops = 2;
+
     apr_app_initialize(&argc, &argv, NULL);
-    hm_info("hermod starting");
-    apr_terminate();
+    atexit(apr_terminate);
+    sel_global_init();
+    apr_pool_t *pool;
+    apr_pool_create(&pool, NULL);
+
+    cfg_t *cfg;
+    char err[1024];
+    apr_status_t st = cfg_load_file(pool, config, NULL, &cfg, err, sizeof err);
+    if (st) {
+        hm_error("bad configuration: %s", err);
+        return 2;
+    }
+    if ((st = apr_dir_make_recursive(cfg->data_directory, APR_OS_DEFAULT, pool)) != APR_SUCCESS) {
+        hm_error("%s: dataDirectory \"%s\" cannot be created: %s", cfg->source,
+                 cfg->data_directory, hm_strerror(st));
+        return 2;
+    }
+
+    hm_broker_opts_t bo = { .name = cfg->broker_name };
+    hm_broker_t *broker;
+    if ((st = hm_broker_create(pool, &bo, &broker)) ||
+        (st = hm_server_create(pool, broker, loops, &the_server))) {
+        hm_error("cannot start the broker: %s", hm_strerror(st));
+        return 1;
+    }
+    if (start_listeners(cfg, the_server) != APR_SUCCESS)
+        return 2;
+
+    /* signals go to one thread, so no loop is ever interrupted mid-frame */
+    apr_setup_signal_thread();
+    apr_thread_t *sig;
+    if ((st = apr_thread_create(&sig, NULL, signal_thread, NULL, pool))) {
+        hm_error("cannot start the signal thread: %s", hm_strerror(st));
+        return 1;
+    }
+    apr_thread_detach(sig);
+    hm_info("hermod broker \"%s\" started (%d event loops, data in %s)", cfg->broker_name, loops,
+            cfg->data_directory);
+    hm_server_run(the_server);
+    hm_broker_destroy(broker);
+    hm_info("hermod stopped");
     return 0;
 }

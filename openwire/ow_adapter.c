@@ -1,0 +1,640 @@
+/* The OpenWire adapter: turns the commands of one OpenWire connection into core calls, and the
+ * core's deliveries into MessageDispatch frames.
+ *
+ * Threads: input and ticks run on the connection's loop thread; deliveries arrive from whichever
+ * thread routed the message (with the broker lock held).  Encoding shares the connection's
+ * marshal cache, so every encode-and-queue happens under `wlock`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "hm_log.h"
+#include "ow_adapter.h"
+#include "ow_adapter_int.h"
+
+#define JMS_EXC           "javax.jms.JMSException"
+#define INVALID_DEST_EXC  "javax.jms.InvalidDestinationException"
+#define INVALID_SEL_EXC   "javax.jms.InvalidSelectorException"
+#define INVALID_CLID_EXC  "javax.jms.InvalidClientIDException"
+#define SECURITY_EXC      "javax.jms.JMSSecurityException"
+#define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
+
+typedef struct ow_conn_s ow_conn_t;
+
+typedef struct ow_cons_s {
+    ow_conn_t *oc;
+    hm_consumer_t *hc;
+    char *key;                     /* malloc'd hash key */
+    ow_consumer_id_t *id;          /* flat copy */
+    ow_destination_t *dest;        /* flat copy */
+    int64_t session_id;
+    apr_pool_t *scratch;           /* encoding deliveries (under the broker lock) */
+} ow_cons_t;
+
+struct ow_conn_s {
+    hm_conn_t *conn;
+    hm_broker_t *b;
+    apr_pool_t *pool;
+    apr_pool_t *scratch;           /* cleared after each frame */
+    ow_wire_t *wire;
+    apr_thread_mutex_t *wlock;     /* encoding + queueing output */
+    hm_client_t *client;
+    char *connection_id;
+    apr_hash_t *consumers;         /* key -> ow_cons_t */
+    apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
+    apr_time_t last_read, last_write, started;
+    int64_t inactivity_ms, initial_delay_ms;
+    int closed;
+};
+
+static char *consumer_key(const ow_consumer_id_t *id)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, ":%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT,
+                     id->session_id, id->value);
+    const char *conn = id->connection_id ? id->connection_id : "";
+    size_t cl = strlen(conn);
+    char *k = malloc(cl + (size_t)n + 1);
+    if (k) {
+        memcpy(k, conn, cl);
+        memcpy(k + cl, buf, (size_t)n + 1);
+    }
+    return k;
+}
+
+static ow_cons_t *find_consumer(ow_conn_t *oc, const ow_consumer_id_t *id)
+{
+    if (!id)
+        return NULL;
+    char *k = consumer_key(id);
+    ow_cons_t *c = k ? apr_hash_get(oc->consumers, k, APR_HASH_KEY_STRING) : NULL;
+    free(k);
+    return c;
+}
+
+/* Encodes one command and queues it.  Returns the codec's status (logged on failure). */
+static apr_status_t emit(ow_conn_t *oc, const ow_command_t *cmd)
+{
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, (size_t)ow_wire_max_frame_size(oc->wire) + 64);
+    apr_thread_mutex_lock(oc->wlock);
+    apr_status_t st = ow_encode(oc->wire, cmd, &wb);
+    if (st == APR_SUCCESS) {
+        size_t len;
+        uint8_t *data = hm_wbuf_detach(&wb, &len);
+        hm_conn_send(oc->conn, data, len);
+        oc->last_write = apr_time_now();
+    } else {
+        hm_warn("openwire %s: cannot encode %s: %s", hm_conn_peer(oc->conn),
+                cmd ? ow_type_name(cmd->obj.type) : "null", ow_wire_error(oc->wire));
+    }
+    apr_thread_mutex_unlock(oc->wlock);
+    hm_wbuf_free(&wb);
+    return st;
+}
+
+static void respond_ok(ow_conn_t *oc, const ow_command_t *req)
+{
+    if (!req->response_required)
+        return;
+    ow_response_t r = { { { OW_RESPONSE }, 0, 0 }, req->command_id };
+    emit(oc, &r.cmd);
+}
+
+static void respond_error(ow_conn_t *oc, const ow_command_t *req, const char *exc_class,
+                          const char *message)
+{
+    hm_info("openwire %s: %s refused: %s: %s", hm_conn_peer(oc->conn),
+            ow_type_name(req->obj.type), exc_class, message);
+    if (!req->response_required)
+        return;
+    ow_throwable_t t = { (char *)exc_class, (char *)message, NULL, 0, NULL };
+    ow_exception_response_t r = { { { OW_EXCEPTION_RESPONSE }, 0, 0 }, req->command_id, &t };
+    emit(oc, &r.cmd);
+}
+
+/* ------------------------------------------------------------------ deliveries */
+
+static void dispatch(ow_cons_t *c, const ow_message_t *msg, int32_t redelivery, hm_dname_t dest)
+{
+    ow_message_dispatch_t d;
+    memset(&d, 0, sizeof d);
+    d.cmd.obj.type = OW_MESSAGE_DISPATCH;
+    d.consumer_id = c->id;
+    d.destination = c->dest;
+    if (dest.name && msg)
+        d.destination = ow_destination_from(c->scratch, dest);
+    d.message = (ow_message_t *)msg;
+    d.redelivery_counter = redelivery;
+    emit(c->oc, &d.cmd);
+}
+
+static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
+{
+    ow_cons_t *c = ctx;
+    ow_message_t *orig = ow_msg_from_core(dl->msg, c->scratch);
+    if (!orig) {
+        hm_warn("openwire %s: cannot express message %s over OpenWire; dropped from dispatch",
+                hm_conn_peer(c->oc->conn), dl->msg->message_id ? dl->msg->message_id : "?");
+        apr_pool_clear(c->scratch);
+        return;
+    }
+    /* a shallow copy carries the per-delivery fields; the stored message stays untouched */
+    ow_message_t m = *orig;
+    ow_message_id_t mid;
+    if (orig->message_id) {
+        mid = *orig->message_id;
+        mid.broker_sequence_id = (int64_t)dl->msg->broker_seq;
+        m.message_id = &mid;
+    }
+    m.redelivery_counter = dl->redelivery_count;
+    m.broker_out_time = apr_time_as_msec(apr_time_now());
+    dispatch(c, &m, dl->redelivery_count, dl->dest);
+    apr_pool_clear(c->scratch);
+}
+
+/* A pull that found nothing, or a browser at its end: a dispatch without a message. */
+static void on_empty(void *ctx, hm_consumer_t *hc)
+{
+    ow_cons_t *c = ctx;
+    dispatch(c, NULL, 0, (hm_dname_t){ HM_QUEUE, NULL });
+}
+
+static const hm_consumer_ops_t consumer_ops = { on_deliver, on_empty };
+
+/* ------------------------------------------------------------------ commands */
+
+static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
+{
+    apr_hash_set(oc->consumers, c->key, APR_HASH_KEY_STRING, NULL);
+    if (c->hc)
+        hm_consumer_close(c->hc, last_delivered);
+    apr_pool_destroy(c->scratch);
+    free(c->key);
+    free(c->id);
+    free(c->dest);
+    free(c);
+}
+
+static void close_all(ow_conn_t *oc)
+{
+    apr_hash_index_t *hi;
+    while ((hi = apr_hash_first(NULL, oc->consumers)) != NULL)
+        close_consumer(oc, apr_hash_this_val(hi), UINT64_MAX);
+    if (oc->client) {
+        hm_client_close(oc->client);
+        oc->client = NULL;
+    }
+}
+
+static void on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
+{
+    char err[256];
+    if (oc->client) {
+        respond_error(oc, &ci->cmd, JMS_EXC, "connection already established");
+        return;
+    }
+    const char *cid = ci->connection_id && ci->connection_id->value ? ci->connection_id->value : "";
+    oc->connection_id = apr_pstrdup(oc->pool, cid);
+    apr_status_t st = hm_client_open(oc->b, cid, ci->client_id, ci->user_name, &oc->client, err, sizeof err);
+    if (st == HM_EEXISTS)
+        respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
+    else if (st)
+        respond_error(oc, &ci->cmd, JMS_EXC, hm_strerror(st));
+    else
+        respond_ok(oc, &ci->cmd);
+}
+
+static int need_client(ow_conn_t *oc, const ow_command_t *cmd)
+{
+    if (oc->client)
+        return 1;
+    respond_error(oc, cmd, JMS_EXC, "no ConnectionInfo has been received on this connection");
+    return 0;
+}
+
+static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
+{
+    char err[512] = "";
+    if (!need_client(oc, &ci->cmd))
+        return;
+    if (!ci->consumer_id || !ci->destination || !ci->destination->physical_name) {
+        respond_error(oc, &ci->cmd, INVALID_DEST_EXC, "a consumer needs an id and a destination");
+        return;
+    }
+    if (ci->subscription_name && ci->destination->obj.type == OW_ACTIVEMQ_TOPIC) {
+        respond_error(oc, &ci->cmd, JMS_EXC,
+                      "durable topic subscriptions need the persistent store, which this broker build does not have yet");
+        return;
+    }
+    if (find_consumer(oc, ci->consumer_id)) {
+        respond_error(oc, &ci->cmd, JMS_EXC, "a consumer with this id already exists");
+        return;
+    }
+    ow_cons_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->key = consumer_key(ci->consumer_id)) ||
+        ow_object_copy_flat(&ci->consumer_id->obj, (ow_object_t **)&c->id, NULL) ||
+        ow_object_copy_flat(&ci->destination->obj, (ow_object_t **)&c->dest, NULL) ||
+        apr_pool_create(&c->scratch, NULL)) {
+        if (c) {
+            free(c->key);
+            free(c->id);
+            free(c->dest);
+            free(c);
+        }
+        respond_error(oc, &ci->cmd, RESOURCE_EXC, "out of memory");
+        return;
+    }
+    c->oc = oc;
+    c->session_id = ci->consumer_id->session_id;
+    apr_hash_set(oc->consumers, c->key, APR_HASH_KEY_STRING, c);
+    hm_consumer_opts_t o = {
+        .dest = ow_dname(ci->destination),
+        .selector = ci->selector,
+        .prefetch = ci->prefetch_size,
+        .no_local = ci->no_local,
+        .browser = ci->browser,
+        .exclusive = ci->exclusive,
+        .priority = ci->priority,
+    };
+    apr_status_t st = hm_consumer_open(oc->client, &o, &consumer_ops, c, &c->hc, err, sizeof err);
+    if (st) {
+        close_consumer(oc, c, UINT64_MAX);
+        respond_error(oc, &ci->cmd,
+                      st == HM_ESELECTOR ? INVALID_SEL_EXC
+                      : st == HM_EDENIED || st == HM_ENOTFOUND || st == HM_EINVAL ? INVALID_DEST_EXC
+                      : JMS_EXC,
+                      *err ? err : hm_strerror(st));
+        return;
+    }
+    respond_ok(oc, &ci->cmd);
+}
+
+static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
+{
+    ow_object_t *id = ri->object_id;
+    if (!id) {
+        respond_ok(oc, &ri->cmd);
+        return;
+    }
+    switch (id->type) {
+    case OW_CONSUMER_ID: {
+        ow_cons_t *c = find_consumer(oc, (ow_consumer_id_t *)id);
+        if (c) {
+            int64_t last = ri->last_delivered_sequence_id;
+            /* -1 (or 0 from old clients): nothing was seen, none counts as redelivered */
+            close_consumer(oc, c, last > 0 ? (uint64_t)last : 0);
+        }
+        break;
+    }
+    case OW_SESSION_ID: {
+        int64_t sid = ((ow_session_id_t *)id)->value;
+        for (apr_hash_index_t *hi = apr_hash_first(oc->scratch, oc->consumers); hi; hi = apr_hash_next(hi)) {
+            ow_cons_t *c = apr_hash_this_val(hi);
+            if (c->session_id == sid)
+                close_consumer(oc, c, UINT64_MAX);
+        }
+        break;
+    }
+    case OW_CONNECTION_ID:
+        close_all(oc);
+        break;
+    case OW_PRODUCER_ID: {
+        char *k = consumer_key((const ow_consumer_id_t *)&(ow_consumer_id_t){
+            { OW_CONSUMER_ID }, ((ow_producer_id_t *)id)->connection_id,
+            ((ow_producer_id_t *)id)->session_id, ((ow_producer_id_t *)id)->value });
+        if (k) {
+            apr_hash_set(oc->producer_windows, k, APR_HASH_KEY_STRING, NULL);
+            free(k);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    respond_ok(oc, &ri->cmd);
+}
+
+static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
+{
+    if (!need_client(oc, &pi->cmd))
+        return;
+    if (pi->producer_id && pi->window_size > 0) {
+        ow_consumer_id_t as = { { OW_CONSUMER_ID }, pi->producer_id->connection_id,
+                                pi->producer_id->session_id, pi->producer_id->value };
+        char *k = consumer_key(&as);
+        if (k) {
+            apr_hash_set(oc->producer_windows, apr_pstrdup(oc->pool, k), APR_HASH_KEY_STRING, oc);
+            free(k);
+        }
+    }
+    if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
+        hm_dest_ensure(oc->b, ow_dname(pi->destination));
+    respond_ok(oc, &pi->cmd);
+}
+
+static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
+{
+    char err[256] = "";
+    if (!need_client(oc, &di->cmd))
+        return;
+    if (!di->destination || !di->destination->physical_name) {
+        respond_error(oc, &di->cmd, INVALID_DEST_EXC, "DestinationInfo without a destination");
+        return;
+    }
+    hm_dname_t d = ow_dname(di->destination);
+    apr_status_t st;
+    if (di->operation_type == 0)
+        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_ensure(oc->b, d);
+    else
+        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_delete(oc->client, d, err, sizeof err) : APR_SUCCESS;
+    if (st)
+        respond_error(oc, &di->cmd, st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC, *err ? err : hm_strerror(st));
+    else
+        respond_ok(oc, &di->cmd);
+}
+
+static void on_message(ow_conn_t *oc, ow_message_t *m)
+{
+    char err[256] = "";
+    if (!need_client(oc, &m->cmd))
+        return;
+    if (!m->destination || !m->destination->physical_name) {
+        respond_error(oc, &m->cmd, INVALID_DEST_EXC, "message without a destination");
+        return;
+    }
+    if (m->transaction_id) {
+        respond_error(oc, &m->cmd, JMS_EXC, "transacted sends are not supported by this broker build yet");
+        return;
+    }
+    m->broker_in_time = apr_time_as_msec(apr_time_now());
+    const char *why;
+    hm_msg_t *hm = ow_msg_to_core(m, oc->scratch, &why);
+    if (!hm) {
+        respond_error(oc, &m->cmd, JMS_EXC, why);
+        return;
+    }
+    apr_status_t st = hm_send(oc->client, hm, NULL, NULL, err, sizeof err);
+    hm_msg_unref(hm);
+    if (st) {
+        respond_error(oc, &m->cmd, st == HM_ENOTFOUND || st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC,
+                      *err ? err : hm_strerror(st));
+        return;
+    }
+    if (m->cmd.response_required) {
+        respond_ok(oc, &m->cmd);
+    } else if (m->producer_id) {
+        ow_consumer_id_t as = { { OW_CONSUMER_ID }, m->producer_id->connection_id,
+                                m->producer_id->session_id, m->producer_id->value };
+        char *k = consumer_key(&as);
+        if (k && apr_hash_get(oc->producer_windows, k, APR_HASH_KEY_STRING)) {
+            ow_producer_ack_t pa = { { { OW_PRODUCER_ACK }, 0, 0 }, m->producer_id, ow_msg_size(m) };
+            emit(oc, &pa.cmd);
+        }
+        free(k);
+    }
+}
+
+static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
+{
+    if (a->transaction_id) {
+        respond_error(oc, &a->cmd, JMS_EXC, "transacted acknowledgements are not supported by this broker build yet");
+        return;
+    }
+    ow_cons_t *c = find_consumer(oc, a->consumer_id);
+    char *id = c && a->last_message_id ? ow_message_id_string(oc->scratch, a->last_message_id) : NULL;
+    hm_delivery_t *d = id ? hm_consumer_find(c->hc, id) : NULL;
+    if (d) {
+        switch (a->ack_type) {
+        case OW_ACK_DELIVERED:
+        case OW_ACK_REDELIVERED:
+            hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO);
+            break;
+        case OW_ACK_INDIVIDUAL:
+            hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED);
+            break;
+        case OW_ACK_STANDARD:
+        case OW_ACK_POISON:
+        case OW_ACK_UNMATCHED:
+        case OW_ACK_EXPIRED:
+        default:
+            hm_consumer_ack(c->hc, d, a->message_count == 1 && a->first_message_id &&
+                                      a->ack_type != OW_ACK_STANDARD
+                                      ? HM_ACK_CONSUMED : HM_ACK_CONSUMED_UPTO);
+            break;
+        }
+    } else {
+        hm_debug("openwire %s: ack for an unknown delivery ignored", hm_conn_peer(oc->conn));
+    }
+    respond_ok(oc, &a->cmd);
+}
+
+static void on_pull(ow_conn_t *oc, ow_message_pull_t *p)
+{
+    ow_cons_t *c = find_consumer(oc, p->consumer_id);
+    if (c)
+        hm_consumer_pull(c->hc, p->timeout);
+    respond_ok(oc, &p->cmd);
+}
+
+static void on_consumer_control(ow_conn_t *oc, ow_consumer_control_t *cc)
+{
+    ow_cons_t *c = find_consumer(oc, cc->consumer_id);
+    if (c && cc->close)
+        close_consumer(oc, c, UINT64_MAX);
+    else if (c)
+        hm_consumer_set_prefetch(c->hc, cc->prefetch);
+    respond_ok(oc, &cc->cmd);
+}
+
+static void send_broker_info(ow_conn_t *oc)
+{
+    ow_broker_info_t bi;
+    ow_broker_id_t id;
+    memset(&bi, 0, sizeof bi);
+    memset(&id, 0, sizeof id);
+    id.obj.type = OW_BROKER_ID;
+    id.value = (char *)hm_broker_id(oc->b);
+    bi.cmd.obj.type = OW_BROKER_INFO;
+    bi.broker_id = &id;
+    bi.broker_name = (char *)hm_broker_name(oc->b);
+    bi.broker_url = "tcp://localhost";
+    emit(oc, &bi.cmd);
+}
+
+/* Why a switch on type codes: every command is data; an unexpected one is answered, not run. */
+static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
+{
+    switch (cmd->obj.type) {
+    case OW_WIREFORMAT_INFO: {
+        apr_status_t st = ow_wire_negotiate(oc->wire, (ow_wire_format_info_t *)cmd);
+        if (st) {
+            hm_warn("openwire %s: wire format negotiation failed: %s", hm_conn_peer(oc->conn),
+                    ow_wire_error(oc->wire));
+            return st;
+        }
+        int64_t peer = ow_wire_peer_max_inactivity_ms(oc->wire);
+        int64_t mine = hm_conn_opts(oc->conn)->max_inactivity_ms;
+        oc->inactivity_ms = peer > 0 && (mine <= 0 || peer < mine) ? peer : mine;
+        int64_t delay = ow_wire_peer_max_inactivity_initial_delay_ms(oc->wire);
+        oc->initial_delay_ms = delay > 0 ? delay : 10000;
+        send_broker_info(oc);
+        return APR_SUCCESS;
+    }
+    case OW_CONNECTION_INFO: on_connection_info(oc, (ow_connection_info_t *)cmd); break;
+    case OW_SESSION_INFO: respond_ok(oc, cmd); break;
+    case OW_PRODUCER_INFO: on_producer_info(oc, (ow_producer_info_t *)cmd); break;
+    case OW_CONSUMER_INFO: on_consumer_info(oc, (ow_consumer_info_t *)cmd); break;
+    case OW_REMOVE_INFO: on_remove(oc, (ow_remove_info_t *)cmd); break;
+    case OW_DESTINATION_INFO: on_destination_info(oc, (ow_destination_info_t *)cmd); break;
+    case OW_MESSAGE_ACK: on_ack(oc, (ow_message_ack_t *)cmd); break;
+    case OW_MESSAGE_PULL: on_pull(oc, (ow_message_pull_t *)cmd); break;
+    case OW_CONSUMER_CONTROL: on_consumer_control(oc, (ow_consumer_control_t *)cmd); break;
+    case OW_KEEP_ALIVE_INFO:
+        if (cmd->response_required) {
+            ow_keep_alive_info_t k = { { { OW_KEEP_ALIVE_INFO }, 0, 0 } };
+            emit(oc, &k.cmd);
+        }
+        break;
+    case OW_SHUTDOWN_INFO:
+        close_all(oc);
+        break;
+    case OW_TRANSACTION_INFO:
+        respond_error(oc, cmd, JMS_EXC, "transactions are not supported by this broker build yet");
+        break;
+    case OW_REMOVE_SUBSCRIPTION_INFO:
+        respond_error(oc, cmd, INVALID_DEST_EXC, "no durable subscription with this name exists");
+        break;
+    case OW_FLUSH_COMMAND:
+    case OW_CONNECTION_CONTROL:
+    case OW_CONTROL_COMMAND:
+    case OW_PRODUCER_ACK:
+    case OW_RESPONSE:
+        respond_ok(oc, cmd);
+        break;
+    default:
+        if (OW_IS_MESSAGE_TYPE(cmd->obj.type)) {
+            on_message(oc, (ow_message_t *)cmd);
+            break;
+        }
+        hm_warn("openwire %s: unexpected command %s (type %u); closing", hm_conn_peer(oc->conn),
+                ow_type_name(cmd->obj.type), cmd->obj.type);
+        return HM_EPROTO;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ protocol table */
+
+static int ow_sniff(const uint8_t *p, size_t len)
+{
+    static const uint8_t magic[] = { 1, 'A', 'c', 't', 'i', 'v', 'e', 'M', 'Q' };
+    size_t n = len < 13 ? len : 13;
+    if (n <= 4)
+        return -1;
+    return memcmp(p + 4, magic, n - 4) == 0 ? (len < 13 ? -1 : 1) : 0;
+}
+
+static apr_status_t ow_open(hm_conn_t *conn, void **state)
+{
+    apr_pool_t *pool = hm_conn_pool(conn);
+    ow_conn_t *oc = apr_pcalloc(pool, sizeof *oc);
+    const hm_listen_opts_t *lo = hm_conn_opts(conn);
+    ow_wire_opts_t wo;
+    apr_status_t st;
+    oc->conn = conn;
+    oc->b = hm_conn_broker(conn);
+    oc->pool = pool;
+    ow_wire_opts_default(&wo);
+    if (lo->max_frame_size > 0)
+        wo.max_frame_size = lo->max_frame_size;
+    if (lo->max_inactivity_ms >= 0)
+        wo.max_inactivity_ms = lo->max_inactivity_ms;
+    if (lo->max_inactivity_initial_delay_ms > 0)
+        wo.max_inactivity_initial_delay_ms = lo->max_inactivity_initial_delay_ms;
+    if ((st = apr_pool_create(&oc->scratch, pool)) ||
+        (st = apr_thread_mutex_create(&oc->wlock, APR_THREAD_MUTEX_DEFAULT, pool)) ||
+        (st = ow_wire_create(pool, &wo, &oc->wire)))
+        return st;
+    oc->consumers = apr_hash_make(pool);
+    oc->producer_windows = apr_hash_make(pool);
+    oc->started = oc->last_read = oc->last_write = apr_time_now();
+    oc->inactivity_ms = wo.max_inactivity_ms;
+    oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
+    ow_wire_format_info_t *info;
+    if ((st = ow_wire_local_info(oc->wire, oc->scratch, &info)) || (st = emit(oc, &info->cmd)))
+        return st;
+    apr_pool_clear(oc->scratch);
+    *state = oc;
+    return APR_SUCCESS;
+}
+
+static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *used)
+{
+    ow_conn_t *oc = state;
+    size_t off = 0;
+    apr_status_t st = APR_SUCCESS;
+    oc->last_read = apr_time_now();
+    while (off < len) {
+        ow_command_t *cmd = NULL;
+        size_t consumed = 0;
+        st = ow_decode(oc->wire, p + off, len - off, oc->scratch, &cmd, &consumed);
+        if (st == HM_EINCOMPLETE) {
+            st = APR_SUCCESS;
+            break;
+        }
+        if (st != APR_SUCCESS) {
+            hm_warn("openwire %s: malformed frame: %s; closing the connection",
+                    hm_conn_peer(oc->conn), ow_wire_error(oc->wire));
+            break;
+        }
+        off += consumed;
+        if (cmd)
+            st = handle(oc, cmd);
+        apr_pool_clear(oc->scratch);
+        if (st != APR_SUCCESS)
+            break;
+    }
+    *used = off;
+    return st;
+}
+
+/* Inactivity monitoring as ActiveMQ does it: write a KeepAliveInfo when we have been quiet for
+ * a third of the period; give up on a peer silent for the whole period. */
+static void ow_tick(void *state, apr_time_t now)
+{
+    ow_conn_t *oc = state;
+    if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
+        return;
+    apr_time_t period = apr_time_from_msec(oc->inactivity_ms);
+    if (now - oc->started < apr_time_from_msec(oc->initial_delay_ms))
+        return;
+    if (now - oc->last_read > period) {
+        hm_warn("openwire %s: no data for %" APR_INT64_T_FMT " ms (maxInactivityDuration); closing",
+                hm_conn_peer(oc->conn), oc->inactivity_ms);
+        hm_conn_close(oc->conn, NULL);
+        return;
+    }
+    if (now - oc->last_write > period / 3) {
+        ow_keep_alive_info_t k = { { { OW_KEEP_ALIVE_INFO }, 0, 0 } };
+        emit(oc, &k.cmd);
+    }
+}
+
+static void ow_close(void *state)
+{
+    ow_conn_t *oc = state;
+    close_all(oc);
+}
+
+static const hm_proto_t openwire_protocol = {
+    "openwire", ow_sniff, ow_open, ow_input, ow_tick, ow_close
+};
+
+const hm_proto_t *ow_protocol(void)
+{
+    return &openwire_protocol;
+}

@@ -1,0 +1,252 @@
+/* OpenWire messages <-> the core's neutral messages.
+ *
+ * An incoming message is kept as one flat copy of its decoded form (content and marshalled
+ * properties stay as the bytes that travelled, so a message sent and received over OpenWire is
+ * never re-encoded field by field).  Its properties are indexed once, at send time, so selectors
+ * evaluate without allocating. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "ow_adapter_int.h"
+#include "sel.h"
+
+typedef struct ow_prop_s {
+    const char *name;
+    size_t nlen;
+    sel_value_t v;
+} ow_prop_t;
+
+/* What a core message's origin_data points to: lives in the message's own allocation. */
+typedef struct ow_origin_s {
+    ow_message_t *msg;             /* flat copy, freed with free() */
+    int32_t nprops;
+    ow_prop_t *props;
+} ow_origin_t;
+
+hm_dname_t ow_dname(const ow_destination_t *d)
+{
+    hm_dname_t n = { HM_QUEUE, NULL };
+    if (!d)
+        return n;
+    switch (d->obj.type) {
+    case OW_ACTIVEMQ_TOPIC: n.kind = HM_TOPIC; break;
+    case OW_ACTIVEMQ_TEMP_QUEUE: n.kind = HM_TEMP_QUEUE; break;
+    case OW_ACTIVEMQ_TEMP_TOPIC: n.kind = HM_TEMP_TOPIC; break;
+    default: n.kind = HM_QUEUE; break;
+    }
+    n.name = d->physical_name ? d->physical_name : "";
+    return n;
+}
+
+ow_destination_t *ow_destination_from(apr_pool_t *pool, hm_dname_t d)
+{
+    static const uint8_t types[] = { OW_ACTIVEMQ_QUEUE, OW_ACTIVEMQ_TOPIC, OW_ACTIVEMQ_TEMP_QUEUE,
+                                     OW_ACTIVEMQ_TEMP_TOPIC };
+    if (!d.name)
+        return NULL;
+    ow_destination_t *od = (ow_destination_t *)ow_object_new(pool, types[d.kind]);
+    if (od)
+        od->physical_name = apr_pstrdup(pool, d.name);
+    return od;
+}
+
+char *ow_message_id_string(apr_pool_t *pool, const ow_message_id_t *id)
+{
+    if (!id)
+        return NULL;
+    if (id->text_view)
+        return apr_pstrdup(pool, id->text_view);
+    const ow_producer_id_t *p = id->producer_id;
+    return apr_psprintf(pool, "%s:%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT,
+                        p && p->connection_id ? p->connection_id : "",
+                        p ? p->session_id : 0, p ? p->value : 0, id->producer_sequence_id);
+}
+
+int32_t ow_msg_size(const ow_message_t *m)
+{
+    int64_t size = 1024;           /* ActiveMQ's DEFAULT_MINIMUM_MESSAGE_SIZE */
+    if (m->marshalled_properties.data)
+        size += m->marshalled_properties.len;
+    if (m->content.data)
+        size += m->content.len;
+    return size > INT32_MAX ? INT32_MAX : (int32_t)size;
+}
+
+static void origin_free(void *data)
+{
+    ow_origin_t *o = data;
+    free(o->msg);
+}
+
+static void origin_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+{
+    const ow_origin_t *o = data;
+    out->type = SEL_NULL;
+    if (len == 10 && memcmp(name, "JMSXUserID", 10) == 0) {
+        if (o->msg->user_id) {
+            out->type = SEL_STRING;
+            out->u.s.p = o->msg->user_id;
+            out->u.s.len = strlen(o->msg->user_id);
+        }
+        return;
+    }
+    for (int32_t i = 0; i < o->nprops; i++) {
+        if (o->props[i].nlen == len && memcmp(o->props[i].name, name, len) == 0) {
+            *out = o->props[i].v;
+            return;
+        }
+    }
+}
+
+/* The text of an uncompressed TextMessage, read in place (for XPATH selectors). */
+static int origin_text_body(const void *data, const char **text, size_t *len)
+{
+    const ow_message_t *m = ((const ow_origin_t *)data)->msg;
+    if (m->cmd.obj.type != OW_ACTIVEMQ_TEXT_MESSAGE || m->compressed || !m->content.data ||
+        m->content.len < 4)
+        return 0;
+    const uint8_t *p = m->content.data;
+    uint32_t n = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+    if (n > (uint32_t)m->content.len - 4)
+        return 0;
+    *text = (const char *)p + 4;
+    *len = n;
+    return 1;
+}
+
+static const hm_msg_origin_t ow_origin_ops = {
+    "openwire", origin_free, origin_get_property, origin_text_body
+};
+
+/* Maps a property to a selector value; types selectors cannot compare become NULL. */
+static int prop_value(const ow_pvalue_t *pv, sel_value_t *v)
+{
+    switch (pv->type) {
+    case OW_PV_BOOLEAN: v->type = SEL_BOOL; v->u.b = pv->u.b; return 1;
+    case OW_PV_BYTE: v->type = SEL_BYTE; v->u.l = pv->u.i8; return 1;
+    case OW_PV_SHORT: v->type = SEL_SHORT; v->u.l = pv->u.i16; return 1;
+    case OW_PV_INT: v->type = SEL_INT; v->u.l = pv->u.i32; return 1;
+    case OW_PV_LONG: v->type = SEL_LONG; v->u.l = pv->u.i64; return 1;
+    case OW_PV_FLOAT: v->type = SEL_FLOAT; v->u.d = pv->u.f; return 1;
+    case OW_PV_DOUBLE: v->type = SEL_DOUBLE; v->u.d = pv->u.d; return 1;
+    case OW_PV_STRING:
+    case OW_PV_BIG_STRING:
+        v->type = SEL_STRING;
+        v->u.s.p = pv->u.str.data;
+        v->u.s.len = (size_t)pv->u.str.len;
+        return 1;
+    default:
+        v->type = SEL_NULL;
+        return 0;
+    }
+}
+
+hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char **why)
+{
+    ow_pmap_t *props = NULL;
+    *why = "out of memory";
+    if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
+        ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len,
+                        scratch, &props) != APR_SUCCESS) {
+        *why = "malformed message properties";
+        return NULL;
+    }
+    int32_t nprops = props && !props->is_list ? props->count : 0;
+    char *msgid = ow_message_id_string(scratch, m->message_id);
+    size_t extra = sizeof(ow_origin_t) + (size_t)nprops * sizeof(ow_prop_t) + (msgid ? strlen(msgid) + 1 : 0);
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        extra += (size_t)e->name_len + 1;
+        if (e->value.type == OW_PV_STRING || e->value.type == OW_PV_BIG_STRING)
+            extra += (size_t)e->value.u.str.len + 1;
+    }
+    ow_object_t *flat;
+    if (ow_object_copy_flat(&m->cmd.obj, &flat, NULL) != APR_SUCCESS)
+        return NULL;
+    void *ext;
+    hm_msg_t *hm = hm_msg_new(extra, &ext);
+    if (!hm) {
+        free(flat);
+        return NULL;
+    }
+    ow_origin_t *o = ext;
+    o->msg = (ow_message_t *)flat;
+    o->props = (ow_prop_t *)(o + 1);
+    char *s = (char *)(o->props + nprops);
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        ow_prop_t *p = &o->props[o->nprops];
+        if (!e->name)
+            continue;
+        p->name = memcpy(s, e->name, (size_t)e->name_len);
+        s[e->name_len] = 0;
+        p->nlen = (size_t)e->name_len;
+        s += e->name_len + 1;
+        prop_value(&e->value, &p->v);
+        if (p->v.type == SEL_STRING) {
+            p->v.u.s.p = memcpy(s, e->value.u.str.data, p->v.u.s.len);
+            s[p->v.u.s.len] = 0;
+            s += p->v.u.s.len + 1;
+        }
+        o->nprops++;
+    }
+    if (msgid)
+        hm->message_id = strcpy(s, msgid);
+    const ow_message_t *fm = o->msg;
+    hm->dest = ow_dname(fm->destination);
+    hm->correlation_id = fm->correlation_id;
+    hm->type = fm->type;
+    hm->group_id = fm->group_id;
+    hm->group_seq = fm->group_sequence;
+    hm->reply_to = ow_dname(fm->reply_to);
+    hm->priority = fm->priority;
+    hm->persistent = fm->persistent;
+    hm->expiration = fm->expiration;
+    hm->timestamp = fm->timestamp;
+    hm->size = (size_t)ow_msg_size(fm);
+    hm->origin = &ow_origin_ops;
+    hm->origin_data = o;
+    return hm;
+}
+
+/* Advisories are ActiveMQMessages whose data structure tells what happened. */
+static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
+{
+    ow_message_t *om = (ow_message_t *)ow_object_new(pool, OW_ACTIVEMQ_MESSAGE);
+    ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
+    ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
+    ow_destination_info_t *di = (ow_destination_info_t *)ow_object_new(pool, OW_DESTINATION_INFO);
+    ow_connection_id_t *cid = (ow_connection_id_t *)ow_object_new(pool, OW_CONNECTION_ID);
+    if (!om || !id || !pid || !di || !cid)
+        return NULL;
+    pid->connection_id = apr_pstrdup(pool, m->message_id);
+    pid->session_id = 1;
+    pid->value = 1;
+    id->producer_id = pid;
+    id->producer_sequence_id = (int64_t)m->broker_seq;
+    id->text_view = apr_pstrdup(pool, m->message_id);
+    cid->value = apr_pstrdup(pool, m->advisory->connection_id ? m->advisory->connection_id : "");
+    di->connection_id = cid;
+    di->destination = ow_destination_from(pool, m->advisory->dest);
+    di->operation_type = m->advisory->kind == HM_ADV_DEST_ADD ? 0 : 1;
+    om->producer_id = pid;
+    om->message_id = id;
+    om->destination = ow_destination_from(pool, m->dest);
+    om->type = "Advisory";
+    om->timestamp = m->timestamp;
+    om->priority = 4;
+    om->data_structure = &di->cmd.obj;
+    return om;
+}
+
+ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
+{
+    if (m->origin == &ow_origin_ops)
+        return ((ow_origin_t *)m->origin_data)->msg;
+    if (m->advisory)
+        return advisory_message(m, pool);
+    return NULL;
+}

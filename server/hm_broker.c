@@ -1,0 +1,201 @@
+/* The broker object, its clients and their temporary destinations. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+
+#include "hm_int.h"
+
+apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out)
+{
+    hm_broker_t *b = apr_pcalloc(pool, sizeof *b);
+    apr_status_t st = apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_NESTED, pool);
+    if (st)
+        return st;
+    b->pool = pool;
+    b->opts = *opts;
+    b->name = apr_pstrdup(pool, opts->name ? opts->name : "hermod");
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    b->id = apr_psprintf(pool, "%s-%d-%" APR_TIME_T_FMT, host, (int)getpid(), apr_time_sec(apr_time_now()));
+    b->queues = apr_hash_make(pool);
+    b->topics = apr_hash_make(pool);
+    b->client_ids = apr_hash_make(pool);
+    APR_RING_INIT(&b->clients, hm_client_s, link);
+    APR_RING_INIT(&b->wild_queue_consumers, hm_consumer_s, wild_link);
+    APR_RING_INIT(&b->wild_topic_consumers, hm_consumer_s, wild_link);
+    APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
+    *out = b;
+    return APR_SUCCESS;
+}
+
+void hm_broker_destroy(hm_broker_t *b)
+{
+    hm_lock(b);
+    while (!APR_RING_EMPTY(&b->clients, hm_client_s, link)) {
+        hm_client_t *c = APR_RING_FIRST(&b->clients);
+        hm_unlock(b);
+        hm_client_close(c);
+        hm_lock(b);
+    }
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_first(NULL, b->queues))
+        hm_queue_free(apr_hash_this_val(hi));
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->topics); hi; hi = apr_hash_first(NULL, b->topics)) {
+        hm_topic_free(b, apr_hash_this_val(hi));
+    }
+    hm_unlock(b);
+}
+
+const char *hm_broker_name(const hm_broker_t *b) { return b->name; }
+const char *hm_broker_id(const hm_broker_t *b) { return b->id; }
+
+apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
+                            const char *user, hm_client_t **out, char *err, size_t errlen)
+{
+    hm_lock(b);
+    if (client_id && *client_id && apr_hash_get(b->client_ids, client_id, APR_HASH_KEY_STRING)) {
+        snprintf(err, errlen, "Broker: %s - Client: %s already connected", b->name, client_id);
+        hm_unlock(b);
+        return HM_EEXISTS;
+    }
+    hm_client_t *c = calloc(1, sizeof *c);
+    apr_pool_t *p;      /* the client's own pool: names and its temporary destination list */
+    if (!c || apr_pool_create(&p, b->pool) != APR_SUCCESS) {
+        free(c);
+        hm_unlock(b);
+        return APR_ENOMEM;
+    }
+    c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
+    c->b = b;
+    c->serial = ++b->next_client;
+    c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
+    c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
+    c->user = user ? apr_pstrdup(p, user) : NULL;
+    APR_RING_INIT(&c->consumers, hm_consumer_s, link);
+    APR_RING_INSERT_TAIL(&b->clients, c, hm_client_s, link);
+    if (c->client_id)
+        apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
+    *out = c;
+    hm_unlock(b);
+    return APR_SUCCESS;
+}
+
+uint64_t hm_client_serial(const hm_client_t *c) { return c->serial; }
+
+static int temp_index(hm_client_t *c, hm_dname_t d)
+{
+    for (int i = 0; i < c->temps->nelts; i++) {
+        hm_dname_t t = APR_ARRAY_IDX(c->temps, i, hm_dname_t);
+        if (t.kind == d.kind && strcmp(t.name, d.name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
+{
+    hm_broker_t *b = c->b;
+    char err[128];
+    apr_status_t st = hm_name_check(d.name, err, sizeof err);
+    if (st || !HM_KIND_IS_TEMP(d.kind))
+        return st ? st : HM_EINVAL;
+    hm_lock(b);
+    if (temp_index(c, d) >= 0) {
+        hm_unlock(b);
+        return APR_SUCCESS;
+    }
+    if (c->temps->nelts >= HM_MAX_TEMP_PER_CLIENT) {
+        hm_unlock(b);
+        return HM_ENOSPACE;
+    }
+    if (d.kind == HM_TEMP_QUEUE ? hm_queue_find(b, d.kind, d.name) != NULL
+                                : hm_topic_find(b, d.kind, d.name) != NULL) {
+        hm_unlock(b);
+        return HM_EEXISTS;
+    }
+    if (!(d.kind == HM_TEMP_QUEUE ? (void *)hm_queue_create(b, d, c) : (void *)hm_topic_create(b, d, c))) {
+        hm_unlock(b);
+        return APR_ENOMEM;
+    }
+    hm_dname_t *slot = apr_array_push(c->temps);
+    slot->kind = d.kind;
+    slot->name = apr_pstrdup(c->temps->pool, d.name);
+    hm_advise_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id, NULL);
+    hm_unlock(b);
+    return APR_SUCCESS;
+}
+
+/* Removes a temporary destination; its remaining messages are dropped, as on ActiveMQ. */
+static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *err, size_t errlen)
+{
+    hm_broker_t *b = c->b;
+    hm_dname_t d = APR_ARRAY_IDX(c->temps, i, hm_dname_t);
+    if (d.kind == HM_TEMP_QUEUE) {
+        hm_queue_t *q = hm_queue_find(b, d.kind, d.name);
+        if (q && !force && !APR_RING_EMPTY(&q->consumers, hm_attach_s, link)) {
+            snprintf(err, errlen, "Destination still has an active subscription: temp-queue://%s", d.name);
+            return HM_EPROTO;
+        }
+        if (q) {
+            while (!APR_RING_EMPTY(&q->consumers, hm_attach_s, link))
+                hm_consumer_close_locked(APR_RING_FIRST(&q->consumers)->c, UINT64_MAX);
+            hm_queue_free(q);
+        }
+    } else {
+        hm_topic_t *t = hm_topic_find(b, d.kind, d.name);
+        if (t && !force && !APR_RING_EMPTY(&t->subs, hm_tsub_s, link)) {
+            snprintf(err, errlen, "Destination still has an active subscription: temp-topic://%s", d.name);
+            return HM_EPROTO;
+        }
+        if (t) {
+            while (!APR_RING_EMPTY(&t->subs, hm_tsub_s, link))
+                hm_consumer_close_locked(APR_RING_FIRST(&t->subs)->c, UINT64_MAX);
+            hm_topic_free(b, t);
+        }
+    }
+    hm_advise_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id, NULL);
+    APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
+    c->temps->nelts--;
+    return APR_SUCCESS;
+}
+
+apr_status_t hm_temp_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    hm_lock(c->b);
+    int i = temp_index(c, d);
+    apr_status_t st = i < 0 ? APR_SUCCESS : temp_delete_locked(c, i, 0, err, errlen);
+    hm_unlock(c->b);
+    return st;
+}
+
+apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d)
+{
+    char err[128];
+    apr_status_t st = hm_name_check(d.name, err, sizeof err);
+    if (st || HM_KIND_IS_TEMP(d.kind) || hm_name_is_wildcard(d.name))
+        return st;
+    hm_lock(b);
+    void *made = HM_KIND_IS_QUEUE(d.kind) ? (void *)hm_queue_get(b, d.kind, d.name)
+                                          : (void *)hm_topic_get(b, d.kind, d.name);
+    hm_unlock(b);
+    return made ? APR_SUCCESS : APR_ENOMEM;
+}
+
+void hm_client_close(hm_client_t *c)
+{
+    hm_broker_t *b = c->b;
+    char err[160];
+    hm_lock(b);
+    while (!APR_RING_EMPTY(&c->consumers, hm_consumer_s, link))
+        hm_consumer_close_locked(APR_RING_FIRST(&c->consumers), UINT64_MAX);
+    while (c->temps->nelts > 0)
+        temp_delete_locked(c, c->temps->nelts - 1, 1, err, sizeof err);
+    if (c->client_id && apr_hash_get(b->client_ids, c->client_id, APR_HASH_KEY_STRING) == c)
+        apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, NULL);
+    APR_RING_REMOVE(c, link);
+    apr_pool_destroy(c->temps->pool);
+    free(c);
+    hm_unlock(b);
+}

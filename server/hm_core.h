@@ -1,0 +1,225 @@
+/* The protocol-neutral messaging core: what OpenWire and AMQP adapters call.
+ *
+ * Threading: every function here takes the broker lock itself (a nested mutex).  Callbacks the
+ * core makes into a protocol (hm_consumer_ops_t) run with that lock held: they must only encode
+ * and queue bytes (hm_conn_send) and must not block.
+ *
+ * Ownership: messages are reference-counted (hm_msg_ref/unref) and shared by every queue entry
+ * and delivery that holds them; the core never copies a message. */
+#ifndef HM_CORE_H
+#define HM_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "hm_status.h"
+
+typedef struct hm_broker_s hm_broker_t;
+typedef struct hm_client_s hm_client_t;
+typedef struct hm_consumer_s hm_consumer_t;
+typedef struct hm_delivery_s hm_delivery_t;
+typedef struct hm_msg_s hm_msg_t;
+typedef struct hm_conn_s hm_conn_t;
+
+/* ---------------------------------------------------------------- destinations */
+
+typedef enum { HM_QUEUE = 0, HM_TOPIC = 1, HM_TEMP_QUEUE = 2, HM_TEMP_TOPIC = 3 } hm_dest_kind_e;
+#define HM_KIND_IS_QUEUE(k) ((k) == HM_QUEUE || (k) == HM_TEMP_QUEUE)
+#define HM_KIND_IS_TEMP(k)  ((k) == HM_TEMP_QUEUE || (k) == HM_TEMP_TOPIC)
+
+typedef struct hm_dname_s {
+    hm_dest_kind_e kind;
+    const char *name;          /* NULL: no destination */
+} hm_dname_t;
+
+/* ---------------------------------------------------------------- messages */
+
+struct sel_value_s;   /* selectors/sel.h: a typed property value */
+
+/* What a protocol tells the core about the original, protocol-specific form of a message it
+ * created.  The core never looks inside origin_data. */
+typedef struct hm_msg_origin_s {
+    const char *protocol;
+    void (*free)(void *data);
+    /* Value of an application property with the type it was sent with (for selectors); strings
+     * stay valid while the message lives.  Sets SEL_NULL when absent. */
+    void (*get_property)(const void *data, const char *name, size_t len, struct sel_value_s *out);
+    /* The body as text, for XPATH selectors; returns 0 when there is none. */
+    int (*text_body)(const void *data, const char **text, size_t *len);
+} hm_msg_origin_t;
+
+/* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
+ * into their own shape (OpenWire: a DestinationInfo data structure on the message). */
+typedef enum { HM_ADV_NONE, HM_ADV_DEST_ADD, HM_ADV_DEST_REMOVE } hm_adv_kind_e;
+typedef struct hm_advisory_s {
+    hm_adv_kind_e kind;
+    hm_dname_t dest;
+    const char *connection_id;
+} hm_advisory_t;
+
+/* The protocol-neutral message.  String fields point into memory the message owns (usually
+ * origin_data); NULL means absent. */
+struct hm_msg_s {
+    volatile uint32_t refs;
+    uint64_t broker_seq;           /* broker-wide arrival number, set by hm_send */
+    hm_dname_t dest;               /* the destination it was sent to (composites are split) */
+    const char *message_id;
+    const char *correlation_id;
+    const char *type;
+    const char *group_id;
+    int32_t group_seq;
+    hm_dname_t reply_to;
+    int priority;                  /* 0..9 */
+    int persistent;
+    int64_t expiration;            /* ms since the epoch, 0 = never */
+    int64_t timestamp;
+    uint64_t producer_client;      /* hm_client id of the sender, for noLocal */
+    size_t size;                   /* bytes accounted against memory limits */
+    hm_advisory_t *advisory;       /* set on advisory messages raised by the core */
+    const hm_msg_origin_t *origin;
+    void *origin_data;
+};
+
+/* A zeroed message with one reference; free_self frees the struct when the last reference goes
+ * (after origin->free(origin_data)).  Returns NULL when out of memory. */
+hm_msg_t *hm_msg_new(size_t extra, void **extra_out);
+hm_msg_t *hm_msg_ref(hm_msg_t *m);
+void hm_msg_unref(hm_msg_t *m);
+int hm_msg_expired(const hm_msg_t *m, apr_time_t now);
+
+/* ---------------------------------------------------------------- broker */
+
+typedef struct hm_broker_opts_s {
+    const char *name;
+    size_t max_temp_dests_per_client;
+} hm_broker_opts_t;
+
+apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
+void hm_broker_destroy(hm_broker_t *b);
+const char *hm_broker_name(const hm_broker_t *b);
+const char *hm_broker_id(const hm_broker_t *b);
+
+/* ---------------------------------------------------------------- clients */
+
+/* A logical client connection.  client_id may be NULL; a client_id already in use gives
+ * HM_EEXISTS with a message in err. */
+apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
+                            const char *user, hm_client_t **out, char *err, size_t errlen);
+/* Closes every consumer still open (their deliveries return to their queues) and deletes the
+ * client's temporary destinations. */
+void hm_client_close(hm_client_t *c);
+uint64_t hm_client_serial(const hm_client_t *c);
+
+/* Temporary destinations belong to the client that created them. */
+apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);
+/* HM_EPROTO while a consumer is still open on it. */
+apr_status_t hm_temp_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* Creates an ordinary destination explicitly (DestinationInfo ADD). */
+apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d);
+
+/* ---------------------------------------------------------------- sending */
+
+typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
+
+/* Routes a message to its destination(s).  msg->dest may name a composite ("a,b") and, for
+ * topics, fans out to every matching subscription.  The core takes its own references; the
+ * caller keeps (and later drops) its own.  done is called exactly once when the message is
+ * accepted (durably, for persistent messages once a store is configured) — possibly before
+ * hm_send returns — unless hm_send itself returns an error, in which case it is not called.
+ * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL. */
+apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                     char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- consuming */
+
+/* One message handed to one consumer and not yet settled. */
+struct hm_delivery_s {
+    hm_msg_t *msg;
+    hm_dname_t dest;              /* the destination it is delivered from */
+    int32_t redelivery_count;     /* times delivered before this one */
+    uint64_t seq;                 /* per-consumer dispatch number */
+};
+
+typedef struct hm_consumer_ops_s {
+    /* Hands a message to the protocol (broker lock held; encode and queue, do not block). */
+    void (*deliver)(void *ctx, hm_consumer_t *c, hm_delivery_t *d);
+    /* A pull (prefetch 0) found nothing before its timeout, or a browser reached the end. */
+    void (*empty)(void *ctx, hm_consumer_t *c);
+} hm_consumer_ops_t;
+
+typedef struct hm_consumer_opts_s {
+    hm_dname_t dest;              /* may be a wildcard (. * >) or composite (a,b) */
+    const char *selector;         /* NULL or empty: none */
+    int32_t prefetch;             /* 0: pull mode (hm_consumer_pull) */
+    int no_local;
+    int browser;
+    int exclusive;
+    int priority;
+} hm_consumer_opts_t;
+
+/* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);
+ * HM_EDENIED (consuming from another client's temporary destination); HM_ENOTFOUND (a temporary
+ * destination that does not exist). */
+apr_status_t hm_consumer_open(hm_client_t *c, const hm_consumer_opts_t *opts,
+                              const hm_consumer_ops_t *ops, void *ctx, hm_consumer_t **out,
+                              char *err, size_t errlen);
+/* Returns every unsettled delivery to its queue.  Those whose message broker_seq <= last_delivered
+ * (all, when last_delivered is UINT64_MAX) were seen by the application and count as delivered
+ * once more (JMSRedelivered); the others go back as they were. */
+void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered);
+
+typedef enum {
+    HM_ACK_CONSUMED,          /* this delivery is done */
+    HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
+    HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
+    HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
+} hm_ack_e;
+void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind);
+/* The unsettled delivery of this message id, or NULL. */
+hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id);
+/* Prefetch-0 consumers ask for one message; timeout_ms < 0: answer now, 0: wait forever. */
+void hm_consumer_pull(hm_consumer_t *c, int64_t timeout_ms);
+void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch);
+hm_client_t *hm_consumer_client(const hm_consumer_t *c);
+
+/* Fires pull timeouts and other timed work; the server calls it periodically. */
+void hm_broker_tick(hm_broker_t *b, apr_time_t now);
+
+/* ---------------------------------------------------------------- connections (for protocols) */
+
+/* A protocol plugs into the server through this table; the core never includes a protocol. */
+typedef struct hm_proto_s {
+    const char *name;
+    /* 1: these first bytes are this protocol's, 0: they are not, -1: need more bytes. */
+    int (*sniff)(const uint8_t *p, size_t len);
+    /* A new connection; *state is the protocol's per-connection state. */
+    apr_status_t (*open)(hm_conn_t *conn, void **state);
+    /* Consumes whole frames from p[0..len), reporting how many bytes it used.  An error closes the
+     * connection; the protocol logs the reason. */
+    apr_status_t (*input)(void *state, const uint8_t *p, size_t len, size_t *used);
+    /* Called about once a second on the connection's loop thread. */
+    void (*tick)(void *state, apr_time_t now);
+    /* The connection is going away: release core objects (consumers, client). */
+    void (*close)(void *state);
+} hm_proto_t;
+
+typedef struct hm_listen_opts_s {
+    int64_t max_frame_size;
+    int64_t max_inactivity_ms;
+    int64_t max_inactivity_initial_delay_ms;
+    int max_connections;
+} hm_listen_opts_t;
+
+/* Queues bytes for sending (takes ownership of malloc'd data); safe from any thread. */
+void hm_conn_send(hm_conn_t *conn, uint8_t *data, size_t len);
+/* Closes after pending output is written; safe from the connection's own loop thread. */
+void hm_conn_close(hm_conn_t *conn, const char *reason);
+apr_pool_t *hm_conn_pool(hm_conn_t *conn);
+const char *hm_conn_peer(const hm_conn_t *conn);
+hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
+const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);
+
+#endif

@@ -1,0 +1,179 @@
+/* Internals of the messaging core shared by server/ sources; protocols never include this. */
+#ifndef HM_INT_H
+#define HM_INT_H
+
+#include <apr_hash.h>
+#include <apr_ring.h>
+#include <apr_tables.h>
+#include <apr_thread_mutex.h>
+
+#include "hm_core.h"
+#include "hm_limits.h"
+
+typedef struct hm_queue_s hm_queue_t;
+typedef struct hm_topic_s hm_topic_t;
+typedef struct hm_selector_s hm_selector_t;
+
+/* A message waiting in a queue (or a topic subscription's private queue). */
+typedef struct hm_qentry_s {
+    APR_RING_ENTRY(hm_qentry_s) link;
+    hm_msg_t *msg;
+    uint64_t seq;                  /* arrival order within the queue */
+    int32_t redelivery_count;
+    char *via;                     /* topic subscriptions fed by a composite send: the topic */
+} hm_qentry_t;
+APR_RING_HEAD(hm_qentry_ring_s, hm_qentry_s);
+
+/* An unsettled delivery; `pub` is what protocols see. */
+typedef struct hm_dlv_s {
+    hm_delivery_t pub;
+    APR_RING_ENTRY(hm_dlv_s) link;
+    hm_queue_t *queue;             /* NULL for a browser's copy */
+    hm_qentry_t *entry;            /* NULL for a browser's copy */
+    int delivered;                 /* DELIVERED ack seen: no longer holds prefetch credit */
+} hm_dlv_t;
+APR_RING_HEAD(hm_dlv_ring_s, hm_dlv_s);
+
+/* A consumer attached to a queue; a queue rotates its ring for round-robin dispatch. */
+typedef struct hm_attach_s {
+    APR_RING_ENTRY(hm_attach_s) link;
+    hm_consumer_t *c;
+    hm_queue_t *q;
+} hm_attach_t;
+APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
+
+struct hm_queue_s {
+    hm_broker_t *b;
+    hm_dname_t name;               /* name string owned (malloc) */
+    char *key;                     /* hash key, owned */
+    hm_client_t *owner;            /* temporary queues: the creating client */
+    int private_sub;               /* a topic subscription's own queue (not in the hash) */
+    struct hm_qentry_ring_s avail[HM_PRIORITIES];   /* index = priority, 9 dispatched first */
+    size_t avail_count;
+    size_t inflight_count;
+    uint64_t next_seq;
+    struct hm_attach_ring_s consumers;
+    int dispatching;               /* re-entrance guard */
+};
+
+/* A topic subscription: a private queue registered with one or more topics. */
+typedef struct hm_tsub_s {
+    APR_RING_ENTRY(hm_tsub_s) link;
+    hm_consumer_t *c;
+    hm_topic_t *t;                 /* NULL when registered as a wildcard */
+} hm_tsub_t;
+APR_RING_HEAD(hm_tsub_ring_s, hm_tsub_s);
+
+struct hm_topic_s {
+    hm_dname_t name;
+    char *key;
+    hm_client_t *owner;
+    struct hm_tsub_ring_s subs;
+};
+
+struct hm_consumer_s {
+    hm_broker_t *b;
+    hm_client_t *client;
+    APR_RING_ENTRY(hm_consumer_s) link;   /* in the client's ring */
+    apr_pool_t *pool;              /* names, selector, arrays: freed on close */
+    hm_consumer_opts_t opts;       /* strings copied into pool */
+    const hm_consumer_ops_t *ops;
+    void *ctx;
+    hm_selector_t *selector;
+    int32_t outstanding;           /* deliveries still holding prefetch credit */
+    int64_t pulls;                 /* prefetch 0: messages asked for */
+    apr_time_t pull_deadline;      /* 0: none */
+    int pull_waiting;              /* on the broker's pull-waiter list */
+    APR_RING_ENTRY(hm_consumer_s) pull_link;
+    uint64_t next_seq;
+    struct hm_dlv_ring_s dlv;
+    apr_array_header_t *attached;  /* hm_attach_t* (queue consumers) */
+    hm_queue_t *subq;              /* topic consumers: their private queue */
+    apr_array_header_t *tsubs;     /* hm_tsub_t* (topic consumers) */
+    apr_array_header_t *parts;     /* destination names (a composite has several) */
+    int wildcard;                  /* on the broker's wildcard list */
+    uint64_t last_routed;          /* broker_seq last fanned out to it (no duplicates) */
+    APR_RING_ENTRY(hm_consumer_s) wild_link;
+    apr_array_header_t *snapshot;  /* browsers: hm_browse_item_t */
+    int snap_pos;
+    int browse_done;
+};
+APR_RING_HEAD(hm_consumer_ring_s, hm_consumer_s);
+
+typedef struct hm_browse_item_s {
+    hm_msg_t *msg;
+    int32_t redelivery_count;
+} hm_browse_item_t;
+
+struct hm_client_s {
+    hm_broker_t *b;
+    uint64_t serial;
+    char *connection_id;
+    char *client_id;               /* NULL if none */
+    char *user;
+    struct hm_consumer_ring_s consumers;
+    apr_array_header_t *temps;     /* hm_dname_t with malloc'd names */
+    APR_RING_ENTRY(hm_client_s) link;
+};
+APR_RING_HEAD(hm_client_ring_s, hm_client_s);
+
+struct hm_broker_s {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *lock;
+    char *name;
+    char *id;
+    apr_hash_t *queues;            /* key -> hm_queue_t */
+    apr_hash_t *topics;            /* key -> hm_topic_t */
+    apr_hash_t *client_ids;        /* client id -> hm_client_t */
+    struct hm_client_ring_s clients;
+    struct hm_consumer_ring_s wild_queue_consumers;
+    struct hm_consumer_ring_s wild_topic_consumers;
+    struct hm_consumer_ring_s pull_waiters;
+    uint64_t next_seq;
+    uint64_t next_client;
+    hm_broker_opts_t opts;
+};
+
+/* destinations (hm_dest.c) */
+int hm_name_is_wildcard(const char *name);
+int hm_name_matches(const char *pattern, const char *name);
+apr_status_t hm_name_check(const char *name, char *err, size_t errlen);
+hm_queue_t *hm_queue_find(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+hm_queue_t *hm_queue_get(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+hm_queue_t *hm_queue_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner);
+hm_queue_t *hm_queue_new_private(hm_broker_t *b, hm_dname_t name);
+void hm_queue_free(hm_queue_t *q);
+hm_topic_t *hm_topic_find(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+hm_topic_t *hm_topic_get(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner);
+void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
+
+/* queue contents and dispatch (hm_queue.c) */
+apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via);
+void hm_queue_dispatch(hm_queue_t *q);
+void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
+void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
+void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
+void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
+
+/* consumers (hm_consumer.c) */
+int hm_consumer_wants(hm_consumer_t *c, const hm_msg_t *m, int32_t redelivery_count);
+int hm_consumer_has_credit(const hm_consumer_t *c);
+void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e);
+void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered);
+void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
+
+/* routing (hm_route.c) */
+apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen);
+void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
+                    hm_consumer_t *only);
+
+/* selectors bridge (hm_select.c) */
+apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,
+                                 char *err, size_t errlen);
+int hm_selector_match(const hm_selector_t *s, const hm_msg_t *m, int32_t redelivery_count);
+
+static inline void hm_lock(hm_broker_t *b) { apr_thread_mutex_lock(b->lock); }
+static inline void hm_unlock(hm_broker_t *b) { apr_thread_mutex_unlock(b->lock); }
+
+#endif

@@ -1,0 +1,12 @@
+/* Limits of the messaging core, in one place. */
+#ifndef HM_LIMITS_H
+#define HM_LIMITS_H
+
+#define HM_PRIORITIES             10       /* JMS priorities 0..9 */
+#define HM_MAX_DEST_NAME          4096     /* bytes in one destination name (composite: whole) */
+#define HM_MAX_COMPOSITE_PARTS    64       /* "a,b,c" parts in one composite destination */
+#define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
+#define HM_MAX_CONSUMERS_PER_CLIENT 65536
+#define HM_TICK_MS                50       /* resolution of pull timeouts */
+
+#endif

@@ -1,0 +1,541 @@
+/* Event loops, listeners and connections.
+ *
+ * Each loop thread owns an apr_pollset and the connections assigned to it; only that thread
+ * reads from them, writes to them, and adds or removes them from its pollset.  Other threads
+ * (delivering messages to consumers) append to a connection's output under its lock and wake the
+ * owning loop, which flushes.  Loop 0 also accepts and hands connections out round-robin. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_network_io.h>
+#include <apr_poll.h>
+#include <apr_ring.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "hm_log.h"
+#include "hm_limits.h"
+#include "hm_server.h"
+
+#define IN_INITIAL   (64 * 1024)
+#define READ_BUDGET  (1024 * 1024)    /* bytes read from one connection per wake-up */
+#define IOV_MAX_HM   64
+#define CLOSE_GRACE  apr_time_from_sec(2)
+
+typedef struct hm_loop_s hm_loop_t;
+
+typedef struct out_chunk_s {
+    APR_RING_ENTRY(out_chunk_s) link;
+    uint8_t *data;
+    size_t len, off;
+} out_chunk_t;
+APR_RING_HEAD(out_ring_s, out_chunk_s);
+
+/* Poll events carry either a listener or a connection; both start with this tag. */
+enum { EV_LISTENER = 1, EV_CONN = 2 };
+
+typedef struct hm_listener_s {
+    int kind;
+    hm_server_t *srv;
+    char *name;
+    apr_socket_t *sock;
+    const hm_proto_t *proto;
+    hm_listen_opts_t opts;
+    volatile apr_uint32_t active;
+    apr_pollfd_t pfd;
+} hm_listener_t;
+
+struct hm_conn_s {
+    int kind;
+    APR_RING_ENTRY(hm_conn_s) link;
+    apr_pool_t *pool;
+    apr_socket_t *sock;
+    hm_loop_t *loop;
+    hm_listener_t *lst;
+    void *pstate;
+    int opened;
+    uint8_t *in;
+    size_t in_len, in_cap, in_max;
+    apr_thread_mutex_t *out_lock;
+    struct out_ring_s out;
+    volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
+    int pollout;                         /* POLLOUT currently requested */
+    int closing;
+    apr_time_t close_deadline;
+    char peer[64];
+    apr_pollfd_t pfd;
+};
+APR_RING_HEAD(conn_ring_s, hm_conn_s);
+
+struct hm_loop_s {
+    hm_server_t *srv;
+    int index;
+    apr_pool_t *pool;
+    apr_pollset_t *ps;
+    apr_thread_t *thread;
+    struct conn_ring_s conns;
+    apr_thread_mutex_t *inbox_lock;
+    apr_array_header_t *inbox;           /* hm_conn_t* handed over by the accepting loop */
+    apr_time_t last_tick;
+};
+
+struct hm_server_s {
+    apr_pool_t *pool;
+    hm_broker_t *broker;
+    int nloops;
+    hm_loop_t **loops;
+    apr_array_header_t *listeners;       /* hm_listener_t* */
+    volatile apr_uint32_t stop;
+    apr_uint32_t next_loop;
+    apr_thread_pool_t *workers;
+};
+
+static _Thread_local hm_loop_t *current_loop;
+
+/* ------------------------------------------------------------------ connections */
+
+void hm_conn_send(hm_conn_t *c, uint8_t *data, size_t len)
+{
+    out_chunk_t *ch = malloc(sizeof *ch);
+    if (!ch) {
+        free(data);
+        return;
+    }
+    ch->data = data;
+    ch->len = len;
+    ch->off = 0;
+    apr_thread_mutex_lock(c->out_lock);
+    APR_RING_INSERT_TAIL(&c->out, ch, out_chunk_s, link);
+    apr_thread_mutex_unlock(c->out_lock);
+    if (apr_atomic_xchg32(&c->out_pending, 1) == 0 && current_loop != c->loop)
+        apr_pollset_wakeup(c->loop->ps);
+}
+
+void hm_conn_close(hm_conn_t *c, const char *reason)
+{
+    if (!c->closing) {
+        c->closing = 1;
+        c->close_deadline = apr_time_now() + CLOSE_GRACE;
+        if (reason)
+            hm_info("closing connection %s: %s", c->peer, reason);
+    }
+}
+
+apr_pool_t *hm_conn_pool(hm_conn_t *c) { return c->pool; }
+const char *hm_conn_peer(const hm_conn_t *c) { return c->peer; }
+hm_broker_t *hm_conn_broker(const hm_conn_t *c) { return c->lst->srv->broker; }
+const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts; }
+
+static void set_pollout(hm_conn_t *c, int on)
+{
+    if (c->pollout == on)
+        return;
+    apr_pollset_remove(c->loop->ps, &c->pfd);
+    c->pfd.reqevents = APR_POLLIN | (on ? APR_POLLOUT : 0);
+    apr_pollset_add(c->loop->ps, &c->pfd);
+    c->pollout = on;
+}
+
+/* Writes as much queued output as the socket takes.  Returns non-zero on a write error. */
+static int conn_flush(hm_conn_t *c)
+{
+    apr_atomic_set32(&c->out_pending, 0);
+    for (;;) {
+        struct iovec iov[IOV_MAX_HM];
+        int n = 0;
+        apr_thread_mutex_lock(c->out_lock);
+        out_chunk_t *ch;
+        APR_RING_FOREACH(ch, &c->out, out_chunk_s, link) {
+            if (n == IOV_MAX_HM)
+                break;
+            iov[n].iov_base = ch->data + ch->off;
+            iov[n].iov_len = ch->len - ch->off;
+            n++;
+        }
+        apr_thread_mutex_unlock(c->out_lock);
+        if (n == 0) {
+            set_pollout(c, 0);
+            return 0;
+        }
+        apr_size_t written = 0;
+        apr_status_t st = apr_socket_sendv(c->sock, iov, n, &written);
+        if (st != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(st))
+            return 1;
+        apr_thread_mutex_lock(c->out_lock);
+        while (written > 0) {
+            ch = APR_RING_FIRST(&c->out);
+            size_t left = ch->len - ch->off;
+            if (written < left) {
+                ch->off += written;
+                break;
+            }
+            written -= left;
+            APR_RING_REMOVE(ch, link);
+            free(ch->data);
+            free(ch);
+        }
+        int more = !APR_RING_EMPTY(&c->out, out_chunk_s, link);
+        apr_thread_mutex_unlock(c->out_lock);
+        if (APR_STATUS_IS_EAGAIN(st) || (more && st != APR_SUCCESS)) {
+            set_pollout(c, 1);
+            return 0;
+        }
+        if (!more) {
+            set_pollout(c, 0);
+            return 0;
+        }
+    }
+}
+
+static int conn_has_output(hm_conn_t *c)
+{
+    apr_thread_mutex_lock(c->out_lock);
+    int more = !APR_RING_EMPTY(&c->out, out_chunk_s, link);
+    apr_thread_mutex_unlock(c->out_lock);
+    return more;
+}
+
+static void conn_destroy(hm_conn_t *c)
+{
+    if (c->opened && c->lst->proto->close)
+        c->lst->proto->close(c->pstate);
+    apr_pollset_remove(c->loop->ps, &c->pfd);
+    APR_RING_REMOVE(c, link);
+    apr_socket_close(c->sock);
+    while (!APR_RING_EMPTY(&c->out, out_chunk_s, link)) {
+        out_chunk_t *ch = APR_RING_FIRST(&c->out);
+        APR_RING_REMOVE(ch, link);
+        free(ch->data);
+        free(ch);
+    }
+    free(c->in);
+    apr_atomic_dec32(&c->lst->active);
+    hm_debug("connection %s closed", c->peer);
+    apr_pool_destroy(c->pool);
+}
+
+/* Feeds buffered bytes to the protocol until it needs more; compacts what is left. */
+static void conn_feed(hm_conn_t *c)
+{
+    size_t off = 0;
+    while (off < c->in_len && !c->closing) {
+        size_t used = 0;
+        apr_status_t st = c->lst->proto->input(c->pstate, c->in + off, c->in_len - off, &used);
+        if (st != APR_SUCCESS) {
+            hm_conn_close(c, NULL);
+            c->in_len = 0;
+            return;
+        }
+        if (used == 0)
+            break;
+        off += used;
+    }
+    if (off > 0) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+}
+
+static void conn_read(hm_conn_t *c)
+{
+    size_t budget = READ_BUDGET;
+    while (!c->closing && budget > 0) {
+        if (c->in_len == c->in_cap) {
+            if (c->in_cap >= c->in_max) {
+                hm_warn("connection %s: a frame larger than the %zu-byte limit; closing", c->peer, c->in_max);
+                hm_conn_close(c, NULL);
+                return;
+            }
+            size_t cap = c->in_cap * 2 > c->in_max ? c->in_max : c->in_cap * 2;
+            uint8_t *in = realloc(c->in, cap);
+            if (!in) {
+                hm_conn_close(c, "out of memory for input");
+                return;
+            }
+            c->in = in;
+            c->in_cap = cap;
+        }
+        apr_size_t n = c->in_cap - c->in_len;
+        apr_status_t st = apr_socket_recv(c->sock, (char *)c->in + c->in_len, &n);
+        if (n > 0) {
+            c->in_len += n;
+            budget = budget > n ? budget - n : 0;
+            conn_feed(c);
+        }
+        if (st == APR_EOF || (n == 0 && st == APR_SUCCESS)) {
+            c->closing = 1;           /* peer went away: nothing more to write */
+            c->close_deadline = 0;
+            return;
+        }
+        if (APR_STATUS_IS_EAGAIN(st))
+            return;
+        if (st != APR_SUCCESS) {
+            hm_debug("connection %s: read error: %s", c->peer, hm_strerror(st));
+            c->closing = 1;
+            c->close_deadline = 0;
+            return;
+        }
+    }
+}
+
+static void conn_start(hm_loop_t *l, hm_conn_t *c)
+{
+    c->loop = l;
+    APR_RING_INSERT_TAIL(&l->conns, c, hm_conn_s, link);
+    c->pfd.desc_type = APR_POLL_SOCKET;
+    c->pfd.desc.s = c->sock;
+    c->pfd.reqevents = APR_POLLIN;
+    c->pfd.client_data = c;
+    apr_pollset_add(l->ps, &c->pfd);
+    if (c->lst->proto->open(c, &c->pstate) != APR_SUCCESS) {
+        hm_conn_close(c, "protocol refused the connection");
+        return;
+    }
+    c->opened = 1;
+}
+
+/* ------------------------------------------------------------------ accepting */
+
+static void accept_all(hm_loop_t *l, hm_listener_t *lst)
+{
+    hm_server_t *s = l->srv;
+    for (;;) {
+        apr_pool_t *p;
+        if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+            return;
+        apr_socket_t *sock;
+        apr_status_t st = apr_socket_accept(&sock, lst->sock, p);
+        if (st != APR_SUCCESS) {
+            apr_pool_destroy(p);
+            if (!APR_STATUS_IS_EAGAIN(st))
+                hm_warn("accept on %s: %s", lst->name, hm_strerror(st));
+            return;
+        }
+        apr_sockaddr_t *sa = NULL;
+        char *ip = NULL;
+        apr_socket_addr_get(&sa, APR_REMOTE, sock);
+        if (sa)
+            apr_sockaddr_ip_get(&ip, sa);
+        if (lst->opts.max_connections > 0 &&
+            apr_atomic_read32(&lst->active) >= (apr_uint32_t)lst->opts.max_connections) {
+            hm_warn("refusing connection from %s on %s: maximumConnections %d reached",
+                    ip ? ip : "?", lst->name, lst->opts.max_connections);
+            apr_socket_close(sock);
+            apr_pool_destroy(p);
+            continue;
+        }
+        apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
+        apr_socket_timeout_set(sock, 0);
+        apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
+        hm_conn_t *c = apr_pcalloc(p, sizeof *c);
+        c->kind = EV_CONN;
+        c->pool = p;
+        c->sock = sock;
+        c->lst = lst;
+        c->in_cap = IN_INITIAL;
+        c->in = malloc(c->in_cap);
+        c->in_max = (size_t)(lst->opts.max_frame_size > 0 ? lst->opts.max_frame_size : 100 << 20) + 4096;
+        if (!c->in || apr_thread_mutex_create(&c->out_lock, APR_THREAD_MUTEX_DEFAULT, p)) {
+            free(c->in);
+            apr_socket_close(sock);
+            apr_pool_destroy(p);
+            continue;
+        }
+        APR_RING_INIT(&c->out, out_chunk_s, link);
+        apr_port_t port = sa ? sa->port : 0;
+        apr_snprintf(c->peer, sizeof c->peer, "%s:%u", ip ? ip : "?", (unsigned)port);
+        apr_atomic_inc32(&lst->active);
+        hm_debug("connection %s accepted on %s", c->peer, lst->name);
+        hm_loop_t *to = s->loops[apr_atomic_inc32(&s->next_loop) % (apr_uint32_t)s->nloops];
+        if (to == l) {
+            conn_start(l, c);
+        } else {
+            apr_thread_mutex_lock(to->inbox_lock);
+            APR_ARRAY_PUSH(to->inbox, hm_conn_t *) = c;
+            apr_thread_mutex_unlock(to->inbox_lock);
+            apr_pollset_wakeup(to->ps);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ loops */
+
+static void loop_housekeeping(hm_loop_t *l)
+{
+    apr_thread_mutex_lock(l->inbox_lock);
+    apr_array_header_t *in = l->inbox;
+    int n = in->nelts;
+    hm_conn_t *fresh[64];
+    int take = n > 64 ? 64 : n;
+    for (int i = 0; i < take; i++)
+        fresh[i] = APR_ARRAY_IDX(in, i, hm_conn_t *);
+    memmove(in->elts, in->elts + take * sizeof(hm_conn_t *), (size_t)(n - take) * sizeof(hm_conn_t *));
+    in->nelts = n - take;
+    apr_thread_mutex_unlock(l->inbox_lock);
+    for (int i = 0; i < take; i++)
+        conn_start(l, fresh[i]);
+    if (n > take)
+        apr_pollset_wakeup(l->ps);
+
+    apr_time_t now = apr_time_now();
+    int tick = now - l->last_tick >= apr_time_from_sec(1);
+    if (tick)
+        l->last_tick = now;
+    if (l->index == 0)
+        hm_broker_tick(l->srv->broker, now);
+    hm_conn_t *c = APR_RING_FIRST(&l->conns);
+    while (c != APR_RING_SENTINEL(&l->conns, hm_conn_s, link)) {
+        hm_conn_t *next = APR_RING_NEXT(c, link);
+        if (tick && !c->closing && c->opened && c->lst->proto->tick)
+            c->lst->proto->tick(c->pstate, now);
+        if (apr_atomic_read32(&c->out_pending) && conn_flush(c)) {
+            c->closing = 1;
+            c->close_deadline = 0;
+        }
+        if (c->closing && (!conn_has_output(c) || now >= c->close_deadline))
+            conn_destroy(c);
+        c = next;
+    }
+}
+
+static void *APR_THREAD_FUNC loop_main(apr_thread_t *t, void *arg)
+{
+    hm_loop_t *l = arg;
+    hm_server_t *s = l->srv;
+    current_loop = l;
+    while (!apr_atomic_read32(&s->stop)) {
+        apr_int32_t n = 0;
+        const apr_pollfd_t *ev = NULL;
+        apr_status_t st = apr_pollset_poll(l->ps, apr_time_from_msec(HM_TICK_MS), &n, &ev);
+        if (st != APR_SUCCESS && !APR_STATUS_IS_TIMEUP(st) && !APR_STATUS_IS_EINTR(st) &&
+            st != APR_EINTR) {
+            hm_error("event loop %d: poll failed: %s", l->index, hm_strerror(st));
+            break;
+        }
+        for (apr_int32_t i = 0; i < n; i++) {
+            if (*(const int *)ev[i].client_data == EV_LISTENER) {
+                accept_all(l, ev[i].client_data);
+                continue;
+            }
+            hm_conn_t *c = ev[i].client_data;
+            if (ev[i].rtnevents & APR_POLLOUT && conn_flush(c)) {
+                c->closing = 1;
+                c->close_deadline = 0;
+            }
+            if (ev[i].rtnevents & (APR_POLLIN | APR_POLLHUP | APR_POLLERR))
+                conn_read(c);
+        }
+        loop_housekeeping(l);
+    }
+    /* shutting down: close every connection */
+    while (!APR_RING_EMPTY(&l->conns, hm_conn_s, link)) {
+        hm_conn_t *c = APR_RING_FIRST(&l->conns);
+        conn_flush(c);
+        conn_destroy(c);
+    }
+    current_loop = NULL;
+    if (t)
+        apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops, hm_server_t **out)
+{
+    hm_server_t *s = apr_pcalloc(pool, sizeof *s);
+    apr_status_t st;
+    s->pool = pool;
+    s->broker = broker;
+    s->nloops = nloops < 1 ? 1 : nloops;
+    s->loops = apr_pcalloc(pool, sizeof(hm_loop_t *) * (size_t)s->nloops);
+    s->listeners = apr_array_make(pool, 2, sizeof(hm_listener_t *));
+    for (int i = 0; i < s->nloops; i++) {
+        hm_loop_t *l = apr_pcalloc(pool, sizeof *l);
+        l->srv = s;
+        l->index = i;
+        l->pool = pool;
+        APR_RING_INIT(&l->conns, hm_conn_s, link);
+        l->inbox = apr_array_make(pool, 16, sizeof(hm_conn_t *));
+        if ((st = apr_thread_mutex_create(&l->inbox_lock, APR_THREAD_MUTEX_DEFAULT, pool)) ||
+            (st = apr_pollset_create(&l->ps, 1024, pool, APR_POLLSET_WAKEABLE | APR_POLLSET_NOCOPY)))
+            return st;
+        s->loops[i] = l;
+    }
+    if ((st = apr_thread_pool_create(&s->workers, 1, 4, pool)) != APR_SUCCESS)
+        return st;
+    *out = s;
+    return APR_SUCCESS;
+}
+
+apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host, int port,
+                              const hm_proto_t *proto, const hm_listen_opts_t *opts,
+                              char *err, size_t errlen)
+{
+    apr_sockaddr_t *sa;
+    apr_socket_t *sock;
+    apr_status_t st = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)port, 0, s->pool);
+    if (st) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, hm_strerror(st));
+        return st;
+    }
+    if ((st = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, s->pool)) ||
+        (st = apr_socket_opt_set(sock, APR_SO_REUSEADDR, 1)) ||
+        (st = apr_socket_bind(sock, sa)) ||
+        (st = apr_socket_listen(sock, 512))) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, hm_strerror(st));
+        return st;
+    }
+    apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
+    apr_socket_timeout_set(sock, 0);
+    hm_listener_t *lst = apr_pcalloc(s->pool, sizeof *lst);
+    lst->kind = EV_LISTENER;
+    lst->srv = s;
+    lst->name = apr_psprintf(s->pool, "%s (%s://%s:%d)", name, proto->name, host, port);
+    lst->sock = sock;
+    lst->proto = proto;
+    lst->opts = *opts;
+    lst->pfd.desc_type = APR_POLL_SOCKET;
+    lst->pfd.desc.s = sock;
+    lst->pfd.reqevents = APR_POLLIN;
+    lst->pfd.client_data = lst;
+    if ((st = apr_pollset_add(s->loops[0]->ps, &lst->pfd)) != APR_SUCCESS) {
+        snprintf(err, errlen, "cannot poll %s: %s", lst->name, hm_strerror(st));
+        return st;
+    }
+    APR_ARRAY_PUSH(s->listeners, hm_listener_t *) = lst;
+    hm_info("listening on %s", lst->name);
+    return APR_SUCCESS;
+}
+
+apr_status_t hm_server_run(hm_server_t *s)
+{
+    apr_status_t st;
+    for (int i = 1; i < s->nloops; i++) {
+        if ((st = apr_thread_create(&s->loops[i]->thread, NULL, loop_main, s->loops[i], s->pool)))
+            return st;
+    }
+    loop_main(NULL, s->loops[0]);
+    for (int i = 1; i < s->nloops; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, s->loops[i]->thread);
+    }
+    for (int i = 0; i < s->listeners->nelts; i++)
+        apr_socket_close(APR_ARRAY_IDX(s->listeners, i, hm_listener_t *)->sock);
+    apr_thread_pool_destroy(s->workers);
+    return APR_SUCCESS;
+}
+
+void hm_server_stop(hm_server_t *s)
+{
+    apr_atomic_set32(&s->stop, 1);
+    for (int i = 0; i < s->nloops; i++)
+        apr_pollset_wakeup(s->loops[i]->ps);
+}
+
+apr_thread_pool_t *hm_server_workers(hm_server_t *s)
+{
+    return s->workers;
+}

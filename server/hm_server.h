@@ -1,0 +1,26 @@
+/* The network server: listeners, one event loop per core over apr_pollset, and a thread pool for
+ * blocking work.  Protocols plug in through hm_proto_t (hm_core.h). */
+#ifndef HM_SERVER_H
+#define HM_SERVER_H
+
+#include <apr_pools.h>
+#include <apr_thread_pool.h>
+
+#include "hm_core.h"
+
+typedef struct hm_server_s hm_server_t;
+
+/* nloops event loops (at least 1); the broker outlives the server. */
+apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops, hm_server_t **out);
+/* Listens on host:port for one protocol.  Errors name the address in err. */
+apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host, int port,
+                              const hm_proto_t *proto, const hm_listen_opts_t *opts,
+                              char *err, size_t errlen);
+/* Runs the loops until hm_server_stop; returns after every connection is closed. */
+apr_status_t hm_server_run(hm_server_t *s);
+/* Asks the loops to stop; safe from any thread. */
+void hm_server_stop(hm_server_t *s);
+/* The shared pool of worker threads for blocking work. */
+apr_thread_pool_t *hm_server_workers(hm_server_t *s);
+
+#endif
