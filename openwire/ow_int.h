@@ -83,10 +83,17 @@ apr_status_t ow_unmarshal_body(ow_wire_t *w, hm_rd_t *rd, apr_pool_t *pool, uint
 apr_status_t ow_marshal_body(ow_wire_t *w, const ow_object_t *o, hm_wbuf_t *out);
 void ow_cache_reset(ow_wire_t *w);
 
+/* Outbound cache: find a canonical key (ow_object_key) -> its index; add takes the key's
+ * memory and returns the index used, or -1 when the cache is full. */
+apr_status_t ow_object_key(const ow_object_t *o, hm_wbuf_t *key);
+int ow_out_cache_find(ow_wire_t *w, const uint8_t *key, size_t len, int16_t *idx);
+int16_t ow_out_cache_add(ow_wire_t *w, hm_wbuf_t *key);
+
 /* Strings as they travel: validation of Java modified UTF-8 (readUTF rules), conversion of the
  * tight "ascii" form (bytes as Latin-1) into modified UTF-8. */
 int ow_mutf8_valid(const uint8_t *p, size_t n);
 char *ow_latin1_to_mutf8(apr_pool_t *pool, const uint8_t *p, size_t n);
+char *ow_mutf8_copy(apr_pool_t *pool, const uint8_t *p, size_t n);
 int ow_str_is_ascii(const char *s, size_t n);
 
 #endif
