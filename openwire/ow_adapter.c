@@ -101,6 +101,7 @@ static void respond_ok(ow_conn_t *oc, const ow_command_t *req)
     if (!req->response_required)
         return;
     ow_response_t r = { { { OW_RESPONSE }, 0, 0 }, req->command_id };
+    hm_debug("respond_ok to %s id %d", ow_type_name(req->obj.type), (int)req->command_id);
     emit(oc, &r.cmd);
 }
 
@@ -592,6 +593,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
             break;
         }
         off += consumed;
+        hm_debug("openwire %s: received %s (command id %d)", hm_conn_peer(oc->conn), cmd ? ow_type_name(cmd->obj.type) : "null frame", cmd ? (int)cmd->command_id : 0);
         if (cmd)
             st = handle(oc, cmd);
         apr_pool_clear(oc->scratch);

@@ -464,8 +464,6 @@ apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops,
             return st;
         s->loops[i] = l;
     }
-    if ((st = apr_thread_pool_create(&s->workers, 1, 4, pool)) != APR_SUCCESS)
-        return st;
     *out = s;
     return APR_SUCCESS;
 }
@@ -524,7 +522,6 @@ apr_status_t hm_server_run(hm_server_t *s)
     }
     for (int i = 0; i < s->listeners->nelts; i++)
         apr_socket_close(APR_ARRAY_IDX(s->listeners, i, hm_listener_t *)->sock);
-    apr_thread_pool_destroy(s->workers);
     return APR_SUCCESS;
 }
 
