@@ -21,6 +21,7 @@
 #define INVALID_CLID_EXC  "javax.jms.InvalidClientIDException"
 #define SECURITY_EXC      "javax.jms.JMSSecurityException"
 #define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
+#define NO_DEST_EXC       "org.apache.activemq.DestinationDoesNotExistException"
 
 typedef struct ow_conn_s ow_conn_t;
 
@@ -381,7 +382,7 @@ static void on_message(ow_conn_t *oc, ow_message_t *m)
     apr_status_t st = hm_send(oc->client, hm, NULL, NULL, err, sizeof err);
     hm_msg_unref(hm);
     if (st) {
-        respond_error(oc, &m->cmd, st == HM_ENOTFOUND || st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC,
+        respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
         return;
     }
