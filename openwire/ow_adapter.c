@@ -359,32 +359,39 @@ static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
         respond_ok(oc, &di->cmd);
 }
 
-static void on_message(ow_conn_t *oc, ow_message_t *m)
+/* Why a status: a message whose properties do not parse is a malformed frame, which closes the
+ * connection like any other; everything else is answered and the connection goes on. */
+static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
 {
     char err[256] = "";
     if (!need_client(oc, &m->cmd))
-        return;
+        return APR_SUCCESS;
     if (!m->destination || !m->destination->physical_name) {
         respond_error(oc, &m->cmd, INVALID_DEST_EXC, "message without a destination");
-        return;
+        return APR_SUCCESS;
     }
     if (m->transaction_id) {
         respond_error(oc, &m->cmd, JMS_EXC, "transacted sends are not supported by this broker build yet");
-        return;
+        return APR_SUCCESS;
     }
     m->broker_in_time = apr_time_as_msec(apr_time_now());
     const char *why;
     hm_msg_t *hm = ow_msg_to_core(m, oc->scratch, &why);
+    if (!hm && strcmp(why, OW_MALFORMED_PROPS) == 0) {
+        hm_warn("openwire %s: %s in %s; closing the connection", hm_conn_peer(oc->conn), why,
+                ow_type_name(m->cmd.obj.type));
+        return HM_EMALFORMED;
+    }
     if (!hm) {
-        respond_error(oc, &m->cmd, JMS_EXC, why);
-        return;
+        respond_error(oc, &m->cmd, RESOURCE_EXC, why);
+        return APR_SUCCESS;
     }
     apr_status_t st = hm_send(oc->client, hm, NULL, NULL, err, sizeof err);
     hm_msg_unref(hm);
     if (st) {
         respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
-        return;
+        return APR_SUCCESS;
     }
     if (m->cmd.response_required) {
         respond_ok(oc, &m->cmd);
@@ -398,6 +405,7 @@ static void on_message(ow_conn_t *oc, ow_message_t *m)
         }
         free(k);
     }
+    return APR_SUCCESS;
 }
 
 static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
@@ -518,10 +526,8 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
         respond_ok(oc, cmd);
         break;
     default:
-        if (OW_IS_MESSAGE_TYPE(cmd->obj.type)) {
-            on_message(oc, (ow_message_t *)cmd);
-            break;
-        }
+        if (OW_IS_MESSAGE_TYPE(cmd->obj.type))
+            return on_message(oc, (ow_message_t *)cmd);
         hm_warn("openwire %s: unexpected command %s (type %u); closing", hm_conn_peer(oc->conn),
                 ow_type_name(cmd->obj.type), cmd->obj.type);
         return HM_EPROTO;

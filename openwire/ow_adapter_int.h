@@ -22,6 +22,8 @@ ow_destination_t *ow_destination_from(apr_pool_t *pool, hm_dname_t d);
 /* MessageId.toString(): "<connection id>:<session>:<producer>:<sequence>" in pool. */
 char *ow_message_id_string(apr_pool_t *pool, const ow_message_id_t *id);
 
+#define OW_MALFORMED_PROPS "malformed message properties"
+
 /* A core message for a decoded OpenWire message (kept as one flat copy).  NULL when memory is
  * short or the properties are malformed (*why says which). */
 hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char **why);

@@ -151,7 +151,7 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
         ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len,
                         scratch, &props) != APR_SUCCESS) {
-        *why = "malformed message properties";
+        *why = OW_MALFORMED_PROPS;
         return NULL;
     }
     int32_t nprops = props && !props->is_list ? props->count : 0;
