@@ -230,7 +230,8 @@ static bool ends_with(const char *s, const char *tail)
     return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
-/* The Spring <beans> wrapper: one <broker>; Spring's own elements are logged and skipped.
+/* The Spring <beans> wrapper: one <broker>, read where it stands so messages come in
+ * document order; Spring's own elements are logged and skipped.
  * A bean's class attribute is only ever text in a message: nothing is instantiated. */
 static apr_status_t beans_element(cfg_ctx_t *ctx, xmlNode *beans, xmlNode **broker)
 {
@@ -249,6 +250,7 @@ static apr_status_t beans_element(cfg_ctx_t *ctx, xmlNode *beans, xmlNode **brok
                                 "line %d); hermod runs one broker per configuration",
                                 cfg_line(*broker, NULL));
             *broker = c;
+            rv = cfg_broker_element(ctx, c);        /* in document order with the rest */
         } else if (c->ns && !in_ns(c, CFG_NS_BEANS) &&
                    strcmp((const char *)c->ns->href, CFG_NS_CORE) != 0 &&
                    strcmp(name, "property-placeholder") == 0) {
@@ -299,8 +301,7 @@ static apr_status_t root_element(cfg_ctx_t *ctx, xmlDoc *doc)
         broker = root;
     } else if (strcmp((const char *)root->name, "beans") == 0 &&
                (!root->ns || in_ns(root, CFG_NS_BEANS))) {
-        if ((rv = beans_element(ctx, root, &broker)) != APR_SUCCESS)
-            return rv;
+        return beans_element(ctx, root, &broker);
     } else {
         return cfg_fail(ctx, root, NULL, CFG_EUNKNOWN, "the root element must be <broker> "
                         "(xmlns=\"" CFG_NS_CORE "\") or a Spring <beans> holding one");
