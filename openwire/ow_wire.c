@@ -153,7 +153,8 @@ apr_status_t ow_wire_create(apr_pool_t *pool, const ow_wire_opts_t *opts, ow_wir
      * version, loose, no cache, size prefix, no stack traces. */
     w->version = w->pref.version;
     w->max_frame_size = w->pref.max_frame_size > 0 ? w->pref.max_frame_size : OW_DEFAULT_MAX_FRAME_SIZE;
-    apr_pool_cleanup_register(pool, w, cleanup, apr_pool_cleanup_null);
+    /* a pre-cleanup: it runs before map_pool (a subpool) is destroyed with its parent */
+    apr_pool_pre_cleanup_register(pool, w, cleanup);
     *out = w;
     return APR_SUCCESS;
 }
