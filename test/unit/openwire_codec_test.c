@@ -73,7 +73,7 @@ static ow_object_t *fill(apr_pool_t *p, uint8_t type, int version, int stack, in
         switch (f->kind) {
         case OW_K_BYTE: *(int8_t *)at = (int8_t)rnd(s); break;
         case OW_K_BOOL: *(int *)at = rnd(s) & 1; break;
-        case OW_K_INT: *(int32_t *)at = (int32_t)(rnd(s) * 977u) - 5000000; break;
+        case OW_K_INT: *(int32_t *)at = (int32_t)(rnd(s) * 977u - 5000000u); break;
         case OW_K_LONG: {
             static const int64_t L[] = { 0, 1, 0xFFFF, 0x10000, 0xFFFFFFFFLL, 0x100000000LL, -1, INT64_MIN, 1700000000123LL };
             *(int64_t *)at = L[rnd(s) % 9];

@@ -571,6 +571,46 @@ static void test_text_bodies(void)
     apr_pool_destroy(p);
 }
 
+/* A frame that fails to encode must not leave the outbound cache naming values the peer never
+ * received: the next frames still decode on the other side. */
+static void test_encode_failure_keeps_caches_in_step(void)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, root);
+    for (int tight = 0; tight <= 1; tight++) {
+        ow_wire_t *e = wire(p, 12, tight, 1), *d = wire(p, 12, tight, 1);
+        hm_wbuf_t b;
+        hm_wbuf_init(&b, 1 << 20);
+        ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(p, OW_PRODUCER_ID);
+        pid->connection_id = "ID:x";
+        pid->value = 4;
+        ow_destination_t *q = (ow_destination_t *)ow_object_new(p, OW_ACTIVEMQ_QUEUE);
+        q->physical_name = "q";
+        ow_message_t *m = (ow_message_t *)ow_object_new(p, OW_ACTIVEMQ_TEXT_MESSAGE);
+        m->producer_id = pid;
+        m->destination = q;
+        char *big = apr_palloc(p, 70001);
+        memset(big, 'x', 70000);
+        big[70000] = 0;
+        m->correlation_id = big;           /* too long for any encoding */
+        CU_ASSERT_EQUAL(ow_encode(e, &m->cmd, &b), HM_ETOOBIG);
+        CU_ASSERT_EQUAL(b.len, 0);
+        m->correlation_id = "ok";
+        CU_ASSERT_EQUAL(ow_encode(e, &m->cmd, &b), APR_SUCCESS);
+        CU_ASSERT_EQUAL(ow_encode(e, &m->cmd, &b), APR_SUCCESS);
+        size_t off = 0;
+        for (int i = 0; i < 2; i++) {
+            ow_command_t *c;
+            size_t used;
+            CU_ASSERT_EQUAL_FATAL(ow_decode(d, b.data + off, b.len - off, p, &c, &used), APR_SUCCESS);
+            CU_ASSERT(ow_object_equal(&m->cmd.obj, &c->obj));
+            off += used;
+        }
+        hm_wbuf_free(&b);
+    }
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -588,6 +628,7 @@ int main(void)
     CU_add_test(s, "wrong nested type and bad cache index", test_wrong_nested_type_and_cache_index);
     CU_add_test(s, "encoder refuses what Java cannot read", test_encoder_refuses_what_java_cannot_read);
     CU_add_test(s, "tight ascii strings are Latin-1", test_ascii_form_is_latin1);
+    CU_add_test(s, "encode failure keeps caches in step", test_encode_failure_keeps_caches_in_step);
     CU_add_test(s, "primitive maps round trip", test_props_roundtrip_and_builder);
     CU_add_test(s, "text bodies", test_text_bodies);
     CU_basic_set_mode(CU_BRM_VERBOSE);
