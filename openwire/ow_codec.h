@@ -87,7 +87,7 @@ int64_t ow_wire_max_frame_size(const ow_wire_t *w);
 int64_t ow_wire_peer_max_inactivity_ms(const ow_wire_t *w);
 int64_t ow_wire_peer_max_inactivity_initial_delay_ms(const ow_wire_t *w);
 
-/* Three-way decode of one frame from buf[0..len):
+/* Three-way decode of one frame from buf[0..len) (see ow_decode_need for the bytes to wait for):
  *   APR_SUCCESS: *out is the command (NULL for a null frame, which carries nothing), *consumed
  *                the bytes used;
  *   HM_EINCOMPLETE: more bytes are needed; *consumed = 0;
@@ -108,7 +108,11 @@ size_t ow_decode_need(const ow_wire_t *w, const uint8_t *buf, size_t len);
 /* Appends one frame (with its size prefix unless disabled) to out; updates the outbound marshal
  * cache.  cmd NULL encodes a null frame.  HM_EINVAL (a field the type cannot hold, e.g. a
  * nested object of a wrong type or a magic that is not 8 bytes), HM_ETOOBIG (a string too long,
- * frame over max frame size, out's max), OW_EUNKNOWN_TYPE; ow_wire_error says which field. */
+ * frame over max frame size, out's max), OW_EUNKNOWN_TYPE; ow_wire_error says which field.
+ * On failure nothing is appended (unless out itself failed, which is sticky) and the outbound
+ * cache is forgotten, so the connection stays usable.  Send ow_wire_local_info's result with
+ * this before calling ow_wire_negotiate: the peer reads it in the pre-negotiation format.
+ * Strings must be Java modified UTF-8 (4-byte UTF-8 sequences are not readable by Java). */
 apr_status_t ow_encode(ow_wire_t *w, const ow_command_t *cmd, hm_wbuf_t *out);
 
 /* The last error's human-readable reason ("" if none). */

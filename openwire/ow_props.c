@@ -53,7 +53,11 @@ static apr_status_t dec_value(hm_rd_t *rd, apr_pool_t *pool, int depth, ow_pvalu
         if (n < 0 || (size_t)n > hm_rd_left(rd))
             return HM_EMALFORMED;
         const uint8_t *p = hm_rd_take(rd, (size_t)n);
-        v->u.bytes.data = apr_pmemdup(pool, p, n ? (size_t)n : 1);
+        uint8_t *copy = apr_palloc(pool, n ? (size_t)n : 1);   /* never NULL for an empty array */
+        if (!copy)
+            return APR_ENOMEM;
+        memcpy(copy, p, (size_t)n);
+        v->u.bytes.data = copy;
         v->u.bytes.len = n;
         break;
     }

@@ -132,6 +132,20 @@ static void out_sweep(ow_wire_t *w)
     }
 }
 
+/* After a frame that was not sent, the outbound cache may name values the peer never saw.
+ * Forgetting every entry keeps both sides consistent: from now on each value goes out in full
+ * with a fresh index, and the peer overwrites whatever it held at that index. */
+static void out_forget(ow_wire_t *w)
+{
+    if (!w->cache || !w->out_keys)
+        return;
+    apr_hash_clear(w->out_map);      /* first: it reads the keys it removes */
+    for (int32_t i = 0; i < w->cache_size; i++) {
+        free(w->out_keys[i]);
+        w->out_keys[i] = NULL;
+    }
+}
+
 /* ---- state ---- */
 
 apr_status_t ow_wire_create(apr_pool_t *pool, const ow_wire_opts_t *opts, ow_wire_t **out)
@@ -153,7 +167,7 @@ apr_status_t ow_wire_create(apr_pool_t *pool, const ow_wire_opts_t *opts, ow_wir
      * version, loose, no cache, size prefix, no stack traces. */
     w->version = w->pref.version;
     w->max_frame_size = w->pref.max_frame_size > 0 ? w->pref.max_frame_size : OW_DEFAULT_MAX_FRAME_SIZE;
-    /* a pre-cleanup: it runs before APR destroys subpools such as map_pool, not after */
+    /* a pre-cleanup: it runs before map_pool (a subpool) is destroyed with its parent */
     apr_pool_pre_cleanup_register(pool, w, cleanup);
     *out = w;
     return APR_SUCCESS;
@@ -409,16 +423,19 @@ apr_status_t ow_encode(ow_wire_t *w, const ow_command_t *cmd, hm_wbuf_t *out)
     if (st) {
         if (out->len >= start && !out->err)
             out->len = start;
+        out_forget(w);
         return st;
     }
     size_t size = out->len - start - (w->size_prefix_disabled ? 0 : 4);
     if (w->tight && (int64_t)size > w->max_frame_size) {
         out->len = start;
+        out_forget(w);
         return ow_fail(w, HM_ETOOBIG, "frame of %zu bytes exceeds maxFrameSize %lld", size,
                        (long long)w->max_frame_size);
     }
     if (size > INT32_MAX) {
         out->len = start;
+        out_forget(w);
         return ow_fail(w, HM_ETOOBIG, "frame of %zu bytes", size);
     }
     if (!w->size_prefix_disabled)
