@@ -359,27 +359,76 @@ static int ev(ctx_t *c, const sel_node_t *n, sel_val_t *out)
     return EV_ERROR;
 }
 
+/* BooleanExpression.matches(), which is what ActiveMQ's broker asks: AND and OR combine their
+ * operands' matches() and so stop at the first operand that is not TRUE (for AND) even when
+ * evaluate() would go on (and perhaps throw); every other node is evaluate() == TRUE.
+ * Returns SEL_TRUE, SEL_ERROR, or SEL_FALSE/SEL_UNKNOWN for the operand that decided. */
+static sel_result_e match(ctx_t *c, const sel_node_t *n)
+{
+    sel_val_t v;
+    if (n->op == SEL_OP_AND) {
+        for (size_t i = 0; i < n->nkids; i++) {
+            sel_result_e r = match(c, n->kids[i]);
+            if (r != SEL_TRUE) return r;
+        }
+        return SEL_TRUE;
+    }
+    if (n->op == SEL_OP_OR) {
+        sel_result_e res = SEL_FALSE;
+        for (size_t i = 0; i < n->nkids; i++) {
+            sel_result_e r = match(c, n->kids[i]);
+            if (r == SEL_TRUE || r == SEL_ERROR) return r;
+            if (r == SEL_UNKNOWN) res = SEL_UNKNOWN;
+        }
+        return res;
+    }
+    if (ev(c, n, &v)) return SEL_ERROR;
+    if (v.type == SEL_BOOL) return v.u.b ? SEL_TRUE : SEL_FALSE;
+    return SEL_UNKNOWN;
+}
+
+static void ctx_init(ctx_t *c, char *scratch, size_t cap, const sel_accessor_t *acc, void *msg)
+{
+    c->acc = acc;
+    c->msg = msg;
+    c->scratch = scratch;
+    c->cap = cap;
+    c->used = 0;
+    c->spills = NULL;
+    c->spilled = 0;
+}
+
+static void ctx_done(ctx_t *c)
+{
+    while (c->spills) {
+        spill_t *s = c->spills;
+        c->spills = s->next;
+        free(s);
+    }
+}
+
 sel_result_e sel_eval(const sel_expr_t *e, const sel_accessor_t *acc, void *msg)
 {
     char scratch[SEL_EVAL_SCRATCH];
     ctx_t c;
-    c.acc = acc;
-    c.msg = msg;
-    c.scratch = scratch;
-    c.cap = sizeof scratch;
-    c.used = 0;
-    c.spills = NULL;
-    c.spilled = 0;
+    if (!e || !e->root || !acc || !acc->get) return SEL_ERROR;
+    ctx_init(&c, scratch, sizeof scratch, acc, msg);
+    sel_result_e res = match(&c, e->root);
+    ctx_done(&c);
+    return res;
+}
+
+sel_result_e sel_eval3(const sel_expr_t *e, const sel_accessor_t *acc, void *msg)
+{
+    char scratch[SEL_EVAL_SCRATCH];
+    ctx_t c;
     sel_val_t v;
     sel_result_e res;
     if (!e || !e->root || !acc || !acc->get) return SEL_ERROR;
+    ctx_init(&c, scratch, sizeof scratch, acc, msg);
     if (ev(&c, e->root, &v)) res = SEL_ERROR;
     else if (v.type == SEL_BOOL) res = v.u.b ? SEL_TRUE : SEL_FALSE;
     else res = SEL_UNKNOWN;
-    while (c.spills) {
-        spill_t *s = c.spills;
-        c.spills = s->next;
-        free(s);
-    }
+    ctx_done(&c);
     return res;
 }
