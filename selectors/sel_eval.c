@@ -10,6 +10,7 @@
  * Operands are evaluated in ActiveMQ's order, so which error or short-circuit wins is the
  * same.  Nothing here allocates except XPATH (libxml2) and string concatenation beyond
  * SEL_EVAL_SCRATCH bytes. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,7 +256,10 @@ static int prop(ctx_t *c, const sel_node_t *n, sel_val_t *out)
     case SEL_SHORT: out->type = v.type; out->u.l = (int16_t)v.u.l; break;
     case SEL_INT: out->type = v.type; out->u.l = (int32_t)v.u.l; break;
     case SEL_LONG: out->type = v.type; out->u.l = v.u.l; break;
-    case SEL_FLOAT: out->type = v.type; out->u.d = (float)v.u.d; break;
+    case SEL_FLOAT:                 /* keep the float's value; out-of-range would be undefined */
+        out->type = v.type;
+        out->u.d = isfinite(v.u.d) && fabs(v.u.d) > FLT_MAX ? copysign(INFINITY, v.u.d) : (float)v.u.d;
+        break;
     case SEL_DOUBLE: out->type = v.type; out->u.d = v.u.d; break;
     case SEL_STRING:
         out->type = SEL_STRING;
