@@ -109,6 +109,12 @@ public class SelEval {
                 out.append('\n');
                 break;
             }
+            case "FMTD":
+                out.append(f[2]).append(' ').append(Double.toString(Double.longBitsToDouble(Long.parseUnsignedLong(f[1], 16)))).append('\n');
+                break;
+            case "FMTF":
+                out.append(f[2]).append(' ').append(Float.toString(Float.intBitsToFloat((int) Long.parseLong(f[1], 16)))).append('\n');
+                break;
             default:
                 break;
             }

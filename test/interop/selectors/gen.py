@@ -192,6 +192,24 @@ def main():
         if R.random() < 0.12:
             s = mutate(s)
         out.append('SEL %s r%05d' % (hx(s), k))
+    # Java's Double/Float.toString, used when a number is concatenated to a string.  JDK 17's
+    # algorithm prints a longer, inexact text for some values (e.g. 1.0E23 as
+    # 9.999999999999999E22, the float 8.0E13 as 7.9999999E13); hermod follows the JDK 19+
+    # specification (shortest text), so only values where both agree are compared here:
+    # up to 15 significant digits below 1e15 (double), up to 6 below 1e7 (float).
+    for k in range(count // 4):
+        r = R.random()
+        if r < 0.6:
+            x = float('%.*e' % (R.randint(0, 14), R.uniform(-1, 1) * 10 ** R.randint(-30, 14)))
+        elif r < 0.75:
+            x = R.choice([1e-3, 1e7, 9999999.0, 0.001, 0.00099999, 1e-4, 1e-5, 100.0, 0.5, 2e-3,
+                          1e-300, 123456789012345.0, 0.0, -0.0, 1.0, float('inf'), float('-inf'),
+                          float('nan'), 16777216.0, 0.1, 0.2, 0.1 + 0.2, 1.0 / 3, 5e-324])
+        else:
+            x = R.randint(-10 ** 8, 10 ** 8) / 10 ** R.randint(0, 9)
+        out.append('FMTD %s d%05d' % (dbits(x), k))
+        y = float('%.*e' % (R.randint(0, 5), R.uniform(-1, 1) * 10 ** R.randint(-10, 6)))
+        out.append('FMTF %s f%05d' % (fbits(y), k))
     sys.stdout.write('\n'.join(out) + '\n')
 
 

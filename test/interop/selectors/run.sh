@@ -50,6 +50,10 @@ def load(p):
             d[f[0]] = f[1] if len(f) > 1 else ''
     return d
 j, c = load(work + '/java.out'), load(work + '/c.out')
+for line in open(work + '/cases.txt'):
+    f = line.split()
+    if f and f[0] in ('FMTD', 'FMTF'):
+        sels[f[2]] = ('Double' if f[0] == 'FMTD' else 'Float') + '.toString(bits 0x' + f[1] + ')'
 hand = sorted(k for k in sels if k.startswith('h'))
 rand = sorted(k for k in sels if k.startswith('r'))
 def show(k):
@@ -60,6 +64,17 @@ for k in hand:
     else:
         print('FAIL: selectors %s %s (ActiveMQ: %s, hermod: %s)' % (k, show(k), j.get(k), c.get(k)))
 chunk = 500
+fmt = sorted(k for k in sels if k[0] in 'df')
+for s in range(0, len(fmt), chunk):
+    part = fmt[s:s + chunk]
+    bad = [k for k in part if k not in j or j.get(k) != c.get(k)]
+    name = 'selectors number-to-text %d-%d' % (s, s + len(part) - 1)
+    if not bad:
+        print('PASS: %s' % name)
+    else:
+        print('FAIL: %s (%d differ)' % (name, len(bad)))
+        for k in bad[:5]:
+            print('  %s %s: ActiveMQ %s, hermod %s' % (k, show(k), j.get(k), c.get(k)))
 for s in range(0, len(rand), chunk):
     part = rand[s:s + chunk]
     bad = [k for k in part if k not in j or j.get(k) != c.get(k)]

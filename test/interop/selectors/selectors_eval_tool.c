@@ -11,6 +11,7 @@
 #include <apr_pools.h>
 
 #include "sel.h"
+#include "sel_int.h"      /* sel_fmt_double/float: Java's number text for concatenation */
 
 #define MAX_MSGS 32
 #define MAX_PROPS 64
@@ -186,6 +187,21 @@ int main(void)
         } else if (!strcmp(kw, "H") && cur) {
             char *name = strtok_r(NULL, " ", &save), *val = strtok_r(NULL, " ", &save);
             parse_header(cur, name, val ? val : "-");
+        } else if (!strcmp(kw, "FMTD") || !strcmp(kw, "FMTF")) {
+            char *hex = strtok_r(NULL, " ", &save), *name = strtok_r(NULL, " ", &save);
+            char buf[64];
+            if (kw[3] == 'D') {
+                uint64_t bits = strtoull(hex, NULL, 16);
+                double d;
+                memcpy(&d, &bits, sizeof d);
+                sel_fmt_double(d, buf);
+            } else {
+                uint32_t bits = (uint32_t)strtoul(hex, NULL, 16);
+                float f;
+                memcpy(&f, &bits, sizeof f);
+                sel_fmt_float(f, buf);
+            }
+            printf("%s %s\n", name, buf);
         } else if (!strcmp(kw, "SEL")) {
             char *hex = strtok_r(NULL, " ", &save), *name = strtok_r(NULL, " ", &save);
             size_t len;
