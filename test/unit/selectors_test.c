@@ -689,6 +689,21 @@ static void test_like(void)
     CU_ASSERT_EQUAL(run("n LIKE '5'", 0), SEL_UNKNOWN);
 }
 
+/* ---- convert_string_expressions: (ActiveMQ's STOMP mode) ---- */
+static void test_convert_strings(void)
+{
+    CU_ASSERT_EQUAL(run("i = '5'", 0), SEL_FALSE);                        /* normally FALSE */
+    CU_ASSERT_EQUAL(run("convert_string_expressions:i = '5'", 0), SEL_TRUE);
+    CU_ASSERT_EQUAL(run("convert_string_expressions:'5' = i", 0), SEL_TRUE);
+    CU_ASSERT_EQUAL(run("convert_string_expressions:d = ' 5.0d '", 0), SEL_TRUE);  /* trimmed, suffix */
+    CU_ASSERT_EQUAL(run("convert_string_expressions:i = ' 5'", 0), SEL_FALSE);    /* parseInt does not trim */
+    CU_ASSERT_EQUAL(run("convert_string_expressions:d = '0x1.4p2'", 0), SEL_TRUE); /* hex float: 5.0 */
+    CU_ASSERT_EQUAL(run("convert_string_expressions:b = '300'", 0), SEL_FALSE);   /* out of byte range */
+    CU_ASSERT_EQUAL(run("convert_string_expressions:'True' = t", 0), SEL_TRUE);
+    CU_ASSERT_EQUAL(run("convert_string_expressions:t = 'true'", 0), SEL_ERROR);  /* ActiveMQ's cast fails */
+    CU_ASSERT_EQUAL(compile_status("CONVERT_STRING_EXPRESSIONS:t", 28), SEL_ESYNTAX);
+}
+
 /* ---- XPATH ---- */
 typedef struct body_s { const char *text; size_t len; } body_t;
 
@@ -807,6 +822,7 @@ int main(void)
     CU_add_test(s, "nesting limits are refused cleanly", test_limits_nesting);
     CU_add_test(s, "text, IN-list and LIKE limits", test_limits_sizes);
     CU_add_test(s, "LIKE escapes, wildcards and characters", test_like);
+    CU_add_test(s, "convert_string_expressions: mode", test_convert_strings);
     CU_add_test(s, "XPATH, including hostile XML", test_xpath);
     CU_add_test(s, "identifiers, blank selectors, buffers", test_api);
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -81,6 +81,9 @@ public class SelEval {
                 String sel = unhex(f[1]);
                 BooleanExpression e;
                 try {
+                    // its LRU cache is keyed by the text without the convert_string_expressions:
+                    // prefix, which would leak that mode into a later plain selector
+                    SelectorParser.clearCache();
                     e = SelectorParser.parse(sel);
                 } catch (Throwable t) {
                     out.append(f[2]).append(" INVALID\n");

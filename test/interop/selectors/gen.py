@@ -49,6 +49,10 @@ PROPS = {
     't':  [('bool', 'true'), ('bool', 'false'), None, ('bool', 'true'), ('bool', 'false'), None],
     'x':  [('int', '5'), ('string', hx('5')), ('double', dbits(5.0)), None, ('bool', 'true'), ('long', '5')],
     'y':  [('short', '7'), ('byte', '7'), ('float', fbits(7.0)), ('long', '7'), ('int', '7'), ('double', dbits(7.0))],
+    'ns': [('string', hx(' 5 ')), ('string', hx('127')), ('string', hx('128')), ('string', hx('5.0f')),
+           ('string', hx('-0x1p3')), ('string', hx('TRUE'))],
+    'nt': [('string', hx('NaN')), ('string', hx('+7')), ('string', hx('1e400')), ('string', hx('-Infinity')),
+           ('string', hx('7.')), ('string', hx('0x7'))],
     'JMSXUserID': [('string', hx('alice')), None, None, None, None, None],
     'JMSType': [('string', hx('shadowed')), None, None, None, None, None],
 }
@@ -90,7 +94,7 @@ def unescape(line):
 
 # ---- random selectors ----
 R = random.Random()
-VALUE_PROPS = ['b', 'sh', 'i', 'l', 'f', 'd', 's', 't', 'x', 'y', 'n', 'JMSPriority', 'JMSTimestamp',
+VALUE_PROPS = ['ns', 'nt', 'b', 'sh', 'i', 'l', 'f', 'd', 's', 't', 'x', 'y', 'n', 'JMSPriority', 'JMSTimestamp',
                'JMSType', 'JMSDeliveryMode', 'JMSXDeliveryCount', 'JMSCorrelationID', 'JMSRedelivered',
                'JMSXGroupSeq', 'JMSXUserID', 'JMSMessageID', 'JMSExpiration']
 NUMS = ['0', '1', '5', '7', '-1', '2147483647', '2147483648', '-2147483648', '9223372036854775807',
@@ -191,6 +195,8 @@ def main():
         s = cond(R.randint(1, 4))
         if R.random() < 0.12:
             s = mutate(s)
+        if R.random() < 0.15:
+            s = 'convert_string_expressions:' + s
         out.append('SEL %s r%05d' % (hx(s), k))
     # Java's Double/Float.toString, used when a number is concatenated to a string.  JDK 17's
     # algorithm prints a longer, inexact text for some values (e.g. 1.0E23 as
