@@ -100,9 +100,17 @@ typedef struct sel_accessor_s {
 apr_status_t sel_compile(apr_pool_t *pool, const char *text, size_t len, sel_expr_t **out,
                          char *err, size_t errlen);
 
-/* Evaluates e against msg.  The message matches iff the result is SEL_TRUE.  Thread-safe for
- * a shared e; does not allocate except as noted at the top of this file. */
+/* Evaluates e against msg the way ActiveMQ's broker does (BooleanExpression.matches()).
+ * The message matches iff the result is SEL_TRUE.  SEL_ERROR: ActiveMQ would throw.
+ * Otherwise SEL_FALSE or SEL_UNKNOWN, after the operand that decided (AND and OR stop at the
+ * first operand that settles the match, as ActiveMQ's matches() does).  Thread-safe for a
+ * shared e; does not allocate except as noted at the top of this file. */
 sel_result_e sel_eval(const sel_expr_t *e, const sel_accessor_t *acc, void *msg);
+
+/* ActiveMQ's full three-valued BooleanExpression.evaluate() of the whole selector: differs
+ * from sel_eval only in that AND/OR look at every operand until one decides the SQL result,
+ * so an operand that throws after an unknown one makes it SEL_ERROR.  For tests/tools. */
+sel_result_e sel_eval3(const sel_expr_t *e, const sel_accessor_t *acc, void *msg);
 
 /* True if text consists only of characters <= ' ' (Java's String.trim() would empty it):
  * ActiveMQ's client then sends no selector at all. */

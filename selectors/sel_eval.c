@@ -10,6 +10,7 @@
  * Operands are evaluated in ActiveMQ's order, so which error or short-circuit wins is the
  * same.  Nothing here allocates except XPATH (libxml2) and string concatenation beyond
  * SEL_EVAL_SCRATCH bytes. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ typedef struct spill_s { struct spill_s *next; } spill_t;
 
 typedef struct ctx_s {
     const sel_accessor_t *acc;
+    int convert;                 /* convert_string_expressions: */
     void *msg;
     char *scratch;
     size_t cap, used;
@@ -82,21 +84,65 @@ static int bigcmp(const sel_bigdec_t *a, const sel_bigdec_t *b)
 static int is_intlike(int t) { return t == SEL_BYTE || t == SEL_SHORT || t == SEL_INT || t == SEL_LONG; }
 static double to_double(const sel_val_t *v) { return is_intlike(v->type) ? (double)v->u.l : v->u.d; }
 
+static char *scratch_alloc(ctx_t *c, size_t n);
+
+/* With convert_string_expressions, a string meeting a number is read as that number's class
+ * (Byte.valueOf, ..., Double.valueOf); *v becomes the converted value.  1: not a number (Java's
+ * NumberFormatException, so the comparison is FALSE); EV_ERROR: no room. */
+static int convert_string(ctx_t *c, int type, sel_val_t *v)
+{
+    const char *p = v->u.s.p;
+    size_t n = v->u.s.len;
+    int64_t l;
+    switch (type) {
+    case SEL_BYTE: if (sel_java_parse_long(p, n, INT8_MIN, INT8_MAX, &l)) return 1; break;
+    case SEL_SHORT: if (sel_java_parse_long(p, n, INT16_MIN, INT16_MAX, &l)) return 1; break;
+    case SEL_INT: if (sel_java_parse_long(p, n, INT32_MIN, INT32_MAX, &l)) return 1; break;
+    case SEL_LONG: if (sel_java_parse_long(p, n, INT64_MIN, INT64_MAX, &l)) return 1; break;
+    case SEL_FLOAT: case SEL_DOUBLE: {
+        char *buf = scratch_alloc(c, n + 1);
+        double d;
+        if (!buf) return EV_ERROR;
+        if (sel_java_parse_double(p, n, type == SEL_FLOAT, buf, &d)) return 1;
+        v->type = type;
+        v->u.d = d;
+        return 0;
+    }
+    case SEL_BOOL:
+        v->type = SEL_BOOL;
+        v->u.b = sel_java_parse_bool(p, n);
+        return 0;
+    default:
+        return 1;
+    }
+    v->type = type;
+    v->u.l = l;
+    return 0;
+}
+
+static int same_class_compare(const sel_val_t *a, const sel_val_t *b, int *cmp);
+
 /* ComparisonExpression.compare: 0 with *cmp set, 1 when the classes do not meet (FALSE),
  * EV_ERROR when Java would throw. */
-static int jcompare(const sel_val_t *a, const sel_val_t *b, int *cmp)
+static int jcompare(ctx_t *c, const sel_val_t *a, const sel_val_t *b, int *cmp)
 {
     int lt = a->type, rt = b->type;
-    if (lt == rt) {
-        switch (lt) {
-        case SEL_BOOL: *cmp = a->u.b - b->u.b; return 0;
-        case SEL_BYTE: case SEL_SHORT: case SEL_INT: case SEL_LONG: *cmp = lcmp(a->u.l, b->u.l); return 0;
-        case SEL_FLOAT: case SEL_DOUBLE: *cmp = dcmp(a->u.d, b->u.d); return 0;
-        case SEL_STRING: *cmp = sel_str_cmp(a->u.s.p, a->u.s.len, b->u.s.p, b->u.s.len); return 0;
-        default:
-            if (lt == SEL_BIGDEC) { *cmp = bigcmp(a->u.big, b->u.big); return 0; }
-            return 1;
-        }
+    if (lt == rt) return same_class_compare(a, b, cmp);
+    if (c->convert && rt == SEL_STRING && lt != SEL_STRING) {
+        /* Boolean meets String: ActiveMQ casts the Boolean to String and throws */
+        if (lt == SEL_BOOL) return EV_ERROR;
+        if (lt == SEL_BIGDEC) return 1;
+        sel_val_t conv = *b;
+        int r = convert_string(c, lt, &conv);
+        if (r) return r;
+        return same_class_compare(a, &conv, cmp);
+    }
+    if (c->convert && lt == SEL_STRING) {
+        if (rt == SEL_BIGDEC) return 1;
+        sel_val_t conv = *a;
+        int r = convert_string(c, rt, &conv);
+        if (r) return r;
+        return same_class_compare(&conv, b, cmp);
     }
     switch (lt) {
     case SEL_BYTE: case SEL_SHORT: case SEL_INT: case SEL_LONG:
@@ -122,6 +168,18 @@ static int jcompare(const sel_val_t *a, const sel_val_t *b, int *cmp)
         return 1;
     default:
         return 1;
+    }
+}
+
+static int same_class_compare(const sel_val_t *a, const sel_val_t *b, int *cmp)
+{
+    switch (a->type) {
+    case SEL_BOOL: *cmp = a->u.b - b->u.b; return 0;
+    case SEL_BYTE: case SEL_SHORT: case SEL_INT: case SEL_LONG: *cmp = lcmp(a->u.l, b->u.l); return 0;
+    case SEL_FLOAT: case SEL_DOUBLE: *cmp = dcmp(a->u.d, b->u.d); return 0;
+    case SEL_STRING: *cmp = sel_str_cmp(a->u.s.p, a->u.s.len, b->u.s.p, b->u.s.len); return 0;
+    case SEL_BIGDEC: *cmp = bigcmp(a->u.big, b->u.big); return 0;
+    default: return 1;
     }
 }
 
@@ -255,7 +313,10 @@ static int prop(ctx_t *c, const sel_node_t *n, sel_val_t *out)
     case SEL_SHORT: out->type = v.type; out->u.l = (int16_t)v.u.l; break;
     case SEL_INT: out->type = v.type; out->u.l = (int32_t)v.u.l; break;
     case SEL_LONG: out->type = v.type; out->u.l = v.u.l; break;
-    case SEL_FLOAT: out->type = v.type; out->u.d = (float)v.u.d; break;
+    case SEL_FLOAT:                 /* keep the float's value; out-of-range would be undefined */
+        out->type = v.type;
+        out->u.d = isfinite(v.u.d) && fabs(v.u.d) > FLT_MAX ? copysign(INFINITY, v.u.d) : (float)v.u.d;
+        break;
     case SEL_DOUBLE: out->type = v.type; out->u.d = v.u.d; break;
     case SEL_STRING:
         out->type = SEL_STRING;
@@ -318,7 +379,7 @@ static int ev(ctx_t *c, const sel_node_t *n, sel_val_t *out)
             else set_bool(out, 0);
             return 0;
         }
-        r = jcompare(&a, &b, &cmp);
+        r = jcompare(c, &a, &b, &cmp);
         if (r == EV_ERROR) return EV_ERROR;
         set_bool(out, r == 0 && cmp == 0);
         return 0;
@@ -327,7 +388,7 @@ static int ev(ctx_t *c, const sel_node_t *n, sel_val_t *out)
         if (a.type == SEL_NULL) { set_null(out); return 0; }
         if (ev(c, n->r, &b)) return EV_ERROR;
         if (b.type == SEL_NULL) { set_null(out); return 0; }
-        r = jcompare(&a, &b, &cmp);
+        r = jcompare(c, &a, &b, &cmp);
         if (r == EV_ERROR) return EV_ERROR;
         if (r) { set_bool(out, 0); return 0; }
         set_bool(out, n->op == SEL_OP_GT ? cmp > 0 : n->op == SEL_OP_GE ? cmp >= 0 :
@@ -359,27 +420,78 @@ static int ev(ctx_t *c, const sel_node_t *n, sel_val_t *out)
     return EV_ERROR;
 }
 
+/* BooleanExpression.matches(), which is what ActiveMQ's broker asks: AND and OR combine their
+ * operands' matches() and so stop at the first operand that is not TRUE (for AND) even when
+ * evaluate() would go on (and perhaps throw); every other node is evaluate() == TRUE.
+ * Returns SEL_TRUE, SEL_ERROR, or SEL_FALSE/SEL_UNKNOWN for the operand that decided. */
+static sel_result_e match(ctx_t *c, const sel_node_t *n)
+{
+    sel_val_t v;
+    if (n->op == SEL_OP_AND) {
+        for (size_t i = 0; i < n->nkids; i++) {
+            sel_result_e r = match(c, n->kids[i]);
+            if (r != SEL_TRUE) return r;
+        }
+        return SEL_TRUE;
+    }
+    if (n->op == SEL_OP_OR) {
+        sel_result_e res = SEL_FALSE;
+        for (size_t i = 0; i < n->nkids; i++) {
+            sel_result_e r = match(c, n->kids[i]);
+            if (r == SEL_TRUE || r == SEL_ERROR) return r;
+            if (r == SEL_UNKNOWN) res = SEL_UNKNOWN;
+        }
+        return res;
+    }
+    if (ev(c, n, &v)) return SEL_ERROR;
+    if (v.type == SEL_BOOL) return v.u.b ? SEL_TRUE : SEL_FALSE;
+    return SEL_UNKNOWN;
+}
+
+static void ctx_init(ctx_t *c, char *scratch, size_t cap, const sel_expr_t *e,
+                     const sel_accessor_t *acc, void *msg)
+{
+    c->acc = acc;
+    c->convert = e->convert_strings;
+    c->msg = msg;
+    c->scratch = scratch;
+    c->cap = cap;
+    c->used = 0;
+    c->spills = NULL;
+    c->spilled = 0;
+}
+
+static void ctx_done(ctx_t *c)
+{
+    while (c->spills) {
+        spill_t *s = c->spills;
+        c->spills = s->next;
+        free(s);
+    }
+}
+
 sel_result_e sel_eval(const sel_expr_t *e, const sel_accessor_t *acc, void *msg)
 {
     char scratch[SEL_EVAL_SCRATCH];
     ctx_t c;
-    c.acc = acc;
-    c.msg = msg;
-    c.scratch = scratch;
-    c.cap = sizeof scratch;
-    c.used = 0;
-    c.spills = NULL;
-    c.spilled = 0;
+    if (!e || !e->root || !acc || !acc->get) return SEL_ERROR;
+    ctx_init(&c, scratch, sizeof scratch, e, acc, msg);
+    sel_result_e res = match(&c, e->root);
+    ctx_done(&c);
+    return res;
+}
+
+sel_result_e sel_eval3(const sel_expr_t *e, const sel_accessor_t *acc, void *msg)
+{
+    char scratch[SEL_EVAL_SCRATCH];
+    ctx_t c;
     sel_val_t v;
     sel_result_e res;
     if (!e || !e->root || !acc || !acc->get) return SEL_ERROR;
+    ctx_init(&c, scratch, sizeof scratch, e, acc, msg);
     if (ev(&c, e->root, &v)) res = SEL_ERROR;
     else if (v.type == SEL_BOOL) res = v.u.b ? SEL_TRUE : SEL_FALSE;
     else res = SEL_UNKNOWN;
-    while (c.spills) {
-        spill_t *s = c.spills;
-        c.spills = s->next;
-        free(s);
-    }
+    ctx_done(&c);
     return res;
 }

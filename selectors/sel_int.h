@@ -108,6 +108,7 @@ struct sel_expr_s {
     size_t *id_lens;
     size_t nids;
     int uses_body;
+    int convert_strings;        /* "convert_string_expressions:" prefix */
 };
 
 /* ---- sel_like.c ---- */
@@ -129,6 +130,12 @@ int sel_str_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Java's Double.toString / Float.toString; returns the length written (buf >= 32 bytes). */
 size_t sel_fmt_double(double d, char *buf);
 size_t sel_fmt_float(float f, char *buf);
+
+/* ---- sel_jnum.c: Java's String-to-number conversions (0, or -1 for NumberFormatException) ---- */
+int sel_java_parse_long(const char *p, size_t n, int64_t min, int64_t max, int64_t *out);
+/* buf must hold n + 1 bytes. */
+int sel_java_parse_double(const char *p, size_t n, int is_float, char *buf, double *out);
+int sel_java_parse_bool(const char *p, size_t n);
 
 /* ---- sel_xpath.c ---- */
 /* Compiles an XPATH expression; *out NULL means ActiveMQ would evaluate it to FALSE for every

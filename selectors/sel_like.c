@@ -22,7 +22,7 @@ static int hexval(uint32_t c)
 
 static int is_regex_meta(uint32_t c)
 {
-    return c && strchr(".\\[]^$?*+{}|():&<>=!", (int)c) != NULL;
+    return c > 0 && c < 0x80 && strchr(".\\[]^$?*+{}|():&<>=!", (int)c) != NULL;
 }
 
 static size_t put_hex(uint32_t *rx, size_t n, uint32_t c)

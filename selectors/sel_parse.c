@@ -717,6 +717,13 @@ apr_status_t sel_parse(apr_pool_t *pool, const char *text, size_t len, sel_expr_
         if (errlen) snprintf(err, errlen, "selector longer than %d bytes", SEL_MAX_TEXT);
         return p.st;
     }
+    /* ActiveMQ's SelectorParser.parse strips this prefix and then compares strings with
+     * numbers and booleans by converting them (its STOMP transport adds it) */
+    static const char prefix[] = "convert_string_expressions:";
+    if (len >= sizeof prefix - 1 && memcmp(text, prefix, sizeof prefix - 1) == 0) {
+        out->convert_strings = 1;
+        p.lexpos = sizeof prefix - 1;
+    }
     sel_node_t *root = or_expr(&p);
     if (root && p.st == APR_SUCCESS) {
         sel_token_t tk = peek(&p, 0);

@@ -72,15 +72,21 @@ int sel_str_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return 0;
 }
 
-/* Shortest decimal digits that read back as the same value; *exp10 is the exponent of the
- * first digit.  is_float picks float precision. */
+/* The digits Java 19+ prints (Double.toString's specification since JDK-4511638): the
+ * shortest decimal that reads back as the same value, but at least two digits, and of those
+ * the closest to the value.  (JDK 17's older algorithm sometimes printed one digit more for
+ * values with 16-17 significant digits; see README.)  *exp10 is the exponent of the first
+ * digit; is_float picks float precision. */
 static size_t shortest_digits(double d, int is_float, char *digits, int *exp10)
 {
     char buf[40];
     for (int prec = 0; prec < 17; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec, d);
         int ok = is_float ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d;
-        if (ok || prec == 16) break;
+        if (ok || prec == 16) {
+            if (prec == 0) snprintf(buf, sizeof buf, "%.1e", d);
+            break;
+        }
     }
     size_t n = 0;
     const char *p = buf;

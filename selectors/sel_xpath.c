@@ -90,6 +90,7 @@ int sel_xpath_eval(const struct sel_xpath_s *x, const char *text, size_t len)
             xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
             if (ctx) {
                 ctx->error = silent_structured;
+                ctx->node = (xmlNodePtr)doc;      /* JAXP evaluates from the document node */
                 xmlXPathObjectPtr r = xmlXPathCompiledEval(x->comp, ctx);
                 if (r) {
                     result = xmlXPathCastToBoolean(r) ? 1 : 0;
