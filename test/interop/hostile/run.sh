@@ -33,11 +33,11 @@ if ! it_broker_start "$port" "$IT_ROOT/build/interop-run/hostile" "$maxframe"; t
     it_report "$names" /dev/null "broker did not start"
     exit 1
 fi
-timeout 100 java -Xmx512m -cp "$classes:$IT_CP" -Dit.port=$port -Dit.maxFrame=$maxframe -Dit.ref=$IT_REF \
+timeout 55 java -Xmx512m -cp "$classes:$IT_CP" -Dit.port=$port -Dit.maxFrame=$maxframe -Dit.ref=$IT_REF \
     hermodit.hostile.HostileSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log"
 rc=$?
 cat "$logs/details.log" >&2
-[ $rc = 124 ] && echo "suite JVM killed after 100 s" >&2
+[ $rc = 124 ] && echo "suite JVM killed after 55 s" >&2
 if ! it_broker_alive; then
     # The broker must survive every attack: a dead broker fails the whole suite.
     echo "broker is no longer running after the attacks" >&2

@@ -71,6 +71,21 @@ public class Suite {
         return failed;
     }
 
+    /**
+     * Reports every test (or the --only subset) as failed for one shared reason, e.g. when the
+     * broker does not answer at all, instead of letting each test wait out its own limit.
+     */
+    public int failAll(String[] args, String reason) {
+        List<String> names = new ArrayList<>(tests.keySet());
+        if (args.length > 1 && args[0].equals("--only")) names = Arrays.asList(args[1].split(","));
+        for (String name : names) {
+            System.err.println("  " + name + ": FAILED: " + reason);
+            System.out.println("FAIL: " + name);
+        }
+        System.out.flush();
+        return names.size();
+    }
+
     private static String runOne(String name, Body body, int limitSeconds) {
         ExecutorService ex = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "test-" + name);

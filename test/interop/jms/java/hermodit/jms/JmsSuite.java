@@ -128,7 +128,7 @@ public final class JmsSuite {
     }
 
     public static void main(String[] args) {
-        Suite s = new Suite(60);
+        Suite s = new Suite(30);
         s.add("connect_close", JmsSuite::connectClose);
         s.add("text_non_ascii", JmsSuite::textNonAscii);
         s.add("message_types", JmsSuite::messageTypes);
@@ -154,6 +154,17 @@ public final class JmsSuite {
         s.add("composite_destination", JmsSuite::compositeDestination);
         s.add("invalid_destination", JmsSuite::invalidDestination);
         s.add("duplicate_client_id", JmsSuite::duplicateClientId);
+        if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
+        // One bounded look first: a broker that does not speak OpenWire at all fails every test
+        // at once instead of each test waiting out its own time limit.
+        try {
+            ActiveMQConnection probe = open(cf());
+            probe.createSession(false, Session.AUTO_ACKNOWLEDGE).close();
+            probe.close();
+        } catch (Exception e) {
+            s.failAll(args, "cannot open a JMS connection to the broker: " + e);
+            System.exit(1);
+        }
         int failed = s.run(args);
         System.exit(failed == 0 ? 0 : 1);
     }
@@ -1075,6 +1086,15 @@ public final class JmsSuite {
             expectTexts(ct, seq("x", 0, 3), 300);
             MessageConsumer mc = s.createConsumer(s.createQueue(p + ".c"));
             check(mc.receive(200) == null, "a queue not in the composite got a message");
+            // The explicit form with a queue:// prefix on every part.
+            sendTexts(s, s.createQueue("queue://" + p + ".d,queue://" + p + ".e"), seq("y", 0, 2), DeliveryMode.NON_PERSISTENT);
+            for (String d : new String[] { p + ".d", p + ".e" }) {
+                MessageConsumer dc = s.createConsumer(s.createQueue(d));
+                expectTexts(dc, seq("y", 0, 2), 300);
+                dc.close();
+            }
+            check(s.createConsumer(s.createQueue("queue://" + p + ".d")).receive(200) == null,
+                    "a queue literally named with the prefix got a message");
         } finally {
             closeQuietly(c);
         }
