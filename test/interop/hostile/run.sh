@@ -18,7 +18,17 @@ mkdir -p "$logs"
 names=$logs/names.txt
 results=$logs/results.txt
 : > "$results"
-trap 'it_broker_stop' EXIT
+jpid=""
+reported=0
+# On any exit: stop the JVM and the broker; if the suite was cut short, still give every test a line.
+finish() {
+    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
+    it_broker_stop
+    if [ $reported = 0 ] && [ -s "$names" ]; then
+        it_report "$names" "$results" "suite interrupted"
+    fi
+}
+trap finish EXIT
 trap 'exit 130' INT TERM
 
 srcs=("$here"/java/hermodit/hostile/*.java "$here"/../common/java/hermodit/*.java)
@@ -31,11 +41,15 @@ java -cp "$classes:$IT_CP" hermodit.hostile.HostileSuite --list > "$names"
 
 if ! it_broker_start "$port" "$IT_ROOT/build/interop-run/hostile" "$maxframe"; then
     it_report "$names" /dev/null "broker did not start"
+    reported=1
     exit 1
 fi
 timeout 55 java -Xmx512m -cp "$classes:$IT_CP" -Dit.port=$port -Dit.maxFrame=$maxframe -Dit.ref=$IT_REF \
-    hermodit.hostile.HostileSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log"
+    hermodit.hostile.HostileSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
+jpid=$!
+wait "$jpid"
 rc=$?
+jpid=""
 cat "$logs/details.log" >&2
 [ $rc = 124 ] && echo "suite JVM killed after 55 s" >&2
 if ! it_broker_alive; then
@@ -46,4 +60,5 @@ fi
 if [ -n "${IT_ONLY:-}" ]; then
     tr ',' '\n' <<< "$IT_ONLY" > "$names"
 fi
+reported=1
 it_report "$names" "$results" "no verdict (JVM exit $rc)"

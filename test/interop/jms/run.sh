@@ -16,7 +16,17 @@ mkdir -p "$logs"
 names=$logs/names.txt
 results=$logs/results.txt
 : > "$results"
-trap 'it_broker_stop' EXIT
+jpid=""
+reported=0
+# On any exit: stop the JVM and the broker; if the suite was cut short, still give every test a line.
+finish() {
+    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
+    it_broker_stop
+    if [ $reported = 0 ] && [ -s "$names" ]; then
+        it_report "$names" "$results" "suite interrupted"
+    fi
+}
+trap finish EXIT
 trap 'exit 130' INT TERM
 
 srcs=("$here"/java/hermodit/jms/*.java "$here"/../common/java/hermodit/*.java)
@@ -30,12 +40,16 @@ java -cp "$classes:$IT_CP" hermodit.jms.JmsSuite --list > "$names"
 
 if ! it_broker_start "$port" "$IT_ROOT/build/interop-run/jms"; then
     it_report "$names" /dev/null "broker did not start"
+    reported=1
     exit 1
 fi
 [ "$IT_REF" = 1 ] && bname=ref || bname=itest
 timeout 280 java -Xmx1g -cp "$classes:$IT_CP" -Dit.port=$port -Dit.brokerName=$bname -Dit.ref=$IT_REF \
-    hermodit.jms.JmsSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log"
+    hermodit.jms.JmsSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
+jpid=$!
+wait "$jpid"
 rc=$?
+jpid=""
 cat "$logs/details.log" >&2
 [ $rc = 124 ] && echo "suite JVM killed after 280 s" >&2
 if ! it_broker_alive; then
@@ -44,4 +58,5 @@ fi
 if [ -n "${IT_ONLY:-}" ]; then
     tr ',' '\n' <<< "$IT_ONLY" > "$names"
 fi
+reported=1
 it_report "$names" "$results" "no verdict (JVM exit $rc)"
