@@ -1,0 +1,138 @@
+# Shared pieces of the interop suites (sourced by test/interop/<suite>/run.sh).
+# Why one file: every suite starts a broker the same way (hermod or, with REF=1, the reference
+# ActiveMQ), compiles its Java the same way and must report every test even when the broker
+# or the JVM dies, so that a suite can never pass by saying nothing.
+
+IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# The client also needs javax.management.j2ee (JMS statistics classes) at run time.
+IT_CP=/usr/share/java/activemq-client.jar:/usr/share/java/geronimo-jms_1.1_spec.jar:/usr/share/java/geronimo-j2ee-management-1.1-spec.jar:/usr/share/java/hawtbuf.jar:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar
+IT_BROKER_KIND=""
+IT_BROKER_DIR=""
+IT_BROKER_PID=""
+
+# it_parse_args "$@": sets IT_HERMOD (hermod binary) and IT_REF (1 = reference broker).
+it_parse_args() {
+    IT_REF=${REF:-0}
+    IT_HERMOD=""
+    for a in "$@"; do
+        case "$a" in
+            --ref) IT_REF=1 ;;
+            *) IT_HERMOD=$a ;;
+        esac
+    done
+    if [ "$IT_REF" != 1 ] && [ -z "$IT_HERMOD" ]; then
+        echo "usage: run.sh HERMOD_BINARY | REF=1 run.sh | run.sh --ref" >&2
+        return 1
+    fi
+    return 0
+}
+
+# it_compile OUTDIR SRC...: javac into OUTDIR (skipped when the classes are newer than the sources).
+it_compile() {
+    local out=$1; shift
+    local stamp=$out/.stamp newest=0 f
+    for f in "$@"; do
+        [ "$f" -nt "$stamp" ] && newest=1
+    done
+    [ -f "$stamp" ] && [ $newest = 0 ] && return 0
+    rm -rf "$out"; mkdir -p "$out"
+    javac -nowarn -encoding UTF-8 -d "$out" -cp "$IT_CP" "$@" >&2 || return 1
+    touch "$stamp"
+}
+
+it_port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# it_broker_start PORT DIR [MAX_FRAME_SIZE]: starts hermod ($IT_HERMOD) or, with IT_REF=1, the
+# reference ActiveMQ on 127.0.0.1:PORT, waits for the port. Returns non-zero if it did not come up.
+it_broker_start() {
+    local port=$1 dir=$2 maxframe=${3:-104857600}
+    rm -rf "$dir"; mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    IT_BROKER_DIR=$dir
+    if [ "$IT_REF" = 1 ]; then
+        IT_BROKER_KIND=ref
+        # refbroker.sh fixes maxFrameSize at 100 MiB; a copy with the one number changed keeps
+        # every other part of the reference set-up identical.
+        sed "s/wireFormat.maxFrameSize=104857600/wireFormat.maxFrameSize=$maxframe/" \
+            "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
+        bash "$dir/refbroker.sh" start "$port" "$dir/ref" >&2 || return 1
+        return 0
+    fi
+    IT_BROKER_KIND=hermod
+    if [ ! -x "$IT_HERMOD" ]; then
+        echo "hermod binary '$IT_HERMOD' is not executable" >&2
+        return 1
+    fi
+    mkdir -p "$dir/data"
+    cat > "$dir/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="itest" dataDirectory="$dir/data" persistent="false">
+  <transportConnectors>
+    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000&amp;wireFormat.maxFrameSize=$maxframe"/>
+  </transportConnectors>
+</broker>
+XML
+    "$IT_HERMOD" --config "$dir/hermod.xml" 2> "$dir/hermod.log" &
+    IT_BROKER_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        it_port_open "$port" && return 0
+        if ! kill -0 "$IT_BROKER_PID" 2>/dev/null; then
+            echo "hermod exited before opening port $port:" >&2
+            tail -20 "$dir/hermod.log" >&2
+            IT_BROKER_PID=""
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "hermod did not open port $port within 10 s" >&2
+    return 1
+}
+
+# it_broker_alive: is the broker process still running?
+it_broker_alive() {
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        kill -0 "$(cat "$IT_BROKER_DIR/ref/broker.pid" 2>/dev/null)" 2>/dev/null
+    else
+        [ -n "$IT_BROKER_PID" ] && kill -0 "$IT_BROKER_PID" 2>/dev/null
+    fi
+}
+
+# it_broker_stop: stops what it_broker_start started (safe to call twice; used from a trap).
+it_broker_stop() {
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        bash "$IT_BROKER_DIR/refbroker.sh" stop "$IT_BROKER_DIR/ref" >&2 || true
+    elif [ -n "$IT_BROKER_PID" ]; then
+        kill -TERM "$IT_BROKER_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$IT_BROKER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$IT_BROKER_PID" 2>/dev/null; then
+            echo "hermod did not stop on SIGTERM within 5 s; killing it" >&2
+            kill -KILL "$IT_BROKER_PID" 2>/dev/null
+        fi
+        wait "$IT_BROKER_PID" 2>/dev/null
+        IT_BROKER_PID=""
+    fi
+    IT_BROKER_KIND=""
+}
+
+# it_report NAMES_FILE RESULTS_FILE [REASON]: prints exactly one PASS/FAIL line per test name,
+# taking the verdict from RESULTS_FILE and FAIL for any test that reported nothing.
+it_report() {
+    local names=$1 results=$2 reason=${3:-no result reported}
+    local name line
+    while IFS= read -r name; do
+        [ -n "$name" ] || continue
+        line=$(grep -m1 -E "^(PASS|FAIL): $name\$" "$results" 2>/dev/null)
+        if [ -n "$line" ]; then
+            echo "$line"
+        else
+            echo "FAIL: $name"
+            echo "  $name: $reason" >&2
+        fi
+    done < "$names"
+}
