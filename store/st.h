@@ -13,7 +13,8 @@
  * asynchronous: the done callback runs once, from any thread, when the batch is durable
  * (log flushed; concurrent commits share one flush) or has failed.  Non-persistent messages
  * never reach the store.  Thread-safety: every function may be called from any thread; a
- * single batch is used by one thread at a time. */
+ * single batch is used by one thread at a time.  Listing and load callbacks must not call
+ * back into the store (they run while the store reads). */
 #ifndef ST_H
 #define ST_H
 
@@ -29,6 +30,7 @@
 #define ST_ERECOVER   (HM_ERRSPACE(4) + 2)  /* the environment is damaged: run recovery (see st_tool_recover) */
 #define ST_EFAILED    (HM_ERRSPACE(4) + 3)  /* an earlier log flush failed; close and reopen the store */
 #define ST_ELOCKED    (HM_ERRSPACE(4) + 4)  /* repeated lock conflicts; the batch was not applied */
+#define ST_EDB        (HM_ERRSPACE(4) + 5)  /* another Berkeley DB error (logged) */
 /* The store size limit is HM_ENOSPACE; a full disk or I/O error is the OS errno (ENOSPC, EIO). */
 
 typedef enum { ST_KIND_MEMORY, ST_KIND_BDB } st_kind_e;
@@ -169,6 +171,7 @@ typedef struct st_stats_s {
     uint64_t commits;         /* batches committed since open */
     uint64_t flushes;         /* log flushes since open (commits/flushes = group size) */
     uint32_t log_files;       /* bdb: log files on disk */
+    uint64_t corrupt;         /* damaged records reported and skipped since open */
 } st_stats_t;
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);
 /* bdb: a checkpoint now, then removal of log files no longer needed.  Also runs periodically. */
