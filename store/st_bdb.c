@@ -13,6 +13,7 @@
 
 typedef struct bdb_kv_s {
     st_kv_t kv;
+    volatile int panicked;   /* after a panic every call fails the same way: log it once */
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
@@ -43,12 +44,17 @@ static apr_status_t map_err(int rc)
 
 static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
-    hm_error("store: Berkeley DB: %s", msg);
+    bdb_kv_t *b = env->app_private;
+    if (b && b->panicked)
+        hm_debug("store: Berkeley DB: %s", msg);
+    else
+        hm_error("store: Berkeley DB: %s", msg);
 }
 
 static void event(DB_ENV *env, u_int32_t ev, void *info)
 {
-    if (ev == DB_EVENT_PANIC)
+    bdb_kv_t *b = env->app_private;
+    if (ev == DB_EVENT_PANIC && b && !b->panicked++)
         hm_error("store: Berkeley DB environment panic: the store needs recovery (restart the "
                  "broker, or run `hermod store recover DIR`)");
 }
@@ -264,6 +270,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     int rc = db_env_create(&b->env, 0);
     if (rc) { free(b->dir); free(b); return map_err(rc); }
     DB_ENV *env = b->env;
+    env->app_private = b;
     env->set_errcall(env, errcall);
     env->set_event_notify(env, event);
     uint64_t cache = o->cache_bytes ? o->cache_bytes : 64ull << 20;
@@ -295,7 +302,8 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     static const char *const files[ST_T_COUNT] = {
         "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db" };
     for (int t = 0; t < ST_T_COUNT; t++) {
-        if ((rc = db_create(&b->db[t], env, 0)) == 0)
+        if ((rc = db_create(&b->db[t], env, 0)) == 0 &&
+            (rc = b->db[t]->set_flags(b->db[t], DB_CHKSUM)) == 0)   /* damaged pages are detected */
             rc = b->db[t]->open(b->db[t], NULL, files[t], NULL, DB_BTREE,
                                 DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
         if (rc) {
