@@ -31,6 +31,7 @@
 #define ST_EFAILED    (HM_ERRSPACE(4) + 3)  /* an earlier log flush failed; close and reopen the store */
 #define ST_ELOCKED    (HM_ERRSPACE(4) + 4)  /* repeated lock conflicts; the batch was not applied */
 #define ST_EDB        (HM_ERRSPACE(4) + 5)  /* another Berkeley DB error (logged) */
+#define ST_EBUSY      (HM_ERRSPACE(4) + 6)  /* the directory is in use by another open store */
 /* The store size limit is HM_ENOSPACE; a full disk or I/O error is the OS errno (ENOSPC, EIO). */
 
 typedef enum { ST_KIND_MEMORY, ST_KIND_BDB } st_kind_e;
@@ -63,12 +64,14 @@ void st_options_default(st_options_t *o);
 typedef struct st_store_s st_store_t;
 typedef struct st_batch_s st_batch_t;
 
-/* Called exactly once when a committed batch is durable (APR_SUCCESS) or failed. */
+/* Called exactly once when a committed batch is durable (APR_SUCCESS) or failed.  It may run
+ * before st_batch_commit returns (memory store, sync always/none).  A NULL done is allowed. */
 typedef void (*st_done_fn)(void *baton, apr_status_t st);
 
 /* Opens (bdb: with recovery) or creates a store.  The store lives until st_close; pool is
  * only used for the store's own bookkeeping and must outlive it.  Errors: ST_ERECOVER for a
- * damaged environment (message logged with the way out), OS errors for the directory. */
+ * damaged environment (message logged with the way out), ST_EBUSY if another process (or
+ * store) has the directory open, OS errors for the directory. */
 apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out);
 /* Waits for outstanding commits to finish (their callbacks run), checkpoints, closes. */
 void st_close(st_store_t *s);

@@ -4,6 +4,9 @@
 #include <db.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +20,7 @@ typedef struct bdb_kv_s {
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
+    int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
 } bdb_kv_t;
 
 struct st_kvtx_s {
@@ -249,6 +253,8 @@ static void bdb_close(st_kv_t *kv)
             b->db[t]->close(b->db[t], 0);
     if (b->env)
         b->env->close(b->env, 0);
+    if (b->lock_fd >= 0)
+        close(b->lock_fd);
     free(b->dir);
     free(b);
 }
@@ -267,8 +273,20 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     bdb_kv_t *b = calloc(1, sizeof *b);
     if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
     b->kv.vt = &bdb_vt;
+    /* Why a lock file: recovery on open assumes no other process uses the environment. */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
+    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
+        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
+                 "another broker or store tool has this store open" : strerror(errno));
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return st;
+    }
     int rc = db_env_create(&b->env, 0);
-    if (rc) { free(b->dir); free(b); return map_err(rc); }
+    if (rc) { bdb_close(&b->kv); return map_err(rc); }
     DB_ENV *env = b->env;
     env->app_private = b;
     env->set_errcall(env, errcall);

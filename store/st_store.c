@@ -16,6 +16,7 @@ static const char *describe(apr_status_t st)
     case ST_EFAILED:  return "store failed earlier (log flush error); reopen the store";
     case ST_ELOCKED:  return "store lock conflicts persisted";
     case ST_EDB:      return "Berkeley DB error (see log)";
+    case ST_EBUSY:    return "store directory is in use by another process";
     default:          return NULL;
     }
 }

@@ -708,6 +708,7 @@ static void crash_child(int cycle)
     if (st_open(pool, &o, &s) != APR_SUCCESS) _exit(2);
     uint32_t q;
     if (st_dest_id(s, "crashq", &q) != APR_SUCCESS) _exit(2);
+    if (write(pipe_fd, "S 0 ready\n", 10) != 10) _exit(3);   /* the kill clock starts now */
     unsigned seed = (unsigned)(cycle * 7919 + 1);
     time_t end = time(NULL) + 5;
     for (int n = 0; time(NULL) < end; n++) {
@@ -772,13 +773,15 @@ static void test_crash_keeps_every_durable_commit(void)
             crash_child(cycle);
         }
         close(fds[1]);
-        srand((unsigned)cycle);
-        usleep((useconds_t)(30000 + rand() % 220000));
-        kill(pid, SIGKILL);
         FILE *in = fdopen(fds[0], "r");
-        char kind;
+        char kind = 0;
         unsigned long long id;
         char body[64];
+        int ready = fscanf(in, " %c %llu %63s", &kind, &id, body) == 3 && kind == 'S';
+        CU_ASSERT(ready);
+        srand((unsigned)cycle);
+        usleep((useconds_t)(20000 + rand() % 230000));
+        kill(pid, SIGKILL);
         while (fscanf(in, " %c %llu %63s", &kind, &id, body) == 3) {
             if (id >= CRASH_IDS) continue;
             if (kind == 'A') { cs->state[id] = CS_ADDED; snprintf(cs->body[id], 16, "%.15s", body); }
@@ -786,7 +789,9 @@ static void test_crash_keeps_every_durable_commit(void)
             else if (kind == 'R') cs->state[id] = CS_REMOVED;
         }
         fclose(in);
-        waitpid(pid, NULL, 0);
+        int wst = 0;
+        waitpid(pid, &wst, 0);
+        if (WIFEXITED(wst)) printf("\n    child exited early with status %d\n", WEXITSTATUS(wst));
         st_options_t o = opts();
         st_store_t *s = open_with(&o);
         uint32_t q;
@@ -919,6 +924,18 @@ static void test_tools_verify_stats_dump(void)
     g_dir[0] = 0;
 }
 
+static void test_second_open_refused(void)
+{
+    st_store_t *s = open_fresh();
+    st_options_t o = opts();
+    st_store_t *s2 = NULL;
+    CU_ASSERT_EQUAL(st_open(g_pool, &o, &s2), ST_EBUSY);
+    FILE *out = fopen("/dev/null", "w");
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), ST_EBUSY);
+    fclose(out);
+    finish(s);
+}
+
 static int use_memory(void) { g_kind = ST_KIND_MEMORY; return 0; }
 static int use_bdb(void) { g_kind = ST_KIND_BDB; return 0; }
 
@@ -952,6 +969,7 @@ int main(void)
     CU_add_test(bdb, "checkpoints keep the journal bounded", test_journal_stays_bounded);
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
+    CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
     CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);
     CU_add_test(codec, "bad records are refused, good ones round-trip", test_codec_rejects_bad_records);
     CU_basic_set_mode(CU_BRM_VERBOSE);
