@@ -1,0 +1,445 @@
+/* Batches: operations gathered by the core, applied atomically in one transaction; and XA,
+ * where the same operations are first recorded under an xid and applied later. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hm_log.h"
+#include "st_int.h"
+
+st_batch_t *st_batch_begin(st_store_t *s)
+{
+    st_batch_t *b = calloc(1, sizeof *b);
+    if (!b) abort();
+    b->s = s;
+    return b;
+}
+
+static st_op_t *push(st_batch_t *b)
+{
+    if (b->err) return NULL;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        st_op_t *ops = cap <= ST_MAX_BATCH_OPS ? realloc(b->ops, cap * sizeof *ops) : NULL;
+        if (!ops) { b->err = cap <= ST_MAX_BATCH_OPS ? APR_ENOMEM : HM_ETOOBIG; return NULL; }
+        b->ops = ops;
+        b->cap = cap;
+    }
+    st_op_t *op = &b->ops[b->n++];
+    memset(op, 0, sizeof *op);
+    return op;
+}
+
+void st_batch_add_message(st_batch_t *b, const void *bytes, size_t len, uint64_t *msg_id)
+{
+    pthread_mutex_lock(&b->s->mu);
+    *msg_id = b->s->next_msg++;
+    pthread_mutex_unlock(&b->s->mu);
+    if (len > ST_MAX_BODY) { if (!b->err) b->err = HM_ETOOBIG; return; }
+    st_op_t *op = push(b);
+    if (!op) return;
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) { b->n--; b->err = APR_ENOMEM; return; }
+    memcpy(copy, bytes, len);
+    op->type = ST_OP_MSG;
+    op->msg_id = *msg_id;
+    op->bytes = copy;
+    op->len = (uint32_t)len;
+    b->add_bytes += len;
+}
+
+static void entry_op(st_batch_t *b, uint8_t type, uint32_t dest, uint64_t msg_id, uint8_t priority,
+                     uint64_t seq, uint32_t count)
+{
+    if (priority > ST_MAX_PRIORITY || dest == 0) { if (!b->err) b->err = HM_EINVAL; return; }
+    st_op_t *op = push(b);
+    if (!op) return;
+    op->type = type;
+    op->dest = dest;
+    op->msg_id = msg_id;
+    op->priority = priority;
+    op->seq = seq;
+    op->count = count;
+}
+
+void st_batch_add_entry(st_batch_t *b, uint32_t dest, uint64_t msg_id, uint8_t priority, uint64_t seq)
+{
+    entry_op(b, ST_OP_ADD, dest, msg_id, priority, seq, 0);
+}
+
+void st_batch_remove_entry(st_batch_t *b, uint32_t dest, uint8_t priority, uint64_t seq)
+{
+    entry_op(b, ST_OP_DEL, dest, 0, priority, seq, 0);
+}
+
+void st_batch_set_delivered(st_batch_t *b, uint32_t dest, uint8_t priority, uint64_t seq, uint32_t count)
+{
+    entry_op(b, ST_OP_DELIVERED, dest, 0, priority, seq, count);
+}
+
+size_t st_batch_size(const st_batch_t *b) { return b->n; }
+
+void st_batch_discard(st_batch_t *b)
+{
+    if (!b) return;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ops[i].type == ST_OP_MSG)
+            free((void *)b->ops[i].bytes);
+    free(b->ops);
+    free(b);
+}
+
+/* ---- applying ---- */
+
+typedef struct delta_s { uint64_t id; int64_t d; const st_op_t *msg; } delta_t;
+
+static int delta_cmp(const void *a, const void *b)
+{
+    const delta_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Why reference counts in their own table: a body is written once and never rewritten; an ack
+ * touches the small count record, and knows the body size without reading the body. */
+static apr_status_t apply_refs(st_store_t *s, st_kvtx_t *tx, delta_t *ds, size_t nd,
+                               int64_t *bytes_delta, int64_t *msgs_delta)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    qsort(ds, nd, sizeof *ds, delta_cmp);
+    st_buf_t v = { 0 };
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, ST_MAX_BODY + 64);
+    apr_status_t st = APR_SUCCESS;
+    for (size_t i = 0; i < nd && !st; ) {
+        uint64_t id = ds[i].id;
+        int64_t d = 0;
+        const st_op_t *msg = NULL;
+        for (; i < nd && ds[i].id == id; i++) {
+            d += ds[i].d;
+            if (ds[i].msg) msg = ds[i].msg;
+        }
+        uint8_t k[ST_KEY_MSG];
+        st_key_msg(k, id);
+        st_rec_ref_t ref;
+        if (msg) {
+            if (d <= 0)
+                continue;               /* a body no entry references is not stored */
+            hm_wbuf_reset(&wb);
+            st_rec_put_msg(&wb, msg->bytes, msg->len);
+            if ((st = wb.err) || (st = kv->put(tx, ST_T_MSG, k, sizeof k, wb.data, wb.len, 1)))
+                break;
+            ref.refs = (uint32_t)d;
+            ref.body_len = msg->len;
+            *bytes_delta += msg->len;
+            *msgs_delta += 1;
+        } else {
+            if (d == 0)
+                continue;
+            st = kv->get(tx, ST_T_REF, k, sizeof k, &v, 1);
+            if (st == HM_ENOTFOUND) {
+                hm_warn("store: an entry referenced message %llu, which has no reference record",
+                        (unsigned long long)id);
+                st = APR_SUCCESS;
+                continue;
+            }
+            if (st) break;
+            if (st_rec_get_ref(v.p, v.len, &ref) != APR_SUCCESS) {
+                st_store_log_corrupt(s, "reference count", k, sizeof k);
+                continue;
+            }
+            int64_t refs = (int64_t)ref.refs + d;
+            if (refs <= 0) {
+                if ((st = kv->del(tx, ST_T_REF, k, sizeof k)))
+                    break;
+                st = kv->del(tx, ST_T_MSG, k, sizeof k);
+                if (st == HM_ENOTFOUND) st = APR_SUCCESS;
+                *bytes_delta -= ref.body_len;
+                *msgs_delta -= 1;
+                continue;
+            }
+            ref.refs = (uint32_t)refs;
+        }
+        hm_wbuf_reset(&wb);
+        st_rec_put_ref(&wb, &ref);
+        if (!(st = wb.err))
+            st = kv->put(tx, ST_T_REF, k, sizeof k, wb.data, wb.len, 0);
+    }
+    st_buf_free(&v);
+    hm_wbuf_free(&wb);
+    return st;
+}
+
+apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n,
+                      int64_t *bytes_delta, int64_t *msgs_delta)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    delta_t *ds = malloc((n ? n : 1) * sizeof *ds);
+    if (!ds) return APR_ENOMEM;
+    size_t nd = 0;
+    st_buf_t v = { 0 };
+    apr_status_t st = APR_SUCCESS;
+    *bytes_delta = *msgs_delta = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        const st_op_t *op = &ops[i];
+        uint8_t k[ST_KEY_ENTRY];
+        uint8_t rec[ST_REC_HDR + 12];
+        hm_wbuf_t wb;
+        st_rec_entry_t e;
+        st_key_entry(k, op->dest, op->priority, op->seq);
+        switch (op->type) {
+        case ST_OP_MSG:
+            ds[nd++] = (delta_t){ op->msg_id, 0, op };
+            break;
+        case ST_OP_ADD:
+            e.msg_id = op->msg_id;
+            e.delivered = 0;
+            hm_wbuf_init(&wb, sizeof rec);
+            st_rec_put_entry(&wb, &e);
+            memcpy(rec, wb.data, sizeof rec);
+            hm_wbuf_free(&wb);
+            st = kv->put(tx, ST_T_ENTRY, k, sizeof k, rec, sizeof rec, 1);
+            ds[nd++] = (delta_t){ op->msg_id, 1, NULL };
+            break;
+        case ST_OP_DEL:
+        case ST_OP_DELIVERED:
+            st = kv->get(tx, ST_T_ENTRY, k, sizeof k, &v, 1);
+            if (st == HM_ENOTFOUND) { st = APR_SUCCESS; break; }
+            if (st) break;
+            if (st_rec_get_entry(v.p, v.len, &e) != APR_SUCCESS) {
+                st_store_log_corrupt(s, "entry", k, sizeof k);
+                if (op->type == ST_OP_DEL)
+                    st = kv->del(tx, ST_T_ENTRY, k, sizeof k);
+                break;
+            }
+            if (op->type == ST_OP_DEL) {
+                st = kv->del(tx, ST_T_ENTRY, k, sizeof k);
+                ds[nd++] = (delta_t){ e.msg_id, -1, NULL };
+            } else {
+                e.delivered = op->count;
+                hm_wbuf_init(&wb, sizeof rec);
+                st_rec_put_entry(&wb, &e);
+                memcpy(rec, wb.data, sizeof rec);
+                hm_wbuf_free(&wb);
+                st = kv->put(tx, ST_T_ENTRY, k, sizeof k, rec, sizeof rec, 0);
+            }
+            break;
+        default:
+            st = HM_EINVAL;
+        }
+    }
+    st_buf_free(&v);
+    if (!st)
+        st = apply_refs(s, tx, ds, nd, bytes_delta, msgs_delta);
+    free(ds);
+    return st;
+}
+
+/* ---- committing ---- */
+
+typedef struct batch_arg_s {
+    const st_op_t *ops;
+    size_t n;
+    const st_xid_t *put_xid;     /* prepare: record instead of applying */
+    const st_xid_t *del_xid;     /* xa commit/rollback: forget the record */
+    int apply;
+    int64_t bytes, msgs;
+} batch_arg_t;
+
+static apr_status_t batch_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
+{
+    batch_arg_t *a = argp;
+    const st_kv_vt_t *kv = s->kv->vt;
+    apr_status_t st = APR_SUCCESS;
+    uint8_t k[8 + 2 * ST_XID_MAX];
+    a->bytes = a->msgs = 0;
+    if (a->del_xid) {
+        st = kv->del(tx, ST_T_XA, k, st_key_xid(k, a->del_xid));
+        if (st) return st;
+    }
+    if (a->put_xid) {
+        hm_wbuf_t wb;
+        hm_wbuf_init(&wb, (size_t)1 << 40);
+        st_rec_put_xa(&wb, a->put_xid, a->ops, a->n);
+        st = wb.err ? wb.err : kv->put(tx, ST_T_XA, k, st_key_xid(k, a->put_xid), wb.data, wb.len, 1);
+        hm_wbuf_free(&wb);
+        return st;
+    }
+    if (a->apply)
+        st = st_apply(s, tx, a->ops, a->n, &a->bytes, &a->msgs);
+    return st;
+}
+
+/* Reserves room under the size limit for bytes about to be added. */
+static apr_status_t reserve(st_store_t *s, uint64_t add)
+{
+    apr_status_t st = APR_SUCCESS;
+    pthread_mutex_lock(&s->mu);
+    if (s->failed)
+        st = s->failed;
+    else if (add && s->o.size_limit && s->bytes + s->reserved + add > s->o.size_limit)
+        st = HM_ENOSPACE;
+    else
+        s->reserved += add;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+static void settle(st_store_t *s, uint64_t reserved, apr_status_t st, const batch_arg_t *a)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reserved -= reserved;
+    if (!st) {
+        s->bytes = (uint64_t)((int64_t)s->bytes + a->bytes);
+        s->messages = (uint64_t)((int64_t)s->messages + a->msgs);
+        if (a->put_xid) s->prepared++;
+        if (a->del_xid) s->prepared--;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static apr_status_t run_batch(st_store_t *s, batch_arg_t *a, uint64_t add_bytes, st_done_fn done, void *baton)
+{
+    apr_status_t st = reserve(s, add_bytes);
+    if (st) return st;
+    st = st_take_fault(s, ST_FAULT_COMMIT);
+    if (!st)
+        st = st_run_tx(s, batch_tx, a, 0);
+    settle(s, add_bytes, st, a);
+    if (st) return st;
+    return st_finish(s, done, baton);
+}
+
+apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton)
+{
+    batch_arg_t a = { b->ops, b->n, NULL, NULL, 1, 0, 0 };
+    apr_status_t st = b->err ? b->err : run_batch(b->s, &a, b->add_bytes, done, baton);
+    st_batch_discard(b);
+    return st;
+}
+
+apr_status_t st_batch_prepare(st_batch_t *b, const st_xid_t *xid, st_done_fn done, void *baton)
+{
+    batch_arg_t a = { b->ops, b->n, xid, NULL, 0, 0, 0 };
+    apr_status_t st = b->err ? b->err :
+        (xid->gtrid_len > ST_XID_MAX || xid->bqual_len > ST_XID_MAX) ? HM_EINVAL :
+        run_batch(b->s, &a, b->add_bytes, done, baton);
+    st_batch_discard(b);
+    return st;
+}
+
+typedef struct waiter_sync_s {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    apr_status_t st;
+} waiter_sync_t;
+
+static void wake(void *baton, apr_status_t st)
+{
+    waiter_sync_t *w = baton;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    w->st = st;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Why a helper: tests and rare core paths (subscription changes) want "durable now". */
+static apr_status_t wait_for(apr_status_t st, waiter_sync_t *w)
+{
+    if (st == APR_SUCCESS) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->done)
+            pthread_cond_wait(&w->cv, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+        st = w->st;
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return st;
+}
+
+apr_status_t st_batch_commit_wait(st_batch_t *b)
+{
+    waiter_sync_t w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+    return wait_for(st_batch_commit(b, wake, &w), &w);
+}
+
+/* Reads a prepared record; *ops is malloc'd and points into *v. */
+static apr_status_t xa_read(st_store_t *s, const st_xid_t *xid, st_buf_t *v, st_op_t **ops, size_t *n)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    uint8_t k[8 + 2 * ST_XID_MAX];
+    size_t kl = st_key_xid(k, xid);
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    st = kv->get(tx, ST_T_XA, k, kl, v, 0);
+    kv->abort(tx);
+    if (st) return st;
+    st_xid_t stored;
+    st = st_rec_get_xa(v->p, v->len, &stored, ops, n);
+    if (st)
+        st_store_log_corrupt(s, "prepared transaction", k, kl);
+    return st;
+}
+
+static apr_status_t xa_end(st_store_t *s, const st_xid_t *xid, int apply, st_done_fn done, void *baton)
+{
+    if (xid->gtrid_len > ST_XID_MAX || xid->bqual_len > ST_XID_MAX)
+        return HM_EINVAL;
+    st_buf_t v = { 0 };
+    st_op_t *ops = NULL;
+    size_t n = 0;
+    apr_status_t st = xa_read(s, xid, &v, &ops, &n);
+    if (st == ST_ECORRUPT && !apply)
+        st = APR_SUCCESS;                /* a damaged record can still be rolled back */
+    if (!st) {
+        batch_arg_t a = { ops, n, NULL, xid, apply, 0, 0 };
+        /* Prepared bytes were admitted at prepare time: the limit does not refuse a commit. */
+        st = st_take_fault(s, ST_FAULT_COMMIT);
+        if (!st) st = st_run_tx(s, batch_tx, &a, 0);
+        settle(s, 0, st, &a);
+        if (!st) st = st_finish(s, done, baton);
+    }
+    free(ops);
+    st_buf_free(&v);
+    return st;
+}
+
+apr_status_t st_xa_commit(st_store_t *s, const st_xid_t *xid, st_done_fn done, void *baton)
+{
+    return xa_end(s, xid, 1, done, baton);
+}
+
+apr_status_t st_xa_rollback(st_store_t *s, const st_xid_t *xid, st_done_fn done, void *baton)
+{
+    return xa_end(s, xid, 0, done, baton);
+}
+
+typedef struct xa_list_s { st_store_t *s; st_xid_fn each; void *baton; } xa_list_t;
+
+static apr_status_t xa_each(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    xa_list_t *x = baton;
+    hm_rd_t rd;
+    st_xid_t xid;
+    hm_rd_init_whole(&rd, k, kl);
+    if (st_xid_parse(&rd, &xid) != APR_SUCCESS || hm_rd_left(&rd) != 0) {
+        st_store_log_corrupt(x->s, "prepared transaction key", k, kl);
+        return APR_SUCCESS;
+    }
+    x->each(x->baton, &xid);
+    return APR_SUCCESS;
+}
+
+apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    xa_list_t x = { s, each, baton };
+    st = kv->scan(tx, ST_T_XA, NULL, 0, xa_each, &x);
+    kv->abort(tx);
+    return st;
+}

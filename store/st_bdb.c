@@ -1,0 +1,337 @@
+/* The Berkeley DB 5.3 back end: one transactional environment (recovery on open, thread-safe
+ * handles) with one B-tree file per table.  Commits are written without a flush; durability
+ * comes from st_commit.c's shared log flush, or from a synchronous commit. */
+#include <db.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hm_log.h"
+#include "st_int.h"
+
+typedef struct bdb_kv_s {
+    st_kv_t kv;
+    volatile int panicked;   /* after a panic every call fails the same way: log it once */
+    DB_ENV *env;
+    DB *db[ST_T_COUNT];
+    char *dir;
+    int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
+} bdb_kv_t;
+
+struct st_kvtx_s {
+    bdb_kv_t *b;
+    DB_TXN *txn;             /* NULL for reads */
+};
+
+/* Why map: the layers above speak apr_status_t, and must tell a lock conflict (retry) from a
+ * damaged environment (recover) from the OS refusing (ENOSPC, EIO). */
+static apr_status_t map_err(int rc)
+{
+    switch (rc) {
+    case 0: return APR_SUCCESS;
+    case DB_NOTFOUND: case DB_KEYEMPTY: return HM_ENOTFOUND;
+    case DB_KEYEXIST: return HM_EEXISTS;
+    case DB_LOCK_DEADLOCK: case DB_LOCK_NOTGRANTED: return ST_ELOCKED;
+    case DB_RUNRECOVERY: return ST_ERECOVER;
+    case DB_VERIFY_BAD: return ST_ECORRUPT;
+    default:
+        if (rc > 0) return APR_FROM_OS_ERROR(rc);
+        hm_error("store: Berkeley DB: %s", db_strerror(rc));
+        return ST_EDB;
+    }
+}
+
+static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+    bdb_kv_t *b = env->app_private;
+    if (b && b->panicked)
+        hm_debug("store: Berkeley DB: %s", msg);
+    else
+        hm_error("store: Berkeley DB: %s", msg);
+}
+
+static void event(DB_ENV *env, u_int32_t ev, void *info)
+{
+    bdb_kv_t *b = env->app_private;
+    if (ev == DB_EVENT_PANIC && b && !b->panicked++)
+        hm_error("store: Berkeley DB environment panic: the store needs recovery (restart the "
+                 "broker, or run `hermod store recover DIR`)");
+}
+
+static apr_status_t bdb_begin(st_kv_t *kv, int write, st_kvtx_t **out)
+{
+    bdb_kv_t *b = (bdb_kv_t *)kv;
+    st_kvtx_t *tx = calloc(1, sizeof *tx);
+    if (!tx) return APR_ENOMEM;
+    tx->b = b;
+    if (write) {
+        int rc = b->env->txn_begin(b->env, NULL, &tx->txn, 0);
+        if (rc) { free(tx); return map_err(rc); }
+    }
+    *out = tx;
+    return APR_SUCCESS;
+}
+
+static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
+{
+    int rc = 0;
+    if (tx->txn)
+        rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
+    free(tx);
+    return map_err(rc);
+}
+
+static void bdb_abort(st_kvtx_t *tx)
+{
+    if (tx->txn)
+        tx->txn->abort(tx->txn);
+    free(tx);
+}
+
+static void dbt_in(DBT *d, const void *p, size_t n)
+{
+    memset(d, 0, sizeof *d);
+    d->data = (void *)p;
+    d->size = (u_int32_t)n;
+}
+
+/* Reads into a growing user buffer (handles are DB_THREAD, so memory must be ours). */
+static int get_into(DBT *d, st_buf_t *buf, int (*op)(void *, DBT *), void *arg)
+{
+    for (;;) {
+        memset(d, 0, sizeof *d);
+        if (st_buf_reserve(buf, 64) != APR_SUCCESS) return ENOMEM;
+        d->data = buf->p;
+        d->ulen = (u_int32_t)buf->cap;
+        d->flags = DB_DBT_USERMEM;
+        int rc = op(arg, d);
+        if (rc == DB_BUFFER_SMALL) {
+            if (st_buf_reserve(buf, d->size) != APR_SUCCESS) return ENOMEM;
+            continue;
+        }
+        if (rc == 0) buf->len = d->size;
+        return rc;
+    }
+}
+
+typedef struct get_arg_s { DB *db; DB_TXN *txn; DBT *key; u_int32_t flags; } get_arg_t;
+static int do_get(void *a, DBT *d)
+{
+    get_arg_t *g = a;
+    return g->db->get(g->db, g->txn, g->key, d, g->flags);
+}
+
+static apr_status_t bdb_get(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v, int for_update)
+{
+    DBT key, data;
+    dbt_in(&key, k, kl);
+    get_arg_t g = { tx->b->db[t], tx->txn, &key, (for_update && tx->txn) ? DB_RMW : 0 };
+    return map_err(get_into(&data, v, do_get, &g));
+}
+
+static apr_status_t bdb_put(st_kvtx_t *tx, int t, const void *k, size_t kl, const void *v, size_t vl, int no_overwrite)
+{
+    DBT key, data;
+    dbt_in(&key, k, kl);
+    dbt_in(&data, v, vl);
+    DB *db = tx->b->db[t];
+    return map_err(db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0));
+}
+
+static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
+{
+    DBT key;
+    dbt_in(&key, k, kl);
+    DB *db = tx->b->db[t];
+    return map_err(db->del(db, tx->txn, &key, 0));
+}
+
+/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
+typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
+
+static apr_status_t cur_open(st_kvtx_t *tx, int t, cur_t *cu)
+{
+    memset(cu, 0, sizeof *cu);
+    DB *db = tx->b->db[t];
+    cu->key.flags = cu->data.flags = DB_DBT_REALLOC;
+    return map_err(db->cursor(db, tx->txn, &cu->c, 0));
+}
+
+static void cur_close(cur_t *cu)
+{
+    cu->c->close(cu->c);
+    free(cu->key.data);
+    free(cu->data.data);
+}
+
+static int cur_step(cur_t *cu, u_int32_t flags, const void *from, size_t fl)
+{
+    if (flags == DB_SET_RANGE) {
+        void *p = realloc(cu->key.data, fl);
+        if (!p) return ENOMEM;
+        memcpy(p, from, fl);
+        cu->key.data = p;
+        cu->key.size = (u_int32_t)fl;
+    }
+    return cu->c->get(cu->c, &cu->key, &cu->data, flags);
+}
+
+static apr_status_t bdb_scan(st_kvtx_t *tx, int t, const void *from, size_t fl, st_scan_fn fn, void *baton)
+{
+    cur_t cu;
+    apr_status_t st = cur_open(tx, t, &cu);
+    if (st) return st;
+    int rc = cur_step(&cu, fl ? DB_SET_RANGE : DB_FIRST, from, fl);
+    while (rc == 0) {
+        st = fn(baton, cu.key.data, cu.key.size, cu.data.data, cu.data.size);
+        if (st) break;
+        rc = cur_step(&cu, DB_NEXT, NULL, 0);
+    }
+    if (st == 1) st = APR_SUCCESS;
+    else if (!st && rc != DB_NOTFOUND) st = map_err(rc);
+    cur_close(&cu);
+    return st;
+}
+
+static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
+{
+    cur_t cu;
+    apr_status_t st = cur_open(tx, t, &cu);
+    if (st) return st;
+    int rc = cur_step(&cu, DB_LAST, NULL, 0);
+    if (rc == 0 && (st = st_buf_reserve(k, cu.key.size)) == APR_SUCCESS) {
+        memcpy(k->p, cu.key.data, cu.key.size);
+        k->len = cu.key.size;
+    }
+    cur_close(&cu);
+    return rc ? map_err(rc) : st;
+}
+
+static apr_status_t bdb_flush(st_kv_t *kv)
+{
+    bdb_kv_t *b = (bdb_kv_t *)kv;
+    return map_err(b->env->log_flush(b->env, NULL));
+}
+
+/* Why checkpoint then archive: after a checkpoint, older log files are no longer needed for
+ * normal recovery and can go, so the journal stays bounded while consumers keep up. */
+static apr_status_t bdb_checkpoint(st_kv_t *kv)
+{
+    bdb_kv_t *b = (bdb_kv_t *)kv;
+    int rc = b->env->txn_checkpoint(b->env, 0, 0, 0);
+    if (rc) return map_err(rc);
+    char **list = NULL;
+    rc = b->env->log_archive(b->env, &list, DB_ARCH_REMOVE);
+    free(list);
+    return map_err(rc);
+}
+
+static uint32_t bdb_log_files(st_kv_t *kv)
+{
+    bdb_kv_t *b = (bdb_kv_t *)kv;
+    DIR *d = opendir(b->dir);
+    uint32_t n = 0;
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, "log.", 4) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void bdb_close(st_kv_t *kv)
+{
+    bdb_kv_t *b = (bdb_kv_t *)kv;
+    for (int t = 0; t < ST_T_COUNT; t++)
+        if (b->db[t])
+            b->db[t]->close(b->db[t], 0);
+    if (b->env)
+        b->env->close(b->env, 0);
+    if (b->lock_fd >= 0)
+        close(b->lock_fd);
+    free(b->dir);
+    free(b);
+}
+
+static const st_kv_vt_t bdb_vt = {
+    bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_put, bdb_del, bdb_scan, bdb_last,
+    bdb_flush, bdb_checkpoint, bdb_log_files, bdb_close
+};
+
+apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
+{
+    if (!o->dir || !*o->dir)
+        return HM_EINVAL;
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return APR_FROM_OS_ERROR(errno);
+    bdb_kv_t *b = calloc(1, sizeof *b);
+    if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
+    b->kv.vt = &bdb_vt;
+    /* Why a lock file: recovery on open assumes no other process uses the environment. */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
+    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
+        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
+                 "another broker or store tool has this store open" : strerror(errno));
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return st;
+    }
+    int rc = db_env_create(&b->env, 0);
+    if (rc) { bdb_close(&b->kv); return map_err(rc); }
+    DB_ENV *env = b->env;
+    env->app_private = b;
+    env->set_errcall(env, errcall);
+    env->set_event_notify(env, event);
+    uint64_t cache = o->cache_bytes ? o->cache_bytes : 64ull << 20;
+    env->set_cachesize(env, (u_int32_t)(cache >> 30), (u_int32_t)(cache & ((1u << 30) - 1)), 1);
+    uint32_t lg_max = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
+    if (lg_max < 128u << 10) lg_max = 128u << 10;
+    uint32_t lg_bsize = lg_max / 4 < (1u << 20) ? lg_max / 4 : (1u << 20);
+    env->set_lg_bsize(env, lg_bsize);
+    env->set_lg_max(env, lg_max);
+    env->set_lk_detect(env, DB_LOCK_DEFAULT);
+    env->set_lk_max_locks(env, 200000);
+    env->set_lk_max_objects(env, 200000);
+    env->set_lk_max_lockers(env, 20000);
+    env->set_tx_max(env, 1000);
+    u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK | DB_INIT_MPOOL |
+                      DB_THREAD | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
+    rc = env->open(env, o->dir, flags, 0600);
+    if (rc) {
+        apr_status_t st = map_err(rc);
+        if (rc < 0 && rc != ENOENT && st != HM_ENOTFOUND) st = ST_ERECOVER;
+        hm_error("store: cannot open the Berkeley DB environment in %s: %s%s", o->dir,
+                 db_strerror(rc), st == ST_ERECOVER ? " -- the store is damaged; try "
+                 "`hermod store recover DIR` (catastrophic recovery) and `hermod store verify DIR`" : "");
+        env->close(env, 0);
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return st;
+    }
+    static const char *const files[ST_T_COUNT] = {
+        "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db" };
+    for (int t = 0; t < ST_T_COUNT; t++) {
+        if ((rc = db_create(&b->db[t], env, 0)) == 0 &&
+            (rc = b->db[t]->set_flags(b->db[t], DB_CHKSUM)) == 0)   /* damaged pages are detected */
+            rc = b->db[t]->open(b->db[t], NULL, files[t], NULL, DB_BTREE,
+                                DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+        if (rc) {
+            apr_status_t st = map_err(rc);
+            hm_error("store: cannot open %s/%s: %s", o->dir, files[t], db_strerror(rc));
+            if (b->db[t] && rc) { b->db[t]->close(b->db[t], 0); b->db[t] = NULL; }
+            bdb_close(&b->kv);
+            return st == ST_EDB ? ST_ERECOVER : st;
+        }
+    }
+    *out = &b->kv;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,187 @@
+/* Transactions and group commit.  A batch is applied and committed without flushing the log;
+ * its completion waits in a queue.  One flusher thread takes everything queued, flushes the
+ * log once (which covers every commit already written), then runs all their callbacks: many
+ * concurrent commits share one disk flush.  A checkpointer thread bounds the journal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "hm_log.h"
+#include "st_int.h"
+
+apr_status_t st_take_fault(st_store_t *s, st_fault_e where)
+{
+    pthread_mutex_lock(&s->mu);
+    apr_status_t st = s->fault[where];
+    s->fault[where] = APR_SUCCESS;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+void st_test_fault(st_store_t *s, st_fault_e where, apr_status_t err)
+{
+    pthread_mutex_lock(&s->mu);
+    if (where == ST_FAULT_COMMIT || where == ST_FAULT_FLUSH)
+        s->fault[where] = err;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void fail_store(st_store_t *s, apr_status_t st)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->failed) {
+        s->failed = st == ST_ERECOVER ? ST_ERECOVER : ST_EFAILED;
+        hm_error("store: %s; refusing further changes until the store is reopened "
+                 "(recovery on open restores a consistent state)", hm_strerror(st));
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    apr_status_t st = ST_ELOCKED;
+    pthread_mutex_lock(&s->mu);
+    apr_status_t failed = s->failed;
+    pthread_mutex_unlock(&s->mu);
+    if (failed)
+        return failed;
+    for (int attempt = 0; attempt < ST_LOCK_RETRIES && st == ST_ELOCKED; attempt++) {
+        st_kvtx_t *tx;
+        if ((st = kv->begin(s->kv, 1, &tx)))
+            break;
+        if ((st = fn(s, tx, arg))) {
+            kv->abort(tx);
+            continue;
+        }
+        int sync = durable_now || (s->o.kind == ST_KIND_BDB && s->o.sync == ST_SYNC_ALWAYS);
+        st = kv->commit(tx, sync ? ST_COMMIT_SYNC : ST_COMMIT_NOSYNC);
+    }
+    if (st == ST_ERECOVER)
+        fail_store(s, st);
+    if (!st) {
+        pthread_mutex_lock(&s->mu);
+        s->commits++;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return st;
+}
+
+apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
+{
+    if (s->threads && s->o.sync == ST_SYNC_BATCH) {
+        st_waiter_t *w = malloc(sizeof *w);
+        if (!w) abort();
+        w->done = done;
+        w->baton = baton;
+        w->next = NULL;
+        pthread_mutex_lock(&s->mu);
+        *s->wait_tail = w;
+        s->wait_tail = &w->next;
+        pthread_cond_signal(&s->flush_cv);
+        pthread_mutex_unlock(&s->mu);
+        return APR_SUCCESS;
+    }
+    /* Nothing to wait for (memory, or the commit itself was synchronous / not durable). */
+    apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
+    if (st)
+        fail_store(s, st);
+    if (done)
+        done(baton, st);
+    return APR_SUCCESS;
+}
+
+static void *flusher(void *arg)
+{
+    st_store_t *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->wait_head && !s->stopping)
+            pthread_cond_wait(&s->flush_cv, &s->mu);
+        if (!s->wait_head)
+            break;
+        st_waiter_t *w = s->wait_head;
+        s->wait_head = NULL;
+        s->wait_tail = &s->wait_head;
+        pthread_mutex_unlock(&s->mu);
+        apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
+        if (!st)
+            st = s->kv->vt->flush(s->kv);
+        if (st)
+            fail_store(s, st);
+        pthread_mutex_lock(&s->mu);
+        s->flushes++;
+        pthread_mutex_unlock(&s->mu);
+        while (w) {
+            st_waiter_t *next = w->next;
+            if (w->done)
+                w->done(w->baton, st);
+            free(w);
+            w = next;
+        }
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static void *checkpointer(void *arg)
+{
+    st_store_t *s = arg;
+    unsigned secs = s->o.checkpoint_secs ? s->o.checkpoint_secs : 30;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += secs;
+        int rc = 0;
+        while (!s->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        apr_status_t st = st_checkpoint(s);
+        if (st)
+            hm_warn("store: checkpoint failed: %s", hm_strerror(st));
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+void st_commit_start(st_store_t *s)
+{
+    s->wait_head = NULL;
+    s->wait_tail = &s->wait_head;
+    pthread_cond_init(&s->flush_cv, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
+    if (s->o.kind != ST_KIND_BDB)
+        return;
+    if (pthread_create(&s->flusher, NULL, flusher, s) != 0)
+        abort();
+    if (pthread_create(&s->checkpointer, NULL, checkpointer, s) != 0)
+        abort();
+    s->threads = 1;
+}
+
+/* Drains the queue: every waiting commit gets its callback before the store closes. */
+void st_commit_stop(st_store_t *s)
+{
+    if (s->threads) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->flush_cv);
+        pthread_cond_broadcast(&s->ckpt_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->flusher, NULL);
+        pthread_join(s->checkpointer, NULL);
+        s->threads = 0;
+    }
+    pthread_cond_destroy(&s->flush_cv);
+    pthread_cond_destroy(&s->ckpt_cv);
+}
+
+apr_status_t st_checkpoint(st_store_t *s)
+{
+    return s->kv->vt->checkpoint(s->kv);
+}

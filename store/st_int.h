@@ -1,0 +1,187 @@
+/* Store internals shared by its files: the record codec, the key layouts, the small ordered
+ * key/value interface both back ends implement, and the store object. */
+#ifndef ST_INT_H
+#define ST_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <apr_hash.h>
+
+#include "st.h"
+#include "st_limits.h"
+#include "hm_rd.h"
+#include "hm_wbuf.h"
+
+/* ---- records: "HS" magic, version, type, then the type's fields, big-endian ---- */
+#define ST_REC_MAGIC0   'H'
+#define ST_REC_MAGIC1   'S'
+#define ST_REC_VERSION  1
+#define ST_REC_HDR      4
+typedef enum { ST_REC_MSG = 1, ST_REC_REF = 2, ST_REC_ENTRY = 3, ST_REC_DEST = 4,
+               ST_REC_SUB = 5, ST_REC_XA = 6 } st_rec_type_e;
+
+/* One operation of a batch (also the unit of a prepared XA record). */
+typedef enum { ST_OP_MSG = 1, ST_OP_ADD = 2, ST_OP_DEL = 3, ST_OP_DELIVERED = 4 } st_op_type_e;
+typedef struct st_op_s {
+    uint8_t type;
+    uint8_t priority;
+    uint32_t dest;
+    uint32_t count;          /* DELIVERED */
+    uint64_t msg_id;         /* MSG, ADD */
+    uint64_t seq;
+    const uint8_t *bytes;    /* MSG: body */
+    uint32_t len;
+} st_op_t;
+
+typedef struct st_rec_ref_s { uint32_t refs; uint32_t body_len; } st_rec_ref_t;
+typedef struct st_rec_entry_s { uint64_t msg_id; uint32_t delivered; } st_rec_entry_t;
+typedef struct st_rec_dest_s {
+    uint32_t id; uint8_t kind; const uint8_t *name; uint16_t name_len;
+} st_rec_dest_t;
+/* Strings point into the record and are not NUL-terminated: lengths given. */
+typedef struct st_rec_sub_s {
+    uint32_t dest;
+    uint8_t no_local, has_selector;
+    const uint8_t *client_id, *name, *selector, *topic;
+    uint16_t client_id_len, name_len, topic_len;
+    uint32_t selector_len;
+} st_rec_sub_t;
+
+void st_rec_hdr(hm_wbuf_t *wb, st_rec_type_e type);
+void st_rec_put_msg(hm_wbuf_t *wb, const void *body, uint32_t len);
+void st_rec_put_ref(hm_wbuf_t *wb, const st_rec_ref_t *r);
+void st_rec_put_entry(hm_wbuf_t *wb, const st_rec_entry_t *e);
+void st_rec_put_dest(hm_wbuf_t *wb, uint32_t id, uint8_t kind, const void *name, size_t len);
+void st_rec_put_sub(hm_wbuf_t *wb, uint32_t dest, const st_sub_t *sub);
+/* A prepared batch: xid and operations. */
+void st_rec_put_xa(hm_wbuf_t *wb, const st_xid_t *xid, const st_op_t *ops, size_t n);
+
+/* Decoders: APR_SUCCESS, or ST_ECORRUPT for anything that is not exactly a valid record of
+ * the type.  Outputs point into the input bytes. */
+apr_status_t st_rec_get_msg(const void *p, size_t len, const uint8_t **body, uint32_t *body_len);
+apr_status_t st_rec_get_ref(const void *p, size_t len, st_rec_ref_t *r);
+apr_status_t st_rec_get_entry(const void *p, size_t len, st_rec_entry_t *e);
+apr_status_t st_rec_get_dest(const void *p, size_t len, st_rec_dest_t *d);
+apr_status_t st_rec_get_sub(const void *p, size_t len, st_rec_sub_t *s);
+/* XA: *ops is malloc'd (caller frees); op bytes point into the input. */
+apr_status_t st_rec_get_xa(const void *p, size_t len, st_xid_t *xid, st_op_t **ops, size_t *n);
+/* The record type of a stored value, or 0 if its header is wrong. */
+int st_rec_type(const void *p, size_t len);
+
+/* ---- keys ---- */
+#define ST_KEY_MSG    8        /* msg_id */
+#define ST_KEY_ENTRY  13       /* dest, 9 - priority, seq: dispatch order is key order */
+void st_key_msg(uint8_t k[ST_KEY_MSG], uint64_t id);
+void st_key_entry(uint8_t k[ST_KEY_ENTRY], uint32_t dest, uint8_t priority, uint64_t seq);
+int st_key_entry_parse(const void *k, size_t len, uint32_t *dest, uint8_t *priority, uint64_t *seq);
+void st_key_u32(uint8_t k[4], uint32_t v);
+uint64_t st_get_be64(const uint8_t *p);
+uint32_t st_get_be32(const uint8_t *p);
+/* xid key: format, gtrid len, gtrid, bqual len, bqual. */
+size_t st_key_xid(uint8_t *k, const st_xid_t *xid);
+apr_status_t st_xid_parse(hm_rd_t *rd, st_xid_t *xid);
+
+/* ---- the key/value back end ---- */
+typedef enum { ST_T_MSG, ST_T_REF, ST_T_ENTRY, ST_T_DEST, ST_T_SUB, ST_T_XA, ST_T_COUNT } st_table_e;
+extern const char *const st_table_names[ST_T_COUNT];
+
+typedef struct st_buf_s { uint8_t *p; size_t len, cap; } st_buf_t;
+void st_buf_free(st_buf_t *b);
+apr_status_t st_buf_reserve(st_buf_t *b, size_t n);
+
+typedef struct st_kv_s st_kv_t;
+typedef struct st_kvtx_s st_kvtx_t;
+/* Return 0 to go on, 1 to stop, anything else stops and is returned. */
+typedef apr_status_t (*st_scan_fn)(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
+
+typedef enum { ST_COMMIT_NOSYNC, ST_COMMIT_SYNC } st_commit_e;
+
+/* Every function returns APR_SUCCESS, HM_ENOTFOUND (get/del/last), HM_EEXISTS (put with
+ * no_overwrite), ST_ELOCKED (conflict: abort and retry), ST_ERECOVER, or an OS error.
+ * A write transaction excludes others in the memory back end; a read "transaction" is
+ * non-transactional in bdb.  Nothing may modify a table while scanning it. */
+typedef struct st_kv_vt_s {
+    apr_status_t (*begin)(st_kv_t *kv, int write, st_kvtx_t **tx);
+    apr_status_t (*commit)(st_kvtx_t *tx, st_commit_e how);
+    void (*abort)(st_kvtx_t *tx);
+    apr_status_t (*get)(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v, int for_update);
+    apr_status_t (*put)(st_kvtx_t *tx, int t, const void *k, size_t kl, const void *v, size_t vl, int no_overwrite);
+    apr_status_t (*del)(st_kvtx_t *tx, int t, const void *k, size_t kl);
+    /* Calls fn for every key >= from (all keys if fl == 0) in order. */
+    apr_status_t (*scan)(st_kvtx_t *tx, int t, const void *from, size_t fl, st_scan_fn fn, void *baton);
+    /* The greatest key of a table. */
+    apr_status_t (*last)(st_kvtx_t *tx, int t, st_buf_t *k);
+    apr_status_t (*flush)(st_kv_t *kv);                 /* make committed work durable */
+    apr_status_t (*checkpoint)(st_kv_t *kv);
+    uint32_t (*log_files)(st_kv_t *kv);
+    void (*close)(st_kv_t *kv);
+} st_kv_vt_t;
+
+struct st_kv_s { const st_kv_vt_t *vt; };
+
+apr_status_t st_mem_open(st_kv_t **out);
+apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out);
+
+/* ---- the store ---- */
+typedef struct st_dest_s {
+    uint32_t id;
+    st_dest_kind_e kind;
+    const char *key;         /* kind byte + raw name (subs: client id NUL name) */
+    size_t key_len;
+    const char *name;        /* display name (subs: "clientId:name") */
+} st_dest_t;
+
+typedef struct st_waiter_s {
+    st_done_fn done;
+    void *baton;
+    struct st_waiter_s *next;
+} st_waiter_t;
+
+struct st_store_s {
+    apr_pool_t *pool;
+    st_options_t o;
+    st_kv_t *kv;
+    pthread_mutex_t mu;          /* everything below */
+    apr_hash_t *dest_by_key, *dest_by_id;
+    uint32_t next_dest;
+    uint64_t next_msg;
+    uint64_t bytes, reserved;    /* stored body bytes; bytes of batches being applied */
+    uint64_t messages;
+    pthread_mutex_t dest_mu;     /* serializes destination creation and removal */
+    uint64_t commits, flushes, corrupt;
+    uint32_t prepared;
+    apr_status_t failed;         /* sticky: a flush failed or the environment panicked */
+    apr_status_t fault[3];       /* test seam, by st_fault_e */
+    /* group commit */
+    pthread_cond_t flush_cv;
+    st_waiter_t *wait_head, **wait_tail;
+    int stopping;
+    pthread_t flusher, checkpointer;
+    int threads;
+    pthread_cond_t ckpt_cv;
+};
+
+struct st_batch_s {
+    st_store_t *s;
+    st_op_t *ops;
+    size_t n, cap;
+    uint64_t add_bytes;
+    apr_status_t err;        /* sticky: allocation failure or a bad argument */
+};
+
+/* Applies ops inside tx (refcounts, entries); *bytes_delta gets the change in stored bytes
+ * and *msgs_delta in stored bodies. */
+apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n,
+                      int64_t *bytes_delta, int64_t *msgs_delta);
+/* Runs fn(tx) in a write transaction with deadlock retries and commits it as the sync policy
+ * says; then either queues done for the group flush or calls it. */
+typedef apr_status_t (*st_txfn)(st_store_t *s, st_kvtx_t *tx, void *arg);
+apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now);
+apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton);
+void st_commit_start(st_store_t *s);
+void st_commit_stop(st_store_t *s);
+apr_status_t st_take_fault(st_store_t *s, st_fault_e where);
+void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl);
+
+#endif

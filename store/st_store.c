@@ -1,0 +1,521 @@
+/* The store object: open (recovering the in-memory indexes from the tables), destinations,
+ * durable subscriptions, loading a destination in dispatch order, statistics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "hm_log.h"
+#include "st_int.h"
+
+static const char *describe(apr_status_t st)
+{
+    switch (st) {
+    case ST_ECORRUPT: return "store record damaged";
+    case ST_ERECOVER: return "store environment damaged: run recovery (hermod store recover DIR)";
+    case ST_EFAILED:  return "store failed earlier (log flush error); reopen the store";
+    case ST_ELOCKED:  return "store lock conflicts persisted";
+    case ST_EDB:      return "Berkeley DB error (see log)";
+    case ST_EBUSY:    return "store directory is in use by another process";
+    default:          return NULL;
+    }
+}
+
+void st_options_default(st_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = ST_KIND_MEMORY;
+    o->sync = ST_SYNC_BATCH;
+}
+
+void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl)
+{
+    char hex[2 * 40 + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < kl && i < 40; i++)
+        n += (size_t)snprintf(hex + n, sizeof hex - n, "%02x", ((const uint8_t *)k)[i]);
+    hex[n] = 0;
+    hm_warn("store: skipped a damaged %s record (key %s%s)", what, hex, kl > 40 ? "..." : "");
+    pthread_mutex_lock(&s->mu);
+    s->corrupt++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- destinations ---- */
+
+static st_dest_t *dest_add(st_store_t *s, uint32_t id, st_dest_kind_e kind, const void *key, size_t kl)
+{
+    st_dest_t *d = apr_pcalloc(s->pool, sizeof *d);
+    d->id = id;
+    d->kind = kind;
+    d->key = apr_pmemdup(s->pool, key, kl);
+    d->key_len = kl;
+    if (kind == ST_DEST_SUB) {
+        const char *raw = (const char *)key + 1;
+        size_t cl = strnlen(raw, kl - 1);
+        d->name = apr_psprintf(s->pool, "%.*s:%.*s", (int)cl, raw,
+                               (int)(kl - 1 - (cl < kl - 1 ? cl + 1 : cl)), raw + cl + 1);
+    } else {
+        d->name = apr_pstrndup(s->pool, (const char *)key + 1, kl - 1);
+    }
+    uint32_t *idk = apr_pmemdup(s->pool, &d->id, sizeof d->id);
+    apr_hash_set(s->dest_by_key, d->key, (apr_ssize_t)kl, d);
+    apr_hash_set(s->dest_by_id, idk, sizeof *idk, d);
+    if (id >= s->next_dest)
+        s->next_dest = id + 1;
+    return d;
+}
+
+static apr_status_t load_dest(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    st_store_t *s = baton;
+    st_rec_dest_t d;
+    if (st_rec_get_dest(v, vl, &d) != APR_SUCCESS || kl != (size_t)d.name_len + 1 ||
+        k[0] != d.kind || memcmp(k + 1, d.name, d.name_len) != 0 ||
+        apr_hash_get(s->dest_by_id, &d.id, sizeof d.id)) {
+        st_store_log_corrupt(s, "destination", k, kl);
+        return APR_SUCCESS;
+    }
+    dest_add(s, d.id, (st_dest_kind_e)d.kind, k, kl);
+    return APR_SUCCESS;
+}
+
+typedef struct dest_arg_s {
+    st_dest_kind_e kind;
+    const uint8_t *key;
+    size_t kl;
+    uint32_t id;
+    int create;
+    const st_sub_t *sub;
+} dest_arg_t;
+
+static apr_status_t dest_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
+{
+    dest_arg_t *a = argp;
+    const st_kv_vt_t *kv = s->kv->vt;
+    hm_wbuf_t wb;
+    apr_status_t st = APR_SUCCESS;
+    hm_wbuf_init(&wb, 1 << 20);
+    if (a->create) {
+        st_rec_put_dest(&wb, a->id, (uint8_t)a->kind, a->key + 1, a->kl - 1);
+        st = wb.err ? wb.err : kv->put(tx, ST_T_DEST, a->key, a->kl, wb.data, wb.len, 1);
+    }
+    if (!st && a->sub) {
+        uint8_t k[4];
+        st_key_u32(k, a->id);
+        hm_wbuf_reset(&wb);
+        st_rec_put_sub(&wb, a->id, a->sub);
+        st = wb.err ? wb.err : kv->put(tx, ST_T_SUB, k, sizeof k, wb.data, wb.len, 0);
+    }
+    hm_wbuf_free(&wb);
+    return st;
+}
+
+/* Finds or durably creates a destination; with sub, also (re)writes its subscription record. */
+static apr_status_t dest_ensure(st_store_t *s, st_dest_kind_e kind, const uint8_t *key, size_t kl,
+                                const st_sub_t *sub, uint32_t *id)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_key, key, (apr_ssize_t)kl);
+    dest_arg_t a = { kind, key, kl, d ? d->id : s->next_dest, d == NULL, sub };
+    pthread_mutex_unlock(&s->mu);
+    apr_status_t st = APR_SUCCESS;
+    if (!d || sub)
+        st = st_run_tx(s, dest_tx, &a, 1);
+    if (!st && !d) {
+        pthread_mutex_lock(&s->mu);
+        dest_add(s, a.id, kind, key, kl);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->dest_mu);
+    if (!st)
+        *id = a.id;
+    return st;
+}
+
+apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id)
+{
+    size_t n = queue_name ? strlen(queue_name) : 0;
+    if (n == 0 || n > ST_MAX_NAME)
+        return HM_EINVAL;
+    uint8_t key[1 + ST_MAX_NAME];
+    key[0] = ST_DEST_QUEUE;
+    memcpy(key + 1, queue_name, n);
+    return dest_ensure(s, ST_DEST_QUEUE, key, n + 1, NULL, id);
+}
+
+apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton)
+{
+    pthread_mutex_lock(&s->mu);
+    unsigned n = apr_hash_count(s->dest_by_id), i = 0;
+    st_dest_t **all = malloc((n ? n : 1) * sizeof *all);
+    if (!all) { pthread_mutex_unlock(&s->mu); return APR_ENOMEM; }
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi))
+        all[i++] = apr_hash_this_val(hi);
+    pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < n; i++)
+        each(baton, all[i]->id, all[i]->kind, all[i]->name);
+    free(all);
+    return APR_SUCCESS;
+}
+
+typedef struct chunk_s { uint32_t dest; st_op_t *ops; size_t n; int64_t bytes, msgs; } chunk_t;
+
+static apr_status_t collect_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    chunk_t *c = baton;
+    uint32_t dest;
+    uint8_t prio;
+    uint64_t seq;
+    if (!st_key_entry_parse(k, kl, &dest, &prio, &seq) || dest != c->dest || c->n == ST_REMOVE_CHUNK)
+        return 1;
+    st_op_t *op = &c->ops[c->n++];
+    memset(op, 0, sizeof *op);
+    op->type = ST_OP_DEL;
+    op->dest = dest;
+    op->priority = prio;
+    op->seq = seq;
+    return APR_SUCCESS;
+}
+
+static apr_status_t remove_chunk_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
+{
+    chunk_t *c = argp;
+    uint8_t k[ST_KEY_ENTRY];
+    st_key_entry(k, c->dest, ST_MAX_PRIORITY, 0);
+    c->n = 0;
+    apr_status_t st = s->kv->vt->scan(tx, ST_T_ENTRY, k, sizeof k, collect_entry, c);
+    if (!st)
+        st = st_apply(s, tx, c->ops, c->n, &c->bytes, &c->msgs);
+    return st;
+}
+
+static apr_status_t remove_dest_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
+{
+    st_dest_t *d = argp;
+    uint8_t k[4];
+    st_key_u32(k, d->id);
+    apr_status_t st = s->kv->vt->del(tx, ST_T_DEST, d->key, d->key_len);
+    if (st == HM_ENOTFOUND) st = APR_SUCCESS;
+    if (!st && d->kind == ST_DEST_SUB) {
+        st = s->kv->vt->del(tx, ST_T_SUB, k, sizeof k);
+        if (st == HM_ENOTFOUND) st = APR_SUCCESS;
+    }
+    return st;
+}
+
+/* Why in chunks: a backlog of millions must not become one transaction holding every lock.
+ * The destination record goes last, so a crash midway leaves a smaller backlog, never
+ * entries without a destination. */
+apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    pthread_mutex_unlock(&s->mu);
+    apr_status_t st = d ? APR_SUCCESS : HM_ENOTFOUND;
+    chunk_t c = { id, malloc(ST_REMOVE_CHUNK * sizeof(st_op_t)), 0, 0, 0 };
+    if (!c.ops) st = APR_ENOMEM;
+    while (!st) {
+        st = st_run_tx(s, remove_chunk_tx, &c, 0);
+        if (st) break;
+        pthread_mutex_lock(&s->mu);
+        s->bytes = (uint64_t)((int64_t)s->bytes + c.bytes);
+        s->messages = (uint64_t)((int64_t)s->messages + c.msgs);
+        pthread_mutex_unlock(&s->mu);
+        if (c.n < ST_REMOVE_CHUNK) break;
+    }
+    free(c.ops);
+    if (!st)
+        st = st_run_tx(s, remove_dest_tx, d, 1);
+    if (!st) {
+        pthread_mutex_lock(&s->mu);
+        apr_hash_set(s->dest_by_key, d->key, (apr_ssize_t)d->key_len, NULL);
+        apr_hash_set(s->dest_by_id, &d->id, sizeof d->id, NULL);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->dest_mu);
+    return st;
+}
+
+/* ---- durable subscriptions ---- */
+
+static apr_status_t sub_key(const char *client_id, const char *name, uint8_t *key, size_t *kl)
+{
+    size_t cl = client_id ? strlen(client_id) : 0, nl = name ? strlen(name) : 0;
+    if (cl == 0 || nl == 0 || cl > ST_MAX_NAME || nl > ST_MAX_NAME)
+        return HM_EINVAL;
+    key[0] = ST_DEST_SUB;
+    memcpy(key + 1, client_id, cl);
+    key[1 + cl] = 0;
+    memcpy(key + 2 + cl, name, nl);
+    *kl = 2 + cl + nl;
+    return APR_SUCCESS;
+}
+
+apr_status_t st_sub_put(st_store_t *s, const st_sub_t *sub, uint32_t *dest_id)
+{
+    uint8_t key[2 + 2 * ST_MAX_NAME];
+    size_t kl;
+    apr_status_t st = sub_key(sub->client_id, sub->name, key, &kl);
+    if (st) return st;
+    size_t tl = sub->topic ? strlen(sub->topic) : 0;
+    if (tl == 0 || tl > ST_MAX_NAME || (sub->selector && strlen(sub->selector) > ST_MAX_SELECTOR))
+        return HM_EINVAL;
+    return dest_ensure(s, ST_DEST_SUB, key, kl, sub, dest_id);
+}
+
+apr_status_t st_sub_remove(st_store_t *s, const char *client_id, const char *name)
+{
+    uint8_t key[2 + 2 * ST_MAX_NAME];
+    size_t kl;
+    apr_status_t st = sub_key(client_id, name, key, &kl);
+    if (st) return st;
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_key, key, (apr_ssize_t)kl);
+    uint32_t id = d ? d->id : 0;
+    pthread_mutex_unlock(&s->mu);
+    return d ? st_dest_remove(s, id) : HM_ENOTFOUND;
+}
+
+typedef struct sub_list_s { st_store_t *s; st_sub_fn each; void *baton; } sub_list_t;
+
+static apr_status_t sub_each(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    sub_list_t *l = baton;
+    st_rec_sub_t r;
+    if (kl != 4 || st_rec_get_sub(v, vl, &r) != APR_SUCCESS || r.dest != st_get_be32(k)) {
+        st_store_log_corrupt(l->s, "subscription", k, kl);
+        return APR_SUCCESS;
+    }
+    char *client = strndup((const char *)r.client_id, r.client_id_len);
+    char *name = strndup((const char *)r.name, r.name_len);
+    char *topic = strndup((const char *)r.topic, r.topic_len);
+    char *sel = r.selector ? strndup((const char *)r.selector, r.selector_len) : NULL;
+    if (client && name && topic && (sel || !r.selector)) {
+        st_sub_t sub = { client, name, sel, topic, r.no_local };
+        l->each(l->baton, r.dest, &sub);
+    }
+    free(client); free(name); free(topic); free(sel);
+    return APR_SUCCESS;
+}
+
+apr_status_t st_sub_list(st_store_t *s, st_sub_fn each, void *baton)
+{
+    st_kvtx_t *tx;
+    apr_status_t st = s->kv->vt->begin(s->kv, 0, &tx);
+    if (st) return st;
+    sub_list_t l = { s, each, baton };
+    st = s->kv->vt->scan(tx, ST_T_SUB, NULL, 0, sub_each, &l);
+    s->kv->vt->abort(tx);
+    return st;
+}
+
+/* ---- loading ---- */
+
+typedef struct load_s {
+    st_store_t *s;
+    st_kvtx_t *tx;
+    uint32_t dest;
+    st_load_fn each;
+    void *baton;
+    st_buf_t msg;
+    apr_status_t user;
+    uint64_t n;
+} load_t;
+
+static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    load_t *l = baton;
+    st_entry_t e;
+    st_rec_entry_t r;
+    if (!st_key_entry_parse(k, kl, &e.dest, &e.priority, &e.seq)) {
+        if (kl >= 4 && st_get_be32(k) == l->dest) {
+            st_store_log_corrupt(l->s, "entry key", k, kl);
+            return APR_SUCCESS;
+        }
+        return 1;
+    }
+    if (e.dest != l->dest)
+        return 1;
+    if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS) {
+        st_store_log_corrupt(l->s, "entry", k, kl);
+        return APR_SUCCESS;
+    }
+    e.msg_id = r.msg_id;
+    e.delivered = r.delivered;
+    uint8_t mk[ST_KEY_MSG];
+    st_key_msg(mk, r.msg_id);
+    apr_status_t st = l->s->kv->vt->get(l->tx, ST_T_MSG, mk, sizeof mk, &l->msg, 0);
+    if (st == HM_ENOTFOUND) {
+        hm_warn("store: entry of destination %u references missing message %llu; skipped",
+                (unsigned)e.dest, (unsigned long long)r.msg_id);
+        st_store_log_corrupt(l->s, "entry (no message)", k, kl);
+        return APR_SUCCESS;
+    }
+    if (st) return st;
+    const uint8_t *body;
+    uint32_t len;
+    if (st_rec_get_msg(l->msg.p, l->msg.len, &body, &len) != APR_SUCCESS) {
+        st_store_log_corrupt(l->s, "message", mk, sizeof mk);
+        return APR_SUCCESS;
+    }
+    if (++l->n % ST_PROGRESS_EVERY == 0 && l->s->o.progress)
+        l->s->o.progress(l->s->o.progress_baton, "load", l->n, 0);
+    st = l->each(l->baton, &e, body, len);
+    if (st) {
+        l->user = st;
+        return 1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
+{
+    load_t l = { s, NULL, dest, each, baton, { 0 }, APR_SUCCESS, 0 };
+    apr_status_t st = s->kv->vt->begin(s->kv, 0, &l.tx);
+    if (st) return st;
+    uint8_t k[ST_KEY_ENTRY];
+    st_key_entry(k, dest, ST_MAX_PRIORITY, 0);
+    st = s->kv->vt->scan(l.tx, ST_T_ENTRY, k, sizeof k, load_entry, &l);
+    s->kv->vt->abort(l.tx);
+    st_buf_free(&l.msg);
+    if (!st && s->o.progress && l.n >= ST_PROGRESS_EVERY)
+        s->o.progress(s->o.progress_baton, "load", l.n, l.n);
+    return st ? st : l.user;
+}
+
+/* ---- opening ---- */
+
+static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    st_store_t *s = baton;
+    st_rec_ref_t r;
+    if (kl != ST_KEY_MSG || st_rec_get_ref(v, vl, &r) != APR_SUCCESS) {
+        st_store_log_corrupt(s, "reference count", k, kl);
+        return APR_SUCCESS;
+    }
+    s->bytes += r.body_len;
+    s->messages++;
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+        s->o.progress(s->o.progress_baton, "open", s->messages, 0);
+    return APR_SUCCESS;
+}
+
+/* Message ids must never be reused: start past every id in the tables and in prepared records. */
+static apr_status_t scan_xa(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    st_store_t *s = baton;
+    st_xid_t xid;
+    st_op_t *ops;
+    size_t n;
+    if (st_rec_get_xa(v, vl, &xid, &ops, &n) != APR_SUCCESS) {
+        st_store_log_corrupt(s, "prepared transaction", k, kl);
+        return APR_SUCCESS;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].msg_id >= s->next_msg)
+            s->next_msg = ops[i].msg_id + 1;
+    free(ops);
+    s->prepared++;
+    return APR_SUCCESS;
+}
+
+static apr_status_t recover_indexes(st_store_t *s)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    st_buf_t k = { 0 };
+    for (int t = ST_T_MSG; t <= ST_T_REF && !st; t++) {
+        st = kv->last(tx, t, &k);
+        if (st == APR_SUCCESS && k.len == ST_KEY_MSG && st_get_be64(k.p) >= s->next_msg)
+            s->next_msg = st_get_be64(k.p) + 1;
+        if (st == HM_ENOTFOUND) st = APR_SUCCESS;
+    }
+    st_buf_free(&k);
+    if (!st) st = kv->scan(tx, ST_T_DEST, NULL, 0, load_dest, s);
+    if (!st) st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
+    if (!st) st = kv->scan(tx, ST_T_XA, NULL, 0, scan_xa, s);
+    kv->abort(tx);
+    return st;
+}
+
+static void register_status(void) { hm_status_register(4, describe); }
+
+apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_status);
+    st_store_t *s = apr_pcalloc(pool, sizeof *s);
+    s->pool = pool;
+    s->o = *opts;
+    if (opts->dir)
+        s->o.dir = apr_pstrdup(pool, opts->dir);
+    if (s->o.sync > ST_SYNC_NONE || (s->o.kind != ST_KIND_MEMORY && s->o.kind != ST_KIND_BDB))
+        return HM_EINVAL;
+    apr_status_t st = s->o.kind == ST_KIND_BDB ? st_bdb_open(&s->o, 0, &s->kv) : st_mem_open(&s->kv);
+    if (st) return st;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->dest_mu, NULL);
+    s->dest_by_key = apr_hash_make(pool);
+    s->dest_by_id = apr_hash_make(pool);
+    s->next_dest = 1;
+    s->next_msg = 1;
+    st = recover_indexes(s);
+    if (st) {
+        s->kv->vt->close(s->kv);
+        pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->dest_mu);
+        return st;
+    }
+    if (s->o.kind == ST_KIND_BDB)
+        hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared",
+                s->o.dir, (unsigned long long)s->messages, (unsigned long long)s->bytes,
+                apr_hash_count(s->dest_by_id), s->prepared);
+    st_commit_start(s);
+    *out = s;
+    return APR_SUCCESS;
+}
+
+void st_close(st_store_t *s)
+{
+    if (!s) return;
+    st_commit_stop(s);
+    if (!s->failed)
+        s->kv->vt->checkpoint(s->kv);
+    s->kv->vt->close(s->kv);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->dest_mu);
+}
+
+/* ---- statistics ---- */
+
+static apr_status_t count_one(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    (*(uint64_t *)baton)++;
+    return APR_SUCCESS;
+}
+
+apr_status_t st_stats(st_store_t *s, st_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    st_kvtx_t *tx;
+    apr_status_t st = s->kv->vt->begin(s->kv, 0, &tx);
+    if (st) return st;
+    st = s->kv->vt->scan(tx, ST_T_ENTRY, NULL, 0, count_one, &out->entries);
+    s->kv->vt->abort(tx);
+    pthread_mutex_lock(&s->mu);
+    out->messages = s->messages;
+    out->bytes = s->bytes;
+    out->destinations = apr_hash_count(s->dest_by_id);
+    out->prepared = s->prepared;
+    out->commits = s->commits;
+    out->flushes = s->flushes;
+    out->corrupt = s->corrupt;
+    pthread_mutex_unlock(&s->mu);
+    out->log_files = s->kv->vt->log_files(s->kv);
+    return st;
+}

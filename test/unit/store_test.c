@@ -1,0 +1,982 @@
+/* Store tests.  The behavioural suites run twice, against the memory and the Berkeley DB
+ * implementations (same contract); durability suites (reopen, crash, journal) run on bdb. */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+
+#include "st.h"
+#include "st_int.h"
+#include "hm_log.h"
+
+static apr_pool_t *g_pool;
+static st_kind_e g_kind;
+static char g_dir[256];
+
+/* ---- helpers ---- */
+
+static void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void fresh_dir(void)
+{
+    if (g_dir[0]) rm_rf(g_dir);
+    snprintf(g_dir, sizeof g_dir, "/tmp/hm_store_test_XXXXXX");
+    if (!mkdtemp(g_dir)) abort();
+}
+
+static st_options_t opts(void)
+{
+    st_options_t o;
+    st_options_default(&o);
+    o.kind = g_kind;
+    o.dir = g_dir;
+    o.cache_bytes = 8u << 20;
+    return o;
+}
+
+static st_store_t *open_with(const st_options_t *o)
+{
+    st_store_t *s = NULL;
+    apr_status_t st = st_open(g_pool, o, &s);
+    CU_ASSERT_EQUAL_FATAL(st, APR_SUCCESS);
+    return s;
+}
+
+static st_store_t *open_fresh(void)
+{
+    fresh_dir();
+    st_options_t o = opts();
+    return open_with(&o);
+}
+
+/* Memory stores do not survive close: "reopen" keeps the same store for them. */
+static st_store_t *reopen(st_store_t *s)
+{
+    if (g_kind == ST_KIND_MEMORY) return s;
+    st_close(s);
+    st_options_t o = opts();
+    return open_with(&o);
+}
+
+static void finish(st_store_t *s)
+{
+    st_close(s);
+    if (g_dir[0]) { rm_rf(g_dir); g_dir[0] = 0; }
+}
+
+static uint64_t put_msg(st_store_t *s, uint32_t dest, const char *body, uint8_t prio, uint64_t seq)
+{
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, body, strlen(body), &id);
+    st_batch_add_entry(b, dest, id, prio, seq);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    return id;
+}
+
+static void remove_entry(st_store_t *s, uint32_t dest, uint8_t prio, uint64_t seq)
+{
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_remove_entry(b, dest, prio, seq);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+}
+
+#define MAXL 4096
+typedef struct loaded_s {
+    size_t n;
+    st_entry_t e[MAXL];
+    char body[MAXL][64];
+} loaded_t;
+
+static apr_status_t collect(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    loaded_t *l = baton;
+    if (l->n == MAXL) return HM_ETOOBIG;
+    l->e[l->n] = *e;
+    snprintf(l->body[l->n], sizeof l->body[0], "%.*s", (int)len, (const char *)bytes);
+    l->n++;
+    return APR_SUCCESS;
+}
+
+static loaded_t *load(st_store_t *s, uint32_t dest)
+{
+    static loaded_t l;
+    l.n = 0;
+    CU_ASSERT_EQUAL(st_load(s, dest, collect, &l), APR_SUCCESS);
+    return &l;
+}
+
+static st_stats_t stats(st_store_t *s)
+{
+    st_stats_t x;
+    CU_ASSERT_EQUAL(st_stats(s, &x), APR_SUCCESS);
+    return x;
+}
+
+/* ---- behaviour (both implementations) ---- */
+
+static void test_priority_then_arrival_order(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q, other;
+    CU_ASSERT_EQUAL(st_dest_id(s, "orders", &q), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_dest_id(s, "other", &other), APR_SUCCESS);
+    uint32_t again;
+    CU_ASSERT_EQUAL(st_dest_id(s, "orders", &again), APR_SUCCESS);
+    CU_ASSERT_EQUAL(again, q);
+    static const uint8_t prios[] = { 4, 9, 0, 4, 9, 7, 0, 4, 300 % 10, 9 };
+    char body[32];
+    for (uint64_t i = 0; i < 10; i++) {
+        snprintf(body, sizeof body, "m%llu", (unsigned long long)i);
+        put_msg(s, q, body, prios[i], i + 1);
+        put_msg(s, other, "noise", 5, i + 1);
+    }
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 10);
+    for (size_t i = 1; i < l->n; i++) {
+        CU_ASSERT(l->e[i - 1].priority > l->e[i].priority ||
+                  (l->e[i - 1].priority == l->e[i].priority && l->e[i - 1].seq < l->e[i].seq));
+        CU_ASSERT_EQUAL(l->e[i].dest, q);
+    }
+    CU_ASSERT_STRING_EQUAL(l->body[0], "m1");   /* first priority-9 message */
+    CU_ASSERT_STRING_EQUAL(l->body[9], "m8");   /* last priority-0 message */
+    CU_ASSERT_EQUAL(load(s, other)->n, 10);
+    finish(s);
+}
+
+static void test_failed_batch_leaves_nothing(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "first", 4, 1);
+    st_stats_t before = stats(s);
+    uint64_t a, b2;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "new-one", 7, &a);
+    st_batch_add_entry(b, q, a, 4, 2);
+    st_batch_add_message(b, "new-two", 7, &b2);
+    st_batch_add_entry(b, q, b2, 4, 1);          /* key (q, 4, 1) exists: the batch must fail */
+    st_batch_remove_entry(b, q, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), HM_EEXISTS);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "first");
+    st_stats_t after = stats(s);
+    CU_ASSERT_EQUAL(after.messages, before.messages);
+    CU_ASSERT_EQUAL(after.bytes, before.bytes);
+    CU_ASSERT_EQUAL(after.entries, 1);
+    /* A bad argument fails the whole batch before anything is applied. */
+    b = st_batch_begin(s);
+    st_batch_add_message(b, "x", 1, &a);
+    st_batch_add_entry(b, q, a, 10, 9);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), HM_EINVAL);
+    CU_ASSERT_EQUAL(load(s, q)->n, 1);
+    finish(s);
+}
+
+static void test_remove_acknowledged(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "a", 4, 1);
+    put_msg(s, q, "b", 4, 2);
+    put_msg(s, q, "c", 4, 3);
+    remove_entry(s, q, 4, 2);
+    remove_entry(s, q, 4, 2);                   /* twice: a no-op */
+    remove_entry(s, q, 7, 99);                  /* never existed */
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "a");
+    CU_ASSERT_STRING_EQUAL(l->body[1], "c");
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 2);
+    CU_ASSERT_EQUAL(x.bytes, 2);
+    finish(s);
+}
+
+static void test_shared_body_goes_with_last_entry(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t d[3];
+    st_dest_id(s, "q1", &d[0]);
+    st_dest_id(s, "q2", &d[1]);
+    st_dest_id(s, "q3", &d[2]);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "shared-body", 11, &id);
+    for (int i = 0; i < 3; i++)
+        st_batch_add_entry(b, d[i], id, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 1);
+    CU_ASSERT_EQUAL(x.entries, 3);
+    CU_ASSERT_EQUAL(x.bytes, 11);
+    remove_entry(s, d[0], 4, 1);
+    remove_entry(s, d[1], 4, 1);
+    s = reopen(s);
+    x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 1);
+    CU_ASSERT_EQUAL(x.bytes, 11);
+    loaded_t *l = load(s, d[2]);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "shared-body");
+    CU_ASSERT_EQUAL(l->e[0].msg_id, id);
+    remove_entry(s, d[2], 4, 1);
+    x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 0);
+    CU_ASSERT_EQUAL(x.bytes, 0);
+    CU_ASSERT_EQUAL(x.entries, 0);
+    /* A body no entry references is not stored at all. */
+    b = st_batch_begin(s);
+    st_batch_add_message(b, "orphan", 6, &id);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    CU_ASSERT_EQUAL(stats(s).messages, 0);
+    finish(s);
+}
+
+static void test_delivery_count_survives(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "a", 4, 1);
+    put_msg(s, q, "b", 4, 2);
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_set_delivered(b, q, 4, 2, 3);
+    st_batch_set_delivered(b, q, 4, 77, 1);     /* absent: ignored */
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_EQUAL(l->e[0].delivered, 0);
+    CU_ASSERT_EQUAL(l->e[1].delivered, 3);
+    finish(s);
+}
+
+typedef struct subs_seen_s { int n; uint32_t dest; char client[32], name[32], topic[32], sel[64]; int no_local, has_sel; } subs_seen_t;
+
+static void sub_seen(void *baton, uint32_t dest, const st_sub_t *sub)
+{
+    subs_seen_t *x = baton;
+    x->n++;
+    x->dest = dest;
+    snprintf(x->client, sizeof x->client, "%s", sub->client_id);
+    snprintf(x->name, sizeof x->name, "%s", sub->name);
+    snprintf(x->topic, sizeof x->topic, "%s", sub->topic);
+    x->has_sel = sub->selector != NULL;
+    snprintf(x->sel, sizeof x->sel, "%s", sub->selector ? sub->selector : "");
+    x->no_local = sub->no_local;
+}
+
+static void test_durable_subscription_with_backlog(void)
+{
+    st_store_t *s = open_fresh();
+    st_sub_t sub = { "client-1", "audit", "region = 'EU'", "orders.topic", 1 };
+    uint32_t sd, again, q;
+    CU_ASSERT_EQUAL(st_sub_put(s, &sub, &sd), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_sub_put(s, &sub, &again), APR_SUCCESS);
+    CU_ASSERT_EQUAL(again, sd);
+    st_dest_id(s, "q", &q);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);            /* one body for the sub and a queue */
+    st_batch_add_message(b, "both", 4, &id);
+    st_batch_add_entry(b, sd, id, 4, 1);
+    st_batch_add_entry(b, q, id, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    put_msg(s, sd, "sub-only", 4, 2);
+    s = reopen(s);
+    subs_seen_t seen = { 0 };
+    CU_ASSERT_EQUAL(st_sub_list(s, sub_seen, &seen), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(seen.n, 1);
+    CU_ASSERT_EQUAL(seen.dest, sd);
+    CU_ASSERT_STRING_EQUAL(seen.client, "client-1");
+    CU_ASSERT_STRING_EQUAL(seen.name, "audit");
+    CU_ASSERT_STRING_EQUAL(seen.topic, "orders.topic");
+    CU_ASSERT_STRING_EQUAL(seen.sel, "region = 'EU'");
+    CU_ASSERT_EQUAL(seen.no_local, 1);
+    CU_ASSERT_EQUAL(load(s, sd)->n, 2);
+    CU_ASSERT_EQUAL(stats(s).messages, 2);
+    CU_ASSERT_EQUAL(st_sub_remove(s, "client-1", "audit"), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_sub_remove(s, "client-1", "audit"), HM_ENOTFOUND);
+    s = reopen(s);
+    memset(&seen, 0, sizeof seen);
+    st_sub_list(s, sub_seen, &seen);
+    CU_ASSERT_EQUAL(seen.n, 0);
+    CU_ASSERT_EQUAL(load(s, sd)->n, 0);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 1);              /* "sub-only" went with the backlog */
+    CU_ASSERT_EQUAL(x.entries, 1);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "both");
+    /* Without a selector. */
+    st_sub_t plain = { "client-2", "all", NULL, "t", 0 };
+    CU_ASSERT_EQUAL(st_sub_put(s, &plain, &sd), APR_SUCCESS);
+    memset(&seen, 0, sizeof seen);
+    st_sub_list(s, sub_seen, &seen);
+    CU_ASSERT_EQUAL(seen.n, 1);
+    CU_ASSERT_EQUAL(seen.has_sel, 0);
+    finish(s);
+}
+
+static void test_dest_remove_drops_backlog_in_chunks(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q, keep;
+    st_dest_id(s, "big", &q);
+    st_dest_id(s, "keep", &keep);
+    for (int round = 0; round < 3; round++) {
+        st_batch_t *b = st_batch_begin(s);
+        for (int i = 0; i < 1000; i++) {
+            uint64_t id;
+            st_batch_add_message(b, "x", 1, &id);
+            st_batch_add_entry(b, q, id, (uint8_t)(i % 10), (uint64_t)(round * 1000 + i));
+        }
+        CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    }
+    put_msg(s, keep, "kept", 4, 1);
+    CU_ASSERT_EQUAL(st_dest_remove(s, q), APR_SUCCESS);
+    s = reopen(s);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 1);
+    CU_ASSERT_EQUAL(x.entries, 1);
+    CU_ASSERT_EQUAL(x.destinations, 1);
+    CU_ASSERT_EQUAL(st_dest_remove(s, q), HM_ENOTFOUND);
+    finish(s);
+}
+
+typedef struct xids_s { int n; st_xid_t x[8]; } xids_t;
+static void xid_seen(void *baton, const st_xid_t *xid)
+{
+    xids_t *x = baton;
+    if (x->n < 8) x->x[x->n] = *xid;
+    x->n++;
+}
+
+static st_xid_t make_xid(const char *g)
+{
+    st_xid_t x;
+    memset(&x, 0, sizeof x);
+    x.format = 0x1234;
+    x.gtrid_len = (uint8_t)strlen(g);
+    memcpy(x.gtrid, g, x.gtrid_len);
+    x.bqual_len = 3;
+    memcpy(x.bqual, "\x00\x01\x02", 3);
+    return x;
+}
+
+static void nop_done(void *baton, apr_status_t st) { *(apr_status_t *)baton = st; }
+
+static void test_xa_prepare_commit_rollback(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "old", 4, 1);
+    st_xid_t x1 = make_xid("gtrid-one"), x2 = make_xid("gtrid-two");
+    uint64_t id;
+    apr_status_t done = -1;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "xa-new", 6, &id);
+    st_batch_add_entry(b, q, id, 4, 2);
+    st_batch_remove_entry(b, q, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_prepare(b, &x1, nop_done, &done), APR_SUCCESS);
+    b = st_batch_begin(s);
+    st_batch_add_message(b, "xa-dropped", 10, &id);
+    st_batch_add_entry(b, q, id, 4, 3);
+    CU_ASSERT_EQUAL(st_batch_prepare(b, &x2, nop_done, &done), APR_SUCCESS);
+    b = st_batch_begin(s);
+    CU_ASSERT_EQUAL(st_batch_prepare(b, &x2, nop_done, &done), HM_EEXISTS);
+    s = reopen(s);                              /* close: waits for the prepares' flushes */
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);             /* nothing applied yet */
+    CU_ASSERT_STRING_EQUAL(l->body[0], "old");
+    xids_t seen = { 0 };
+    CU_ASSERT_EQUAL(st_xa_recover(s, xid_seen, &seen), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(seen.n, 2);
+    CU_ASSERT_EQUAL(seen.x[0].format, 0x1234);
+    CU_ASSERT_EQUAL(seen.x[0].bqual_len, 3);
+    CU_ASSERT(memcmp(seen.x[0].gtrid, "gtrid-one", 9) == 0 || memcmp(seen.x[1].gtrid, "gtrid-one", 9) == 0);
+    CU_ASSERT_EQUAL(stats(s).prepared, 2);
+    /* A new message after reopen must not reuse an id that is only in a prepared record. */
+    uint32_t other;
+    st_dest_id(s, "other", &other);
+    CU_ASSERT(put_msg(s, other, "after", 4, 1) > id);
+    done = -1;
+    CU_ASSERT_EQUAL(st_xa_commit(s, &x1, nop_done, &done), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_xa_rollback(s, &x2, nop_done, &done), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_xa_commit(s, &x2, nop_done, &done), HM_ENOTFOUND);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(done, APR_SUCCESS);
+    l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "xa-new");
+    seen.n = 0;
+    st_xa_recover(s, xid_seen, &seen);
+    CU_ASSERT_EQUAL(seen.n, 0);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.prepared, 0);
+    CU_ASSERT_EQUAL(x.messages, 2);
+    finish(s);
+}
+
+static void test_size_limit_gives_enospace(void)
+{
+    fresh_dir();
+    st_options_t o = opts();
+    o.size_limit = 1000;
+    st_store_t *s = open_with(&o);
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    char big[601];
+    memset(big, 'z', 600);
+    big[600] = 0;
+    put_msg(s, q, big, 4, 1);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, big, 600, &id);
+    st_batch_add_entry(b, q, id, 4, 2);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), HM_ENOSPACE);
+    CU_ASSERT_EQUAL(load(s, q)->n, 1);
+    remove_entry(s, q, 4, 1);                   /* removals are always allowed */
+    put_msg(s, q, big, 4, 3);                   /* and make room */
+    CU_ASSERT_EQUAL(stats(s).bytes, 600);
+    finish(s);
+}
+
+static void test_fault_commit_and_flush(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "before", 4, 1);
+    st_test_fault(s, ST_FAULT_COMMIT, APR_FROM_OS_ERROR(ENOSPC));
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "lost", 4, &id);
+    st_batch_add_entry(b, q, id, 4, 2);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_FROM_OS_ERROR(ENOSPC));
+    CU_ASSERT_EQUAL(load(s, q)->n, 1);
+    CU_ASSERT_EQUAL(stats(s).messages, 1);
+    put_msg(s, q, "after", 4, 3);              /* the store goes on after a refused commit */
+    CU_ASSERT_EQUAL(load(s, q)->n, 2);
+
+    st_test_fault(s, ST_FAULT_FLUSH, APR_FROM_OS_ERROR(EIO));
+    b = st_batch_begin(s);
+    st_batch_add_message(b, "unsure", 6, &id);
+    st_batch_add_entry(b, q, id, 4, 4);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_FROM_OS_ERROR(EIO));
+    b = st_batch_begin(s);                      /* a failed flush stops further changes */
+    st_batch_add_message(b, "refused", 7, &id);
+    st_batch_add_entry(b, q, id, 4, 5);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), ST_EFAILED);
+    if (g_kind == ST_KIND_BDB) {
+        s = reopen(s);                          /* recovery: consistent, usable again */
+        loaded_t *l = load(s, q);
+        CU_ASSERT(l->n == 2 || l->n == 3);
+        CU_ASSERT_STRING_EQUAL(l->body[0], "before");
+        CU_ASSERT_STRING_EQUAL(l->body[1], "after");
+        size_t n = l->n;
+        put_msg(s, q, "reopened", 4, 6);
+        CU_ASSERT_EQUAL(load(s, q)->n, n + 1);
+    }
+    finish(s);
+}
+
+/* Records written straight into the tables, as a damaged disk would leave them. */
+static void raw_put(st_store_t *s, int table, const void *k, size_t kl, const void *v, size_t vl)
+{
+    st_kvtx_t *tx;
+    CU_ASSERT_EQUAL_FATAL(s->kv->vt->begin(s->kv, 1, &tx), APR_SUCCESS);
+    CU_ASSERT_EQUAL(s->kv->vt->put(tx, table, k, kl, v, vl, 0), APR_SUCCESS);
+    CU_ASSERT_EQUAL(s->kv->vt->commit(tx, ST_COMMIT_SYNC), APR_SUCCESS);
+}
+
+static void test_corrupt_records_skipped(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    uint64_t good1 = put_msg(s, q, "good-1", 4, 1);
+    uint64_t bad_body = put_msg(s, q, "body-to-damage", 4, 2);
+    put_msg(s, q, "good-3", 4, 4);
+    (void)good1;
+    uint8_t k[ST_KEY_ENTRY], mk[ST_KEY_MSG];
+    /* an entry whose value is garbage */
+    st_key_entry(k, q, 4, 3);
+    raw_put(s, ST_T_ENTRY, k, sizeof k, "garbage!", 8);
+    /* a message whose length field lies */
+    st_key_msg(mk, bad_body);
+    const uint8_t lying[] = { 'H', 'S', 1, ST_REC_MSG, 0, 0, 0x10, 0, 'x' };
+    raw_put(s, ST_T_MSG, mk, sizeof mk, lying, sizeof lying);
+    /* an entry pointing at a message that does not exist */
+    st_key_entry(k, q, 4, 5);
+    const uint8_t dangling[] = { 'H', 'S', 1, ST_REC_ENTRY, 0, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0 };
+    raw_put(s, ST_T_ENTRY, k, sizeof k, dangling, sizeof dangling);
+    /* a destination and a subscription with bad records */
+    raw_put(s, ST_T_DEST, "\x01zzz", 4, "HS\x01\x04\x00", 5);
+    uint8_t sk[4];
+    st_key_u32(sk, 4242);
+    raw_put(s, ST_T_SUB, sk, sizeof sk, "HS\x02\x05", 4);
+    /* a prepared record with the wrong version */
+    raw_put(s, ST_T_XA, "\x00\x00\x00\x01\x01g\x00", 7, "HS\x09\x06", 4);
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "good-1");
+    CU_ASSERT_STRING_EQUAL(l->body[1], "good-3");
+    subs_seen_t seen = { 0 };
+    st_sub_list(s, sub_seen, &seen);
+    CU_ASSERT_EQUAL(seen.n, 0);
+    xids_t xs = { 0 };
+    st_xa_recover(s, xid_seen, &xs);
+    CU_ASSERT_EQUAL(xs.n, 1);                    /* the key is sound; its commit will refuse */
+    apr_status_t done = -1;
+    CU_ASSERT_EQUAL(st_xa_commit(s, &xs.x[0], nop_done, &done), ST_ECORRUPT);
+    CU_ASSERT_EQUAL(st_xa_rollback(s, &xs.x[0], nop_done, &done), APR_SUCCESS);
+    st_stats_t x = stats(s);
+    CU_ASSERT(x.corrupt >= 5);
+    CU_ASSERT_EQUAL(x.destinations, 1);          /* the damaged destination was not trusted */
+    /* acknowledging around damage still works */
+    remove_entry(s, q, 4, 3);
+    remove_entry(s, q, 4, 1);
+    CU_ASSERT_EQUAL(load(s, q)->n, 1);
+    finish(s);
+}
+
+/* ---- the record codec, table-driven ---- */
+
+static void test_codec_rejects_bad_records(void)
+{
+    const uint8_t *body;
+    uint32_t len;
+    st_rec_entry_t e;
+    st_rec_ref_t r;
+    st_rec_dest_t d;
+    st_rec_sub_t sub;
+    st_xid_t xid;
+    st_op_t *ops;
+    size_t n;
+    static const struct { const char *name; const char *bytes; size_t len; } bad[] = {
+        { "empty", "", 0 },
+        { "truncated header", "HS\x01", 3 },
+        { "bad magic", "XS\x01\x01\x00\x00\x00\x00", 8 },
+        { "future version", "HS\x02\x01\x00\x00\x00\x00", 8 },
+        { "length past end", "HS\x01\x01\x00\x00\x00\x05" "abc", 11 },
+        { "oversize length", "HS\x01\x01\xff\xff\xff\xff", 8 },
+        { "trailing bytes", "HS\x01\x01\x00\x00\x00\x01" "ab", 10 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CU_ASSERT_EQUAL(st_rec_get_msg(bad[i].bytes, bad[i].len, &body, &len), ST_ECORRUPT);
+    CU_ASSERT_EQUAL(st_rec_get_msg("HS\x01\x01\x00\x00\x00\x02" "ab", 10, &body, &len), APR_SUCCESS);
+    CU_ASSERT_EQUAL(len, 2);
+    CU_ASSERT_EQUAL(st_rec_get_entry("HS\x01\x01\x00\x00\x00\x02" "ab", 10, &e), ST_ECORRUPT); /* wrong type */
+    CU_ASSERT_EQUAL(st_rec_get_ref("HS\x01\x02\x00\x00\x00\x00\x00\x00\x00\x01", 12, &r), ST_ECORRUPT); /* 0 refs */
+    CU_ASSERT_EQUAL(st_rec_get_dest("HS\x01\x04\x00\x00\x00\x01\x09\x00\x01q", 12, &d), ST_ECORRUPT); /* bad kind */
+    CU_ASSERT_EQUAL(st_rec_get_dest("HS\x01\x04\x00\x00\x00\x01\x01\x00\x01q", 12, &d), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_rec_get_sub("HS\x01\x05\x00\x00\x00\x01\x00\x00\x01" "c\x00\x01n\x00\x01t\x02", 19, &sub), ST_ECORRUPT);
+    CU_ASSERT_EQUAL(st_rec_get_sub("HS\x01\x05\x00\x00\x00\x01\x00\x00\x01" "c\x00\x01n\x00\x01t\x00", 19, &sub), APR_SUCCESS);
+    /* an XA record claiming more operations than its bytes can hold */
+    CU_ASSERT_EQUAL(st_rec_get_xa("HS\x01\x06\x00\x00\x00\x01\x00\x00\xff\xff\xff\xff", 14, &xid, &ops, &n), ST_ECORRUPT);
+    /* a gtrid longer than the limit */
+    CU_ASSERT_EQUAL(st_rec_get_xa("HS\x01\x06\x00\x00\x00\x01\xff", 9, &xid, &ops, &n), ST_ECORRUPT);
+
+    /* round trip of a prepared batch */
+    st_op_t in[3] = {
+        { .type = ST_OP_MSG, .msg_id = 7, .bytes = (const uint8_t *)"hello", .len = 5 },
+        { .type = ST_OP_ADD, .dest = 3, .msg_id = 7, .priority = 9, .seq = 11 },
+        { .type = ST_OP_DELIVERED, .dest = 3, .priority = 0, .seq = 2, .count = 5 },
+    };
+    st_xid_t x = make_xid("g");
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, 1 << 16);
+    st_rec_put_xa(&wb, &x, in, 3);
+    CU_ASSERT_EQUAL_FATAL(st_rec_get_xa(wb.data, wb.len, &xid, &ops, &n), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(ops[0].len, 5);
+    CU_ASSERT(memcmp(ops[0].bytes, "hello", 5) == 0);
+    CU_ASSERT_EQUAL(ops[1].priority, 9);
+    CU_ASSERT_EQUAL(ops[1].seq, 11);
+    CU_ASSERT_EQUAL(ops[2].count, 5);
+    CU_ASSERT_EQUAL(xid.gtrid_len, 1);
+    free(ops);
+    for (size_t cut = 0; cut < wb.len; cut++)     /* every truncation is refused */
+        CU_ASSERT_EQUAL(st_rec_get_xa(wb.data, cut, &xid, &ops, &n), ST_ECORRUPT);
+    hm_wbuf_free(&wb);
+}
+
+/* ---- concurrency: group commit under four committing threads ---- */
+
+typedef struct thr_s { st_store_t *s; uint32_t q; int base; apr_status_t st; } thr_t;
+
+static void *committer(void *arg)
+{
+    thr_t *t = arg;
+    for (int i = 0; i < 200 && !t->st; i++) {
+        uint64_t id;
+        char body[32];
+        snprintf(body, sizeof body, "t%d-%d", t->base, i);
+        st_batch_t *b = st_batch_begin(t->s);
+        st_batch_add_message(b, body, strlen(body), &id);
+        st_batch_add_entry(b, t->q, id, (uint8_t)(i % 10), (uint64_t)(t->base * 1000 + i));
+        t->st = st_batch_commit_wait(b);
+    }
+    return NULL;
+}
+
+static void test_concurrent_commits_all_durable(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    pthread_t th[4];
+    thr_t t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (thr_t){ s, q, i, APR_SUCCESS };
+        pthread_create(&th[i], NULL, committer, &t[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(t[i].st, APR_SUCCESS);
+    }
+    st_stats_t x = stats(s);
+    CU_ASSERT(x.commits >= 800);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(load(s, q)->n, 800);
+    finish(s);
+}
+
+/* ---- durability (bdb) ---- */
+
+static int pipe_fd = -1;
+static pthread_mutex_t child_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t child_durable[100000];
+static size_t child_ndurable;
+
+typedef struct child_op_s { char kind; uint64_t id; char body[40]; } child_op_t;
+
+static void child_done(void *baton, apr_status_t st)
+{
+    child_op_t *op = baton;
+    if (st == APR_SUCCESS) {
+        char line[96];
+        int n = snprintf(line, sizeof line, "%c %llu %s\n", op->kind, (unsigned long long)op->id, op->body);
+        if (write(pipe_fd, line, (size_t)n) != n) _exit(3);
+        if (op->kind == 'A') {
+            pthread_mutex_lock(&child_mu);
+            if (child_ndurable < 100000) child_durable[child_ndurable++] = op->id;
+            pthread_mutex_unlock(&child_mu);
+        }
+    }
+    free(op);
+}
+
+/* The victim: commits adds and removals asynchronously and reports each durable one. */
+static void crash_child(int cycle)
+{
+    apr_pool_t *pool;
+    apr_pool_create(&pool, NULL);
+    st_options_t o = opts();
+    st_store_t *s;
+    if (st_open(pool, &o, &s) != APR_SUCCESS) _exit(2);
+    uint32_t q;
+    if (st_dest_id(s, "crashq", &q) != APR_SUCCESS) _exit(2);
+    if (write(pipe_fd, "S 0 ready\n", 10) != 10) _exit(3);   /* the kill clock starts now */
+    unsigned seed = (unsigned)(cycle * 7919 + 1);
+    time_t end = time(NULL) + 5;
+    for (int n = 0; time(NULL) < end; n++) {
+        st_batch_t *b = st_batch_begin(s);
+        child_op_t *op = calloc(1, sizeof *op);
+        pthread_mutex_lock(&child_mu);
+        int remove = child_ndurable > 0 && rand_r(&seed) % 3 == 0;
+        if (remove) {
+            size_t i = (size_t)rand_r(&seed) % child_ndurable;
+            op->id = child_durable[i];
+            child_durable[i] = child_durable[--child_ndurable];
+        }
+        pthread_mutex_unlock(&child_mu);
+        if (remove) {
+            char line[40];
+            int len = snprintf(line, sizeof line, "r %llu -\n", (unsigned long long)op->id);
+            if (write(pipe_fd, line, (size_t)len) != len) _exit(3);
+            op->kind = 'R';
+            strcpy(op->body, "-");
+            st_batch_remove_entry(b, q, (uint8_t)(op->id % 10), op->id);
+        } else {
+            op->kind = 'A';
+            snprintf(op->body, sizeof op->body, "c%d-n%d", cycle, n);
+            st_batch_add_message(b, op->body, strlen(op->body), &op->id);
+            st_batch_add_entry(b, q, op->id, (uint8_t)(op->id % 10), op->id);
+        }
+        if (st_batch_commit(b, child_done, op) != APR_SUCCESS) _exit(4);
+    }
+    _exit(0);
+}
+
+#define CRASH_IDS 200000
+typedef struct crash_state_s { uint8_t state[CRASH_IDS]; char body[CRASH_IDS][16]; int present[CRASH_IDS]; } crash_state_t;
+enum { CS_NONE, CS_ADDED, CS_REMOVING, CS_REMOVED };
+
+static apr_status_t crash_seen(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    crash_state_t *cs = baton;
+    if (e->msg_id < CRASH_IDS) {
+        cs->present[e->msg_id] = 1;
+        if (cs->state[e->msg_id] == CS_ADDED &&
+            (len != strlen(cs->body[e->msg_id]) || memcmp(bytes, cs->body[e->msg_id], len) != 0))
+            cs->present[e->msg_id] = -1;            /* wrong content */
+    }
+    return APR_SUCCESS;
+}
+
+static void test_crash_keeps_every_durable_commit(void)
+{
+    fresh_dir();
+    crash_state_t *cs = calloc(1, sizeof *cs);
+    int bad = 0, checked_present = 0, checked_removed = 0;
+    for (int cycle = 0; cycle < 20; cycle++) {
+        int fds[2];
+        CU_ASSERT_FATAL(pipe(fds) == 0);
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            pipe_fd = fds[1];
+            hm_log_set_level(HM_LOG_ERROR);
+            crash_child(cycle);
+        }
+        close(fds[1]);
+        FILE *in = fdopen(fds[0], "r");
+        char kind = 0;
+        unsigned long long id;
+        char body[64];
+        int ready = fscanf(in, " %c %llu %63s", &kind, &id, body) == 3 && kind == 'S';
+        CU_ASSERT(ready);
+        srand((unsigned)cycle);
+        usleep((useconds_t)(20000 + rand() % 230000));
+        kill(pid, SIGKILL);
+        while (fscanf(in, " %c %llu %63s", &kind, &id, body) == 3) {
+            if (id >= CRASH_IDS) continue;
+            if (kind == 'A') { cs->state[id] = CS_ADDED; snprintf(cs->body[id], 16, "%.15s", body); }
+            else if (kind == 'r' && cs->state[id] == CS_ADDED) cs->state[id] = CS_REMOVING;
+            else if (kind == 'R') cs->state[id] = CS_REMOVED;
+        }
+        fclose(in);
+        int wst = 0;
+        waitpid(pid, &wst, 0);
+        if (WIFEXITED(wst)) printf("\n    child exited early with status %d\n", WEXITSTATUS(wst));
+        st_options_t o = opts();
+        st_store_t *s = open_with(&o);
+        uint32_t q;
+        CU_ASSERT_EQUAL(st_dest_id(s, "crashq", &q), APR_SUCCESS);
+        memset(cs->present, 0, sizeof cs->present);
+        CU_ASSERT_EQUAL(st_load(s, q, crash_seen, cs), APR_SUCCESS);
+        for (size_t i = 0; i < CRASH_IDS; i++) {
+            if (cs->state[i] == CS_ADDED) { checked_present++; if (cs->present[i] != 1) bad++; }
+            if (cs->state[i] == CS_REMOVED) { checked_removed++; if (cs->present[i] != 0) bad++; }
+        }
+        st_close(s);
+    }
+    printf("\n    crash cycles: 20; summed over cycles: %d presence checks, %d removal checks; %d violations\n",
+           checked_present, checked_removed, bad);
+    CU_ASSERT(checked_present > 100);
+    CU_ASSERT(checked_removed > 10);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(cs);
+    rm_rf(g_dir);
+    g_dir[0] = 0;
+}
+
+static void test_journal_stays_bounded(void)
+{
+    fresh_dir();
+    st_options_t o = opts();
+    o.log_file_bytes = 128 * 1024;
+    o.sync = ST_SYNC_NONE;
+    st_store_t *s = open_with(&o);
+    uint32_t q;
+    st_dest_id(s, "steady", &q);
+    char body[1024];
+    memset(body, 'b', sizeof body);
+    uint32_t max_files = 0;
+    for (int i = 0; i < 6000; i++) {
+        uint64_t id;
+        st_batch_t *b = st_batch_begin(s);
+        st_batch_add_message(b, body, sizeof body, &id);
+        st_batch_add_entry(b, q, id, 4, (uint64_t)i);
+        if (i > 0) st_batch_remove_entry(b, q, 4, (uint64_t)(i - 1));
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);
+        if (i % 200 == 199) {                   /* the most files: just before a checkpoint */
+            st_stats_t x = stats(s);
+            if (x.log_files > max_files) max_files = x.log_files;
+            CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
+        }
+    }
+    st_stats_t x = stats(s);
+    printf("\n    6000 append+remove rounds of 1 KB, at most %u log files of 128 KB on disk\n", max_files);
+    CU_ASSERT(max_files >= 2 && max_files <= 10);  /* without removal: over 100 */
+    CU_ASSERT_EQUAL(x.messages, 1);
+    finish(s);
+}
+
+static void test_damaged_environment_reported(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    for (int i = 0; i < 50; i++)
+        put_msg(s, q, "some message body", 4, (uint64_t)i);
+    st_close(s);
+    /* Overwrite the entries table's pages (past the meta page) with garbage. */
+    char p[512];
+    snprintf(p, sizeof p, "%s/entries.db", g_dir);
+    int fd = open(p, O_WRONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    char junk[4096];
+    memset(junk, 0x5a, sizeof junk);
+    for (off_t off = 4096; off < 4 * 4096; off += 4096)
+        CU_ASSERT(pwrite(fd, junk, sizeof junk, off) == (ssize_t)sizeof junk);
+    close(fd);
+    st_options_t o = opts();
+    st_store_t *s2 = NULL;
+    apr_status_t st = st_open(g_pool, &o, &s2);
+    if (st == APR_SUCCESS) {                     /* damage found when the page is read */
+        loaded_t l = { 0 };
+        st = st_load(s2, q, collect, &l);
+        st_close(s2);
+    }
+    CU_ASSERT(st == ST_ERECOVER || st == ST_ECORRUPT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(hm_strerror(ST_ERECOVER), "recover"));
+    /* verify names the problem instead of crashing */
+    FILE *out = fopen("/dev/null", "w");
+    CU_ASSERT_NOT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
+    fclose(out);
+    rm_rf(g_dir);
+    g_dir[0] = 0;
+}
+
+static void test_tools_verify_stats_dump(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "tool.q", &q);
+    st_sub_t sub = { "c", "s", NULL, "topic.a", 0 };
+    uint32_t sd;
+    st_sub_put(s, &sub, &sd);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "payload", 7, &id);
+    st_batch_add_entry(b, q, id, 4, 1);
+    st_batch_add_entry(b, sd, id, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    st_close(s);
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_tool_stats(g_dir, out), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_tool_dump(g_dir, out), APR_SUCCESS);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "tool.q"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "c:s"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "0 problems"));
+    free(text);
+    /* a body whose reference count is wrong is a problem verify reports */
+    st_options_t o = opts();
+    s = open_with(&o);
+    uint8_t mk[ST_KEY_MSG];
+    st_key_msg(mk, id);
+    raw_put(s, ST_T_REF, mk, sizeof mk, "HS\x01\x02\x00\x00\x00\x05\x00\x00\x00\x07", 12);
+    st_close(s);
+    out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), ST_ECORRUPT);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "reference"));
+    free(text);
+    rm_rf(g_dir);
+    g_dir[0] = 0;
+}
+
+static void test_second_open_refused(void)
+{
+    st_store_t *s = open_fresh();
+    st_options_t o = opts();
+    st_store_t *s2 = NULL;
+    CU_ASSERT_EQUAL(st_open(g_pool, &o, &s2), ST_EBUSY);
+    FILE *out = fopen("/dev/null", "w");
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), ST_EBUSY);
+    fclose(out);
+    finish(s);
+}
+
+static int use_memory(void) { g_kind = ST_KIND_MEMORY; return 0; }
+static int use_bdb(void) { g_kind = ST_KIND_BDB; return 0; }
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&g_pool, NULL);
+    hm_log_set_level(HM_LOG_ERROR);
+    CU_initialize_registry();
+    static const struct { const char *name; CU_TestFunc fn; } both[] = {
+        { "entries load by priority then arrival", test_priority_then_arrival_order },
+        { "a failed batch leaves nothing", test_failed_batch_leaves_nothing },
+        { "removed (acked) entries stay removed", test_remove_acknowledged },
+        { "a shared body goes with its last entry", test_shared_body_goes_with_last_entry },
+        { "delivery count survives", test_delivery_count_survives },
+        { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
+        { "removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
+        { "XA prepare survives, commit applies, rollback discards", test_xa_prepare_commit_rollback },
+        { "size limit gives HM_ENOSPACE", test_size_limit_gives_enospace },
+        { "injected ENOSPC/EIO fail the commit, store stays consistent", test_fault_commit_and_flush },
+        { "damaged records are reported and skipped", test_corrupt_records_skipped },
+        { "four threads commit concurrently", test_concurrent_commits_all_durable },
+    };
+    CU_pSuite mem = CU_add_suite("store (memory)", use_memory, NULL);
+    CU_pSuite bdb = CU_add_suite("store (bdb)", use_bdb, NULL);
+    for (size_t i = 0; i < sizeof both / sizeof both[0]; i++) {
+        CU_add_test(mem, both[i].name, both[i].fn);
+        CU_add_test(bdb, both[i].name, both[i].fn);
+    }
+    CU_add_test(bdb, "SIGKILL at random moments loses no durable commit", test_crash_keeps_every_durable_commit);
+    CU_add_test(bdb, "checkpoints keep the journal bounded", test_journal_stays_bounded);
+    CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
+    CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
+    CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);
+    CU_add_test(codec, "bad records are refused, good ones round-trip", test_codec_rejects_bad_records);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    apr_pool_destroy(g_pool);
+    apr_terminate();
+    return failed ? 1 : 0;
+}
