@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
@@ -23,6 +24,9 @@
 #define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
 #define NO_DEST_EXC       "org.apache.activemq.DestinationDoesNotExistException"
 
+/* Frames handled per input call: the server flushes output in between. */
+#define OW_FRAMES_PER_INPUT 64
+
 typedef struct ow_conn_s ow_conn_t;
 
 typedef struct ow_cons_s {
@@ -35,7 +39,12 @@ typedef struct ow_cons_s {
     apr_pool_t *scratch;           /* encoding deliveries (under the broker lock) */
 } ow_cons_t;
 
+/* Lives until the connection is closed AND every store completion it waits for has run: those
+ * arrive on the store's thread and answer through emit(), which checks `closed` first. */
 struct ow_conn_s {
+    volatile apr_uint32_t refs;
+    int closed;                    /* under wlock: the connection (and its pool) is gone */
+    apr_pool_t *own;               /* holds wlock; outlives the connection's pool */
     hm_conn_t *conn;
     hm_broker_t *b;
     apr_pool_t *pool;
@@ -48,7 +57,6 @@ struct ow_conn_s {
     apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
-    int closed;
 };
 
 static char *consumer_key(const ow_consumer_id_t *id)
@@ -76,12 +84,24 @@ static ow_cons_t *find_consumer(ow_conn_t *oc, const ow_consumer_id_t *id)
     return c;
 }
 
+static void conn_unref(ow_conn_t *oc)
+{
+    if (apr_atomic_dec32(&oc->refs) == 0) {
+        apr_pool_destroy(oc->own);
+        free(oc);
+    }
+}
+
 /* Encodes one command and queues it.  Returns the codec's status (logged on failure). */
 static apr_status_t emit(ow_conn_t *oc, const ow_command_t *cmd)
 {
     hm_wbuf_t wb;
-    hm_wbuf_init(&wb, (size_t)ow_wire_max_frame_size(oc->wire) + 64);
     apr_thread_mutex_lock(oc->wlock);
+    if (oc->closed) {
+        apr_thread_mutex_unlock(oc->wlock);
+        return HM_ECLOSED;
+    }
+    hm_wbuf_init(&wb, (size_t)ow_wire_max_frame_size(oc->wire) + 64);
     apr_status_t st = ow_encode(oc->wire, cmd, &wb);
     if (st == APR_SUCCESS) {
         size_t len;
@@ -97,12 +117,23 @@ static apr_status_t emit(ow_conn_t *oc, const ow_command_t *cmd)
     return st;
 }
 
+static void respond_ok_id(ow_conn_t *oc, int32_t command_id)
+{
+    ow_response_t r = { { { OW_RESPONSE }, 0, 0 }, command_id };
+    emit(oc, &r.cmd);
+}
+
 static void respond_ok(ow_conn_t *oc, const ow_command_t *req)
 {
-    if (!req->response_required)
-        return;
-    ow_response_t r = { { { OW_RESPONSE }, 0, 0 }, req->command_id };
-    hm_debug("respond_ok to %s id %d", ow_type_name(req->obj.type), (int)req->command_id);
+    if (req->response_required)
+        respond_ok_id(oc, req->command_id);
+}
+
+static void respond_error_id(ow_conn_t *oc, int32_t command_id, const char *exc_class,
+                             const char *message)
+{
+    ow_throwable_t t = { (char *)exc_class, (char *)message, NULL, 0, NULL };
+    ow_exception_response_t r = { { { OW_EXCEPTION_RESPONSE }, 0, 0 }, command_id, &t };
     emit(oc, &r.cmd);
 }
 
@@ -111,11 +142,58 @@ static void respond_error(ow_conn_t *oc, const ow_command_t *req, const char *ex
 {
     hm_info("openwire %s: %s refused: %s: %s", hm_conn_peer(oc->conn),
             ow_type_name(req->obj.type), exc_class, message);
-    if (!req->response_required)
-        return;
-    ow_throwable_t t = { (char *)exc_class, (char *)message, NULL, 0, NULL };
-    ow_exception_response_t r = { { { OW_EXCEPTION_RESPONSE }, 0, 0 }, req->command_id, &t };
-    emit(oc, &r.cmd);
+    if (req->response_required)
+        respond_error_id(oc, req->command_id, exc_class, message);
+}
+
+/* A request answered when the store has made it durable (a persistent send or an ack). */
+typedef struct pending_s {
+    ow_conn_t *oc;
+    int32_t command_id;
+    int response_required;
+    ow_producer_id_t *window_producer;   /* flat copy: answer with a ProducerAck */
+    int32_t size;
+} pending_t;
+
+static pending_t *pending_new(ow_conn_t *oc, const ow_command_t *cmd)
+{
+    pending_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    apr_atomic_inc32(&oc->refs);
+    p->oc = oc;
+    p->command_id = cmd->command_id;
+    p->response_required = cmd->response_required;
+    return p;
+}
+
+static void pending_free(pending_t *p)
+{
+    ow_conn_t *oc = p->oc;
+    free(p->window_producer);
+    free(p);
+    conn_unref(oc);
+}
+
+/* Runs on whichever thread completed the store commit (or inline without a store). */
+static void pending_done(void *baton, apr_status_t st)
+{
+    pending_t *p = baton;
+    ow_conn_t *oc = p->oc;
+    if (st != APR_SUCCESS) {
+        hm_warn("openwire: a request of %s failed in the store: %s", oc->connection_id ? oc->connection_id : "?",
+                hm_strerror(st));
+        if (p->response_required)
+            respond_error_id(oc, p->command_id, st == HM_ENOSPACE ? RESOURCE_EXC : JMS_EXC,
+                             st == HM_ENOSPACE ? "the message store is full (storeUsage limit)"
+                                               : hm_strerror(st));
+    } else if (p->response_required) {
+        respond_ok_id(oc, p->command_id);
+    } else if (p->window_producer) {
+        ow_producer_ack_t pa = { { { OW_PRODUCER_ACK }, 0, 0 }, p->window_producer, p->size };
+        emit(oc, &pa.cmd);
+    }
+    pending_free(p);
 }
 
 /* ------------------------------------------------------------------ deliveries */
@@ -386,24 +464,28 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         respond_error(oc, &m->cmd, RESOURCE_EXC, why);
         return APR_SUCCESS;
     }
-    apr_status_t st = hm_send(oc->client, hm, NULL, NULL, err, sizeof err);
-    hm_msg_unref(hm);
-    if (st) {
-        respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC,
-                      *err ? err : hm_strerror(st));
+    pending_t *p = pending_new(oc, &m->cmd);
+    if (!p) {
+        hm_msg_unref(hm);
+        respond_error(oc, &m->cmd, RESOURCE_EXC, "out of memory");
         return APR_SUCCESS;
     }
-    if (m->cmd.response_required) {
-        respond_ok(oc, &m->cmd);
-    } else if (m->producer_id) {
+    if (!m->cmd.response_required && m->producer_id) {
         ow_consumer_id_t as = { { OW_CONSUMER_ID }, m->producer_id->connection_id,
                                 m->producer_id->session_id, m->producer_id->value };
         char *k = consumer_key(&as);
-        if (k && apr_hash_get(oc->producer_windows, k, APR_HASH_KEY_STRING)) {
-            ow_producer_ack_t pa = { { { OW_PRODUCER_ACK }, 0, 0 }, m->producer_id, ow_msg_size(m) };
-            emit(oc, &pa.cmd);
-        }
+        if (k && apr_hash_get(oc->producer_windows, k, APR_HASH_KEY_STRING) &&
+            ow_object_copy_flat(&m->producer_id->obj, (ow_object_t **)&p->window_producer, NULL) == APR_SUCCESS)
+            p->size = ow_msg_size(m);
         free(k);
+    }
+    apr_status_t st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    hm_msg_unref(hm);
+    if (st) {
+        pending_free(p);
+        respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
+                                   : st == HM_ENOSPACE ? RESOURCE_EXC : JMS_EXC,
+                      *err ? err : hm_strerror(st));
     }
     return APR_SUCCESS;
 }
@@ -418,13 +500,16 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
     char *id = c && a->last_message_id ? ow_message_id_string(oc->scratch, a->last_message_id) : NULL;
     hm_delivery_t *d = id ? hm_consumer_find(c->hc, id) : NULL;
     if (d) {
+        /* a synchronous ack is answered once its removal is durable */
+        pending_t *p = a->cmd.response_required ? pending_new(oc, &a->cmd) : NULL;
+        hm_send_done_fn done = p ? pending_done : NULL;
         switch (a->ack_type) {
         case OW_ACK_DELIVERED:
         case OW_ACK_REDELIVERED:
-            hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO);
+            hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, done, p);
             break;
         case OW_ACK_INDIVIDUAL:
-            hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED);
+            hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
         case OW_ACK_STANDARD:
         case OW_ACK_POISON:
@@ -433,12 +518,14 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
         default:
             hm_consumer_ack(c->hc, d, a->message_count == 1 && a->first_message_id &&
                                       a->ack_type != OW_ACK_STANDARD
-                                      ? HM_ACK_CONSUMED : HM_ACK_CONSUMED_UPTO);
+                                      ? HM_ACK_CONSUMED : HM_ACK_CONSUMED_UPTO, done, p);
             break;
         }
-    } else {
-        hm_debug("openwire %s: ack for an unknown delivery ignored", hm_conn_peer(oc->conn));
+        if (a->cmd.response_required && !p)
+            respond_error(oc, &a->cmd, RESOURCE_EXC, "out of memory");
+        return;
     }
+    hm_debug("openwire %s: ack for an unknown delivery ignored", hm_conn_peer(oc->conn));
     respond_ok(oc, &a->cmd);
 }
 
@@ -549,10 +636,19 @@ static int ow_sniff(const uint8_t *p, size_t len)
 static apr_status_t ow_open(hm_conn_t *conn, void **state)
 {
     apr_pool_t *pool = hm_conn_pool(conn);
-    ow_conn_t *oc = apr_pcalloc(pool, sizeof *oc);
+    ow_conn_t *oc = calloc(1, sizeof *oc);
     const hm_listen_opts_t *lo = hm_conn_opts(conn);
     ow_wire_opts_t wo;
     apr_status_t st;
+    if (!oc)
+        return APR_ENOMEM;
+    if ((st = apr_pool_create(&oc->own, NULL)) ||
+        (st = apr_thread_mutex_create(&oc->wlock, APR_THREAD_MUTEX_DEFAULT, oc->own))) {
+        free(oc);
+        return st;
+    }
+    oc->refs = 1;
+    *state = oc;                   /* ow_close releases it, whatever happens below */
     oc->conn = conn;
     oc->b = hm_conn_broker(conn);
     oc->pool = pool;
@@ -563,9 +659,7 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
         wo.max_inactivity_ms = lo->max_inactivity_ms;
     if (lo->max_inactivity_initial_delay_ms > 0)
         wo.max_inactivity_initial_delay_ms = lo->max_inactivity_initial_delay_ms;
-    if ((st = apr_pool_create(&oc->scratch, pool)) ||
-        (st = apr_thread_mutex_create(&oc->wlock, APR_THREAD_MUTEX_DEFAULT, pool)) ||
-        (st = ow_wire_create(pool, &wo, &oc->wire)))
+    if ((st = apr_pool_create(&oc->scratch, pool)) || (st = ow_wire_create(pool, &wo, &oc->wire)))
         return st;
     oc->consumers = apr_hash_make(pool);
     oc->producer_windows = apr_hash_make(pool);
@@ -576,7 +670,6 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     if ((st = ow_wire_local_info(oc->wire, oc->scratch, &info)) || (st = emit(oc, &info->cmd)))
         return st;
     apr_pool_clear(oc->scratch);
-    *state = oc;
     return APR_SUCCESS;
 }
 
@@ -585,8 +678,9 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
     ow_conn_t *oc = state;
     size_t off = 0;
     apr_status_t st = APR_SUCCESS;
+    int frames = 0;
     oc->last_read = apr_time_now();
-    while (off < len) {
+    while (off < len && frames++ < OW_FRAMES_PER_INPUT) {
         ow_command_t *cmd = NULL;
         size_t consumed = 0;
         st = ow_decode(oc->wire, p + off, len - off, oc->scratch, &cmd, &consumed);
@@ -636,7 +730,12 @@ static void ow_tick(void *state, apr_time_t now)
 static void ow_close(void *state)
 {
     ow_conn_t *oc = state;
-    close_all(oc);
+    if (oc->consumers)
+        close_all(oc);
+    apr_thread_mutex_lock(oc->wlock);
+    oc->closed = 1;
+    apr_thread_mutex_unlock(oc->wlock);
+    conn_unref(oc);
 }
 
 static const hm_proto_t openwire_protocol = {

@@ -6,5 +6,7 @@
 
 /* The OpenWire protocol; opts configure every connection of a listener (limits, preferences). */
 const hm_proto_t *ow_protocol(void);
+/* How OpenWire messages are stored (register with hm_broker_register_codec). */
+const hm_msg_codec_t *ow_msg_codec(void);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <apr_strings.h>
 
+#include "ow_adapter.h"
 #include "ow_adapter_int.h"
 #include "sel.h"
 
@@ -118,7 +119,7 @@ static int origin_text_body(const void *data, const char **text, size_t *len)
 }
 
 static const hm_msg_origin_t ow_origin_ops = {
-    "openwire", origin_free, origin_get_property, origin_text_body
+    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -249,4 +250,58 @@ ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
     if (m->advisory)
         return advisory_message(m, pool);
     return NULL;
+}
+
+/* ------------------------------------------------------------------ the stored form */
+
+/* Stored messages use one fixed format (v12, loose, no cache) so any connection's negotiated
+ * format can read them back.  A wire is per thread: the codec's state is not shared. */
+static _Thread_local ow_wire_t *store_wire;
+static _Thread_local apr_pool_t *store_pool, *store_scratch;
+
+static apr_status_t store_wire_get(ow_wire_t **out)
+{
+    apr_status_t st;
+    if (!store_wire) {
+        if ((st = apr_pool_create(&store_pool, NULL)) || (st = apr_pool_create(&store_scratch, store_pool)) ||
+            (st = ow_wire_create(store_pool, NULL, &store_wire)) ||
+            (st = ow_wire_force_format(store_wire, OW_MAX_VERSION, 0, 0, 0, 0))) {
+            store_wire = NULL;
+            return st;
+        }
+    }
+    *out = store_wire;
+    return APR_SUCCESS;
+}
+
+static apr_status_t store_encode(const hm_msg_t *m, hm_wbuf_t *out)
+{
+    ow_wire_t *w;
+    apr_status_t st = store_wire_get(&w);
+    return st ? st : ow_encode(w, &((ow_origin_t *)m->origin_data)->msg->cmd, out);
+}
+
+static apr_status_t store_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+{
+    ow_wire_t *w;
+    ow_command_t *cmd = NULL;
+    size_t used = 0;
+    const char *why;
+    apr_status_t st = store_wire_get(&w);
+    if (st)
+        return st;
+    st = ow_decode(w, p, len, store_scratch, &cmd, &used);
+    if (st == APR_SUCCESS && (!cmd || !OW_IS_MESSAGE_TYPE(cmd->obj.type) || used != len))
+        st = HM_EMALFORMED;
+    if (st == APR_SUCCESS && !(*out = ow_msg_to_core((ow_message_t *)cmd, store_scratch, &why)))
+        st = HM_EMALFORMED;
+    apr_pool_clear(store_scratch);
+    return st == HM_EINCOMPLETE ? HM_EMALFORMED : st;
+}
+
+static const hm_msg_codec_t ow_store_codec = { OW_STORE_CODEC, "openwire", store_encode, store_decode };
+
+const hm_msg_codec_t *ow_msg_codec(void)
+{
+    return &ow_store_codec;
 }

@@ -16,6 +16,7 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
         return st;
     b->pool = pool;
     b->opts = *opts;
+    b->store = opts->store;
     b->name = apr_pstrdup(pool, opts->name ? opts->name : "hermod");
     char host[64] = "localhost";
     gethostname(host, sizeof host - 1);

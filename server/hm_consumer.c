@@ -346,12 +346,13 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     return APR_SUCCESS;
 }
 
-static void settle(hm_consumer_t *c, hm_dlv_t *d)
+static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
 {
     APR_RING_REMOVE(d, link);
     if (!d->delivered)
         c->outstanding--;
     if (d->entry) {
+        hm_persist_remove(c->b, pb, d->queue, d->entry);
         d->queue->inflight_count--;
         hm_queue_entry_free(d->queue, d->entry);
     } else {
@@ -361,14 +362,16 @@ static void settle(hm_consumer_t *c, hm_dlv_t *d)
 }
 
 /* Gives a delivery back to its queue; `counted` marks it as seen by the application. */
-static void give_back(hm_consumer_t *c, hm_dlv_t *d, int counted)
+static void give_back(hm_consumer_t *c, hm_dlv_t *d, int counted, hm_pbatch_t *pb)
 {
     APR_RING_REMOVE(d, link);
     if (!d->delivered)
         c->outstanding--;
     if (d->entry) {
-        if (counted)
+        if (counted) {
             d->entry->redelivery_count++;
+            hm_persist_delivered(c->b, pb, d->queue, d->entry);
+        }
         hm_queue_return(d->queue, d->entry);
     } else {
         hm_msg_unref(d->pub.msg);
@@ -387,10 +390,12 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     for (int i = 0; i < c->tsubs->nelts; i++)
         APR_RING_REMOVE(APR_ARRAY_IDX(c->tsubs, i, hm_tsub_t *), link);
     c->tsubs->nelts = 0;
+    hm_pbatch_t pb = { NULL, 0, 0 };
     while (!APR_RING_EMPTY(&c->dlv, hm_dlv_s, link)) {
         hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
-        give_back(c, d, last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered);
+        give_back(c, d, last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered, &pb);
     }
+    hm_persist_commit(&pb, NULL, NULL);
     if (c->snapshot) {
         for (int i = c->snap_pos; i < c->snapshot->nelts; i++)
             hm_msg_unref(APR_ARRAY_IDX(c->snapshot, i, hm_browse_item_t).msg);
@@ -423,12 +428,14 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
     hm_unlock(b);
 }
 
-void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind)
+void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,
+                     void *baton)
 {
     hm_lock(c->b);
     hm_dlv_t *target = (hm_dlv_t *)pub;
+    hm_pbatch_t pb = { NULL, 0, 0 };
     if (kind == HM_ACK_CONSUMED) {
-        settle(c, target);
+        settle(c, target, &pb);
     } else {
         /* every delivery up to and including the target, oldest first */
         hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
@@ -436,9 +443,9 @@ void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind)
             hm_dlv_t *next = APR_RING_NEXT(d, link);
             int last = d == target;
             if (kind == HM_ACK_CONSUMED_UPTO)
-                settle(c, d);
+                settle(c, d, &pb);
             else if (kind == HM_ACK_REDELIVER_UPTO)
-                give_back(c, d, 1);
+                give_back(c, d, 1, &pb);
             else if (!d->delivered) {
                 d->delivered = 1;
                 c->outstanding--;
@@ -448,6 +455,8 @@ void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind)
             d = next;
         }
     }
+    if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
+        done(baton, HM_ENOSPACE);
     if (c->opts.browser)
         browser_pump(c);
     else

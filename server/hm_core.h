@@ -16,8 +16,10 @@
 #include <apr_time.h>
 
 #include "hm_status.h"
+#include "hm_wbuf.h"
 
 typedef struct hm_broker_s hm_broker_t;
+struct st_store_s;     /* store/st.h */
 typedef struct hm_client_s hm_client_t;
 typedef struct hm_consumer_s hm_consumer_t;
 typedef struct hm_delivery_s hm_delivery_t;
@@ -43,6 +45,7 @@ struct sel_value_s;   /* selectors/sel.h: a typed property value */
  * created.  The core never looks inside origin_data. */
 typedef struct hm_msg_origin_s {
     const char *protocol;
+    uint8_t codec;                 /* the hm_msg_codec_t that stores it; 0: never stored */
     void (*free)(void *data);
     /* Value of an application property with the type it was sent with (for selectors); strings
      * stay valid while the message lives.  Sets SEL_NULL when absent. */
@@ -83,6 +86,18 @@ struct hm_msg_s {
     void *origin_data;
 };
 
+/* How a protocol's messages are written to and read back from the store (one byte id each).
+ * The stored form is the protocol's own encoding, so nothing is lost or re-expressed. */
+typedef struct hm_msg_codec_s {
+    uint8_t id;
+    const char *name;
+    /* Appends the stored form of m (whose origin names this codec) to out. */
+    apr_status_t (*encode)(const hm_msg_t *m, hm_wbuf_t *out);
+    /* A message (one reference) from its stored form; HM_EMALFORMED for bytes that do not
+     * parse (the record is then reported and skipped). */
+    apr_status_t (*decode)(const uint8_t *p, size_t len, hm_msg_t **out);
+} hm_msg_codec_t;
+
 /* A zeroed message with one reference; free_self frees the struct when the last reference goes
  * (after origin->free(origin_data)).  Returns NULL when out of memory. */
 hm_msg_t *hm_msg_new(size_t extra, void **extra_out);
@@ -95,9 +110,15 @@ int hm_msg_expired(const hm_msg_t *m, apr_time_t now);
 typedef struct hm_broker_opts_s {
     const char *name;
     size_t max_temp_dests_per_client;
+    struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
+/* Makes a protocol's messages storable (call before hm_broker_recover). */
+void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec);
+/* Loads every stored queue's messages in dispatch order; progress is logged.  Records that do
+ * not parse are reported and skipped. */
+apr_status_t hm_broker_recover(hm_broker_t *b);
 void hm_broker_destroy(hm_broker_t *b);
 const char *hm_broker_name(const hm_broker_t *b);
 const char *hm_broker_id(const hm_broker_t *b);
@@ -126,10 +147,12 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
 
 /* Routes a message to its destination(s).  msg->dest may name a composite ("a,b") and, for
  * topics, fans out to every matching subscription.  The core takes its own references; the
- * caller keeps (and later drops) its own.  done is called exactly once when the message is
- * accepted (durably, for persistent messages once a store is configured) — possibly before
- * hm_send returns — unless hm_send itself returns an error, in which case it is not called.
- * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL. */
+ * caller keeps (and later drops) its own.  A persistent message is written to the store before
+ * anyone can receive it.  done is called exactly once when the message is accepted — for a
+ * persistent message once it is durable, from the store's thread — possibly before hm_send
+ * returns; it is not called when hm_send itself returns an error (then nothing was enqueued).
+ * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL,
+ * HM_ENOSPACE (the store limit), store errors. */
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
 
@@ -177,7 +200,10 @@ typedef enum {
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
 } hm_ack_e;
-void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind);
+/* done (may be NULL) runs once the acknowledgement is durable (from the store's thread) or at
+ * once when nothing needed storing. */
+void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, hm_send_done_fn done,
+                     void *baton);
 /* The unsettled delivery of this message id, or NULL. */
 hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id);
 /* Prefetch-0 consumers ask for one message; timeout_ms < 0: answer now, 0: wait forever. */

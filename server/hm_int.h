@@ -21,6 +21,8 @@ typedef struct hm_qentry_s {
     uint64_t seq;                  /* arrival order within the queue */
     int32_t redelivery_count;
     char *via;                     /* topic subscriptions fed by a composite send: the topic */
+    uint64_t store_msg;            /* the stored body's id, when stored */
+    int stored;                    /* also in the store (under the queue's store id) */
 } hm_qentry_t;
 APR_RING_HEAD(hm_qentry_ring_s, hm_qentry_s);
 
@@ -54,6 +56,7 @@ struct hm_queue_s {
     uint64_t next_seq;
     struct hm_attach_ring_s consumers;
     int dispatching;               /* re-entrance guard */
+    uint32_t store_id;             /* 0: not yet known to the store */
 };
 
 /* A topic subscription: a private queue registered with one or more topics. */
@@ -132,6 +135,8 @@ struct hm_broker_s {
     uint64_t next_seq;
     uint64_t next_client;
     hm_broker_opts_t opts;
+    struct st_store_s *store;
+    const hm_msg_codec_t *codecs[256];
 };
 
 /* destinations (hm_dest.c) */
@@ -149,7 +154,8 @@ hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner)
 void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
 
 /* queue contents and dispatch (hm_queue.c) */
-apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via);
+apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
+                          uint64_t seq, hm_qentry_t **out);
 void hm_queue_dispatch(hm_queue_t *q);
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
@@ -167,6 +173,20 @@ void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
 apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen);
 void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
                     hm_consumer_t *only);
+
+/* persistence (hm_persist.c): batches are created lazily; NULL means nothing to store */
+typedef struct hm_pbatch_s {
+    struct st_batch_s *batch;
+    uint64_t msg_id;               /* the body added to this batch, for the send being routed */
+    int have_msg;
+} hm_pbatch_t;
+int hm_persist_wanted(hm_broker_t *b, const hm_msg_t *m, const hm_queue_t *q);
+apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
+                            uint64_t seq, char *err, size_t errlen);
+void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);
+void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);
+/* Commits (done called when durable, or at once when the batch is empty). */
+apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *baton);
 
 /* selectors bridge (hm_select.c) */
 apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,

@@ -4,7 +4,9 @@
 
 #include "hm_int.h"
 
-apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via)
+/* seq 0 takes the next arrival number; recovery passes the stored one. */
+apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
+                          uint64_t seq, hm_qentry_t **out)
 {
     hm_qentry_t *e = calloc(1, sizeof *e);
     if (!e)
@@ -15,10 +17,11 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     }
     int p = msg->priority < 0 ? 0 : msg->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : msg->priority;
     e->msg = hm_msg_ref(msg);
-    e->seq = ++q->next_seq;
+    e->seq = seq ? seq : ++q->next_seq;
     e->redelivery_count = redelivery_count;
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
+    *out = e;
     return APR_SUCCESS;
 }
 
@@ -59,8 +62,11 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
         while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
+                hm_pbatch_t pb = { NULL, 0, 0 };
                 APR_RING_REMOVE(e, link);
                 q->avail_count--;
+                hm_persist_remove(q->b, &pb, q, e);
+                hm_persist_commit(&pb, NULL, NULL);
                 hm_queue_entry_free(q, e);
             } else if (hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;

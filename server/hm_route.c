@@ -6,9 +6,39 @@
 #include <apr_strings.h>
 
 #include "hm_int.h"
+#include "st.h"
 
-static apr_status_t route_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
-                                const char *name, const char *via)
+/* Where one sent message goes: collected first, so a persistent message is stored (or refused)
+ * before any queue holds it. */
+typedef struct target_s {
+    hm_queue_t *q;
+    const char *via;
+    uint64_t seq;
+} target_t;
+
+typedef struct route_s {
+    target_t *t;
+    int n, cap;
+} route_t;
+
+static apr_status_t add_target(route_t *r, hm_queue_t *q, const char *via)
+{
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 8;
+        target_t *t = realloc(r->t, (size_t)cap * sizeof *t);
+        if (!t)
+            return APR_ENOMEM;
+        r->t = t;
+        r->cap = cap;
+    }
+    r->t[r->n].q = q;
+    r->t[r->n].via = via;
+    r->n++;
+    return APR_SUCCESS;
+}
+
+static apr_status_t collect_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
+                                  const char *name, const char *via, route_t *r)
 {
     hm_topic_t *t = hm_topic_find(b, kind, name);
     apr_status_t st = APR_SUCCESS;
@@ -19,9 +49,8 @@ static apr_status_t route_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
             if (c->last_routed == msg->broker_seq || !hm_consumer_wants(c, msg, 0))
                 continue;
             c->last_routed = msg->broker_seq;
-            if ((st = hm_queue_put(c->subq, msg, 0, via)) != APR_SUCCESS)
+            if ((st = add_target(r, c->subq, via)) != APR_SUCCESS)
                 return st;
-            hm_queue_dispatch(c->subq);
         }
     }
     if (kind != HM_TOPIC)
@@ -34,9 +63,8 @@ static apr_status_t route_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
             const char *pat = APR_ARRAY_IDX(c->parts, i, char *);
             if (hm_name_is_wildcard(pat) && hm_name_matches(pat, name)) {
                 c->last_routed = msg->broker_seq;
-                if ((st = hm_queue_put(c->subq, msg, 0, via)) != APR_SUCCESS)
+                if ((st = add_target(r, c->subq, via)) != APR_SUCCESS)
                     return st;
-                hm_queue_dispatch(c->subq);
                 break;
             }
         }
@@ -44,8 +72,8 @@ static apr_status_t route_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
     return APR_SUCCESS;
 }
 
-static apr_status_t route_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
-                              const char *name, int composite, char *err, size_t errlen)
+static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
+                                const char *name, int composite, route_t *r, char *err, size_t errlen)
 {
     apr_status_t st = hm_name_check(name, err, errlen);
     if (st)
@@ -59,33 +87,30 @@ static apr_status_t route_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind
             }
             return APR_ENOMEM;
         }
-        if ((st = hm_queue_put(q, msg, 0, NULL)) != APR_SUCCESS)
-            return st;
-        hm_queue_dispatch(q);
-        return APR_SUCCESS;
+        return add_target(r, q, NULL);
     }
     if (kind == HM_TEMP_TOPIC && !hm_topic_find(b, kind, name)) {
         snprintf(err, errlen, "temporary topic %s does not exist", name);
         return HM_ENOTFOUND;
     }
-    return route_topic(b, msg, kind, name, composite ? name : NULL);
+    return collect_topic(b, msg, kind, name, composite ? name : NULL, r);
 }
 
 /* Why parse prefixes here: a composite may mix kinds ("a,topic://b"), as ActiveMQ allows. */
-apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen)
+static apr_status_t collect(hm_broker_t *b, hm_msg_t *msg, route_t *r, char **copy, char *err,
+                            size_t errlen)
 {
     const char *names = msg->dest.name;
     apr_status_t st = hm_name_check(names, err, errlen);
     if (st)
         return st;
-    msg->broker_seq = ++b->next_seq;
     if (!strchr(names, ','))
-        return route_one(b, msg, msg->dest.kind, names, 0, err, errlen);
-    char *copy = strdup(names), *last = NULL;
-    if (!copy)
+        return collect_one(b, msg, msg->dest.kind, names, 0, r, err, errlen);
+    char *last = NULL;
+    if (!(*copy = strdup(names)))
         return APR_ENOMEM;
     int parts = 0;
-    for (char *p = apr_strtok(copy, ",", &last); p && !st; p = apr_strtok(NULL, ",", &last)) {
+    for (char *p = apr_strtok(*copy, ",", &last); p && !st; p = apr_strtok(NULL, ",", &last)) {
         hm_dest_kind_e kind = msg->dest.kind;
         if (strncmp(p, "queue://", 8) == 0) {
             kind = HM_QUEUE;
@@ -96,11 +121,44 @@ apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t er
         }
         if (++parts > HM_MAX_COMPOSITE_PARTS) {
             snprintf(err, errlen, "composite destination has more than %d parts", HM_MAX_COMPOSITE_PARTS);
-            st = HM_EINVAL;
-            break;
+            return HM_EINVAL;
         }
-        st = route_one(b, msg, kind, p, 1, err, errlen);
+        st = collect_one(b, msg, kind, p, 1, r, err, errlen);
     }
+    return st;
+}
+
+/* Routes under the broker lock: collect, store what must be stored, then enqueue and dispatch.
+ * done follows hm_send's contract. */
+static apr_status_t route_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                                 char *err, size_t errlen)
+{
+    route_t r = { NULL, 0, 0 };
+    char *copy = NULL;
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    msg->broker_seq = ++b->next_seq;
+    apr_status_t st = collect(b, msg, &r, &copy, err, errlen);
+    for (int i = 0; i < r.n && !st; i++) {
+        r.t[i].seq = ++r.t[i].q->next_seq;
+        if (hm_persist_wanted(b, msg, r.t[i].q))
+            st = hm_persist_add(b, &pb, r.t[i].q, msg, r.t[i].seq, err, errlen);
+    }
+    if (st && pb.batch)
+        st_batch_discard(pb.batch);
+    int stored = pb.batch != NULL;
+    if (!st && (st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS)
+        snprintf(err, errlen, "the store refused the message: %s", hm_strerror(st));
+    for (int i = 0; i < r.n && !st; i++) {
+        hm_qentry_t *e;
+        if ((st = hm_queue_put(r.t[i].q, msg, 0, r.t[i].via, r.t[i].seq, &e)) != APR_SUCCESS)
+            break;
+        if (stored && hm_persist_wanted(b, msg, r.t[i].q)) {
+            e->stored = 1;
+            e->store_msg = pb.msg_id;
+        }
+        hm_queue_dispatch(r.t[i].q);
+    }
+    free(r.t);
     free(copy);
     return st;
 }
@@ -111,10 +169,8 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     hm_broker_t *b = c->b;
     hm_lock(b);
     msg->producer_client = c->serial;
-    apr_status_t st = hm_route_locked(b, msg, err, errlen);
+    apr_status_t st = route_locked(b, msg, done, baton, err, errlen);
     hm_unlock(b);
-    if (st == APR_SUCCESS && done)
-        done(baton, APR_SUCCESS);
     return st;
 }
 
@@ -123,7 +179,7 @@ static void advisory_free(void *data)
     (void)data;
 }
 
-static const hm_msg_origin_t advisory_origin = { "core", advisory_free, NULL, NULL };
+static const hm_msg_origin_t advisory_origin = { "core", 0, advisory_free, NULL, NULL };
 
 /* Publishes a destination advisory on ActiveMQ.Advisory.TempQueue/TempTopic (or, with `only`, to
  * that one consumer).  The advisory lives inside the message's own allocation. */
@@ -135,7 +191,7 @@ void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char
                       : d.kind == HM_QUEUE ? "ActiveMQ.Advisory.Queue" : "ActiveMQ.Advisory.Topic";
     size_t nl = strlen(d.name) + 1, tl = strlen(topic) + 1, cl = conn_id ? strlen(conn_id) + 1 : 0;
     char idbuf[96];
-    uint64_t seq = ++b->next_seq;
+    uint64_t seq = b->next_seq + 1;
     snprintf(idbuf, sizeof idbuf, "ID:%s-advisory:1:1:1:%llu", b->id, (unsigned long long)seq);
     size_t il = strlen(idbuf) + 1;
     void *extra;
@@ -159,12 +215,14 @@ void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char
     m->advisory = adv;
     m->origin = &advisory_origin;
     m->timestamp = apr_time_as_msec(apr_time_now());
-    m->broker_seq = seq;
     if (only) {
-        if (only->subq && hm_queue_put(only->subq, m, 0, NULL) == APR_SUCCESS)
+        hm_qentry_t *e;
+        m->broker_seq = ++b->next_seq;
+        if (only->subq && hm_queue_put(only->subq, m, 0, NULL, 0, &e) == APR_SUCCESS)
             hm_queue_dispatch(only->subq);
     } else {
-        route_topic(b, m, HM_TOPIC, topic, NULL);
+        char err[128];
+        route_locked(b, m, NULL, NULL, err, sizeof err);
     }
     hm_msg_unref(m);
 }

@@ -201,7 +201,7 @@ static int conn_has_output(hm_conn_t *c)
 
 static void conn_destroy(hm_conn_t *c)
 {
-    if (c->opened && c->lst->proto->close)
+    if (c->pstate && c->lst->proto->close)
         c->lst->proto->close(c->pstate);
     apr_pollset_remove(c->loop->ps, &c->pfd);
     APR_RING_REMOVE(c, link);
@@ -233,6 +233,11 @@ static void conn_feed(hm_conn_t *c)
         if (used == 0)
             break;
         off += used;
+        /* answers and deliveries go out between chunks, not after a whole burst of input */
+        if (apr_atomic_read32(&c->out_pending) && conn_flush(c)) {
+            c->closing = 1;
+            c->close_deadline = 0;
+        }
     }
     if (off > 0) {
         memmove(c->in, c->in + off, c->in_len - off);

@@ -19,8 +19,48 @@
 #include "hm_server.h"
 #include "ow_adapter.h"
 #include "sel.h"
+#include "st.h"
 
 static hm_server_t *the_server;
+
+static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
+{
+    if (total)
+        hm_info("store: %s: %llu of %llu", phase, (unsigned long long)done, (unsigned long long)total);
+    else
+        hm_info("store: %s: %llu", phase, (unsigned long long)done);
+}
+
+/* Opens the Berkeley DB store the configuration names; NULL (no store) for persistent="false"
+ * or a memory adapter. */
+static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **out)
+{
+    *out = NULL;
+    if (!cfg->persistent || cfg->store.kind != CFG_STORE_BDB)
+        return APR_SUCCESS;
+    st_options_t o;
+    st_options_default(&o);
+    o.kind = ST_KIND_BDB;
+    o.dir = cfg->store.directory;
+    if (cfg->store.cache_size > 0)
+        o.cache_bytes = (uint64_t)cfg->store.cache_size;
+    if (cfg->store.log_file_size > 0)
+        o.log_file_bytes = (uint32_t)cfg->store.log_file_size;
+    o.sync = cfg->store.sync == CFG_SYNC_BATCH ? ST_SYNC_BATCH
+           : cfg->store.sync == CFG_SYNC_NONE ? ST_SYNC_NONE : ST_SYNC_ALWAYS;
+    if (cfg->usage.store_limit > 0)
+        o.size_limit = (uint64_t)cfg->usage.store_limit;
+    o.progress = store_progress;
+    if (cfg->store.delete_all_on_startup)
+        hm_warn("%s: deleteAllMessagesOnStartup is not supported; stored messages are kept", cfg->source);
+    apr_status_t st = st_open(pool, &o, out);
+    if (st)
+        hm_error("%s:%d: the message store in %s cannot be opened: %s", cfg->source, cfg->store.line,
+                 o.dir, hm_strerror(st));
+    else
+        hm_info("message store: Berkeley DB in %s (configured as <%s>)", o.dir, cfg->store.configured_as);
+    return st;
+}
 
 static int usage(void)
 {
@@ -117,11 +157,20 @@ int main(int argc, const char *const *argv)
         return 2;
     }
 
-    hm_broker_opts_t bo = { .name = cfg->broker_name };
+    st_store_t *store;
+    if (open_store(cfg, pool, &store) != APR_SUCCESS)
+        return 1;
+    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store };
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
         hm_error("cannot start the broker: %s", hm_strerror(st));
+        return 1;
+    }
+    hm_broker_register_codec(broker, ow_msg_codec());
+    if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
+        hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
+                 hm_strerror(st), cfg->store.directory);
         return 1;
     }
     if (start_listeners(cfg, the_server) != APR_SUCCESS)
@@ -139,6 +188,8 @@ int main(int argc, const char *const *argv)
             cfg->data_directory);
     hm_server_run(the_server);
     hm_broker_destroy(broker);
+    if (store)
+        st_close(store);
     hm_info("hermod stopped");
     return 0;
 }

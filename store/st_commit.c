@@ -54,7 +54,9 @@ apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
             kv->abort(tx);
             continue;
         }
-        int sync = durable_now || (s->o.kind == ST_KIND_BDB && s->o.sync == ST_SYNC_ALWAYS);
+        /* with the flusher running, "always" commits without a flush and st_finish waits for the
+         * flusher's shared flush: still durable before done, and the caller never blocks */
+        int sync = durable_now || (s->o.kind == ST_KIND_BDB && s->o.sync == ST_SYNC_ALWAYS && !s->threads);
         st = kv->commit(tx, sync ? ST_COMMIT_SYNC : ST_COMMIT_NOSYNC);
     }
     if (st == ST_ERECOVER)
@@ -69,7 +71,7 @@ apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
 
 apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
 {
-    if (s->threads && s->o.sync == ST_SYNC_BATCH) {
+    if (s->threads && (s->o.sync == ST_SYNC_BATCH || s->o.sync == ST_SYNC_ALWAYS)) {
         st_waiter_t *w = malloc(sizeof *w);
         if (!w) abort();
         w->done = done;

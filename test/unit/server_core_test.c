@@ -58,7 +58,7 @@ static void tmsg_get(const void *data, const char *name, size_t len, struct sel_
     }
 }
 
-static const hm_msg_origin_t tmsg_origin = { "test", NULL, tmsg_get, NULL };
+static const hm_msg_origin_t tmsg_origin = { "test", 0, NULL, tmsg_get, NULL };
 
 static hm_msg_t *mk(hm_dest_kind_e kind, const char *dest, const char *id, int prio, const char *color)
 {
@@ -124,7 +124,7 @@ static void test_competing_consumers_share_within_prefetch(void)
     for (int round = 0; round < 10 && total < 30; round++) {
         for (int i = 0; i < 3; i++)
             if (r[i].n > 0)
-                hm_consumer_ack(c[i], r[i].d[r[i].n - 1], HM_ACK_CONSUMED_UPTO);
+                hm_consumer_ack(c[i], r[i].d[r[i].n - 1], HM_ACK_CONSUMED_UPTO, NULL, NULL);
         total = r[0].n + r[1].n + r[2].n;
     }
     CU_ASSERT_EQUAL(total, 30);
@@ -203,7 +203,7 @@ static void test_redelivery_after_close(void)
     put(cl, HM_QUEUE, "q.redeliver", "a", 4, NULL);
     put(cl, HM_QUEUE, "q.redeliver", "b", 4, NULL);
     CU_ASSERT_EQUAL(r1.n, 2);
-    hm_consumer_ack(c1, r1.d[0], HM_ACK_CONSUMED);    /* "a" done, "b" not */
+    hm_consumer_ack(c1, r1.d[0], HM_ACK_CONSUMED, NULL, NULL);    /* "a" done, "b" not */
     hm_consumer_close(c1, UINT64_MAX);
     consume(cl, HM_QUEUE, "q.redeliver", 10, NULL, 0, &r2);
     CU_ASSERT_EQUAL_FATAL(r2.n, 1);
@@ -235,7 +235,7 @@ static void test_pull_mode(void)
     CU_ASSERT_EQUAL(r.n, 0);                          /* nothing until asked */
     hm_consumer_pull(c, -1);
     CU_ASSERT_EQUAL(r.n, 1);
-    hm_consumer_ack(c, r.d[0], HM_ACK_CONSUMED);
+    hm_consumer_ack(c, r.d[0], HM_ACK_CONSUMED, NULL, NULL);
     hm_consumer_pull(c, -1);                          /* receiveNoWait on an empty queue */
     CU_ASSERT_EQUAL(r.empties, 1);
     hm_consumer_pull(c, 1);                           /* receive(1 ms): times out */

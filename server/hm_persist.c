@@ -1,0 +1,188 @@
+/* Persistence: what the core writes to the store and how it reads it back on start-up.
+ *
+ * A stored message body is one codec byte followed by the protocol's own encoding of the message;
+ * each queue that holds it has an entry keyed (queue, priority, arrival seq), so a queue reads
+ * back in dispatch order.  Temporary queues and topic subscribers without durability are never
+ * stored. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "hm_int.h"
+#include "hm_log.h"
+#include "st.h"
+
+void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec)
+{
+    b->codecs[codec->id] = codec;
+}
+
+int hm_persist_wanted(hm_broker_t *b, const hm_msg_t *m, const hm_queue_t *q)
+{
+    return b->store && m->persistent && m->origin && m->origin->codec &&
+           b->codecs[m->origin->codec] && q->name.kind == HM_QUEUE && !q->private_sub;
+}
+
+static apr_status_t queue_store_id(hm_broker_t *b, hm_queue_t *q)
+{
+    if (q->store_id)
+        return APR_SUCCESS;
+    return st_dest_id(b->store, q->name.name, &q->store_id);
+}
+
+apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
+                            uint64_t seq, char *err, size_t errlen)
+{
+    apr_status_t st = queue_store_id(b, q);
+    if (st) {
+        snprintf(err, errlen, "cannot store queue %s: %s", q->name.name, hm_strerror(st));
+        return st;
+    }
+    if (!pb->batch)
+        pb->batch = st_batch_begin(b->store);
+    if (!pb->have_msg) {
+        const hm_msg_codec_t *codec = b->codecs[m->origin->codec];
+        hm_wbuf_t wb;
+        hm_wbuf_init(&wb, SIZE_MAX / 2);
+        hm_wbuf_u8(&wb, codec->id);
+        st = codec->encode(m, &wb);
+        if (st == APR_SUCCESS && wb.err)
+            st = wb.err;
+        if (st) {
+            hm_wbuf_free(&wb);
+            snprintf(err, errlen, "cannot encode the message for the store: %s", hm_strerror(st));
+            return st;
+        }
+        st_batch_add_message(pb->batch, wb.data, wb.len, &pb->msg_id);
+        hm_wbuf_free(&wb);
+        pb->have_msg = 1;
+    }
+    st_batch_add_entry(pb->batch, q->store_id, pb->msg_id, (uint8_t)m->priority, seq);
+    return APR_SUCCESS;
+}
+
+static int entry_prio(const hm_qentry_t *e)
+{
+    int p = e->msg->priority;
+    return p < 0 ? 0 : p >= HM_PRIORITIES ? HM_PRIORITIES - 1 : p;
+}
+
+void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e)
+{
+    if (!e->stored || !b->store)
+        return;
+    if (!pb->batch)
+        pb->batch = st_batch_begin(b->store);
+    st_batch_remove_entry(pb->batch, q->store_id, (uint8_t)entry_prio(e), e->seq);
+}
+
+void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e)
+{
+    if (!e->stored || !b->store)
+        return;
+    if (!pb->batch)
+        pb->batch = st_batch_begin(b->store);
+    st_batch_set_delivered(pb->batch, q->store_id, (uint8_t)entry_prio(e), e->seq,
+                           (uint32_t)e->redelivery_count);
+}
+
+apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *baton)
+{
+    if (!pb->batch) {
+        if (done)
+            done(baton, APR_SUCCESS);
+        return APR_SUCCESS;
+    }
+    apr_status_t st = st_batch_commit(pb->batch, done, baton);
+    pb->batch = NULL;
+    return st;
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+typedef struct load_ctx_s {
+    hm_broker_t *b;
+    hm_queue_t *q;
+    uint64_t loaded, skipped;
+} load_ctx_t;
+
+static apr_status_t load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    load_ctx_t *x = baton;
+    const uint8_t *p = bytes;
+    const hm_msg_codec_t *codec = len > 0 ? x->b->codecs[p[0]] : NULL;
+    hm_msg_t *m = NULL;
+    if (!codec || codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
+        hm_warn("store: message %llu on queue %s cannot be read (%s); skipped",
+                (unsigned long long)e->msg_id, x->q->name.name, codec ? "damaged" : "unknown format");
+        x->skipped++;
+        return APR_SUCCESS;
+    }
+    m->broker_seq = ++x->b->next_seq;
+    hm_qentry_t *qe;
+    apr_status_t st = hm_queue_put(x->q, m, (int32_t)e->delivered, NULL, e->seq, &qe);
+    hm_msg_unref(m);
+    if (st)
+        return st;
+    qe->stored = 1;
+    qe->store_msg = e->msg_id;
+    if (e->seq > x->q->next_seq)
+        x->q->next_seq = e->seq;
+    x->loaded++;
+    return APR_SUCCESS;
+}
+
+typedef struct dest_list_s {
+    apr_array_header_t *ids;
+    apr_array_header_t *names;
+} dest_list_t;
+
+static void collect_dest(void *baton, uint32_t id, st_dest_kind_e kind, const char *name)
+{
+    dest_list_t *l = baton;
+    if (kind != ST_DEST_QUEUE)
+        return;
+    APR_ARRAY_PUSH(l->ids, uint32_t) = id;
+    APR_ARRAY_PUSH(l->names, char *) = apr_pstrdup(l->names->pool, name);
+}
+
+apr_status_t hm_broker_recover(hm_broker_t *b)
+{
+    if (!b->store)
+        return APR_SUCCESS;
+    apr_pool_t *tmp;
+    apr_status_t st = apr_pool_create(&tmp, b->pool);
+    if (st)
+        return st;
+    dest_list_t l = { apr_array_make(tmp, 16, sizeof(uint32_t)), apr_array_make(tmp, 16, sizeof(char *)) };
+    hm_lock(b);
+    st = st_dest_list(b->store, collect_dest, &l);
+    uint64_t total = 0, skipped = 0;
+    apr_time_t start = apr_time_now();
+    for (int i = 0; i < l.ids->nelts && !st; i++) {
+        const char *name = APR_ARRAY_IDX(l.names, i, char *);
+        hm_queue_t *q = hm_queue_get(b, HM_QUEUE, name);
+        if (!q) {
+            st = APR_ENOMEM;
+            break;
+        }
+        q->store_id = APR_ARRAY_IDX(l.ids, i, uint32_t);
+        load_ctx_t x = { b, q, 0, 0 };
+        st = st_load(b->store, q->store_id, load_one, &x);
+        if (x.loaded || x.skipped)
+            hm_info("store: queue %s: %llu messages recovered%s", name, (unsigned long long)x.loaded,
+                    x.skipped ? " (some damaged records skipped)" : "");
+        total += x.loaded;
+        skipped += x.skipped;
+    }
+    hm_unlock(b);
+    if (st == APR_SUCCESS)
+        hm_info("store: %llu persistent messages recovered from %d queues in %.1f s%s",
+                (unsigned long long)total, l.ids->nelts,
+                (double)(apr_time_now() - start) / APR_USEC_PER_SEC,
+                skipped ? "; damaged records were skipped" : "");
+    apr_pool_destroy(tmp);
+    return st;
+}
