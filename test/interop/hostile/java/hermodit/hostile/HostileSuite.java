@@ -63,7 +63,7 @@ public final class HostileSuite {
     static final int PORT = Integer.getInteger("it.port", 62010);
     static final int MAX_FRAME = Integer.getInteger("it.maxFrame", 1024 * 1024);
     static final boolean REF = "1".equals(System.getProperty("it.ref"));
-    static final long CLOSE_WAIT_MS = 5000;
+    static final long CLOSE_WAIT_MS = 3000;
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
 
     static ActiveMQConnection sentinel;
