@@ -48,6 +48,11 @@ it_port_open() {
 # reference ActiveMQ on 127.0.0.1:PORT, waits for the port. Returns non-zero if it did not come up.
 it_broker_start() {
     local port=$1 dir=$2 maxframe=${3:-104857600}
+    # Never judge a broker someone else left on our port.
+    if it_port_open "$port"; then
+        echo "port $port is already in use; another broker or suite is running there" >&2
+        return 1
+    fi
     rm -rf "$dir"; mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     IT_BROKER_DIR=$dir

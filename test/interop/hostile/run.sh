@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=62010
+port=${IT_PORT:-62010}  # IT_PORT overrides, e.g. to run two copies side by side
 maxframe=1048576
 logs=$IT_ROOT/build/interop-logs/hostile
 classes=$IT_ROOT/build/interop-classes/hostile
@@ -44,7 +44,7 @@ if ! it_broker_start "$port" "$IT_ROOT/build/interop-run/hostile" "$maxframe"; t
     reported=1
     exit 1
 fi
-timeout 55 java -Xmx512m -cp "$classes:$IT_CP" -Dit.port=$port -Dit.maxFrame=$maxframe -Dit.ref=$IT_REF \
+timeout 55 java -Xmx256m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$port -Dit.maxFrame=$maxframe -Dit.ref=$IT_REF \
     hermodit.hostile.HostileSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
 jpid=$!
 wait "$jpid"

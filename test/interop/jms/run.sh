@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=62000
+port=${IT_PORT:-62000}  # IT_PORT overrides, e.g. to run two copies side by side
 logs=$IT_ROOT/build/interop-logs/jms
 classes=$IT_ROOT/build/interop-classes/jms
 mkdir -p "$logs"
@@ -44,7 +44,7 @@ if ! it_broker_start "$port" "$IT_ROOT/build/interop-run/jms"; then
     exit 1
 fi
 [ "$IT_REF" = 1 ] && bname=ref || bname=itest
-timeout 280 java -Xmx1g -cp "$classes:$IT_CP" -Dit.port=$port -Dit.brokerName=$bname -Dit.ref=$IT_REF \
+timeout 280 java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$port -Dit.brokerName=$bname -Dit.ref=$IT_REF \
     hermodit.jms.JmsSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
 jpid=$!
 wait "$jpid"

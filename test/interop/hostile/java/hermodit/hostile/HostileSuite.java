@@ -63,7 +63,7 @@ public final class HostileSuite {
     static final int PORT = Integer.getInteger("it.port", 62010);
     static final int MAX_FRAME = Integer.getInteger("it.maxFrame", 1024 * 1024);
     static final boolean REF = "1".equals(System.getProperty("it.ref"));
-    static final long CLOSE_WAIT_MS = 5000;
+    static final long CLOSE_WAIT_MS = 3000;
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
 
     static ActiveMQConnection sentinel;
@@ -82,6 +82,9 @@ public final class HostileSuite {
         attack(s, "unknown_command_type", HostileSuite::unknownCommandType);
         attack(s, "properties_nested_10000", HostileSuite::nestedProperties);
         attack(s, "string_longer_than_frame", HostileSuite::stringLongerThanFrame);
+        attack(s, "negative_frame_size", HostileSuite::negativeFrameSize);
+        attack(s, "wire_format_bad_magic", HostileSuite::badMagic);
+        attack(s, "wrong_nested_type", HostileSuite::wrongNestedType);
         if (args.length > 0 && args[0].equals("--list")) {
             System.exit(s.run(args));
         }
@@ -480,6 +483,53 @@ public final class HostileSuite {
             // Reference deviation: ActiveMQ 5.17 reads fields straight from the socket, not
             // bounded by the frame, so it waits for the missing bytes instead of closing.
             requireClosed(r, "a string declaring more bytes than its frame holds", true);
+        }
+    }
+
+    static void negativeFrameSize() throws Exception {
+        try (Raw r = new Raw()) {
+            r.handshake();
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream d = new DataOutputStream(b);
+            d.writeInt(-5);
+            d.writeByte(3);
+            d.write(new byte[32]);
+            r.send(b.toByteArray());
+            // Reference deviation: ActiveMQ 5.17 only compares the size with the maximum (a
+            // negative one passes), parses what follows as a ConnectionInfo, answers a
+            // ConnectionError (NullPointerException) and keeps the connection. A negative size is
+            // malformed: hermod must close.
+            requireClosed(r, "a negative frame size", true);
+        }
+    }
+
+    static void badMagic() throws Exception {
+        try (Raw r = new Raw()) {
+            byte[] f = r.readFrame();
+            eq(1, (int) f[0], "type of the broker's first frame (WireFormatInfo)");
+            byte[] wfi = wireFormatInfo();
+            wfi[4 + 1 + 7] = 'X';  // "ActiveMQ" -> "ActiveMX"
+            r.send(wfi);
+            requireClosed(r, "a WireFormatInfo with the wrong magic", false);
+        }
+    }
+
+    static void wrongNestedType() throws Exception {
+        try (Raw r = new Raw()) {
+            r.handshake();
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            DataOutputStream d = new DataOutputStream(b);
+            d.writeByte(3);          // CONNECTION_INFO
+            d.writeInt(1);           // commandId
+            d.writeBoolean(true);    // responseRequired
+            d.writeBoolean(true);    // connectionId present ...
+            d.writeByte(28);         // ... but typed as a text message, not CONNECTION_ID (120)
+            d.write(new byte[64]);
+            r.send(frame(b.toByteArray()));
+            // Reference deviation: ActiveMQ 5.17 starts unmarshalling a text message in that slot,
+            // reading past the frame (not bounded by it), and waits for more bytes. For hermod a
+            // field of the wrong type is a malformed frame: close.
+            requireClosed(r, "a ConnectionInfo whose connection id has another command's type", true);
         }
     }
 }
