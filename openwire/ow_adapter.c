@@ -305,11 +305,6 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         respond_error(oc, &ci->cmd, INVALID_DEST_EXC, "a consumer needs an id and a destination");
         return;
     }
-    if (ci->subscription_name && ci->destination->obj.type == OW_ACTIVEMQ_TOPIC) {
-        respond_error(oc, &ci->cmd, JMS_EXC,
-                      "durable topic subscriptions need the persistent store, which this broker build does not have yet");
-        return;
-    }
     if (find_consumer(oc, ci->consumer_id)) {
         respond_error(oc, &ci->cmd, JMS_EXC, "a consumer with this id already exists");
         return;
@@ -339,6 +334,7 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         .browser = ci->browser,
         .exclusive = ci->exclusive,
         .priority = ci->priority,
+        .durable_name = ci->destination->obj.type == OW_ACTIVEMQ_TOPIC ? ci->subscription_name : NULL,
     };
     apr_status_t st = hm_consumer_open(oc->client, &o, &consumer_ops, c, &c->hc, err, sizeof err);
     if (st) {
@@ -602,9 +598,19 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
     case OW_TRANSACTION_INFO:
         respond_error(oc, cmd, JMS_EXC, "transactions are not supported by this broker build yet");
         break;
-    case OW_REMOVE_SUBSCRIPTION_INFO:
-        respond_error(oc, cmd, INVALID_DEST_EXC, "no durable subscription with this name exists");
+    case OW_REMOVE_SUBSCRIPTION_INFO: {
+        ow_remove_subscription_info_t *rs = (ow_remove_subscription_info_t *)cmd;
+        char err[256] = "";
+        apr_status_t st = need_client(oc, cmd)
+            ? hm_durable_remove(oc->client, rs->client_id, rs->subscription_name, err, sizeof err) : APR_SUCCESS;
+        if (!oc->client)
+            break;
+        if (st)
+            respond_error(oc, cmd, st == HM_ENOTFOUND ? INVALID_DEST_EXC : JMS_EXC, *err ? err : hm_strerror(st));
+        else
+            respond_ok(oc, cmd);
         break;
+    }
     case OW_FLUSH_COMMAND:
     case OW_CONNECTION_CONTROL:
     case OW_CONTROL_COMMAND:

@@ -26,7 +26,8 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     b->client_ids = apr_hash_make(pool);
     APR_RING_INIT(&b->clients, hm_client_s, link);
     APR_RING_INIT(&b->wild_queue_consumers, hm_consumer_s, wild_link);
-    APR_RING_INIT(&b->wild_topic_consumers, hm_consumer_s, wild_link);
+    APR_RING_INIT(&b->wild_topic_subs, hm_sub_s, wild_link);
+    b->durables = apr_hash_make(pool);
     APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
     *out = b;
     return APR_SUCCESS;
@@ -41,6 +42,8 @@ void hm_broker_destroy(hm_broker_t *b)
         hm_client_close(c);
         hm_lock(b);
     }
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->durables); hi; hi = apr_hash_first(NULL, b->durables))
+        hm_sub_destroy(apr_hash_this_val(hi), 0);
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_first(NULL, b->queues))
         hm_queue_free(apr_hash_this_val(hi));
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->topics); hi; hi = apr_hash_first(NULL, b->topics)) {
@@ -151,8 +154,13 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
             return HM_EPROTO;
         }
         if (t) {
-            while (!APR_RING_EMPTY(&t->subs, hm_tsub_s, link))
-                hm_consumer_close_locked(APR_RING_FIRST(&t->subs)->c, UINT64_MAX);
+            while (!APR_RING_EMPTY(&t->subs, hm_tsub_s, link)) {
+                hm_sub_t *s = APR_RING_FIRST(&t->subs)->sub;
+                if (s->active)
+                    hm_consumer_close_locked(s->active, UINT64_MAX);
+                else
+                    hm_sub_destroy(s, 1);
+            }
             hm_topic_free(b, t);
         }
     }

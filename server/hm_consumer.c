@@ -212,42 +212,15 @@ void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q)
     }
 }
 
-static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errlen)
+/* Why replay: ActiveMQ sends a new temp-destination advisory consumer the temporary
+ * destinations that already exist, so clients learn of those created before they watched. */
+static void replay_temp_advisories(hm_consumer_t *c)
 {
     hm_broker_t *b = c->b;
-    hm_dest_kind_e kind = c->opts.dest.kind;
-    c->subq = hm_queue_new_private(b, c->opts.dest);
-    if (!c->subq)
-        return APR_ENOMEM;
-    for (int i = 0; i < c->parts->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(c->parts, i, char *);
-        if (hm_name_is_wildcard(name) && kind == HM_TOPIC) {
-            c->wildcard = 1;
-            continue;
-        }
-        hm_topic_t *t = hm_topic_get(b, kind, name);
-        if (kind == HM_TEMP_TOPIC) {
-            apr_status_t st = check_temp(c, t ? t->owner : NULL, name, err, errlen);
-            if (st)
-                return st;
-        }
-        if (!t)
-            return APR_ENOMEM;
-        hm_tsub_t *s = apr_pcalloc(c->pool, sizeof *s);
-        s->c = c;
-        s->t = t;
-        APR_RING_INSERT_TAIL(&t->subs, s, hm_tsub_s, link);
-        APR_ARRAY_PUSH(c->tsubs, hm_tsub_t *) = s;
-    }
-    if (c->wildcard)
-        APR_RING_INSERT_TAIL(&b->wild_topic_consumers, c, hm_consumer_s, wild_link);
-    hm_queue_attach(c->subq, c);
-    /* ActiveMQ replays existing temporary destinations to a new temp-destination advisory
-     * consumer, so clients learn of destinations created before they started watching. */
     for (int i = 0; i < c->parts->nelts; i++) {
         const char *name = APR_ARRAY_IDX(c->parts, i, char *);
         int tq = strcmp(name, ADVISORY_TEMP_QUEUE) == 0, tt = strcmp(name, ADVISORY_TEMP_TOPIC) == 0;
-        if (kind != HM_TOPIC || (!tq && !tt))
+        if (c->opts.dest.kind != HM_TOPIC || (!tq && !tt))
             continue;
         hm_client_t *cl;
         APR_RING_FOREACH(cl, &b->clients, hm_client_s, link) {
@@ -258,6 +231,54 @@ static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errl
             }
         }
     }
+}
+
+static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errlen)
+{
+    hm_broker_t *b = c->b;
+    const hm_consumer_opts_t *o = &c->opts;
+    hm_sub_t *s = NULL;
+    apr_status_t st;
+    if (o->durable_name) {
+        const char *cid = c->client->client_id;
+        if (!cid) {
+            snprintf(err, errlen, "You cannot create a durable subscriber without specifying a unique clientID on a Connection");
+            return HM_EINVAL;
+        }
+        if (o->dest.kind != HM_TOPIC) {
+            snprintf(err, errlen, "durable subscriptions are for ordinary topics only");
+            return HM_EINVAL;
+        }
+        s = hm_sub_find_durable(b, cid, o->durable_name);
+        if (s && s->active) {
+            snprintf(err, errlen, "Durable consumer is in use for client: %s and subscriptionName: %s",
+                     cid, o->durable_name);
+            return HM_EEXISTS;
+        }
+        if (s && !hm_sub_same(s, o->dest, o->selector, o->no_local)) {
+            hm_sub_destroy(s, 1);           /* changed: a new subscription replaces it */
+            s = NULL;
+        }
+        if (!s) {
+            if ((st = hm_sub_create(b, o->dest, o->selector, o->no_local, NULL, cid, o->durable_name,
+                                    &s, err, errlen)))
+                return st;
+            if ((st = hm_sub_persist(s)) != APR_SUCCESS) {
+                snprintf(err, errlen, "cannot store the durable subscription: %s", hm_strerror(st));
+                hm_sub_destroy(s, 0);
+                return st;
+            }
+        }
+    } else if ((st = hm_sub_create(b, o->dest, o->selector, o->no_local,
+                                   o->dest.kind == HM_TEMP_TOPIC ? c->client : NULL, NULL, NULL,
+                                   &s, err, errlen))) {
+        return st;
+    }
+    c->sub = s;
+    s->active = c;
+    s->owner_client = c->client->serial;
+    hm_queue_attach(s->q, c);
+    replay_temp_advisories(c);
     return APR_SUCCESS;
 }
 
@@ -314,15 +335,15 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     c->ops = ops;
     c->ctx = ctx;
     c->attached = apr_array_make(pool, 1, sizeof(hm_attach_t *));
-    c->tsubs = apr_array_make(pool, 1, sizeof(hm_tsub_t *));
     APR_RING_INIT(&c->dlv, hm_dlv_s, link);
     APR_RING_ELEM_INIT(c, link);
     APR_RING_ELEM_INIT(c, wild_link);
     APR_RING_ELEM_INIT(c, pull_link);
     APR_RING_INSERT_TAIL(&cl->consumers, c, hm_consumer_s, link);
 
+    c->opts.durable_name = opts->durable_name ? apr_pstrdup(pool, opts->durable_name) : NULL;
     st = split_parts(c, err, errlen);
-    if (!st && c->opts.selector)
+    if (!st && c->opts.selector && HM_KIND_IS_QUEUE(c->opts.dest.kind))
         st = hm_selector_compile(pool, c->opts.selector, &c->selector, err, errlen);
     if (!st) {
         if (c->opts.browser)
@@ -387,9 +408,6 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
         APR_RING_REMOVE(c, wild_link);
         c->wildcard = 0;
     }
-    for (int i = 0; i < c->tsubs->nelts; i++)
-        APR_RING_REMOVE(APR_ARRAY_IDX(c->tsubs, i, hm_tsub_t *), link);
-    c->tsubs->nelts = 0;
     hm_pbatch_t pb = { NULL, 0, 0 };
     while (!APR_RING_EMPTY(&c->dlv, hm_dlv_s, link)) {
         hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
@@ -406,12 +424,16 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     while (c->attached->nelts > 0) {
         hm_queue_t *q = APR_ARRAY_IDX(c->attached, 0, hm_attach_t *)->q;
         hm_queue_detach(q, c);
-        if (q != c->subq)
+        if (!c->sub || q != c->sub->q)
             APR_ARRAY_PUSH(queues, hm_queue_t *) = q;
     }
-    if (c->subq) {
-        hm_queue_free(c->subq);
-        c->subq = NULL;
+    if (c->sub) {
+        /* a durable subscription keeps collecting; a plain one ends with its consumer */
+        c->sub->active = NULL;
+        c->sub->owner_client = 0;
+        if (!c->sub->key)
+            hm_sub_destroy(c->sub, 0);
+        c->sub = NULL;
     }
     for (int i = 0; i < queues->nelts; i++)
         hm_queue_dispatch(APR_ARRAY_IDX(queues, i, hm_queue_t *));

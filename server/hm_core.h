@@ -181,14 +181,21 @@ typedef struct hm_consumer_opts_s {
     int browser;
     int exclusive;
     int priority;
+    const char *durable_name;     /* topics: a durable subscription of the client's client ID */
 } hm_consumer_opts_t;
 
 /* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);
+ * HM_EEXISTS (a durable subscription that already has a consumer);
  * HM_EDENIED (consuming from another client's temporary destination); HM_ENOTFOUND (a temporary
  * destination that does not exist). */
 apr_status_t hm_consumer_open(hm_client_t *c, const hm_consumer_opts_t *opts,
                               const hm_consumer_ops_t *ops, void *ctx, hm_consumer_t **out,
                               char *err, size_t errlen);
+/* Deletes a durable subscription and its backlog.  HM_ENOTFOUND: none by that name;
+ * HM_EPROTO: a consumer is still attached. */
+apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char *name,
+                               char *err, size_t errlen);
+
 /* Returns every unsettled delivery to its queue.  Those whose message broker_seq <= last_delivered
  * (all, when last_delivered is UINT64_MAX) were seen by the application and count as delivered
  * once more (JMSRedelivered); the others go back as they were. */

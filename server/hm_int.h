@@ -13,6 +13,7 @@
 typedef struct hm_queue_s hm_queue_t;
 typedef struct hm_topic_s hm_topic_t;
 typedef struct hm_selector_s hm_selector_t;
+typedef struct hm_sub_s hm_sub_t;
 
 /* A message waiting in a queue (or a topic subscription's private queue). */
 typedef struct hm_qentry_s {
@@ -50,6 +51,7 @@ struct hm_queue_s {
     char *key;                     /* hash key, owned */
     hm_client_t *owner;            /* temporary queues: the creating client */
     int private_sub;               /* a topic subscription's own queue (not in the hash) */
+    hm_sub_t *sub;                 /* that subscription */
     struct hm_qentry_ring_s avail[HM_PRIORITIES];   /* index = priority, 9 dispatched first */
     size_t avail_count;
     size_t inflight_count;
@@ -59,13 +61,34 @@ struct hm_queue_s {
     uint32_t store_id;             /* 0: not yet known to the store */
 };
 
-/* A topic subscription: a private queue registered with one or more topics. */
+/* A subscription's registration with one topic. */
 typedef struct hm_tsub_s {
     APR_RING_ENTRY(hm_tsub_s) link;
-    hm_consumer_t *c;
-    hm_topic_t *t;                 /* NULL when registered as a wildcard */
+    hm_sub_t *sub;
+    hm_topic_t *t;
 } hm_tsub_t;
 APR_RING_HEAD(hm_tsub_ring_s, hm_tsub_s);
+
+/* A topic subscription (hm_sub.c): what a topic consumer reads from. */
+struct hm_sub_s {
+    APR_RING_ENTRY(hm_sub_s) wild_link;   /* on the broker's wildcard list */
+    hm_broker_t *b;
+    apr_pool_t *pool;
+    hm_queue_t *q;                 /* private queue of what it has collected */
+    char *topic;                   /* destination as subscribed (may be composite/wildcard) */
+    apr_array_header_t *parts;     /* its names */
+    int wildcard;
+    apr_array_header_t *tsubs;     /* hm_tsub_t* */
+    char *selector_text;
+    hm_selector_t *selector;
+    int no_local;
+    uint64_t owner_client;         /* serial of the attached consumer's client, for noLocal */
+    hm_client_t *owner;            /* temporary topics: the client allowed to subscribe */
+    uint64_t last_routed;          /* broker_seq last fanned out to it (no duplicates) */
+    hm_consumer_t *active;         /* the attached consumer, or NULL (durable, offline) */
+    char *client_id, *name, *key;  /* durable subscriptions only */
+};
+APR_RING_HEAD(hm_sub_ring_s, hm_sub_s);
 
 struct hm_topic_s {
     hm_dname_t name;
@@ -91,11 +114,9 @@ struct hm_consumer_s {
     uint64_t next_seq;
     struct hm_dlv_ring_s dlv;
     apr_array_header_t *attached;  /* hm_attach_t* (queue consumers) */
-    hm_queue_t *subq;              /* topic consumers: their private queue */
-    apr_array_header_t *tsubs;     /* hm_tsub_t* (topic consumers) */
+    hm_sub_t *sub;                 /* topic consumers: their subscription */
     apr_array_header_t *parts;     /* destination names (a composite has several) */
-    int wildcard;                  /* on the broker's wildcard list */
-    uint64_t last_routed;          /* broker_seq last fanned out to it (no duplicates) */
+    int wildcard;                  /* on the broker's wildcard list (queue consumers) */
     APR_RING_ENTRY(hm_consumer_s) wild_link;
     apr_array_header_t *snapshot;  /* browsers: hm_browse_item_t */
     int snap_pos;
@@ -130,7 +151,8 @@ struct hm_broker_s {
     apr_hash_t *client_ids;        /* client id -> hm_client_t */
     struct hm_client_ring_s clients;
     struct hm_consumer_ring_s wild_queue_consumers;
-    struct hm_consumer_ring_s wild_topic_consumers;
+    struct hm_sub_ring_s wild_topic_subs;
+    apr_hash_t *durables;          /* "client id\nname" -> hm_sub_t */
     struct hm_consumer_ring_s pull_waiters;
     uint64_t next_seq;
     uint64_t next_client;
@@ -168,6 +190,18 @@ int hm_consumer_has_credit(const hm_consumer_t *c);
 void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e);
 void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered);
 void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
+
+/* topic subscriptions (hm_sub.c) */
+int hm_sub_wants(const hm_sub_t *s, const hm_msg_t *m);
+apr_status_t hm_sub_create(hm_broker_t *b, hm_dname_t dest, const char *selector, int no_local,
+                           hm_client_t *owner, const char *client_id, const char *name,
+                           hm_sub_t **out, char *err, size_t errlen);
+apr_status_t hm_sub_persist(hm_sub_t *s);
+/* forget: also remove a durable subscription from the store */
+void hm_sub_destroy(hm_sub_t *s, int forget);
+hm_sub_t *hm_sub_find_durable(hm_broker_t *b, const char *client_id, const char *name);
+int hm_sub_same(const hm_sub_t *s, hm_dname_t dest, const char *selector, int no_local);
+apr_status_t hm_sub_recover(hm_broker_t *b, apr_pool_t *tmp, apr_array_header_t **out);
 
 /* routing (hm_route.c) */
 apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen);

@@ -22,7 +22,8 @@ void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec)
 int hm_persist_wanted(hm_broker_t *b, const hm_msg_t *m, const hm_queue_t *q)
 {
     return b->store && m->persistent && m->origin && m->origin->codec &&
-           b->codecs[m->origin->codec] && q->name.kind == HM_QUEUE && !q->private_sub;
+           b->codecs[m->origin->codec] &&
+           ((q->name.kind == HM_QUEUE && !q->private_sub) || (q->sub && q->sub->key && q->store_id));
 }
 
 static apr_status_t queue_store_id(hm_broker_t *b, hm_queue_t *q)
@@ -35,7 +36,7 @@ static apr_status_t queue_store_id(hm_broker_t *b, hm_queue_t *q)
 apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
                             uint64_t seq, char *err, size_t errlen)
 {
-    apr_status_t st = queue_store_id(b, q);
+    apr_status_t st = q->sub ? APR_SUCCESS : queue_store_id(b, q);
     if (st) {
         snprintf(err, errlen, "cannot store queue %s: %s", q->name.name, hm_strerror(st));
         return st;
@@ -174,6 +175,20 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
         if (x.loaded || x.skipped)
             hm_info("store: queue %s: %llu messages recovered%s", name, (unsigned long long)x.loaded,
                     x.skipped ? " (some damaged records skipped)" : "");
+        total += x.loaded;
+        skipped += x.skipped;
+    }
+    apr_array_header_t *subs = NULL;
+    if (st == APR_SUCCESS)
+        st = hm_sub_recover(b, tmp, &subs);
+    for (int i = 0; subs && i < subs->nelts && !st; i++) {
+        hm_sub_t *s = APR_ARRAY_IDX(subs, i, hm_sub_t *);
+        if (!s)
+            continue;
+        load_ctx_t x = { b, s->q, 0, 0 };
+        st = st_load(b->store, s->q->store_id, load_one, &x);
+        hm_info("store: durable subscription %s of %s on %s: %llu messages recovered", s->name,
+                s->client_id, s->topic, (unsigned long long)x.loaded);
         total += x.loaded;
         skipped += x.skipped;
     }

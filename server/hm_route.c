@@ -43,27 +43,27 @@ static apr_status_t collect_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e 
     hm_topic_t *t = hm_topic_find(b, kind, name);
     apr_status_t st = APR_SUCCESS;
     if (t) {
-        hm_tsub_t *s;
-        APR_RING_FOREACH(s, &t->subs, hm_tsub_s, link) {
-            hm_consumer_t *c = s->c;
-            if (c->last_routed == msg->broker_seq || !hm_consumer_wants(c, msg, 0))
+        hm_tsub_t *ts;
+        APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) {
+            hm_sub_t *s = ts->sub;
+            if (s->last_routed == msg->broker_seq || !hm_sub_wants(s, msg))
                 continue;
-            c->last_routed = msg->broker_seq;
-            if ((st = add_target(r, c->subq, via)) != APR_SUCCESS)
+            s->last_routed = msg->broker_seq;
+            if ((st = add_target(r, s->q, via)) != APR_SUCCESS)
                 return st;
         }
     }
     if (kind != HM_TOPIC)
         return APR_SUCCESS;
-    hm_consumer_t *c;
-    APR_RING_FOREACH(c, &b->wild_topic_consumers, hm_consumer_s, wild_link) {
-        if (c->last_routed == msg->broker_seq || !hm_consumer_wants(c, msg, 0))
+    hm_sub_t *s;
+    APR_RING_FOREACH(s, &b->wild_topic_subs, hm_sub_s, wild_link) {
+        if (s->last_routed == msg->broker_seq || !hm_sub_wants(s, msg))
             continue;
-        for (int i = 0; i < c->parts->nelts; i++) {
-            const char *pat = APR_ARRAY_IDX(c->parts, i, char *);
+        for (int i = 0; i < s->parts->nelts; i++) {
+            const char *pat = APR_ARRAY_IDX(s->parts, i, char *);
             if (hm_name_is_wildcard(pat) && hm_name_matches(pat, name)) {
-                c->last_routed = msg->broker_seq;
-                if ((st = add_target(r, c->subq, via)) != APR_SUCCESS)
+                s->last_routed = msg->broker_seq;
+                if ((st = add_target(r, s->q, via)) != APR_SUCCESS)
                     return st;
                 break;
             }
@@ -218,8 +218,8 @@ void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char
     if (only) {
         hm_qentry_t *e;
         m->broker_seq = ++b->next_seq;
-        if (only->subq && hm_queue_put(only->subq, m, 0, NULL, 0, &e) == APR_SUCCESS)
-            hm_queue_dispatch(only->subq);
+        if (only->sub && hm_queue_put(only->sub->q, m, 0, NULL, 0, &e) == APR_SUCCESS)
+            hm_queue_dispatch(only->sub->q);
     } else {
         char err[128];
         route_locked(b, m, NULL, NULL, err, sizeof err);
