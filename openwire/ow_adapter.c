@@ -24,6 +24,10 @@
 #define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
 #define NO_DEST_EXC       "org.apache.activemq.DestinationDoesNotExistException"
 
+/* TransactionInfo types (ActiveMQ's TransactionInfo constants). */
+enum { TX_BEGIN = 0, TX_PREPARE = 1, TX_COMMIT_ONE_PHASE = 2, TX_COMMIT_TWO_PHASE = 3,
+       TX_ROLLBACK = 4, TX_RECOVER = 5, TX_FORGET = 6, TX_END = 7 };
+
 /* Frames handled per input call: the server flushes output in between. */
 #define OW_FRAMES_PER_INPUT 64
 
@@ -55,6 +59,7 @@ struct ow_conn_s {
     char *connection_id;
     apr_hash_t *consumers;         /* key -> ow_cons_t */
     apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
+    apr_hash_t *txs;               /* transaction key -> ow_tx_t */
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
 };
@@ -262,6 +267,9 @@ static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
 static void close_all(ow_conn_t *oc)
 {
     apr_hash_index_t *hi;
+    /* open transactions roll back with their connection */
+    while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
+        ow_tx_end(oc->txs, apr_hash_this_val(hi));
     while ((hi = apr_hash_first(NULL, oc->consumers)) != NULL)
         close_consumer(oc, apr_hash_this_val(hi), UINT64_MAX);
     if (oc->client) {
@@ -444,10 +452,6 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         respond_error(oc, &m->cmd, INVALID_DEST_EXC, "message without a destination");
         return APR_SUCCESS;
     }
-    if (m->transaction_id) {
-        respond_error(oc, &m->cmd, JMS_EXC, "transacted sends are not supported by this broker build yet");
-        return APR_SUCCESS;
-    }
     m->broker_in_time = apr_time_as_msec(apr_time_now());
     const char *why;
     hm_msg_t *hm = ow_msg_to_core(m, oc->scratch, &why);
@@ -458,6 +462,16 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
     }
     if (!hm) {
         respond_error(oc, &m->cmd, RESOURCE_EXC, why);
+        return APR_SUCCESS;
+    }
+    if (m->transaction_id) {
+        ow_tx_t *tx = ow_tx_begin(oc->txs, m->transaction_id);
+        apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
+        hm_msg_unref(hm);
+        if (st)
+            respond_error(oc, &m->cmd, RESOURCE_EXC, "the transaction cannot hold more messages");
+        else
+            respond_ok(oc, &m->cmd);
         return APR_SUCCESS;
     }
     pending_t *p = pending_new(oc, &m->cmd);
@@ -486,15 +500,35 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
     return APR_SUCCESS;
 }
 
-static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
+/* A transacted acknowledgement takes effect at commit; meanwhile it frees prefetch credit. */
+static void on_tx_ack(ow_conn_t *oc, ow_message_ack_t *a, ow_cons_t *c, const char *id, hm_delivery_t *d)
 {
-    if (a->transaction_id) {
-        respond_error(oc, &a->cmd, JMS_EXC, "transacted acknowledgements are not supported by this broker build yet");
+    int kind = a->ack_type == OW_ACK_INDIVIDUAL ? HM_ACK_CONSUMED
+             : a->ack_type == OW_ACK_DELIVERED || a->ack_type == OW_ACK_REDELIVERED ? -1
+             : HM_ACK_CONSUMED_UPTO;
+    ow_tx_t *tx = ow_tx_begin(oc->txs, a->transaction_id);
+    if (!tx) {
+        respond_error(oc, &a->cmd, RESOURCE_EXC, "out of memory");
         return;
     }
+    if (d)
+        hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, NULL, NULL);
+    if (d && kind >= 0 && ow_tx_add_ack(tx, c->key, id, kind) != APR_SUCCESS) {
+        respond_error(oc, &a->cmd, RESOURCE_EXC, "the transaction cannot hold more acknowledgements");
+        return;
+    }
+    respond_ok(oc, &a->cmd);
+}
+
+static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
+{
     ow_cons_t *c = find_consumer(oc, a->consumer_id);
     char *id = c && a->last_message_id ? ow_message_id_string(oc->scratch, a->last_message_id) : NULL;
     hm_delivery_t *d = id ? hm_consumer_find(c->hc, id) : NULL;
+    if (a->transaction_id) {
+        on_tx_ack(oc, a, c, id, d);
+        return;
+    }
     if (d) {
         /* a synchronous ack is answered once its removal is durable */
         pending_t *p = a->cmd.response_required ? pending_new(oc, &a->cmd) : NULL;
@@ -541,6 +575,109 @@ static void on_consumer_control(ow_conn_t *oc, ow_consumer_control_t *cc)
     else if (c)
         hm_consumer_set_prefetch(c->hc, cc->prefetch);
     respond_ok(oc, &cc->cmd);
+}
+
+static hm_consumer_t *resolve_consumer(void *baton, const char *key)
+{
+    ow_conn_t *oc = baton;
+    ow_cons_t *c = apr_hash_get(oc->consumers, key, APR_HASH_KEY_STRING);
+    return c ? c->hc : NULL;
+}
+
+static void respond_int(ow_conn_t *oc, const ow_command_t *req, int32_t result)
+{
+    ow_integer_response_t r = { { { OW_INTEGER_RESPONSE }, 0, 0 }, req->command_id, result };
+    emit(oc, &r.cmd);
+}
+
+/* Lists this connection's prepared XA transactions (for XAResource.recover). */
+static void respond_recover(ow_conn_t *oc, const ow_command_t *req)
+{
+    int n = 0;
+    ow_object_t **ids = apr_pcalloc(oc->scratch, sizeof(ow_object_t *) * (apr_hash_count(oc->txs) + 1));
+    for (apr_hash_index_t *hi = apr_hash_first(oc->scratch, oc->txs); hi; hi = apr_hash_next(hi)) {
+        ow_tx_t *tx = apr_hash_this_val(hi);
+        if (ow_tx_is_xa(tx) && ow_tx_prepared(tx))
+            ids[n++] = (ow_object_t *)&ow_tx_id(tx)->obj;
+    }
+    ow_data_array_response_t r = { { { OW_DATA_ARRAY_RESPONSE }, 0, 0 }, req->command_id, ids, n };
+    emit(oc, &r.cmd);
+}
+
+#define XA_EXC "javax.transaction.xa.XAException"
+
+static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
+{
+    char err[256] = "";
+    if (!need_client(oc, &ti->cmd))
+        return;
+    if (ti->type == TX_RECOVER) {
+        respond_recover(oc, &ti->cmd);
+        return;
+    }
+    if (!ti->transaction_id) {
+        respond_error(oc, &ti->cmd, JMS_EXC, "TransactionInfo without a transaction id");
+        return;
+    }
+    ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(oc->txs, ti->transaction_id)
+                                       : ow_tx_find(oc->txs, ti->transaction_id);
+    int xa = ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
+    switch (ti->type) {
+    case TX_BEGIN:
+    case TX_END:
+    case TX_FORGET:
+        if (ti->type == TX_BEGIN && !tx)
+            respond_error(oc, &ti->cmd, RESOURCE_EXC, "out of memory");
+        else
+            respond_ok(oc, &ti->cmd);
+        return;
+    case TX_PREPARE:
+        if (!tx || ow_tx_empty(tx)) {
+            if (tx)
+                ow_tx_end(oc->txs, tx);
+            respond_int(oc, &ti->cmd, 3);   /* XA_RDONLY: nothing to commit */
+            return;
+        }
+        ow_tx_set_prepared(tx);
+        respond_int(oc, &ti->cmd, 0);       /* XA_OK */
+        return;
+    case TX_ROLLBACK:
+        if (tx)
+            ow_tx_end(oc->txs, tx);
+        if (!tx && xa)
+            respond_error(oc, &ti->cmd, XA_EXC, "Cannot rollback: unknown transaction");
+        else
+            respond_ok(oc, &ti->cmd);
+        return;
+    case TX_COMMIT_ONE_PHASE:
+    case TX_COMMIT_TWO_PHASE: {
+        if (!tx) {
+            if (xa)
+                respond_error(oc, &ti->cmd, XA_EXC, "Cannot commit: unknown transaction");
+            else
+                respond_ok(oc, &ti->cmd);   /* an empty local transaction */
+            return;
+        }
+        if (ti->type == TX_COMMIT_TWO_PHASE && !ow_tx_prepared(tx)) {
+            respond_error(oc, &ti->cmd, XA_EXC, "Cannot do 2 phase commit if the transaction has not been prepared");
+            return;
+        }
+        pending_t *p = pending_new(oc, &ti->cmd);
+        apr_status_t st = p ? ow_tx_commit(tx, oc->client, resolve_consumer, oc, pending_done, p,
+                                          err, sizeof err) : APR_ENOMEM;
+        ow_tx_end(oc->txs, tx);
+        if (st) {
+            if (p)
+                pending_free(p);
+            respond_error(oc, &ti->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_ENOSPACE ? RESOURCE_EXC
+                          : "javax.jms.TransactionRolledBackException", *err ? err : hm_strerror(st));
+        }
+        return;
+    }
+    default:
+        respond_error(oc, &ti->cmd, JMS_EXC, "unknown TransactionInfo type");
+        return;
+    }
 }
 
 static void send_broker_info(ow_conn_t *oc)
@@ -595,9 +732,7 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
     case OW_SHUTDOWN_INFO:
         close_all(oc);
         break;
-    case OW_TRANSACTION_INFO:
-        respond_error(oc, cmd, JMS_EXC, "transactions are not supported by this broker build yet");
-        break;
+    case OW_TRANSACTION_INFO: on_transaction_info(oc, (ow_transaction_info_t *)cmd); break;
     case OW_REMOVE_SUBSCRIPTION_INFO: {
         ow_remove_subscription_info_t *rs = (ow_remove_subscription_info_t *)cmd;
         char err[256] = "";
@@ -669,6 +804,7 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
         return st;
     oc->consumers = apr_hash_make(pool);
     oc->producer_windows = apr_hash_make(pool);
+    oc->txs = apr_hash_make(pool);
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;

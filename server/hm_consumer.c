@@ -450,53 +450,67 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
     hm_unlock(b);
 }
 
-void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,
-                     void *baton)
+/* Settles (or marks) deliveries; removals of stored messages are added to pb. */
+void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb)
 {
-    hm_lock(c->b);
     hm_dlv_t *target = (hm_dlv_t *)pub;
-    hm_pbatch_t pb = { NULL, 0, 0 };
     if (kind == HM_ACK_CONSUMED) {
-        settle(c, target, &pb);
-    } else {
-        /* every delivery up to and including the target, oldest first */
-        hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
-        while (d != APR_RING_SENTINEL(&c->dlv, hm_dlv_s, link)) {
-            hm_dlv_t *next = APR_RING_NEXT(d, link);
-            int last = d == target;
-            if (kind == HM_ACK_CONSUMED_UPTO)
-                settle(c, d, &pb);
-            else if (kind == HM_ACK_REDELIVER_UPTO)
-                give_back(c, d, 1, &pb);
-            else if (!d->delivered) {
-                d->delivered = 1;
-                c->outstanding--;
-            }
-            if (last)
-                break;
-            d = next;
-        }
+        settle(c, target, pb);
+        return;
     }
-    if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
-        done(baton, HM_ENOSPACE);
+    /* every delivery up to and including the target, oldest first */
+    hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
+    while (d != APR_RING_SENTINEL(&c->dlv, hm_dlv_s, link)) {
+        hm_dlv_t *next = APR_RING_NEXT(d, link);
+        int last = d == target;
+        if (kind == HM_ACK_CONSUMED_UPTO)
+            settle(c, d, pb);
+        else if (kind == HM_ACK_REDELIVER_UPTO)
+            give_back(c, d, 1, pb);
+        else if (!d->delivered) {
+            d->delivered = 1;
+            c->outstanding--;
+        }
+        if (last)
+            break;
+        d = next;
+    }
+}
+
+void hm_consumer_kick_locked(hm_consumer_t *c)
+{
     if (c->opts.browser)
         browser_pump(c);
     else
         consumer_kick(c);
+}
+
+void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,
+                     void *baton)
+{
+    hm_lock(c->b);
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    hm_consumer_ack_locked(c, pub, kind, &pb);
+    if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
+        done(baton, HM_ENOSPACE);
+    hm_consumer_kick_locked(c);
     hm_unlock(c->b);
+}
+
+hm_delivery_t *hm_consumer_find_locked(hm_consumer_t *c, const char *message_id)
+{
+    hm_dlv_t *d;
+    APR_RING_FOREACH(d, &c->dlv, hm_dlv_s, link) {
+        if (d->pub.msg->message_id && strcmp(d->pub.msg->message_id, message_id) == 0)
+            return &d->pub;
+    }
+    return NULL;
 }
 
 hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id)
 {
-    hm_delivery_t *found = NULL;
     hm_lock(c->b);
-    hm_dlv_t *d;
-    APR_RING_FOREACH(d, &c->dlv, hm_dlv_s, link) {
-        if (d->pub.msg->message_id && strcmp(d->pub.msg->message_id, message_id) == 0) {
-            found = &d->pub;
-            break;
-        }
-    }
+    hm_delivery_t *found = hm_consumer_find_locked(c, message_id);
     hm_unlock(c->b);
     return found;
 }

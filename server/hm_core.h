@@ -156,6 +156,22 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
 
+/* ---------------------------------------------------------------- transactions */
+
+/* One acknowledgement inside a transaction, resolved by the protocol at commit time. */
+typedef struct hm_txack_s {
+    hm_consumer_t *c;
+    const char *message_id;       /* resolved under the broker lock when applied */
+    int kind;                     /* hm_ack_e */
+} hm_txack_t;
+
+/* Commits a local transaction (or a one-phase XA commit): routes every message and applies
+ * every acknowledgement atomically, in one store batch; done (when the batch is durable) as for
+ * hm_send.  On an error nothing was sent (acknowledged deliveries may already be settled in
+ * memory if the store itself failed; they come back after a restart). */
+apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const hm_txack_t *acks,
+                       int nacks, hm_send_done_fn done, void *baton, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------- consuming */
 
 /* One message handed to one consumer and not yet settled. */

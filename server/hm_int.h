@@ -190,6 +190,10 @@ int hm_consumer_has_credit(const hm_consumer_t *c);
 void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e);
 void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered);
 void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
+struct hm_pbatch_s;
+void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, struct hm_pbatch_s *pb);
+void hm_consumer_kick_locked(hm_consumer_t *c);
+hm_delivery_t *hm_consumer_find_locked(hm_consumer_t *c, const char *message_id);
 
 /* topic subscriptions (hm_sub.c) */
 int hm_sub_wants(const hm_sub_t *s, const hm_msg_t *m);

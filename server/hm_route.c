@@ -128,39 +128,80 @@ static apr_status_t collect(hm_broker_t *b, hm_msg_t *msg, route_t *r, char **co
     return st;
 }
 
+/* One message's route: its targets, with their arrival numbers and whether it was stored. */
+typedef struct plan_s {
+    hm_msg_t *msg;
+    route_t r;
+    char *copy;
+    uint64_t msg_id;
+    int stored;
+} plan_t;
+
+static void plan_free(plan_t *pl)
+{
+    free(pl->r.t);
+    free(pl->copy);
+    pl->r.t = NULL;
+    pl->copy = NULL;
+}
+
+/* Collects the targets and adds what must be stored to pb (shared by a transaction's sends). */
+static apr_status_t plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, plan_t *pl,
+                               char *err, size_t errlen)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->msg = msg;
+    msg->broker_seq = ++b->next_seq;
+    pb->have_msg = 0;
+    apr_status_t st = collect(b, msg, &pl->r, &pl->copy, err, errlen);
+    for (int i = 0; i < pl->r.n && !st; i++) {
+        pl->r.t[i].seq = ++pl->r.t[i].q->next_seq;
+        if (hm_persist_wanted(b, msg, pl->r.t[i].q))
+            st = hm_persist_add(b, pb, pl->r.t[i].q, msg, pl->r.t[i].seq, err, errlen);
+    }
+    pl->stored = pb->have_msg;
+    pl->msg_id = pb->msg_id;
+    return st;
+}
+
+/* Enqueues a planned (and, where needed, stored) message and dispatches it. */
+static apr_status_t apply_route(hm_broker_t *b, plan_t *pl)
+{
+    apr_status_t st = APR_SUCCESS;
+    for (int i = 0; i < pl->r.n && !st; i++) {
+        hm_qentry_t *e;
+        if ((st = hm_queue_put(pl->r.t[i].q, pl->msg, 0, pl->r.t[i].via, pl->r.t[i].seq, &e)) != APR_SUCCESS)
+            break;
+        if (pl->stored && hm_persist_wanted(b, pl->msg, pl->r.t[i].q)) {
+            e->stored = 1;
+            e->store_msg = pl->msg_id;
+        }
+        hm_queue_dispatch(pl->r.t[i].q);
+    }
+    plan_free(pl);
+    return st;
+}
+
 /* Routes under the broker lock: collect, store what must be stored, then enqueue and dispatch.
  * done follows hm_send's contract. */
 static apr_status_t route_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                                  char *err, size_t errlen)
 {
-    route_t r = { NULL, 0, 0 };
-    char *copy = NULL;
     hm_pbatch_t pb = { NULL, 0, 0 };
-    msg->broker_seq = ++b->next_seq;
-    apr_status_t st = collect(b, msg, &r, &copy, err, errlen);
-    for (int i = 0; i < r.n && !st; i++) {
-        r.t[i].seq = ++r.t[i].q->next_seq;
-        if (hm_persist_wanted(b, msg, r.t[i].q))
-            st = hm_persist_add(b, &pb, r.t[i].q, msg, r.t[i].seq, err, errlen);
+    plan_t pl;
+    apr_status_t st = plan_route(b, msg, &pb, &pl, err, errlen);
+    if (st) {
+        if (pb.batch)
+            st_batch_discard(pb.batch);
+        plan_free(&pl);
+        return st;
     }
-    if (st && pb.batch)
-        st_batch_discard(pb.batch);
-    int stored = pb.batch != NULL;
-    if (!st && (st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS)
+    if ((st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS) {
         snprintf(err, errlen, "the store refused the message: %s", hm_strerror(st));
-    for (int i = 0; i < r.n && !st; i++) {
-        hm_qentry_t *e;
-        if ((st = hm_queue_put(r.t[i].q, msg, 0, r.t[i].via, r.t[i].seq, &e)) != APR_SUCCESS)
-            break;
-        if (stored && hm_persist_wanted(b, msg, r.t[i].q)) {
-            e->stored = 1;
-            e->store_msg = pb.msg_id;
-        }
-        hm_queue_dispatch(r.t[i].q);
+        plan_free(&pl);
+        return st;
     }
-    free(r.t);
-    free(copy);
-    return st;
+    return apply_route(b, &pl);
 }
 
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
@@ -171,6 +212,46 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     msg->producer_client = c->serial;
     apr_status_t st = route_locked(b, msg, done, baton, err, errlen);
     hm_unlock(b);
+    return st;
+}
+
+apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const hm_txack_t *acks,
+                       int nacks, hm_send_done_fn done, void *baton, char *err, size_t errlen)
+{
+    hm_broker_t *b = c->b;
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    apr_status_t st = APR_SUCCESS;
+    plan_t *plans = nmsgs ? calloc((size_t)nmsgs, sizeof *plans) : NULL;
+    if (nmsgs && !plans)
+        return APR_ENOMEM;
+    hm_lock(b);
+    int planned = 0;
+    for (; planned < nmsgs && !st; planned++) {
+        msgs[planned]->producer_client = c->serial;
+        st = plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
+    }
+    if (!st) {
+        /* acknowledgements settle now; their removals ride in the same store batch */
+        for (int i = 0; i < nacks; i++) {
+            hm_delivery_t *d = hm_consumer_find_locked(acks[i].c, acks[i].message_id);
+            if (d)
+                hm_consumer_ack_locked(acks[i].c, d, (hm_ack_e)acks[i].kind, &pb);
+        }
+        if ((st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS)
+            snprintf(err, errlen, "the store refused the transaction: %s", hm_strerror(st));
+    } else if (pb.batch) {
+        st_batch_discard(pb.batch);
+    }
+    for (int i = 0; i < planned; i++) {
+        if (!st)
+            apply_route(b, &plans[i]);
+        else
+            plan_free(&plans[i]);
+    }
+    for (int i = 0; i < nacks && !st; i++)
+        hm_consumer_kick_locked(acks[i].c);
+    hm_unlock(b);
+    free(plans);
     return st;
 }
 

@@ -1,0 +1,158 @@
+/* OpenWire transactions: a local or XA transaction collects sends and acknowledgements on its
+ * connection and hands them to the core in one commit (one store batch). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "hm_log.h"
+#include "ow_adapter_int.h"
+
+struct ow_tx_s {
+    char *key;
+    int xa;
+    int prepared;
+    ow_transaction_id_t *id;       /* flat copy */
+    hm_msg_t **msgs;
+    int nmsgs, capm;
+    struct ow_txack_s { char *consumer; char *message_id; int kind; } *acks;
+    int nacks, capa;
+};
+
+/* A transaction id as a hash key: "L:<connection>:<n>" or "X:<format>:<gtrid hex>:<bqual hex>". */
+char *ow_tx_key(const ow_transaction_id_t *id)
+{
+    if (!id)
+        return NULL;
+    if (id->obj.type == OW_ACTIVEMQ_LOCAL_TRANSACTION_ID) {
+        const char *conn = id->local.connection_id && id->local.connection_id->value
+                         ? id->local.connection_id->value : "";
+        size_t n = strlen(conn) + 32;
+        char *k = malloc(n);
+        if (k)
+            snprintf(k, n, "L:%s:%" APR_INT64_T_FMT, conn, id->local.value);
+        return k;
+    }
+    const ow_xa_transaction_id_t *x = &id->xa;
+    size_t gl = x->global_transaction_id.data ? (size_t)x->global_transaction_id.len : 0;
+    size_t bl = x->branch_qualifier.data ? (size_t)x->branch_qualifier.len : 0;
+    char *k = malloc(16 + 2 * (gl + bl) + 4);
+    if (!k)
+        return NULL;
+    char *p = k + sprintf(k, "X:%d:", (int)x->format_id);
+    for (size_t i = 0; i < gl; i++)
+        p += sprintf(p, "%02x", x->global_transaction_id.data[i]);
+    *p++ = ':';
+    for (size_t i = 0; i < bl; i++)
+        p += sprintf(p, "%02x", x->branch_qualifier.data[i]);
+    *p = 0;
+    return k;
+}
+
+ow_tx_t *ow_tx_find(apr_hash_t *txs, const ow_transaction_id_t *id)
+{
+    char *k = ow_tx_key(id);
+    ow_tx_t *tx = k ? apr_hash_get(txs, k, APR_HASH_KEY_STRING) : NULL;
+    free(k);
+    return tx;
+}
+
+ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id)
+{
+    ow_tx_t *tx = ow_tx_find(txs, id);
+    if (tx)
+        return tx;
+    if (!(tx = calloc(1, sizeof *tx)) || !(tx->key = ow_tx_key(id)) ||
+        ow_object_copy_flat(&id->obj, (ow_object_t **)&tx->id, NULL) != APR_SUCCESS) {
+        if (tx)
+            free(tx->key);
+        free(tx);
+        return NULL;
+    }
+    tx->xa = id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
+    apr_hash_set(txs, tx->key, APR_HASH_KEY_STRING, tx);
+    return tx;
+}
+
+apr_status_t ow_tx_add_msg(ow_tx_t *tx, hm_msg_t *m)
+{
+    if (tx->nmsgs == tx->capm) {
+        int cap = tx->capm ? tx->capm * 2 : 8;
+        if (cap > OW_MAX_TX_OPS)
+            return HM_ENOSPACE;
+        hm_msg_t **n = realloc(tx->msgs, (size_t)cap * sizeof *n);
+        if (!n)
+            return APR_ENOMEM;
+        tx->msgs = n;
+        tx->capm = cap;
+    }
+    tx->msgs[tx->nmsgs++] = hm_msg_ref(m);
+    return APR_SUCCESS;
+}
+
+apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *message_id, int kind)
+{
+    if (tx->nacks == tx->capa) {
+        int cap = tx->capa ? tx->capa * 2 : 8;
+        if (cap > OW_MAX_TX_OPS)
+            return HM_ENOSPACE;
+        struct ow_txack_s *n = realloc(tx->acks, (size_t)cap * sizeof *n);
+        if (!n)
+            return APR_ENOMEM;
+        tx->acks = n;
+        tx->capa = cap;
+    }
+    struct ow_txack_s *a = &tx->acks[tx->nacks];
+    if (!(a->consumer = strdup(consumer)) || !(a->message_id = strdup(message_id))) {
+        free(a->consumer);
+        return APR_ENOMEM;
+    }
+    a->kind = kind;
+    tx->nacks++;
+    return APR_SUCCESS;
+}
+
+int ow_tx_empty(const ow_tx_t *tx) { return tx->nmsgs == 0 && tx->nacks == 0; }
+int ow_tx_is_xa(const ow_tx_t *tx) { return tx->xa; }
+int ow_tx_prepared(const ow_tx_t *tx) { return tx->prepared; }
+void ow_tx_set_prepared(ow_tx_t *tx) { tx->prepared = 1; }
+const ow_transaction_id_t *ow_tx_id(const ow_tx_t *tx) { return tx->id; }
+
+/* Resolves the acknowledgements against the connection's consumers and commits everything. */
+apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
+                          hm_send_done_fn done, void *baton, char *err, size_t errlen)
+{
+    hm_txack_t *acks = tx->nacks ? calloc((size_t)tx->nacks, sizeof *acks) : NULL;
+    int n = 0;
+    if (tx->nacks && !acks)
+        return APR_ENOMEM;
+    for (int i = 0; i < tx->nacks; i++) {
+        hm_consumer_t *c = resolve(rbaton, tx->acks[i].consumer);
+        if (!c)
+            continue;              /* its consumer closed: the messages went back to the queue */
+        acks[n].c = c;
+        acks[n].message_id = tx->acks[i].message_id;
+        acks[n].kind = tx->acks[i].kind;
+        n++;
+    }
+    apr_status_t st = hm_commit(client, tx->msgs, tx->nmsgs, acks, n, done, baton, err, errlen);
+    free(acks);
+    return st;
+}
+
+void ow_tx_end(apr_hash_t *txs, ow_tx_t *tx)
+{
+    apr_hash_set(txs, tx->key, APR_HASH_KEY_STRING, NULL);
+    for (int i = 0; i < tx->nmsgs; i++)
+        hm_msg_unref(tx->msgs[i]);
+    for (int i = 0; i < tx->nacks; i++) {
+        free(tx->acks[i].consumer);
+        free(tx->acks[i].message_id);
+    }
+    free(tx->msgs);
+    free(tx->acks);
+    free(tx->id);
+    free(tx->key);
+    free(tx);
+}
