@@ -88,7 +88,12 @@ static void unexpected(parser_t *p, sel_token_t tk, const char *expected)
         unsigned char c = (unsigned char)p->t[tk.pos];
         if (c == '\'') snprintf(shown, sizeof shown, "unterminated string");
         else if (c >= 0x20 && c < 0x7f) snprintf(shown, sizeof shown, "character '%c'", c);
-        else snprintf(shown, sizeof shown, "byte 0x%02x", c);
+        else if (c >= 0x80) {
+            uint32_t cp;
+            size_t k = sel_utf8_next(p->t + tk.pos, p->len - tk.pos, &cp);
+            if (k > 1) snprintf(shown, sizeof shown, "character '%.*s' (U+%04X)", (int)k, p->t + tk.pos, (unsigned)cp);
+            else snprintf(shown, sizeof shown, "byte 0x%02x", c);
+        } else snprintf(shown, sizeof shown, "control character 0x%02x", c);
     } else {
         size_t n = tk.len > 20 ? 20 : tk.len;
         snprintf(shown, sizeof shown, "'%.*s%s'", (int)n, p->t + tk.pos, tk.len > 20 ? "..." : "");
@@ -116,7 +121,7 @@ static sel_node_t *node(parser_t *p, sel_op_e op, size_t pos, sel_node_t *l, sel
     }
     sel_node_t *n = apr_pcalloc(p->pool, sizeof *n);
     n->op = op;
-    n->pos = pos;
+    n->pos = l && l->pos < pos ? l->pos : pos;   /* where the expression starts, for messages */
     n->l = l;
     n->r = r;
     unsigned d = 0;

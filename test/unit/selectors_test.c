@@ -565,6 +565,10 @@ static const struct { const char *sel; apr_status_t st; const char *msg; } inval
     { "-i", SEL_ETYPE, "will not result in a boolean value" },
     { "NOT 5", SEL_ETYPE, "will not result in a boolean value" },
     { "i + 1 AND t", SEL_ETYPE, "will not result in a boolean value" },
+    { "1 + 2 AND t", SEL_ETYPE, "will not result in a boolean value at column 1" },
+    { "t AND (i = 5) + 1", SEL_ETYPE, "will not result in a boolean value at column 8" },
+    { "i = 5 AND \xc3\xa9 = 1", SEL_ESYNTAX, "unexpected character '\xc3\xa9' (U+00E9) at column 11" },
+    { "i = 5 \x01", SEL_ESYNTAX, "control character 0x01 at column 7" },
     { "foo(1)", SEL_EUNSUPP, "function calls (foo) are not supported at column 1" },
 };
 
