@@ -91,6 +91,7 @@ int sel_xpath_eval(const struct sel_xpath_s *x, const char *text, size_t len)
             if (ctx) {
                 ctx->error = silent_structured;
                 ctx->node = (xmlNodePtr)doc;      /* JAXP evaluates from the document node */
+                ctx->opLimit = SEL_XPATH_MAX_OPS;  /* a pathological XPath gives up: FALSE */
                 xmlXPathObjectPtr r = xmlXPathCompiledEval(x->comp, ctx);
                 if (r) {
                     result = xmlXPathCastToBoolean(r) ? 1 : 0;

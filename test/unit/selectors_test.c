@@ -770,6 +770,11 @@ static void test_xpath(void)
         "<!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>"
         "]><lolz>&lol9;</lolz>";
     CU_ASSERT_EQUAL(xpath_on("XPATH 'string-length(/lolz) > 0'", lol, strlen(lol)), SEL_FALSE);
+    /* a pathological XPath over a moderate body gives up (FALSE) instead of running for hours */
+    char *wide = repeat("<r>", "<a/>", 3000, "</r>");
+    CU_ASSERT_EQUAL(xpath_on("XPATH 'count(//a[count(//a[count(//a) > 0]) > 0]) > 0'", wide, strlen(wide)), SEL_FALSE);
+    CU_ASSERT_EQUAL(xpath_on("XPATH 'count(//a) = 3000'", wide, strlen(wide)), SEL_TRUE);
+    free(wide);
     /* deep element nesting beyond the limit is refused, not recursed into */
     char *deep = repeat("", "<a>", 5000, "");
     char *deep2 = repeat(deep, "</a>", 5000, "");
