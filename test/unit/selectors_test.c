@@ -803,6 +803,12 @@ static void test_api(void)
         CU_ASSERT_NSTRING_EQUAL(names[2], "color", 5);
     }
     CU_ASSERT(!sel_uses_body(e));
+    CU_ASSERT_EQUAL(sel_header_lookup(names[0], lens[0]), SEL_HDR_TYPE);
+    CU_ASSERT_EQUAL(sel_header_lookup("size", 4), SEL_HDR_NONE);
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSDeliveryMode", 15), SEL_HDR_DELIVERY_MODE);
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSXGroupFirstForConsumer", 25), SEL_HDR_X_GROUP_FIRST_FOR_CONSUMER);
+    CU_ASSERT_EQUAL(sel_header_lookup("jmspriority", 11), SEL_HDR_NONE);   /* case-sensitive */
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSPriorit", 10), SEL_HDR_NONE);
     CU_ASSERT(sel_is_blank("  \t\n", 4));
     CU_ASSERT(sel_is_blank("", 0));
     CU_ASSERT(!sel_is_blank(" a ", 3));
