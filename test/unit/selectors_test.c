@@ -2,6 +2,7 @@
  * ActiveMQ 5.17 gives over three messages, syntax and type errors with their positions, the
  * hard limits, LIKE corner cases, and XPATH including hostile XML. */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -786,6 +787,39 @@ static void test_xpath(void)
     free(deep); free(deep2);
 }
 
+/* ---- one compiled selector shared by several threads ---- */
+typedef struct shared_s { const sel_expr_t *e; int bad; } shared_t;
+
+static void *eval_many(void *arg)
+{
+    shared_t *sh = arg;
+    static const sel_accessor_t bacc = { get, text_body };
+    for (int i = 0; i < 300; i++) {
+        if (sel_eval(sh->e, &bacc, (void *)&msgs[0]) != SEL_TRUE) sh->bad++;
+        if (sel_eval(sh->e, &bacc, (void *)&msgs[1]) != SEL_FALSE) sh->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    const char *sel = "XPATH '//item[@sku=''b'']' AND s + 'x' LIKE 'ab_x' AND JMSPriority BETWEEN 1 AND 5";
+    sel_expr_t *e;
+    char err[128];
+    CU_ASSERT_EQUAL_FATAL(sel_compile(pool, sel, strlen(sel), &e, err, sizeof err), APR_SUCCESS);
+    pthread_t th[4];
+    shared_t sh[4];
+    for (int i = 0; i < 4; i++) {
+        sh[i].e = e;
+        sh[i].bad = 0;
+        CU_ASSERT_EQUAL(pthread_create(&th[i], NULL, eval_many, &sh[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(sh[i].bad, 0);
+    }
+}
+
 /* ---- the rest of the API ---- */
 static void test_api(void)
 {
@@ -839,6 +873,7 @@ int main(void)
     CU_add_test(s, "LIKE escapes, wildcards and characters", test_like);
     CU_add_test(s, "convert_string_expressions: mode", test_convert_strings);
     CU_add_test(s, "XPATH, including hostile XML", test_xpath);
+    CU_add_test(s, "one compiled selector evaluated by four threads", test_threads);
     CU_add_test(s, "identifiers, blank selectors, buffers", test_api);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
