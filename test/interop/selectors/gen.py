@@ -20,7 +20,7 @@ def dbits(x):
     return '%016x' % struct.unpack('<Q', struct.pack('<d', x))[0]
 
 
-XML1 = "<order type='x' id='7'><item sku='a'>3</item><item sku='b'>4</item></order>"
+XML1 = "<order type='x' id='7'><!-- note --><item sku='a'>3</item><item sku='b'>4</item><?pi x?></order>"
 XML2 = "<order type='y'><item sku='c'/></order>"
 
 # name: list of (type, value) per message, None = absent
