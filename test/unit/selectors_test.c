@@ -29,20 +29,23 @@ static const tprop_t m0_props[] = {
     { "l", SEL_LONG, 5, 0, NULL }, { "f", SEL_FLOAT, 0, 5.0, NULL }, { "d", SEL_DOUBLE, 0, 5.0, NULL },
     { "s", SEL_STRING, 0, 0, "abc" }, { "t", SEL_BOOL, 1, 0, NULL }, { "x", SEL_INT, 5, 0, NULL },
     { "y", SEL_SHORT, 7, 0, NULL }, { "JMSXUserID", SEL_STRING, 0, 0, "alice" },
-    { "JMSType", SEL_STRING, 0, 0, "shadowed" }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "JMSType", SEL_STRING, 0, 0, "shadowed" }, { "ns", SEL_STRING, 0, 0, " 5 " },
+    { "nt", SEL_STRING, 0, 0, "NaN" }, { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tprop_t m1_props[] = {
     { "b", SEL_BYTE, -128, 0, NULL }, { "sh", SEL_SHORT, -32768, 0, NULL },
     { "i", SEL_INT, 2147483647, 0, NULL }, { "l", SEL_LONG, INT64_MAX, 0, NULL },
     { "f", SEL_FLOAT, 0, (double)1.1f, NULL }, { "d", SEL_DOUBLE, 0, 1.1, NULL },
     { "s", SEL_STRING, 0, 0, "5" }, { "t", SEL_BOOL, 0, 0, NULL }, { "x", SEL_STRING, 0, 0, "5" },
-    { "y", SEL_BYTE, 7, 0, NULL }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "y", SEL_BYTE, 7, 0, NULL }, { "ns", SEL_STRING, 0, 0, "127" }, { "nt", SEL_STRING, 0, 0, "+7" },
+    { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tprop_t m2_props[] = {
-    { "t", SEL_BOOL, 1, 0, NULL }, { "y", SEL_LONG, 7, 0, NULL }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "t", SEL_BOOL, 1, 0, NULL }, { "y", SEL_LONG, 7, 0, NULL }, { "ns", SEL_STRING, 0, 0, "5.0f" },
+    { "nt", SEL_STRING, 0, 0, "-Infinity" }, { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tmsg_t msgs[3] = {
-    { m0_props, "<order type='x' id='7'><item sku='a'>3</item><item sku='b'>4</item></order>",
+    { m0_props, "<order type='x' id='7'><!-- note --><item sku='a'>3</item><item sku='b'>4</item><?pi x?></order>",
       1, 4, 0, 3, INT64_C(1700000000000), "ID:host-1:1:1:1", "corr-1", "order", "g1" },
     { m1_props, "<order type='y'><item sku='c'/></order>", 0, 9, 2, 0, 0, NULL, NULL, NULL, NULL },
     { m2_props, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL },
@@ -491,6 +494,45 @@ static const struct { const char *sel, *eval, *match; } table[] = {
     { "0.0 / 0.0 = 0.0 / 0.0", "TTT", "TTT" },
     { "0.0 / 0.0 > 1.0E308", "TTT", "TTT" },
     { "d > 1.0E308", "FFU", "FFF" },
+    { "convert_string_expressions:i = '5'", "TFU", "TFF" },
+    { "convert_string_expressions:'5' = i", "TFF", "TFF" },
+    { "convert_string_expressions:s = 5", "FTU", "FTF" },
+    { "convert_string_expressions:ns = 5", "FFF", "FFF" },
+    { "convert_string_expressions:5 = ns", "FFF", "FFF" },
+    { "convert_string_expressions:ns = 5.0", "TFT", "TFT" },
+    { "convert_string_expressions:d = ns", "TFU", "TFF" },
+    { "convert_string_expressions:f = ns", "TFU", "TFF" },
+    { "convert_string_expressions:b = ns", "FFU", "FFF" },
+    { "convert_string_expressions:ns > b", "FTU", "FTF" },
+    { "convert_string_expressions:t = 'true'", "EEE", "EEE" },
+    { "convert_string_expressions:'TRUE' = t", "TFT", "TFT" },
+    { "convert_string_expressions:ns = t", "FTF", "FTF" },
+    { "convert_string_expressions:nt = 7", "FTF", "FTF" },
+    { "convert_string_expressions:nt = 7.0", "FTF", "FTF" },
+    { "convert_string_expressions:nt > 1000000.0", "TFF", "TFF" },
+    { "convert_string_expressions:nt = d", "FFF", "FFF" },
+    { "convert_string_expressions:l = nt", "FFU", "FFF" },
+    { "convert_string_expressions:99999999999999999999 = ns", "FFF", "FFF" },
+    { "convert_string_expressions:ns = 99999999999999999999", "FFF", "FFF" },
+    { "convert_string_expressions:i < 'abc' + ''", "FFU", "FFF" },
+    { "convert_string_expressions:s IN ('abc')", "TFU", "TFF" },
+    { "convert_string_expressions: i = 5", "TFU", "TFF" },
+    { "XPATH '//comment()'", "FFF", "FFF" },
+    { "XPATH 'count(/order/node()) = 3'", "TFF", "TFF" },
+    { "XPATH 'count(/order/node()) = 4'", "FFF", "FFF" },
+    { "XPATH '//processing-instruction()'", "TFF", "TFF" },
+    { "XPATH 'count(//*) = 3'", "TFF", "TFF" },
+    { "XPATH '/order/@type = ''x'' and /order/item[1] = 3'", "TFF", "TFF" },
+    { "XPATH 'sum(//item) = 7'", "TFF", "TFF" },
+    { "XPATH 'string-length(/order) = 2'", "TFF", "TFF" },
+    { "XPATH 'namespace-uri(/order) = '''''", "TTF", "TTF" },
+    { "XPATH 'local-name(/*) = ''order'''", "TTF", "TTF" },
+    { "XPATH '//item[last()]/@sku = ''b'''", "TFF", "TFF" },
+    { "XPATH 'boolean(/order/@missing)'", "FFF", "FFF" },
+    { "XPATH '1 div 0 > 0'", "TTF", "TTF" },
+    { "XPATH '0 div 0'", "FFF", "FFF" },
+    { "XPATH '''a'''", "TTF", "TTF" },
+    { "XPATH ''''''", "FFF", "FFF" },
 };
 
 static void test_table(void)
