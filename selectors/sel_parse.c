@@ -12,6 +12,7 @@
  * Note that NOT binds tighter than comparisons here (NOT a = 1 means (NOT a) = 1), as in
  * ActiveMQ.  Parentheses and unary '+' leave the operand itself, which matters for the
  * checks: ('x') < 1 is rejected like 'x' < 1, and (p) IN ('a') is a property IN. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +68,21 @@ static void where(parser_t *p, size_t pos, char *buf, size_t n)
     else snprintf(buf, n, "line %zu, column %zu", line, col);
 }
 
-static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, const char *arg)
+static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records the first error: fmt names the problem, the position is appended. */
+static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, ...)
 {
     if (p->st != APR_SUCCESS) return;
     p->st = st;
     if (!p->errlen) return;
     char at[64], what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     where(p, pos, at, sizeof at);
-    snprintf(what, sizeof what, fmt, arg ? arg : "");
     snprintf(p->err, p->errlen, "%s at %s", what, at);
 }
 
@@ -116,7 +124,7 @@ static sel_node_t *node(parser_t *p, sel_op_e op, size_t pos, sel_node_t *l, sel
 {
     if (p->st != APR_SUCCESS) return NULL;
     if (++p->nodes > SEL_MAX_NODES) {
-        fail(p, SEL_ELIMIT, pos, "selector has more than %s expression nodes", "65536");
+        fail(p, SEL_ELIMIT, pos, "selector has more than %d expression nodes", SEL_MAX_NODES);
         return NULL;
     }
     sel_node_t *n = apr_pcalloc(p->pool, sizeof *n);
@@ -129,7 +137,7 @@ static sel_node_t *node(parser_t *p, sel_op_e op, size_t pos, sel_node_t *l, sel
     if (r && r->depth > d) d = r->depth;
     n->depth = d + 1;
     if (n->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, pos, "selector nested too deeply%s", " (limit " "256" ")");
+        fail(p, SEL_ELIMIT, pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     return n;
@@ -169,7 +177,7 @@ static sel_node_t *as_bool(parser_t *p, sel_node_t *n)
     if (!n) return NULL;
     if (is_boolean(n)) return n;
     if (n->op == SEL_OP_PROP) return node(p, SEL_OP_BOOLCAST, n->pos, n, NULL);
-    fail(p, SEL_ETYPE, n->pos, "expression will not result in a boolean value%s", "");
+    fail(p, SEL_ETYPE, n->pos, "expression will not result in a boolean value");
     return NULL;
 }
 
@@ -194,7 +202,7 @@ static sel_node_t *logic(parser_t *p, sel_op_e op, sel_node_t *l, sel_node_t *r)
     l->kids[l->nkids++] = r;
     if (r->depth + 1 > l->depth) l->depth = r->depth + 1;
     if (l->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, r->pos, "selector nested too deeply%s", " (limit 256)");
+        fail(p, SEL_ELIMIT, r->pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     return l;
@@ -205,11 +213,11 @@ static void check_less_operand(parser_t *p, const sel_node_t *n)
     if (!n) return;
     if (is_const(n)) {
         if (!is_number_type(n->cval.type))
-            fail(p, SEL_ETYPE, n->pos, "only numbers can be compared with <, <=, > or >=%s", "");
+            fail(p, SEL_ETYPE, n->pos, "only numbers can be compared with <, <=, > or >=");
         return;
     }
     if (is_boolean(n))
-        fail(p, SEL_ETYPE, n->pos, "a condition cannot be compared with <, <=, > or >=%s", "");
+        fail(p, SEL_ETYPE, n->pos, "a condition cannot be compared with <, <=, > or >=");
 }
 
 static sel_node_t *compare(parser_t *p, sel_op_e op, sel_node_t *l, sel_node_t *r, size_t pos)
@@ -224,11 +232,11 @@ static sel_node_t *equal(parser_t *p, sel_node_t *l, sel_node_t *r, size_t pos)
 {
     if (!l || !r) return NULL;
     if (is_const(l) && l->cval.type == SEL_NULL)
-        fail(p, SEL_ETYPE, l->pos, "NULL cannot be compared with = or <> (use IS NULL)%s", "");
+        fail(p, SEL_ETYPE, l->pos, "NULL cannot be compared with = or <> (use IS NULL)");
     if (is_const(r) && r->cval.type == SEL_NULL)
-        fail(p, SEL_ETYPE, r->pos, "NULL cannot be compared with = or <> (use IS NULL)%s", "");
+        fail(p, SEL_ETYPE, r->pos, "NULL cannot be compared with = or <> (use IS NULL)");
     if (is_const(l) && is_const(r) && is_bool_const(l) && !is_bool_const(r))
-        fail(p, SEL_ETYPE, r->pos, "a boolean literal cannot be compared with this literal%s", "");
+        fail(p, SEL_ETYPE, r->pos, "a boolean literal cannot be compared with this literal");
     return node(p, SEL_OP_EQ, pos, l, r);
 }
 
@@ -319,7 +327,7 @@ static sel_node_t *number_literal(parser_t *p, sel_token_t tk)
         char c = s[i];
         unsigned d = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
         if (v > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / base) {
-            fail(p, SEL_ETYPE, tk.pos, "number %s is too large for a long", "literal");
+            fail(p, SEL_ETYPE, tk.pos, "number literal is too large for a long");
             return NULL;
         }
         v = v * base + d;
@@ -441,7 +449,7 @@ static sel_node_t *unary(parser_t *p)
     sel_node_t *n = NULL, *c;
     sel_str_t s;
     if (++p->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, tk.pos, "selector nested too deeply%s", " (limit 256)");
+        fail(p, SEL_ELIMIT, tk.pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     switch (tk.kind) {
@@ -471,7 +479,7 @@ static sel_node_t *unary(parser_t *p)
         n = node(p, tk.kind == SEL_TK_XPATH ? SEL_OP_XPATH : SEL_OP_XQUERY, tk.pos, NULL, NULL);
         if (n && tk.kind == SEL_TK_XPATH) {
             if (s.len > SEL_MAX_XPATH) {
-                fail(p, SEL_ELIMIT, tk.pos, "XPATH expression longer than %s bytes", "4096");
+                fail(p, SEL_ELIMIT, tk.pos, "XPATH expression longer than %d bytes", SEL_MAX_XPATH);
                 return NULL;
             }
             apr_status_t st = sel_xpath_compile(p->pool, s.p, s.len, &n->xpath);
@@ -481,8 +489,8 @@ static sel_node_t *unary(parser_t *p)
         break;
     case SEL_TK_ID:
         if (peek(p, 1).kind == SEL_TK_LPAREN) {
-            fail(p, SEL_EUNSUPP, tk.pos, "function calls (%s) are not supported",
-                 apr_pstrmemdup(p->pool, p->t + tk.pos, tk.len > 40 ? 40 : tk.len));
+            fail(p, SEL_EUNSUPP, tk.pos, "function calls (%.*s) are not supported",
+                 (int)(tk.len > 40 ? 40 : tk.len), p->t + tk.pos);
             break;
         }
         n = primary(p);
@@ -534,7 +542,7 @@ static sel_node_t *like(parser_t *p, sel_node_t *l, size_t pos)
         sel_token_t etk = next(p);
         if (!string_literal(p, &esc, "a string after ESCAPE")) return NULL;
         if (sel_utf16_len(esc.p, esc.len) != 1) {
-            fail(p, SEL_ETYPE, etk.pos, "the ESCAPE string must be exactly one character%s", "");
+            fail(p, SEL_ETYPE, etk.pos, "the ESCAPE string must be exactly one character");
             return NULL;
         }
         uint32_t cp;
@@ -542,7 +550,7 @@ static sel_node_t *like(parser_t *p, sel_node_t *l, size_t pos)
         e = (long)cp;
     }
     if (pat.len > SEL_MAX_LIKE) {
-        fail(p, SEL_ELIMIT, pos, "LIKE pattern longer than %s bytes", "4096");
+        fail(p, SEL_ELIMIT, pos, "LIKE pattern longer than %d bytes", SEL_MAX_LIKE);
         return NULL;
     }
     sel_node_t *n = node(p, SEL_OP_LIKE, pos, l, NULL);
@@ -571,7 +579,7 @@ static sel_node_t *in_list(parser_t *p, sel_node_t *l, size_t pos, int negated)
     sel_str_t *v = apr_palloc(p->pool, cap * sizeof *v);
     for (;;) {
         if (n == SEL_MAX_IN_LIST) {
-            fail(p, SEL_ELIMIT, peek(p, 0).pos, "IN list longer than %s strings", "16384");
+            fail(p, SEL_ELIMIT, peek(p, 0).pos, "IN list longer than %d strings", SEL_MAX_IN_LIST);
             return NULL;
         }
         if (n == cap) {
@@ -587,7 +595,7 @@ static sel_node_t *in_list(parser_t *p, sel_node_t *l, size_t pos, int negated)
     }
     if (!expect(p, SEL_TK_RPAREN, "',' or ')' in the IN list")) return NULL;
     if (l->op != SEL_OP_PROP) {
-        fail(p, SEL_ETYPE, l->pos, "IN needs a property on its left%s", "");
+        fail(p, SEL_ETYPE, l->pos, "IN needs a property on its left");
         return NULL;
     }
     qsort(v, n, sizeof *v, str_order);
