@@ -134,7 +134,9 @@ sel_result_e sel_eval3(const sel_expr_t *e, const sel_accessor_t *acc, void *msg
 int sel_is_blank(const char *text, size_t len);
 
 /* The identifiers a compiled selector reads, each once, in first-use order, so a caller can
- * check cheaply which properties a subscription depends on.  Pointers live in the pool. */
+ * check cheaply which properties a subscription depends on.  Pointers live in the pool (and
+ * are NUL-terminated); the name sel_eval passes to the accessor's get is always one of these
+ * pointers, so an accessor may map them to slots once per subscription. */
 size_t sel_identifiers(const sel_expr_t *e, const char *const **names, const size_t **lens);
 
 /* True if the selector uses XPATH (its evaluation parses the message body). */

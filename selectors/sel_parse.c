@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "sel_int.h"
@@ -35,6 +36,7 @@ typedef struct parser_s {
     size_t errlen;
     sel_expr_t *ex;
     size_t idcap;
+    apr_hash_t *idhash;       /* identifier text -> interned pointer */
 } parser_t;
 
 static sel_token_t peek(parser_t *p, int k)
@@ -373,11 +375,14 @@ static void negate_const(parser_t *p, const sel_val_t *in, sel_val_t *out)
     }
 }
 
-static void add_identifier(parser_t *p, sel_str_t name)
+/* Interns an identifier: every use of a name shares one pointer, the one sel_identifiers
+ * reports, so an accessor may recognise names by pointer. */
+static const char *intern_identifier(parser_t *p, const char *text, size_t len)
 {
     sel_expr_t *ex = p->ex;
-    for (size_t i = 0; i < ex->nids; i++)
-        if (ex->id_lens[i] == name.len && memcmp(ex->ids[i], name.p, name.len) == 0) return;
+    if (!p->idhash) p->idhash = apr_hash_make(p->pool);
+    const char *known = apr_hash_get(p->idhash, text, (apr_ssize_t)len);
+    if (known) return known;
     if (ex->nids == p->idcap) {
         size_t cap = p->idcap ? p->idcap * 2 : 8;
         const char **ids = apr_palloc(p->pool, cap * sizeof *ids);
@@ -390,9 +395,10 @@ static void add_identifier(parser_t *p, sel_str_t name)
         ex->id_lens = lens;
         p->idcap = cap;
     }
-    ex->ids[ex->nids] = name.p;
-    ex->id_lens[ex->nids] = name.len;
-    ex->nids++;
+    ex->ids[ex->nids] = apr_pstrmemdup(p->pool, text, len);
+    ex->id_lens[ex->nids] = len;
+    apr_hash_set(p->idhash, ex->ids[ex->nids], (apr_ssize_t)len, ex->ids[ex->nids]);
+    return ex->ids[ex->nids++];
 }
 
 static sel_node_t *or_expr(parser_t *p);
@@ -427,9 +433,8 @@ static sel_node_t *primary(parser_t *p)
         next(p);
         n = node(p, SEL_OP_PROP, tk.pos, NULL, NULL);
         if (n) {
-            n->name.p = apr_pstrmemdup(p->pool, p->t + tk.pos, tk.len);
+            n->name.p = intern_identifier(p, p->t + tk.pos, tk.len);
             n->name.len = tk.len;
-            add_identifier(p, n->name);
         }
         return n;
     case SEL_TK_LPAREN:

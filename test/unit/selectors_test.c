@@ -635,7 +635,7 @@ static sel_result_e run(const char *sel, int msg)
     sel_expr_t *e;
     char err[256];
     if (sel_compile(pool, sel, strlen(sel), &e, err, sizeof err) != APR_SUCCESS) {
-        printf("\n  %s: %s", sel, err);
+        printf("\n  %.80s: %s", sel, err);
         return (sel_result_e)-1;
     }
     return sel_eval(e, &acc, (void *)&msgs[msg]);
@@ -677,6 +677,15 @@ static void test_limits_nesting(void)
     char *t = repeat(s, ")", 100, "");
     CU_ASSERT_EQUAL(run(t, 0), SEL_TRUE);
     free(s); free(t);
+    /* many distinct identifiers compile quickly (interning is hashed) */
+    {
+        size_t cap = 40000 * 16, o = 0;
+        char *b = malloc(cap);
+        o += (size_t)sprintf(b, "t");
+        for (int i = 0; i < 20000; i++) o += (size_t)sprintf(b + o, " OR p%d", i);
+        CU_ASSERT_EQUAL(run(b, 0), SEL_TRUE);
+        free(b);
+    }
     s = repeat("i = 1", " OR i = 1", 20000, " OR i = 5");   /* AND/OR lists are flat */
     CU_ASSERT_EQUAL(run(s, 0), SEL_TRUE);
     CU_ASSERT_EQUAL(run(s, 1), SEL_FALSE);
@@ -863,6 +872,17 @@ static void test_threads(void)
 }
 
 /* ---- the rest of the API ---- */
+static const char *last_get_name;
+
+static void ptr_get(void *msg, const char *name, size_t len, sel_value_t *out)
+{
+    (void)msg; (void)len;
+    last_get_name = name;
+    out->type = SEL_NULL;
+}
+
+static const sel_accessor_t ptr_acc = { ptr_get, NULL };
+
 static void test_api(void)
 {
     sel_expr_t *e;
@@ -880,6 +900,9 @@ static void test_api(void)
     }
     CU_ASSERT(!sel_uses_body(e));
     CU_ASSERT_EQUAL(sel_header_lookup(names[0], lens[0]), SEL_HDR_TYPE);
+    CU_ASSERT_EQUAL(last_get_name, NULL);
+    sel_eval(e, &ptr_acc, NULL);                    /* get sees the interned pointers */
+    CU_ASSERT(last_get_name == names[0] || last_get_name == names[1] || last_get_name == names[2]);
     CU_ASSERT_EQUAL(sel_header_lookup("size", 4), SEL_HDR_NONE);
     CU_ASSERT_EQUAL(sel_header_lookup("JMSDeliveryMode", 15), SEL_HDR_DELIVERY_MODE);
     CU_ASSERT_EQUAL(sel_header_lookup("JMSXGroupFirstForConsumer", 25), SEL_HDR_X_GROUP_FIRST_FOR_CONSUMER);
