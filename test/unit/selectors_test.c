@@ -661,6 +661,7 @@ static char *repeat(const char *pre, const char *unit, size_t n, const char *pos
 
 static void test_limits_nesting(void)
 {
+    char *t;
     char *s = repeat("", "(", 100000, "t");
     CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
     free(s);
@@ -673,8 +674,19 @@ static void test_limits_nesting(void)
     s = repeat("i = 1", " + 1", 5000, "");                 /* a long left-deep chain */
     CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
     free(s);
+    /* the deepest trees allowed evaluate fine (the evaluator recurses as deep as the tree) */
+    s = repeat("i + ", "(i + ", SEL_MAX_DEPTH - 3, "i");
+    t = repeat(s, ")", SEL_MAX_DEPTH - 3, " > 0");
+    CU_ASSERT_EQUAL(run(t, 0), SEL_TRUE);
+    free(s); free(t);
+    s = repeat("NOT ", "NOT ", SEL_MAX_DEPTH - 4, "t");      /* an odd number of NOTs */
+    CU_ASSERT_EQUAL(run(s, 0), SEL_FALSE);
+    free(s);
+    s = repeat("i = 1", " + 1", SEL_MAX_DEPTH + 5, "");
+    CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
+    free(s);
     s = repeat("", "(", 100, "i = 5");                      /* reasonable depth is fine */
-    char *t = repeat(s, ")", 100, "");
+    t = repeat(s, ")", 100, "");
     CU_ASSERT_EQUAL(run(t, 0), SEL_TRUE);
     free(s); free(t);
     /* many distinct identifiers compile quickly (interning is hashed) */
