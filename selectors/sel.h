@@ -71,15 +71,32 @@ typedef struct sel_value_s {
     } u;
 } sel_value_t;
 
-/* How the evaluator reaches a message.  ActiveMQ resolves these names as headers, with these
- * types (anything else is a property looked up by its exact, case-sensitive name):
- *   JMSDeliveryMode  STRING "PERSISTENT" | "NON_PERSISTENT"      JMSPriority  INT
- *   JMSMessageID     STRING or NULL    JMSTimestamp  LONG         JMSExpiration LONG
- *   JMSCorrelationID STRING or NULL    JMSType       STRING or NULL
- *   JMSRedelivered   BOOL              JMSDestination, JMSReplyTo STRING ("queue://x") or NULL
- *   JMSXDeliveryCount INT (redeliveries + 1)   JMSXGroupID STRING or NULL   JMSXGroupSeq INT
- *   JMSXUserID STRING or NULL           JMSXProducerTXID STRING or NULL
- * Header names shadow properties of the same name. */
+/* The identifiers ActiveMQ reads from the message itself instead of its properties (exact,
+ * case-sensitive names).  The value an accessor must report for each, as ActiveMQ does:
+ *   DESTINATION, REPLY_TO   STRING "queue://name" / "topic://name"..., or NULL
+ *   TYPE, MESSAGE_ID, CORRELATION_ID, X_GROUP_ID, X_PRODUCER_TXID   STRING or NULL
+ *   DELIVERY_MODE   STRING "PERSISTENT" or "NON_PERSISTENT"
+ *   PRIORITY, X_DELIVERY_COUNT (redeliveries + 1), X_GROUP_SEQ   INT
+ *   TIMESTAMP, EXPIRATION, BROKER_IN_TIME, BROKER_OUT_TIME   LONG
+ *   REDELIVERED, X_GROUP_FIRST_FOR_CONSUMER   BOOL
+ *   X_USER_ID   STRING: the authenticated user id, else the JMSXUserID property, else NULL
+ *   BROKER_PATH   STRING: Java's Arrays.toString of the broker path ("null" when none) */
+typedef enum {
+    SEL_HDR_NONE = 0,
+    SEL_HDR_DESTINATION, SEL_HDR_REPLY_TO, SEL_HDR_TYPE, SEL_HDR_DELIVERY_MODE, SEL_HDR_PRIORITY,
+    SEL_HDR_MESSAGE_ID, SEL_HDR_TIMESTAMP, SEL_HDR_CORRELATION_ID, SEL_HDR_EXPIRATION,
+    SEL_HDR_REDELIVERED, SEL_HDR_X_DELIVERY_COUNT, SEL_HDR_X_GROUP_ID, SEL_HDR_X_USER_ID,
+    SEL_HDR_X_GROUP_SEQ, SEL_HDR_X_PRODUCER_TXID, SEL_HDR_BROKER_IN_TIME,
+    SEL_HDR_BROKER_OUT_TIME, SEL_HDR_BROKER_PATH, SEL_HDR_X_GROUP_FIRST_FOR_CONSUMER
+} sel_header_e;
+
+/* Which header name[0..len) is, SEL_HDR_NONE for a property name. */
+sel_header_e sel_header_lookup(const char *name, size_t len);
+
+/* How the evaluator reaches a message.  Names that sel_header_lookup recognises (JMSPriority,
+ * JMSDeliveryMode, ...) are headers and must be answered from the message with the types
+ * listed at sel_header_e; any other name is a property looked up by its exact, case-sensitive
+ * name.  Header names shadow properties of the same name. */
 typedef struct sel_accessor_s {
     /* Looks up an identifier (property or JMS header name, exactly as written in the selector).
      * Sets *out (SEL_NULL when absent). Strings must stay valid until sel_eval returns. */
@@ -117,7 +134,9 @@ sel_result_e sel_eval3(const sel_expr_t *e, const sel_accessor_t *acc, void *msg
 int sel_is_blank(const char *text, size_t len);
 
 /* The identifiers a compiled selector reads, each once, in first-use order, so a caller can
- * check cheaply which properties a subscription depends on.  Pointers live in the pool. */
+ * check cheaply which properties a subscription depends on.  Pointers live in the pool (and
+ * are NUL-terminated); the name sel_eval passes to the accessor's get is always one of these
+ * pointers, so an accessor may map them to slots once per subscription. */
 size_t sel_identifiers(const sel_expr_t *e, const char *const **names, const size_t **lens);
 
 /* True if the selector uses XPATH (its evaluation parses the message body). */

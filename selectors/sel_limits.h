@@ -18,6 +18,7 @@
 #define SEL_MAX_CONCAT      (16 * 1024 * 1024) /* a concatenation result larger than this is an
                                              evaluation error (SEL_ERROR) */
 #define SEL_XML_MAX_BODY    (4 * 1024 * 1024)  /* XPATH over a larger body is FALSE */
+#define SEL_XPATH_MAX_OPS   (10UL * 1000 * 1000) /* libxml2 XPath steps per evaluation; beyond is FALSE */
 #define SEL_XML_MAX_DEPTH   128           /* element nesting of an XPATH body; deeper is FALSE */
 
 #endif

@@ -12,10 +12,12 @@
  * Note that NOT binds tighter than comparisons here (NOT a = 1 means (NOT a) = 1), as in
  * ActiveMQ.  Parentheses and unary '+' leave the operand itself, which matters for the
  * checks: ('x') < 1 is rejected like 'x' < 1, and (p) IN ('a') is a property IN. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "sel_int.h"
@@ -34,6 +36,7 @@ typedef struct parser_s {
     size_t errlen;
     sel_expr_t *ex;
     size_t idcap;
+    apr_hash_t *idhash;       /* identifier text -> interned pointer */
 } parser_t;
 
 static sel_token_t peek(parser_t *p, int k)
@@ -67,14 +70,21 @@ static void where(parser_t *p, size_t pos, char *buf, size_t n)
     else snprintf(buf, n, "line %zu, column %zu", line, col);
 }
 
-static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, const char *arg)
+static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records the first error: fmt names the problem, the position is appended. */
+static void fail(parser_t *p, apr_status_t st, size_t pos, const char *fmt, ...)
 {
     if (p->st != APR_SUCCESS) return;
     p->st = st;
     if (!p->errlen) return;
     char at[64], what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     where(p, pos, at, sizeof at);
-    snprintf(what, sizeof what, fmt, arg ? arg : "");
     snprintf(p->err, p->errlen, "%s at %s", what, at);
 }
 
@@ -88,7 +98,12 @@ static void unexpected(parser_t *p, sel_token_t tk, const char *expected)
         unsigned char c = (unsigned char)p->t[tk.pos];
         if (c == '\'') snprintf(shown, sizeof shown, "unterminated string");
         else if (c >= 0x20 && c < 0x7f) snprintf(shown, sizeof shown, "character '%c'", c);
-        else snprintf(shown, sizeof shown, "byte 0x%02x", c);
+        else if (c >= 0x80) {
+            uint32_t cp;
+            size_t k = sel_utf8_next(p->t + tk.pos, p->len - tk.pos, &cp);
+            if (k > 1) snprintf(shown, sizeof shown, "character '%.*s' (U+%04X)", (int)k, p->t + tk.pos, (unsigned)cp);
+            else snprintf(shown, sizeof shown, "byte 0x%02x", c);
+        } else snprintf(shown, sizeof shown, "control character 0x%02x", c);
     } else {
         size_t n = tk.len > 20 ? 20 : tk.len;
         snprintf(shown, sizeof shown, "'%.*s%s'", (int)n, p->t + tk.pos, tk.len > 20 ? "..." : "");
@@ -111,12 +126,12 @@ static sel_node_t *node(parser_t *p, sel_op_e op, size_t pos, sel_node_t *l, sel
 {
     if (p->st != APR_SUCCESS) return NULL;
     if (++p->nodes > SEL_MAX_NODES) {
-        fail(p, SEL_ELIMIT, pos, "selector has more than %s expression nodes", "65536");
+        fail(p, SEL_ELIMIT, pos, "selector has more than %d expression nodes", SEL_MAX_NODES);
         return NULL;
     }
     sel_node_t *n = apr_pcalloc(p->pool, sizeof *n);
     n->op = op;
-    n->pos = pos;
+    n->pos = l && l->pos < pos ? l->pos : pos;   /* where the expression starts, for messages */
     n->l = l;
     n->r = r;
     unsigned d = 0;
@@ -124,7 +139,7 @@ static sel_node_t *node(parser_t *p, sel_op_e op, size_t pos, sel_node_t *l, sel
     if (r && r->depth > d) d = r->depth;
     n->depth = d + 1;
     if (n->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, pos, "selector nested too deeply%s", " (limit " "256" ")");
+        fail(p, SEL_ELIMIT, pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     return n;
@@ -164,7 +179,7 @@ static sel_node_t *as_bool(parser_t *p, sel_node_t *n)
     if (!n) return NULL;
     if (is_boolean(n)) return n;
     if (n->op == SEL_OP_PROP) return node(p, SEL_OP_BOOLCAST, n->pos, n, NULL);
-    fail(p, SEL_ETYPE, n->pos, "expression will not result in a boolean value%s", "");
+    fail(p, SEL_ETYPE, n->pos, "expression will not result in a boolean value");
     return NULL;
 }
 
@@ -189,7 +204,7 @@ static sel_node_t *logic(parser_t *p, sel_op_e op, sel_node_t *l, sel_node_t *r)
     l->kids[l->nkids++] = r;
     if (r->depth + 1 > l->depth) l->depth = r->depth + 1;
     if (l->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, r->pos, "selector nested too deeply%s", " (limit 256)");
+        fail(p, SEL_ELIMIT, r->pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     return l;
@@ -200,11 +215,11 @@ static void check_less_operand(parser_t *p, const sel_node_t *n)
     if (!n) return;
     if (is_const(n)) {
         if (!is_number_type(n->cval.type))
-            fail(p, SEL_ETYPE, n->pos, "only numbers can be compared with <, <=, > or >=%s", "");
+            fail(p, SEL_ETYPE, n->pos, "only numbers can be compared with <, <=, > or >=");
         return;
     }
     if (is_boolean(n))
-        fail(p, SEL_ETYPE, n->pos, "a condition cannot be compared with <, <=, > or >=%s", "");
+        fail(p, SEL_ETYPE, n->pos, "a condition cannot be compared with <, <=, > or >=");
 }
 
 static sel_node_t *compare(parser_t *p, sel_op_e op, sel_node_t *l, sel_node_t *r, size_t pos)
@@ -219,11 +234,11 @@ static sel_node_t *equal(parser_t *p, sel_node_t *l, sel_node_t *r, size_t pos)
 {
     if (!l || !r) return NULL;
     if (is_const(l) && l->cval.type == SEL_NULL)
-        fail(p, SEL_ETYPE, l->pos, "NULL cannot be compared with = or <> (use IS NULL)%s", "");
+        fail(p, SEL_ETYPE, l->pos, "NULL cannot be compared with = or <> (use IS NULL)");
     if (is_const(r) && r->cval.type == SEL_NULL)
-        fail(p, SEL_ETYPE, r->pos, "NULL cannot be compared with = or <> (use IS NULL)%s", "");
+        fail(p, SEL_ETYPE, r->pos, "NULL cannot be compared with = or <> (use IS NULL)");
     if (is_const(l) && is_const(r) && is_bool_const(l) && !is_bool_const(r))
-        fail(p, SEL_ETYPE, r->pos, "a boolean literal cannot be compared with this literal%s", "");
+        fail(p, SEL_ETYPE, r->pos, "a boolean literal cannot be compared with this literal");
     return node(p, SEL_OP_EQ, pos, l, r);
 }
 
@@ -314,7 +329,7 @@ static sel_node_t *number_literal(parser_t *p, sel_token_t tk)
         char c = s[i];
         unsigned d = c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
         if (v > (UINT64_C(0x7FFFFFFFFFFFFFFF) - d) / base) {
-            fail(p, SEL_ETYPE, tk.pos, "number %s is too large for a long", "literal");
+            fail(p, SEL_ETYPE, tk.pos, "number literal is too large for a long");
             return NULL;
         }
         v = v * base + d;
@@ -360,11 +375,14 @@ static void negate_const(parser_t *p, const sel_val_t *in, sel_val_t *out)
     }
 }
 
-static void add_identifier(parser_t *p, sel_str_t name)
+/* Interns an identifier: every use of a name shares one pointer, the one sel_identifiers
+ * reports, so an accessor may recognise names by pointer. */
+static const char *intern_identifier(parser_t *p, const char *text, size_t len)
 {
     sel_expr_t *ex = p->ex;
-    for (size_t i = 0; i < ex->nids; i++)
-        if (ex->id_lens[i] == name.len && memcmp(ex->ids[i], name.p, name.len) == 0) return;
+    if (!p->idhash) p->idhash = apr_hash_make(p->pool);
+    const char *known = apr_hash_get(p->idhash, text, (apr_ssize_t)len);
+    if (known) return known;
     if (ex->nids == p->idcap) {
         size_t cap = p->idcap ? p->idcap * 2 : 8;
         const char **ids = apr_palloc(p->pool, cap * sizeof *ids);
@@ -377,9 +395,10 @@ static void add_identifier(parser_t *p, sel_str_t name)
         ex->id_lens = lens;
         p->idcap = cap;
     }
-    ex->ids[ex->nids] = name.p;
-    ex->id_lens[ex->nids] = name.len;
-    ex->nids++;
+    ex->ids[ex->nids] = apr_pstrmemdup(p->pool, text, len);
+    ex->id_lens[ex->nids] = len;
+    apr_hash_set(p->idhash, ex->ids[ex->nids], (apr_ssize_t)len, ex->ids[ex->nids]);
+    return ex->ids[ex->nids++];
 }
 
 static sel_node_t *or_expr(parser_t *p);
@@ -414,9 +433,8 @@ static sel_node_t *primary(parser_t *p)
         next(p);
         n = node(p, SEL_OP_PROP, tk.pos, NULL, NULL);
         if (n) {
-            n->name.p = apr_pstrmemdup(p->pool, p->t + tk.pos, tk.len);
+            n->name.p = intern_identifier(p, p->t + tk.pos, tk.len);
             n->name.len = tk.len;
-            add_identifier(p, n->name);
         }
         return n;
     case SEL_TK_LPAREN:
@@ -436,7 +454,7 @@ static sel_node_t *unary(parser_t *p)
     sel_node_t *n = NULL, *c;
     sel_str_t s;
     if (++p->depth > SEL_MAX_DEPTH) {
-        fail(p, SEL_ELIMIT, tk.pos, "selector nested too deeply%s", " (limit 256)");
+        fail(p, SEL_ELIMIT, tk.pos, "selector nested too deeply (limit %d)", SEL_MAX_DEPTH);
         return NULL;
     }
     switch (tk.kind) {
@@ -466,7 +484,7 @@ static sel_node_t *unary(parser_t *p)
         n = node(p, tk.kind == SEL_TK_XPATH ? SEL_OP_XPATH : SEL_OP_XQUERY, tk.pos, NULL, NULL);
         if (n && tk.kind == SEL_TK_XPATH) {
             if (s.len > SEL_MAX_XPATH) {
-                fail(p, SEL_ELIMIT, tk.pos, "XPATH expression longer than %s bytes", "4096");
+                fail(p, SEL_ELIMIT, tk.pos, "XPATH expression longer than %d bytes", SEL_MAX_XPATH);
                 return NULL;
             }
             apr_status_t st = sel_xpath_compile(p->pool, s.p, s.len, &n->xpath);
@@ -476,8 +494,8 @@ static sel_node_t *unary(parser_t *p)
         break;
     case SEL_TK_ID:
         if (peek(p, 1).kind == SEL_TK_LPAREN) {
-            fail(p, SEL_EUNSUPP, tk.pos, "function calls (%s) are not supported",
-                 apr_pstrmemdup(p->pool, p->t + tk.pos, tk.len > 40 ? 40 : tk.len));
+            fail(p, SEL_EUNSUPP, tk.pos, "function calls (%.*s) are not supported",
+                 (int)(tk.len > 40 ? 40 : tk.len), p->t + tk.pos);
             break;
         }
         n = primary(p);
@@ -529,7 +547,7 @@ static sel_node_t *like(parser_t *p, sel_node_t *l, size_t pos)
         sel_token_t etk = next(p);
         if (!string_literal(p, &esc, "a string after ESCAPE")) return NULL;
         if (sel_utf16_len(esc.p, esc.len) != 1) {
-            fail(p, SEL_ETYPE, etk.pos, "the ESCAPE string must be exactly one character%s", "");
+            fail(p, SEL_ETYPE, etk.pos, "the ESCAPE string must be exactly one character");
             return NULL;
         }
         uint32_t cp;
@@ -537,7 +555,7 @@ static sel_node_t *like(parser_t *p, sel_node_t *l, size_t pos)
         e = (long)cp;
     }
     if (pat.len > SEL_MAX_LIKE) {
-        fail(p, SEL_ELIMIT, pos, "LIKE pattern longer than %s bytes", "4096");
+        fail(p, SEL_ELIMIT, pos, "LIKE pattern longer than %d bytes", SEL_MAX_LIKE);
         return NULL;
     }
     sel_node_t *n = node(p, SEL_OP_LIKE, pos, l, NULL);
@@ -566,7 +584,7 @@ static sel_node_t *in_list(parser_t *p, sel_node_t *l, size_t pos, int negated)
     sel_str_t *v = apr_palloc(p->pool, cap * sizeof *v);
     for (;;) {
         if (n == SEL_MAX_IN_LIST) {
-            fail(p, SEL_ELIMIT, peek(p, 0).pos, "IN list longer than %s strings", "16384");
+            fail(p, SEL_ELIMIT, peek(p, 0).pos, "IN list longer than %d strings", SEL_MAX_IN_LIST);
             return NULL;
         }
         if (n == cap) {
@@ -582,7 +600,7 @@ static sel_node_t *in_list(parser_t *p, sel_node_t *l, size_t pos, int negated)
     }
     if (!expect(p, SEL_TK_RPAREN, "',' or ')' in the IN list")) return NULL;
     if (l->op != SEL_OP_PROP) {
-        fail(p, SEL_ETYPE, l->pos, "IN needs a property on its left%s", "");
+        fail(p, SEL_ETYPE, l->pos, "IN needs a property on its left");
         return NULL;
     }
     qsort(v, n, sizeof *v, str_order);

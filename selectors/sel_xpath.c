@@ -64,11 +64,22 @@ static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *eid, c
     xmlStopParser(p);
 }
 
-static int depth_ok(xmlNodePtr n, int depth)
+/* Checks the element depth limit and drops comment nodes, which ActiveMQ's DOM builder
+ * ignores (setIgnoringComments), so that comment() and node() see the same tree. */
+static int prepare_tree(xmlNodePtr n, int depth)
 {
     if (depth > SEL_XML_MAX_DEPTH) return 0;
-    for (xmlNodePtr c = n->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !depth_ok(c, depth + 1)) return 0;
+    xmlNodePtr c = n->children;
+    while (c) {
+        xmlNodePtr next = c->next;
+        if (c->type == XML_COMMENT_NODE) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE && !prepare_tree(c, depth + 1)) {
+            return 0;
+        }
+        c = next;
+    }
     return 1;
 }
 
@@ -86,11 +97,12 @@ int sel_xpath_eval(const struct sel_xpath_s *x, const char *text, size_t len)
     int result = 0;
     if (ok) {
         xmlNodePtr root = xmlDocGetRootElement(doc);
-        if (root && depth_ok(root, 1)) {
+        if (root && prepare_tree((xmlNodePtr)doc, 0)) {
             xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
             if (ctx) {
                 ctx->error = silent_structured;
                 ctx->node = (xmlNodePtr)doc;      /* JAXP evaluates from the document node */
+                ctx->opLimit = SEL_XPATH_MAX_OPS;  /* a pathological XPath gives up: FALSE */
                 xmlXPathObjectPtr r = xmlXPathCompiledEval(x->comp, ctx);
                 if (r) {
                     result = xmlXPathCastToBoolean(r) ? 1 : 0;

@@ -2,6 +2,7 @@
  * ActiveMQ 5.17 gives over three messages, syntax and type errors with their positions, the
  * hard limits, LIKE corner cases, and XPATH including hostile XML. */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +29,23 @@ static const tprop_t m0_props[] = {
     { "l", SEL_LONG, 5, 0, NULL }, { "f", SEL_FLOAT, 0, 5.0, NULL }, { "d", SEL_DOUBLE, 0, 5.0, NULL },
     { "s", SEL_STRING, 0, 0, "abc" }, { "t", SEL_BOOL, 1, 0, NULL }, { "x", SEL_INT, 5, 0, NULL },
     { "y", SEL_SHORT, 7, 0, NULL }, { "JMSXUserID", SEL_STRING, 0, 0, "alice" },
-    { "JMSType", SEL_STRING, 0, 0, "shadowed" }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "JMSType", SEL_STRING, 0, 0, "shadowed" }, { "ns", SEL_STRING, 0, 0, " 5 " },
+    { "nt", SEL_STRING, 0, 0, "NaN" }, { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tprop_t m1_props[] = {
     { "b", SEL_BYTE, -128, 0, NULL }, { "sh", SEL_SHORT, -32768, 0, NULL },
     { "i", SEL_INT, 2147483647, 0, NULL }, { "l", SEL_LONG, INT64_MAX, 0, NULL },
     { "f", SEL_FLOAT, 0, (double)1.1f, NULL }, { "d", SEL_DOUBLE, 0, 1.1, NULL },
     { "s", SEL_STRING, 0, 0, "5" }, { "t", SEL_BOOL, 0, 0, NULL }, { "x", SEL_STRING, 0, 0, "5" },
-    { "y", SEL_BYTE, 7, 0, NULL }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "y", SEL_BYTE, 7, 0, NULL }, { "ns", SEL_STRING, 0, 0, "127" }, { "nt", SEL_STRING, 0, 0, "+7" },
+    { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tprop_t m2_props[] = {
-    { "t", SEL_BOOL, 1, 0, NULL }, { "y", SEL_LONG, 7, 0, NULL }, { NULL, SEL_NULL, 0, 0, NULL }
+    { "t", SEL_BOOL, 1, 0, NULL }, { "y", SEL_LONG, 7, 0, NULL }, { "ns", SEL_STRING, 0, 0, "5.0f" },
+    { "nt", SEL_STRING, 0, 0, "-Infinity" }, { NULL, SEL_NULL, 0, 0, NULL }
 };
 static const tmsg_t msgs[3] = {
-    { m0_props, "<order type='x' id='7'><item sku='a'>3</item><item sku='b'>4</item></order>",
+    { m0_props, "<order type='x' id='7'><!-- note --><item sku='a'>3</item><item sku='b'>4</item><?pi x?></order>",
       1, 4, 0, 3, INT64_C(1700000000000), "ID:host-1:1:1:1", "corr-1", "order", "g1" },
     { m1_props, "<order type='y'><item sku='c'/></order>", 0, 9, 2, 0, 0, NULL, NULL, NULL, NULL },
     { m2_props, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL },
@@ -490,6 +494,45 @@ static const struct { const char *sel, *eval, *match; } table[] = {
     { "0.0 / 0.0 = 0.0 / 0.0", "TTT", "TTT" },
     { "0.0 / 0.0 > 1.0E308", "TTT", "TTT" },
     { "d > 1.0E308", "FFU", "FFF" },
+    { "convert_string_expressions:i = '5'", "TFU", "TFF" },
+    { "convert_string_expressions:'5' = i", "TFF", "TFF" },
+    { "convert_string_expressions:s = 5", "FTU", "FTF" },
+    { "convert_string_expressions:ns = 5", "FFF", "FFF" },
+    { "convert_string_expressions:5 = ns", "FFF", "FFF" },
+    { "convert_string_expressions:ns = 5.0", "TFT", "TFT" },
+    { "convert_string_expressions:d = ns", "TFU", "TFF" },
+    { "convert_string_expressions:f = ns", "TFU", "TFF" },
+    { "convert_string_expressions:b = ns", "FFU", "FFF" },
+    { "convert_string_expressions:ns > b", "FTU", "FTF" },
+    { "convert_string_expressions:t = 'true'", "EEE", "EEE" },
+    { "convert_string_expressions:'TRUE' = t", "TFT", "TFT" },
+    { "convert_string_expressions:ns = t", "FTF", "FTF" },
+    { "convert_string_expressions:nt = 7", "FTF", "FTF" },
+    { "convert_string_expressions:nt = 7.0", "FTF", "FTF" },
+    { "convert_string_expressions:nt > 1000000.0", "TFF", "TFF" },
+    { "convert_string_expressions:nt = d", "FFF", "FFF" },
+    { "convert_string_expressions:l = nt", "FFU", "FFF" },
+    { "convert_string_expressions:99999999999999999999 = ns", "FFF", "FFF" },
+    { "convert_string_expressions:ns = 99999999999999999999", "FFF", "FFF" },
+    { "convert_string_expressions:i < 'abc' + ''", "FFU", "FFF" },
+    { "convert_string_expressions:s IN ('abc')", "TFU", "TFF" },
+    { "convert_string_expressions: i = 5", "TFU", "TFF" },
+    { "XPATH '//comment()'", "FFF", "FFF" },
+    { "XPATH 'count(/order/node()) = 3'", "TFF", "TFF" },
+    { "XPATH 'count(/order/node()) = 4'", "FFF", "FFF" },
+    { "XPATH '//processing-instruction()'", "TFF", "TFF" },
+    { "XPATH 'count(//*) = 3'", "TFF", "TFF" },
+    { "XPATH '/order/@type = ''x'' and /order/item[1] = 3'", "TFF", "TFF" },
+    { "XPATH 'sum(//item) = 7'", "TFF", "TFF" },
+    { "XPATH 'string-length(/order) = 2'", "TFF", "TFF" },
+    { "XPATH 'namespace-uri(/order) = '''''", "TTF", "TTF" },
+    { "XPATH 'local-name(/*) = ''order'''", "TTF", "TTF" },
+    { "XPATH '//item[last()]/@sku = ''b'''", "TFF", "TFF" },
+    { "XPATH 'boolean(/order/@missing)'", "FFF", "FFF" },
+    { "XPATH '1 div 0 > 0'", "TTF", "TTF" },
+    { "XPATH '0 div 0'", "FFF", "FFF" },
+    { "XPATH '''a'''", "TTF", "TTF" },
+    { "XPATH ''''''", "FFF", "FFF" },
 };
 
 static void test_table(void)
@@ -565,6 +608,10 @@ static const struct { const char *sel; apr_status_t st; const char *msg; } inval
     { "-i", SEL_ETYPE, "will not result in a boolean value" },
     { "NOT 5", SEL_ETYPE, "will not result in a boolean value" },
     { "i + 1 AND t", SEL_ETYPE, "will not result in a boolean value" },
+    { "1 + 2 AND t", SEL_ETYPE, "will not result in a boolean value at column 1" },
+    { "t AND (i = 5) + 1", SEL_ETYPE, "will not result in a boolean value at column 8" },
+    { "i = 5 AND \xc3\xa9 = 1", SEL_ESYNTAX, "unexpected character '\xc3\xa9' (U+00E9) at column 11" },
+    { "i = 5 \x01", SEL_ESYNTAX, "control character 0x01 at column 7" },
     { "foo(1)", SEL_EUNSUPP, "function calls (foo) are not supported at column 1" },
 };
 
@@ -588,7 +635,7 @@ static sel_result_e run(const char *sel, int msg)
     sel_expr_t *e;
     char err[256];
     if (sel_compile(pool, sel, strlen(sel), &e, err, sizeof err) != APR_SUCCESS) {
-        printf("\n  %s: %s", sel, err);
+        printf("\n  %.80s: %s", sel, err);
         return (sel_result_e)-1;
     }
     return sel_eval(e, &acc, (void *)&msgs[msg]);
@@ -614,6 +661,7 @@ static char *repeat(const char *pre, const char *unit, size_t n, const char *pos
 
 static void test_limits_nesting(void)
 {
+    char *t;
     char *s = repeat("", "(", 100000, "t");
     CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
     free(s);
@@ -626,10 +674,30 @@ static void test_limits_nesting(void)
     s = repeat("i = 1", " + 1", 5000, "");                 /* a long left-deep chain */
     CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
     free(s);
-    s = repeat("", "(", 100, "i = 5");                      /* reasonable depth is fine */
-    char *t = repeat(s, ")", 100, "");
+    /* the deepest trees allowed evaluate fine (the evaluator recurses as deep as the tree) */
+    s = repeat("i + ", "(i + ", SEL_MAX_DEPTH - 3, "i");
+    t = repeat(s, ")", SEL_MAX_DEPTH - 3, " > 0");
     CU_ASSERT_EQUAL(run(t, 0), SEL_TRUE);
     free(s); free(t);
+    s = repeat("NOT ", "NOT ", SEL_MAX_DEPTH - 4, "t");      /* an odd number of NOTs */
+    CU_ASSERT_EQUAL(run(s, 0), SEL_FALSE);
+    free(s);
+    s = repeat("i = 1", " + 1", SEL_MAX_DEPTH + 5, "");
+    CU_ASSERT_EQUAL(compile_status(s, strlen(s)), SEL_ELIMIT);
+    free(s);
+    s = repeat("", "(", 100, "i = 5");                      /* reasonable depth is fine */
+    t = repeat(s, ")", 100, "");
+    CU_ASSERT_EQUAL(run(t, 0), SEL_TRUE);
+    free(s); free(t);
+    /* many distinct identifiers compile quickly (interning is hashed) */
+    {
+        size_t cap = 40000 * 16, o = 0;
+        char *b = malloc(cap);
+        o += (size_t)sprintf(b, "t");
+        for (int i = 0; i < 20000; i++) o += (size_t)sprintf(b + o, " OR p%d", i);
+        CU_ASSERT_EQUAL(run(b, 0), SEL_TRUE);
+        free(b);
+    }
     s = repeat("i = 1", " OR i = 1", 20000, " OR i = 5");   /* AND/OR lists are flat */
     CU_ASSERT_EQUAL(run(s, 0), SEL_TRUE);
     CU_ASSERT_EQUAL(run(s, 1), SEL_FALSE);
@@ -766,6 +834,11 @@ static void test_xpath(void)
         "<!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>"
         "]><lolz>&lol9;</lolz>";
     CU_ASSERT_EQUAL(xpath_on("XPATH 'string-length(/lolz) > 0'", lol, strlen(lol)), SEL_FALSE);
+    /* a pathological XPath over a moderate body gives up (FALSE) instead of running for hours */
+    char *wide = repeat("<r>", "<a/>", 3000, "</r>");
+    CU_ASSERT_EQUAL(xpath_on("XPATH 'count(//a[count(//a[count(//a) > 0]) > 0]) > 0'", wide, strlen(wide)), SEL_FALSE);
+    CU_ASSERT_EQUAL(xpath_on("XPATH 'count(//a) = 3000'", wide, strlen(wide)), SEL_TRUE);
+    free(wide);
     /* deep element nesting beyond the limit is refused, not recursed into */
     char *deep = repeat("", "<a>", 5000, "");
     char *deep2 = repeat(deep, "</a>", 5000, "");
@@ -777,7 +850,51 @@ static void test_xpath(void)
     free(deep); free(deep2);
 }
 
+/* ---- one compiled selector shared by several threads ---- */
+typedef struct shared_s { const sel_expr_t *e; int bad; } shared_t;
+
+static void *eval_many(void *arg)
+{
+    shared_t *sh = arg;
+    static const sel_accessor_t bacc = { get, text_body };
+    for (int i = 0; i < 300; i++) {
+        if (sel_eval(sh->e, &bacc, (void *)&msgs[0]) != SEL_TRUE) sh->bad++;
+        if (sel_eval(sh->e, &bacc, (void *)&msgs[1]) != SEL_FALSE) sh->bad++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    const char *sel = "XPATH '//item[@sku=''b'']' AND s + 'x' LIKE 'ab_x' AND JMSPriority BETWEEN 1 AND 5";
+    sel_expr_t *e;
+    char err[128];
+    CU_ASSERT_EQUAL_FATAL(sel_compile(pool, sel, strlen(sel), &e, err, sizeof err), APR_SUCCESS);
+    pthread_t th[4];
+    shared_t sh[4];
+    for (int i = 0; i < 4; i++) {
+        sh[i].e = e;
+        sh[i].bad = 0;
+        CU_ASSERT_EQUAL(pthread_create(&th[i], NULL, eval_many, &sh[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(sh[i].bad, 0);
+    }
+}
+
 /* ---- the rest of the API ---- */
+static const char *last_get_name;
+
+static void ptr_get(void *msg, const char *name, size_t len, sel_value_t *out)
+{
+    (void)msg; (void)len;
+    last_get_name = name;
+    out->type = SEL_NULL;
+}
+
+static const sel_accessor_t ptr_acc = { ptr_get, NULL };
+
 static void test_api(void)
 {
     sel_expr_t *e;
@@ -794,6 +911,15 @@ static void test_api(void)
         CU_ASSERT_NSTRING_EQUAL(names[2], "color", 5);
     }
     CU_ASSERT(!sel_uses_body(e));
+    CU_ASSERT_EQUAL(sel_header_lookup(names[0], lens[0]), SEL_HDR_TYPE);
+    CU_ASSERT_EQUAL(last_get_name, NULL);
+    sel_eval(e, &ptr_acc, NULL);                    /* get sees the interned pointers */
+    CU_ASSERT(last_get_name == names[0] || last_get_name == names[1] || last_get_name == names[2]);
+    CU_ASSERT_EQUAL(sel_header_lookup("size", 4), SEL_HDR_NONE);
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSDeliveryMode", 15), SEL_HDR_DELIVERY_MODE);
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSXGroupFirstForConsumer", 25), SEL_HDR_X_GROUP_FIRST_FOR_CONSUMER);
+    CU_ASSERT_EQUAL(sel_header_lookup("jmspriority", 11), SEL_HDR_NONE);   /* case-sensitive */
+    CU_ASSERT_EQUAL(sel_header_lookup("JMSPriorit", 10), SEL_HDR_NONE);
     CU_ASSERT(sel_is_blank("  \t\n", 4));
     CU_ASSERT(sel_is_blank("", 0));
     CU_ASSERT(!sel_is_blank(" a ", 3));
@@ -824,6 +950,7 @@ int main(void)
     CU_add_test(s, "LIKE escapes, wildcards and characters", test_like);
     CU_add_test(s, "convert_string_expressions: mode", test_convert_strings);
     CU_add_test(s, "XPATH, including hostile XML", test_xpath);
+    CU_add_test(s, "one compiled selector evaluated by four threads", test_threads);
     CU_add_test(s, "identifiers, blank selectors, buffers", test_api);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -20,7 +20,7 @@ def dbits(x):
     return '%016x' % struct.unpack('<Q', struct.pack('<d', x))[0]
 
 
-XML1 = "<order type='x' id='7'><item sku='a'>3</item><item sku='b'>4</item></order>"
+XML1 = "<order type='x' id='7'><!-- note --><item sku='a'>3</item><item sku='b'>4</item><?pi x?></order>"
 XML2 = "<order type='y'><item sku='c'/></order>"
 
 # name: list of (type, value) per message, None = absent
@@ -166,6 +166,16 @@ def cond(d):
     return '%s %s %s' % (value(2), R.choice(['=', '<>', '>']), value(2))
 
 
+SOUP = ['NOT', 'AND', 'OR', 'BETWEEN', 'LIKE', 'ESCAPE', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'XPATH',
+        'XQUERY', 'i', 's', 't', 'n', 'x', '5', '0x1F', '07', '1.5', '.5', "'a'", "'%'", "'!'", '=', '<>',
+        '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '(', ')', ',', '--\n', '/**/']
+
+
+def soup():
+    """A short random token sequence: mostly invalid, checks that both accept the same set."""
+    return ' '.join(R.choice(SOUP) for _ in range(R.randint(1, 7)))
+
+
 def mutate(s):
     r = R.random()
     i = R.randint(0, len(s))
@@ -192,7 +202,7 @@ def main():
             n += 1
             out.append('SEL %s h%03d' % (hx(unescape(line)), n))
     for k in range(count):
-        s = cond(R.randint(1, 4))
+        s = cond(R.randint(1, 4)) if R.random() < 0.9 else soup()
         if R.random() < 0.12:
             s = mutate(s)
         if R.random() < 0.15:

@@ -64,33 +64,34 @@ static int name_is(const char *name, size_t len, const char *lit)
     return strlen(lit) == len && memcmp(name, lit, len) == 0;
 }
 
-/* The header table of ActiveMQ's PropertyExpression, then the property map. */
+/* The header table of ActiveMQ's PropertyExpression (via sel_header_lookup), then the
+ * property map. */
 static void get(void *mp, const char *name, size_t len, sel_value_t *out)
 {
     msg_t *m = mp;
     out->type = SEL_NULL;
-    if (len > 3 && memcmp(name, "JMS", 3) == 0) {
-        if (name_is(name, len, "JMSDeliveryMode")) {
-            const char *s = m->persistent ? "PERSISTENT" : "NON_PERSISTENT";
-            set_str(out, s, strlen(s)); return;
-        }
-        if (name_is(name, len, "JMSPriority")) { out->type = SEL_INT; out->u.l = m->priority; return; }
-        if (name_is(name, len, "JMSMessageID")) { set_str(out, m->message_id, m->message_id_len); return; }
-        if (name_is(name, len, "JMSTimestamp")) { out->type = SEL_LONG; out->u.l = m->timestamp; return; }
-        if (name_is(name, len, "JMSCorrelationID")) { set_str(out, m->correlation_id, m->correlation_id_len); return; }
-        if (name_is(name, len, "JMSType")) { set_str(out, m->type, m->type_len); return; }
-        if (name_is(name, len, "JMSExpiration")) { out->type = SEL_LONG; out->u.l = m->expiration; return; }
-        if (name_is(name, len, "JMSRedelivered")) { out->type = SEL_BOOL; out->u.b = m->redelivery > 0; return; }
-        if (name_is(name, len, "JMSXDeliveryCount")) { out->type = SEL_INT; out->u.l = m->redelivery + 1; return; }
-        if (name_is(name, len, "JMSXGroupID")) { set_str(out, m->group_id, m->group_id_len); return; }
-        if (name_is(name, len, "JMSXGroupSeq")) { out->type = SEL_INT; out->u.l = m->group_seq; return; }
-        if (name_is(name, len, "JMSDestination") || name_is(name, len, "JMSReplyTo") ||
-            name_is(name, len, "JMSXProducerTXID")) return;
-        if (name_is(name, len, "JMSActiveMQBrokerInTime") || name_is(name, len, "JMSActiveMQBrokerOutTime")) {
-            out->type = SEL_LONG; out->u.l = 0; return;
-        }
-        if (name_is(name, len, "JMSActiveMQBrokerPath")) { set_str(out, "null", 4); return; }
-        if (name_is(name, len, "JMSXGroupFirstForConsumer")) { out->type = SEL_BOOL; out->u.b = 0; return; }
+    switch (sel_header_lookup(name, len)) {
+    case SEL_HDR_DELIVERY_MODE: {
+        const char *s = m->persistent ? "PERSISTENT" : "NON_PERSISTENT";
+        set_str(out, s, strlen(s));
+        return;
+    }
+    case SEL_HDR_PRIORITY: out->type = SEL_INT; out->u.l = m->priority; return;
+    case SEL_HDR_MESSAGE_ID: set_str(out, m->message_id, m->message_id_len); return;
+    case SEL_HDR_TIMESTAMP: out->type = SEL_LONG; out->u.l = m->timestamp; return;
+    case SEL_HDR_CORRELATION_ID: set_str(out, m->correlation_id, m->correlation_id_len); return;
+    case SEL_HDR_TYPE: set_str(out, m->type, m->type_len); return;
+    case SEL_HDR_EXPIRATION: out->type = SEL_LONG; out->u.l = m->expiration; return;
+    case SEL_HDR_REDELIVERED: out->type = SEL_BOOL; out->u.b = m->redelivery > 0; return;
+    case SEL_HDR_X_DELIVERY_COUNT: out->type = SEL_INT; out->u.l = m->redelivery + 1; return;
+    case SEL_HDR_X_GROUP_ID: set_str(out, m->group_id, m->group_id_len); return;
+    case SEL_HDR_X_GROUP_SEQ: out->type = SEL_INT; out->u.l = m->group_seq; return;
+    case SEL_HDR_DESTINATION: case SEL_HDR_REPLY_TO: case SEL_HDR_X_PRODUCER_TXID: return;
+    case SEL_HDR_BROKER_IN_TIME: case SEL_HDR_BROKER_OUT_TIME: out->type = SEL_LONG; out->u.l = 0; return;
+    case SEL_HDR_BROKER_PATH: set_str(out, "null", 4); return;
+    case SEL_HDR_X_GROUP_FIRST_FOR_CONSUMER: out->type = SEL_BOOL; out->u.b = 0; return;
+    case SEL_HDR_X_USER_ID: break;        /* no authenticated user here: the property */
+    case SEL_HDR_NONE: break;
     }
     for (int i = 0; i < m->nprops; i++)
         if (name_is(name, len, m->props[i].name)) { *out = m->props[i].v; return; }
