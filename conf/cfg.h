@@ -375,9 +375,10 @@ void cfg_destroy(cfg_t *cfg);
 
 /* The policy entry that applies to destination `name`, chosen as ActiveMQ's PolicyMap does:
  * an entry naming exactly this destination first, then the most specific matching wildcard
- * ("FOO.BAR.*" before "FOO.>" before ">"), then the lowest name.  Never NULL: with no match
- * it returns &cfg->default_policy.  Wildcards: "." separates segments, "*" is one segment,
- * ">" is the remaining segments (zero or more, so "FOO.>" matches "FOO"). */
+ * ("FOO.BAR.*" before "FOO.>" before ">"), then the lowest name (where ActiveMQ's own
+ * choice depends on hash order, a fixed rule described in conf/README.md).  Never NULL:
+ * with no match it returns &cfg->default_policy.  Wildcards: "." separates segments, "*" is
+ * one segment, a final ">" the remaining segments (zero or more: "FOO.>" matches "FOO"). */
 const cfg_policy_t *cfg_policy_for(const cfg_t *cfg, bool is_queue, const char *name);
 const cfg_policy_t *cfg_policy_lookup(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name);
 
@@ -392,8 +393,8 @@ bool cfg_authz_permits(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name,
 const cfg_redelivery_policy_t *cfg_redelivery_for(const cfg_t *cfg, cfg_dest_kind_e kind,
                                                   const char *name);
 
-/* Whether destination-name `pattern` (with "*" and ">") matches `name` (which may itself
- * contain "*" segments, matched against any one pattern segment). */
+/* Whether destination-name `pattern` matches `name`, exactly as ActiveMQ's DestinationFilter
+ * decides (see conf/README.md, "Matching"). */
 bool cfg_dest_matches(const char *pattern, const char *name);
 
 /* Parses an ActiveMQ size string: "64 mb", "1 gb", "512kb", "1024", "10 b" (k/m/g are
