@@ -253,6 +253,29 @@ const cfg_redelivery_policy_t *cfg_redelivery_for(const cfg_t *cfg, cfg_dest_kin
     return NULL;
 }
 
+/* Whether ActiveMQ's DestinationMap tree (as DefaultAuthorizationMap queries it, with no
+ * filtering afterwards) finds pattern for the literal name: segments match in turn ("*"
+ * matches any one); a ">" met while name segments remain matches whatever follows in both;
+ * and a pattern one segment longer than the name whose last segment is ">" matches too. */
+static bool tree_matches(const char *pattern, const char *name)
+{
+    const char *p = pattern, *n = name, *ps, *ns;
+    bool pmore = true, nmore = true;
+    size_t pl, nl;
+    for (;;) {
+        bool hn = next_seg(&n, &nmore, &ns, &nl);
+        bool hp = next_seg(&p, &pmore, &ps, &pl);
+        if (!hn)
+            return !hp || (seg_is(ps, pl, ">") && !pmore);
+        if (!hp)
+            return false;
+        if (seg_is(ps, pl, ">"))
+            return true;
+        if (!seg_is(ps, pl, "*") && (pl != nl || memcmp(ps, ns, pl) != 0))
+            return false;
+    }
+}
+
 static bool granted(const apr_array_header_t *acl, const char *const *groups, size_t ngroups)
 {
     for (int i = 0; acl && i < acl->nelts; i++) {
@@ -278,7 +301,7 @@ bool cfg_authz_permits(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name,
         return true;
     for (int i = 0; i < pl->authz_entries->nelts; i++) {
         const cfg_authz_entry_t *e = &APR_ARRAY_IDX(pl->authz_entries, i, cfg_authz_entry_t);
-        if (e->kind == kind && cfg_dest_matches(e->pattern, name) &&
+        if (e->kind == kind && tree_matches(e->pattern, name) &&
             granted(e->groups[op], groups, ngroups))
             return true;
     }

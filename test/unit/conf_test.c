@@ -981,6 +981,107 @@ static void test_security_plugins(void)
     cfg_destroy(cfg);
 }
 
+/* Generated with ActiveMQ 5.17.2's DefaultAuthorizationMap.getReadACLs: entry i (1-based) of
+ * the '|'-separated queue patterns grants read to group "g<i>"; the groups ActiveMQ grants
+ * for the destination, comma-separated. */
+static const struct { const char *patterns, *name, *groups; } activemq_acls[] = {
+    { "*.*.*|>.B.>|A.>|A.C|B.B|B.C", "A.C", "g2,g3,g4" },
+    { "*.*.*|>.B.>|A.>|A.C|B.B|B.C", "B.A.A", "g1,g2" },
+    { "*.*.*|>.B.>|A.>|A.C|B.B|B.C", "B.B.A.C", "g2" },
+    { "A.A.>|B.B", "A.A", "g1" },
+    { "A.A.>|B.B", "C.A.B.C", "" },
+    { "A.A.>|B.B", "C", "" },
+    { "*.*.B.>|*.>|*.>.>|*.A.>|A.>|C.>", "C.A.B", "g1,g2,g3,g4,g6" },
+    { "*.*.B.>|*.>|*.>.>|*.A.>|A.>|C.>", "C.A.C", "g2,g3,g4,g6" },
+    { "*.*.B.>|*.>|*.>.>|*.A.>|A.>|C.>", "B.B.A.C", "g2,g3" },
+    { "*.*.*.>|B", "B.A.C", "g1" },
+    { "*.*.*.>|B", "C.B.B.C", "g1" },
+    { "*.*.*.>|B", "B.C", "" },
+    { "*.A.C|>.C.>.>", "A.B.A", "g2" },
+    { "*.A.C|>.C.>.>", "C", "g2" },
+    { "*.A.C|>.C.>.>", "C.B.C.A", "g2" },
+    { "*|*.>|*.A.*|*.A.*.>|>.>|B.>.A.>", "B.A.C", "g2,g3,g4,g5,g6" },
+    { "*|*.>|*.A.*|*.A.*.>|>.>|B.>.A.>", "B.A.A.B", "g2,g4,g5,g6" },
+    { "*|*.>|*.A.*|*.A.*.>|>.>|B.>.A.>", "A.B.B", "g2,g5" },
+    { "A.>|C|C.A|C.B.*|C.C", "A.C", "g1" },
+    { "A.>|C|C.A|C.B.*|C.C", "A", "g1" },
+    { "A.>|C|C.A|C.B.*|C.C", "C.A.C", "" },
+    { "*|A.B.>|B.>|B.C", "B", "g1,g3" },
+    { "*|A.B.>|B.>|B.C", "B.C", "g3,g4" },
+    { "*|A.B.>|B.>|B.C", "A.A.C.A", "" },
+    { "*.B|A.C.*.>|C|C.C", "A.C.B", "g2" },
+    { "*.B|A.C.*.>|C|C.C", "C", "g3" },
+    { "*.B|A.C.*.>|C|C.C", "B.C.C", "" },
+    { "*.>|C.*.>", "C.C.A", "g1,g2" },
+    { "*.>|C.*.>", "C.B.C", "g1,g2" },
+    { "*.>|C.*.>", "B.C.A", "g1" },
+    { "*.C.>|*.C.B|>.B.C|A.A.C.>|C.>|C.C.B", "B.C.B", "g1,g2,g3" },
+    { "*.C.>|*.C.B|>.B.C|A.A.C.>|C.>|C.C.B", "C.C.C", "g1,g3,g5" },
+    { "*.C.>|*.C.B|>.B.C|A.A.C.>|C.>|C.C.B", "B.A.A", "g3" },
+    { "*.>|*.B.C|*.C.B.>", "B.B.A.B", "g1" },
+    { "*.>|*.B.C|*.C.B.>", "B.C", "g1" },
+    { "*.>|*.B.C|*.C.B.>", "B.A", "g1" },
+    { "A.B.A.>|B.*.*.>", "B.B.A.A", "g2" },
+    { "A.B.A.>|B.*.*.>", "C.A", "" },
+    { "A.B.A.>|B.*.*.>", "B", "" },
+    { "*|A.>|B.B|C", "C", "g1,g4" },
+    { "*|A.>|B.B|C", "A", "g1,g2" },
+    { "*|A.>|B.B|C", "B.B.A", "" },
+    { "*.>|*.A.>|A.C.C|B.B", "B.A", "g1,g2" },
+    { "*.>|*.A.>|A.C.C|B.B", "C.A.B", "g1,g2" },
+    { "*.>|*.A.>|A.C.C|B.B", "C.B.B.B", "g1" },
+    { "*|*.*.*|*.*.>|>.C.*.>|B.C.>|C.*.B", "A.A.A", "g2,g3,g4" },
+    { "*|*.*.*|*.*.>|>.C.*.>|B.C.>|C.*.B", "A.B.C", "g2,g3,g4" },
+    { "*|*.*.*|*.*.>|>.C.*.>|B.C.>|C.*.B", "A.C.A.C", "g3,g4" },
+    { "*.*.>|>", "A.B.B.B", "g1,g2" },
+    { "*.*.>|>", "A.A.B", "g1,g2" },
+    { "*.*.>|>", "A", "g2" },
+    { "*.B|A|A.*.B.>|A.>|B|C", "A.B", "g1,g4" },
+    { "*.B|A|A.*.B.>|A.>|B|C", "A.C.A", "g4" },
+    { "*.B|A|A.*.B.>|A.>|B|C", "B.A.B", "" },
+    { "*.C|C.B.C.>", "C.C", "g1" },
+    { "*.C|C.B.C.>", "A.A", "" },
+    { "*.C|C.B.C.>", "C", "" },
+    { "*|A.C.*|C|C.A.C.>", "C", "g1,g3" },
+    { "*|A.C.*|C|C.A.C.>", "B", "g1" },
+    { "*|A.C.*|C|C.A.C.>", "C.A", "" },
+};
+
+static void test_authorization_agrees_with_activemq(void)
+{
+    for (size_t i = 0; i < sizeof activemq_acls / sizeof activemq_acls[0]; i++) {
+        char xml[2048], pats[256];
+        size_t n = (size_t)snprintf(xml, sizeof xml, "<broker " CORE "><plugins><authorizationPlugin>"
+                                    "<map><authorizationMap><authorizationEntries>");
+        snprintf(pats, sizeof pats, "%s", activemq_acls[i].patterns);
+        int count = 0;
+        for (char *save, *p = strtok_r(pats, "|", &save); p; p = strtok_r(NULL, "|", &save))
+            n += (size_t)snprintf(xml + n, sizeof xml - n, "<authorizationEntry queue='%s' "
+                                  "read='g%d'/>", p, ++count);
+        snprintf(xml + n, sizeof xml - n, "</authorizationEntries></authorizationMap></map>"
+                 "</authorizationPlugin></plugins></broker>");
+        logcap_t lc;
+        cfg_t *cfg = ok(xml, &lc);
+        char want[64], got[64] = "";
+        snprintf(want, sizeof want, ",%s,", activemq_acls[i].groups);
+        for (int g = 1; g <= count; g++) {
+            char group[16], item[24];
+            snprintf(group, sizeof group, "g%d", g);
+            const char *groups[] = { group };
+            bool permitted = cfg_authz_permits(cfg, CFG_DEST_QUEUE, activemq_acls[i].name,
+                                               CFG_AUTHZ_READ, groups, 1);
+            snprintf(item, sizeof item, ",%s,", group);
+            if (permitted != (strstr(want, item) != NULL))
+                snprintf(got, sizeof got, "%s", group);
+            CU_ASSERT_EQUAL(permitted, strstr(want, item) != NULL);
+        }
+        if (*got)
+            fprintf(stderr, "\n%s / %s: %s differs from ActiveMQ (%s)\n", activemq_acls[i].patterns,
+                    activemq_acls[i].name, got, activemq_acls[i].groups);
+        cfg_destroy(cfg);
+    }
+}
+
 static void test_tls_contexts(void)
 {
     logcap_t lc;
@@ -1095,6 +1196,8 @@ int main(void)
     CU_add_test(s, "policy entry fields and dead letter strategies", test_policy_entry_fields);
     CU_add_test(s, "virtual destinations and start-up destinations", test_virtual_destinations);
     CU_add_test(s, "security plugins, authorization, redelivery", test_security_plugins);
+    CU_add_test(s, "authorization agrees with ActiveMQ's DefaultAuthorizationMap (60 cases)",
+                test_authorization_agrees_with_activemq);
     CU_add_test(s, "TLS contexts", test_tls_contexts);
     CU_add_test(s, "store variants", test_store_variants);
     CU_add_test(s, "broker attributes", test_broker_attributes);
