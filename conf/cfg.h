@@ -219,6 +219,9 @@ typedef struct cfg_policy_s {
     bool advisory_when_full;          /* default false */
     bool send_advisory_if_no_consumers; /* default false */
     int pending_message_limit;        /* constantPendingMessageLimitStrategy; -1 = none */
+    int max_destinations;             /* destinations this wildcard entry may create; -1 = any */
+    int send_fail_if_no_space;        /* -1 = as <systemUsage>; 0/1 overrides */
+    int64_t send_fail_if_no_space_after_timeout_ms; /* 0 = as <systemUsage> */
     cfg_dispatch_e dispatch;          /* dispatchPolicy; default round robin */
     cfg_dlq_t dlq;
 } cfg_policy_t;
@@ -311,6 +314,7 @@ typedef struct cfg_tls_s {
     const char *key_store;            /* PKCS12: keyStore file */
     const char *key_store_password;
     const char *ca_certificate;       /* PEM CA bundle to verify clients; NULL = none */
+    const char *crl_path;             /* crlPath=: revoked client certificates (PEM); NULL */
     const char *protocol;             /* protocol= ("TLS" default) */
     int line;
 } cfg_tls_t;
@@ -327,6 +331,7 @@ typedef struct cfg_s {
     const char *source;               /* the file name used in messages */
 
     const char *broker_name;          /* brokerName; default "localhost" */
+    const char *broker_id;            /* brokerId; NULL = the broker generates one */
     const char *data_directory;       /* dataDirectory; default "data" (relative: to the cwd) */
     bool persistent;                  /* default true */
     bool scheduler_support;           /* default false */
@@ -342,6 +347,8 @@ typedef struct cfg_s {
     int64_t offline_durable_subscriber_task_schedule_ms; /* default 300000 */
     int64_t schedule_period_for_destination_purge_ms; /* default 0 = off */
     int max_purged_destinations_per_sweep;          /* default 0 = all */
+    bool enable_message_expiration_on_active_durable_subs; /* default false */
+    int max_scheduler_repeat_allowed; /* default 1000 */
 
     apr_array_header_t *connectors;   /* of cfg_connector_t, file order */
     cfg_store_t store;

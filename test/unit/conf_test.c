@@ -348,6 +348,8 @@ static const bad_case_t bad_cases[] = {
     { "network connectors", B "<networkConnectors>\n<networkConnector uri='static:(tcp://x:1)'/>"
       "</networkConnectors></broker>", CFG_EUNSUPPORTED,
       "t.xml:2: <networkConnectors>: not supported: hermod does not form networks of brokers" },
+    { "transportConnectorURIs", B "<transportConnectorURIs>\n</transportConnectorURIs></broker>",
+      CFG_EUNSUPPORTED, "t.xml:2: <transportConnectorURIs>: not supported: list listeners as" },
     { "jdbc store", B "<persistenceAdapter>\n<jdbcPersistenceAdapter dataSource='#ds'/>"
       "</persistenceAdapter></broker>", CFG_EUNSUPPORTED, "t.xml:3: <jdbcPersistenceAdapter>: not supported: JDBC" },
     { "empty persistenceAdapter", B "<persistenceAdapter>\n</persistenceAdapter></broker>",
@@ -843,6 +845,7 @@ static void test_policy_entry_fields(void)
         "<policyEntry topic='>'><deadLetterStrategy><sharedDeadLetterStrategy processExpired='false'>"
         "<deadLetterQueue><queue physicalName='ALL.DEAD'/></deadLetterQueue>"
         "</sharedDeadLetterStrategy></deadLetterStrategy></policyEntry>\n"
+        "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true'/>\n"
         "<policyEntry queue='NOISE'><deadLetterStrategy><discardingDeadLetterStrategy/>"
         "</deadLetterStrategy></policyEntry>\n"
         "</policyEntries></policyMap></destinationPolicy></broker>", &lc);
@@ -865,6 +868,10 @@ static void test_policy_entry_fields(void)
     CU_ASSERT_STRING_EQUAL(p->dlq.shared_queue, "ALL.DEAD");
     CU_ASSERT_FALSE(p->dlq.process_expired);
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->dlq.kind, CFG_DLQ_DISCARD);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->send_fail_if_no_space, -1);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->max_destinations, -1);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->send_fail_if_no_space, 1);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->max_destinations, 5);
     CU_ASSERT(logged(&lc, "W t.xml:2: <policyEntry>: attribute \"optimizedDispatch\": ignored"));
     CU_ASSERT(logged(&lc, "<pendingQueuePolicy>: ignored"));
     CU_ASSERT_EQUAL(lc.warns, 2);
@@ -1096,7 +1103,8 @@ static void test_tls_contexts(void)
     CU_ASSERT_TRUE(connector(cfg, 0)->need_client_auth);
     cfg_destroy(cfg);
     cfg = ok("<broker " CORE "><sslContext><sslContext certificate='c.pem' privateKey='k.pem' "
-             "privateKeyPassword='x'/></sslContext></broker>", &lc);
+             "privateKeyPassword='x' crlPath='revoked.pem'/></sslContext></broker>", &lc);
+    CU_ASSERT_STRING_EQUAL(cfg->tls->crl_path, "revoked.pem");
     CU_ASSERT_EQUAL(cfg->tls->format, CFG_TLS_PEM);
     CU_ASSERT_STRING_EQUAL(cfg->tls->private_key_password, "x");
     CU_ASSERT_STRING_EQUAL(cfg->tls->protocol, "TLS");
@@ -1144,7 +1152,9 @@ static void test_broker_attributes(void)
     logcap_t lc;
     cfg_t *cfg = ok("<broker " CORE " brokerName='my broker!' schedulerSupport='yes' "
                     "advisorySupport='false' useJmx='true' offlineDurableSubscriberTimeout='86400000' "
-                    "deleteAllMessagesOnStartup='true' someFutureThing='1'/>", &lc);
+                    "deleteAllMessagesOnStartup='true' someFutureThing='1' brokerId='ID:b-1'/>", &lc);
+    CU_ASSERT_STRING_EQUAL(cfg->broker_id, "ID:b-1");
+    CU_ASSERT_EQUAL(cfg->max_scheduler_repeat_allowed, 1000);
     CU_ASSERT_STRING_EQUAL(cfg->broker_name, "my_broker_");
     CU_ASSERT_TRUE(cfg->scheduler_support);
     CU_ASSERT_FALSE(cfg->advisory_support);
