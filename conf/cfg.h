@@ -72,7 +72,7 @@ typedef enum {
 #define CFG_PROTO_AMQP      0x2u
 
 typedef struct cfg_connector_s {
-    const char *name;                 /* name=, or the scheme as written when absent */
+    const char *name;                 /* name=, or the URI when absent (as ActiveMQ) */
     const char *uri;                  /* as written, placeholders expanded */
     const char *scheme_text;          /* as written: "tcp", "nio+ssl", ... */
     cfg_scheme_e scheme;
@@ -367,6 +367,7 @@ typedef struct cfg_s {
 /* ---- API --------------------------------------------------------------------------------- */
 
 /* Loads and checks the configuration file at `path` (at most CFG_MAX_FILE_BYTES).
+ * Call the loaders from one thread at a time (libxml2 initialises itself on first use).
  * On success *out is a configuration in a new subpool of `parent`.  On failure *out is
  * NULL, nothing is left allocated in `parent`, and `err` (if errlen > 0) holds a message
  * naming file, line and element.  `opts` may be NULL. */
@@ -385,7 +386,8 @@ void cfg_destroy(cfg_t *cfg);
  * ("FOO.BAR.*" before "FOO.>" before ">"), then the lowest name (where ActiveMQ's own
  * choice depends on hash order, a fixed rule described in conf/README.md).  Never NULL:
  * with no match it returns &cfg->default_policy.  Wildcards: "." separates segments, "*" is
- * one segment, a final ">" the remaining segments (zero or more: "FOO.>" matches "FOO"). */
+ * one segment, a final ">" the remaining segments (zero or more: "FOO.>" matches "FOO").
+ * Cost grows with the number of entries: look up once per destination and keep the answer. */
 const cfg_policy_t *cfg_policy_for(const cfg_t *cfg, bool is_queue, const char *name);
 const cfg_policy_t *cfg_policy_lookup(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name);
 

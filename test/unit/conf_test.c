@@ -350,6 +350,10 @@ static const bad_case_t bad_cases[] = {
       "t.xml:2: <networkConnectors>: not supported: hermod does not form networks of brokers" },
     { "transportConnectorURIs", B "<transportConnectorURIs>\n</transportConnectorURIs></broker>",
       CFG_EUNSUPPORTED, "t.xml:2: <transportConnectorURIs>: not supported: list listeners as" },
+    { "broker child in the beans namespace", "<beans xmlns='http://www.springframework.org/schema/beans' "
+      "xmlns:amq='http://activemq.apache.org/schema/core'>\n<amq:broker>\n<transportConnectors/>"
+      "</amq:broker></beans>", CFG_EUNKNOWN,
+      "t.xml:3: <transportConnectors>: is in the Spring beans namespace" },
     { "jdbc store", B "<persistenceAdapter>\n<jdbcPersistenceAdapter dataSource='#ds'/>"
       "</persistenceAdapter></broker>", CFG_EUNSUPPORTED, "t.xml:3: <jdbcPersistenceAdapter>: not supported: JDBC" },
     { "empty persistenceAdapter", B "<persistenceAdapter>\n</persistenceAdapter></broker>",
@@ -576,6 +580,7 @@ static void test_connector_uris(void)
     CU_ASSERT_EQUAL(c->protocols, CFG_PROTO_OPENWIRE);
     CU_ASSERT(logged(&lc, "protocol \"stomp\" ignored"));
     CU_ASSERT_EQUAL(d->protocols, CFG_PROTO_OPENWIRE | CFG_PROTO_AMQP);
+    CU_ASSERT_STRING_EQUAL(d->name, "d");
     CU_ASSERT_EQUAL(lc.warns, 3);
     cfg_destroy(cfg);
 }
@@ -1101,6 +1106,7 @@ static void test_tls_contexts(void)
     CU_ASSERT_STRING_EQUAL(cfg->tls->key_store_password, "pw");
     CU_ASSERT_STRING_EQUAL(cfg->tls->ca_certificate, "ca.pem");
     CU_ASSERT_TRUE(connector(cfg, 0)->need_client_auth);
+    CU_ASSERT_STRING_EQUAL(connector(cfg, 0)->name, "ssl://h:1?needClientAuth=true");
     cfg_destroy(cfg);
     cfg = ok("<broker " CORE "><sslContext><sslContext certificate='c.pem' privateKey='k.pem' "
              "privateKeyPassword='x' crlPath='revoked.pem'/></sslContext></broker>", &lc);
