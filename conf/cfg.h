@@ -72,7 +72,7 @@ typedef enum {
 #define CFG_PROTO_AMQP      0x2u
 
 typedef struct cfg_connector_s {
-    const char *name;                 /* name=, or the scheme as written when absent */
+    const char *name;                 /* name=, or the URI when absent (as ActiveMQ) */
     const char *uri;                  /* as written, placeholders expanded */
     const char *scheme_text;          /* as written: "tcp", "nio+ssl", ... */
     cfg_scheme_e scheme;
@@ -219,6 +219,9 @@ typedef struct cfg_policy_s {
     bool advisory_when_full;          /* default false */
     bool send_advisory_if_no_consumers; /* default false */
     int pending_message_limit;        /* constantPendingMessageLimitStrategy; -1 = none */
+    int max_destinations;             /* destinations this wildcard entry may create; -1 = any */
+    int send_fail_if_no_space;        /* -1 = as <systemUsage>; 0/1 overrides */
+    int64_t send_fail_if_no_space_after_timeout_ms; /* 0 = as <systemUsage> */
     cfg_dispatch_e dispatch;          /* dispatchPolicy; default round robin */
     cfg_dlq_t dlq;
 } cfg_policy_t;
@@ -311,6 +314,7 @@ typedef struct cfg_tls_s {
     const char *key_store;            /* PKCS12: keyStore file */
     const char *key_store_password;
     const char *ca_certificate;       /* PEM CA bundle to verify clients; NULL = none */
+    const char *crl_path;             /* crlPath=: revoked client certificates (PEM); NULL */
     const char *protocol;             /* protocol= ("TLS" default) */
     int line;
 } cfg_tls_t;
@@ -327,6 +331,7 @@ typedef struct cfg_s {
     const char *source;               /* the file name used in messages */
 
     const char *broker_name;          /* brokerName; default "localhost" */
+    const char *broker_id;            /* brokerId; NULL = the broker generates one */
     const char *data_directory;       /* dataDirectory; default "data" (relative: to the cwd) */
     bool persistent;                  /* default true */
     bool scheduler_support;           /* default false */
@@ -342,6 +347,8 @@ typedef struct cfg_s {
     int64_t offline_durable_subscriber_task_schedule_ms; /* default 300000 */
     int64_t schedule_period_for_destination_purge_ms; /* default 0 = off */
     int max_purged_destinations_per_sweep;          /* default 0 = all */
+    bool enable_message_expiration_on_active_durable_subs; /* default false */
+    int max_scheduler_repeat_allowed; /* default 1000 */
 
     apr_array_header_t *connectors;   /* of cfg_connector_t, file order */
     cfg_store_t store;
@@ -360,6 +367,7 @@ typedef struct cfg_s {
 /* ---- API --------------------------------------------------------------------------------- */
 
 /* Loads and checks the configuration file at `path` (at most CFG_MAX_FILE_BYTES).
+ * Call the loaders from one thread at a time (libxml2 initialises itself on first use).
  * On success *out is a configuration in a new subpool of `parent`.  On failure *out is
  * NULL, nothing is left allocated in `parent`, and `err` (if errlen > 0) holds a message
  * naming file, line and element.  `opts` may be NULL. */
@@ -375,9 +383,11 @@ void cfg_destroy(cfg_t *cfg);
 
 /* The policy entry that applies to destination `name`, chosen as ActiveMQ's PolicyMap does:
  * an entry naming exactly this destination first, then the most specific matching wildcard
- * ("FOO.BAR.*" before "FOO.>" before ">"), then the lowest name.  Never NULL: with no match
- * it returns &cfg->default_policy.  Wildcards: "." separates segments, "*" is one segment,
- * ">" is the remaining segments (zero or more, so "FOO.>" matches "FOO"). */
+ * ("FOO.BAR.*" before "FOO.>" before ">"), then the lowest name (where ActiveMQ's own
+ * choice depends on hash order, a fixed rule described in conf/README.md).  Never NULL:
+ * with no match it returns &cfg->default_policy.  Wildcards: "." separates segments, "*" is
+ * one segment, a final ">" the remaining segments (zero or more: "FOO.>" matches "FOO").
+ * Cost grows with the number of entries: look up once per destination and keep the answer. */
 const cfg_policy_t *cfg_policy_for(const cfg_t *cfg, bool is_queue, const char *name);
 const cfg_policy_t *cfg_policy_lookup(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name);
 
@@ -392,8 +402,8 @@ bool cfg_authz_permits(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name,
 const cfg_redelivery_policy_t *cfg_redelivery_for(const cfg_t *cfg, cfg_dest_kind_e kind,
                                                   const char *name);
 
-/* Whether destination-name `pattern` (with "*" and ">") matches `name` (which may itself
- * contain "*" segments, matched against any one pattern segment). */
+/* Whether destination-name `pattern` matches `name`, exactly as ActiveMQ's DestinationFilter
+ * decides (see conf/README.md, "Matching"). */
 bool cfg_dest_matches(const char *pattern, const char *name);
 
 /* Parses an ActiveMQ size string: "64 mb", "1 gb", "512kb", "1024", "10 b" (k/m/g are

@@ -361,7 +361,7 @@ static apr_status_t transport_connector(cfg_ctx_t *ctx, xmlNode *node, void *tar
     if ((rv = cfg_children(ctx, node, connector_children, CFG_NELEMS(connector_children), &c)))
         return rv;
     if (!c.name || !*c.name)
-        c.name = c.scheme_text;
+        c.name = c.uri;                        /* ActiveMQ names an unnamed connector so too */
     for (int i = 0; i < cfg->connectors->nelts; i++) {
         cfg_connector_t *o = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
         if (strcmp(o->name, c.name) == 0)

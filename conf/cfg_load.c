@@ -25,6 +25,7 @@ static void defaults(cfg_t *cfg)
     cfg->keep_durable_subs_active = true;
     cfg->offline_durable_subscriber_timeout_ms = -1;
     cfg->offline_durable_subscriber_task_schedule_ms = 300000;
+    cfg->max_scheduler_repeat_allowed = 1000;
     cfg->connectors = apr_array_make(cfg->pool, 4, sizeof(cfg_connector_t));
     cfg->policies = apr_array_make(cfg->pool, 4, sizeof(cfg_policy_t));
     cfg->virtuals = apr_array_make(cfg->pool, 2, sizeof(cfg_virtual_t));
@@ -77,6 +78,28 @@ static const cfg_attr_spec_t broker_attrs[] = {
     CFG_ATTR("maxPurgedDestinationsPerSweep", CFG_A_INT, cfg_t, max_purged_destinations_per_sweep,
              0, INT32_MAX),
     CFG_ATTR("deleteAllMessagesOnStartup", CFG_A_BOOL, cfg_t, store.delete_all_on_startup, 0, 0),
+    CFG_ATTR("brokerId", CFG_A_STR, cfg_t, broker_id, 0, 0),
+    CFG_ATTR("enableMessageExpirationOnActiveDurableSubs", CFG_A_BOOL, cfg_t,
+             enable_message_expiration_on_active_durable_subs, 0, 0),
+    CFG_ATTR("maxSchedulerRepeatAllowed", CFG_A_INT, cfg_t, max_scheduler_repeat_allowed, 0,
+             INT32_MAX),
+    CFG_ATTR_NOTE("startAsync", CFG_A_QUIET, NULL),
+    CFG_ATTR_NOTE("waitForSlaveTimeout", CFG_A_QUIET, NULL),
+    CFG_ATTR_NOTE("anonymousProducerAdvisorySupport", CFG_A_WARN, "advisories for anonymous "
+                  "producers are not sent"),
+    CFG_ATTR_NOTE("schedulerDirectory", CFG_A_WARN, "scheduled messages live in the main store"),
+    CFG_ATTR_NOTE("schedulePeriodForDiskUsageCheck", CFG_A_WARN, "hermod checks disk usage itself"),
+    CFG_ATTR_NOTE("diskUsageCheckRegrowThreshold", CFG_A_WARN, "hermod checks disk usage itself"),
+    CFG_ATTR_NOTE("adjustUsageLimits", CFG_A_WARN, "limits are used as configured"),
+    CFG_ATTR_NOTE("populateUserNameInMBeans", CFG_A_WARN, "hermod has no JMX"),
+    CFG_ATTR_NOTE("storeOpenWireVersion", CFG_A_WARN, "the store keeps its own format"),
+    CFG_ATTR_NOTE("useVirtualDestSubs", CFG_A_WARN, "network-of-brokers tuning"),
+    CFG_ATTR_NOTE("useVirtualDestSubsOnCreation", CFG_A_WARN, "network-of-brokers tuning"),
+    CFG_ATTR_NOTE("rollbackOnlyOnAsyncException", CFG_A_WARN, "Java transaction tuning"),
+    CFG_ATTR_NOTE("persistenceThreadPriority", CFG_A_WARN, "Java thread tuning"),
+    CFG_ATTR_NOTE("taskRunnerPriority", CFG_A_WARN, "Java thread tuning"),
+    CFG_ATTR_NOTE("systemExitOnShutdownExitCode", CFG_A_WARN, "Java process control"),
+    CFG_ATTR_NOTE("vmConnectorURI", CFG_A_WARN, "hermod has no in-JVM transport"),
     CFG_ATTR_NOTE("id", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("start", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("useShutdownHook", CFG_A_QUIET, NULL),
@@ -163,6 +186,10 @@ static const cfg_elem_spec_t broker_children[] = {
     { "persistenceFactory", CFG_E_REFUSE, NULL, "JDBC persistence is not available; hermod "
       "stores messages in Berkeley DB (<persistenceAdapter><bdb/></persistenceAdapter>)" },
     { "messageAuthorizationPolicy", CFG_E_REFUSE, NULL, "per-message authorization needs Java code" },
+    { "networkConnectorURIs", CFG_E_REFUSE, NULL, "hermod does not form networks of brokers" },
+    { "transportConnectorURIs", CFG_E_REFUSE, NULL, "list listeners as <transportConnectors>"
+      "<transportConnector uri=\"...\"/></transportConnectors>" },
+    { "services", CFG_E_REFUSE, NULL, "broker services are Java code" },
 };
 
 /* ActiveMQ replaces characters outside [A-Za-z0-9._:-] in a broker name with '_' and

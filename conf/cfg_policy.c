@@ -22,6 +22,8 @@ void cfg_policy_defaults(cfg_policy_t *p)
     p->max_audit_depth = 2048;
     p->max_producers_to_audit = 64;
     p->pending_message_limit = -1;
+    p->max_destinations = -1;
+    p->send_fail_if_no_space = -1;
     p->dispatch = CFG_DISPATCH_ROUND_ROBIN;
     p->dlq.kind = CFG_DLQ_SHARED;
     p->dlq.shared_queue = "ActiveMQ.DLQ";
@@ -274,6 +276,12 @@ static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("doOptimzeMessageStorage", CFG_A_WARN, "Java store tuning"),
     CFG_ATTR_NOTE("optimizeMessageStoreInFlightLimit", CFG_A_WARN, "Java store tuning"),
     CFG_ATTR_NOTE("useTopicSubscriptionInflightStats", CFG_A_QUIET, NULL),
+    P("maxDestinations", CFG_A_INT, max_destinations, -1, INT32_MAX),
+    CFG_ATTR_NOTE("sendFailIfNoSpace", CFG_A_SKIP, NULL),
+    P("sendFailIfNoSpaceAfterTimeout", CFG_A_I64, send_fail_if_no_space_after_timeout_ms, 0,
+      INT64_MAX),
+    CFG_ATTR_NOTE("messageGroupMapFactoryType", CFG_A_WARN, "message groups use hermod's own map"),
+    CFG_ATTR_NOTE("gcWithNetworkConsumers", CFG_A_WARN, "hermod has no network consumers"),
 };
 #undef P
 
@@ -292,6 +300,21 @@ static const cfg_elem_spec_t entry_children[] = {
     { "networkBridgeFilterFactory", CFG_E_WARN, NULL, "hermod has no network bridges" },
 };
 
+/* sendFailIfNoSpace on an entry overrides <systemUsage> only where it is given. */
+static apr_status_t send_fail_override(cfg_ctx_t *ctx, xmlNode *node, cfg_policy_t *p)
+{
+    const xmlAttr *a = cfg_attr_find(node, "sendFailIfNoSpace");
+    const char *v;
+    bool on;
+    apr_status_t rv;
+    if (!a)
+        return APR_SUCCESS;
+    if ((rv = cfg_attr_value(ctx, node, a, &v)) == APR_SUCCESS &&
+        (rv = cfg_to_bool(ctx, node, a, v, &on)) == APR_SUCCESS)
+        p->send_fail_if_no_space = on;
+    return rv;
+}
+
 /* One <policyEntry> may name several destinations ("A,B"): one cfg_policy_t each. */
 static apr_status_t policy_entry(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
@@ -302,6 +325,8 @@ static apr_status_t policy_entry(cfg_ctx_t *ctx, xmlNode *node, void *target)
     apr_status_t rv = cfg_entry_destinations(ctx, node, true, &kind, &patterns);
     if (rv == APR_SUCCESS)
         rv = cfg_attrs(ctx, node, entry_attrs, CFG_NELEMS(entry_attrs), &p);
+    if (rv == APR_SUCCESS)
+        rv = send_fail_override(ctx, node, &p);
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, node, entry_children, CFG_NELEMS(entry_children), &p);
     if (rv != APR_SUCCESS)
@@ -329,6 +354,8 @@ static apr_status_t default_policy_entry(cfg_ctx_t *ctx, xmlNode *node, void *ta
         rv = cfg_warn(ctx, node, NULL, "the destination of a default entry is ignored");
     if (rv == APR_SUCCESS)
         rv = cfg_attrs(ctx, node, entry_attrs, CFG_NELEMS(entry_attrs), p);
+    if (rv == APR_SUCCESS)
+        rv = send_fail_override(ctx, node, p);
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, node, entry_children, CFG_NELEMS(entry_children), p);
     p->line = cfg_line(node, NULL);

@@ -27,6 +27,7 @@ static const cfg_attr_spec_t tls_attrs[] = {
     T("trustStore", trust_store),
     T("trustStoreType", trust_store_type),
     T("protocol", tls.protocol),
+    T("crlPath", tls.crl_path),
     CFG_ATTR_NOTE("trustStorePassword", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("keyStoreKeyPassword", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("keyStoreAlgorithm", CFG_A_WARN, "OpenSSL picks its own algorithms"),

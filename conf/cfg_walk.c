@@ -137,9 +137,14 @@ apr_status_t cfg_children(cfg_ctx_t *ctx, xmlNode *node, const cfg_elem_spec_t *
             continue;
         }
         if (c->ns && c->ns->href && strcmp((const char *)c->ns->href, CFG_NS_BEANS) == 0) {
-            rv = cfg_fail(ctx, c, NULL, CFG_EUNSUPPORTED,
-                          "Spring bean definitions inside <%s> are not supported: hermod "
-                          "never loads Java classes", (const char *)node->name);
+            if (strcmp((const char *)c->name, "bean") == 0)
+                rv = cfg_fail(ctx, c, NULL, CFG_EUNSUPPORTED,
+                              "Spring bean definitions inside <%s> are not supported: hermod "
+                              "never loads Java classes", (const char *)node->name);
+            else
+                rv = cfg_fail(ctx, c, NULL, CFG_EUNKNOWN, "is in the Spring beans namespace; "
+                              "elements inside <broker> belong to ActiveMQ's (xmlns=\""
+                              CFG_NS_CORE "\")");
             continue;
         }
         if (!cfg_is_core(c)) {
