@@ -178,6 +178,11 @@ const char *ow_wire_error(const ow_wire_t *w)
     return w->err;
 }
 
+void ow_wire_set_max_frame_size(ow_wire_t *w, int64_t max)
+{
+    w->max_frame_size = max > 0 ? max : OW_DEFAULT_MAX_FRAME_SIZE;
+}
+
 int32_t ow_wire_version(const ow_wire_t *w) { return w->version; }
 int ow_wire_tight(const ow_wire_t *w) { return w->tight; }
 int ow_wire_cache(const ow_wire_t *w) { return w->cache; }
