@@ -101,7 +101,8 @@ int64_t ow_wire_peer_max_inactivity_initial_delay_ms(const ow_wire_t *w);
  * A frame whose top-level structure is not a command is OW_EBAD_TYPE.  Everything decoded lives
  * in pool (the caller's per-frame scratch pool); objects the peer put in the unmarshal cache are
  * additionally kept (as private copies) by w.  With the size prefix disabled the frame is
- * delimited by its own contents (then *consumed tells where it ended). */
+ * delimited by its own contents (then *consumed tells where it ended), and a frame still
+ * incomplete after max frame size bytes is HM_ETOOBIG. */
 apr_status_t ow_decode(ow_wire_t *w, const uint8_t *buf, size_t len, apr_pool_t *pool,
                        ow_command_t **out, size_t *consumed);
 
