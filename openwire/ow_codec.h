@@ -76,6 +76,10 @@ apr_status_t ow_wire_negotiate(ow_wire_t *w, const ow_wire_format_info_t *peer);
 apr_status_t ow_wire_force_format(ow_wire_t *w, int32_t version, int tight, int cache,
                                   int stack_trace, int size_prefix_disabled);
 
+/* Lowers (or raises) the frame size limit from now on, e.g. a small limit until the connection
+ * is authenticated; a later ow_wire_negotiate recomputes it from the preferences. */
+void ow_wire_set_max_frame_size(ow_wire_t *w, int64_t max);
+
 /* Current format: version, tight, cache, stack traces, negotiated yet? */
 int32_t ow_wire_version(const ow_wire_t *w);
 int ow_wire_tight(const ow_wire_t *w);
@@ -97,7 +101,8 @@ int64_t ow_wire_peer_max_inactivity_initial_delay_ms(const ow_wire_t *w);
  * A frame whose top-level structure is not a command is OW_EBAD_TYPE.  Everything decoded lives
  * in pool (the caller's per-frame scratch pool); objects the peer put in the unmarshal cache are
  * additionally kept (as private copies) by w.  With the size prefix disabled the frame is
- * delimited by its own contents (then *consumed tells where it ended). */
+ * delimited by its own contents (then *consumed tells where it ended), and a frame still
+ * incomplete after max frame size bytes is HM_ETOOBIG. */
 apr_status_t ow_decode(ow_wire_t *w, const uint8_t *buf, size_t len, apr_pool_t *pool,
                        ow_command_t **out, size_t *consumed);
 
@@ -138,5 +143,13 @@ const char *ow_type_name(uint8_t type);
 
 /* Is this type code a command (may be a frame's top-level structure)? */
 int ow_type_is_command(uint8_t type);
+
+/* Strings between OpenWire (Java modified UTF-8: U+0000 as C0 80, characters above U+FFFF as
+ * two 3-byte surrogates) and standard UTF-8 (AMQP, logs, selectors).  Results are
+ * NUL-terminated in pool with their length in *out_len (standard UTF-8 may contain NUL bytes).
+ * HM_EMALFORMED for input that is not valid in its encoding (unpaired surrogates from
+ * modified UTF-8 become U+FFFD instead, as Java's String.getBytes would). */
+apr_status_t ow_utf8_to_mutf8(apr_pool_t *pool, const char *s, size_t n, char **out, size_t *out_len);
+apr_status_t ow_mutf8_to_utf8(apr_pool_t *pool, const char *s, size_t n, char **out, size_t *out_len);
 
 #endif

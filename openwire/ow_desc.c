@@ -4,24 +4,9 @@
 
 #include "ow_int.h"
 
-static const ow_type_desc_t *by_code[256];
-static int indexed;
-
-/* The table is sorted and small; an index by code is built once (idempotent, so a benign race
- * between threads writes the same values). */
-static void build_index(void)
-{
-    if (indexed)
-        return;
-    for (size_t i = 0; i < ow_type_desc_count; i++)
-        by_code[ow_type_descs[i].code] = &ow_type_descs[i];
-    indexed = 1;
-}
-
 const ow_type_desc_t *ow_desc(uint8_t type)
 {
-    build_index();
-    return by_code[type];
+    return ow_type_by_code[type];
 }
 
 const ow_type_desc_t *ow_desc_v(uint8_t type, int version)

@@ -45,6 +45,7 @@ typedef struct ow_type_desc_s {
 
 extern const ow_type_desc_t ow_type_descs[];
 extern const size_t ow_type_desc_count;
+extern const ow_type_desc_t *const ow_type_by_code[256];
 extern const uint8_t ow_constraints[][32];
 extern const char *const ow_constraint_names[];
 extern const size_t ow_constraint_count;

@@ -178,6 +178,11 @@ const char *ow_wire_error(const ow_wire_t *w)
     return w->err;
 }
 
+void ow_wire_set_max_frame_size(ow_wire_t *w, int64_t max)
+{
+    w->max_frame_size = max > 0 ? max : OW_DEFAULT_MAX_FRAME_SIZE;
+}
+
 int32_t ow_wire_version(const ow_wire_t *w) { return w->version; }
 int ow_wire_tight(const ow_wire_t *w) { return w->tight; }
 int ow_wire_cache(const ow_wire_t *w) { return w->cache; }
@@ -384,6 +389,9 @@ apr_status_t ow_decode(ow_wire_t *w, const uint8_t *buf, size_t len, apr_pool_t 
             return ow_fail(w, OW_EBAD_TYPE, "a %s is not a command", d->name);
         ow_object_t *o;
         apr_status_t st = ow_unmarshal_body(w, &rd, pool, type, &o);
+        if (st == HM_EINCOMPLETE && !head && (int64_t)len >= w->max_frame_size)
+            return ow_fail(w, HM_ETOOBIG, "unprefixed frame longer than maxFrameSize %lld",
+                           (long long)w->max_frame_size);
         if (st == HM_EINCOMPLETE)
             return st;
         if (st)

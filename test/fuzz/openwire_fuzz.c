@@ -1,7 +1,8 @@
 /* libFuzzer target for the OpenWire decoders.  The first input byte picks what the rest is:
  *   low nibble 0..13: a stream of frames in version 1 + n % 12, bit 4 tight, bit 5 cache,
  *                     bit 6 size prefix disabled, bit 7 stack traces;
- *   low nibble 14: a text message body (bit 7: compressed);  15: a primitive map.
+ *   low nibble 14: a text message body (bit 7: compressed) and the UTF-8 conversions;
+ *   low nibble 15: a primitive map.
  * Every command that decodes is encoded again and decoded by fresh wires: the result must be
  * equal, or the process aborts (a codec disagreement is a bug as much as a crash is). */
 #include <stdint.h>
@@ -75,6 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *t;
         size_t len;
         (void)ow_text_decode(data, size, m >> 7, p, &t, &len);
+        /* valid UTF-8 survives the trip through modified UTF-8 unchanged */
+        char *mu, *back;
+        size_t mn, bn;
+        if (ow_utf8_to_mutf8(p, (const char *)data, size, &mu, &mn) == APR_SUCCESS
+            && (ow_mutf8_to_utf8(p, mu, mn, &back, &bn) != APR_SUCCESS || bn != size
+                || memcmp(back, data, size) != 0))
+            abort();
+        (void)ow_mutf8_to_utf8(p, (const char *)data, size, &back, &bn);
     } else {
         int v = 1 + (m & 15) % 12, tight = (m >> 4) & 1, cache = (m >> 5) & 1;
         int prefix_off = (m >> 6) & 1, stack = (m >> 7) & 1;

@@ -686,6 +686,119 @@ static void test_negotiation_with_client_wireformat(void)
     apr_pool_destroy(p);
 }
 
+/* A real session (CaptureSession.java: JMS client <-> ActiveMQ 5.17 broker through a relay):
+ * each direction decodes frame by frame exactly as a receiving peer would (pre-negotiation
+ * WireFormatInfo, then the negotiated tight+cache format), and re-encodes byte for byte. */
+typedef struct dir_s { uint8_t *b; size_t len; ow_command_t *cmds[256]; int n; } dir_t;
+
+static int decode_direction(apr_pool_t *p, dir_t *d, const ow_wire_format_info_t *peer_info,
+                            ow_wire_format_info_t **own_info)
+{
+    ow_wire_t *w;
+    ow_wire_create(p, NULL, &w);
+    size_t off = 0;
+    d->n = 0;
+    while (off < d->len && d->n < 256) {
+        size_t used;
+        apr_status_t st = ow_decode(w, d->b + off, d->len - off, p, &d->cmds[d->n], &used);
+        if (st) {
+            printf("\n  session frame %d: %s\n", d->n, ow_wire_error(w));
+            return 0;
+        }
+        if (d->n == 0) {
+            *own_info = (ow_wire_format_info_t *)d->cmds[0];
+            if (peer_info && ow_wire_negotiate(w, *own_info) != APR_SUCCESS)
+                return 0;
+        }
+        off += used;
+        d->n++;
+    }
+    return off == d->len;
+}
+
+static int reencode_direction(apr_pool_t *p, const dir_t *d, const ow_wire_format_info_t *info)
+{
+    ow_wire_t *w;
+    ow_wire_create(p, NULL, &w);
+    hm_wbuf_t out;
+    hm_wbuf_init(&out, 1 << 24);
+    for (int i = 0; i < d->n; i++) {
+        if (ow_encode(w, d->cmds[i], &out) != APR_SUCCESS)
+            printf("\n  session encode %d: %s\n", i, ow_wire_error(w));
+        if (i == 0)
+            ow_wire_negotiate(w, info);
+    }
+    int same = out.len == d->len && memcmp(out.data, d->b, d->len) == 0;
+    hm_wbuf_free(&out);
+    return same;
+}
+
+static ow_command_t *find_cmd(const dir_t *d, uint8_t type, int nth)
+{
+    for (int i = 0; i < d->n; i++)
+        if (d->cmds[i] && d->cmds[i]->obj.type == type && nth-- == 0)
+            return d->cmds[i];
+    return NULL;
+}
+
+static void test_real_session_both_directions(void)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, root);
+    dir_t *c2b = apr_pcalloc(p, sizeof *c2b), *b2c = apr_pcalloc(p, sizeof *b2c);
+    c2b->b = load_file("session_client.bin", &c2b->len);
+    b2c->b = load_file("session_broker.bin", &b2c->len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c2b->b);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b2c->b);
+    ow_wire_format_info_t *ci = NULL, *bi = NULL;
+    /* each receiver negotiates with the info the sender put first on its own direction */
+    CU_ASSERT_TRUE_FATAL(decode_direction(p, c2b, (void *)1, &ci));
+    CU_ASSERT_TRUE_FATAL(decode_direction(p, b2c, (void *)1, &bi));
+    CU_ASSERT(c2b->n > 15);
+    CU_ASSERT(b2c->n > 10);
+    CU_ASSERT_TRUE(reencode_direction(p, c2b, ci));
+    CU_ASSERT_TRUE(reencode_direction(p, b2c, bi));
+
+    ow_connection_info_t *conn = (ow_connection_info_t *)find_cmd(c2b, OW_CONNECTION_INFO, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
+    CU_ASSERT_STRING_EQUAL(conn->client_id, "capture-client");
+    CU_ASSERT_STRING_EQUAL(conn->user_name, "alice");
+    ow_consumer_info_t *sel = (ow_consumer_info_t *)find_cmd(c2b, OW_CONSUMER_INFO, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sel);
+    CU_ASSERT_STRING_EQUAL(sel->selector, "color = 'red' OR n > 0");
+    ow_message_t *tm = (ow_message_t *)find_cmd(c2b, OW_ACTIVEMQ_TEXT_MESSAGE, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tm);
+    const char *text;
+    size_t tl;
+    CU_ASSERT_EQUAL(ow_text_decode(tm->content.data, (size_t)tm->content.len, tm->compressed, p, &text, &tl), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(text, "Gr\xc3\xbc\xc3\x9f" "e \xe2\x80\x94 \xe4\xbe\xa1\xe6\xa0\xbc \xe2\x82\xac \xe2\x9c\x93");
+    CU_ASSERT_STRING_EQUAL(tm->correlation_id, "corr-capture");
+    ow_pmap_t *props;
+    CU_ASSERT_EQUAL_FATAL(ow_props_decode(tm->marshalled_properties.data, (size_t)tm->marshalled_properties.len, p, &props), APR_SUCCESS);
+    CU_ASSERT_EQUAL(ow_props_get(props, "n")->u.i32, 42);
+    CU_ASSERT_PTR_NOT_NULL(find_cmd(c2b, OW_MESSAGE_ACK, 0));
+    CU_ASSERT_PTR_NOT_NULL(find_cmd(c2b, OW_TRANSACTION_INFO, 0));
+    CU_ASSERT_PTR_NOT_NULL(find_cmd(c2b, OW_REMOVE_SUBSCRIPTION_INFO, 0));
+
+    ow_broker_info_t *binfo = (ow_broker_info_t *)find_cmd(b2c, OW_BROKER_INFO, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(binfo);
+    CU_ASSERT_STRING_EQUAL(binfo->broker_name, "ref");
+    /* the queue is prioritized: the priority-9 map message is dispatched first */
+    int kinds = 0;
+    ow_message_dispatch_t *md;
+    for (int i = 0; (md = (ow_message_dispatch_t *)find_cmd(b2c, OW_MESSAGE_DISPATCH, i)); i++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(md->message);
+        if (i == 0)
+            CU_ASSERT_EQUAL(md->message->priority, 9);
+        kinds |= 1 << (md->message->cmd.obj.type - OW_ACTIVEMQ_MESSAGE);
+    }
+    CU_ASSERT_EQUAL(kinds, (1 << 1) | (1 << 2) | (1 << 5));   /* bytes, map, text */
+    CU_ASSERT_PTR_NOT_NULL(find_cmd(b2c, OW_RESPONSE, 0));
+    free(c2b->b);
+    free(b2c->b);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -701,6 +814,7 @@ int main(void)
     CU_add_test(s, "fixture: map message and every ack type", test_fixture_map_message_and_acks);
     CU_add_test(s, "fixture: transactions, exception, dispatch", test_fixture_transactions_and_exception);
     CU_add_test(s, "negotiation with the client's WireFormatInfo", test_negotiation_with_client_wireformat);
+    CU_add_test(s, "real client/broker session, both directions", test_real_session_both_directions);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures();

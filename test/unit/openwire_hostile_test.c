@@ -611,6 +611,32 @@ static void test_encode_failure_keeps_caches_in_step(void)
     apr_pool_destroy(p);
 }
 
+static void test_utf8_conversions(void)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, root);
+    char *o;
+    size_t n;
+    /* U+1F600 (4 bytes) <-> surrogate pair ED A0 BD ED B8 80; NUL <-> C0 80 */
+    const char utf8[] = "a\xf0\x9f\x98\x80" "b\0c\xc3\xa9";
+    CU_ASSERT_EQUAL_FATAL(ow_utf8_to_mutf8(p, utf8, sizeof utf8 - 1, &o, &n), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 13);
+    CU_ASSERT(memcmp(o, "a\xed\xa0\xbd\xed\xb8\x80" "b\xc0\x80" "c\xc3\xa9", 13) == 0);
+    CU_ASSERT_TRUE(ow_mutf8_valid((const uint8_t *)o, n));
+    char *back;
+    size_t bn;
+    CU_ASSERT_EQUAL_FATAL(ow_mutf8_to_utf8(p, o, n, &back, &bn), APR_SUCCESS);
+    CU_ASSERT(bn == sizeof utf8 - 1 && memcmp(back, utf8, bn) == 0);
+    /* invalid standard UTF-8: overlong, surrogate, truncated */
+    CU_ASSERT_EQUAL(ow_utf8_to_mutf8(p, "\xc0\x80", 2, &o, &n), HM_EMALFORMED);
+    CU_ASSERT_EQUAL(ow_utf8_to_mutf8(p, "\xed\xa0\x80", 3, &o, &n), HM_EMALFORMED);
+    CU_ASSERT_EQUAL(ow_utf8_to_mutf8(p, "\xe2\x82", 2, &o, &n), HM_EMALFORMED);
+    /* a lone surrogate from Java becomes U+FFFD */
+    CU_ASSERT_EQUAL(ow_mutf8_to_utf8(p, "x\xed\xa0\xbd", 4, &back, &bn), APR_SUCCESS);
+    CU_ASSERT(bn == 4 && memcmp(back, "x\xef\xbf\xbd", 4) == 0);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -631,6 +657,7 @@ int main(void)
     CU_add_test(s, "encode failure keeps caches in step", test_encode_failure_keeps_caches_in_step);
     CU_add_test(s, "primitive maps round trip", test_props_roundtrip_and_builder);
     CU_add_test(s, "text bodies", test_text_bodies);
+    CU_add_test(s, "UTF-8 <-> modified UTF-8", test_utf8_conversions);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures();
