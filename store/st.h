@@ -13,8 +13,8 @@
  * asynchronous: the done callback runs once, from any thread, when the batch is durable
  * (log flushed; concurrent commits share one flush) or has failed.  Non-persistent messages
  * never reach the store.  Thread-safety: every function may be called from any thread; a
- * single batch is used by one thread at a time.  Listing and load callbacks must not call
- * back into the store (they run while the store reads). */
+ * single batch is used by one thread at a time.  Listing callbacks (st_sub_list,
+ * st_xa_recover) must not call back into the store; st_load's callback may. */
 #ifndef ST_H
 #define ST_H
 
@@ -145,7 +145,9 @@ typedef struct st_entry_s {
 /* bytes are valid only during the call; a non-zero return stops the load and is returned. */
 typedef apr_status_t (*st_load_fn)(void *baton, const st_entry_t *e, const void *bytes, size_t len);
 /* Calls each for every entry of dest in dispatch order.  A record that fails to parse is
- * logged and skipped.  Reports progress through the options' callback. */
+ * logged and skipped.  Reports progress through the options' callback.  Entries are read in
+ * chunks; no store lock is held while each runs.  Entries committed during a load may or may
+ * not be seen. */
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton);
 
 /* ---- durable subscriptions ---- */

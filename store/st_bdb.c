@@ -23,10 +23,23 @@ typedef struct bdb_kv_s {
     int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
 } bdb_kv_t;
 
+/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
+typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
+
 struct st_kvtx_s {
     bdb_kv_t *b;
     DB_TXN *txn;             /* NULL for reads */
+    cur_t near[ST_T_COUNT];  /* get_near's cursors, closed with the transaction */
 };
+
+static void cur_close(cur_t *cu);
+
+static void close_near(st_kvtx_t *tx)
+{
+    for (int t = 0; t < ST_T_COUNT; t++)
+        if (tx->near[t].c)
+            cur_close(&tx->near[t]);
+}
 
 /* Why map: the layers above speak apr_status_t, and must tell a lock conflict (retry) from a
  * damaged environment (recover) from the OS refusing (ENOSPC, EIO). */
@@ -80,6 +93,7 @@ static apr_status_t bdb_begin(st_kv_t *kv, int write, st_kvtx_t **out)
 static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
 {
     int rc = 0;
+    close_near(tx);
     if (tx->txn)
         rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
     free(tx);
@@ -88,6 +102,7 @@ static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
 
 static void bdb_abort(st_kvtx_t *tx)
 {
+    close_near(tx);
     if (tx->txn)
         tx->txn->abort(tx->txn);
     free(tx);
@@ -151,9 +166,6 @@ static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
     return map_err(db->del(db, tx->txn, &key, 0));
 }
 
-/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
-typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
-
 static apr_status_t cur_open(st_kvtx_t *tx, int t, cur_t *cu)
 {
     memset(cu, 0, sizeof *cu);
@@ -167,6 +179,7 @@ static void cur_close(cur_t *cu)
     cu->c->close(cu->c);
     free(cu->key.data);
     free(cu->data.data);
+    memset(cu, 0, sizeof *cu);
 }
 
 static int cur_step(cur_t *cu, u_int32_t flags, const void *from, size_t fl)
@@ -196,6 +209,39 @@ static apr_status_t bdb_scan(st_kvtx_t *tx, int t, const void *from, size_t fl, 
     else if (!st && rc != DB_NOTFOUND) st = map_err(rc);
     cur_close(&cu);
     return st;
+}
+
+/* Why: loading reads messages in nearly ascending key order; one kept cursor that steps
+ * forward (or seeks) avoids a fresh cursor and a tree descent per message. */
+static apr_status_t bdb_get_near(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v)
+{
+    cur_t *cu = &tx->near[t];
+    apr_status_t st;
+    int rc = DB_NOTFOUND;
+    if (!cu->c && (st = cur_open(tx, t, cu)))
+        return st;
+    if (cu->key.size == kl) {
+        int c = memcmp(cu->key.data, k, kl);
+        if (c == 0)
+            rc = 0;
+        else if (c < 0 && (rc = cur_step(cu, DB_NEXT, NULL, 0)) == 0 &&
+                 (cu->key.size != kl || memcmp(cu->key.data, k, kl) != 0))
+            rc = DB_NOTFOUND;
+    }
+    if (rc == DB_NOTFOUND) {
+        rc = cur_step(cu, DB_SET_RANGE, k, kl);
+        if (rc == 0 && (cu->key.size != kl || memcmp(cu->key.data, k, kl) != 0))
+            rc = DB_NOTFOUND;
+    }
+    if (rc) {
+        if (rc != DB_NOTFOUND) cu->key.size = 0;
+        return map_err(rc);
+    }
+    if ((st = st_buf_reserve(v, cu->data.size)))
+        return st;
+    memcpy(v->p, cu->data.data, cu->data.size);
+    v->len = cu->data.size;
+    return APR_SUCCESS;
 }
 
 static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
@@ -260,7 +306,7 @@ static void bdb_close(st_kv_t *kv)
 }
 
 static const st_kv_vt_t bdb_vt = {
-    bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_put, bdb_del, bdb_scan, bdb_last,
+    bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_get_near, bdb_put, bdb_del, bdb_scan, bdb_last,
     bdb_flush, bdb_checkpoint, bdb_log_files, bdb_close
 };
 

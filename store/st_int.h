@@ -106,6 +106,8 @@ typedef struct st_kv_vt_s {
     apr_status_t (*commit)(st_kvtx_t *tx, st_commit_e how);
     void (*abort)(st_kvtx_t *tx);
     apr_status_t (*get)(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v, int for_update);
+    /* A read-only get for keys asked in mostly ascending order (loading). */
+    apr_status_t (*get_near)(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v);
     apr_status_t (*put)(st_kvtx_t *tx, int t, const void *k, size_t kl, const void *v, size_t vl, int no_overwrite);
     apr_status_t (*del)(st_kvtx_t *tx, int t, const void *k, size_t kl);
     /* Calls fn for every key >= from (all keys if fl == 0) in order. */

@@ -168,6 +168,49 @@ static void test_priority_then_arrival_order(void)
     finish(s);
 }
 
+typedef struct ack_load_s { st_store_t *s; size_t n; int prev_prio; uint64_t prev_seq; int bad; } ack_load_t;
+
+/* Checks dispatch order and acknowledges every even entry from inside the load. */
+static apr_status_t ack_even(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    ack_load_t *a = baton;
+    if (a->n && (e->priority > a->prev_prio || (e->priority == a->prev_prio && e->seq <= a->prev_seq)))
+        a->bad++;
+    a->prev_prio = e->priority;
+    a->prev_seq = e->seq;
+    a->n++;
+    if (e->seq % 2 == 0) {
+        st_batch_t *b = st_batch_begin(a->s);
+        st_batch_remove_entry(b, e->dest, e->priority, e->seq);
+        if (st_batch_commit_wait(b) != APR_SUCCESS) a->bad++;
+    }
+    return APR_SUCCESS;
+}
+
+static void test_load_in_chunks_callback_may_ack(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "many", &q);
+    st_batch_t *b = st_batch_begin(s);
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t id;
+        st_batch_add_message(b, "m", 1, &id);
+        st_batch_add_entry(b, q, id, (uint8_t)((i * 7) % 10), i);
+    }
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    ack_load_t a = { s, 0, 0, 0, 0 };
+    CU_ASSERT_EQUAL(st_load(s, q, ack_even, &a), APR_SUCCESS);
+    CU_ASSERT_EQUAL(a.n, 3000);
+    CU_ASSERT_EQUAL(a.bad, 0);
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL(l->n, 1500);
+    for (size_t i = 0; i < l->n; i++)
+        CU_ASSERT_EQUAL(l->e[i].seq % 2, 1);
+    finish(s);
+}
+
 static void test_failed_batch_leaves_nothing(void)
 {
     st_store_t *s = open_fresh();
@@ -966,6 +1009,7 @@ int main(void)
     CU_initialize_registry();
     static const struct { const char *name; CU_TestFunc fn; } both[] = {
         { "entries load by priority then arrival", test_priority_then_arrival_order },
+        { "load crosses chunks in order; its callback may acknowledge", test_load_in_chunks_callback_may_ack },
         { "a failed batch leaves nothing", test_failed_batch_leaves_nothing },
         { "removed (acked) entries stay removed", test_remove_acknowledged },
         { "a shared body goes with its last entry", test_shared_body_goes_with_last_entry },
