@@ -986,6 +986,33 @@ static void test_tools_verify_stats_dump(void)
     g_dir[0] = 0;
 }
 
+static void test_recover_tool_keeps_data(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    for (int i = 0; i < 20; i++)
+        put_msg(s, q, "kept", 4, (uint64_t)i);
+    CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
+    for (int i = 20; i < 30; i++)
+        put_msg(s, q, "after-checkpoint", 4, (uint64_t)i);
+    remove_entry(s, q, 4, 0);
+    st_close(s);
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_recover(g_dir, 0, out), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_tool_recover(g_dir, 1, out), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "catastrophic recovery"));
+    free(text);
+    st_options_t o = opts();
+    s = open_with(&o);
+    CU_ASSERT_EQUAL(load(s, q)->n, 29);
+    finish(s);
+}
+
 static void test_second_open_refused(void)
 {
     st_store_t *s = open_fresh();
@@ -1033,6 +1060,7 @@ int main(void)
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_add_test(bdb, "normal and catastrophic recovery keep the data", test_recover_tool_keeps_data);
     CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);
     CU_add_test(codec, "bad records are refused, good ones round-trip", test_codec_rejects_bad_records);
     CU_basic_set_mode(CU_BRM_VERBOSE);
