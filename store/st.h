@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <apr_pools.h>
 
@@ -38,7 +39,8 @@ typedef enum { ST_KIND_MEMORY, ST_KIND_BDB } st_kind_e;
 
 /* always: each commit flushes its own log records before done runs.
  * batch:  group commit: commits wait together for one shared flush (the default).
- * none:   done runs at once; the log is written by the OS when it likes (not durable). */
+ * none:   done runs at once; the log reaches disk when its buffer fills or at the next
+ *         checkpoint (a crash may lose recent commits, never consistency). */
 typedef enum { ST_SYNC_BATCH, ST_SYNC_ALWAYS, ST_SYNC_NONE } st_sync_e;
 
 /* Progress on long operations (load, verify): phase is a static string, done/total counts
@@ -178,6 +180,7 @@ typedef struct st_stats_s {
     uint32_t log_files;       /* bdb: log files on disk */
     uint64_t corrupt;         /* damaged records reported and skipped since open */
 } st_stats_t;
+/* Counters are kept in memory; entries are counted by a scan (slow on a large store). */
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);
 /* bdb: a checkpoint now, then removal of log files no longer needed.  Also runs periodically. */
 apr_status_t st_checkpoint(st_store_t *s);
@@ -186,7 +189,6 @@ apr_status_t st_checkpoint(st_store_t *s);
 /* Each opens DIR itself (the broker must not be running on it) and writes a human report to
  * out.  verify checks every record, every entry's message, orphan bodies and reference counts;
  * returns ST_ECORRUPT if it found problems. */
-#include <stdio.h>
 apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress, void *baton);
 apr_status_t st_tool_stats(const char *dir, FILE *out);
 apr_status_t st_tool_dump(const char *dir, FILE *out);

@@ -1,5 +1,15 @@
 /* Store internals shared by its files: the record codec, the key layouts, the small ordered
- * key/value interface both back ends implement, and the store object. */
+ * key/value interface both back ends implement, and the store object.
+ *
+ * Tables (bdb: one B-tree file each; memory: one skip list each), all keys big-endian:
+ *   messages  msg_id                       -> MSG  body bytes (written once, never rewritten)
+ *   refs      msg_id                       -> REF  entry count, body size
+ *   entries   dest, 9 - priority, seq      -> ENTRY msg_id, delivery count   (dispatch order)
+ *   dests     kind, name                   -> DEST id, kind, name
+ *   subs      dest id                      -> SUB  client id, name, topic, selector, noLocal
+ *   xa        format, gtrid, bqual         -> XA   the prepared batch's operations
+ * The store logic (st_batch.c, st_store.c) is written once over st_kv_vt_t, so both back ends
+ * keep the same contract. */
 #ifndef ST_INT_H
 #define ST_INT_H
 
