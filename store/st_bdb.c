@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "hm_log.h"
 #include "st_int.h"
@@ -310,6 +311,29 @@ static const st_kv_vt_t bdb_vt = {
     bdb_flush, bdb_checkpoint, bdb_log_files, bdb_close
 };
 
+/* Why: a failed recovery on a full disk looks like damage to Berkeley DB; tell the two apart
+ * so the way out is right (free space, not catastrophic recovery).  "Short" means less free
+ * space than the journal recovery may replay, plus a margin. */
+static int short_of_space(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return 0;
+    uint64_t avail = (uint64_t)v.f_bavail * v.f_frsize, logs = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    char p[4400];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (strncmp(e->d_name, "log.", 4) == 0 && stat(p, &st) == 0)
+            logs += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return avail < logs + (1u << 20);
+}
+
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
 {
     if (!o->dir || !*o->dir)
@@ -349,9 +373,20 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     env->set_lk_max_objects(env, 200000);
     env->set_lk_max_lockers(env, 20000);
     env->set_tx_max(env, 1000);
+    /* Why DB_PRIVATE: one process owns the store (the lock file enforces it), so the regions
+     * live in heap memory -- no region files to go stale after a crash, and no mmap'd file
+     * pages that turn a full disk into SIGBUS. */
     u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK | DB_INIT_MPOOL |
-                      DB_THREAD | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
+                      DB_THREAD | DB_PRIVATE | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
     rc = env->open(env, o->dir, flags, 0600);
+    if (rc && short_of_space(o->dir)) {
+        hm_error("store: cannot open %s: the disk is (nearly) full -- recovery needs room to "
+                 "replay the journal; free disk space and start again", o->dir);
+        env->close(env, 0);
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return APR_FROM_OS_ERROR(ENOSPC);
+    }
     if (rc) {
         apr_status_t st = map_err(rc);
         if (rc < 0 && rc != ENOENT && st != HM_ENOTFOUND) st = ST_ERECOVER;
