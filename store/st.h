@@ -87,8 +87,11 @@ apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id);
 typedef void (*st_dest_fn)(void *baton, uint32_t id, st_dest_kind_e kind, const char *name);
 /* Lists every destination (queues and durable subscriptions). */
 apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton);
-/* Removes a destination and all its entries durably (bodies with no other entry go too). */
+/* Removes a destination and all its entries durably (bodies with no other entry go too).
+ * HM_ENOTFOUND if unknown.  Synchronous; large backlogs go in several transactions. */
 apr_status_t st_dest_remove(st_store_t *s, uint32_t id);
+/* Removes all entries of a destination but keeps it (purge).  Synchronous and durable. */
+apr_status_t st_dest_purge(st_store_t *s, uint32_t id);
 
 /* ---- batches ---- */
 /* A new empty batch.  It is consumed by st_batch_commit / st_batch_prepare / st_batch_discard. */

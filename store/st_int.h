@@ -194,6 +194,8 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton);
 void st_commit_start(st_store_t *s);
 void st_commit_stop(st_store_t *s);
 apr_status_t st_take_fault(st_store_t *s, st_fault_e where);
+/* Registers the store's status descriptions with hm_strerror (idempotent). */
+void st_status_init(void);
 void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl);
 
 #endif

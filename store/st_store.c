@@ -205,18 +205,11 @@ static apr_status_t remove_dest_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
     return st;
 }
 
-/* Why in chunks: a backlog of millions must not become one transaction holding every lock.
- * The destination record goes last, so a crash midway leaves a smaller backlog, never
- * entries without a destination. */
-apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
+/* Why in chunks: a backlog of millions must not become one transaction holding every lock. */
+static apr_status_t drop_entries(st_store_t *s, uint32_t id)
 {
-    pthread_mutex_lock(&s->dest_mu);
-    pthread_mutex_lock(&s->mu);
-    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
-    pthread_mutex_unlock(&s->mu);
-    apr_status_t st = d ? APR_SUCCESS : HM_ENOTFOUND;
     chunk_t c = { id, malloc(ST_REMOVE_CHUNK * sizeof(st_op_t)), 0, 0, 0 };
-    if (!c.ops) st = APR_ENOMEM;
+    apr_status_t st = c.ops ? APR_SUCCESS : APR_ENOMEM;
     while (!st) {
         st = st_run_tx(s, remove_chunk_tx, &c, 0);
         if (st) break;
@@ -227,6 +220,31 @@ apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
         if (c.n < ST_REMOVE_CHUNK) break;
     }
     free(c.ops);
+    return st;
+}
+
+apr_status_t st_dest_purge(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    int known = apr_hash_get(s->dest_by_id, &id, sizeof id) != NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!known)
+        return HM_ENOTFOUND;
+    apr_status_t st = drop_entries(s, id);
+    /* The chunks were committed without a flush; one durable empty commit covers them all. */
+    if (!st) st = st_batch_commit_wait(st_batch_begin(s));
+    return st;
+}
+
+/* The destination record goes last, so a crash midway leaves a smaller backlog, never
+ * entries without a destination. */
+apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    pthread_mutex_unlock(&s->mu);
+    apr_status_t st = d ? drop_entries(s, id) : HM_ENOTFOUND;
     if (!st)
         st = st_run_tx(s, remove_dest_tx, d, 1);
     if (!st) {
@@ -478,10 +496,15 @@ static apr_status_t recover_indexes(st_store_t *s)
 
 static void register_status(void) { hm_status_register(4, describe); }
 
-apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out)
+void st_status_init(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_status);
+}
+
+apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out)
+{
+    st_status_init();
     st_store_t *s = apr_pcalloc(pool, sizeof *s);
     s->pool = pool;
     s->o = *opts;

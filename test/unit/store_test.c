@@ -405,6 +405,10 @@ static void test_dest_remove_drops_backlog_in_chunks(void)
         CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
     }
     put_msg(s, keep, "kept", 4, 1);
+    CU_ASSERT_EQUAL(st_dest_purge(s, q), APR_SUCCESS);
+    CU_ASSERT_EQUAL(load(s, q)->n, 0);
+    CU_ASSERT_EQUAL(stats(s).destinations, 2);   /* purge keeps the destination */
+    put_msg(s, q, "again", 4, 1);
     CU_ASSERT_EQUAL(st_dest_remove(s, q), APR_SUCCESS);
     s = reopen(s);
     st_stats_t x = stats(s);
@@ -1042,7 +1046,7 @@ int main(void)
         { "a shared body goes with its last entry", test_shared_body_goes_with_last_entry },
         { "delivery count survives", test_delivery_count_survives },
         { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
-        { "removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
+        { "purging or removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
         { "XA prepare survives, commit applies, rollback discards", test_xa_prepare_commit_rollback },
         { "size limit gives HM_ENOSPACE", test_size_limit_gives_enospace },
         { "injected ENOSPC/EIO fail the commit, store stays consistent", test_fault_commit_and_flush },
