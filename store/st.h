@@ -13,13 +13,14 @@
  * asynchronous: the done callback runs once, from any thread, when the batch is durable
  * (log flushed; concurrent commits share one flush) or has failed.  Non-persistent messages
  * never reach the store.  Thread-safety: every function may be called from any thread; a
- * single batch is used by one thread at a time.  Listing and load callbacks must not call
- * back into the store (they run while the store reads). */
+ * single batch is used by one thread at a time.  Listing callbacks (st_sub_list,
+ * st_xa_recover) must not call back into the store; st_load's callback may. */
 #ifndef ST_H
 #define ST_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <apr_pools.h>
 
@@ -38,7 +39,8 @@ typedef enum { ST_KIND_MEMORY, ST_KIND_BDB } st_kind_e;
 
 /* always: each commit flushes its own log records before done runs.
  * batch:  group commit: commits wait together for one shared flush (the default).
- * none:   done runs at once; the log is written by the OS when it likes (not durable). */
+ * none:   done runs at once; the log reaches disk when its buffer fills or at the next
+ *         checkpoint (a crash may lose recent commits, never consistency). */
 typedef enum { ST_SYNC_BATCH, ST_SYNC_ALWAYS, ST_SYNC_NONE } st_sync_e;
 
 /* Progress on long operations (load, verify): phase is a static string, done/total counts
@@ -85,8 +87,11 @@ apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id);
 typedef void (*st_dest_fn)(void *baton, uint32_t id, st_dest_kind_e kind, const char *name);
 /* Lists every destination (queues and durable subscriptions). */
 apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton);
-/* Removes a destination and all its entries durably (bodies with no other entry go too). */
+/* Removes a destination and all its entries durably (bodies with no other entry go too).
+ * HM_ENOTFOUND if unknown.  Synchronous; large backlogs go in several transactions. */
 apr_status_t st_dest_remove(st_store_t *s, uint32_t id);
+/* Removes all entries of a destination but keeps it (purge).  Synchronous and durable. */
+apr_status_t st_dest_purge(st_store_t *s, uint32_t id);
 
 /* ---- batches ---- */
 /* A new empty batch.  It is consumed by st_batch_commit / st_batch_prepare / st_batch_discard. */
@@ -145,7 +150,9 @@ typedef struct st_entry_s {
 /* bytes are valid only during the call; a non-zero return stops the load and is returned. */
 typedef apr_status_t (*st_load_fn)(void *baton, const st_entry_t *e, const void *bytes, size_t len);
 /* Calls each for every entry of dest in dispatch order.  A record that fails to parse is
- * logged and skipped.  Reports progress through the options' callback. */
+ * logged and skipped.  Reports progress through the options' callback.  Entries are read in
+ * chunks; no store lock is held while each runs.  Entries committed during a load may or may
+ * not be seen. */
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton);
 
 /* ---- durable subscriptions ---- */
@@ -176,6 +183,7 @@ typedef struct st_stats_s {
     uint32_t log_files;       /* bdb: log files on disk */
     uint64_t corrupt;         /* damaged records reported and skipped since open */
 } st_stats_t;
+/* Counters are kept in memory; entries are counted by a scan (slow on a large store). */
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);
 /* bdb: a checkpoint now, then removal of log files no longer needed.  Also runs periodically. */
 apr_status_t st_checkpoint(st_store_t *s);
@@ -184,7 +192,6 @@ apr_status_t st_checkpoint(st_store_t *s);
 /* Each opens DIR itself (the broker must not be running on it) and writes a human report to
  * out.  verify checks every record, every entry's message, orphan bodies and reference counts;
  * returns ST_ECORRUPT if it found problems. */
-#include <stdio.h>
 apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress, void *baton);
 apr_status_t st_tool_stats(const char *dir, FILE *out);
 apr_status_t st_tool_dump(const char *dir, FILE *out);

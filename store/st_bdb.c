@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "hm_log.h"
 #include "st_int.h"
@@ -23,10 +24,23 @@ typedef struct bdb_kv_s {
     int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
 } bdb_kv_t;
 
+/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
+typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
+
 struct st_kvtx_s {
     bdb_kv_t *b;
     DB_TXN *txn;             /* NULL for reads */
+    cur_t near[ST_T_COUNT];  /* get_near's cursors, closed with the transaction */
 };
+
+static void cur_close(cur_t *cu);
+
+static void close_near(st_kvtx_t *tx)
+{
+    for (int t = 0; t < ST_T_COUNT; t++)
+        if (tx->near[t].c)
+            cur_close(&tx->near[t]);
+}
 
 /* Why map: the layers above speak apr_status_t, and must tell a lock conflict (retry) from a
  * damaged environment (recover) from the OS refusing (ENOSPC, EIO). */
@@ -80,6 +94,7 @@ static apr_status_t bdb_begin(st_kv_t *kv, int write, st_kvtx_t **out)
 static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
 {
     int rc = 0;
+    close_near(tx);
     if (tx->txn)
         rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
     free(tx);
@@ -88,6 +103,7 @@ static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
 
 static void bdb_abort(st_kvtx_t *tx)
 {
+    close_near(tx);
     if (tx->txn)
         tx->txn->abort(tx->txn);
     free(tx);
@@ -151,9 +167,6 @@ static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
     return map_err(db->del(db, tx->txn, &key, 0));
 }
 
-/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
-typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
-
 static apr_status_t cur_open(st_kvtx_t *tx, int t, cur_t *cu)
 {
     memset(cu, 0, sizeof *cu);
@@ -167,6 +180,7 @@ static void cur_close(cur_t *cu)
     cu->c->close(cu->c);
     free(cu->key.data);
     free(cu->data.data);
+    memset(cu, 0, sizeof *cu);
 }
 
 static int cur_step(cur_t *cu, u_int32_t flags, const void *from, size_t fl)
@@ -196,6 +210,39 @@ static apr_status_t bdb_scan(st_kvtx_t *tx, int t, const void *from, size_t fl, 
     else if (!st && rc != DB_NOTFOUND) st = map_err(rc);
     cur_close(&cu);
     return st;
+}
+
+/* Why: loading reads messages in nearly ascending key order; one kept cursor that steps
+ * forward (or seeks) avoids a fresh cursor and a tree descent per message. */
+static apr_status_t bdb_get_near(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v)
+{
+    cur_t *cu = &tx->near[t];
+    apr_status_t st;
+    int rc = DB_NOTFOUND;
+    if (!cu->c && (st = cur_open(tx, t, cu)))
+        return st;
+    if (cu->key.size == kl) {
+        int c = memcmp(cu->key.data, k, kl);
+        if (c == 0)
+            rc = 0;
+        else if (c < 0 && (rc = cur_step(cu, DB_NEXT, NULL, 0)) == 0 &&
+                 (cu->key.size != kl || memcmp(cu->key.data, k, kl) != 0))
+            rc = DB_NOTFOUND;
+    }
+    if (rc == DB_NOTFOUND) {
+        rc = cur_step(cu, DB_SET_RANGE, k, kl);
+        if (rc == 0 && (cu->key.size != kl || memcmp(cu->key.data, k, kl) != 0))
+            rc = DB_NOTFOUND;
+    }
+    if (rc) {
+        if (rc != DB_NOTFOUND) cu->key.size = 0;
+        return map_err(rc);
+    }
+    if ((st = st_buf_reserve(v, cu->data.size)))
+        return st;
+    memcpy(v->p, cu->data.data, cu->data.size);
+    v->len = cu->data.size;
+    return APR_SUCCESS;
 }
 
 static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
@@ -260,9 +307,32 @@ static void bdb_close(st_kv_t *kv)
 }
 
 static const st_kv_vt_t bdb_vt = {
-    bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_put, bdb_del, bdb_scan, bdb_last,
+    bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_get_near, bdb_put, bdb_del, bdb_scan, bdb_last,
     bdb_flush, bdb_checkpoint, bdb_log_files, bdb_close
 };
+
+/* Why: a failed recovery on a full disk looks like damage to Berkeley DB; tell the two apart
+ * so the way out is right (free space, not catastrophic recovery).  "Short" means less free
+ * space than the journal recovery may replay, plus a margin. */
+static int short_of_space(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0)
+        return 0;
+    uint64_t avail = (uint64_t)v.f_bavail * v.f_frsize, logs = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    char p[4400];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (strncmp(e->d_name, "log.", 4) == 0 && stat(p, &st) == 0)
+            logs += (uint64_t)st.st_size;
+    }
+    closedir(d);
+    return avail < logs + (1u << 20);
+}
 
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
 {
@@ -303,9 +373,20 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     env->set_lk_max_objects(env, 200000);
     env->set_lk_max_lockers(env, 20000);
     env->set_tx_max(env, 1000);
+    /* Why DB_PRIVATE: one process owns the store (the lock file enforces it), so the regions
+     * live in heap memory -- no region files to go stale after a crash, and no mmap'd file
+     * pages that turn a full disk into SIGBUS. */
     u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK | DB_INIT_MPOOL |
-                      DB_THREAD | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
+                      DB_THREAD | DB_PRIVATE | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
     rc = env->open(env, o->dir, flags, 0600);
+    if (rc && short_of_space(o->dir)) {
+        hm_error("store: cannot open %s: the disk is (nearly) full -- recovery needs room to "
+                 "replay the journal; free disk space and start again", o->dir);
+        env->close(env, 0);
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return APR_FROM_OS_ERROR(ENOSPC);
+    }
     if (rc) {
         apr_status_t st = map_err(rc);
         if (rc < 0 && rc != ENOENT && st != HM_ENOTFOUND) st = ST_ERECOVER;

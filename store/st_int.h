@@ -1,5 +1,15 @@
 /* Store internals shared by its files: the record codec, the key layouts, the small ordered
- * key/value interface both back ends implement, and the store object. */
+ * key/value interface both back ends implement, and the store object.
+ *
+ * Tables (bdb: one B-tree file each; memory: one skip list each), all keys big-endian:
+ *   messages  msg_id                       -> MSG  body bytes (written once, never rewritten)
+ *   refs      msg_id                       -> REF  entry count, body size
+ *   entries   dest, 9 - priority, seq      -> ENTRY msg_id, delivery count   (dispatch order)
+ *   dests     kind, name                   -> DEST id, kind, name
+ *   subs      dest id                      -> SUB  client id, name, topic, selector, noLocal
+ *   xa        format, gtrid, bqual         -> XA   the prepared batch's operations
+ * The store logic (st_batch.c, st_store.c) is written once over st_kv_vt_t, so both back ends
+ * keep the same contract. */
 #ifndef ST_INT_H
 #define ST_INT_H
 
@@ -106,6 +116,8 @@ typedef struct st_kv_vt_s {
     apr_status_t (*commit)(st_kvtx_t *tx, st_commit_e how);
     void (*abort)(st_kvtx_t *tx);
     apr_status_t (*get)(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v, int for_update);
+    /* A read-only get for keys asked in mostly ascending order (loading). */
+    apr_status_t (*get_near)(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v);
     apr_status_t (*put)(st_kvtx_t *tx, int t, const void *k, size_t kl, const void *v, size_t vl, int no_overwrite);
     apr_status_t (*del)(st_kvtx_t *tx, int t, const void *k, size_t kl);
     /* Calls fn for every key >= from (all keys if fl == 0) in order. */
@@ -182,6 +194,8 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton);
 void st_commit_start(st_store_t *s);
 void st_commit_stop(st_store_t *s);
 apr_status_t st_take_fault(st_store_t *s, st_fault_e where);
+/* Registers the store's status descriptions with hm_strerror (idempotent). */
+void st_status_init(void);
 void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl);
 
 #endif

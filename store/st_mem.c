@@ -174,6 +174,11 @@ static apr_status_t mem_get(st_kvtx_t *tx, int t, const void *k, size_t kl, st_b
     return APR_SUCCESS;
 }
 
+static apr_status_t mem_get_near(st_kvtx_t *tx, int t, const void *k, size_t kl, st_buf_t *v)
+{
+    return mem_get(tx, t, k, kl, v, 0);
+}
+
 static void record_undo(st_kvtx_t *tx, int t, const void *k, size_t kl, uint8_t *old, size_t oldl)
 {
     mem_undo_t *u = calloc(1, sizeof *u);
@@ -261,7 +266,7 @@ static void mem_close(st_kv_t *kv)
 }
 
 static const st_kv_vt_t mem_vt = {
-    mem_begin, mem_commit, mem_abort, mem_get, mem_put, mem_del, mem_scan, mem_last,
+    mem_begin, mem_commit, mem_abort, mem_get, mem_get_near, mem_put, mem_del, mem_scan, mem_last,
     mem_flush, mem_checkpoint, mem_log_files, mem_close
 };
 

@@ -205,18 +205,11 @@ static apr_status_t remove_dest_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
     return st;
 }
 
-/* Why in chunks: a backlog of millions must not become one transaction holding every lock.
- * The destination record goes last, so a crash midway leaves a smaller backlog, never
- * entries without a destination. */
-apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
+/* Why in chunks: a backlog of millions must not become one transaction holding every lock. */
+static apr_status_t drop_entries(st_store_t *s, uint32_t id)
 {
-    pthread_mutex_lock(&s->dest_mu);
-    pthread_mutex_lock(&s->mu);
-    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
-    pthread_mutex_unlock(&s->mu);
-    apr_status_t st = d ? APR_SUCCESS : HM_ENOTFOUND;
     chunk_t c = { id, malloc(ST_REMOVE_CHUNK * sizeof(st_op_t)), 0, 0, 0 };
-    if (!c.ops) st = APR_ENOMEM;
+    apr_status_t st = c.ops ? APR_SUCCESS : APR_ENOMEM;
     while (!st) {
         st = st_run_tx(s, remove_chunk_tx, &c, 0);
         if (st) break;
@@ -227,6 +220,31 @@ apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
         if (c.n < ST_REMOVE_CHUNK) break;
     }
     free(c.ops);
+    return st;
+}
+
+apr_status_t st_dest_purge(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    int known = apr_hash_get(s->dest_by_id, &id, sizeof id) != NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!known)
+        return HM_ENOTFOUND;
+    apr_status_t st = drop_entries(s, id);
+    /* The chunks were committed without a flush; one durable empty commit covers them all. */
+    if (!st) st = st_batch_commit_wait(st_batch_begin(s));
+    return st;
+}
+
+/* The destination record goes last, so a crash midway leaves a smaller backlog, never
+ * entries without a destination. */
+apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    pthread_mutex_unlock(&s->mu);
+    apr_status_t st = d ? drop_entries(s, id) : HM_ENOTFOUND;
     if (!st)
         st = st_run_tx(s, remove_dest_tx, d, 1);
     if (!st) {
@@ -314,31 +332,44 @@ apr_status_t st_sub_list(st_store_t *s, st_sub_fn each, void *baton)
 
 /* ---- loading ---- */
 
+/* Why chunks: the entries are read a chunk at a time in a short read transaction, and the
+ * callbacks run after it ends, so no lock is held while the core works on a message and a
+ * load never blocks or deadlocks with commits. */
+#define LOAD_CHUNK       1024
+#define LOAD_CHUNK_BYTES (8u << 20)
+
+typedef struct load_item_s { st_entry_t e; size_t off; uint32_t len; } load_item_t;
+
 typedef struct load_s {
     st_store_t *s;
     st_kvtx_t *tx;
     uint32_t dest;
-    st_load_fn each;
-    void *baton;
-    st_buf_t msg;
-    apr_status_t user;
-    uint64_t n;
+    load_item_t items[LOAD_CHUNK];
+    size_t n;
+    st_buf_t bodies, msg;
+    uint8_t last[ST_KEY_ENTRY + 1];
+    int have_last, full;
 } load_t;
 
 static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     load_t *l = baton;
-    st_entry_t e;
-    st_rec_entry_t r;
-    if (!st_key_entry_parse(k, kl, &e.dest, &e.priority, &e.seq)) {
-        if (kl >= 4 && st_get_be32(k) == l->dest) {
-            st_store_log_corrupt(l->s, "entry key", k, kl);
-            return APR_SUCCESS;
-        }
+    if (l->n == LOAD_CHUNK || l->bodies.len > LOAD_CHUNK_BYTES) {
+        l->full = 1;
         return 1;
     }
-    if (e.dest != l->dest)
+    st_entry_t e;
+    st_rec_entry_t r;
+    if (kl < 4 || st_get_be32(k) != l->dest)
         return 1;
+    if (kl == ST_KEY_ENTRY) {
+        memcpy(l->last, k, kl);
+        l->have_last = 1;
+    }
+    if (!st_key_entry_parse(k, kl, &e.dest, &e.priority, &e.seq)) {
+        st_store_log_corrupt(l->s, "entry key", k, kl);
+        return APR_SUCCESS;
+    }
     if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS) {
         st_store_log_corrupt(l->s, "entry", k, kl);
         return APR_SUCCESS;
@@ -347,7 +378,7 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
     e.delivered = r.delivered;
     uint8_t mk[ST_KEY_MSG];
     st_key_msg(mk, r.msg_id);
-    apr_status_t st = l->s->kv->vt->get(l->tx, ST_T_MSG, mk, sizeof mk, &l->msg, 0);
+    apr_status_t st = l->s->kv->vt->get_near(l->tx, ST_T_MSG, mk, sizeof mk, &l->msg);
     if (st == HM_ENOTFOUND) {
         hm_warn("store: entry of destination %u references missing message %llu; skipped",
                 (unsigned)e.dest, (unsigned long long)r.msg_id);
@@ -361,29 +392,49 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
         st_store_log_corrupt(l->s, "message", mk, sizeof mk);
         return APR_SUCCESS;
     }
-    if (++l->n % ST_PROGRESS_EVERY == 0 && l->s->o.progress)
-        l->s->o.progress(l->s->o.progress_baton, "load", l->n, 0);
-    st = l->each(l->baton, &e, body, len);
-    if (st) {
-        l->user = st;
-        return 1;
-    }
+    if ((st = st_buf_reserve(&l->bodies, l->bodies.len + len)))
+        return st;
+    memcpy(l->bodies.p + l->bodies.len, body, len);
+    l->items[l->n++] = (load_item_t){ e, l->bodies.len, len };
+    l->bodies.len += len;
     return APR_SUCCESS;
 }
 
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
 {
-    load_t l = { s, NULL, dest, each, baton, { 0 }, APR_SUCCESS, 0 };
-    apr_status_t st = s->kv->vt->begin(s->kv, 0, &l.tx);
-    if (st) return st;
-    uint8_t k[ST_KEY_ENTRY];
-    st_key_entry(k, dest, ST_MAX_PRIORITY, 0);
-    st = s->kv->vt->scan(l.tx, ST_T_ENTRY, k, sizeof k, load_entry, &l);
-    s->kv->vt->abort(l.tx);
-    st_buf_free(&l.msg);
-    if (!st && s->o.progress && l.n >= ST_PROGRESS_EVERY)
-        s->o.progress(s->o.progress_baton, "load", l.n, l.n);
-    return st ? st : l.user;
+    load_t *l = calloc(1, sizeof *l);
+    if (!l) return APR_ENOMEM;
+    l->s = s;
+    l->dest = dest;
+    uint8_t from[ST_KEY_ENTRY + 1];
+    size_t fl = ST_KEY_ENTRY;
+    st_key_entry(from, dest, ST_MAX_PRIORITY, 0);
+    apr_status_t st = APR_SUCCESS;
+    uint64_t total = 0;
+    do {
+        l->n = 0;
+        l->bodies.len = 0;
+        l->full = 0;
+        if ((st = s->kv->vt->begin(s->kv, 0, &l->tx)))
+            break;
+        st = s->kv->vt->scan(l->tx, ST_T_ENTRY, from, fl, load_entry, l);
+        s->kv->vt->abort(l->tx);
+        for (size_t i = 0; i < l->n && !st; i++) {
+            st = each(baton, &l->items[i].e, l->bodies.p + l->items[i].off, l->items[i].len);
+            if (++total % ST_PROGRESS_EVERY == 0 && s->o.progress)
+                s->o.progress(s->o.progress_baton, "load", total, 0);
+        }
+        /* The next chunk starts just after the last key read: that key plus a zero byte. */
+        memcpy(from, l->last, ST_KEY_ENTRY);
+        from[ST_KEY_ENTRY] = 0;
+        fl = ST_KEY_ENTRY + 1;
+    } while (!st && l->full && l->have_last);
+    st_buf_free(&l->bodies);
+    st_buf_free(&l->msg);
+    free(l);
+    if (!st && s->o.progress && total >= ST_PROGRESS_EVERY)
+        s->o.progress(s->o.progress_baton, "load", total, total);
+    return st;
 }
 
 /* ---- opening ---- */
@@ -445,10 +496,15 @@ static apr_status_t recover_indexes(st_store_t *s)
 
 static void register_status(void) { hm_status_register(4, describe); }
 
-apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out)
+void st_status_init(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, register_status);
+}
+
+apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **out)
+{
+    st_status_init();
     st_store_t *s = apr_pcalloc(pool, sizeof *s);
     s->pool = pool;
     s->o = *opts;

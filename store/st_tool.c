@@ -195,6 +195,7 @@ static apr_status_t tool_open(const char *dir, int fatal, FILE *out, st_kv_t **k
     st_options_default(&o);
     o.kind = ST_KIND_BDB;
     o.dir = dir;
+    st_status_init();
     apr_status_t st = st_bdb_open(&o, fatal, kv);
     if (st)
         fprintf(out, "cannot open the store in %s: %s\n%s", dir, hm_strerror(st),

@@ -2,14 +2,16 @@
  *   store_bench_tool commits DIR THREADS SECONDS [batch|always|none]
  *       THREADS producers each commit one persistent message per batch and wait until it is
  *       durable (as a producer waits for its send reply); prints commits/s and commits/flush.
- *   store_bench_tool load DIR N [BODY_BYTES]
- *       fills a fresh store with N messages on one queue, closes it, then times reopen
- *       (recovery) and loading every message in dispatch order.
+ *   store_bench_tool load DIR N [BODY_BYTES [same|mixed]]
+ *       fills a fresh store with N messages on one queue (all priority 4, or priorities
+ *       cycling 0..9), closes it, then times reopen (recovery) and loading every message in
+ *       dispatch order.
  * DIR is removed first and must not be in use. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 
 #include <apr_general.h>
@@ -22,6 +24,14 @@ static double now(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void wipe(const char *dir)
@@ -104,7 +114,7 @@ static apr_status_t count(void *baton, const st_entry_t *e, const void *bytes, s
     return APR_SUCCESS;
 }
 
-static int bench_load(apr_pool_t *pool, const char *dir, unsigned long n, size_t body_len)
+static int bench_load(apr_pool_t *pool, const char *dir, unsigned long n, size_t body_len, int mixed)
 {
     wipe(dir);
     st_options_t o;
@@ -126,22 +136,22 @@ static int bench_load(apr_pool_t *pool, const char *dir, unsigned long n, size_t
         for (int k = 0; k < 1000 && i < n; k++, i++) {
             uint64_t id;
             st_batch_add_message(b, body, body_len, &id);
-            st_batch_add_entry(b, q, id, (uint8_t)(i % 10), i);
+            st_batch_add_entry(b, q, id, mixed ? (uint8_t)(i % 10) : 4, i);
         }
         if ((st = st_batch_commit_wait(b))) { fprintf(stderr, "fill: %s\n", hm_strerror(st)); return 1; }
     }
     double t1 = now();
     st_close(s);
-    double t2 = now();
+    double t2 = now(), c2 = cpu();
     o.progress = progress;
     if ((st = st_open(pool, &o, &s))) { fprintf(stderr, "reopen: %s\n", hm_strerror(st)); return 1; }
-    double t3 = now();
+    double t3 = now(), c3 = cpu();
     uint64_t loaded = 0;
     st = st_load(s, q, count, &loaded);
-    double t4 = now();
-    printf("load: filled %lu messages of %zu bytes in %.1f s (close %.1f s); reopen with recovery "
-           "%.2f s; loaded %llu in dispatch order in %.2f s (%.0f msgs/s); status %s\n",
-           n, body_len, t1 - t0, t2 - t1, t3 - t2, (unsigned long long)loaded, t4 - t3,
+    double t4 = now(), c4 = cpu();
+    printf("load (%s priorities): filled %lu messages of %zu bytes in %.1f s (close %.1f s); reopen with recovery "
+           "%.2f s (%.2f s CPU); loaded %llu in dispatch order in %.2f s (%.2f s CPU, %.0f msgs/s); status %s\n",
+           mixed ? "mixed" : "same", n, body_len, t1 - t0, t2 - t1, t3 - t2, c3 - c2, (unsigned long long)loaded, t4 - t3, c4 - c3,
            loaded / (t4 - t3), hm_strerror(st));
     st_close(s);
     free(body);
@@ -165,11 +175,12 @@ int main(int argc, char **argv)
             rc = bench_commits(pool, argv[2], threads, atof(argv[4]), sync);
     } else if (argc >= 4 && strcmp(argv[1], "load") == 0) {
         rc = bench_load(pool, argv[2], strtoul(argv[3], NULL, 10),
-                        argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 200);
+                        argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 200,
+                        argc > 5 && strcmp(argv[5], "mixed") == 0);
     }
     if (rc == 2)
         fprintf(stderr, "usage: %s commits DIR THREADS SECONDS [batch|always|none]\n"
-                        "       %s load DIR N [BODY_BYTES]\n", argv[0], argv[0]);
+                        "       %s load DIR N [BODY_BYTES [same|mixed]]\n", argv[0], argv[0]);
     apr_pool_destroy(pool);
     apr_terminate();
     return rc;
