@@ -23,6 +23,8 @@
 #define SECURITY_EXC      "javax.jms.JMSSecurityException"
 #define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
 #define NO_DEST_EXC       "org.apache.activemq.DestinationDoesNotExistException"
+#define XA_EXC            "javax.transaction.xa.XAException"
+#define OW_MAX_RECOVER    4096   /* prepared branches listed by one recover */
 
 /* TransactionInfo types (ActiveMQ's TransactionInfo constants). */
 enum { TX_BEGIN = 0, TX_PREPARE = 1, TX_COMMIT_ONE_PHASE = 2, TX_COMMIT_TWO_PHASE = 3,
@@ -158,6 +160,8 @@ typedef struct pending_s {
     int response_required;
     ow_producer_id_t *window_producer;   /* flat copy: answer with a ProducerAck */
     int32_t size;
+    int int_response;              /* answer with an IntegerResponse (XA prepare) */
+    int32_t int_result;
 } pending_t;
 
 static pending_t *pending_new(ow_conn_t *oc, const ow_command_t *cmd)
@@ -192,6 +196,9 @@ static void pending_done(void *baton, apr_status_t st)
             respond_error_id(oc, p->command_id, st == HM_ENOSPACE ? RESOURCE_EXC : JMS_EXC,
                              st == HM_ENOSPACE ? "the message store is full (storeUsage limit)"
                                                : hm_strerror(st));
+    } else if (p->response_required && p->int_response) {
+        ow_integer_response_t r = { { { OW_INTEGER_RESPONSE }, 0, 0 }, p->command_id, p->int_result };
+        emit(oc, &r.cmd);
     } else if (p->response_required) {
         respond_ok_id(oc, p->command_id);
     } else if (p->window_producer) {
@@ -590,21 +597,48 @@ static void respond_int(ow_conn_t *oc, const ow_command_t *req, int32_t result)
     emit(oc, &r.cmd);
 }
 
-/* Lists this connection's prepared XA transactions (for XAResource.recover). */
+/* Lists every prepared XA branch of the broker (for XAResource.recover). */
 static void respond_recover(ow_conn_t *oc, const ow_command_t *req)
 {
-    int n = 0;
-    ow_object_t **ids = apr_pcalloc(oc->scratch, sizeof(ow_object_t *) * (apr_hash_count(oc->txs) + 1));
-    for (apr_hash_index_t *hi = apr_hash_first(oc->scratch, oc->txs); hi; hi = apr_hash_next(hi)) {
-        ow_tx_t *tx = apr_hash_this_val(hi);
-        if (ow_tx_is_xa(tx) && ow_tx_prepared(tx))
-            ids[n++] = (ow_object_t *)&ow_tx_id(tx)->obj;
+    hm_xid_t xids[OW_MAX_RECOVER];
+    int n = hm_xa_recover(oc->b, xids, OW_MAX_RECOVER);
+    if (n > OW_MAX_RECOVER)
+        n = OW_MAX_RECOVER;
+    ow_object_t **ids = apr_pcalloc(oc->scratch, sizeof(ow_object_t *) * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        ow_xa_transaction_id_t *x = (ow_xa_transaction_id_t *)ow_object_new(oc->scratch, OW_ACTIVEMQ_XA_TRANSACTION_ID);
+        x->format_id = xids[i].format;
+        x->global_transaction_id.data = apr_pmemdup(oc->scratch, xids[i].gtrid, xids[i].gtrid_len + 1u);
+        x->global_transaction_id.len = xids[i].gtrid_len;
+        x->branch_qualifier.data = apr_pmemdup(oc->scratch, xids[i].bqual, xids[i].bqual_len + 1u);
+        x->branch_qualifier.len = xids[i].bqual_len;
+        ids[i] = &x->obj;
     }
     ow_data_array_response_t r = { { { OW_DATA_ARRAY_RESPONSE }, 0, 0 }, req->command_id, ids, n };
     emit(oc, &r.cmd);
 }
 
-#define XA_EXC "javax.transaction.xa.XAException"
+/* Completes a prepared branch held by the broker (possibly prepared by another connection). */
+static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
+{
+    hm_xid_t xid;
+    if (ow_xid(ti->transaction_id, &xid) != APR_SUCCESS) {
+        respond_error(oc, &ti->cmd, XA_EXC, "XAER_INVAL: malformed transaction id");
+        return;
+    }
+    pending_t *p = pending_new(oc, &ti->cmd);
+    if (!p) {
+        respond_error(oc, &ti->cmd, RESOURCE_EXC, "out of memory");
+        return;
+    }
+    apr_status_t st = commit ? hm_xa_commit(oc->b, &xid, pending_done, p)
+                             : hm_xa_rollback(oc->b, &xid, pending_done, p);
+    if (st) {
+        pending_free(p);
+        respond_error(oc, &ti->cmd, XA_EXC, st == HM_ENOTFOUND
+                      ? "XAER_NOTA: no prepared transaction with this id" : hm_strerror(st));
+    }
+}
 
 static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
 {
@@ -631,35 +665,55 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         else
             respond_ok(oc, &ti->cmd);
         return;
-    case TX_PREPARE:
+    case TX_PREPARE: {
         if (!tx || ow_tx_empty(tx)) {
             if (tx)
                 ow_tx_end(oc->txs, tx);
             respond_int(oc, &ti->cmd, 3);   /* XA_RDONLY: nothing to commit */
             return;
         }
-        ow_tx_set_prepared(tx);
-        respond_int(oc, &ti->cmd, 0);       /* XA_OK */
+        /* the branch moves from the connection to the broker: durable, answered XA_OK */
+        pending_t *p = pending_new(oc, &ti->cmd);
+        if (p) {
+            p->int_response = 1;
+            p->int_result = 0;
+        }
+        apr_status_t st = p ? ow_tx_prepare(tx, oc->client, resolve_consumer, oc, pending_done, p,
+                                           err, sizeof err) : APR_ENOMEM;
+        ow_tx_end(oc->txs, tx);
+        if (st) {
+            if (p)
+                pending_free(p);
+            respond_error(oc, &ti->cmd, XA_EXC, *err ? err : hm_strerror(st));
+        }
         return;
+    }
     case TX_ROLLBACK:
-        if (tx)
+        if (tx) {
             ow_tx_end(oc->txs, tx);
-        if (!tx && xa)
-            respond_error(oc, &ti->cmd, XA_EXC, "Cannot rollback: unknown transaction");
-        else
             respond_ok(oc, &ti->cmd);
+        } else if (xa) {
+            xa_complete(oc, ti, 0);
+        } else {
+            respond_ok(oc, &ti->cmd);
+        }
         return;
     case TX_COMMIT_ONE_PHASE:
     case TX_COMMIT_TWO_PHASE: {
-        if (!tx) {
-            if (xa)
-                respond_error(oc, &ti->cmd, XA_EXC, "Cannot commit: unknown transaction");
-            else
-                respond_ok(oc, &ti->cmd);   /* an empty local transaction */
+        if (ti->type == TX_COMMIT_TWO_PHASE) {
+            if (tx) {
+                respond_error(oc, &ti->cmd, XA_EXC,
+                              "XAER_PROTO: Cannot do 2 phase commit if the transaction has not been prepared");
+                return;
+            }
+            xa_complete(oc, ti, 1);
             return;
         }
-        if (ti->type == TX_COMMIT_TWO_PHASE && !ow_tx_prepared(tx)) {
-            respond_error(oc, &ti->cmd, XA_EXC, "Cannot do 2 phase commit if the transaction has not been prepared");
+        if (!tx) {
+            if (xa)
+                respond_error(oc, &ti->cmd, XA_EXC, "XAER_NOTA: Cannot commit: unknown transaction");
+            else
+                respond_ok(oc, &ti->cmd);   /* an empty local transaction */
             return;
         }
         pending_t *p = pending_new(oc, &ti->cmd);

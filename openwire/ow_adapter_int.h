@@ -45,11 +45,11 @@ apr_status_t ow_tx_add_msg(ow_tx_t *tx, hm_msg_t *m);
 apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *message_id, int kind);
 int ow_tx_empty(const ow_tx_t *tx);
 int ow_tx_is_xa(const ow_tx_t *tx);
-int ow_tx_prepared(const ow_tx_t *tx);
-void ow_tx_set_prepared(ow_tx_t *tx);
-const ow_transaction_id_t *ow_tx_id(const ow_tx_t *tx);
 apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
                           hm_send_done_fn done, void *baton, char *err, size_t errlen);
+apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
+                           hm_send_done_fn done, void *baton, char *err, size_t errlen);
+apr_status_t ow_xid(const ow_transaction_id_t *id, hm_xid_t *out);
 void ow_tx_end(apr_hash_t *txs, ow_tx_t *tx);
 
 #endif

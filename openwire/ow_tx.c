@@ -12,7 +12,6 @@
 struct ow_tx_s {
     char *key;
     int xa;
-    int prepared;
     ow_transaction_id_t *id;       /* flat copy */
     hm_msg_t **msgs;
     int nmsgs, capm;
@@ -115,28 +114,69 @@ apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *messag
 
 int ow_tx_empty(const ow_tx_t *tx) { return tx->nmsgs == 0 && tx->nacks == 0; }
 int ow_tx_is_xa(const ow_tx_t *tx) { return tx->xa; }
-int ow_tx_prepared(const ow_tx_t *tx) { return tx->prepared; }
-void ow_tx_set_prepared(ow_tx_t *tx) { tx->prepared = 1; }
-const ow_transaction_id_t *ow_tx_id(const ow_tx_t *tx) { return tx->id; }
 
-/* Resolves the acknowledgements against the connection's consumers and commits everything. */
-apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
-                          hm_send_done_fn done, void *baton, char *err, size_t errlen)
+
+/* The acknowledgements resolved against the connection's consumers (malloc'd, *n of them). */
+static hm_txack_t *resolve_acks(ow_tx_t *tx, ow_resolve_fn resolve, void *rbaton, int *n)
 {
-    hm_txack_t *acks = tx->nacks ? calloc((size_t)tx->nacks, sizeof *acks) : NULL;
-    int n = 0;
-    if (tx->nacks && !acks)
-        return APR_ENOMEM;
-    for (int i = 0; i < tx->nacks; i++) {
+    hm_txack_t *acks = calloc((size_t)tx->nacks + 1, sizeof *acks);
+    *n = 0;
+    for (int i = 0; acks && i < tx->nacks; i++) {
         hm_consumer_t *c = resolve(rbaton, tx->acks[i].consumer);
         if (!c)
             continue;              /* its consumer closed: the messages went back to the queue */
-        acks[n].c = c;
-        acks[n].message_id = tx->acks[i].message_id;
-        acks[n].kind = tx->acks[i].kind;
-        n++;
+        acks[*n].c = c;
+        acks[*n].message_id = tx->acks[i].message_id;
+        acks[*n].kind = tx->acks[i].kind;
+        (*n)++;
     }
+    return acks;
+}
+
+apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
+                          hm_send_done_fn done, void *baton, char *err, size_t errlen)
+{
+    int n;
+    hm_txack_t *acks = resolve_acks(tx, resolve, rbaton, &n);
+    if (!acks)
+        return APR_ENOMEM;
     apr_status_t st = hm_commit(client, tx->msgs, tx->nmsgs, acks, n, done, baton, err, errlen);
+    free(acks);
+    return st;
+}
+
+apr_status_t ow_xid(const ow_transaction_id_t *id, hm_xid_t *out)
+{
+    const ow_xa_transaction_id_t *x = &id->xa;
+    int32_t gl = x->global_transaction_id.data ? x->global_transaction_id.len : 0;
+    int32_t bl = x->branch_qualifier.data ? x->branch_qualifier.len : 0;
+    if (id->obj.type != OW_ACTIVEMQ_XA_TRANSACTION_ID || gl > HM_XID_MAX || bl > HM_XID_MAX)
+        return HM_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->format = x->format_id;
+    out->gtrid_len = (uint8_t)gl;
+    out->bqual_len = (uint8_t)bl;
+    if (gl)
+        memcpy(out->gtrid, x->global_transaction_id.data, (size_t)gl);
+    if (bl)
+        memcpy(out->bqual, x->branch_qualifier.data, (size_t)bl);
+    return APR_SUCCESS;
+}
+
+apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
+                           hm_send_done_fn done, void *baton, char *err, size_t errlen)
+{
+    hm_xid_t xid;
+    apr_status_t st = ow_xid(tx->id, &xid);
+    if (st) {
+        snprintf(err, errlen, "an XA transaction id longer than %d bytes", HM_XID_MAX);
+        return st;
+    }
+    int n;
+    hm_txack_t *acks = resolve_acks(tx, resolve, rbaton, &n);
+    if (!acks)
+        return APR_ENOMEM;
+    st = hm_xa_prepare(client, &xid, tx->msgs, tx->nmsgs, acks, n, done, baton, err, errlen);
     free(acks);
     return st;
 }

@@ -477,6 +477,30 @@ void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind,
     }
 }
 
+void hm_consumer_take_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb,
+                             hm_hold_fn hold, void *baton)
+{
+    hm_dlv_t *target = (hm_dlv_t *)pub;
+    hm_dlv_t *d = kind == HM_ACK_CONSUMED ? target : APR_RING_FIRST(&c->dlv);
+    while (d != APR_RING_SENTINEL(&c->dlv, hm_dlv_s, link)) {
+        hm_dlv_t *next = APR_RING_NEXT(d, link);
+        int last = d == target;
+        APR_RING_REMOVE(d, link);
+        if (!d->delivered)
+            c->outstanding--;
+        if (d->entry) {
+            hm_persist_remove(c->b, pb, d->queue, d->entry);
+            hold(baton, d->queue, d->entry);
+        } else {
+            hm_msg_unref(d->pub.msg);
+        }
+        free(d);
+        if (last)
+            break;
+        d = next;
+    }
+}
+
 void hm_consumer_kick_locked(hm_consumer_t *c)
 {
     if (c->opts.browser)

@@ -172,6 +172,27 @@ typedef struct hm_txack_s {
 apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const hm_txack_t *acks,
                        int nacks, hm_send_done_fn done, void *baton, char *err, size_t errlen);
 
+/* An XA transaction branch id (javax.transaction.xa.Xid). */
+#define HM_XID_MAX 64
+typedef struct hm_xid_s {
+    int32_t format;
+    uint8_t gtrid_len, bqual_len;          /* each <= HM_XID_MAX */
+    uint8_t gtrid[HM_XID_MAX], bqual[HM_XID_MAX];
+} hm_xid_t;
+
+/* Prepares an XA branch: its messages stay invisible and the messages it acknowledges stay
+ * locked until hm_xa_commit or hm_xa_rollback, from any connection and across restarts (the
+ * prepared state is stored); done when durable.  Errors: HM_EEXISTS (already prepared), and
+ * hm_commit's. */
+apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const *msgs, int nmsgs,
+                           const hm_txack_t *acks, int nacks, hm_send_done_fn done, void *baton,
+                           char *err, size_t errlen);
+/* Completes a prepared branch; done when durable.  HM_ENOTFOUND: no such prepared branch. */
+apr_status_t hm_xa_commit(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
+apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
+/* The prepared branches (at most max written to out); returns how many exist. */
+int hm_xa_recover(hm_broker_t *b, hm_xid_t *out, int max);
+
 /* ---------------------------------------------------------------- consuming */
 
 /* One message handed to one consumer and not yet settled. */

@@ -159,6 +159,7 @@ struct hm_broker_s {
     hm_broker_opts_t opts;
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
+    apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
 };
 
 /* destinations (hm_dest.c) */
@@ -193,6 +194,10 @@ void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
 struct hm_pbatch_s;
 void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, struct hm_pbatch_s *pb);
 void hm_consumer_kick_locked(hm_consumer_t *c);
+/* XA prepare: takes acknowledged deliveries out of the consumer without settling them. */
+typedef void (*hm_hold_fn)(void *baton, hm_queue_t *q, hm_qentry_t *e);
+void hm_consumer_take_locked(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, struct hm_pbatch_s *pb,
+                             hm_hold_fn hold, void *baton);
 hm_delivery_t *hm_consumer_find_locked(hm_consumer_t *c, const char *message_id);
 
 /* topic subscriptions (hm_sub.c) */
@@ -225,6 +230,36 @@ void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_
 void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);
 /* Commits (done called when durable, or at once when the batch is empty). */
 apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *baton);
+
+/* Where one sent message goes: collected first, so a persistent message is stored (or refused)
+ * before any queue holds it. */
+typedef struct target_s {
+    hm_queue_t *q;
+    const char *via;
+    uint64_t seq;
+} target_t;
+
+typedef struct hm_route_s {
+    target_t *t;
+    int n, cap;
+} route_t;
+
+/* One message's route: its targets, with their arrival numbers and whether it was stored. */
+typedef struct hm_plan_s {
+    hm_msg_t *msg;
+    route_t r;
+    char *copy;
+    uint64_t msg_id;
+    int stored;
+} hm_plan_t;
+/* Collects targets and adds what must be stored to pb; apply enqueues and dispatches. */
+apr_status_t hm_plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, hm_plan_t *pl,
+                           char *err, size_t errlen);
+apr_status_t hm_plan_apply(hm_broker_t *b, hm_plan_t *pl);
+void hm_plan_free(hm_plan_t *pl);
+
+/* XA branches (hm_xa.c) */
+apr_status_t hm_xa_recover_store(hm_broker_t *b);
 
 /* selectors bridge (hm_select.c) */
 apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,

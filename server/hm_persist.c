@@ -194,6 +194,8 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
     }
     hm_unlock(b);
     if (st == APR_SUCCESS)
+        st = hm_xa_recover_store(b);
+    if (st == APR_SUCCESS)
         hm_info("store: %llu persistent messages recovered from %d queues in %.1f s%s",
                 (unsigned long long)total, l.ids->nelts,
                 (double)(apr_time_now() - start) / APR_USEC_PER_SEC,

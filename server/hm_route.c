@@ -8,19 +8,6 @@
 #include "hm_int.h"
 #include "st.h"
 
-/* Where one sent message goes: collected first, so a persistent message is stored (or refused)
- * before any queue holds it. */
-typedef struct target_s {
-    hm_queue_t *q;
-    const char *via;
-    uint64_t seq;
-} target_t;
-
-typedef struct route_s {
-    target_t *t;
-    int n, cap;
-} route_t;
-
 static apr_status_t add_target(route_t *r, hm_queue_t *q, const char *via)
 {
     if (r->n == r->cap) {
@@ -128,16 +115,9 @@ static apr_status_t collect(hm_broker_t *b, hm_msg_t *msg, route_t *r, char **co
     return st;
 }
 
-/* One message's route: its targets, with their arrival numbers and whether it was stored. */
-typedef struct plan_s {
-    hm_msg_t *msg;
-    route_t r;
-    char *copy;
-    uint64_t msg_id;
-    int stored;
-} plan_t;
+typedef hm_plan_t plan_t;
 
-static void plan_free(plan_t *pl)
+void hm_plan_free(plan_t *pl)
 {
     free(pl->r.t);
     free(pl->copy);
@@ -146,8 +126,8 @@ static void plan_free(plan_t *pl)
 }
 
 /* Collects the targets and adds what must be stored to pb (shared by a transaction's sends). */
-static apr_status_t plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, plan_t *pl,
-                               char *err, size_t errlen)
+apr_status_t hm_plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, plan_t *pl,
+                           char *err, size_t errlen)
 {
     memset(pl, 0, sizeof *pl);
     pl->msg = msg;
@@ -165,7 +145,7 @@ static apr_status_t plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, p
 }
 
 /* Enqueues a planned (and, where needed, stored) message and dispatches it. */
-static apr_status_t apply_route(hm_broker_t *b, plan_t *pl)
+apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
 {
     apr_status_t st = APR_SUCCESS;
     for (int i = 0; i < pl->r.n && !st; i++) {
@@ -178,7 +158,7 @@ static apr_status_t apply_route(hm_broker_t *b, plan_t *pl)
         }
         hm_queue_dispatch(pl->r.t[i].q);
     }
-    plan_free(pl);
+    hm_plan_free(pl);
     return st;
 }
 
@@ -189,19 +169,19 @@ static apr_status_t route_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn 
 {
     hm_pbatch_t pb = { NULL, 0, 0 };
     plan_t pl;
-    apr_status_t st = plan_route(b, msg, &pb, &pl, err, errlen);
+    apr_status_t st = hm_plan_route(b, msg, &pb, &pl, err, errlen);
     if (st) {
         if (pb.batch)
             st_batch_discard(pb.batch);
-        plan_free(&pl);
+        hm_plan_free(&pl);
         return st;
     }
     if ((st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS) {
         snprintf(err, errlen, "the store refused the message: %s", hm_strerror(st));
-        plan_free(&pl);
+        hm_plan_free(&pl);
         return st;
     }
-    return apply_route(b, &pl);
+    return hm_plan_apply(b, &pl);
 }
 
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
@@ -228,7 +208,7 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     int planned = 0;
     for (; planned < nmsgs && !st; planned++) {
         msgs[planned]->producer_client = c->serial;
-        st = plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
+        st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
     }
     if (!st) {
         /* acknowledgements settle now; their removals ride in the same store batch */
@@ -244,9 +224,9 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     }
     for (int i = 0; i < planned; i++) {
         if (!st)
-            apply_route(b, &plans[i]);
+            hm_plan_apply(b, &plans[i]);
         else
-            plan_free(&plans[i]);
+            hm_plan_free(&plans[i]);
     }
     for (int i = 0; i < nacks && !st; i++)
         hm_consumer_kick_locked(acks[i].c);

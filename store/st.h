@@ -139,6 +139,22 @@ typedef void (*st_xid_fn)(void *baton, const st_xid_t *xid);
 /* Lists prepared transactions (after a restart: those to resolve). */
 apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton);
 
+/* The operations a prepared transaction will apply, in batch order, so a restarted broker can
+ * hold them in doubt: bodies (ST_XA_MSG), entries to add and entries to remove.  bytes are valid
+ * only during the call.  HM_ENOTFOUND for an unknown xid, ST_ECORRUPT for a damaged record. */
+typedef enum { ST_XA_MSG = 1, ST_XA_ADD, ST_XA_REMOVE, ST_XA_DELIVERED } st_xa_op_kind_e;
+typedef struct st_xa_op_s {
+    st_xa_op_kind_e kind;
+    uint32_t dest;
+    uint8_t priority;
+    uint64_t seq;
+    uint64_t msg_id;
+    const void *bytes;
+    size_t len;
+} st_xa_op_t;
+typedef void (*st_xa_op_fn)(void *baton, const st_xa_op_t *op);
+apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, void *baton);
+
 /* ---- loading ---- */
 typedef struct st_entry_s {
     uint32_t dest;

@@ -443,3 +443,24 @@ apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton)
     kv->abort(tx);
     return st;
 }
+
+apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, void *baton)
+{
+    if (xid->gtrid_len > ST_XID_MAX || xid->bqual_len > ST_XID_MAX)
+        return HM_EINVAL;
+    st_buf_t v = { 0 };
+    st_op_t *ops = NULL;
+    size_t n = 0;
+    apr_status_t st = xa_read(s, xid, &v, &ops, &n);
+    for (size_t i = 0; i < n && st == APR_SUCCESS; i++) {
+        static const st_xa_op_kind_e kinds[] = { 0, ST_XA_MSG, ST_XA_ADD, ST_XA_REMOVE, ST_XA_DELIVERED };
+        if (ops[i].type < ST_OP_MSG || ops[i].type > ST_OP_DELIVERED)
+            continue;
+        st_xa_op_t op = { kinds[ops[i].type], ops[i].dest, ops[i].priority, ops[i].seq, ops[i].msg_id,
+                          ops[i].bytes, ops[i].len };
+        each(baton, &op);
+    }
+    free(ops);
+    st_buf_free(&v);
+    return st;
+}
