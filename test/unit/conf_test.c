@@ -354,6 +354,10 @@ static const bad_case_t bad_cases[] = {
     { "not well-formed", "<broker " CORE ">\n<transportConnectors>\n</broker>", CFG_EXML,
       "t.xml:3: not well-formed XML" },
     { "undeclared entity", "<broker " CORE " brokerName='&nope;'/>", CFG_EXML, "not well-formed" },
+    { "empty document", "", CFG_EXML, "t.xml:1: not well-formed XML: Document is empty" },
+    { "want client auth without CA", B "<sslContext><sslContext certificate='c' privateKey='k'/>"
+      "</sslContext>\n<transportConnectors>\n<transportConnector uri='amqp+ssl://h:1?transport.wantClientAuth=true'/>"
+      "</transportConnectors></broker>", CFG_EMISSING, "t.xml:4: <transportConnector>: wantClientAuth=true needs caCertificate=" },
     { "wrong root", "<configuration/>", CFG_EUNKNOWN, "t.xml:1: <configuration>: the root element must be" },
     { "broker in another namespace", "<broker xmlns='http://activemq.org/config/1.0'/>",
       CFG_EUNKNOWN, "namespace http://activemq.org/config/1.0 is not ActiveMQ's" },
