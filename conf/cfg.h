@@ -187,6 +187,7 @@ typedef struct cfg_dlq_s {
     bool process_expired;             /* default true */
     bool process_non_persistent;      /* default false */
     int64_t expiration_ms;            /* expiration set on DLQ'd messages; 0 = none */
+    bool destination_per_durable_subscriber; /* individual: one DLQ per durable subscription */
 } cfg_dlq_t;
 
 typedef enum { CFG_DISPATCH_ROUND_ROBIN, CFG_DISPATCH_STRICT_ORDER } cfg_dispatch_e;
@@ -397,6 +398,14 @@ const cfg_policy_t *cfg_policy_lookup(const cfg_t *cfg, cfg_dest_kind_e kind, co
  * matching entry denies.  Always true when no <authorizationPlugin> is configured. */
 bool cfg_authz_permits(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name,
                        cfg_authz_op_e op, const char *const *groups, size_t ngroups);
+
+/* The dead letter destination for a message from destination `dest` (is_queue) under policy
+ * p, as ActiveMQ's dead letter strategies name it: the shared queue, or prefix + name (+ "." +
+ * durable_key for destinationPerDurableSubscriber; durable_key is the subscription's
+ * "clientId:subscriptionName", NULL when not a durable subscription) + suffix.  Returns
+ * the name (in pool) and sets *dlq_is_queue, or NULL when the policy discards dead letters. */
+const char *cfg_dlq_for(const cfg_policy_t *p, bool is_queue, const char *dest,
+                        const char *durable_key, apr_pool_t *pool, bool *dlq_is_queue);
 
 /* The redelivery policy for a destination (redeliveryPlugin), or NULL when none applies. */
 const cfg_redelivery_policy_t *cfg_redelivery_for(const cfg_t *cfg, cfg_dest_kind_e kind,

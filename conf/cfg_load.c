@@ -376,10 +376,15 @@ static apr_status_t finish(cfg_ctx_t *ctx)
         if (c->need_client_auth && !c->tls)
             return cfg_fail_at(ctx, c->line, CFG_EVALUE, "<transportConnector>: needClientAuth "
                                "needs a TLS scheme (ssl, amqp+ssl, auto+ssl)");
-        if (c->need_client_auth && !cfg->tls->ca_certificate)
+        if (c->want_client_auth && !c->tls)
+            return cfg_fail_at(ctx, c->line, CFG_EVALUE, "<transportConnector>: wantClientAuth "
+                               "needs a TLS scheme (ssl, amqp+ssl, auto+ssl)");
+        if ((c->need_client_auth || c->want_client_auth) && !cfg->tls->ca_certificate)
             return cfg_fail_at(ctx, c->line, CFG_EMISSING, "<transportConnector>: "
-                               "needClientAuth=true needs caCertificate= (a PEM CA bundle) in "
-                               "<sslContext> (line %d)", cfg->tls->line);
+                               "%s=true needs caCertificate= (a PEM CA bundle) in "
+                               "<sslContext> (line %d)",
+                               c->need_client_auth ? "needClientAuth" : "wantClientAuth",
+                               cfg->tls->line);
     }
     return APR_SUCCESS;
 }

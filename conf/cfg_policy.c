@@ -98,7 +98,7 @@ static const cfg_attr_spec_t individual_attrs[] = {
     CFG_ATTR_NOTE("enableAudit", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("maxProducersToAudit", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("maxAuditDepth", CFG_A_QUIET, NULL),
-    CFG_ATTR_NOTE("destinationPerDurableSubscriber", CFG_A_WARN_TRUE, "one DLQ per topic"),
+    D("destinationPerDurableSubscriber", CFG_A_BOOL, destination_per_durable_subscriber),
 };
 static const cfg_attr_spec_t shared_attrs[] = {
     D("processExpired", CFG_A_BOOL, process_expired),
@@ -172,6 +172,27 @@ static apr_status_t dead_letter(cfg_ctx_t *ctx, xmlNode *node, void *target)
     cfg_policy_t *p = target;
     apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
     return rv ? rv : cfg_children(ctx, node, children, CFG_NELEMS(children), &p->dlq);
+}
+
+const char *cfg_dlq_for(const cfg_policy_t *p, bool is_queue, const char *dest,
+                        const char *durable_key, apr_pool_t *pool, bool *dlq_is_queue)
+{
+    const cfg_dlq_t *d = &p->dlq;
+    switch (d->kind) {
+    case CFG_DLQ_DISCARD:
+        return NULL;
+    case CFG_DLQ_SHARED:
+        *dlq_is_queue = true;
+        return d->shared_queue;
+    case CFG_DLQ_INDIVIDUAL:
+    default:
+        break;
+    }
+    *dlq_is_queue = is_queue ? d->use_queue_for_queue_messages : d->use_queue_for_topic_messages;
+    bool per_sub = d->destination_per_durable_subscriber && durable_key && !is_queue;
+    return apr_pstrcat(pool, is_queue ? d->queue_prefix : d->topic_prefix, dest,
+                       per_sub ? "." : "", per_sub ? durable_key : "",
+                       is_queue ? d->queue_suffix : d->topic_suffix, NULL);
 }
 
 /* ---- other policy children ---- */

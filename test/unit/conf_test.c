@@ -354,6 +354,10 @@ static const bad_case_t bad_cases[] = {
     { "not well-formed", "<broker " CORE ">\n<transportConnectors>\n</broker>", CFG_EXML,
       "t.xml:3: not well-formed XML" },
     { "undeclared entity", "<broker " CORE " brokerName='&nope;'/>", CFG_EXML, "not well-formed" },
+    { "empty document", "", CFG_EXML, "t.xml:1: not well-formed XML: Document is empty" },
+    { "want client auth without CA", B "<sslContext><sslContext certificate='c' privateKey='k'/>"
+      "</sslContext>\n<transportConnectors>\n<transportConnector uri='amqp+ssl://h:1?transport.wantClientAuth=true'/>"
+      "</transportConnectors></broker>", CFG_EMISSING, "t.xml:4: <transportConnector>: wantClientAuth=true needs caCertificate=" },
     { "wrong root", "<configuration/>", CFG_EUNKNOWN, "t.xml:1: <configuration>: the root element must be" },
     { "broker in another namespace", "<broker xmlns='http://activemq.org/config/1.0'/>",
       CFG_EUNKNOWN, "namespace http://activemq.org/config/1.0 is not ActiveMQ's" },
@@ -871,6 +875,9 @@ static void test_policy_entry_fields(void)
         "<deadLetterQueue><queue physicalName='ALL.DEAD'/></deadLetterQueue>"
         "</sharedDeadLetterStrategy></deadLetterStrategy></policyEntry>\n"
         "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true'/>\n"
+        "<policyEntry topic='PER.>'><deadLetterStrategy><individualDeadLetterStrategy "
+        "useQueueForTopicMessages='false' destinationPerDurableSubscriber='true'/>"
+        "</deadLetterStrategy></policyEntry>\n"
         "<policyEntry queue='NOISE'><deadLetterStrategy><discardingDeadLetterStrategy/>"
         "</deadLetterStrategy></policyEntry>\n"
         "</policyEntries></policyMap></destinationPolicy></broker>", &lc);
@@ -893,10 +900,23 @@ static void test_policy_entry_fields(void)
     CU_ASSERT_STRING_EQUAL(p->dlq.shared_queue, "ALL.DEAD");
     CU_ASSERT_FALSE(p->dlq.process_expired);
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->dlq.kind, CFG_DLQ_DISCARD);
+    bool dlq_queue = false;
+    CU_ASSERT_STRING_EQUAL(cfg_dlq_for(cfg_policy_for(cfg, true, "Q.A"), true, "Q.A", NULL, pool,
+                                       &dlq_queue), "DEAD.Q.A.X");
+    CU_ASSERT_TRUE(dlq_queue);
+    CU_ASSERT_STRING_EQUAL(cfg_dlq_for(cfg_policy_for(cfg, false, "T"), false, "T", "c:s", pool,
+                                       &dlq_queue), "ALL.DEAD");
+    CU_ASSERT_PTR_NULL(cfg_dlq_for(cfg_policy_for(cfg, true, "NOISE"), true, "NOISE", NULL, pool,
+                                   &dlq_queue));
+    CU_ASSERT_STRING_EQUAL(cfg_dlq_for(&cfg->default_policy, true, "Z", NULL, pool, &dlq_queue),
+                           "ActiveMQ.DLQ");
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->send_fail_if_no_space, -1);
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->max_destinations, -1);
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->send_fail_if_no_space, 1);
     CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->max_destinations, 5);
+    CU_ASSERT_STRING_EQUAL(cfg_dlq_for(cfg_policy_for(cfg, false, "PER.A"), false, "PER.A",
+                                       "client1:sub1", pool, &dlq_queue), "DLQ.PER.A.client1:sub1");
+    CU_ASSERT_FALSE(dlq_queue);
     CU_ASSERT(logged(&lc, "W t.xml:2: <policyEntry>: attribute \"optimizedDispatch\": ignored"));
     CU_ASSERT(logged(&lc, "<pendingQueuePolicy>: ignored"));
     CU_ASSERT_EQUAL(lc.warns, 2);
