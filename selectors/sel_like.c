@@ -118,7 +118,9 @@ int sel_like_compile(apr_pool_t *pool, const char *pat, size_t len, long esc, se
 }
 
 /* Classic wildcard matching with one backtrack point (the last %): every other item has a
- * fixed width, so retrying from the last % with one more character consumed is complete. */
+ * fixed width, so retrying from the last % with one more character consumed is complete.
+ * Work is at most (value length x longest %-free run of the pattern); a literal after % is
+ * found with memmem. */
 int sel_like_match(const sel_like_t *like, const char *s, size_t len)
 {
     const sel_like_item_t *it = like->items;
@@ -136,6 +138,13 @@ int sel_like_match(const sel_like_t *like, const char *s, size_t len)
         } else if (star_p != (size_t)-1) {
             uint32_t cp;
             star_s += sel_utf8_next(s + star_s, len - star_s, &cp);
+            if (star_p + 1 < np && it[star_p + 1].kind == SEL_LK_LIT) {
+                /* jump to the literal's next occurrence; a literal starts with a whole
+                 * character, so any occurrence lies on a character boundary */
+                const char *f = memmem(s + star_s, len - star_s, it[star_p + 1].p, it[star_p + 1].len);
+                if (!f) return 0;
+                star_s = (size_t)(f - s);
+            }
             si = star_s;
             p = star_p + 1;
         } else {

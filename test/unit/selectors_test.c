@@ -13,6 +13,7 @@
 
 #include "sel.h"
 #include "sel_limits.h"
+#include "sel_int.h"     /* sel_like_compile/match, checked against a naive matcher */
 
 /* ---- the messages ---- */
 typedef struct tprop_s { const char *name; sel_type_e type; int64_t l; double d; const char *s; } tprop_t;
@@ -757,6 +758,37 @@ static void test_like(void)
     CU_ASSERT_EQUAL(run("n LIKE '5'", 0), SEL_UNKNOWN);
 }
 
+/* The LIKE matcher against an obviously correct exponential one, on random small cases. */
+static int naive_like(const char *p, const char *s)
+{
+    if (!*p) return !*s;
+    if (*p == '%') return naive_like(p + 1, s) || (*s && naive_like(p, s + 1));
+    if (!*s) return 0;
+    return (*p == '_' || *p == *s) && naive_like(p + 1, s + 1);
+}
+
+static void test_like_random(void)
+{
+    unsigned seed = 12345, bad = 0;
+    for (int k = 0; k < 20000; k++) {
+        char pat[12], str[14];
+        int pl = (int)((seed = seed * 1103515245 + 12345) >> 16) % 10;
+        int sl = (int)((seed = seed * 1103515245 + 12345) >> 16) % 13;
+        for (int i = 0; i < pl; i++) pat[i] = "ab%_"[((seed = seed * 1103515245 + 12345) >> 16) % 4];
+        for (int i = 0; i < sl; i++) str[i] = "ab"[((seed = seed * 1103515245 + 12345) >> 16) % 2];
+        pat[pl] = 0;
+        str[sl] = 0;
+        sel_like_t like;
+        char err[64];
+        if (sel_like_compile(pool, pat, (size_t)pl, -1, &like, err, sizeof err) != 0) { bad++; continue; }
+        if (sel_like_match(&like, str, (size_t)sl) != naive_like(pat, str)) {
+            if (bad < 5) printf("\n  '%s' LIKE '%s'", str, pat);
+            bad++;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* ---- convert_string_expressions: (ActiveMQ's STOMP mode) ---- */
 static void test_convert_strings(void)
 {
@@ -948,6 +980,7 @@ int main(void)
     CU_add_test(s, "nesting limits are refused cleanly", test_limits_nesting);
     CU_add_test(s, "text, IN-list and LIKE limits", test_limits_sizes);
     CU_add_test(s, "LIKE escapes, wildcards and characters", test_like);
+    CU_add_test(s, "LIKE matcher agrees with a naive matcher", test_like_random);
     CU_add_test(s, "convert_string_expressions: mode", test_convert_strings);
     CU_add_test(s, "XPATH, including hostile XML", test_xpath);
     CU_add_test(s, "one compiled selector evaluated by four threads", test_threads);
