@@ -618,12 +618,37 @@ static void respond_recover(ow_conn_t *oc, const ow_command_t *req)
     emit(oc, &r.cmd);
 }
 
+/* ActiveMQ's text for an xid: "XID:[<format>,globalId=<hex>,branchId=<hex>]". */
+static const char *xid_text(apr_pool_t *pool, const hm_xid_t *x)
+{
+    char g[2 * HM_XID_MAX + 1], q[2 * HM_XID_MAX + 1];
+    for (int i = 0; i < x->gtrid_len; i++)
+        sprintf(g + 2 * i, "%02x", x->gtrid[i]);
+    g[2 * x->gtrid_len] = 0;
+    for (int i = 0; i < x->bqual_len; i++)
+        sprintf(q + 2 * i, "%02x", x->bqual[i]);
+    q[2 * x->bqual_len] = 0;
+    return apr_psprintf(pool, "XID:[%d,globalId=%s,branchId=%s]", (int)x->format, g, q);
+}
+
+/* XA errors reach the client as an XAException whose message ends in "xaErrorCode:<n>". */
+static void respond_xa_error(ow_conn_t *oc, const ow_command_t *req, int code, const char *what)
+{
+    respond_error(oc, req, XA_EXC, apr_psprintf(oc->scratch, "%s xaErrorCode:%d", what, code));
+}
+
+static void respond_nota(ow_conn_t *oc, const ow_command_t *req, const hm_xid_t *xid)
+{
+    respond_xa_error(oc, req, -4, apr_psprintf(oc->scratch, "Transaction '%s' has not been started.",
+                                               xid_text(oc->scratch, xid)));
+}
+
 /* Completes a prepared branch held by the broker (possibly prepared by another connection). */
 static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
 {
     hm_xid_t xid;
     if (ow_xid(ti->transaction_id, &xid) != APR_SUCCESS) {
-        respond_error(oc, &ti->cmd, XA_EXC, "XAER_INVAL: malformed transaction id");
+        respond_xa_error(oc, &ti->cmd, -5, "malformed transaction id");   /* XAER_INVAL */
         return;
     }
     pending_t *p = pending_new(oc, &ti->cmd);
@@ -635,8 +660,10 @@ static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
                              : hm_xa_rollback(oc->b, &xid, pending_done, p);
     if (st) {
         pending_free(p);
-        respond_error(oc, &ti->cmd, XA_EXC, st == HM_ENOTFOUND
-                      ? "XAER_NOTA: no prepared transaction with this id" : hm_strerror(st));
+        if (st == HM_ENOTFOUND)
+            respond_nota(oc, &ti->cmd, &xid);
+        else
+            respond_xa_error(oc, &ti->cmd, -3, hm_strerror(st));   /* XAER_RMERR */
     }
 }
 
@@ -656,19 +683,40 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
     ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(oc->txs, ti->transaction_id)
                                        : ow_tx_find(oc->txs, ti->transaction_id);
     int xa = ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
+    hm_xid_t xid;
+    int prepared = xa && !tx && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS && hm_xa_is_prepared(oc->b, &xid);
     switch (ti->type) {
     case TX_BEGIN:
     case TX_END:
-    case TX_FORGET:
         if (ti->type == TX_BEGIN && !tx)
             respond_error(oc, &ti->cmd, RESOURCE_EXC, "out of memory");
         else
             respond_ok(oc, &ti->cmd);
         return;
+    case TX_FORGET:
+        /* forgetting a prepared branch rolls it back, as ActiveMQ does */
+        if (tx)
+            ow_tx_end(oc->txs, tx);
+        if (prepared)
+            xa_complete(oc, ti, 0);
+        else if (!tx && xa && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS)
+            respond_nota(oc, &ti->cmd, &xid);
+        else
+            respond_ok(oc, &ti->cmd);
+        return;
     case TX_PREPARE: {
-        if (!tx || ow_tx_empty(tx)) {
-            if (tx)
-                ow_tx_end(oc->txs, tx);
+        if (prepared) {
+            respond_int(oc, &ti->cmd, 0);   /* prepared already: XA_OK again */
+            return;
+        }
+        if (!tx) {
+            respond_error(oc, &ti->cmd, JMS_EXC, apr_psprintf(oc->scratch,
+                          "Cannot prepare a transaction that had not been started or previously returned XA_RDONLY: %s",
+                          xa && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS ? xid_text(oc->scratch, &xid) : "?"));
+            return;
+        }
+        if (ow_tx_empty(tx)) {
+            ow_tx_end(oc->txs, tx);
             respond_int(oc, &ti->cmd, 3);   /* XA_RDONLY: nothing to commit */
             return;
         }
@@ -684,7 +732,7 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         if (st) {
             if (p)
                 pending_free(p);
-            respond_error(oc, &ti->cmd, XA_EXC, *err ? err : hm_strerror(st));
+            respond_xa_error(oc, &ti->cmd, -3, *err ? err : hm_strerror(st));
         }
         return;
     }
@@ -700,20 +748,16 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         return;
     case TX_COMMIT_ONE_PHASE:
     case TX_COMMIT_TWO_PHASE: {
-        if (ti->type == TX_COMMIT_TWO_PHASE) {
-            if (tx) {
-                respond_error(oc, &ti->cmd, XA_EXC,
-                              "XAER_PROTO: Cannot do 2 phase commit if the transaction has not been prepared");
-                return;
-            }
-            xa_complete(oc, ti, 1);
+        if (ti->type == TX_COMMIT_TWO_PHASE && tx) {
+            respond_xa_error(oc, &ti->cmd, -6, "Cannot do 2 phase commit if the transaction has not been prepared");
+            return;
+        }
+        if (!tx && xa) {
+            xa_complete(oc, ti, 1);         /* prepared (also a one-phase commit of it) or NOTA */
             return;
         }
         if (!tx) {
-            if (xa)
-                respond_error(oc, &ti->cmd, XA_EXC, "XAER_NOTA: Cannot commit: unknown transaction");
-            else
-                respond_ok(oc, &ti->cmd);   /* an empty local transaction */
+            respond_ok(oc, &ti->cmd);       /* an empty local transaction */
             return;
         }
         pending_t *p = pending_new(oc, &ti->cmd);

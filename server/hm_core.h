@@ -190,6 +190,7 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
 /* Completes a prepared branch; done when durable.  HM_ENOTFOUND: no such prepared branch. */
 apr_status_t hm_xa_commit(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
 apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
+int hm_xa_is_prepared(hm_broker_t *b, const hm_xid_t *xid);
 /* The prepared branches (at most max written to out); returns how many exist. */
 int hm_xa_recover(hm_broker_t *b, hm_xid_t *out, int max);
 

@@ -64,8 +64,41 @@ static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n");
+    fprintf(stderr,
+            "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n"
+            "       hermod --check-config FILE       load the configuration, report problems, exit\n"
+            "       hermod store verify|stats|dump|recover DIR\n"
+            "                                        check, summarise, list or recover a stopped\n"
+            "                                        broker's Berkeley DB store (its directory)\n");
     return 2;
+}
+
+static void tool_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
+{
+    fprintf(stderr, "\r%s: %llu of %llu", phase, (unsigned long long)done, (unsigned long long)total);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+/* `hermod store ...`: offline store tools (the broker must not be running on DIR). */
+static int store_tool(const char *cmd, const char *dir)
+{
+    apr_status_t st;
+    if (strcmp(cmd, "verify") == 0)
+        st = st_tool_verify(dir, stdout, tool_progress, NULL);
+    else if (strcmp(cmd, "stats") == 0)
+        st = st_tool_stats(dir, stdout);
+    else if (strcmp(cmd, "dump") == 0)
+        st = st_tool_dump(dir, stdout);
+    else if (strcmp(cmd, "recover") == 0)
+        st = st_tool_recover(dir, 0, stdout);
+    else
+        return usage();
+    if (st) {
+        fprintf(stderr, "hermod store %s %s: %s\n", cmd, dir, hm_strerror(st));
+        return 1;
+    }
+    return 0;
 }
 
 static int on_signal(int signum)
@@ -119,9 +152,18 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
 int main(int argc, const char *const *argv)
 {
     const char *config = NULL;
-    int loops = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int loops = (int)sysconf(_SC_NPROCESSORS_ONLN), check_only = 0;
+    if (argc == 4 && strcmp(argv[1], "store") == 0) {
+        apr_app_initialize(&argc, &argv, NULL);
+        int rc = store_tool(argv[2], argv[3]);
+        apr_terminate();
+        return rc;
+    }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+            check_only = 1;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config = argv[++i];
         } else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc) {
             loops = atoi(argv[++i]);
@@ -150,6 +192,10 @@ int main(int argc, const char *const *argv)
     if (st) {
         hm_error("bad configuration: %s", err);
         return 2;
+    }
+    if (check_only) {
+        hm_info("%s: configuration is valid", config);
+        return 0;
     }
     if ((st = apr_dir_make_recursive(cfg->data_directory, APR_OS_DEFAULT, pool)) != APR_SUCCESS) {
         hm_error("%s: dataDirectory \"%s\" cannot be created: %s", cfg->source,
