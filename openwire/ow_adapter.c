@@ -541,6 +541,14 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
         pending_t *p = a->cmd.response_required ? pending_new(oc, &a->cmd) : NULL;
         hm_send_done_fn done = p ? pending_done : NULL;
         switch (a->ack_type) {
+        case OW_ACK_POISON: {
+            const ow_throwable_t *t = a->poison_cause;
+            const char *cause = t ? apr_psprintf(oc->scratch, "%s: %s", t->class_name ? t->class_name : "java.lang.Throwable",
+                                                 t->message ? t->message : "null")
+                                  : "java.lang.Throwable: poison acknowledgement";
+            hm_consumer_poison(c->hc, d, cause, done, p);
+            break;
+        }
         case OW_ACK_DELIVERED:
         case OW_ACK_REDELIVERED:
             hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, done, p);
@@ -549,7 +557,6 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
             hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
         case OW_ACK_STANDARD:
-        case OW_ACK_POISON:
         case OW_ACK_UNMATCHED:
         case OW_ACK_EXPIRED:
         default:

@@ -118,8 +118,10 @@ static int origin_text_body(const void *data, const char **text, size_t *len)
     return 1;
 }
 
+static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+
 static const hm_msg_origin_t ow_origin_ops = {
-    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body
+    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -304,4 +306,61 @@ static const hm_msg_codec_t ow_store_codec = { OW_STORE_CODEC, "openwire", store
 const hm_msg_codec_t *ow_msg_codec(void)
 {
     return &ow_store_codec;
+}
+
+/* ------------------------------------------------------------------ dead letters */
+
+/* The message's properties without the ones a dead letter sets, plus those (cause, expiry). */
+static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause, apr_pool_t *p,
+                                      hm_wbuf_t *out)
+{
+    ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
+    if (!props)
+        return APR_ENOMEM;
+    if (om->marshalled_properties.data && om->marshalled_properties.len > 0 &&
+        ow_props_decode(om->marshalled_properties.data, (size_t)om->marshalled_properties.len, p, &old))
+        return HM_EMALFORMED;
+    for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
+        const ow_pentry_t *e = &old->entries[i];
+        if (e->name && (strcmp(e->name, "dlqDeliveryFailureCause") == 0 || strcmp(e->name, "originalExpiration") == 0))
+            continue;
+        if (ow_props_add(props, p, e->name, &e->value))
+            return APR_ENOMEM;
+    }
+    ow_pvalue_t v;
+    v.type = OW_PV_STRING;
+    v.u.str.data = cause;
+    v.u.str.len = (int32_t)strlen(cause);
+    apr_status_t st = ow_props_add(props, p, "dlqDeliveryFailureCause", &v);
+    v.type = OW_PV_LONG;
+    v.u.i64 = om->expiration;
+    if (!st)
+        st = ow_props_add(props, p, "originalExpiration", &v);
+    return st ? st : ow_props_encode(props, out);
+}
+
+static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
+{
+    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, OW_MAX_DEAD_LETTER_PROPS);
+    hm_msg_t *d = NULL;
+    ow_message_t copy = *om;
+    copy.destination = ow_destination_from(p, dlq);
+    if (!copy.original_destination)
+        copy.original_destination = om->destination;
+    copy.expiration = 0;
+    copy.redelivery_counter = 0;
+    if (copy.destination && dead_letter_props(om, cause, p, &wb) == APR_SUCCESS && !wb.err) {
+        const char *why;
+        copy.marshalled_properties.data = wb.data;
+        copy.marshalled_properties.len = (int32_t)wb.len;
+        d = ow_msg_to_core(&copy, p, &why);
+    }
+    hm_wbuf_free(&wb);
+    apr_pool_destroy(p);
+    return d;
 }

@@ -454,7 +454,9 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
 void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb)
 {
     hm_dlv_t *target = (hm_dlv_t *)pub;
-    if (kind == HM_ACK_CONSUMED) {
+    if (kind == HM_ACK_CONSUMED || kind == HM_ACK_POISON) {
+        if (kind == HM_ACK_POISON && target->entry)
+            hm_dead_letter(c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
         return;
     }
@@ -507,6 +509,21 @@ void hm_consumer_kick_locked(hm_consumer_t *c)
         browser_pump(c);
     else
         consumer_kick(c);
+}
+
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
+                        hm_send_done_fn done, void *baton)
+{
+    hm_lock(c->b);
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    hm_dlv_t *d = (hm_dlv_t *)pub;
+    if (d->entry)
+        hm_dead_letter(c->b, d->queue, d->pub.msg, 0, cause, &pb);
+    settle(c, d, &pb);
+    if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
+        done(baton, HM_ENOSPACE);
+    hm_consumer_kick_locked(c);
+    hm_unlock(c->b);
 }
 
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,

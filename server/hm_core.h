@@ -52,6 +52,10 @@ typedef struct hm_msg_origin_s {
     void (*get_property)(const void *data, const char *name, size_t len, struct sel_value_s *out);
     /* The body as text, for XPATH selectors; returns 0 when there is none. */
     int (*text_body)(const void *data, const char **text, size_t *len);
+    /* The dead letter for m: the same message (id, body, properties) addressed to dlq, with its
+     * original destination recorded, no expiration, and the properties dlqDeliveryFailureCause
+     * and originalExpiration added, as ActiveMQ does.  NULL: cannot (the message is dropped). */
+    hm_msg_t *(*dead_letter)(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
@@ -107,8 +111,15 @@ int hm_msg_expired(const hm_msg_t *m, apr_time_t now);
 
 /* ---------------------------------------------------------------- broker */
 
+/* Where a dead letter from dest goes: fills *dlq and returns 1, or returns 0 to drop it.
+ * expired: it expired (rather than exhausting its redeliveries). */
+typedef int (*hm_dlq_fn)(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
+                         hm_dname_t *dlq, char *name, size_t cap);
+
 typedef struct hm_broker_opts_s {
     const char *name;
+    hm_dlq_fn dlq;                 /* NULL: every dead letter goes to ActiveMQ.DLQ if persistent */
+    void *dlq_baton;
     size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
 } hm_broker_opts_t;
@@ -240,11 +251,15 @@ apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char
 void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered);
 
 typedef enum {
+    HM_ACK_POISON,            /* the client gave up on this delivery: dead-letter it */
     HM_ACK_CONSUMED,          /* this delivery is done */
     HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
 } hm_ack_e;
+/* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
+                        hm_send_done_fn done, void *baton);
 /* done (may be NULL) runs once the acknowledgement is durable (from the store's thread) or at
  * once when nothing needed storing. */
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, hm_send_done_fn done,

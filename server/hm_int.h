@@ -258,6 +258,11 @@ apr_status_t hm_plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, hm_pl
 apr_status_t hm_plan_apply(hm_broker_t *b, hm_plan_t *pl);
 void hm_plan_free(hm_plan_t *pl);
 
+/* dead letters (hm_dlq.c): routes the dead letter of e (from queue q) within pb; the caller
+ * still settles or frees the entry */
+void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expired, const char *cause,
+                    hm_pbatch_t *pb);
+
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);
 

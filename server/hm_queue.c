@@ -1,5 +1,6 @@
 /* A queue's contents in priority-then-arrival order, and dispatch to its consumers. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hm_int.h"
@@ -63,8 +64,12 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
                 hm_pbatch_t pb = { NULL, 0, 0 };
+                char cause[96];
+                snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
+                         (long long)e->msg->expiration);
                 APR_RING_REMOVE(e, link);
                 q->avail_count--;
+                hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
                 hm_persist_remove(q->b, &pb, q, e);
                 hm_persist_commit(&pb, NULL, NULL);
                 hm_queue_entry_free(q, e);

@@ -23,6 +23,30 @@
 
 static hm_server_t *the_server;
 
+/* Dead letter routing from the configuration's destination policies. */
+static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
+                      hm_dname_t *dlq, char *name, size_t cap)
+{
+    const cfg_t *cfg = baton;
+    int is_queue = HM_KIND_IS_QUEUE(dest.kind);
+    const cfg_policy_t *p = cfg_policy_for(cfg, is_queue, dest.name);
+    if ((expired && !p->dlq.process_expired) || (!m->persistent && !p->dlq.process_non_persistent))
+        return 0;
+    apr_pool_t *tmp;
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS)
+        return 0;
+    bool q = true;
+    const char *n = cfg_dlq_for(p, is_queue, dest.name, NULL, tmp, &q);
+    int go = n && strlen(n) < cap;
+    if (go) {
+        strcpy(name, n);
+        dlq->kind = q ? HM_QUEUE : HM_TOPIC;
+        dlq->name = name;
+    }
+    apr_pool_destroy(tmp);
+    return go;
+}
+
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
 {
     if (total)
@@ -206,7 +230,7 @@ int main(int argc, const char *const *argv)
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
         return 1;
-    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store };
+    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
