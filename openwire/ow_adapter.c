@@ -243,6 +243,7 @@ static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
         m.message_id = &mid;
     }
     m.redelivery_counter = dl->redelivery_count;
+    m.jms_xgroup_first_for_consumer = dl->group_first;
     m.broker_out_time = apr_time_as_msec(apr_time_now());
     dispatch(c, &m, dl->redelivery_count, dl->dest);
     apr_pool_clear(c->scratch);

@@ -36,7 +36,7 @@ static void pull_wait_end(hm_consumer_t *c)
     c->pull_deadline = 0;
 }
 
-void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e)
+void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e, int group_first)
 {
     hm_dlv_t *d = calloc(1, sizeof *d);
     if (!d) {                      /* cannot track it: leave it for later */
@@ -47,6 +47,7 @@ void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e)
     d->pub.redelivery_count = e->redelivery_count;
     d->pub.seq = ++c->next_seq;
     d->pub.dest = q->name;
+    d->pub.group_first = group_first;
     if (q->private_sub)
         d->pub.dest.name = e->via ? e->via : e->msg->dest.name;
     d->queue = q;

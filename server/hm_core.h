@@ -213,6 +213,7 @@ struct hm_delivery_s {
     hm_dname_t dest;              /* the destination it is delivered from */
     int32_t redelivery_count;     /* times delivered before this one */
     uint64_t seq;                 /* per-consumer dispatch number */
+    int group_first;              /* the first message of its group for this consumer */
 };
 
 typedef struct hm_consumer_ops_s {

@@ -42,6 +42,7 @@ typedef struct hm_attach_s {
     APR_RING_ENTRY(hm_attach_s) link;
     hm_consumer_t *c;
     hm_queue_t *q;
+    uint64_t order;                /* attach order: the next exclusive consumer takes over */
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
@@ -59,6 +60,10 @@ struct hm_queue_s {
     struct hm_attach_ring_s consumers;
     int dispatching;               /* re-entrance guard */
     uint32_t store_id;             /* 0: not yet known to the store */
+    hm_consumer_t *exclusive;      /* the exclusive consumer all messages go to, if any */
+    uint64_t next_attach;
+    apr_pool_t *gpool;             /* message groups: created on first use */
+    apr_hash_t *groups;            /* JMSXGroupID -> owning hm_consumer_t */
 };
 
 /* A subscription's registration with one topic. */
@@ -188,7 +193,7 @@ void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
 /* consumers (hm_consumer.c) */
 int hm_consumer_wants(hm_consumer_t *c, const hm_msg_t *m, int32_t redelivery_count);
 int hm_consumer_has_credit(const hm_consumer_t *c);
-void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e);
+void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e, int group_first);
 void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered);
 void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
 struct hm_pbatch_s;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "hm_int.h"
 
 /* seq 0 takes the next arrival number; recovery passes the stored one. */
@@ -54,6 +56,35 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
     q->avail_count++;
 }
 
+/* Message groups: a group belongs to the consumer that got its first message until that
+ * consumer goes (or JMSXGroupSeq -1 closes the group). */
+static int group_allows(const hm_queue_t *q, const hm_consumer_t *c, const hm_msg_t *m)
+{
+    if (!m->group_id || !q->groups)
+        return 1;
+    hm_consumer_t *owner = apr_hash_get(q->groups, m->group_id, APR_HASH_KEY_STRING);
+    return !owner || owner == c;
+}
+
+/* Records the group's owner when c takes its message; returns 1 if c is new to the group. */
+static int group_assign(hm_queue_t *q, hm_consumer_t *c, const hm_msg_t *m)
+{
+    if (!m->group_id)
+        return 0;
+    if (!q->groups) {
+        if (apr_pool_create(&q->gpool, q->b->pool) != APR_SUCCESS)
+            return 0;
+        q->groups = apr_hash_make(q->gpool);
+    }
+    hm_consumer_t *owner = apr_hash_get(q->groups, m->group_id, APR_HASH_KEY_STRING);
+    int first = owner != c;
+    if (m->group_seq == -1)
+        apr_hash_set(q->groups, m->group_id, APR_HASH_KEY_STRING, NULL);
+    else if (first)
+        apr_hash_set(q->groups, apr_pstrdup(q->gpool, m->group_id), APR_HASH_KEY_STRING, c);
+    return first;
+}
+
 /* The first available entry this consumer takes; expired entries met on the way are dropped. */
 static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
 {
@@ -73,7 +104,7 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
                 hm_persist_remove(q->b, &pb, q, e);
                 hm_persist_commit(&pb, NULL, NULL);
                 hm_queue_entry_free(q, e);
-            } else if (hm_consumer_wants(c, e->msg, e->redelivery_count)) {
+            } else if (group_allows(q, c, e->msg) && hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;
             }
             e = next;
@@ -82,8 +113,10 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
     return NULL;
 }
 
-/* Round-robin: each pass offers one message to every consumer with credit, rotating the ring so
- * the next pass starts with the consumer after the last one served. */
+/* Round-robin among the highest-priority consumers that have credit (lower ones get messages
+ * only while those are full), or only the exclusive consumer when there is one.  Each pass
+ * offers one message per consumer, rotating the ring so the next pass starts after the last
+ * one served. */
 void hm_queue_dispatch(hm_queue_t *q)
 {
     if (q->dispatching)
@@ -94,14 +127,19 @@ void hm_queue_dispatch(hm_queue_t *q)
     while (progress && q->avail_count > 0) {
         progress = 0;
         size_t n = 0;
+        int top = INT32_MIN;
         hm_attach_t *a;
-        APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
+        APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
             n++;
+            if (hm_consumer_has_credit(a->c) && a->c->opts.priority > top)
+                top = a->c->opts.priority;
+        }
         for (size_t i = 0; i < n && q->avail_count > 0; i++) {
             a = APR_RING_FIRST(&q->consumers);
             APR_RING_REMOVE(a, link);
             APR_RING_INSERT_TAIL(&q->consumers, a, hm_attach_s, link);
-            if (!hm_consumer_has_credit(a->c))
+            if ((q->exclusive && a->c != q->exclusive) || a->c->opts.priority < top ||
+                !hm_consumer_has_credit(a->c))
                 continue;
             hm_qentry_t *e = find_entry(q, a->c, now);
             if (!e)
@@ -109,11 +147,23 @@ void hm_queue_dispatch(hm_queue_t *q)
             APR_RING_REMOVE(e, link);
             q->avail_count--;
             q->inflight_count++;
-            hm_consumer_hand(a->c, q, e);
+            int first = group_assign(q, a->c, e->msg);
+            hm_consumer_hand(a->c, q, e, first);
             progress = 1;
         }
     }
     q->dispatching = 0;
+}
+
+/* The exclusive consumer: the earliest attached consumer that asked for exclusivity. */
+static void choose_exclusive(hm_queue_t *q)
+{
+    hm_attach_t *a, *best = NULL;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->c->opts.exclusive && (!best || a->order < best->order))
+            best = a;
+    }
+    q->exclusive = best ? best->c : NULL;
 }
 
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)
@@ -121,8 +171,11 @@ void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)
     hm_attach_t *a = apr_pcalloc(c->pool, sizeof *a);
     a->c = c;
     a->q = q;
+    a->order = ++q->next_attach;
     APR_RING_INSERT_TAIL(&q->consumers, a, hm_attach_s, link);
     APR_ARRAY_PUSH(c->attached, hm_attach_t *) = a;
+    if (c->opts.exclusive && !q->exclusive)
+        q->exclusive = c;
 }
 
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c)
@@ -134,6 +187,16 @@ void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c)
             APR_ARRAY_IDX(c->attached, i, hm_attach_t *) =
                 APR_ARRAY_IDX(c->attached, c->attached->nelts - 1, hm_attach_t *);
             c->attached->nelts--;
+            if (q->exclusive == c)
+                choose_exclusive(q);
+            /* its groups move to whoever takes their next message */
+            for (apr_hash_index_t *hi = q->groups ? apr_hash_first(NULL, q->groups) : NULL; hi; hi = apr_hash_next(hi)) {
+                const void *k;
+                void *v;
+                apr_hash_this(hi, &k, NULL, &v);
+                if (v == c)
+                    apr_hash_set(q->groups, k, APR_HASH_KEY_STRING, NULL);
+            }
             return;
         }
     }
