@@ -116,8 +116,21 @@ int hm_msg_expired(const hm_msg_t *m, apr_time_t now);
 typedef int (*hm_dlq_fn)(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
                          hm_dname_t *dlq, char *name, size_t cap);
 
+/* Virtual destinations (activemq.xml <destinationInterceptors>). */
+typedef enum { HM_VIRTUAL_TOPIC, HM_COMPOSITE_QUEUE, HM_COMPOSITE_TOPIC } hm_virtual_kind_e;
+typedef struct hm_virtual_s {
+    hm_virtual_kind_e kind;
+    const char *name;              /* virtual topic: a topic pattern; composite: its name */
+    const char *prefix, *postfix;  /* virtual topic: consumer queues are prefix + topic + postfix */
+    int forward_only;              /* composite: not also delivered under its own name */
+    int nforward;
+    const hm_dname_t *forward;     /* composite: where its messages go */
+} hm_virtual_t;
+
 typedef struct hm_broker_opts_s {
     const char *name;
+    const hm_virtual_t *virtuals;
+    int nvirtuals;
     hm_dlq_fn dlq;                 /* NULL: every dead letter goes to ActiveMQ.DLQ if persistent */
     void *dlq_baton;
     size_t max_temp_dests_per_client;

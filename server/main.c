@@ -23,6 +23,36 @@
 
 static hm_server_t *the_server;
 
+/* The configuration's virtual destinations in the core's terms (arrays in pool). */
+static void map_virtuals(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
+{
+    int n = cfg->virtuals ? cfg->virtuals->nelts : 0;
+    hm_virtual_t *v = apr_pcalloc(pool, sizeof *v * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        const cfg_virtual_t *c = &APR_ARRAY_IDX(cfg->virtuals, i, cfg_virtual_t);
+        v[i].kind = c->kind == CFG_VIRTUAL_TOPIC ? HM_VIRTUAL_TOPIC
+                  : c->kind == CFG_COMPOSITE_QUEUE ? HM_COMPOSITE_QUEUE : HM_COMPOSITE_TOPIC;
+        v[i].name = c->name;
+        v[i].prefix = c->prefix;
+        v[i].postfix = c->postfix;
+        v[i].forward_only = c->forward_only;
+        int nf = c->forward_to ? c->forward_to->nelts : 0;
+        hm_dname_t *f = apr_pcalloc(pool, sizeof *f * (size_t)(nf + 1));
+        for (int j = 0; j < nf; j++) {
+            const cfg_forward_t *t = &APR_ARRAY_IDX(c->forward_to, j, cfg_forward_t);
+            f[j].kind = t->is_queue ? HM_QUEUE : HM_TOPIC;
+            f[j].name = t->name;
+            if (t->selector)
+                hm_warn("%s:%d: <filteredDestination selector=\"%s\">: selectors on forwarded messages are "
+                        "not applied; every message is forwarded", cfg->source, c->line, t->selector);
+        }
+        v[i].nforward = nf;
+        v[i].forward = f;
+    }
+    bo->virtuals = v;
+    bo->nvirtuals = n;
+}
+
 /* Dead letter routing from the configuration's destination policies. */
 static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
                       hm_dname_t *dlq, char *name, size_t cap)
@@ -231,6 +261,7 @@ int main(int argc, const char *const *argv)
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
         return 1;
     hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
+    map_virtuals(cfg, pool, &bo);
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
