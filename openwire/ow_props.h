@@ -62,6 +62,10 @@ apr_status_t ow_props_decode(const uint8_t *p, size_t len, apr_pool_t *pool, ow_
 /* Encodes a map (or a list, written as a bare list) the way MarshallingSupport does. */
 apr_status_t ow_props_encode(const ow_pmap_t *map, hm_wbuf_t *out);
 
+/* StreamMessage bodies: typed values back to back (no count), as a list. */
+apr_status_t ow_stream_body_decode(const uint8_t *p, size_t len, apr_pool_t *pool, ow_pmap_t **out);
+apr_status_t ow_stream_body_encode(const ow_pmap_t *list, hm_wbuf_t *out);
+
 /* The entry with that name (first match), or NULL. */
 const ow_pvalue_t *ow_props_get(const ow_pmap_t *map, const char *name);
 
