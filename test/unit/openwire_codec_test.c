@@ -556,8 +556,8 @@ static void test_fixture_map_message_and_acks(void)
     CU_ASSERT((v = ow_props_get(body, "ch")) && v->type == OW_PV_CHAR && v->u.ch == 'q');
 
     ow_message_t *bm = (ow_message_t *)fixture_cmd(p, "bytes_message");
-    static const uint8_t body[] = { 0, 1, 2, 3, 4, 5, 0x80, 0xff, 1, 2, 3, 4 };
-    CU_ASSERT(bm->content.len == sizeof body && memcmp(bm->content.data, body, sizeof body) == 0);
+    static const uint8_t bytes_body[] = { 0, 1, 2, 3, 4, 5, 0x80, 0xff, 1, 2, 3, 4 };
+    CU_ASSERT(bm->content.len == sizeof bytes_body && memcmp(bm->content.data, bytes_body, sizeof bytes_body) == 0);
     ow_message_t *sm = (ow_message_t *)fixture_cmd(p, "stream_message");
     ow_pmap_t *items;
     CU_ASSERT_EQUAL_FATAL(ow_stream_body_decode(sm->content.data, (size_t)sm->content.len, p, &items), APR_SUCCESS);
