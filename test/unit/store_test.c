@@ -880,7 +880,7 @@ static void test_journal_stays_bounded(void)
         st_batch_add_entry(b, q, id, 4, (uint64_t)i);
         if (i > 0) st_batch_remove_entry(b, q, 4, (uint64_t)(i - 1));
         CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);
-        if (i % 200 == 199) {                   /* the most files: just before a checkpoint */
+        if (i % 100 == 99) {                    /* the most files: just before a checkpoint */
             st_stats_t x = stats(s);
             if (x.log_files > max_files) max_files = x.log_files;
             CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
