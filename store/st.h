@@ -55,7 +55,8 @@ typedef struct st_options_s {
     st_sync_e sync;
     uint64_t size_limit;        /* bytes of stored message bodies; 0: unlimited.  Past it,
                                    a batch that adds messages fails with HM_ENOSPACE */
-    unsigned checkpoint_secs;   /* bdb: checkpoint + log-file removal period; 0: 30 s */
+    unsigned checkpoint_secs;   /* bdb: checkpoint + log-file removal at least this often
+                                   (0: 30 s), and whenever two log files' worth was written */
     st_progress_fn progress;    /* optional */
     void *progress_baton;
 } st_options_t;
