@@ -327,7 +327,12 @@ public final class TxSuite {
         put(HELD, "held");
         Connection c = open();
         Session s = c.createSession(true, Session.SESSION_TRANSACTED);
-        s.createProducer(q(SENT)).send(s.createTextMessage("uncommitted"));
+        MessageProducer p = s.createProducer(q(SENT));
+        // First a committed transaction, so the broker has shown it runs them at all.
+        p.send(s.createTextMessage("committed"));
+        s.commit();
+        eq(list("committed"), drain(SENT, 5000), "the first transaction committed");
+        p.send(s.createTextMessage("uncommitted"));
         eq("held", text(s.createConsumer(q(HELD)).receive(5000)), "received in the open transaction");
         c.close();
         eq(list(), drain(SENT, 1000), "uncommitted send discarded by close");
@@ -350,7 +355,11 @@ public final class TxSuite {
             ((ActiveMQConnection) c).setExceptionListener(e -> { });
             c.start();
             Session s = c.createSession(true, Session.SESSION_TRANSACTED);
-            s.createProducer(q(SENT)).send(s.createTextMessage("uncommitted"));
+            MessageProducer p = s.createProducer(q(SENT));
+            p.send(s.createTextMessage("committed"));
+            s.commit();
+            eq(list("committed"), drain(SENT, 5000), "the first transaction committed");
+            p.send(s.createTextMessage("uncommitted"));
             eq("held", text(s.createConsumer(q(HELD)).receive(5000)), "received in the open transaction");
             proxy.killAll();
             // The broker learns of the death only from the reset socket; give it a bounded moment.
@@ -672,6 +681,26 @@ public final class TxSuite {
         eq(list(), drain(OUT, 700), "exactly once: nothing more");
     }
 
+    /**
+     * Not a transaction test: checks that the kill -9 / restart machinery and the store work
+     * (a persistent message survives, a non-persistent one does not), so that a failure of the
+     * XA crash tests below points at transactions.
+     */
+    static void kill9Baseline() throws Exception {
+        String Q = "TX.CRASH.BASELINE";
+        Connection c = open();
+        try {
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer p = s.createProducer(q(Q));
+            p.send(s.createTextMessage("durable"), DeliveryMode.PERSISTENT, 4, 0);
+            p.send(s.createTextMessage("volatile"), DeliveryMode.NON_PERSISTENT, 4, 0);
+        } finally {
+            c.close();
+        }
+        BrokerControl.crashAndRestart();
+        eq(list("durable"), drain(Q, 5000), "after kill -9 only the persistent message is left");
+    }
+
     // ---------------------------------------------------------------- transaction manager
 
     enum Crash { BEFORE_PREPARE, AFTER_PREPARE_ONE, AFTER_PREPARE_BOTH, AFTER_COMMIT_ONE }
@@ -952,6 +981,7 @@ public final class TxSuite {
         s.add("xa_unknown_xid_nota", TxSuite::xaUnknownXid);
         s.add("xa_out_of_order_proto", TxSuite::xaOutOfOrder);
         s.add("xa_forget", TxSuite::xaForget);
+        s.add("kill9_restart_baseline", 60, TxSuite::kill9Baseline);
         s.add("xa_kill9_after_prepare_commit", 60, () -> xaCrashAfterPrepare(true));
         s.add("xa_kill9_after_prepare_rollback", 60, () -> xaCrashAfterPrepare(false));
         s.add("tm_kill9_before_prepare", 60, () -> tmScenario(Crash.BEFORE_PREPARE));
