@@ -55,7 +55,7 @@ fi
 rm -rf "$ctl"; mkdir -p "$ctl"
 mkfifo "$ctl/req" "$ctl/resp"
 exec 3<> "$ctl/req" 4<> "$ctl/resp"   # read-write: neither side ever blocks on open
-timeout 240 java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$port -Dit.proxyPort=$((port + 1)) \
+timeout 300 java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$port -Dit.proxyPort=$((port + 1)) \
     -Dit.ref=$IT_REF -Dit.ctlReq="$ctl/req" -Dit.ctlResp="$ctl/resp" \
     hermodit.tx.TxSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
 jpid=$!
@@ -72,7 +72,7 @@ wait "$jpid"
 rc=$?
 jpid=""
 cat "$logs/details.log" >&2
-[ $rc = 124 ] && echo "suite JVM killed after 240 s" >&2
+[ $rc = 124 ] && echo "suite JVM killed after 300 s" >&2
 if ! it_broker_alive; then
     echo "broker died during the suite" >&2
 fi
