@@ -141,3 +141,107 @@ it_report() {
         fi
     done < "$names"
 }
+
+# ---- persistent broker that can be crashed (kill -9) and restarted on the same data ----
+# Why separate functions: it_broker_start makes a non-persistent hermod and wipes its directory;
+# suites that judge durability (transactions, XA recovery) need a store that outlives the
+# process and a restart that keeps it. These only add state; the functions above are unchanged.
+IT_BROKER_PORT=""
+IT_BROKER_EXTRA=""
+
+# _it_hermod_spawn PORT: runs hermod on $IT_BROKER_DIR/hermod.xml (appending to hermod.log)
+# and waits up to 20 s for PORT. Sets IT_BROKER_PID.
+_it_hermod_spawn() {
+    local port=$1 i
+    "$IT_HERMOD" --config "$IT_BROKER_DIR/hermod.xml" 2>> "$IT_BROKER_DIR/hermod.log" &
+    IT_BROKER_PID=$!
+    for i in $(seq 1 200); do
+        it_port_open "$port" && return 0
+        if ! kill -0 "$IT_BROKER_PID" 2>/dev/null; then
+            echo "hermod exited before opening port $port:" >&2
+            tail -20 "$IT_BROKER_DIR/hermod.log" >&2
+            IT_BROKER_PID=""
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "hermod did not open port $port within 20 s" >&2
+    return 1
+}
+
+# it_broker_start_persistent PORT DIR [EXTRA_XML]: starts a persistent broker on 127.0.0.1:PORT
+# with a fresh data directory under DIR: hermod with its Berkeley DB store in DIR/data/bdb, or
+# (IT_REF=1) the reference with its default KahaDB store. EXTRA_XML (e.g. a <destinationPolicy>)
+# goes inside <broker>; for the reference it replaces refbroker.sh's own <destinationPolicy>
+# when it brings one (Spring would otherwise see two). Stop with it_broker_stop.
+it_broker_start_persistent() {
+    local port=$1 dir=$2 extra=${3:-}
+    if it_port_open "$port"; then
+        echo "port $port is already in use; another broker or suite is running there" >&2
+        return 1
+    fi
+    rm -rf "$dir"; mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    IT_BROKER_DIR=$dir
+    IT_BROKER_PORT=$port
+    IT_BROKER_EXTRA=$extra
+    if [ "$IT_REF" = 1 ]; then
+        IT_BROKER_KIND=ref
+        if [[ "$extra" == *"<destinationPolicy>"* ]]; then
+            # refbroker.sh writes its destinationPolicy on three lines; drop them in our copy.
+            sed -e '/<destinationPolicy><policyMap><policyEntries>/d' \
+                -e '/<policyEntry queue=">" prioritizedMessages="true"\/>/d' \
+                -e '/<\/policyEntries><\/policyMap><\/destinationPolicy>/d' \
+                "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
+        else
+            cp "$IT_ROOT/test/tools/refbroker.sh" "$dir/refbroker.sh"
+        fi
+        bash "$dir/refbroker.sh" start "$port" "$dir/ref" "$extra" >&2 || return 1
+        return 0
+    fi
+    IT_BROKER_KIND=hermod
+    if [ ! -x "$IT_HERMOD" ]; then
+        echo "hermod binary '$IT_HERMOD' is not executable" >&2
+        return 1
+    fi
+    mkdir -p "$dir/data/bdb"
+    cat > "$dir/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="itest" dataDirectory="$dir/data" persistent="true">
+  <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
+  $extra
+  <transportConnectors>
+    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000"/>
+  </transportConnectors>
+</broker>
+XML
+    _it_hermod_spawn "$port"
+}
+
+# it_broker_crash_restart: kill -9 the broker started by it_broker_start_persistent, wait until
+# it is gone and its port is closed, then start it again on the same port and data directory.
+# Returns non-zero if it does not come back.
+it_broker_crash_restart() {
+    local pid i
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        pid=$(cat "$IT_BROKER_DIR/ref/broker.pid" 2>/dev/null)
+    else
+        pid=$IT_BROKER_PID
+    fi
+    [ -n "$pid" ] || { echo "no broker to crash" >&2; return 1; }
+    kill -KILL "$pid" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$IT_BROKER_KIND" = hermod ] && wait "$pid" 2>/dev/null
+    for i in $(seq 1 50); do
+        it_port_open "$IT_BROKER_PORT" || break
+        sleep 0.1
+    done
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        bash "$IT_BROKER_DIR/refbroker.sh" start "$IT_BROKER_PORT" "$IT_BROKER_DIR/ref" "$IT_BROKER_EXTRA" >&2
+    else
+        echo "---- restart after kill -9 ----" >> "$IT_BROKER_DIR/hermod.log"
+        _it_hermod_spawn "$IT_BROKER_PORT"
+    fi
+}
