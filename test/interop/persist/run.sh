@@ -6,8 +6,9 @@
 #   CYCLES=N (default 20) crash-harness cycles; SOAK=200 is the same with 200 cycles and no
 #   suite time limit; SEED=n repeats a harness run; IT_ONLY=a,b runs a subset; IT_PORT moves it.
 # Prints exactly one "PASS: <name>" / "FAIL: <name>" per test on stdout; details on stderr and in
-# build/interop-logs/persist/. Two brokers in turn: the main one (port 62700) for every test but
-# store_limit_send_fails, which needs a broker with a 1 MB store limit (port 62701).
+# build/interop-logs/persist/. Three brokers in turn: the main one (port 62700) for every test but
+# the store-limit ones, which need a 1 MB store limit: store_limit_send_fails with
+# sendFailIfNoSpace (port 62701), store_limit_producer_blocks without it (port 62702).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
@@ -15,11 +16,13 @@ it_parse_args "$@" || exit 2
 
 port=${IT_PORT:-62700}
 port2=$((port + 1))
+port3=$((port + 2))
 cycles=${SOAK:-${CYCLES:-20}}
 logs=$IT_ROOT/build/interop-logs/persist
 classes=$IT_ROOT/build/interop-classes/persist
 run1=$IT_ROOT/build/interop-run/persist
 run2=$IT_ROOT/build/interop-run/persist-limit
+run3=$IT_ROOT/build/interop-run/persist-block
 mkdir -p "$logs"
 names=$logs/names.txt
 results=$logs/results.txt
@@ -50,7 +53,8 @@ if [ -n "${IT_ONLY:-}" ]; then
     tr ',' '\n' <<< "$IT_ONLY" > "$names"
 fi
 limit_test=store_limit_send_fails
-main_tests=$(grep -v -x "$limit_test" "$names" | paste -sd, -)
+block_test=store_limit_producer_blocks
+main_tests=$(grep -v -x -e "$limit_test" -e "$block_test" "$names" | paste -sd, -)
 
 # run_phase PORT DIR TESTS JAVA_OPTS...: one broker, one JVM for the given tests.
 run_phase() {
@@ -91,6 +95,14 @@ if grep -q -x "$limit_test" "$names"; then
         limit_xml="<persistenceAdapter><kahaDB directory=\"$run2/ref/data/kahadb\" journalMaxFileLength=\"128kb\" cleanupInterval=\"1000\" checkpointInterval=\"1000\"/></persistenceAdapter>$limit_xml"
     fi
     IT_PERSISTENT=1 IT_BROKER_XML=$limit_xml run_phase "$port2" "$run2" "$limit_test" -Dit.storeLimited=true
+fi
+if grep -q -x "$block_test" "$names"; then
+    # The same limit without sendFailIfNoSpace: producers wait for room instead of failing.
+    block_xml='<systemUsage><systemUsage><storeUsage><storeUsage limit="1 mb"/></storeUsage></systemUsage></systemUsage>'
+    if [ "$IT_REF" = 1 ]; then
+        block_xml="<persistenceAdapter><kahaDB directory=\"$run3/ref/data/kahadb\" journalMaxFileLength=\"128kb\" cleanupInterval=\"1000\" checkpointInterval=\"1000\"/></persistenceAdapter>$block_xml"
+    fi
+    IT_PERSISTENT=1 IT_BROKER_XML=$block_xml run_phase "$port3" "$run3" "$block_test" -Dit.storeBlocking=true
 fi
 cat "$logs/details.log" >&2
 reported=1

@@ -184,6 +184,7 @@ public final class PersistSuite {
         s.add("durable_unsubscribe", PersistSuite::durableUnsubscribe);
         s.add("crash_harness", 600, () -> CrashHarness.run(PersistSuite::broker));
         s.add("store_limit_send_fails", 90, PersistSuite::storeLimit);
+        s.add("store_limit_producer_blocks", 90, PersistSuite::storeLimitBlocks);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
         try {
             ActiveMQConnection probe = open("");
@@ -562,6 +563,71 @@ public final class PersistSuite {
                 cc.close();
             }
         } finally {
+            closeQuietly(pc);
+        }
+    }
+
+    /**
+     * Runs only against a broker with a 1 MB store limit and no sendFailIfNoSpace (run.sh starts
+     * a third broker for it): a producer of 200 persistent 10 KB messages must stall (no send
+     * returns for 3 s, fewer than 120 sent); once a consumer takes messages the producer
+     * completes, and the consumer gets all 200 exactly once, in order.
+     */
+    static void storeLimitBlocks() throws Exception {
+        check(Boolean.getBoolean("it.storeBlocking"), "this test needs the store-limited blocking broker (run.sh starts it)");
+        ensureUp();
+        String q = name("store_block");
+        final int total = 200;
+        byte[] body = new byte[10 * 1024];
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        ActiveMQConnection pc = open("");
+        Thread producer = new Thread(() -> {
+            try {
+                Session ps = pc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                MessageProducer mp = ps.createProducer(ps.createQueue(q));
+                mp.setDeliveryMode(DeliveryMode.PERSISTENT);
+                for (int n = 0; n < total; n++) {
+                    BytesMessage m = ps.createBytesMessage();
+                    m.writeBytes(body);
+                    m.setIntProperty("n", n);
+                    mp.send(m);
+                    sent.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "blocked-producer");
+        producer.setDaemon(true);
+        ActiveMQConnection cc = null;
+        try {
+            producer.start();
+            // Wait until the producer stalls: no progress for 3 s.
+            int last = -1;
+            long stallSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() - stallSince < 3000) {
+                int now = sent.get();
+                if (now != last) { last = now; stallSince = System.currentTimeMillis(); }
+                check(producer.isAlive(), "producer ended without blocking after " + sent.get() + " sends: " + failure.get());
+                Thread.sleep(100);
+            }
+            int stalledAt = sent.get();
+            log("producer stalled after " + stalledAt + " sends");
+            check(failure.get() == null, "send failed instead of blocking: " + failure.get());
+            check(stalledAt >= 10 && stalledAt <= 120, stalledAt + " messages of 10 KB before the producer stalled under a 1 MB limit");
+            cc = open("");
+            Session cs = cc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer c = cs.createConsumer(cs.createQueue(q));
+            List<Integer> got = new ArrayList<>();
+            for (Message m; (m = c.receive(got.size() < total ? 20_000 : 1000)) != null; ) got.add(m.getIntProperty("n"));
+            producer.join(5000);
+            check(failure.get() == null, "producer failed after the drain: " + failure.get());
+            eq(total, sent.get(), "sends completed after the consumer made room");
+            List<Integer> want = new ArrayList<>();
+            for (int n = 0; n < total; n++) want.add(n);
+            eq(want, got, "messages received");
+        } finally {
+            closeQuietly(cc);
             closeQuietly(pc);
         }
     }
