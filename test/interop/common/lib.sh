@@ -46,6 +46,12 @@ it_port_open() {
 
 # it_broker_start PORT DIR [MAX_FRAME_SIZE]: starts hermod ($IT_HERMOD) or, with IT_REF=1, the
 # reference ActiveMQ on 127.0.0.1:PORT, waits for the port. Returns non-zero if it did not come up.
+# Optional environment (unset = the plain non-persistent broker the jms/hostile suites use):
+#   IT_PERSISTENT=1  hermod gets persistent="true" and a Berkeley DB store in DIR/data/bdb (the
+#                    reference is always persistent: KahaDB in DIR/ref/data)
+#   IT_BROKER_XML    extra <broker> child elements for either broker, e.g. a <systemUsage>
+# The set-up is also written to DIR/it_broker.env so that it_broker_kill9/it_broker_resume and
+# common/brokerctl.sh (which a Java suite runs) can stop and restart the same broker later.
 it_broker_start() {
     local port=$1 dir=$2 maxframe=${3:-104857600}
     # Never judge a broker someone else left on our port.
@@ -62,7 +68,8 @@ it_broker_start() {
         # every other part of the reference set-up identical.
         sed "s/wireFormat.maxFrameSize=104857600/wireFormat.maxFrameSize=$maxframe/" \
             "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
-        bash "$dir/refbroker.sh" start "$port" "$dir/ref" >&2 || return 1
+        it_state_save "$port" "$maxframe"
+        bash "$dir/refbroker.sh" start "$port" "$dir/ref" "${IT_BROKER_XML:-}" >&2 || return 1
         return 0
     fi
     IT_BROKER_KIND=hermod
@@ -71,15 +78,43 @@ it_broker_start() {
         return 1
     fi
     mkdir -p "$dir/data"
+    local persistent=false store=""
+    if [ "${IT_PERSISTENT:-0}" = 1 ]; then
+        persistent=true
+        store="<persistenceAdapter><bdb directory=\"$dir/data/bdb\"/></persistenceAdapter>"
+    fi
     cat > "$dir/hermod.xml" <<XML
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="itest" dataDirectory="$dir/data" persistent="false">
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="itest" dataDirectory="$dir/data" persistent="$persistent">
+  $store
+  ${IT_BROKER_XML:-}
   <transportConnectors>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000&amp;wireFormat.maxFrameSize=$maxframe"/>
   </transportConnectors>
 </broker>
 XML
-    "$IT_HERMOD" --config "$dir/hermod.xml" 2> "$dir/hermod.log" &
+    it_state_save "$port" "$maxframe"
+    it_hermod_launch "$port"
+}
+
+# it_state_save PORT MAXFRAME: records how the broker in $IT_BROKER_DIR was started.
+it_state_save() {
+    {
+        printf 'IT_BROKER_KIND=%q\n' "$IT_BROKER_KIND"
+        printf 'IT_BROKER_DIR=%q\n' "$IT_BROKER_DIR"
+        printf 'IT_HERMOD=%q\n' "${IT_HERMOD:-}"
+        printf 'IT_REF=%q\n' "${IT_REF:-0}"
+        printf 'IT_STATE_PORT=%q\n' "$1"
+        printf 'IT_STATE_XML=%q\n' "${IT_BROKER_XML:-}"
+    } > "$IT_BROKER_DIR/it_broker.env"
+}
+
+# it_hermod_launch PORT: runs hermod on the configuration already in $IT_BROKER_DIR (appending to
+# its log, keeping its data) and waits for the port; the pid also goes to DIR/hermod.pid.
+it_hermod_launch() {
+    local port=$1 dir=$IT_BROKER_DIR
+    "$IT_HERMOD" --config "$dir/hermod.xml" 2>> "$dir/hermod.log" < /dev/null > /dev/null &
     IT_BROKER_PID=$!
+    echo "$IT_BROKER_PID" > "$dir/hermod.pid"
     local i
     for i in $(seq 1 100); do
         it_port_open "$port" && return 0
@@ -140,6 +175,75 @@ it_report() {
             echo "  $name: $reason" >&2
         fi
     done < "$names"
+}
+
+# it_broker_adopt DIR: takes over the broker described by DIR/it_broker.env (started by this shell
+# or restarted since by brokerctl.sh), so that it_broker_alive/it_broker_stop act on the live one.
+it_broker_adopt() {
+    local dir=$1
+    [ -f "$dir/it_broker.env" ] || return 1
+    . "$dir/it_broker.env"
+    if [ "$IT_BROKER_KIND" = hermod ]; then
+        IT_BROKER_PID=$(cat "$dir/hermod.pid" 2>/dev/null)
+    fi
+    return 0
+}
+
+# it_broker_pid: the process id of the running broker (hermod or the reference JVM).
+it_broker_pid() {
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        cat "$IT_BROKER_DIR/ref/broker.pid" 2>/dev/null
+    else
+        echo "$IT_BROKER_PID"
+    fi
+}
+
+# it_pid_running PID: true while PID exists and is not a zombie (a broker restarted by
+# brokerctl.sh is nobody's child here, and whoever inherits it may reap it late).
+it_pid_running() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    case "$st" in Z*|"") return 1 ;; esac
+    return 0
+}
+
+# it_broker_kill9: kills the broker with SIGKILL (a crash: no shutdown code runs) and waits until
+# the process is gone and its port is closed.
+it_broker_kill9() {
+    local pid i
+    pid=$(it_broker_pid)
+    [ -n "$pid" ] || return 1
+    kill -KILL "$pid" 2>/dev/null
+    for i in $(seq 1 100); do
+        it_pid_running "$pid" || break
+        sleep 0.05
+    done
+    wait "$pid" 2>/dev/null
+    for i in $(seq 1 100); do
+        it_port_open "$IT_STATE_PORT" || return 0
+        sleep 0.05
+    done
+    echo "port $IT_STATE_PORT still open 5 s after kill -9" >&2
+    return 1
+}
+
+# it_broker_resume: starts the broker of $IT_BROKER_DIR again with the same configuration and
+# the data it left (after it_broker_stop or it_broker_kill9). Returns non-zero if it did not come up.
+it_broker_resume() {
+    local dir=$IT_BROKER_DIR i
+    for i in $(seq 1 100); do
+        it_port_open "$IT_STATE_PORT" || break
+        sleep 0.05
+    done
+    if it_port_open "$IT_STATE_PORT"; then
+        echo "port $IT_STATE_PORT is still in use; cannot restart the broker" >&2
+        return 1
+    fi
+    if [ "$IT_BROKER_KIND" = ref ]; then
+        bash "$dir/refbroker.sh" start "$IT_STATE_PORT" "$dir/ref" "$IT_STATE_XML" >&2
+        return
+    fi
+    it_hermod_launch "$IT_STATE_PORT"
 }
 
 # ---- persistent broker that can be crashed (kill -9) and restarted on the same data ----
