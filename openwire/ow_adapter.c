@@ -62,6 +62,8 @@ struct ow_conn_s {
     apr_hash_t *consumers;         /* key -> ow_cons_t */
     apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
     apr_hash_t *txs;               /* transaction key -> ow_tx_t */
+    struct parked_s *parked;       /* sends held while the store is full (FIFO) */
+    struct parked_s **parked_tail;
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
 };
@@ -272,9 +274,12 @@ static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
     free(c);
 }
 
+static void drop_parked(ow_conn_t *oc);
+
 static void close_all(ow_conn_t *oc)
 {
     apr_hash_index_t *hi;
+    drop_parked(oc);
     /* open transactions roll back with their connection */
     while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
         ow_tx_end(oc->txs, apr_hash_this_val(hi));
@@ -449,6 +454,66 @@ static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
         respond_ok(oc, &di->cmd);
 }
 
+/* A send the full store refused, held unanswered (the producer blocks, as with ActiveMQ's
+ * producer flow control) and retried until it fits or its time runs out. */
+typedef struct parked_s {
+    struct parked_s *next;
+    hm_msg_t *msg;
+    pending_t *p;
+    apr_time_t since;
+} parked_t;
+
+static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
+{
+    parked_t *k = malloc(sizeof *k);
+    if (!k) {
+        pending_done(p, HM_ENOSPACE);
+        return;
+    }
+    k->next = NULL;
+    k->msg = hm_msg_ref(hm);
+    k->p = p;
+    k->since = apr_time_now();
+    if (!oc->parked)
+        hm_info("openwire %s: the message store is full; holding the producer until space frees",
+                hm_conn_peer(oc->conn));
+    *oc->parked_tail = k;
+    oc->parked_tail = &k->next;
+}
+
+/* Retries held sends in order; stops at the first that still does not fit. */
+static void unpark(ow_conn_t *oc, apr_time_t now)
+{
+    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
+    while (oc->parked) {
+        parked_t *k = oc->parked;
+        char err[256] = "";
+        apr_status_t st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
+        if (st == HM_ENOSPACE && !(bo->send_fail_after_ms > 0 &&
+                                   now - k->since > apr_time_from_msec(bo->send_fail_after_ms)))
+            return;
+        if (st)
+            pending_done(k->p, st);
+        oc->parked = k->next;
+        if (!oc->parked)
+            oc->parked_tail = &oc->parked;
+        hm_msg_unref(k->msg);
+        free(k);
+    }
+}
+
+static void drop_parked(ow_conn_t *oc)
+{
+    while (oc->parked) {
+        parked_t *k = oc->parked;
+        oc->parked = k->next;
+        hm_msg_unref(k->msg);
+        pending_free(k->p);
+        free(k);
+    }
+    oc->parked_tail = &oc->parked;
+}
+
 /* Why a status: a message whose properties do not parse is a malformed frame, which closes the
  * connection like any other; everything else is answered and the connection goes on. */
 static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
@@ -497,7 +562,12 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
             p->size = ow_msg_size(m);
         free(k);
     }
-    apr_status_t st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    apr_status_t st = oc->parked ? HM_ENOSPACE : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    if (st == HM_ENOSPACE && !hm_broker_options(oc->b)->send_fail_if_no_space) {
+        park(oc, hm, p);           /* answered when it fits */
+        hm_msg_unref(hm);
+        return APR_SUCCESS;
+    }
     hm_msg_unref(hm);
     if (st) {
         pending_free(p);
@@ -911,6 +981,7 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->consumers = apr_hash_make(pool);
     oc->producer_windows = apr_hash_make(pool);
     oc->txs = apr_hash_make(pool);
+    oc->parked_tail = &oc->parked;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
@@ -958,6 +1029,8 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
 static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
+    if (oc->parked && oc->client)
+        unpark(oc, now);
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
         return;
     apr_time_t period = apr_time_from_msec(oc->inactivity_ms);

@@ -135,6 +135,8 @@ typedef struct hm_broker_opts_s {
     void *dlq_baton;
     size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
+    int send_fail_if_no_space;     /* a full store refuses sends instead of holding producers */
+    int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -145,6 +147,7 @@ void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec);
 apr_status_t hm_broker_recover(hm_broker_t *b);
 void hm_broker_destroy(hm_broker_t *b);
 const char *hm_broker_name(const hm_broker_t *b);
+const hm_broker_opts_t *hm_broker_options(const hm_broker_t *b);
 const char *hm_broker_id(const hm_broker_t *b);
 
 /* ---------------------------------------------------------------- clients */

@@ -262,6 +262,8 @@ int main(int argc, const char *const *argv)
         return 1;
     hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
     map_virtuals(cfg, pool, &bo);
+    bo.send_fail_if_no_space = cfg->usage.send_fail_if_no_space;
+    bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
