@@ -245,12 +245,60 @@ static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
     return om;
 }
 
+/* A core map body (statistics) as an ActiveMQMapMessage. */
+static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
+{
+    ow_message_t *om = (ow_message_t *)ow_object_new(pool, OW_ACTIVEMQ_MAP_MESSAGE);
+    ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
+    ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
+    ow_pmap_t *map = ow_props_new(pool, 0);
+    if (!om || !id || !pid || !map)
+        return NULL;
+    for (int i = 0; i < m->nfields; i++) {
+        ow_pvalue_t v;
+        if (m->fields[i].is_string) {
+            v.type = OW_PV_STRING;
+            v.u.str.data = m->fields[i].s;
+            v.u.str.len = (int32_t)strlen(m->fields[i].s);
+        } else {
+            v.type = OW_PV_LONG;
+            v.u.i64 = m->fields[i].l;
+        }
+        if (ow_props_add(map, pool, m->fields[i].name, &v))
+            return NULL;
+    }
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, 1 << 20);
+    if (ow_props_encode(map, &wb) || wb.err) {
+        hm_wbuf_free(&wb);
+        return NULL;
+    }
+    om->content.data = apr_pmemdup(pool, wb.data, wb.len);
+    om->content.len = (int32_t)wb.len;
+    hm_wbuf_free(&wb);
+    pid->connection_id = apr_pstrdup(pool, m->message_id);
+    pid->session_id = 1;
+    pid->value = 1;
+    id->producer_id = pid;
+    id->producer_sequence_id = (int64_t)m->broker_seq;
+    id->text_view = apr_pstrdup(pool, m->message_id);
+    om->producer_id = pid;
+    om->message_id = id;
+    om->destination = ow_destination_from(pool, m->dest);
+    om->correlation_id = m->correlation_id ? apr_pstrdup(pool, m->correlation_id) : NULL;
+    om->timestamp = m->timestamp;
+    om->priority = 4;
+    return om;
+}
+
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
 {
     if (m->origin == &ow_origin_ops)
         return ((ow_origin_t *)m->origin_data)->msg;
     if (m->advisory)
         return advisory_message(m, pool);
+    if (m->fields)
+        return map_message(m, pool);
     return NULL;
 }
 

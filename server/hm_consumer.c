@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "hm_int.h"
+#include "hm_log.h"
 
 #define ADVISORY_TEMP_QUEUE "ActiveMQ.Advisory.TempQueue"
 #define ADVISORY_TEMP_TOPIC "ActiveMQ.Advisory.TempTopic"
@@ -375,6 +376,7 @@ static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
         c->outstanding--;
     if (d->entry) {
         hm_persist_remove(c->b, pb, d->queue, d->entry);
+        d->queue->dequeued++;
         d->queue->inflight_count--;
         hm_queue_entry_free(d->queue, d->entry);
     } else {
@@ -599,6 +601,15 @@ hm_client_t *hm_consumer_client(const hm_consumer_t *c)
 void hm_broker_tick(hm_broker_t *b, apr_time_t now)
 {
     hm_lock(b);
+    if (now >= b->next_sweep) {
+        int64_t period = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : 30000;
+        b->next_sweep = now + apr_time_from_msec(period);
+        size_t n = 0;
+        for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi))
+            n += hm_queue_expire(apr_hash_this_val(hi), now);
+        if (n)
+            hm_debug("expiry sweep: %zu expired messages removed", n);
+    }
     hm_consumer_t *c = APR_RING_FIRST(&b->pull_waiters);
     while (c != APR_RING_SENTINEL(&b->pull_waiters, hm_consumer_s, pull_link)) {
         hm_consumer_t *next = APR_RING_NEXT(c, pull_link);

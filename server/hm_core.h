@@ -67,6 +67,14 @@ typedef struct hm_advisory_s {
     const char *connection_id;
 } hm_advisory_t;
 
+/* A neutral map body (statistics replies): protocols express it as their map message. */
+typedef struct hm_field_s {
+    const char *name;
+    int is_string;
+    const char *s;
+    int64_t l;
+} hm_field_t;
+
 /* The protocol-neutral message.  String fields point into memory the message owns (usually
  * origin_data); NULL means absent. */
 struct hm_msg_s {
@@ -86,6 +94,8 @@ struct hm_msg_s {
     uint64_t producer_client;      /* hm_client id of the sender, for noLocal */
     size_t size;                   /* bytes accounted against memory limits */
     hm_advisory_t *advisory;       /* set on advisory messages raised by the core */
+    const hm_field_t *fields;      /* set on map messages the core makes (statistics) */
+    int nfields;
     const hm_msg_origin_t *origin;
     void *origin_data;
 };
@@ -135,6 +145,8 @@ typedef struct hm_broker_opts_s {
     void *dlq_baton;
     size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
+    int64_t expire_period_ms;      /* sweep for expired messages this often (0: 30 s) */
+    int statistics;                /* answer ActiveMQ.Statistics.* requests (statisticsBrokerPlugin) */
     int send_fail_if_no_space;     /* a full store refuses sends instead of holding producers */
     int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
 } hm_broker_opts_t;

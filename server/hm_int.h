@@ -61,6 +61,7 @@ struct hm_queue_s {
     int dispatching;               /* re-entrance guard */
     uint32_t store_id;             /* 0: not yet known to the store */
     hm_consumer_t *exclusive;      /* the exclusive consumer all messages go to, if any */
+    uint64_t enqueued, dequeued, dispatched, expired;   /* statistics */
     uint64_t next_attach;
     apr_pool_t *gpool;             /* message groups: created on first use */
     apr_hash_t *groups;            /* JMSXGroupID -> owning hm_consumer_t */
@@ -161,6 +162,7 @@ struct hm_broker_s {
     struct hm_consumer_ring_s pull_waiters;
     uint64_t next_seq;
     uint64_t next_client;
+    apr_time_t next_sweep;
     hm_broker_opts_t opts;
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
@@ -185,6 +187,7 @@ void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
 apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
                           uint64_t seq, hm_qentry_t **out);
 void hm_queue_dispatch(hm_queue_t *q);
+size_t hm_queue_expire(hm_queue_t *q, apr_time_t now);
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
@@ -267,6 +270,9 @@ void hm_plan_free(hm_plan_t *pl);
  * still settles or frees the entry */
 void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expired, const char *cause,
                     hm_pbatch_t *pb);
+
+/* statistics plugin (hm_stats.c): 1 if msg was a statistics request (answered, not routed) */
+int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg);
 
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);

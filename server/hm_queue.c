@@ -24,6 +24,7 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     e->redelivery_count = redelivery_count;
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
+    q->enqueued++;
     *out = e;
     return APR_SUCCESS;
 }
@@ -85,6 +86,41 @@ static int group_assign(hm_queue_t *q, hm_consumer_t *c, const hm_msg_t *m)
     return first;
 }
 
+/* Dead-letters (or drops) an expired available entry; the caller has unlinked it. */
+static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
+{
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    char cause[96];
+    snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
+             (long long)e->msg->expiration);
+    q->avail_count--;
+    q->expired++;
+    hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
+    hm_persist_remove(q->b, &pb, q, e);
+    hm_persist_commit(&pb, NULL, NULL);
+    hm_queue_entry_free(q, e);
+}
+
+/* The background sweep: expired messages leave the queue even when nobody reaches them. */
+size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
+{
+    size_t n = 0;
+    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+        struct hm_qentry_ring_s *r = &q->avail[p];
+        hm_qentry_t *e = APR_RING_FIRST(r);
+        while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
+            hm_qentry_t *next = APR_RING_NEXT(e, link);
+            if (hm_msg_expired(e->msg, now)) {
+                APR_RING_REMOVE(e, link);
+                expire_entry(q, e);
+                n++;
+            }
+            e = next;
+        }
+    }
+    return n;
+}
+
 /* The first available entry this consumer takes; expired entries met on the way are dropped. */
 static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
 {
@@ -94,16 +130,8 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
         while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
-                hm_pbatch_t pb = { NULL, 0, 0 };
-                char cause[96];
-                snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
-                         (long long)e->msg->expiration);
                 APR_RING_REMOVE(e, link);
-                q->avail_count--;
-                hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
-                hm_persist_remove(q->b, &pb, q, e);
-                hm_persist_commit(&pb, NULL, NULL);
-                hm_queue_entry_free(q, e);
+                expire_entry(q, e);
             } else if (group_allows(q, c, e->msg) && hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;
             }
@@ -148,6 +176,7 @@ void hm_queue_dispatch(hm_queue_t *q)
             q->avail_count--;
             q->inflight_count++;
             int first = group_assign(q, a->c, e->msg);
+            q->dispatched++;
             hm_consumer_hand(a->c, q, e, first);
             progress = 1;
         }

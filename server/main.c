@@ -263,6 +263,8 @@ int main(int argc, const char *const *argv)
     hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
     map_virtuals(cfg, pool, &bo);
     bo.send_fail_if_no_space = cfg->usage.send_fail_if_no_space;
+    bo.statistics = cfg->plugins.statistics;
+    bo.expire_period_ms = cfg->default_policy.expire_messages_period_ms;
     bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
