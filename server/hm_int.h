@@ -187,6 +187,7 @@ void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
 apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
                           uint64_t seq, hm_qentry_t **out);
 void hm_queue_dispatch(hm_queue_t *q);
+int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m);
 size_t hm_queue_expire(hm_queue_t *q, apr_time_t now);
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);

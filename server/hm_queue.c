@@ -18,7 +18,7 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
         free(e);
         return APR_ENOMEM;
     }
-    int p = msg->priority < 0 ? 0 : msg->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : msg->priority;
+    int p = hm_queue_prio(q, msg);
     e->msg = hm_msg_ref(msg);
     e->seq = seq ? seq : ++q->next_seq;
     e->redelivery_count = redelivery_count;
@@ -36,16 +36,18 @@ void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
     free(e);
 }
 
-static int prio_of(const hm_qentry_t *e)
+/* Queues order by JMSPriority; topic subscriptions keep publish order, as on ActiveMQ. */
+int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m)
 {
-    int p = e->msg->priority;
-    return p < 0 ? 0 : p >= HM_PRIORITIES ? HM_PRIORITIES - 1 : p;
+    if (q->sub)
+        return 0;
+    return m->priority < 0 ? 0 : m->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : m->priority;
 }
 
 /* A returned entry goes back to its place by arrival order (usually the head). */
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
 {
-    struct hm_qentry_ring_s *r = &q->avail[prio_of(e)];
+    struct hm_qentry_ring_s *r = &q->avail[hm_queue_prio(q, e->msg)];
     hm_qentry_t *at;
     for (at = APR_RING_FIRST(r); at != APR_RING_SENTINEL(r, hm_qentry_s, link);
          at = APR_RING_NEXT(at, link)) {
