@@ -138,6 +138,7 @@ static void *checkpointer(void *arg)
     st_store_t *s = arg;
     unsigned secs = s->o.checkpoint_secs ? s->o.checkpoint_secs : 30;
     time_t last_forced = time(NULL);
+    uint64_t last_commits = 0;
     uint32_t lg_max = s->o.log_file_bytes ? s->o.log_file_bytes : 10u << 20;
     uint32_t kbytes = (lg_max < (128u << 10) ? 128u << 10 : lg_max) / 1024 * 2;
     pthread_mutex_lock(&s->mu);
@@ -149,10 +150,14 @@ static void *checkpointer(void *arg)
         while (!s->stopping && !s->ckpt_poked && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
         s->ckpt_poked = 0;
+        uint64_t commits = s->commits;
         if (s->stopping)
             break;
         pthread_mutex_unlock(&s->mu);
-        int force = time(NULL) - last_forced >= (time_t)secs;
+        /* Removal lags a checkpoint: once the store goes quiet, one more lets the files go. */
+        int idle = commits == last_commits && s->kv->vt->log_files(s->kv) > 2;
+        last_commits = commits;
+        int force = idle || time(NULL) - last_forced >= (time_t)secs;
         if (force)
             last_forced = time(NULL);
         apr_status_t st = s->kv->vt->checkpoint(s->kv, force ? 0 : kbytes);

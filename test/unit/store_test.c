@@ -921,7 +921,7 @@ static void test_journal_bounded_automatically(void)
         }
     }
     uint32_t files = 0;
-    for (int wait = 0; wait < 60; wait++) {       /* the periodic checkpoint catches up */
+    for (int wait = 0; wait < 80; wait++) {       /* the periodic checkpoint catches up */
         files = stats(s).log_files;
         if (files <= 3) break;
         usleep(100000);
@@ -1057,6 +1057,47 @@ static void test_recover_tool_keeps_data(void)
     finish(s);
 }
 
+typedef struct nested_s { st_store_t *s; uint32_t q; apr_status_t inner; int async_done; } nested_t;
+
+static void nested_async_done(void *baton, apr_status_t st)
+{
+    ((nested_t *)baton)->async_done = st == APR_SUCCESS ? 1 : -1;
+}
+
+/* A completion callback that commits again: asynchronously works, waiting is refused. */
+static void nested_done(void *baton, apr_status_t st)
+{
+    nested_t *n = baton;
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(n->s);
+    st_batch_add_message(b, "w", 1, &id);
+    st_batch_add_entry(b, n->q, id, 4, 2);
+    n->inner = st_batch_commit_wait(b);
+    b = st_batch_begin(n->s);
+    st_batch_add_message(b, "a", 1, &id);
+    st_batch_add_entry(b, n->q, id, 4, 3);
+    if (st_batch_commit(b, nested_async_done, n) != APR_SUCCESS) n->async_done = -1;
+}
+
+static void test_callback_may_commit_but_not_wait(void)
+{
+    st_store_t *s = open_fresh();
+    nested_t n = { s, 0, -1, 0 };
+    st_dest_id(s, "q", &n.q);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "first", 5, &id);
+    st_batch_add_entry(b, n.q, id, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit(b, nested_done, &n), APR_SUCCESS);
+    s = reopen(s);                                /* close waits for all callbacks */
+    CU_ASSERT_EQUAL(n.inner, HM_EDENIED);
+    CU_ASSERT_EQUAL(n.async_done, 1);
+    loaded_t *l = load(s, n.q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_STRING_EQUAL(l->body[1], "a");
+    finish(s);
+}
+
 static void test_second_open_refused(void)
 {
     st_store_t *s = open_fresh();
@@ -1105,6 +1146,7 @@ int main(void)
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_add_test(bdb, "a commit callback may commit again but not wait", test_callback_may_commit_but_not_wait);
     CU_add_test(bdb, "normal and catastrophic recovery keep the data", test_recover_tool_keeps_data);
     CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);
     CU_add_test(codec, "bad records are refused, good ones round-trip", test_codec_rejects_bad_records);
