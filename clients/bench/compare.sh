@@ -31,6 +31,7 @@ workloads=(
   "tx100|transacted batches of 100 (persistent queue)|--queue --persistent --tx-batch 100 --size 1024"
   "p4|4 producers → 1 consumer (persistent)|--queue --producers 4 --consumers 1 --persistent --size 1024"
   "rr|request/reply (1 requester)|--request-reply --non-persistent --size 256"
+  "mix|SPECjms2007-like supply-chain mix (300 msg/s)|--workload $here/workloads/supplychain.json"
   "sel|1%-matching selector on a ${depth}-deep queue at 1000 msg/s|--queue --non-persistent --size 512 --prefill $depth --selector region='EU' --match-every 100 --rate 1000"
 )
 

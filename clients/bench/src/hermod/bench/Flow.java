@@ -210,6 +210,11 @@ public final class Flow {
             if (spec.consumerTx && pending > 0) {
                 commitConsumer(s, pendingLat, pendingPhase, pending, h);
             }
+            if (spec.durable) {
+                // A benchmark must not leave durable subscriptions collecting messages behind it.
+                mc.close();
+                s.unsubscribe("bench");
+            }
         } catch (JMSException e) {
             if (!stopConsumers) {
                 run.error(spec.name + ": consumer stopped: " + e);
