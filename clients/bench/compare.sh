@@ -27,12 +27,13 @@ hermod=$root/build/release/hermod
 workloads=(
   "pq11|persistent queue 1→1|--queue --persistent --size 1024"
   "npq11|non-persistent queue 1→1|--queue --non-persistent --size 1024"
+  "npq11r|non-persistent queue 1→1 @2000/s|--queue --non-persistent --size 1024 --rate 2000"
   "topic14|topic fan-out 1→4|--topic --consumers 4 --non-persistent --size 1024"
-  "tx100|transacted batches of 100 (persistent queue)|--queue --persistent --tx-batch 100 --size 1024"
-  "p4|4 producers → 1 consumer (persistent)|--queue --producers 4 --consumers 1 --persistent --size 1024"
+  "tx100|persistent tx batches of 100|--queue --persistent --tx-batch 100 --size 1024"
+  "p4|persistent queue 4 producers→1|--queue --producers 4 --consumers 1 --persistent --size 1024"
   "rr|request/reply (1 requester)|--request-reply --non-persistent --size 256"
-  "mix|SPECjms2007-like supply-chain mix (300 msg/s)|--workload $here/workloads/supplychain.json"
-  "sel|1%-matching selector on a ${depth}-deep queue at 1000 msg/s|--queue --non-persistent --size 512 --prefill $depth --selector region='EU' --match-every 100 --rate 1000"
+  "mix|SPECjms2007-like mix @300/s|--workload $here/workloads/supplychain.json"
+  "sel|1% selector; ${depth}-deep queue|--queue --non-persistent --size 512 --prefill $depth --selector region='EU' --match-every 100 --rate 1000"
 )
 
 log() { echo "compare: $*" >&2; }

@@ -249,6 +249,10 @@ public final class Report {
         return d.length == 0 ? "–" : num(d[0]) + "–" + num(d[d.length - 1]);
     }
 
+    static String shortLabel(String s) {
+        return s.length() <= 34 ? s : s.substring(0, 33) + "…";
+    }
+
     static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
@@ -256,8 +260,8 @@ public final class Report {
     /** Two log-scale grouped bar panels: throughput and p99 latency, hermod vs ActiveMQ. */
     static String svg(Map<String, Map<String, Row>> byWl, Map<String, String> labels, Map<String, String> meta) {
         int n = byWl.size();
-        int panelW = 120 + 90 * n, panelH = 300, top = 60, left = 70;
-        int width = 2 * panelW + 40, height = top + panelH + 150;
+        int panelW = 120 + 90 * n, panelH = 300, top = 60, left = 110;
+        int width = 2 * panelW + 80, height = top + panelH + 190;
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             + "font-family=\"sans-serif\" font-size=\"12\">\n", width, height));
@@ -313,8 +317,11 @@ public final class Report {
                 double bw = slot * 0.33;
                 double v = r == null ? Double.NaN : r.d(key) / div;
                 if (r == null || cell(r) != null || !(v > 0)) {
-                    b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\" "
-                        + "transform=\"rotate(-90 %.1f %d)\">n/a</text>\n", bx + bw / 2, y0 + h - 6, bx + bw / 2, y0 + h - 6));
+                    String why = r == null ? "not run" : "unsupported".equals(r.s("status")) ? "unsupported"
+                        : cell(r) != null ? "failed" : "none received";
+                    b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
+                        + "transform=\"rotate(-90 %.1f %d)\">%s</text>\n", bx + bw / 2 + 3, y0 + h - 4, bx + bw / 2 + 3,
+                        y0 + h - 4, why));
                     continue;
                 }
                 double lg = Math.max(lgLo, Math.log10(v));
@@ -325,7 +332,7 @@ public final class Report {
             }
             double lx = sx + slot / 2, ly = y0 + h + 12;
             b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-                + "transform=\"rotate(-35 %.1f %.1f)\">%s</text>\n", lx, ly, lx, ly, esc(labels.get(e.getKey()))));
+                + "transform=\"rotate(-35 %.1f %.1f)\">%s</text>\n", lx, ly, lx, ly, esc(shortLabel(labels.get(e.getKey())))));
             i++;
         }
     }
