@@ -433,8 +433,8 @@ public final class Bench {
                 }
             }
             System.err.printf(Locale.ROOT, "[%4.0fs %s] sent %d (+%d/s) recv %d (+%d/s) p50 %s p99 %s errors %d%n",
-                (now - begin) / 1e9, label, s, s - lastSent, r, r - lastRecv, ms(h.percentile(0.5)),
-                ms(h.percentile(0.99)), errors.get());
+                (now - begin) / 1e9, label, s, s - lastSent, r, r - lastRecv,
+                h.count() == 0 ? "-" : ms(h.percentile(0.5)), h.count() == 0 ? "-" : ms(h.percentile(0.99)), errors.get());
             lastSent = s;
             lastRecv = r;
             next += 1_000_000_000L;
