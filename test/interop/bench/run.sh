@@ -6,6 +6,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
+# shellcheck disable=SC2034  # IT_REF is read by lib.sh (it_broker_start)
 IT_REF=0
 IT_HERMOD=${1:-}
 tests=(bench_builds bench_queue_500_exact bench_topic_1to2_exact bench_request_reply_exact
