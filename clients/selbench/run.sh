@@ -4,7 +4,7 @@
 #   clients/selbench/run.sh
 # Builds the C tool (release variant) and SelBench.java, runs both, checks they agree on every
 # result, measures instructions per evaluation of a few selectors with callgrind, then writes
-# build/selbench/results.md and prints it.  About 90 s on 2 cores.
+# build/selbench/results.md and prints it.  About 90-110 s on 2 cores.
 # Knobs: SELBENCH_SECONDS (timed seconds per selector, 2), SELBENCH_WARMUP (Java JIT warm-up
 # per selector, 1), SELBENCH_MEM (compiles per selector for the memory figure, 2000),
 # SELBENCH_CALLGRIND (selectors measured with callgrind, "equals compound6 like_inner"; empty
@@ -93,7 +93,7 @@ L.append('Machine: %s, nproc %s, Linux %s, load average at the end %s; %s; %s.  
          % (machine['cpu'], machine['nproc'], machine['kernel'], machine['load'], machine['cc'],
             machine['java'], machine['date'], machine['commit']))
 L.append('Each selector is compiled once, then evaluated over the same %d messages (clients/selbench/cases.txt) '
-         'in a loop for %s s (Java after %s s of JIT warm-up), one thread each, one after the other.  '
+         'in a loop for %s s of wall clock (Java after a JIT warm-up of %s s of its CPU time, at most 2.5 times that in wall clock), one thread each, one after the other.  '
          'An evaluation is one matches() of one selector on one message; both sides agreed on every '
          'result (evaluate() and matches() per message, checked before timing, and every timed Java '
          'verdict checked against hermod\'s).  Evals/s are per second of the evaluating thread\'s CPU '
