@@ -7,7 +7,7 @@
 //
 // Each selector is parsed once (SelectorParser.parse, as the broker does for a consumer), then
 // BooleanExpression.matches() runs over every message of CASES again and again: first for the
-// JIT warm-up (default 1 s of the thread's CPU time, at most 2.5 s of wall clock; 0.2 s with
+// JIT warm-up (default 1 s of the thread's CPU time, at most 2 s of wall clock; 0.2 s with
 // --check), then timed for S seconds of wall clock (default 2, 0.5 with --check).  With --expect (the C tool's output), the per-message results must be identical
 // before timing, and every timed evaluation's verdict is checked against the C verdict of the
 // same message: any difference prints DISAGREE and exits 3 (with --check, after every
@@ -202,13 +202,13 @@ public class SelBench {
             for (int i = 0; i < parts.length; i++) expect[i] = parts[i].charAt(parts[i].length() - 1);
             long bad = 0;
             // warm-up: S s of this thread's CPU time (on a busy machine the JIT's compiler threads
-            // need proportionally more wall clock too), but at most 2.5 S s of wall clock
+            // need proportionally more wall clock too), but at most 2 S s of wall clock
             long t0 = System.nanoTime(), t1, w0 = threads.getCurrentThreadCpuTime();
             do {
                 bad += rounds(e, ctxs, expect, batch);
                 t1 = System.nanoTime();
             } while (threads.getCurrentThreadCpuTime() - w0 < (long) (warmup * 1e9)
-                     && t1 - t0 < (long) (2.5 * warmup * 1e9));
+                     && t1 - t0 < (long) (2 * warmup * 1e9));
             long n = 0;
             long c0 = threads.getCurrentThreadCpuTime();
             t0 = System.nanoTime();
