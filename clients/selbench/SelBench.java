@@ -7,8 +7,9 @@
 //
 // Each selector is parsed once (SelectorParser.parse, as the broker does for a consumer), then
 // BooleanExpression.matches() runs over every message of CASES again and again: first for the
-// JIT warm-up (default 1 s of the thread's CPU time, at most 2 s of wall clock; 0.2 s with
-// --check), then timed for S seconds of wall clock (default 2, 0.5 with --check).  With --expect (the C tool's output), the per-message results must be identical
+// JIT warm-up (at least W s of the thread's CPU time, default 1, 0.2 with --check, then until
+// the JIT has been idle for 0.5 s, at most 5 W s of wall clock), then timed for S seconds of
+// wall clock (default 2, 0.5 with --check).  The warm-up's wall-clock length goes to stderr.  With --expect (the C tool's output), the per-message results must be identical
 // before timing, and every timed evaluation's verdict is checked against the C verdict of the
 // same message: any difference prints DISAGREE and exits 3 (with --check, after every
 // selector has been tried).
@@ -23,6 +24,7 @@ import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.InputStreamReader;
 import java.io.StringReader;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -201,14 +203,23 @@ public class SelBench {
             char[] expect = new char[parts.length];
             for (int i = 0; i < parts.length; i++) expect[i] = parts[i].charAt(parts[i].length() - 1);
             long bad = 0;
-            // warm-up: S s of this thread's CPU time (on a busy machine the JIT's compiler threads
-            // need proportionally more wall clock too), but at most 2 S s of wall clock
+            // Warm-up: at least S s of this thread's CPU time, then until the JIT has compiled
+            // nothing for 0.5 s of wall clock, at most 5 S s of wall clock.  A fixed 1 s was not
+            // enough on a busy machine (the compiler threads wait for a core too): the same
+            // selector then came out at either ~1.4M or ~10M evaluations/s from run to run.
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             long t0 = System.nanoTime(), t1, w0 = threads.getCurrentThreadCpuTime();
-            do {
+            long quietSince = t0, jitMs = jit.getTotalCompilationTime();
+            for (;;) {
                 bad += rounds(e, ctxs, expect, batch);
                 t1 = System.nanoTime();
-            } while (threads.getCurrentThreadCpuTime() - w0 < (long) (warmup * 1e9)
-                     && t1 - t0 < (long) (2 * warmup * 1e9));
+                long ms = jit.getTotalCompilationTime();
+                if (ms != jitMs) { jitMs = ms; quietSince = t1; }
+                if (t1 - t0 >= (long) (5 * warmup * 1e9)) break;
+                if (threads.getCurrentThreadCpuTime() - w0 >= (long) (warmup * 1e9)
+                        && t1 - quietSince >= 500_000_000L) break;
+            }
+            long warmNs = t1 - t0;
             long n = 0;
             long c0 = threads.getCurrentThreadCpuTime();
             t0 = System.nanoTime();
@@ -225,6 +236,7 @@ public class SelBench {
                 continue;
             }
             double cpu = threads.getCurrentThreadCpuTime() - c0;
+            System.err.printf("%s: warm-up %.1f s%n", name, warmNs / 1e9);
             long evals = n * ctxs.length;
             System.out.printf("%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%s%n", name, evals, t1 - t0, cpu, evals / (cpu / 1e9),
                     mem > 0 ? retainedBytes(text, mem) : 0.0, res);

@@ -5,7 +5,7 @@
 # Builds the C tool (release variant) and SelBench.java, runs both, checks they agree on every
 # result, measures instructions per evaluation of a few selectors with callgrind, then writes
 # build/selbench/results.md and prints it.  About 90-110 s on 2 cores.
-# Knobs: SELBENCH_SECONDS (timed seconds per selector, 1.5), SELBENCH_WARMUP (Java JIT warm-up
+# Knobs: SELBENCH_SECONDS (timed seconds per selector, 1), SELBENCH_WARMUP (Java JIT warm-up
 # per selector, 1), SELBENCH_MEM (compiles per selector for the memory figure, 2000),
 # SELBENCH_CALLGRIND (selectors measured with callgrind, "equals compound6 like_inner"; empty
 # to skip).
@@ -15,7 +15,7 @@ repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 out=$repo/build/selbench
 mkdir -p "$out/classes"
-seconds=${SELBENCH_SECONDS:-1.5}
+seconds=${SELBENCH_SECONDS:-1}
 warmup=${SELBENCH_WARMUP:-1}
 mem=${SELBENCH_MEM:-2000}
 cgsels=${SELBENCH_CALLGRIND-equals compound6 like_inner}
@@ -35,11 +35,12 @@ echo "hermod: $seconds s per selector ..."
 # One JVM per selector (as JMH forks): in one JVM the call sites of the loop would see every
 # selector's expression classes in turn, and how well a later selector's evaluation got
 # compiled would depend on which ran before it (up to 10x apart from run to run).
-echo "ActiveMQ: $warmup s warm-up + $seconds s per selector, a JVM each ..."
+echo "ActiveMQ: warm-up + $seconds s per selector, a JVM each ..."
 : > "$out/activemq.tsv"
+: > "$out/activemq.log"
 for s in $(sed -n 's/^SEL \([^ ]*\) .*/\1/p' "$cases"); do
     if ! java -cp "$out/classes:$cp" SelBench --seconds "$seconds" --warmup "$warmup" --mem "$mem" \
-            --expect "$out/hermod.tsv" --only "$s" "$cases" > "$out/activemq.$s.tsv"; then
+            --expect "$out/hermod.tsv" --only "$s" "$cases" > "$out/activemq.$s.tsv" 2>> "$out/activemq.log"; then
         cat "$out/activemq.$s.tsv"
         echo "selbench: ActiveMQ and hermod disagree on $s (or SelBench failed): no results"
         exit 3
@@ -100,7 +101,7 @@ L.append('Machine: %s, nproc %s, Linux %s, load average at the end %s; %s; %s.  
          % (machine['cpu'], machine['nproc'], machine['kernel'], machine['load'], machine['cc'],
             machine['java'], machine['date'], machine['commit']))
 L.append('Each selector is compiled once, then evaluated over the same %d messages (clients/selbench/cases.txt) '
-         'in a loop for %s s of wall clock (Java after a JIT warm-up of %s s of its CPU time, at most twice that in wall clock), one thread each, one after the other, each selector in a JVM of its own.  '
+         'in a loop for %s s of wall clock (Java after a JIT warm-up of at least %s s of its CPU time and until its JIT compiler had been idle for 0.5 s), one thread each, one after the other, each selector in a JVM of its own.  '
          'An evaluation is one matches() of one selector on one message; both sides agreed on every '
          'result (evaluate() and matches() per message, checked before timing, and every timed Java '
          'verdict checked against hermod\'s).  Evals/s are per second of the evaluating thread\'s CPU '
