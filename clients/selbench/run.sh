@@ -105,8 +105,8 @@ L.append('Each selector is compiled once, then evaluated over the same %d messag
          'An evaluation is one matches() of one selector on one message; both sides agreed on every '
          'result (evaluate() and matches() per message, checked before timing, and every timed Java '
          'verdict checked against hermod\'s).  Evals/s are per second of the evaluating thread\'s CPU '
-         'time (the machine is shared, so wall-clock time also counts time spent waiting for a core; '
-         'the last column gives the ratio over wall-clock time for comparison).  '
+         'time, in the best of 5 equal windows of the timed second(s) (the machine is shared: wall-clock time also counts time spent waiting for a core, '
+         'and other jobs disturb caches; the last column gives the ratio of the whole timed loops over wall-clock time for comparison).  '
          'Ratio = hermod evals/s / ActiveMQ evals/s (> 1: hermod faster).\n'
          % (nmsgs, seconds, warmup))
 L.append('| selector | hermod evals/s | ActiveMQ evals/s | ratio | hermod bytes/selector | ActiveMQ bytes/selector (est.) | ratio, wall clock |')
