@@ -68,7 +68,7 @@ run_phase() {
         return 1
     fi
     it_broker_adopt "$dir"
-    local limit=$((240 + cycles * 12))
+    local limit=$((300 + cycles * 15))
     [ -n "${SOAK:-}" ] && limit=$((240 + cycles * 30))
     timeout $limit java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$p -Dit.ref=$IT_REF \
         -Dit.brokerDir="$dir" -Dit.ctl="$here/../common/brokerctl.sh" -Dit.cycles=$cycles \
