@@ -4,7 +4,9 @@
 #   test/interop/persist/run.sh /abs/path/to/hermod      judge hermod (Berkeley DB store)
 #   REF=1 test/interop/persist/run.sh   (or --ref)       same tests against ActiveMQ 5.17 (KahaDB)
 #   CYCLES=N (default 20) crash-harness cycles; SOAK=200 is the same with 200 cycles and no
-#   suite time limit; SEED=n repeats a harness run; IT_ONLY=a,b runs a subset; IT_PORT moves it.
+#   suite time limit; SEED=n repeats a harness run; IT_ONLY=a,b runs a subset; IT_PORT moves it;
+#   IT_CLIENT_OPTIONS=jms.sendAcksAsync=true (client URL options that override the suite's) is a
+#   self-check: with async acks the harness must report acked messages delivered again.
 # Prints exactly one "PASS: <name>" / "FAIL: <name>" per test on stdout; details on stderr and in
 # build/interop-logs/persist/. Three brokers in turn: the main one (port 62700) for every test but
 # the store-limit ones, which need a 1 MB store limit: store_limit_send_fails with
@@ -68,11 +70,11 @@ run_phase() {
         return 1
     fi
     it_broker_adopt "$dir"
-    local limit=$((240 + cycles * 12))
+    local limit=$((300 + cycles * 15))
     [ -n "${SOAK:-}" ] && limit=$((240 + cycles * 30))
     timeout $limit java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$p -Dit.ref=$IT_REF \
         -Dit.brokerDir="$dir" -Dit.ctl="$here/../common/brokerctl.sh" -Dit.cycles=$cycles \
-        ${SEED:+-Dit.seed=$SEED} "$@" \
+        ${SEED:+-Dit.seed=$SEED} ${IT_CLIENT_OPTIONS:+-Dit.clientOptions=$IT_CLIENT_OPTIONS} "$@" \
         hermodit.persist.PersistSuite --only "$tests" >> "$results" 2>> "$logs/details.log" &
     jpid=$!
     wait "$jpid"

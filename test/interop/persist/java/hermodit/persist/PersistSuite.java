@@ -51,7 +51,11 @@ public final class PersistSuite {
     static final String SYNC = "jms.sendAcksAsync=false&jms.alwaysSyncSend=true&jms.redeliveryPolicy.maximumRedeliveries=-1";
 
     static ActiveMQConnectionFactory cf(String options) {
-        String url = "tcp://127.0.0.1:" + PORT + "?connectionTimeout=5000&" + SYNC + (options.isEmpty() ? "" : "&" + options);
+        // it.clientOptions (IT_CLIENT_OPTIONS in run.sh) comes last and wins: a self-check of the
+        // suite, e.g. jms.sendAcksAsync=true must make the crash harness see acked messages again.
+        String extra = System.getProperty("it.clientOptions", "");
+        String url = "tcp://127.0.0.1:" + PORT + "?connectionTimeout=5000&" + SYNC + (options.isEmpty() ? "" : "&" + options)
+                + (extra.isEmpty() ? "" : "&" + extra);
         ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(url);
         f.setCloseTimeout(3000);
         f.setConnectResponseTimeout(10000);
