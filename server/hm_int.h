@@ -43,6 +43,9 @@ typedef struct hm_attach_s {
     hm_consumer_t *c;
     hm_queue_t *q;
     uint64_t order;                /* attach order: the next exclusive consumer takes over */
+    /* per priority ring: the last entry this consumer's selector rejected, with every entry
+     * before it rejected too, so a deep queue is not rescanned from its head each time */
+    hm_qentry_t *cursor[HM_PRIORITIES];
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
@@ -191,6 +194,7 @@ int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m);
 size_t hm_queue_expire(hm_queue_t *q, apr_time_t now);
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
+void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
 

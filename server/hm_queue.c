@@ -44,6 +44,22 @@ int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m)
     return m->priority < 0 ? 0 : m->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : m->priority;
 }
 
+/* Takes an available entry out of its ring; cursors resting on it step back to its
+ * predecessor (everything before it was rejected too). */
+void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e)
+{
+    int p = hm_queue_prio(q, e->msg);
+    hm_qentry_t *prev = APR_RING_PREV(e, link);
+    if (prev == APR_RING_SENTINEL(&q->avail[p], hm_qentry_s, link))
+        prev = NULL;
+    hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->cursor[p] == e)
+            a->cursor[p] = prev;
+    }
+    APR_RING_REMOVE(e, link);
+}
+
 /* A returned entry goes back to its place by arrival order (usually the head). */
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
 {
@@ -57,6 +73,13 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
     APR_RING_INSERT_BEFORE(at, e, link);
     q->inflight_count--;
     q->avail_count++;
+    /* cursors past it must look at it again */
+    int p = hm_queue_prio(q, e->msg);
+    hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->cursor[p] && a->cursor[p]->seq > e->seq)
+            a->cursor[p] = NULL;
+    }
 }
 
 /* Message groups: a group belongs to the consumer that got its first message until that
@@ -113,7 +136,7 @@ size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
         while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
-                APR_RING_REMOVE(e, link);
+                hm_queue_unlink(q, e);
                 expire_entry(q, e);
                 n++;
             }
@@ -123,19 +146,26 @@ size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
     return n;
 }
 
-/* The first available entry this consumer takes; expired entries met on the way are dropped. */
-static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
+/* The first available entry this consumer takes, starting after what its selector already
+ * rejected; expired entries met on the way are dropped. */
+static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
 {
+    hm_consumer_t *c = a->c;
     for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
         struct hm_qentry_ring_s *r = &q->avail[p];
-        hm_qentry_t *e = APR_RING_FIRST(r);
+        hm_qentry_t *e = a->cursor[p] ? APR_RING_NEXT(a->cursor[p], link) : APR_RING_FIRST(r);
+        int advancing = 1;         /* until an entry is skipped for another reason than the selector */
         while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
-                APR_RING_REMOVE(e, link);
+                hm_queue_unlink(q, e);
                 expire_entry(q, e);
-            } else if (group_allows(q, c, e->msg) && hm_consumer_wants(c, e->msg, e->redelivery_count)) {
+            } else if (!group_allows(q, c, e->msg)) {
+                advancing = 0;
+            } else if (hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;
+            } else if (advancing) {
+                a->cursor[p] = e;
             }
             e = next;
         }
@@ -171,10 +201,10 @@ void hm_queue_dispatch(hm_queue_t *q)
             if ((q->exclusive && a->c != q->exclusive) || a->c->opts.priority < top ||
                 !hm_consumer_has_credit(a->c))
                 continue;
-            hm_qentry_t *e = find_entry(q, a->c, now);
+            hm_qentry_t *e = find_entry(q, a, now);
             if (!e)
                 continue;
-            APR_RING_REMOVE(e, link);
+            hm_queue_unlink(q, e);
             q->avail_count--;
             q->inflight_count++;
             int first = group_assign(q, a->c, e->msg);

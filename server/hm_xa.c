@@ -329,7 +329,7 @@ static void rebuild_op(void *baton, const st_xa_op_t *op)
         hm_qentry_t *e;
         APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link) {
             if (e->seq == op->seq) {
-                APR_RING_REMOVE(e, link);
+                hm_queue_unlink(q, e);
                 q->avail_count--;
                 q->inflight_count++;
                 xa_hold(r->x, q, e);

@@ -356,6 +356,25 @@ static void test_selector_reaches_deep_messages(void)
     hm_client_close(cl);
 }
 
+static void test_selector_cursor_sees_returned_message(void)
+{
+    hm_client_t *cl = client(NULL);
+    rec_t any = { 0 }, red = { 0 };
+    hm_consumer_t *a = consume(cl, HM_QUEUE, "q.cursor", 1, NULL, 0, &any);
+    put(cl, HM_QUEUE, "q.cursor", "r0", 4, "red");     /* taken by the consumer without selector */
+    for (int i = 0; i < 50; i++)
+        put(cl, HM_QUEUE, "q.cursor", "b", 4, "blue");
+    consume(cl, HM_QUEUE, "q.cursor", 10, "color = 'red'", 0, &red);
+    CU_ASSERT_EQUAL(red.n, 0);                        /* it scanned past 50 blue ones */
+    put(cl, HM_QUEUE, "q.cursor", "r1", 4, "red");
+    CU_ASSERT_EQUAL_FATAL(red.n, 1);
+    CU_ASSERT_STRING_EQUAL(red.ids[0], "r1");
+    hm_consumer_close(a, UINT64_MAX);                 /* r0 goes back to the head of the queue */
+    CU_ASSERT_EQUAL_FATAL(red.n, 2);
+    CU_ASSERT_STRING_EQUAL(red.ids[1], "r0");
+    hm_client_close(cl);
+}
+
 static void test_temp_destinations(void)
 {
     hm_client_t *owner = client(NULL), *other = client(NULL);
@@ -422,6 +441,7 @@ int main(void)
     CU_add_test(s, "browser does not consume", test_browser_does_not_consume);
     CU_add_test(s, "pull mode (prefetch 0)", test_pull_mode);
     CU_add_test(s, "selector reaches deep messages", test_selector_reaches_deep_messages);
+    CU_add_test(s, "selector cursor sees a returned message", test_selector_cursor_sees_returned_message);
     CU_add_test(s, "temporary destinations", test_temp_destinations);
     CU_add_test(s, "duplicate client id refused", test_duplicate_client_id_refused);
     CU_add_test(s, "composite send and expiry", test_composite_send_and_expiry);
