@@ -854,6 +854,8 @@ public final class TxSuite {
         List<String> names = new ArrayList<>();
         for (Enumeration<?> e = m.getPropertyNames(); e.hasMoreElements();) names.add((String) e.nextElement());
         Collections.sort(names);
+        eq(list("attempt", "color", "dlqDeliveryFailureCause", "originalExpiration"), names,
+                "dead letter property names (the message's own plus exactly two added by the broker)");
         Object oe = m.getObjectProperty("originalExpiration");
         log("dead letter on " + dlq + ": properties " + names + ", JMSExpiration=" + m.getJMSExpiration()
                 + ", JMSRedelivered=" + m.getJMSRedelivered() + ", originalExpiration=" + oe
