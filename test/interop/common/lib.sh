@@ -343,6 +343,9 @@ it_broker_crash_restart() {
         sleep 0.1
     done
     if [ "$IT_BROKER_KIND" = ref ]; then
+        # refbroker.sh truncates broker.log on start; keep the crashed run's log.
+        cat "$IT_BROKER_DIR/ref/broker.log" >> "$IT_BROKER_DIR/ref/broker-before-crashes.log" 2>/dev/null
+        echo "---- restart after kill -9 ----" >> "$IT_BROKER_DIR/ref/broker-before-crashes.log"
         bash "$IT_BROKER_DIR/refbroker.sh" start "$IT_BROKER_PORT" "$IT_BROKER_DIR/ref" "$IT_BROKER_EXTRA" >&2
     else
         echo "---- restart after kill -9 ----" >> "$IT_BROKER_DIR/hermod.log"

@@ -56,7 +56,7 @@ rm -rf "$ctl"; mkdir -p "$ctl"
 mkfifo "$ctl/req" "$ctl/resp"
 exec 3<> "$ctl/req" 4<> "$ctl/resp"   # read-write: neither side ever blocks on open
 timeout 300 java -Xmx384m -XX:+UseSerialGC -cp "$classes:$IT_CP" -Dit.port=$port -Dit.proxyPort=$((port + 1)) \
-    -Dit.ref=$IT_REF -Dit.ctlReq="$ctl/req" -Dit.ctlResp="$ctl/resp" \
+    -Dit.ref=$IT_REF ${IT_JAVA_OPTS:-} -Dit.ctlReq="$ctl/req" -Dit.ctlResp="$ctl/resp" \
     hermodit.tx.TxSuite ${IT_ONLY:+--only "$IT_ONLY"} > "$results" 2> "$logs/details.log" &
 jpid=$!
 while kill -0 "$jpid" 2>/dev/null; do
