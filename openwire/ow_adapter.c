@@ -61,7 +61,8 @@ struct ow_conn_s {
     char *connection_id;
     apr_hash_t *consumers;         /* key -> ow_cons_t */
     apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
-    apr_hash_t *txs;               /* transaction key -> ow_tx_t */
+    apr_hash_t *txs;               /* local transaction key -> ow_tx_t */
+    apr_hash_t *xa_joined;         /* keys of the XA branches this connection works on */
     struct parked_s *parked;       /* sends held while the store is full (FIFO) */
     struct parked_s **parked_tail;
     apr_time_t last_read, last_write, started;
@@ -280,9 +281,18 @@ static void close_all(ow_conn_t *oc)
 {
     apr_hash_index_t *hi;
     drop_parked(oc);
-    /* open transactions roll back with their connection */
+    /* open transactions roll back with their connection; an XA branch once nobody else works
+     * on it (a prepared one belongs to the broker and stays) */
     while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
         ow_tx_end(oc->txs, apr_hash_this_val(hi));
+    for (hi = apr_hash_first(NULL, oc->xa_joined); hi; hi = apr_hash_next(hi)) {
+        apr_hash_t *xa = ow_xa_lock();
+        ow_tx_t *tx = apr_hash_get(xa, apr_hash_this_key(hi), APR_HASH_KEY_STRING);
+        if (tx && ow_tx_leave(tx) <= 0)
+            ow_tx_end(xa, tx);
+        ow_xa_unlock();
+    }
+    apr_hash_clear(oc->xa_joined);
     while ((hi = apr_hash_first(NULL, oc->consumers)) != NULL)
         close_consumer(oc, apr_hash_this_val(hi), UINT64_MAX);
     if (oc->client) {
@@ -454,6 +464,19 @@ static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
         respond_ok(oc, &di->cmd);
 }
 
+/* Where a transaction lives: XA branches in the process-wide table (locked until
+ * tx_table_done), local ones on their connection. */
+static apr_hash_t *tx_table(ow_conn_t *oc, const ow_transaction_id_t *id)
+{
+    return id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID ? ow_xa_lock() : oc->txs;
+}
+
+static void tx_table_done(const ow_transaction_id_t *id)
+{
+    if (id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID)
+        ow_xa_unlock();
+}
+
 /* A send the full store refused, held unanswered (the producer blocks, as with ActiveMQ's
  * producer flow control) and retried until it fits or its time runs out. */
 typedef struct parked_s {
@@ -538,8 +561,10 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         return APR_SUCCESS;
     }
     if (m->transaction_id) {
-        ow_tx_t *tx = ow_tx_begin(oc->txs, m->transaction_id);
+        apr_hash_t *table = tx_table(oc, m->transaction_id);
+        ow_tx_t *tx = ow_tx_begin(table, m->transaction_id);
         apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
+        tx_table_done(m->transaction_id);
         hm_msg_unref(hm);
         if (st)
             respond_error(oc, &m->cmd, RESOURCE_EXC, "the transaction cannot hold more messages");
@@ -584,18 +609,17 @@ static void on_tx_ack(ow_conn_t *oc, ow_message_ack_t *a, ow_cons_t *c, const ch
     int kind = a->ack_type == OW_ACK_INDIVIDUAL ? HM_ACK_CONSUMED
              : a->ack_type == OW_ACK_DELIVERED || a->ack_type == OW_ACK_REDELIVERED ? -1
              : HM_ACK_CONSUMED_UPTO;
-    ow_tx_t *tx = ow_tx_begin(oc->txs, a->transaction_id);
-    if (!tx) {
-        respond_error(oc, &a->cmd, RESOURCE_EXC, "out of memory");
-        return;
-    }
+    apr_hash_t *table = tx_table(oc, a->transaction_id);
+    ow_tx_t *tx = ow_tx_begin(table, a->transaction_id);
+    apr_status_t st = !tx ? APR_ENOMEM
+                    : d && kind >= 0 ? ow_tx_add_ack(tx, hm_consumer_serial(c->hc), id, kind) : APR_SUCCESS;
+    tx_table_done(a->transaction_id);
     if (d)
         hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, NULL, NULL);
-    if (d && kind >= 0 && ow_tx_add_ack(tx, c->key, id, kind) != APR_SUCCESS) {
+    if (st)
         respond_error(oc, &a->cmd, RESOURCE_EXC, "the transaction cannot hold more acknowledgements");
-        return;
-    }
-    respond_ok(oc, &a->cmd);
+    else
+        respond_ok(oc, &a->cmd);
 }
 
 static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
@@ -660,13 +684,6 @@ static void on_consumer_control(ow_conn_t *oc, ow_consumer_control_t *cc)
     else if (c)
         hm_consumer_set_prefetch(c->hc, cc->prefetch);
     respond_ok(oc, &cc->cmd);
-}
-
-static hm_consumer_t *resolve_consumer(void *baton, const char *key)
-{
-    ow_conn_t *oc = baton;
-    ow_cons_t *c = apr_hash_get(oc->consumers, key, APR_HASH_KEY_STRING);
-    return c ? c->hc : NULL;
 }
 
 static void respond_int(ow_conn_t *oc, const ow_command_t *req, int32_t result)
@@ -745,22 +762,25 @@ static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
     }
 }
 
-static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
+/* Joins this connection to an XA branch it begins (or joins) so closing it can let go. */
+static void xa_join(ow_conn_t *oc, ow_tx_t *tx, const ow_transaction_id_t *id)
+{
+    char *k = ow_tx_key(id);
+    if (k && !apr_hash_get(oc->xa_joined, k, APR_HASH_KEY_STRING)) {
+        apr_hash_set(oc->xa_joined, apr_pstrdup(oc->pool, k), APR_HASH_KEY_STRING, oc);
+        ow_tx_join(tx);
+    }
+    free(k);
+}
+
+static void on_transaction_info_in(ow_conn_t *oc, ow_transaction_info_t *ti, apr_hash_t *table)
 {
     char err[256] = "";
-    if (!need_client(oc, &ti->cmd))
-        return;
-    if (ti->type == TX_RECOVER) {
-        respond_recover(oc, &ti->cmd);
-        return;
-    }
-    if (!ti->transaction_id) {
-        respond_error(oc, &ti->cmd, JMS_EXC, "TransactionInfo without a transaction id");
-        return;
-    }
-    ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(oc->txs, ti->transaction_id)
-                                       : ow_tx_find(oc->txs, ti->transaction_id);
+    ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(table, ti->transaction_id)
+                                       : ow_tx_find(table, ti->transaction_id);
     int xa = ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
+    if (xa && tx && ti->type == TX_BEGIN)
+        xa_join(oc, tx, ti->transaction_id);
     hm_xid_t xid;
     int prepared = xa && !tx && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS && hm_xa_is_prepared(oc->b, &xid);
     switch (ti->type) {
@@ -774,7 +794,7 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
     case TX_FORGET:
         /* forgetting a prepared branch rolls it back, as ActiveMQ does */
         if (tx)
-            ow_tx_end(oc->txs, tx);
+            ow_tx_end(table, tx);
         if (prepared)
             xa_complete(oc, ti, 0);
         else if (!tx && xa && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS)
@@ -794,7 +814,7 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
             return;
         }
         if (ow_tx_empty(tx)) {
-            ow_tx_end(oc->txs, tx);
+            ow_tx_end(table, tx);
             respond_int(oc, &ti->cmd, 3);   /* XA_RDONLY: nothing to commit */
             return;
         }
@@ -804,9 +824,9 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
             p->int_response = 1;
             p->int_result = 0;
         }
-        apr_status_t st = p ? ow_tx_prepare(tx, oc->client, resolve_consumer, oc, pending_done, p,
+        apr_status_t st = p ? ow_tx_prepare(tx, oc->client, pending_done, p,
                                            err, sizeof err) : APR_ENOMEM;
-        ow_tx_end(oc->txs, tx);
+        ow_tx_end(table, tx);
         if (st) {
             if (p)
                 pending_free(p);
@@ -816,7 +836,7 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
     }
     case TX_ROLLBACK:
         if (tx) {
-            ow_tx_end(oc->txs, tx);
+            ow_tx_end(table, tx);
             respond_ok(oc, &ti->cmd);
         } else if (xa) {
             xa_complete(oc, ti, 0);
@@ -839,9 +859,9 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
             return;
         }
         pending_t *p = pending_new(oc, &ti->cmd);
-        apr_status_t st = p ? ow_tx_commit(tx, oc->client, resolve_consumer, oc, pending_done, p,
+        apr_status_t st = p ? ow_tx_commit(tx, oc->client, pending_done, p,
                                           err, sizeof err) : APR_ENOMEM;
-        ow_tx_end(oc->txs, tx);
+        ow_tx_end(table, tx);
         if (st) {
             if (p)
                 pending_free(p);
@@ -854,6 +874,23 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         respond_error(oc, &ti->cmd, JMS_EXC, "unknown TransactionInfo type");
         return;
     }
+}
+
+static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
+{
+    if (!need_client(oc, &ti->cmd))
+        return;
+    if (ti->type == TX_RECOVER) {
+        respond_recover(oc, &ti->cmd);
+        return;
+    }
+    if (!ti->transaction_id) {
+        respond_error(oc, &ti->cmd, JMS_EXC, "TransactionInfo without a transaction id");
+        return;
+    }
+    apr_hash_t *table = tx_table(oc, ti->transaction_id);
+    on_transaction_info_in(oc, ti, table);
+    tx_table_done(ti->transaction_id);
 }
 
 static void send_broker_info(ow_conn_t *oc)
@@ -981,6 +1018,7 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->consumers = apr_hash_make(pool);
     oc->producer_windows = apr_hash_make(pool);
     oc->txs = apr_hash_make(pool);
+    oc->xa_joined = apr_hash_make(pool);
     oc->parked_tail = &oc->parked;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;

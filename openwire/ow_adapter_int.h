@@ -38,18 +38,22 @@ int32_t ow_msg_size(const ow_message_t *m);
 /* Transactions (ow_tx.c): what a transaction collected until it commits or rolls back. */
 #define OW_MAX_TX_OPS (1 << 20)
 typedef struct ow_tx_s ow_tx_t;
-typedef hm_consumer_t *(*ow_resolve_fn)(void *baton, const char *consumer_key);
 char *ow_tx_key(const ow_transaction_id_t *id);
 ow_tx_t *ow_tx_find(apr_hash_t *txs, const ow_transaction_id_t *id);
 ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id);
 apr_status_t ow_tx_add_msg(ow_tx_t *tx, hm_msg_t *m);
-apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *message_id, int kind);
+apr_status_t ow_tx_add_ack(ow_tx_t *tx, uint64_t consumer, const char *message_id, int kind);
+/* The process-wide table of XA branches being worked on (locked while in use). */
+apr_hash_t *ow_xa_lock(void);
+void ow_xa_unlock(void);
+void ow_tx_join(ow_tx_t *tx);
+int ow_tx_leave(ow_tx_t *tx);
 int ow_tx_empty(const ow_tx_t *tx);
 int ow_tx_is_xa(const ow_tx_t *tx);
-apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
-                          hm_send_done_fn done, void *baton, char *err, size_t errlen);
-apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
-                           hm_send_done_fn done, void *baton, char *err, size_t errlen);
+apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, hm_send_done_fn done, void *baton,
+                          char *err, size_t errlen);
+apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, hm_send_done_fn done, void *baton,
+                           char *err, size_t errlen);
 apr_status_t ow_xid(const ow_transaction_id_t *id, hm_xid_t *out);
 void ow_tx_end(apr_hash_t *txs, ow_tx_t *tx);
 

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "hm_log.h"
 #include "ow_adapter_int.h"
@@ -15,9 +18,41 @@ struct ow_tx_s {
     ow_transaction_id_t *id;       /* flat copy */
     hm_msg_t **msgs;
     int nmsgs, capm;
-    struct ow_txack_s { char *consumer; char *message_id; int kind; } *acks;
+    struct ow_txack_s { uint64_t consumer; char *message_id; int kind; } *acks;
     int nacks, capa;
+    int participants;              /* XA: connections that started (or joined) it */
 };
+
+/* XA branches are the broker's, not a connection's: one table for every connection, so a
+ * branch joined (TMJOIN) from another connection collects into the same transaction. */
+static apr_thread_mutex_t *xa_mutex;
+static apr_hash_t *xa_table;
+static pthread_once_t xa_once = PTHREAD_ONCE_INIT;
+
+static void xa_init(void)
+{
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) == APR_SUCCESS &&
+        apr_thread_mutex_create(&xa_mutex, APR_THREAD_MUTEX_DEFAULT, p) == APR_SUCCESS)
+        xa_table = apr_hash_make(p);
+}
+
+apr_hash_t *ow_xa_lock(void)
+{
+    pthread_once(&xa_once, xa_init);
+    if (!xa_mutex)
+        abort();                   /* no memory for the table at start-up */
+    apr_thread_mutex_lock(xa_mutex);
+    return xa_table;
+}
+
+void ow_xa_unlock(void)
+{
+    apr_thread_mutex_unlock(xa_mutex);
+}
+
+void ow_tx_join(ow_tx_t *tx) { tx->participants++; }
+int ow_tx_leave(ow_tx_t *tx) { return --tx->participants; }
 
 /* A transaction id as a hash key: "L:<connection>:<n>" or "X:<format>:<gtrid hex>:<bqual hex>". */
 char *ow_tx_key(const ow_transaction_id_t *id)
@@ -90,7 +125,7 @@ apr_status_t ow_tx_add_msg(ow_tx_t *tx, hm_msg_t *m)
     return APR_SUCCESS;
 }
 
-apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *message_id, int kind)
+apr_status_t ow_tx_add_ack(ow_tx_t *tx, uint64_t consumer, const char *message_id, int kind)
 {
     if (tx->nacks == tx->capa) {
         int cap = tx->capa ? tx->capa * 2 : 8;
@@ -103,10 +138,9 @@ apr_status_t ow_tx_add_ack(ow_tx_t *tx, const char *consumer, const char *messag
         tx->capa = cap;
     }
     struct ow_txack_s *a = &tx->acks[tx->nacks];
-    if (!(a->consumer = strdup(consumer)) || !(a->message_id = strdup(message_id))) {
-        free(a->consumer);
+    a->consumer = consumer;
+    if (!(a->message_id = strdup(message_id)))
         return APR_ENOMEM;
-    }
     a->kind = kind;
     tx->nacks++;
     return APR_SUCCESS;
@@ -116,16 +150,14 @@ int ow_tx_empty(const ow_tx_t *tx) { return tx->nmsgs == 0 && tx->nacks == 0; }
 int ow_tx_is_xa(const ow_tx_t *tx) { return tx->xa; }
 
 
-/* The acknowledgements resolved against the connection's consumers (malloc'd, *n of them). */
-static hm_txack_t *resolve_acks(ow_tx_t *tx, ow_resolve_fn resolve, void *rbaton, int *n)
+/* The acknowledgements as the core takes them (malloc'd, *n of them); the core skips those
+ * whose consumer has closed since (their messages went back to the queue). */
+static hm_txack_t *core_acks(ow_tx_t *tx, int *n)
 {
     hm_txack_t *acks = calloc((size_t)tx->nacks + 1, sizeof *acks);
     *n = 0;
     for (int i = 0; acks && i < tx->nacks; i++) {
-        hm_consumer_t *c = resolve(rbaton, tx->acks[i].consumer);
-        if (!c)
-            continue;              /* its consumer closed: the messages went back to the queue */
-        acks[*n].c = c;
+        acks[*n].consumer = tx->acks[i].consumer;
         acks[*n].message_id = tx->acks[i].message_id;
         acks[*n].kind = tx->acks[i].kind;
         (*n)++;
@@ -133,11 +165,11 @@ static hm_txack_t *resolve_acks(ow_tx_t *tx, ow_resolve_fn resolve, void *rbaton
     return acks;
 }
 
-apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
-                          hm_send_done_fn done, void *baton, char *err, size_t errlen)
+apr_status_t ow_tx_commit(ow_tx_t *tx, hm_client_t *client, hm_send_done_fn done, void *baton,
+                          char *err, size_t errlen)
 {
     int n;
-    hm_txack_t *acks = resolve_acks(tx, resolve, rbaton, &n);
+    hm_txack_t *acks = core_acks(tx, &n);
     if (!acks)
         return APR_ENOMEM;
     apr_status_t st = hm_commit(client, tx->msgs, tx->nmsgs, acks, n, done, baton, err, errlen);
@@ -163,8 +195,8 @@ apr_status_t ow_xid(const ow_transaction_id_t *id, hm_xid_t *out)
     return APR_SUCCESS;
 }
 
-apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resolve, void *rbaton,
-                           hm_send_done_fn done, void *baton, char *err, size_t errlen)
+apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, hm_send_done_fn done, void *baton,
+                           char *err, size_t errlen)
 {
     hm_xid_t xid;
     apr_status_t st = ow_xid(tx->id, &xid);
@@ -173,7 +205,7 @@ apr_status_t ow_tx_prepare(ow_tx_t *tx, hm_client_t *client, ow_resolve_fn resol
         return st;
     }
     int n;
-    hm_txack_t *acks = resolve_acks(tx, resolve, rbaton, &n);
+    hm_txack_t *acks = core_acks(tx, &n);
     if (!acks)
         return APR_ENOMEM;
     st = hm_xa_prepare(client, &xid, tx->msgs, tx->nmsgs, acks, n, done, baton, err, errlen);
@@ -186,10 +218,8 @@ void ow_tx_end(apr_hash_t *txs, ow_tx_t *tx)
     apr_hash_set(txs, tx->key, APR_HASH_KEY_STRING, NULL);
     for (int i = 0; i < tx->nmsgs; i++)
         hm_msg_unref(tx->msgs[i]);
-    for (int i = 0; i < tx->nacks; i++) {
-        free(tx->acks[i].consumer);
+    for (int i = 0; i < tx->nacks; i++)
         free(tx->acks[i].message_id);
-    }
     free(tx->msgs);
     free(tx->acks);
     free(tx->id);

@@ -29,6 +29,7 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     APR_RING_INIT(&b->wild_topic_subs, hm_sub_s, wild_link);
     b->durables = apr_hash_make(pool);
     b->xas = apr_hash_make(pool);
+    b->consumers = apr_hash_make(pool);
     APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
     *out = b;
     return APR_SUCCESS;

@@ -342,6 +342,8 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     APR_RING_ELEM_INIT(c, wild_link);
     APR_RING_ELEM_INIT(c, pull_link);
     APR_RING_INSERT_TAIL(&cl->consumers, c, hm_consumer_s, link);
+    c->serial = ++b->next_consumer;
+    apr_hash_set(b->consumers, &c->serial, sizeof c->serial, c);
 
     c->opts.durable_name = opts->durable_name ? apr_pstrdup(pool, opts->durable_name) : NULL;
     st = split_parts(c, err, errlen);
@@ -441,7 +443,7 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     for (int i = 0; i < queues->nelts; i++)
         hm_queue_dispatch(APR_ARRAY_IDX(queues, i, hm_queue_t *));
     APR_RING_REMOVE(c, link);
-    (void)b;
+    apr_hash_set(b->consumers, &c->serial, sizeof c->serial, NULL);
     apr_pool_destroy(c->pool);
 }
 
@@ -596,6 +598,16 @@ void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch)
 hm_client_t *hm_consumer_client(const hm_consumer_t *c)
 {
     return c->client;
+}
+
+uint64_t hm_consumer_serial(const hm_consumer_t *c)
+{
+    return c->serial;
+}
+
+hm_consumer_t *hm_consumer_by_serial(hm_broker_t *b, uint64_t serial)
+{
+    return apr_hash_get(b->consumers, &serial, sizeof serial);
 }
 
 void hm_broker_tick(hm_broker_t *b, apr_time_t now)

@@ -199,7 +199,7 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
 
 /* One acknowledgement inside a transaction, resolved by the protocol at commit time. */
 typedef struct hm_txack_s {
-    hm_consumer_t *c;
+    uint64_t consumer;            /* hm_consumer_serial(); a consumer closed since is skipped */
     const char *message_id;       /* resolved under the broker lock when applied */
     int kind;                     /* hm_ack_e */
 } hm_txack_t;
@@ -299,6 +299,8 @@ hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id);
 void hm_consumer_pull(hm_consumer_t *c, int64_t timeout_ms);
 void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch);
 hm_client_t *hm_consumer_client(const hm_consumer_t *c);
+/* A broker-wide number naming the consumer for as long as it is open. */
+uint64_t hm_consumer_serial(const hm_consumer_t *c);
 
 /* Fires pull timeouts and other timed work; the server calls it periodically. */
 void hm_broker_tick(hm_broker_t *b, apr_time_t now);

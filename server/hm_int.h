@@ -108,6 +108,7 @@ struct hm_topic_s {
 
 struct hm_consumer_s {
     hm_broker_t *b;
+    uint64_t serial;
     hm_client_t *client;
     APR_RING_ENTRY(hm_consumer_s) link;   /* in the client's ring */
     apr_pool_t *pool;              /* names, selector, arrays: freed on close */
@@ -170,6 +171,8 @@ struct hm_broker_s {
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
     apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
+    apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
+    uint64_t next_consumer;
 };
 
 /* destinations (hm_dest.c) */
@@ -212,6 +215,7 @@ typedef void (*hm_hold_fn)(void *baton, hm_queue_t *q, hm_qentry_t *e);
 void hm_consumer_take_locked(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, struct hm_pbatch_s *pb,
                              hm_hold_fn hold, void *baton);
 hm_delivery_t *hm_consumer_find_locked(hm_consumer_t *c, const char *message_id);
+hm_consumer_t *hm_consumer_by_serial(hm_broker_t *b, uint64_t serial);
 
 /* topic subscriptions (hm_sub.c) */
 int hm_sub_wants(const hm_sub_t *s, const hm_msg_t *m);

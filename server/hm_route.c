@@ -276,9 +276,10 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     if (!st) {
         /* acknowledgements settle now; their removals ride in the same store batch */
         for (int i = 0; i < nacks; i++) {
-            hm_delivery_t *d = hm_consumer_find_locked(acks[i].c, acks[i].message_id);
+            hm_consumer_t *ac = hm_consumer_by_serial(b, acks[i].consumer);
+            hm_delivery_t *d = ac ? hm_consumer_find_locked(ac, acks[i].message_id) : NULL;
             if (d)
-                hm_consumer_ack_locked(acks[i].c, d, (hm_ack_e)acks[i].kind, &pb);
+                hm_consumer_ack_locked(ac, d, (hm_ack_e)acks[i].kind, &pb);
         }
         if ((st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS)
             snprintf(err, errlen, "the store refused the transaction: %s", hm_strerror(st));
@@ -291,8 +292,11 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
         else
             hm_plan_free(&plans[i]);
     }
-    for (int i = 0; i < nacks && !st; i++)
-        hm_consumer_kick_locked(acks[i].c);
+    for (int i = 0; i < nacks && !st; i++) {
+        hm_consumer_t *ac = hm_consumer_by_serial(b, acks[i].consumer);
+        if (ac)
+            hm_consumer_kick_locked(ac);
+    }
     hm_unlock(b);
     free(plans);
     return st;

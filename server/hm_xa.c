@@ -161,9 +161,10 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
         return st;
     }
     for (int i = 0; i < nacks; i++) {
-        hm_delivery_t *d = hm_consumer_find_locked(acks[i].c, acks[i].message_id);
+        hm_consumer_t *ac = hm_consumer_by_serial(b, acks[i].consumer);
+        hm_delivery_t *d = ac ? hm_consumer_find_locked(ac, acks[i].message_id) : NULL;
         if (d)
-            hm_consumer_take_locked(acks[i].c, d, (hm_ack_e)acks[i].kind, &pb, xa_hold, x);
+            hm_consumer_take_locked(ac, d, (hm_ack_e)acks[i].kind, &pb, xa_hold, x);
     }
     if (pb.batch) {
         st_xid_t sx;
@@ -183,8 +184,11 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
     } else {
         apr_hash_set(b->xas, x->key, APR_HASH_KEY_STRING, x);
     }
-    for (int i = 0; i < nacks; i++)
-        hm_consumer_kick_locked(acks[i].c);
+    for (int i = 0; i < nacks; i++) {
+        hm_consumer_t *ac = hm_consumer_by_serial(b, acks[i].consumer);
+        if (ac)
+            hm_consumer_kick_locked(ac);
+    }
     hm_unlock(b);
     return st;
 }
