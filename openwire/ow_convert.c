@@ -215,15 +215,14 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     return hm;
 }
 
-/* Advisories are ActiveMQMessages whose data structure tells what happened. */
-static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
+/* A message the broker itself makes (advisory, statistics reply): its id, destination and
+ * headers from the core message. */
+static ow_message_t *broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t type)
 {
-    ow_message_t *om = (ow_message_t *)ow_object_new(pool, OW_ACTIVEMQ_MESSAGE);
+    ow_message_t *om = (ow_message_t *)ow_object_new(pool, type);
     ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
     ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
-    ow_destination_info_t *di = (ow_destination_info_t *)ow_object_new(pool, OW_DESTINATION_INFO);
-    ow_connection_id_t *cid = (ow_connection_id_t *)ow_object_new(pool, OW_CONNECTION_ID);
-    if (!om || !id || !pid || !di || !cid)
+    if (!om || !id || !pid)
         return NULL;
     pid->connection_id = apr_pstrdup(pool, m->message_id);
     pid->session_id = 1;
@@ -231,16 +230,28 @@ static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
     id->producer_id = pid;
     id->producer_sequence_id = (int64_t)m->broker_seq;
     id->text_view = apr_pstrdup(pool, m->message_id);
+    om->producer_id = pid;
+    om->message_id = id;
+    om->destination = ow_destination_from(pool, m->dest);
+    om->correlation_id = m->correlation_id ? apr_pstrdup(pool, m->correlation_id) : NULL;
+    om->timestamp = m->timestamp;
+    om->priority = 4;
+    return om;
+}
+
+/* Advisories are ActiveMQMessages whose data structure tells what happened. */
+static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
+{
+    ow_message_t *om = broker_message(m, pool, OW_ACTIVEMQ_MESSAGE);
+    ow_destination_info_t *di = (ow_destination_info_t *)ow_object_new(pool, OW_DESTINATION_INFO);
+    ow_connection_id_t *cid = (ow_connection_id_t *)ow_object_new(pool, OW_CONNECTION_ID);
+    if (!om || !di || !cid)
+        return NULL;
     cid->value = apr_pstrdup(pool, m->advisory->connection_id ? m->advisory->connection_id : "");
     di->connection_id = cid;
     di->destination = ow_destination_from(pool, m->advisory->dest);
     di->operation_type = m->advisory->kind == HM_ADV_DEST_ADD ? 0 : 1;
-    om->producer_id = pid;
-    om->message_id = id;
-    om->destination = ow_destination_from(pool, m->dest);
     om->type = "Advisory";
-    om->timestamp = m->timestamp;
-    om->priority = 4;
     om->data_structure = &di->cmd.obj;
     return om;
 }
@@ -248,11 +259,9 @@ static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
 /* A core map body (statistics) as an ActiveMQMapMessage. */
 static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
 {
-    ow_message_t *om = (ow_message_t *)ow_object_new(pool, OW_ACTIVEMQ_MAP_MESSAGE);
-    ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
-    ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
+    ow_message_t *om = broker_message(m, pool, OW_ACTIVEMQ_MAP_MESSAGE);
     ow_pmap_t *map = ow_props_new(pool, 0);
-    if (!om || !id || !pid || !map)
+    if (!om || !map)
         return NULL;
     for (int i = 0; i < m->nfields; i++) {
         ow_pvalue_t v;
@@ -276,18 +285,6 @@ static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
     om->content.data = apr_pmemdup(pool, wb.data, wb.len);
     om->content.len = (int32_t)wb.len;
     hm_wbuf_free(&wb);
-    pid->connection_id = apr_pstrdup(pool, m->message_id);
-    pid->session_id = 1;
-    pid->value = 1;
-    id->producer_id = pid;
-    id->producer_sequence_id = (int64_t)m->broker_seq;
-    id->text_view = apr_pstrdup(pool, m->message_id);
-    om->producer_id = pid;
-    om->message_id = id;
-    om->destination = ow_destination_from(pool, m->dest);
-    om->correlation_id = m->correlation_id ? apr_pstrdup(pool, m->correlation_id) : NULL;
-    om->timestamp = m->timestamp;
-    om->priority = 4;
     return om;
 }
 
