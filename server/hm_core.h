@@ -52,6 +52,13 @@ typedef struct hm_msg_origin_s {
     void (*get_property)(const void *data, const char *name, size_t len, struct sel_value_s *out);
     /* The body as text, for XPATH selectors; returns 0 when there is none. */
     int (*text_body)(const void *data, const char **text, size_t *len);
+    /* Optional: the message one scheduled firing delivers (ActiveMQ's scheduler) — this one
+     * without its AMQ_SCHEDULED_* properties, with string property scheduledJobId = job_id, and
+     * when id_conn is set a new message id (producer id_conn:0:0, sequence id_seq); the
+     * timestamp moves to now_ms when the message has an expiration, keeping its time to live.
+     * A new message with one reference, or NULL (then the message itself is delivered). */
+    hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
+                            int64_t id_seq, int64_t now_ms);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
@@ -111,6 +118,8 @@ typedef struct hm_broker_opts_s {
     const char *name;
     size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
+    int scheduler_support;         /* honour AMQ_SCHEDULED_* properties (schedulerSupport) */
+    int scheduler_max_repeat;      /* largest AMQ_SCHEDULED_REPEAT; 0: 1000 */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);

@@ -190,7 +190,9 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     hm_broker_t *b = c->b;
     hm_lock(b);
     msg->producer_client = c->serial;
-    apr_status_t st = route_locked(b, msg, done, baton, err, errlen);
+    apr_status_t st;
+    if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen))
+        st = route_locked(b, msg, done, baton, err, errlen);
     hm_unlock(b);
     return st;
 }

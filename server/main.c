@@ -160,7 +160,9 @@ int main(int argc, const char *const *argv)
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
         return 1;
-    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store };
+    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store,
+                            .scheduler_support = cfg->scheduler_support,
+                            .scheduler_max_repeat = cfg->max_scheduler_repeat_allowed };
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {

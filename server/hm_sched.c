@@ -1,0 +1,771 @@
+/* Scheduled and delayed delivery, as ActiveMQ's broker does it with schedulerSupport="true".
+ *
+ * A message sent with AMQ_SCHEDULED_DELAY / _PERIOD / _CRON (and optionally _REPEAT) is held here
+ * instead of being routed, and routed as an ordinary send when due.  ActiveMQ's timing, which
+ * clients rely on:
+ *   start = now rounded up to the next 500 ms;
+ *   first = (cron ? next cron minute after start : start) + (delay > 0 ? delay : period);
+ *   a non-cron job fires, then while repeat != 0 fires again `period` ms after each firing
+ *   (repeat + 1 copies; a negative repeat never ends);
+ *   a cron job with repeat 0 fires at every cron time; with repeat != 0 each cron time starts a
+ *   separate non-cron job (delay, period, repeat) instead of firing itself.
+ * Each copy loses its AMQ_SCHEDULED_* properties and gains scheduledJobId; repeating and cron jobs
+ * give every copy a new message id (the protocol does that through origin->sched_copy).
+ *
+ * Jobs live in a min-heap by due time.  With a store, each job is an entry of one store
+ * destination (HM_SCHED_STORE_DEST) whose seq is (due ms << 22 | job number), so the body is
+ * stored once however often it fires; the entry's delivered count holds the remaining repeats
+ * (0: as the message says, n: n - 1, UINT32_MAX: forever) and its priority byte tells a cron
+ * job's follow-up (1) from a job as sent (0).  Firing routes the copy and moves the entry in one
+ * store batch. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <apr_strings.h>
+
+#include "hm_int.h"
+#include "hm_log.h"
+#include "sel.h"
+#include "st.h"
+
+#define SCHED_SEQ_BITS   22
+#define SCHED_MAX_DUE_MS ((UINT64_C(1) << (64 - SCHED_SEQ_BITS)) - 1)
+#define SCHED_FOREVER    UINT32_MAX
+#define SCHED_PRIO_JOB   0
+#define SCHED_PRIO_CHILD 1
+
+typedef struct hm_sjob_s {
+    hm_msg_t *msg;                 /* the message as sent (one reference) */
+    int64_t due_ms;
+    int64_t delay_ms, period_ms;
+    int32_t repeat;                /* remaining repeats; < 0: forever */
+    int child;                     /* started by a cron job: never itself cron */
+    hm_cron_t cron;
+    int has_cron;
+    uint64_t num;                  /* job number: ties on due time, job id */
+    uint64_t store_seq;            /* its entry in the scheduler's store destination, 0: none */
+    uint64_t store_msg;
+    char *job_id;                  /* malloc'd */
+} hm_sjob_t;
+
+struct hm_sched_s {
+    hm_sjob_t **heap;
+    size_t n, cap;
+    uint64_t next_num;
+    uint64_t next_msg_seq;         /* new message ids for repeated copies */
+    uint32_t store_id;             /* 0: not yet known */
+    char *id_conn;                 /* producer part of those ids */
+};
+
+/* ------------------------------------------------------------------ cron */
+
+/* Parses one field: * ? n a-b a,b,c and x/step (x: * or a range); fills the bits lo..hi. */
+static int cron_field(const char *s, size_t len, int lo, int hi, uint64_t *bits)
+{
+    *bits = 0;
+    if (len == 0)
+        return 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && s[j] != ',')
+            j++;
+        const char *p = s + i, *end = s + j;
+        int a = lo, z = hi, step = 1;
+        if (p < end && (*p == '*' || *p == '?')) {
+            p++;
+        } else {
+            char *e;
+            if (p >= end || !isdigit((unsigned char)*p))
+                return 0;
+            long v = strtol(p, &e, 10);
+            if (e > end || v < lo || v > hi)
+                return 0;
+            a = z = (int)v;
+            p = e;
+            if (p < end && *p == '-') {
+                p++;
+                if (p >= end || !isdigit((unsigned char)*p))
+                    return 0;
+                v = strtol(p, &e, 10);
+                if (e > end || v < a || v > hi)
+                    return 0;
+                z = (int)v;
+                p = e;
+            }
+        }
+        if (p < end && *p == '/') {
+            p++;
+            char *e;
+            if (p >= end || !isdigit((unsigned char)*p))
+                return 0;
+            long v = strtol(p, &e, 10);
+            if (e != end || v < 1 || v > 60)
+                return 0;
+            step = (int)v;
+            p = e;
+        }
+        if (p != end)
+            return 0;
+        for (int v = a; v <= z; v += step)
+            *bits |= UINT64_C(1) << v;
+        i = j + 1;
+        if (j < len && i == len)
+            return 0;              /* trailing comma */
+    }
+    return 1;
+}
+
+apr_status_t hm_cron_parse(const char *text, hm_cron_t *out)
+{
+    static const int lo[5] = { 0, 0, 1, 1, 0 }, hi[5] = { 59, 23, 31, 12, 7 };
+    uint64_t bits[5];
+    const char *p = text;
+    int n = 0;
+    if (!text)
+        return HM_EINVAL;
+    while (*p) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (n == 5 || !cron_field(s, (size_t)(p - s), lo[n], hi[n], &bits[n]))
+            return HM_EINVAL;
+        n++;
+    }
+    if (n != 5)
+        return HM_EINVAL;
+    out->minutes = bits[0];
+    out->hours = (uint32_t)bits[1];
+    out->mdays = (uint32_t)bits[2];
+    out->months = (uint16_t)bits[3];
+    out->wdays = (uint8_t)((bits[4] | (bits[4] >> 7)) & 0x7f);   /* 7 is Sunday too */
+    out->mday_any = bits[2] == (UINT64_C(0xffffffff) & ~UINT64_C(1));
+    out->wday_any = (bits[4] & 0x7f) == 0x7f;
+    return APR_SUCCESS;
+}
+
+/* Standard cron day matching: when both day fields are restricted, either may match. */
+static int cron_day_ok(const hm_cron_t *c, const struct tm *t)
+{
+    int md = (c->mdays >> t->tm_mday) & 1, wd = (c->wdays >> t->tm_wday) & 1;
+    if (c->mday_any)
+        return wd;
+    if (c->wday_any)
+        return md;
+    return md || wd;
+}
+
+/* Why a walk over local time fields: cron speaks wall-clock time (as ActiveMQ's Calendar), and
+ * mktime normalises month lengths and DST.  At most a few thousand steps (8 years of days). */
+apr_status_t hm_cron_next(const hm_cron_t *c, int64_t after_ms, int64_t *next_ms)
+{
+    time_t t = (time_t)(after_ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm))
+        return HM_EINVAL;
+    tm.tm_sec = 0;
+    tm.tm_min++;
+    tm.tm_isdst = -1;
+    for (int steps = 0; steps < 200000; steps++) {
+        time_t cur = mktime(&tm);
+        if (cur == (time_t)-1)
+            return HM_EINVAL;
+        if (tm.tm_year > 300)
+            break;
+        if (!((c->months >> (tm.tm_mon + 1)) & 1)) {
+            tm.tm_mon++;
+            tm.tm_mday = 1;
+            tm.tm_hour = tm.tm_min = 0;
+        } else if (!cron_day_ok(c, &tm)) {
+            tm.tm_mday++;
+            tm.tm_hour = tm.tm_min = 0;
+        } else if (!((c->hours >> tm.tm_hour) & 1)) {
+            tm.tm_hour++;
+            tm.tm_min = 0;
+        } else if (!((c->minutes >> tm.tm_min) & 1)) {
+            tm.tm_min++;
+        } else {
+            int64_t ms = (int64_t)cur * 1000;
+            if (ms <= after_ms) {          /* a DST fold repeated this hour */
+                tm.tm_min++;
+                tm.tm_isdst = -1;
+                continue;
+            }
+            *next_ms = ms;
+            return APR_SUCCESS;
+        }
+        tm.tm_isdst = -1;
+    }
+    return HM_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------------ the heap */
+
+static int job_before(const hm_sjob_t *a, const hm_sjob_t *b)
+{
+    return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->num < b->num);
+}
+
+static void heap_up(hm_sched_t *s, size_t i)
+{
+    hm_sjob_t *j = s->heap[i];
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!job_before(j, s->heap[p]))
+            break;
+        s->heap[i] = s->heap[p];
+        i = p;
+    }
+    s->heap[i] = j;
+}
+
+static void heap_down(hm_sched_t *s, size_t i)
+{
+    hm_sjob_t *j = s->heap[i];
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        const hm_sjob_t *best = j;
+        if (l < s->n && job_before(s->heap[l], best)) {
+            m = l;
+            best = s->heap[l];
+        }
+        if (l + 1 < s->n && job_before(s->heap[l + 1], best))
+            m = l + 1;
+        if (m == i)
+            break;
+        s->heap[i] = s->heap[m];
+        i = m;
+    }
+    s->heap[i] = j;
+}
+
+static apr_status_t heap_push(hm_sched_t *s, hm_sjob_t *j)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        hm_sjob_t **h = realloc(s->heap, cap * sizeof *h);
+        if (!h)
+            return APR_ENOMEM;
+        s->heap = h;
+        s->cap = cap;
+    }
+    s->heap[s->n++] = j;
+    heap_up(s, s->n - 1);
+    return APR_SUCCESS;
+}
+
+static hm_sjob_t *heap_pop(hm_sched_t *s)
+{
+    hm_sjob_t *top = s->heap[0];
+    s->heap[0] = s->heap[--s->n];
+    if (s->n)
+        heap_down(s, 0);
+    return top;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static hm_sched_t *sched_get(hm_broker_t *b)
+{
+    if (!b->sched) {
+        hm_sched_t *s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        s->id_conn = apr_psprintf(b->pool, "ID:%s-scheduler", b->id);
+        b->sched = s;
+    }
+    return b->sched;
+}
+
+static void job_free(hm_sjob_t *j)
+{
+    hm_msg_unref(j->msg);
+    free(j->job_id);
+    free(j);
+}
+
+/* ActiveMQ names a job like a message id of the sender's producer: "<producer id>:<n>". */
+static char *job_id_make(const hm_msg_t *m, uint64_t num)
+{
+    const char *id = m->message_id ? m->message_id : "ID:scheduled";
+    const char *colon = strrchr(id, ':');
+    size_t plen = colon && colon != id ? (size_t)(colon - id) : strlen(id);
+    char *s = malloc(plen + 24);
+    if (s)
+        snprintf(s, plen + 24, "%.*s:%llu", (int)plen, id, (unsigned long long)num);
+    return s;
+}
+
+static int prop(const hm_msg_t *m, const char *name, sel_value_t *v)
+{
+    m->origin->get_property(m->origin_data, name, strlen(name), v);
+    return v->type != SEL_NULL;
+}
+
+/* A property as a number, as ActiveMQ's TypeConversionSupport converts it (integers and decimal
+ * strings; anything else is an error). */
+static int prop_long(const sel_value_t *v, int64_t *out)
+{
+    switch (v->type) {
+    case SEL_BYTE: case SEL_SHORT: case SEL_INT: case SEL_LONG:
+        *out = v->u.l;
+        return 1;
+    case SEL_STRING: {
+        char buf[32];
+        if (v->u.s.len == 0 || v->u.s.len >= sizeof buf)
+            return 0;
+        memcpy(buf, v->u.s.p, v->u.s.len);
+        buf[v->u.s.len] = 0;
+        char *e;
+        errno = 0;
+        long long x = strtoll(buf, &e, 10);
+        if (*e || errno)
+            return 0;
+        *out = x;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* The schedule a message asks for.  Returns 0 (not scheduled), 1 (filled j), or an error. */
+static apr_status_t job_read(hm_broker_t *b, const hm_msg_t *m, hm_sjob_t *j, int *scheduled,
+                             char *err, size_t errlen)
+{
+    sel_value_t cron, period, delay, repeat, v;
+    *scheduled = 0;
+    if (!m->origin || !m->origin->get_property)
+        return APR_SUCCESS;
+    int has_cron = prop(m, HM_SCHED_CRON, &cron), has_period = prop(m, HM_SCHED_PERIOD, &period),
+        has_delay = prop(m, HM_SCHED_DELAY, &delay);
+    if (!has_cron && !has_period && !has_delay)
+        return APR_SUCCESS;
+    if (prop(m, HM_SCHED_JOB_ID, &v))
+        return APR_SUCCESS;    /* a copy the scheduler already fired: never scheduled again */
+    int64_t x;
+    if (has_period) {
+        if (!prop_long(&period, &x)) {
+            snprintf(err, errlen, "%s is not a number", HM_SCHED_PERIOD);
+            return HM_EINVAL;
+        }
+        j->period_ms = x;
+    }
+    if (has_delay) {
+        if (!prop_long(&delay, &x)) {
+            snprintf(err, errlen, "%s is not a number", HM_SCHED_DELAY);
+            return HM_EINVAL;
+        }
+        j->delay_ms = x;
+    }
+    if (prop(m, HM_SCHED_REPEAT, &repeat)) {
+        if (!prop_long(&repeat, &x) || x < INT32_MIN || x > INT32_MAX) {
+            snprintf(err, errlen, "%s is not an int", HM_SCHED_REPEAT);
+            return HM_EINVAL;
+        }
+        int max = b->opts.scheduler_max_repeat > 0 ? b->opts.scheduler_max_repeat : HM_SCHED_MAX_REPEAT;
+        if (x > max) {
+            snprintf(err, errlen, "The scheduled repeat value is too large");
+            return HM_EINVAL;
+        }
+        j->repeat = (int32_t)x;
+    }
+    if (has_cron && cron.type == SEL_STRING && cron.u.s.len > 0) {
+        char buf[256];
+        if (cron.u.s.len >= sizeof buf) {
+            snprintf(err, errlen, "%s is too long", HM_SCHED_CRON);
+            return HM_EINVAL;
+        }
+        memcpy(buf, cron.u.s.p, cron.u.s.len);
+        buf[cron.u.s.len] = 0;
+        if (hm_cron_parse(buf, &j->cron) != APR_SUCCESS) {
+            snprintf(err, errlen, "Not a valid cron entry: %s", buf);
+            return HM_EINVAL;
+        }
+        j->has_cron = 1;
+    } else if (has_cron && cron.type != SEL_STRING) {
+        snprintf(err, errlen, "%s is not a string", HM_SCHED_CRON);
+        return HM_EINVAL;
+    }
+    *scheduled = 1;
+    return APR_SUCCESS;
+}
+
+/* ActiveMQ's first execution time of a job created at now_ms. */
+static apr_status_t job_first_due(const hm_sjob_t *j, int64_t now_ms, int64_t *due)
+{
+    int64_t start = (now_ms + 500) / 500 * 500, t = start;
+    if (j->has_cron && !j->child) {
+        apr_status_t st = hm_cron_next(&j->cron, start, &t);
+        if (st)
+            return st;
+    }
+    t += j->delay_ms > 0 ? j->delay_ms : j->period_ms;
+    *due = t < 0 ? 0 : (uint64_t)t > SCHED_MAX_DUE_MS ? (int64_t)SCHED_MAX_DUE_MS : t;
+    return APR_SUCCESS;
+}
+
+static uint32_t repeat_code(int32_t repeat)
+{
+    return repeat < 0 ? SCHED_FOREVER : (uint32_t)repeat + 1;
+}
+
+static uint64_t job_seq(const hm_sjob_t *j)
+{
+    return ((uint64_t)j->due_ms << SCHED_SEQ_BITS) | (j->num & ((UINT64_C(1) << SCHED_SEQ_BITS) - 1));
+}
+
+static apr_status_t store_id(hm_broker_t *b, hm_sched_t *s)
+{
+    return s->store_id ? APR_SUCCESS : st_dest_id(b->store, HM_SCHED_STORE_DEST, &s->store_id);
+}
+
+/* Adds j's entry (at its due time) to a batch; the body is added first when not yet stored. */
+static apr_status_t job_store(hm_broker_t *b, hm_sched_t *s, st_batch_t **batch, hm_sjob_t *j)
+{
+    apr_status_t st = store_id(b, s);
+    if (st)
+        return st;
+    if (!*batch)
+        *batch = st_batch_begin(b->store);
+    if (!j->store_msg) {
+        const hm_msg_codec_t *codec = b->codecs[j->msg->origin->codec];
+        hm_wbuf_t wb;
+        hm_wbuf_init(&wb, SIZE_MAX / 2);
+        hm_wbuf_u8(&wb, codec->id);
+        st = codec->encode(j->msg, &wb);
+        if (st == APR_SUCCESS && wb.err)
+            st = wb.err;
+        if (st == APR_SUCCESS)
+            st_batch_add_message(*batch, wb.data, wb.len, &j->store_msg);
+        hm_wbuf_free(&wb);
+        if (st)
+            return st;
+    }
+    j->store_seq = job_seq(j);
+    uint8_t prio = j->child ? SCHED_PRIO_CHILD : SCHED_PRIO_JOB;
+    st_batch_add_entry(*batch, s->store_id, j->store_msg, prio, j->store_seq);
+    if (j->repeat != 0 || j->child)
+        st_batch_set_delivered(*batch, s->store_id, prio, j->store_seq, repeat_code(j->repeat));
+    return APR_SUCCESS;
+}
+
+static void job_unstore(hm_broker_t *b, hm_sched_t *s, st_batch_t **batch, hm_sjob_t *j)
+{
+    if (!j->store_seq)
+        return;
+    if (!*batch)
+        *batch = st_batch_begin(b->store);
+    st_batch_remove_entry(*batch, s->store_id, j->child ? SCHED_PRIO_CHILD : SCHED_PRIO_JOB, j->store_seq);
+    j->store_seq = 0;
+}
+
+static int storable(hm_broker_t *b, const hm_msg_t *m)
+{
+    return b->store && m->origin && m->origin->codec && b->codecs[m->origin->codec];
+}
+
+static hm_sjob_t *job_new(hm_sched_t *s, hm_msg_t *m)
+{
+    hm_sjob_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->num = ++s->next_num;
+    if (!(j->job_id = job_id_make(m, j->num))) {
+        free(j);
+        return NULL;
+    }
+    j->msg = hm_msg_ref(m);
+    return j;
+}
+
+int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                         apr_status_t *result, char *err, size_t errlen)
+{
+    hm_sjob_t tmp;
+    int scheduled;
+    *result = APR_SUCCESS;
+    if (!b->opts.scheduler_support)
+        return 0;
+    memset(&tmp, 0, sizeof tmp);
+    apr_status_t st = job_read(b, msg, &tmp, &scheduled, err, errlen);
+    if (st || !scheduled) {
+        *result = st;
+        return st != APR_SUCCESS;
+    }
+    hm_sched_t *s = sched_get(b);
+    hm_sjob_t *j = s ? job_new(s, msg) : NULL;
+    if (!j) {
+        *result = APR_ENOMEM;
+        return 1;
+    }
+    int64_t num = (int64_t)j->num;
+    char *jid = j->job_id;
+    hm_msg_t *jm = j->msg;
+    *j = tmp;
+    j->num = (uint64_t)num;
+    j->job_id = jid;
+    j->msg = jm;
+    if ((st = job_first_due(j, apr_time_as_msec(apr_time_now()), &j->due_ms)) != APR_SUCCESS) {
+        snprintf(err, errlen, "the cron entry never matches a date");
+        job_free(j);
+        *result = st;
+        return 1;
+    }
+    st_batch_t *batch = NULL;
+    if (storable(b, msg) && (st = job_store(b, s, &batch, j)) != APR_SUCCESS) {
+        if (batch)
+            st_batch_discard(batch);
+        snprintf(err, errlen, "the store refused the scheduled message: %s", hm_strerror(st));
+        job_free(j);
+        *result = st;
+        return 1;
+    }
+    if (batch && (st = st_batch_commit(batch, done, baton)) != APR_SUCCESS) {
+        snprintf(err, errlen, "the store refused the scheduled message: %s", hm_strerror(st));
+        job_free(j);
+        *result = st;
+        return 1;
+    }
+    if ((st = heap_push(s, j)) != APR_SUCCESS) {
+        /* stored but not armed: it fires after the next restart */
+        hm_warn("scheduler: out of memory arming job %s", j->job_id);
+        job_free(j);
+    }
+    if (!batch && done)
+        done(baton, APR_SUCCESS);
+    return 1;
+}
+
+/* The message one firing delivers: a protocol copy when the protocol can make one. */
+static hm_msg_t *job_copy(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int new_id, int64_t now_ms)
+{
+    const hm_msg_origin_t *o = j->msg->origin;
+    hm_msg_t *m = NULL;
+    if (o && o->sched_copy)
+        m = o->sched_copy(j->msg, j->job_id, new_id ? s->id_conn : NULL,
+                          new_id ? (int64_t)++s->next_msg_seq : 0, now_ms);
+    if (!m) {
+        m = hm_msg_ref(j->msg);
+    } else if (!new_id) {
+        m->producer_client = j->msg->producer_client;
+    }
+    (void)b;
+    return m;
+}
+
+/* Routes one copy; what the schedule changes in the store rides in the same batch (sched_ops
+ * adds them), so a crash never loses or repeats a firing. */
+typedef void (*sched_ops_fn)(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, st_batch_t **batch, void *arg);
+
+static void job_fire(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int deliver, int new_id,
+                     int64_t now_ms, sched_ops_fn ops, void *arg)
+{
+    char err[256];
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    hm_plan_t pl;
+    hm_msg_t *m = NULL;
+    int planned = 0;
+    if (deliver) {
+        m = job_copy(b, s, j, new_id, now_ms);
+        apr_status_t st = hm_plan_route(b, m, &pb, &pl, err, sizeof err);
+        if (st) {
+            hm_warn("scheduler: job %s cannot be delivered to %s: %s", j->job_id,
+                    m->dest.name ? m->dest.name : "(none)", err);
+            hm_plan_free(&pl);
+            if (pb.batch)
+                st_batch_discard(pb.batch);
+            pb.batch = NULL;
+        } else {
+            planned = 1;
+        }
+    }
+    if (b->store)
+        ops(b, s, j, &pb.batch, arg);
+    else
+        ops(b, s, j, NULL, arg);
+    apr_status_t st = hm_persist_commit(&pb, NULL, NULL);
+    if (st) {
+        hm_warn("scheduler: the store refused job %s: %s", j->job_id, hm_strerror(st));
+        if (planned)
+            hm_plan_free(&pl);
+    } else if (planned) {
+        hm_plan_apply(b, &pl);
+    }
+    if (m)
+        hm_msg_unref(m);
+}
+
+typedef struct resched_s {
+    hm_sjob_t *child;              /* a cron job's follow-up to store, or NULL */
+    int keep;                      /* j goes back into the heap at j->due_ms */
+    int64_t next_due;
+} resched_t;
+
+static void resched_ops(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, st_batch_t **batch, void *arg)
+{
+    resched_t *r = arg;
+    if (!batch)
+        return;
+    int stored = j->store_seq != 0;
+    job_unstore(b, s, batch, j);
+    if (r->keep && stored && job_store(b, s, batch, j) != APR_SUCCESS)
+        hm_warn("scheduler: job %s could not be stored again; it fires while the broker runs", j->job_id);
+    if (r->child && stored && job_store(b, s, batch, r->child) != APR_SUCCESS)
+        hm_warn("scheduler: follow-up of job %s could not be stored", j->job_id);
+}
+
+/* Fires one due job and re-arms it as ActiveMQ's job scheduler does. */
+static void job_run(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int64_t now_ms)
+{
+    resched_t r = { NULL, 0, j->due_ms };
+    int deliver = 1, new_id;
+    if (!j->has_cron || j->child) {
+        new_id = j->repeat != 0;
+        if (j->repeat != 0) {
+            r.keep = 1;
+            r.next_due = now_ms + j->period_ms;
+            if (j->repeat > 0)
+                j->repeat--;
+        }
+    } else {
+        new_id = 1;
+        deliver = j->repeat == 0;
+        int64_t next;
+        if (hm_cron_next(&j->cron, now_ms, &next) == APR_SUCCESS && next > now_ms) {
+            r.keep = 1;
+            r.next_due = next;
+            if (j->repeat != 0 && (r.child = job_new(s, j->msg)) != NULL) {
+                r.child->child = 1;
+                r.child->delay_ms = j->delay_ms;
+                r.child->period_ms = j->period_ms;
+                r.child->repeat = j->repeat;
+                job_first_due(r.child, now_ms, &r.child->due_ms);
+            }
+        }
+    }
+    j->due_ms = r.next_due < 0 ? 0 : (uint64_t)r.next_due > SCHED_MAX_DUE_MS ? (int64_t)SCHED_MAX_DUE_MS : r.next_due;
+    job_fire(b, s, j, deliver, new_id, now_ms, resched_ops, &r);
+    if (r.child && heap_push(s, r.child) != APR_SUCCESS)
+        job_free(r.child);
+    if (r.keep && heap_push(s, j) == APR_SUCCESS)
+        return;
+    job_free(j);
+}
+
+void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now)
+{
+    hm_sched_t *s = b->sched;
+    if (!s)
+        return;
+    int64_t now_ms = apr_time_as_msec(now);
+    /* bounded per tick so one busy second cannot stall the event loop */
+    for (int fired = 0; s->n > 0 && s->heap[0]->due_ms <= now_ms && fired < HM_SCHED_FIRE_PER_TICK; fired++)
+        job_run(b, s, heap_pop(s), now_ms);
+}
+
+size_t hm_sched_pending(hm_broker_t *b)
+{
+    hm_lock(b);
+    size_t n = b->sched ? b->sched->n : 0;
+    hm_unlock(b);
+    return n;
+}
+
+void hm_sched_destroy(hm_broker_t *b)
+{
+    hm_sched_t *s = b->sched;
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        job_free(s->heap[i]);
+    free(s->heap);
+    free(s);
+    b->sched = NULL;
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+typedef struct sload_s {
+    hm_broker_t *b;
+    hm_sched_t *s;
+    uint64_t loaded, skipped;
+} sload_t;
+
+static apr_status_t sched_load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    sload_t *x = baton;
+    const uint8_t *p = bytes;
+    const hm_msg_codec_t *codec = len > 0 ? x->b->codecs[p[0]] : NULL;
+    hm_msg_t *m = NULL;
+    char err[160];
+    if (!codec || codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
+        hm_warn("store: scheduled message %llu cannot be read (%s); skipped",
+                (unsigned long long)e->msg_id, codec ? "damaged" : "unknown format");
+        x->skipped++;
+        return APR_SUCCESS;
+    }
+    uint64_t num = e->seq & ((UINT64_C(1) << SCHED_SEQ_BITS) - 1);
+    if (num > x->s->next_num)
+        x->s->next_num = num;
+    hm_sjob_t *j = calloc(1, sizeof *j);
+    int scheduled = 0;
+    if (j)
+        j->num = num;
+    if (!j || !(j->job_id = job_id_make(m, num)) ||
+        job_read(x->b, m, j, &scheduled, err, sizeof err) != APR_SUCCESS || !scheduled) {
+        /* not schedulable any more (e.g. a lower repeat limit): forget it rather than loop */
+        hm_warn("store: scheduled message %llu no longer has a valid schedule; dropped",
+                (unsigned long long)e->msg_id);
+        if (j) {
+            free(j->job_id);
+            free(j);
+        }
+        hm_msg_unref(m);
+        st_batch_t *bt = st_batch_begin(x->b->store);
+        st_batch_remove_entry(bt, e->dest, e->priority, e->seq);
+        x->skipped++;
+        return st_batch_commit_wait(bt);
+    }
+    j->msg = m;
+    j->child = e->priority == SCHED_PRIO_CHILD;
+    if (e->delivered == SCHED_FOREVER)
+        j->repeat = -1;
+    else if (e->delivered > 0)
+        j->repeat = (int32_t)(e->delivered - 1);
+    j->due_ms = (int64_t)(e->seq >> SCHED_SEQ_BITS);
+    j->store_seq = e->seq;
+    j->store_msg = e->msg_id;
+    if (heap_push(x->s, j) != APR_SUCCESS) {
+        job_free(j);
+        return APR_ENOMEM;
+    }
+    x->loaded++;
+    return APR_SUCCESS;
+}
+
+apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest)
+{
+    hm_lock(b);
+    hm_sched_t *s = sched_get(b);
+    apr_status_t st = s ? APR_SUCCESS : APR_ENOMEM;
+    sload_t x = { b, s, 0, 0 };
+    if (s) {
+        s->store_id = store_dest;
+        st = st_load(b->store, store_dest, sched_load_one, &x);
+    }
+    hm_unlock(b);
+    if (x.loaded || x.skipped)
+        hm_info("store: %llu scheduled messages recovered%s%s", (unsigned long long)x.loaded,
+                x.skipped ? " (some records skipped)" : "",
+                b->opts.scheduler_support ? "" : "; schedulerSupport is off but they still fire");
+    return st;
+}
