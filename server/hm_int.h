@@ -278,13 +278,14 @@ typedef struct hm_cron_s {
     uint8_t wdays;
     int mday_any, wday_any;
 } hm_cron_t;
-/* HM_EINVAL for anything but 5 fields of * ? n a-b lists and /steps within range. */
+/* HM_EMALFORMED for anything but 5 fields of * ? n a-b lists and /steps within range. */
 apr_status_t hm_cron_parse(const char *text, hm_cron_t *out);
 /* The first matching minute (local time) strictly after after_ms; HM_ENOTFOUND if none within
  * the years ahead (e.g. 31 February). */
 apr_status_t hm_cron_next(const hm_cron_t *c, int64_t after_ms, int64_t *next_ms);
-/* hm_send's hook: 1 when the scheduler took the message (or refused it: *result, err), in which
- * case done follows hm_send's contract; 0 when it is to be routed now. */
+/* hm_send's hook: 1 when the scheduler took the message (or refused it: *result, err;
+ * HM_EMALFORMED for a schedule that does not parse), in which case done follows hm_send's
+ * contract; 0 when it is to be routed now. */
 int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                          apr_status_t *result, char *err, size_t errlen);
 /* Routes every job due at now (broker lock held). */

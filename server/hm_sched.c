@@ -43,6 +43,7 @@ typedef struct hm_sjob_s {
     int64_t due_ms;
     int64_t delay_ms, period_ms;
     int32_t repeat;                /* remaining repeats; < 0: forever */
+    int32_t repeat_asked;          /* AMQ_SCHEDULED_REPEAT as sent: copies get new ids when != 0 */
     int child;                     /* started by a cron job: never itself cron */
     hm_cron_t cron;
     int has_cron;
@@ -127,7 +128,7 @@ apr_status_t hm_cron_parse(const char *text, hm_cron_t *out)
     const char *p = text;
     int n = 0;
     if (!text)
-        return HM_EINVAL;
+        return HM_EMALFORMED;
     while (*p) {
         while (*p && isspace((unsigned char)*p))
             p++;
@@ -137,11 +138,11 @@ apr_status_t hm_cron_parse(const char *text, hm_cron_t *out)
         while (*p && !isspace((unsigned char)*p))
             p++;
         if (n == 5 || !cron_field(s, (size_t)(p - s), lo[n], hi[n], &bits[n]))
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         n++;
     }
     if (n != 5)
-        return HM_EINVAL;
+        return HM_EMALFORMED;
     out->minutes = bits[0];
     out->hours = (uint32_t)bits[1];
     out->mdays = (uint32_t)bits[2];
@@ -170,14 +171,14 @@ apr_status_t hm_cron_next(const hm_cron_t *c, int64_t after_ms, int64_t *next_ms
     time_t t = (time_t)(after_ms / 1000);
     struct tm tm;
     if (!localtime_r(&t, &tm))
-        return HM_EINVAL;
+        return HM_EMALFORMED;
     tm.tm_sec = 0;
     tm.tm_min++;
     tm.tm_isdst = -1;
     for (int steps = 0; steps < 200000; steps++) {
         time_t cur = mktime(&tm);
         if (cur == (time_t)-1)
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         if (tm.tm_year > 300)
             break;
         if (!((c->months >> (tm.tm_mon + 1)) & 1)) {
@@ -355,45 +356,45 @@ static apr_status_t job_read(hm_broker_t *b, const hm_msg_t *m, hm_sjob_t *j, in
     if (has_period) {
         if (!prop_long(&period, &x)) {
             snprintf(err, errlen, "%s is not a number", HM_SCHED_PERIOD);
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
         j->period_ms = x;
     }
     if (has_delay) {
         if (!prop_long(&delay, &x)) {
             snprintf(err, errlen, "%s is not a number", HM_SCHED_DELAY);
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
         j->delay_ms = x;
     }
     if (prop(m, HM_SCHED_REPEAT, &repeat)) {
         if (!prop_long(&repeat, &x) || x < INT32_MIN || x > INT32_MAX) {
             snprintf(err, errlen, "%s is not an int", HM_SCHED_REPEAT);
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
         int max = b->opts.scheduler_max_repeat > 0 ? b->opts.scheduler_max_repeat : HM_SCHED_MAX_REPEAT;
         if (x > max) {
             snprintf(err, errlen, "The scheduled repeat value is too large");
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
-        j->repeat = (int32_t)x;
+        j->repeat = j->repeat_asked = (int32_t)x;
     }
     if (has_cron && cron.type == SEL_STRING && cron.u.s.len > 0) {
         char buf[256];
         if (cron.u.s.len >= sizeof buf) {
             snprintf(err, errlen, "%s is too long", HM_SCHED_CRON);
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
         memcpy(buf, cron.u.s.p, cron.u.s.len);
         buf[cron.u.s.len] = 0;
         if (hm_cron_parse(buf, &j->cron) != APR_SUCCESS) {
             snprintf(err, errlen, "Not a valid cron entry: %s", buf);
-            return HM_EINVAL;
+            return HM_EMALFORMED;
         }
         j->has_cron = 1;
     } else if (has_cron && cron.type != SEL_STRING) {
         snprintf(err, errlen, "%s is not a string", HM_SCHED_CRON);
-        return HM_EINVAL;
+        return HM_EMALFORMED;
     }
     *scheduled = 1;
     return APR_SUCCESS;
@@ -629,7 +630,7 @@ static void job_run(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int64_t now_ms)
     resched_t r = { NULL, 0, j->due_ms };
     int deliver = 1, new_id;
     if (!j->has_cron || j->child) {
-        new_id = j->repeat != 0;
+        new_id = j->repeat_asked != 0 || j->has_cron;
         if (j->repeat != 0) {
             r.keep = 1;
             r.next_due = now_ms + j->period_ms;
@@ -647,7 +648,9 @@ static void job_run(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int64_t now_ms)
                 r.child->child = 1;
                 r.child->delay_ms = j->delay_ms;
                 r.child->period_ms = j->period_ms;
-                r.child->repeat = j->repeat;
+                r.child->repeat = r.child->repeat_asked = j->repeat;
+                r.child->has_cron = j->has_cron;
+                r.child->cron = j->cron;
                 job_first_due(r.child, now_ms, &r.child->due_ms);
             }
         }
