@@ -288,6 +288,15 @@ apr_status_t hm_cron_next(const hm_cron_t *c, int64_t after_ms, int64_t *next_ms
  * contract; 0 when it is to be routed now. */
 int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                          apr_status_t *result, char *err, size_t errlen);
+/* The same in two steps, for a transaction (hm_commit): plan adds the job's stored entry to
+ * *batch (begun when NULL) and gives the job in *job; after the batch commits, arm starts its
+ * clock; when the transaction fails, drop forgets it. */
+typedef struct hm_sjob_s hm_sjob_t;
+struct st_batch_s;
+int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, hm_sjob_t **job,
+                         apr_status_t *result, char *err, size_t errlen);
+void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
+void hm_sched_drop(hm_sjob_t *job);
 /* Routes every job due at now (broker lock held). */
 void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
 /* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */

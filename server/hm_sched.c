@@ -488,12 +488,13 @@ static hm_sjob_t *job_new(hm_sched_t *s, hm_msg_t *m)
     return j;
 }
 
-int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, hm_sjob_t **out,
                          apr_status_t *result, char *err, size_t errlen)
 {
     hm_sjob_t tmp;
     int scheduled;
     *result = APR_SUCCESS;
+    *out = NULL;
     if (!b->opts.scheduler_support)
         return 0;
     memset(&tmp, 0, sizeof tmp);
@@ -508,39 +509,59 @@ int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, vo
         *result = APR_ENOMEM;
         return 1;
     }
-    int64_t num = (int64_t)j->num;
-    char *jid = j->job_id;
-    hm_msg_t *jm = j->msg;
+    tmp.num = j->num;
+    tmp.job_id = j->job_id;
+    tmp.msg = j->msg;
     *j = tmp;
-    j->num = (uint64_t)num;
-    j->job_id = jid;
-    j->msg = jm;
     if ((st = job_first_due(j, apr_time_as_msec(apr_time_now()), &j->due_ms)) != APR_SUCCESS) {
         snprintf(err, errlen, "the cron entry never matches a date");
         job_free(j);
-        *result = st;
+        *result = HM_EMALFORMED;
         return 1;
     }
-    st_batch_t *batch = NULL;
-    if (storable(b, msg) && (st = job_store(b, s, &batch, j)) != APR_SUCCESS) {
-        if (batch)
-            st_batch_discard(batch);
+    if (storable(b, msg) && (st = job_store(b, s, batch, j)) != APR_SUCCESS) {
         snprintf(err, errlen, "the store refused the scheduled message: %s", hm_strerror(st));
         job_free(j);
         *result = st;
         return 1;
     }
-    if (batch && (st = st_batch_commit(batch, done, baton)) != APR_SUCCESS) {
-        snprintf(err, errlen, "the store refused the scheduled message: %s", hm_strerror(st));
-        job_free(j);
-        *result = st;
-        return 1;
-    }
-    if ((st = heap_push(s, j)) != APR_SUCCESS) {
+    *out = j;
+    return 1;
+}
+
+void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *j)
+{
+    if (heap_push(b->sched, j) != APR_SUCCESS) {
         /* stored but not armed: it fires after the next restart */
         hm_warn("scheduler: out of memory arming job %s", j->job_id);
         job_free(j);
     }
+}
+
+void hm_sched_drop(hm_sjob_t *j)
+{
+    if (j)
+        job_free(j);
+}
+
+int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                         apr_status_t *result, char *err, size_t errlen)
+{
+    st_batch_t *batch = NULL;
+    hm_sjob_t *j;
+    if (!hm_sched_plan_locked(b, msg, &batch, &j, result, err, errlen))
+        return 0;
+    if (*result) {
+        if (batch)
+            st_batch_discard(batch);
+        return 1;
+    }
+    if (batch && (*result = st_batch_commit(batch, done, baton)) != APR_SUCCESS) {
+        snprintf(err, errlen, "the store refused the scheduled message: %s", hm_strerror(*result));
+        job_free(j);
+        return 1;
+    }
+    hm_sched_arm_locked(b, j);
     if (!batch && done)
         done(baton, APR_SUCCESS);
     return 1;
