@@ -386,6 +386,36 @@ static void test_off_and_invalid(void)
     hm_broker_destroy(b);
 }
 
+static void test_transaction_schedules_at_commit(void)
+{
+    hm_broker_t *b = broker_new(1, NULL);
+    hm_client_t *cl = client(b);
+    rec_t r = { 0 };
+    consume(cl, "t.q", &r);
+    hm_msg_t *ms[2] = { mk("t.q", "tx-late", TM_DELAY, 1000, 0, 0, NULL), mk("t.q", "tx-now", 0, 0, 0, 0, NULL) };
+    apr_time_t t0 = apr_time_now();
+    char err[128];
+    CU_ASSERT_EQUAL(hm_commit(cl, ms, 2, NULL, 0, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.ids[0], "tx-now");
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 1);
+    run_ticks(b, t0, t0 + MS(999));
+    CU_ASSERT_EQUAL(r.n, 1);
+    run_ticks(b, t0 + MS(1000), t0 + MS(1600));
+    CU_ASSERT_EQUAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.ids[1], "tx-late");
+    hm_msg_unref(ms[0]);
+    hm_msg_unref(ms[1]);
+    /* a transaction refused as a whole schedules nothing */
+    hm_msg_t *bad[2] = { mk("t.q", "tx-ok", TM_DELAY, 100, 0, 0, NULL), mk("t.q", "tx-bad", TM_CRON, 0, 0, 0, "x") };
+    CU_ASSERT_EQUAL(hm_commit(cl, bad, 2, NULL, 0, NULL, NULL, err, sizeof err), HM_EMALFORMED);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 0);
+    hm_msg_unref(bad[0]);
+    hm_msg_unref(bad[1]);
+    hm_client_close(cl);
+    hm_broker_destroy(b);
+}
+
 /* ---- persistence ---- */
 
 static void test_recovery_from_store(void)
@@ -462,6 +492,7 @@ int main(void)
     CU_add_test(s, "several delays in due order", test_order_of_delays);
     CU_add_test(s, "cron, and cron with repeat", test_cron_with_repeat_starts_jobs);
     CU_add_test(s, "scheduler off; invalid schedules", test_off_and_invalid);
+    CU_add_test(s, "a transaction schedules at commit", test_transaction_schedules_at_commit);
     CU_add_test(s, "persistence and recovery", test_recovery_from_store);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -207,6 +207,36 @@ public class SchedSuite {
         }
     }
 
+    /** In a transaction the clock starts at commit; a rolled-back scheduled send never comes. */
+    static void transacted() throws Exception {
+        try (Conn cc = new Conn()) {
+            Connection c = cc.c;
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+            Queue q = s.createQueue("SCHED.tx");
+            MessageConsumer cons = s.createConsumer(q);
+            MessageProducer p = tx.createProducer(q);
+            TextMessage gone = text(tx, "rolled back");
+            gone.setLongProperty("AMQ_SCHEDULED_DELAY", 500);
+            p.send(gone);
+            tx.rollback();
+            TextMessage m = text(tx, "committed");
+            m.setLongProperty("AMQ_SCHEDULED_DELAY", 1500);
+            p.send(m);
+            Thread.sleep(1000);
+            check(cons.receive(200) == null, "nothing before the commit");
+            long t0 = System.currentTimeMillis();
+            tx.commit();
+            Message g = cons.receive(8000);
+            long at = System.currentTimeMillis();
+            check(g != null, "the committed message arrives");
+            log("arrived " + (at - t0) + " ms after the commit");
+            check(at - t0 >= 1500, "its delay counts from the commit (" + (at - t0) + " ms)");
+            eq("committed", ((TextMessage) g).getText(), "body");
+            check(cons.receive(1500) == null, "the rolled-back one never comes");
+        }
+    }
+
     /** Phase 1 of the restart test: a persistent message delayed 8 s; run.sh then kills -9. */
     static void persistSend() throws Exception {
         try (Conn cc = new Conn()) {
@@ -270,6 +300,7 @@ public class SchedSuite {
         suite.add("period_repeat_copies", SchedSuite::periodRepeat);
         suite.add("period_without_delay", SchedSuite::periodWithoutDelay);
         suite.add("invalid_schedule_refused", SchedSuite::invalidSchedule);
+        suite.add("transacted_delay_from_commit", SchedSuite::transacted);
         suite.add("persist_send", SchedSuite::persistSend);
         suite.add("persistent_delay_survives_kill9", SchedSuite::persistCheck);
         suite.add("scheduler_off_ignored", SchedSuite::schedulerOff);
