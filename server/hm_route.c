@@ -204,13 +204,19 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     hm_pbatch_t pb = { NULL, 0, 0 };
     apr_status_t st = APR_SUCCESS;
     plan_t *plans = nmsgs ? calloc((size_t)nmsgs, sizeof *plans) : NULL;
-    if (nmsgs && !plans)
+    hm_sjob_t **jobs = nmsgs ? calloc((size_t)nmsgs, sizeof *jobs) : NULL;
+    if (nmsgs && (!plans || !jobs)) {
+        free(plans);
+        free(jobs);
         return APR_ENOMEM;
+    }
     hm_lock(b);
     int planned = 0;
     for (; planned < nmsgs && !st; planned++) {
         msgs[planned]->producer_client = c->serial;
-        st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
+        /* a scheduled message starts its clock when the transaction commits, as on ActiveMQ */
+        if (!hm_sched_plan_locked(b, msgs[planned], &pb.batch, &jobs[planned], &st, err, errlen))
+            st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
     }
     if (!st) {
         /* acknowledgements settle now; their removals ride in the same store batch */
@@ -225,7 +231,11 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
         st_batch_discard(pb.batch);
     }
     for (int i = 0; i < planned; i++) {
-        if (!st)
+        if (jobs[i] && !st)
+            hm_sched_arm_locked(b, jobs[i]);
+        else if (jobs[i])
+            hm_sched_drop(jobs[i]);
+        else if (!st)
             hm_plan_apply(b, &plans[i]);
         else
             hm_plan_free(&plans[i]);
@@ -234,6 +244,7 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
         hm_consumer_kick_locked(acks[i].c);
     hm_unlock(b);
     free(plans);
+    free(jobs);
     return st;
 }
 
