@@ -654,7 +654,8 @@ static void job_run(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int64_t now_ms)
         new_id = j->repeat_asked != 0 || j->has_cron;
         if (j->repeat != 0) {
             r.keep = 1;
-            r.next_due = now_ms + j->period_ms;
+            /* at least one tick later: a zero or negative period cannot spin inside one tick */
+            r.next_due = j->period_ms > 0 ? now_ms + j->period_ms : now_ms + 1;
             if (j->repeat > 0)
                 j->repeat--;
         }
@@ -667,6 +668,7 @@ static void job_run(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int64_t now_ms)
             r.next_due = next;
             if (j->repeat != 0 && (r.child = job_new(s, j->msg)) != NULL) {
                 r.child->child = 1;
+                r.child->store_msg = j->store_msg;      /* the same stored body */
                 r.child->delay_ms = j->delay_ms;
                 r.child->period_ms = j->period_ms;
                 r.child->repeat = r.child->repeat_asked = j->repeat;
