@@ -297,6 +297,23 @@ static void test_period_repeat_count(void)
     hm_broker_destroy(b);
 }
 
+static void test_zero_period_one_copy_per_tick(void)
+{
+    hm_broker_t *b = broker_new(1, NULL);
+    hm_client_t *cl = client(b);
+    rec_t r = { 0 };
+    consume(cl, "z.q", &r);
+    apr_time_t t0 = apr_time_now();
+    CU_ASSERT_EQUAL(tsend(cl, mk("z.q", "zero", TM_DELAY | TM_PERIOD | TM_REPEAT, 100, 0, 3, NULL)), APR_SUCCESS);
+    hm_broker_tick(b, t0 + MS(700));
+    CU_ASSERT_EQUAL(r.n, 1);                     /* not all four inside one tick */
+    run_ticks(b, t0 + MS(750), t0 + MS(2000));
+    CU_ASSERT_EQUAL(r.n, 4);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 0);
+    hm_client_close(cl);
+    hm_broker_destroy(b);
+}
+
 static void test_repeat_forever_until_destroy(void)
 {
     hm_broker_t *b = broker_new(1, NULL);
@@ -476,6 +493,44 @@ static void test_recovery_from_store(void)
     st_close(store);
 }
 
+/* A cron job with repeat starts a follow-up job at each cron time; both survive a restart. */
+static void test_cron_followup_recovered(void)
+{
+    st_options_t so;
+    st_options_default(&so);
+    st_store_t *store;
+    CU_ASSERT_FATAL(st_open(pool, &so, &store) == APR_SUCCESS);
+    hm_broker_t *b = broker_new(1, store);
+    hm_client_t *cl = client(b);
+    apr_time_t t0 = apr_time_now();
+    CU_ASSERT_EQUAL(tsend(cl, mk("cr.q", "cronrep", TM_CRON | TM_PERIOD | TM_REPEAT, 0, 1000, 1, "* * * * *")), APR_SUCCESS);
+    /* the first cron time: the next minute after the start (now rounded up to 500 ms) */
+    int64_t start = (apr_time_as_msec(t0) + 500) / 500 * 500;
+    apr_time_t first = MS((start / 60000 + 1) * 60000 + 1000);   /* cron minute + the period */
+    hm_broker_tick(b, first - MS(1));
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 1);
+    hm_broker_tick(b, first);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 2);     /* the cron job and its follow-up */
+    hm_client_close(cl);
+    hm_broker_destroy(b);
+    st_stats_t stats;
+    CU_ASSERT_EQUAL(st_stats(store, &stats), APR_SUCCESS);
+    CU_ASSERT_EQUAL(stats.messages, 1);          /* one body for both */
+
+    hm_broker_t *b2 = broker_new(1, store);
+    CU_ASSERT_EQUAL_FATAL(hm_broker_recover(b2), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b2), 2);
+    cl = client(b2);
+    rec_t r = { 0 };
+    consume(cl, "cr.q", &r);
+    run_ticks(b2, first, first + MS(5000));
+    CU_ASSERT_EQUAL(r.n, 2);                     /* repeat 1: two copies, then the follow-up ends */
+    CU_ASSERT_EQUAL(hm_sched_pending(b2), 1);
+    hm_client_close(cl);
+    hm_broker_destroy(b2);
+    st_close(store);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -488,12 +543,14 @@ int main(void)
     CU_add_test(s, "cron entries refused", test_cron_parse_rejects);
     CU_add_test(s, "delay respected", test_delay_respected);
     CU_add_test(s, "period and repeat count", test_period_repeat_count);
+    CU_add_test(s, "zero period: one copy per tick", test_zero_period_one_copy_per_tick);
     CU_add_test(s, "repeat forever until destroy", test_repeat_forever_until_destroy);
     CU_add_test(s, "several delays in due order", test_order_of_delays);
     CU_add_test(s, "cron, and cron with repeat", test_cron_with_repeat_starts_jobs);
     CU_add_test(s, "scheduler off; invalid schedules", test_off_and_invalid);
     CU_add_test(s, "a transaction schedules at commit", test_transaction_schedules_at_commit);
     CU_add_test(s, "persistence and recovery", test_recovery_from_store);
+    CU_add_test(s, "cron follow-up recovered", test_cron_followup_recovered);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
