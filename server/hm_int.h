@@ -265,6 +265,10 @@ void hm_plan_free(hm_plan_t *pl);
 #define HM_SCHED_REPEAT  "AMQ_SCHEDULED_REPEAT"
 #define HM_SCHED_CRON    "AMQ_SCHEDULED_CRON"
 #define HM_SCHED_JOB_ID  "scheduledJobId"
+#define HM_SCHED_MANAGEMENT "ActiveMQ.Scheduler.Management"   /* a prefix, any case */
+#define HM_SCHED_ACTION  "AMQ_SCHEDULER_ACTION"
+#define HM_SCHED_START_TIME "ACTION_START_TIME"
+#define HM_SCHED_END_TIME "ACTION_END_TIME"
 /* The store destination holding scheduled messages; a comma keeps it from naming any queue. */
 #define HM_SCHED_STORE_DEST "hermod,scheduler"
 #define HM_SCHED_MAX_REPEAT 1000          /* ActiveMQ's maxRepeatAllowed default */
@@ -290,7 +294,8 @@ int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, vo
                          apr_status_t *result, char *err, size_t errlen);
 /* The same in two steps, for a transaction (hm_commit): plan adds the job's stored entry to
  * *batch (begun when NULL) and gives the job in *job; after the batch commits, arm starts its
- * clock; when the transaction fails, drop forgets it. */
+ * clock; when the transaction fails, drop forgets it.  A message to the management destination
+ * is acted on at once and consumed (1 with *job NULL; arm and drop accept NULL). */
 typedef struct hm_sjob_s hm_sjob_t;
 struct st_batch_s;
 int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, hm_sjob_t **job,

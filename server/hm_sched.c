@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <apr_strings.h>
@@ -488,6 +489,81 @@ static hm_sjob_t *job_new(hm_sched_t *s, hm_msg_t *m)
     return j;
 }
 
+/* ------------------------------------------------------------------ management */
+
+typedef struct jmatch_s {
+    const char *job_id;            /* REMOVE: this job */
+    size_t id_len;
+    int ranged;                    /* REMOVEALL with a time range */
+    int64_t from_ms, to_ms;
+} jmatch_t;
+
+static int job_matches(const hm_sjob_t *j, const jmatch_t *m)
+{
+    if (m->job_id)
+        return strlen(j->job_id) == m->id_len && memcmp(j->job_id, m->job_id, m->id_len) == 0;
+    return !m->ranged || (j->due_ms >= m->from_ms && j->due_ms <= m->to_ms);
+}
+
+/* Removes the matching jobs (and their stored entries), then restores the heap: O(n), but only
+ * an administrator's message pays it. */
+static void jobs_remove(hm_broker_t *b, hm_sched_t *s, const jmatch_t *m)
+{
+    st_batch_t *batch = NULL;
+    size_t k = 0, removed = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        hm_sjob_t *j = s->heap[i];
+        if (job_matches(j, m)) {
+            job_unstore(b, s, &batch, j);
+            job_free(j);
+            removed++;
+        } else {
+            s->heap[k++] = j;
+        }
+    }
+    s->n = k;
+    for (size_t i = k / 2; i-- > 0;)
+        heap_down(s, i);
+    apr_status_t st = batch ? st_batch_commit(batch, NULL, NULL) : APR_SUCCESS;
+    if (st)
+        hm_warn("scheduler: removing jobs from the store failed: %s", hm_strerror(st));
+    hm_info("scheduler: %zu scheduled job%s removed", removed, removed == 1 ? "" : "s");
+}
+
+static int is_management(const hm_msg_t *m)
+{
+    size_t n = strlen(HM_SCHED_MANAGEMENT);
+    return m->dest.name && strncasecmp(m->dest.name, HM_SCHED_MANAGEMENT, n) == 0;
+}
+
+/* A message to ActiveMQ.Scheduler.Management: REMOVE (scheduledJobId) or REMOVEALL (optionally
+ * ACTION_START_TIME..ACTION_END_TIME, by next due time).  It is consumed, never routed. */
+static void manage(hm_broker_t *b, const hm_msg_t *msg)
+{
+    sel_value_t action, id, from, to;
+    if (!msg->origin || !msg->origin->get_property || !prop(msg, HM_SCHED_ACTION, &action) ||
+        action.type != SEL_STRING || !b->sched)
+        return;
+    jmatch_t m = { NULL, 0, 0, 0, 0 };
+    if (action.u.s.len == 6 && memcmp(action.u.s.p, "REMOVE", 6) == 0) {
+        if (!prop(msg, HM_SCHED_JOB_ID, &id) || id.type != SEL_STRING)
+            return;
+        m.job_id = id.u.s.p;
+        m.id_len = id.u.s.len;
+    } else if (action.u.s.len == 9 && memcmp(action.u.s.p, "REMOVEALL", 9) == 0) {
+        if (prop(msg, HM_SCHED_START_TIME, &from) && prop(msg, HM_SCHED_END_TIME, &to)) {
+            if (!prop_long(&from, &m.from_ms) || !prop_long(&to, &m.to_ms))
+                return;
+            m.ranged = 1;
+        }
+    } else {
+        hm_warn("scheduler: management action %.*s is not supported (REMOVE and REMOVEALL are)",
+                (int)(action.u.s.len > 32 ? 32 : action.u.s.len), action.u.s.p);
+        return;
+    }
+    jobs_remove(b, b->sched, &m);
+}
+
 int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, hm_sjob_t **out,
                          apr_status_t *result, char *err, size_t errlen)
 {
@@ -497,6 +573,10 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
     *out = NULL;
     if (!b->opts.scheduler_support)
         return 0;
+    if (is_management(msg)) {
+        manage(b, msg);
+        return 1;
+    }
     memset(&tmp, 0, sizeof tmp);
     apr_status_t st = job_read(b, msg, &tmp, &scheduled, err, errlen);
     if (st || !scheduled) {
@@ -531,6 +611,8 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
 
 void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *j)
 {
+    if (!j)
+        return;
     if (heap_push(b->sched, j) != APR_SUCCESS) {
         /* stored but not armed: it fires after the next restart */
         hm_warn("scheduler: out of memory arming job %s", j->job_id);

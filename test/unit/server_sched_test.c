@@ -47,6 +47,9 @@ static const hm_consumer_ops_t rec_ops = { rec_deliver, rec_empty };
 #define TM_PERIOD 2
 #define TM_REPEAT 4
 #define TM_CRON   8
+#define TM_ACTION 16
+#define TM_RANGE  32
+#define TM_JOBID  64
 #define TM_CODEC  77
 
 typedef struct tmsg_s {
@@ -54,6 +57,9 @@ typedef struct tmsg_s {
     int64_t delay, period;
     int32_t repeat;
     char cron[64];
+    char action[16];
+    int64_t from, to;
+    char jobid[48];
     char id[32];
     char dest[32];
 } tmsg_t;
@@ -75,6 +81,20 @@ static void tmsg_get(const void *data, const char *name, size_t len, sel_value_t
         out->type = SEL_STRING;
         out->u.s.p = t->cron;
         out->u.s.len = strlen(t->cron);
+    } else if ((t->has & TM_ACTION) && len == 20 && memcmp(name, "AMQ_SCHEDULER_ACTION", len) == 0) {
+        out->type = SEL_STRING;
+        out->u.s.p = t->action;
+        out->u.s.len = strlen(t->action);
+    } else if ((t->has & TM_JOBID) && len == 14 && memcmp(name, "scheduledJobId", len) == 0) {
+        out->type = SEL_STRING;
+        out->u.s.p = t->jobid;
+        out->u.s.len = strlen(t->jobid);
+    } else if ((t->has & TM_RANGE) && len == 17 && memcmp(name, "ACTION_START_TIME", len) == 0) {
+        out->type = SEL_LONG;
+        out->u.l = t->from;
+    } else if ((t->has & TM_RANGE) && len == 15 && memcmp(name, "ACTION_END_TIME", len) == 0) {
+        out->type = SEL_LONG;
+        out->u.l = t->to;
     }
 }
 
@@ -433,6 +453,65 @@ static void test_transaction_schedules_at_commit(void)
     hm_broker_destroy(b);
 }
 
+static hm_msg_t *mgmt(const char *action, int has, int64_t from, int64_t to, const char *jobid)
+{
+    tmsg_t t;
+    memset(&t, 0, sizeof t);
+    t.has = TM_ACTION | has;
+    snprintf(t.action, sizeof t.action, "%s", action);
+    t.from = from;
+    t.to = to;
+    snprintf(t.jobid, sizeof t.jobid, "%s", jobid ? jobid : "");
+    snprintf(t.id, sizeof t.id, "ID:admin:1:1:1:1");
+    snprintf(t.dest, sizeof t.dest, "ActiveMQ.Scheduler.Management");
+    return mk_from(&t);
+}
+
+static void test_management_remove(void)
+{
+    st_options_t so;
+    st_options_default(&so);
+    st_store_t *store;
+    CU_ASSERT_FATAL(st_open(pool, &so, &store) == APR_SUCCESS);
+    hm_broker_t *b = broker_new(1, store);
+    hm_client_t *cl = client(b);
+    rec_t r = { 0 }, admin = { 0 };
+    consume(cl, "m.q", &r);
+    consume(cl, "ActiveMQ.Scheduler.Management", &admin);
+    apr_time_t t0 = apr_time_now();
+    int64_t now_ms = apr_time_as_msec(t0);
+    CU_ASSERT_EQUAL(tsend(cl, mk("m.q", "ID:p:1:1:1:1", TM_DELAY, 10000, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(tsend(cl, mk("m.q", "ID:p:1:1:1:2", TM_DELAY, 20000, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(tsend(cl, mk("m.q", "ID:p:1:1:1:3", TM_DELAY, 30000, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 3);
+    /* an unknown id and an unknown action change nothing */
+    CU_ASSERT_EQUAL(tsend(cl, mgmt("REMOVE", TM_JOBID, 0, 0, "ID:nope:1")), APR_SUCCESS);
+    CU_ASSERT_EQUAL(tsend(cl, mgmt("SHUFFLE", 0, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 3);
+    /* REMOVEALL within a time range: only the 20 s one */
+    CU_ASSERT_EQUAL(tsend(cl, mgmt("REMOVEALL", TM_RANGE, now_ms + 15000, now_ms + 25000, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 2);
+    /* REMOVE by job id: "<producer id>:<job number>", the first job was number 1 */
+    CU_ASSERT_EQUAL(tsend(cl, mgmt("REMOVE", TM_JOBID, 0, 0, "ID:p:1:1:1:1")), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 1);
+    CU_ASSERT_EQUAL(admin.n, 0);                 /* management messages are consumed */
+    run_ticks(b, t0, t0 + MS(31000));
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.ids[0], "ID:p:1:1:1:3");
+    CU_ASSERT_EQUAL(tsend(cl, mk("m.q", "ID:p:1:1:1:4", TM_DELAY, 10000, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(tsend(cl, mk("m.q", "ID:p:1:1:1:5", TM_PERIOD | TM_REPEAT, 0, 1000, -1, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(tsend(cl, mgmt("REMOVEALL", 0, 0, 0, NULL)), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b), 0);
+    hm_client_close(cl);
+    hm_broker_destroy(b);
+    /* removed jobs are gone from the store too */
+    hm_broker_t *b2 = broker_new(1, store);
+    CU_ASSERT_EQUAL(hm_broker_recover(b2), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_sched_pending(b2), 0);
+    hm_broker_destroy(b2);
+    st_close(store);
+}
+
 /* ---- persistence ---- */
 
 static void test_recovery_from_store(void)
@@ -549,6 +628,7 @@ int main(void)
     CU_add_test(s, "cron, and cron with repeat", test_cron_with_repeat_starts_jobs);
     CU_add_test(s, "scheduler off; invalid schedules", test_off_and_invalid);
     CU_add_test(s, "a transaction schedules at commit", test_transaction_schedules_at_commit);
+    CU_add_test(s, "management REMOVE and REMOVEALL", test_management_remove);
     CU_add_test(s, "persistence and recovery", test_recovery_from_store);
     CU_add_test(s, "cron follow-up recovered", test_cron_followup_recovered);
     CU_basic_set_mode(CU_BRM_VERBOSE);
