@@ -237,6 +237,43 @@ public class SchedSuite {
         }
     }
 
+    /** ActiveMQ.Scheduler.Management: REMOVE by the scheduledJobId a copy carries stops a
+     *  repeating job; REMOVEALL cancels pending delayed messages. */
+    static void managementRemove() throws Exception {
+        try (Conn cc = new Conn()) {
+            Connection c = cc.c;
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("SCHED.mgmt");
+            MessageConsumer cons = s.createConsumer(q);
+            MessageProducer p = s.createProducer(q);
+            MessageProducer admin = s.createProducer(s.createTopic("ActiveMQ.Scheduler.Management"));
+            TextMessage m = text(s, "again");
+            m.setLongProperty("AMQ_SCHEDULED_PERIOD", 500);
+            m.setIntProperty("AMQ_SCHEDULED_REPEAT", 100);
+            p.send(m);
+            Message first = cons.receive(5000);
+            check(first != null, "first copy of the repeating job");
+            String job = first.getStringProperty("scheduledJobId");
+            check(job != null, "the copy names its job");
+            Message rm = s.createMessage();
+            rm.setStringProperty("AMQ_SCHEDULER_ACTION", "REMOVE");
+            rm.setStringProperty("scheduledJobId", job);
+            admin.send(rm);
+            while (cons.receive(1000) != null) { }   // copies already on their way
+            check(cons.receive(2000) == null, "no copies after REMOVE");
+
+            for (int i = 0; i < 3; i++) {
+                TextMessage d = text(s, "cancelled " + i);
+                d.setLongProperty("AMQ_SCHEDULED_DELAY", 2500);
+                p.send(d);
+            }
+            Message all = s.createMessage();
+            all.setStringProperty("AMQ_SCHEDULER_ACTION", "REMOVEALL");
+            admin.send(all);
+            check(cons.receive(4500) == null, "REMOVEALL cancelled the delayed messages");
+        }
+    }
+
     /** Phase 1 of the restart test: a persistent message delayed 8 s; run.sh then kills -9. */
     static void persistSend() throws Exception {
         try (Conn cc = new Conn()) {
@@ -301,6 +338,7 @@ public class SchedSuite {
         suite.add("period_without_delay", SchedSuite::periodWithoutDelay);
         suite.add("invalid_schedule_refused", SchedSuite::invalidSchedule);
         suite.add("transacted_delay_from_commit", SchedSuite::transacted);
+        suite.add("management_remove", SchedSuite::managementRemove);
         suite.add("persist_send", SchedSuite::persistSend);
         suite.add("persistent_delay_survives_kill9", SchedSuite::persistCheck);
         suite.add("scheduler_off_ignored", SchedSuite::schedulerOff);
