@@ -118,6 +118,11 @@ static int origin_text_body(const void *data, const char **text, size_t *len)
     return 1;
 }
 
+static int is_job_id(const char *name, int32_t len)
+{
+    return len == 14 && memcmp(name, "scheduledJobId", 14) == 0;
+}
+
 static int is_schedule_prop(const char *name, int32_t len)
 {
     static const char *const names[] = { "AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD",
@@ -132,7 +137,7 @@ static int is_schedule_prop(const char *name, int32_t len)
 /* What ActiveMQ's SchedulerBroker.scheduledJob sends: the stored message without its schedule,
  * tagged with the job id, with a new id for repeating jobs and the time to live restarted. */
 static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const char *id_conn,
-                                   int64_t id_seq, int64_t now_ms)
+                                   int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to)
 {
     const ow_message_t *src = ((const ow_origin_t *)hm->origin_data)->msg;
     apr_pool_t *p;
@@ -151,7 +156,7 @@ static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const
         goto done;
     for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
         const ow_pentry_t *e = &old->entries[i];
-        if (e->name && !is_schedule_prop(e->name, e->name_len) &&
+        if (e->name && (browse_to ? !is_job_id(e->name, e->name_len) : !is_schedule_prop(e->name, e->name_len)) &&
             ow_props_add(props, p, e->name, &e->value) != APR_SUCCESS)
             goto done;
     }
@@ -173,7 +178,14 @@ static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const
         id->producer_sequence_id = id_seq;
         m->message_id = id;
     }
-    if (m->timestamp > 0 && m->expiration > 0) {
+    if (browse_to) {
+        if (!(m->original_destination = ow_destination_from(p, hm->dest)) ||
+            !(m->destination = ow_destination_from(p, *browse_to)))
+            goto done;
+        m->persistent = 0;
+        m->type = "Advisory";
+        m->transaction_id = NULL;
+    } else if (m->timestamp > 0 && m->expiration > 0) {
         int64_t ttl = m->expiration - m->timestamp, exp = ttl + now_ms;
         if (exp > m->expiration) {
             if (ttl > 0)

@@ -56,9 +56,12 @@ typedef struct hm_msg_origin_s {
      * without its AMQ_SCHEDULED_* properties, with string property scheduledJobId = job_id, and
      * when id_conn is set a new message id (producer id_conn:0:0, sequence id_seq); the
      * timestamp moves to now_ms when the message has an expiration, keeping its time to live.
-     * A new message with one reference, or NULL (then the message itself is delivered). */
+     * With browse_to (a BROWSE of the scheduler) it is instead the copy an administrator sees:
+     * schedule kept, sent to browse_to with the original destination recorded, non-persistent,
+     * JMSType "Advisory", new id.  A new message with one reference, or NULL (then the message
+     * itself is delivered; a browse is skipped). */
     hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
-                            int64_t id_seq, int64_t now_ms);
+                            int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it

@@ -530,14 +530,57 @@ static void jobs_remove(hm_broker_t *b, hm_sched_t *s, const jmatch_t *m)
     hm_info("scheduler: %zu scheduled job%s removed", removed, removed == 1 ? "" : "s");
 }
 
+static int job_cmp(const void *a, const void *b)
+{
+    const hm_sjob_t *x = *(hm_sjob_t *const *)a, *y = *(hm_sjob_t *const *)b;
+    return job_before(x, y) ? -1 : job_before(y, x) ? 1 : 0;
+}
+
+/* BROWSE: a copy of each matching job, in due order, to the management message's reply-to. */
+static void jobs_browse(hm_broker_t *b, hm_sched_t *s, const jmatch_t *m, hm_dname_t to)
+{
+    hm_sjob_t **list = s->n ? malloc(s->n * sizeof *list) : NULL;
+    size_t n = 0;
+    if (!list)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        if (job_matches(s->heap[i], m))
+            list[n++] = s->heap[i];
+    qsort(list, n, sizeof *list, job_cmp);
+    int64_t now_ms = apr_time_as_msec(apr_time_now());
+    for (size_t i = 0; i < n; i++) {
+        const hm_msg_origin_t *o = list[i]->msg->origin;
+        hm_msg_t *c = o && o->sched_copy ? o->sched_copy(list[i]->msg, list[i]->job_id, s->id_conn,
+                                                        (int64_t)++s->next_msg_seq, now_ms, &to)
+                                         : NULL;
+        if (!c)
+            continue;
+        char err[160];
+        hm_pbatch_t pb = { NULL, 0, 0 };
+        hm_plan_t pl;
+        if (hm_plan_route(b, c, &pb, &pl, err, sizeof err) == APR_SUCCESS) {
+            hm_persist_commit(&pb, NULL, NULL);     /* non-persistent: nothing to store */
+            hm_plan_apply(b, &pl);
+        } else {
+            hm_warn("scheduler: browse reply to %s failed: %s", to.name, err);
+            hm_plan_free(&pl);
+            if (pb.batch)
+                st_batch_discard(pb.batch);
+        }
+        hm_msg_unref(c);
+    }
+    free(list);
+}
+
 static int is_management(const hm_msg_t *m)
 {
     size_t n = strlen(HM_SCHED_MANAGEMENT);
     return m->dest.name && strncasecmp(m->dest.name, HM_SCHED_MANAGEMENT, n) == 0;
 }
 
-/* A message to ActiveMQ.Scheduler.Management: REMOVE (scheduledJobId) or REMOVEALL (optionally
- * ACTION_START_TIME..ACTION_END_TIME, by next due time).  It is consumed, never routed. */
+/* A message to ActiveMQ.Scheduler.Management: BROWSE (copies to its JMSReplyTo) or REMOVEALL
+ * (both optionally ACTION_START_TIME..ACTION_END_TIME, by next due time), or REMOVE
+ * (scheduledJobId).  It is consumed, never routed. */
 static void manage(hm_broker_t *b, const hm_msg_t *msg)
 {
     sel_value_t action, id, from, to;
@@ -550,14 +593,20 @@ static void manage(hm_broker_t *b, const hm_msg_t *msg)
             return;
         m.job_id = id.u.s.p;
         m.id_len = id.u.s.len;
-    } else if (action.u.s.len == 9 && memcmp(action.u.s.p, "REMOVEALL", 9) == 0) {
+    } else if ((action.u.s.len == 9 && memcmp(action.u.s.p, "REMOVEALL", 9) == 0) ||
+               (action.u.s.len == 6 && memcmp(action.u.s.p, "BROWSE", 6) == 0)) {
         if (prop(msg, HM_SCHED_START_TIME, &from) && prop(msg, HM_SCHED_END_TIME, &to)) {
             if (!prop_long(&from, &m.from_ms) || !prop_long(&to, &m.to_ms))
                 return;
             m.ranged = 1;
         }
+        if (action.u.s.len == 6) {
+            if (msg->reply_to.name)
+                jobs_browse(b, b->sched, &m, msg->reply_to);
+            return;
+        }
     } else {
-        hm_warn("scheduler: management action %.*s is not supported (REMOVE and REMOVEALL are)",
+        hm_warn("scheduler: management action %.*s is not one of BROWSE, REMOVE, REMOVEALL",
                 (int)(action.u.s.len > 32 ? 32 : action.u.s.len), action.u.s.p);
         return;
     }
@@ -656,7 +705,7 @@ static hm_msg_t *job_copy(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int new_i
     hm_msg_t *m = NULL;
     if (o && o->sched_copy)
         m = o->sched_copy(j->msg, j->job_id, new_id ? s->id_conn : NULL,
-                          new_id ? (int64_t)++s->next_msg_seq : 0, now_ms);
+                          new_id ? (int64_t)++s->next_msg_seq : 0, now_ms, NULL);
     if (!m) {
         m = hm_msg_ref(j->msg);
     } else if (!new_id) {

@@ -274,6 +274,41 @@ public class SchedSuite {
         }
     }
 
+    /** BROWSE: a copy of each pending job, in due order, to the JMSReplyTo; nothing is consumed. */
+    static void managementBrowse() throws Exception {
+        try (Conn cc = new Conn()) {
+            Connection c = cc.c;
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("SCHED.browse");
+            MessageProducer p = s.createProducer(q);
+            String[] bodies = { "second", "first" };
+            long[] delays = { 6000, 5000 };
+            for (int i = 0; i < 2; i++) {
+                TextMessage m = text(s, bodies[i]);
+                m.setLongProperty("AMQ_SCHEDULED_DELAY", delays[i]);
+                p.send(m);
+            }
+            Queue reply = s.createTemporaryQueue();
+            MessageConsumer rc = s.createConsumer(reply);
+            Message browse = s.createMessage();
+            browse.setStringProperty("AMQ_SCHEDULER_ACTION", "BROWSE");
+            browse.setJMSReplyTo(reply);
+            s.createProducer(s.createTopic("ActiveMQ.Scheduler.Management")).send(browse);
+            List<String> got = new ArrayList<>();
+            Message g;
+            while ((g = rc.receive(2000)) != null) {
+                check(g.getStringProperty("scheduledJobId") != null, "browsed copy names its job");
+                check(g.propertyExists("AMQ_SCHEDULED_DELAY"), "browsed copy keeps its schedule");
+                got.add(((TextMessage) g).getText());
+            }
+            eq("[first, second]", got.toString(), "pending jobs in due order");
+            MessageConsumer cons = s.createConsumer(q);
+            Message m1 = cons.receive(9000), m2 = cons.receive(3000);
+            check(m1 != null && m2 != null, "browsing removed nothing");
+            eq("first", ((TextMessage) m1).getText(), "first due");
+        }
+    }
+
     /** Phase 1 of the restart test: a persistent message delayed 8 s; run.sh then kills -9. */
     static void persistSend() throws Exception {
         try (Conn cc = new Conn()) {
@@ -339,6 +374,7 @@ public class SchedSuite {
         suite.add("invalid_schedule_refused", SchedSuite::invalidSchedule);
         suite.add("transacted_delay_from_commit", SchedSuite::transacted);
         suite.add("management_remove", SchedSuite::managementRemove);
+        suite.add("management_browse", SchedSuite::managementBrowse);
         suite.add("persist_send", SchedSuite::persistSend);
         suite.add("persistent_delay_survives_kill9", SchedSuite::persistCheck);
         suite.add("scheduler_off_ignored", SchedSuite::schedulerOff);
