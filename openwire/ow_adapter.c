@@ -63,6 +63,8 @@ struct ow_conn_s {
     apr_hash_t *consumers;         /* key -> ow_cons_t */
     apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
     apr_hash_t *txs;               /* transaction key -> ow_tx_t */
+    struct parked_s *parked;       /* sends held while the store is full (FIFO) */
+    struct parked_s **parked_tail;
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
 };
@@ -244,6 +246,7 @@ static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
         m.message_id = &mid;
     }
     m.redelivery_counter = dl->redelivery_count;
+    m.jms_xgroup_first_for_consumer = dl->group_first;
     m.broker_out_time = apr_time_as_msec(apr_time_now());
     dispatch(c, &m, dl->redelivery_count, dl->dest);
     apr_pool_clear(c->scratch);
@@ -272,9 +275,12 @@ static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
     free(c);
 }
 
+static void drop_parked(ow_conn_t *oc);
+
 static void close_all(ow_conn_t *oc)
 {
     apr_hash_index_t *hi;
+    drop_parked(oc);
     /* open transactions roll back with their connection */
     while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
         ow_tx_end(oc->txs, apr_hash_this_val(hi));
@@ -449,6 +455,66 @@ static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
         respond_ok(oc, &di->cmd);
 }
 
+/* A send the full store refused, held unanswered (the producer blocks, as with ActiveMQ's
+ * producer flow control) and retried until it fits or its time runs out. */
+typedef struct parked_s {
+    struct parked_s *next;
+    hm_msg_t *msg;
+    pending_t *p;
+    apr_time_t since;
+} parked_t;
+
+static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
+{
+    parked_t *k = malloc(sizeof *k);
+    if (!k) {
+        pending_done(p, HM_ENOSPACE);
+        return;
+    }
+    k->next = NULL;
+    k->msg = hm_msg_ref(hm);
+    k->p = p;
+    k->since = apr_time_now();
+    if (!oc->parked)
+        hm_info("openwire %s: the message store is full; holding the producer until space frees",
+                hm_conn_peer(oc->conn));
+    *oc->parked_tail = k;
+    oc->parked_tail = &k->next;
+}
+
+/* Retries held sends in order; stops at the first that still does not fit. */
+static void unpark(ow_conn_t *oc, apr_time_t now)
+{
+    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
+    while (oc->parked) {
+        parked_t *k = oc->parked;
+        char err[256] = "";
+        apr_status_t st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
+        if (st == HM_ENOSPACE && !(bo->send_fail_after_ms > 0 &&
+                                   now - k->since > apr_time_from_msec(bo->send_fail_after_ms)))
+            return;
+        if (st)
+            pending_done(k->p, st);
+        oc->parked = k->next;
+        if (!oc->parked)
+            oc->parked_tail = &oc->parked;
+        hm_msg_unref(k->msg);
+        free(k);
+    }
+}
+
+static void drop_parked(ow_conn_t *oc)
+{
+    while (oc->parked) {
+        parked_t *k = oc->parked;
+        oc->parked = k->next;
+        hm_msg_unref(k->msg);
+        pending_free(k->p);
+        free(k);
+    }
+    oc->parked_tail = &oc->parked;
+}
+
 /* Why a status: a message whose properties do not parse is a malformed frame, which closes the
  * connection like any other; everything else is answered and the connection goes on. */
 static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
@@ -497,7 +563,12 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
             p->size = ow_msg_size(m);
         free(k);
     }
-    apr_status_t st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    apr_status_t st = oc->parked ? HM_ENOSPACE : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    if (st == HM_ENOSPACE && !hm_broker_options(oc->b)->send_fail_if_no_space) {
+        park(oc, hm, p);           /* answered when it fits */
+        hm_msg_unref(hm);
+        return APR_SUCCESS;
+    }
     hm_msg_unref(hm);
     if (st) {
         pending_free(p);
@@ -543,6 +614,14 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
         pending_t *p = a->cmd.response_required ? pending_new(oc, &a->cmd) : NULL;
         hm_send_done_fn done = p ? pending_done : NULL;
         switch (a->ack_type) {
+        case OW_ACK_POISON: {
+            const ow_throwable_t *t = a->poison_cause;
+            const char *cause = t ? apr_psprintf(oc->scratch, "%s: %s", t->class_name ? t->class_name : "java.lang.Throwable",
+                                                 t->message ? t->message : "null")
+                                  : "java.lang.Throwable: poison acknowledgement";
+            hm_consumer_poison(c->hc, d, cause, done, p);
+            break;
+        }
         case OW_ACK_DELIVERED:
         case OW_ACK_REDELIVERED:
             hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, done, p);
@@ -551,7 +630,6 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
             hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
         case OW_ACK_STANDARD:
-        case OW_ACK_POISON:
         case OW_ACK_UNMATCHED:
         case OW_ACK_EXPIRED:
         default:
@@ -620,12 +698,37 @@ static void respond_recover(ow_conn_t *oc, const ow_command_t *req)
     emit(oc, &r.cmd);
 }
 
+/* ActiveMQ's text for an xid: "XID:[<format>,globalId=<hex>,branchId=<hex>]". */
+static const char *xid_text(apr_pool_t *pool, const hm_xid_t *x)
+{
+    char g[2 * HM_XID_MAX + 1], q[2 * HM_XID_MAX + 1];
+    for (int i = 0; i < x->gtrid_len; i++)
+        sprintf(g + 2 * i, "%02x", x->gtrid[i]);
+    g[2 * x->gtrid_len] = 0;
+    for (int i = 0; i < x->bqual_len; i++)
+        sprintf(q + 2 * i, "%02x", x->bqual[i]);
+    q[2 * x->bqual_len] = 0;
+    return apr_psprintf(pool, "XID:[%d,globalId=%s,branchId=%s]", (int)x->format, g, q);
+}
+
+/* XA errors reach the client as an XAException whose message ends in "xaErrorCode:<n>". */
+static void respond_xa_error(ow_conn_t *oc, const ow_command_t *req, int code, const char *what)
+{
+    respond_error(oc, req, XA_EXC, apr_psprintf(oc->scratch, "%s xaErrorCode:%d", what, code));
+}
+
+static void respond_nota(ow_conn_t *oc, const ow_command_t *req, const hm_xid_t *xid)
+{
+    respond_xa_error(oc, req, -4, apr_psprintf(oc->scratch, "Transaction '%s' has not been started.",
+                                               xid_text(oc->scratch, xid)));
+}
+
 /* Completes a prepared branch held by the broker (possibly prepared by another connection). */
 static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
 {
     hm_xid_t xid;
     if (ow_xid(ti->transaction_id, &xid) != APR_SUCCESS) {
-        respond_error(oc, &ti->cmd, XA_EXC, "XAER_INVAL: malformed transaction id");
+        respond_xa_error(oc, &ti->cmd, -5, "malformed transaction id");   /* XAER_INVAL */
         return;
     }
     pending_t *p = pending_new(oc, &ti->cmd);
@@ -637,8 +740,10 @@ static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
                              : hm_xa_rollback(oc->b, &xid, pending_done, p);
     if (st) {
         pending_free(p);
-        respond_error(oc, &ti->cmd, XA_EXC, st == HM_ENOTFOUND
-                      ? "XAER_NOTA: no prepared transaction with this id" : hm_strerror(st));
+        if (st == HM_ENOTFOUND)
+            respond_nota(oc, &ti->cmd, &xid);
+        else
+            respond_xa_error(oc, &ti->cmd, -3, hm_strerror(st));   /* XAER_RMERR */
     }
 }
 
@@ -658,19 +763,40 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
     ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(oc->txs, ti->transaction_id)
                                        : ow_tx_find(oc->txs, ti->transaction_id);
     int xa = ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
+    hm_xid_t xid;
+    int prepared = xa && !tx && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS && hm_xa_is_prepared(oc->b, &xid);
     switch (ti->type) {
     case TX_BEGIN:
     case TX_END:
-    case TX_FORGET:
         if (ti->type == TX_BEGIN && !tx)
             respond_error(oc, &ti->cmd, RESOURCE_EXC, "out of memory");
         else
             respond_ok(oc, &ti->cmd);
         return;
+    case TX_FORGET:
+        /* forgetting a prepared branch rolls it back, as ActiveMQ does */
+        if (tx)
+            ow_tx_end(oc->txs, tx);
+        if (prepared)
+            xa_complete(oc, ti, 0);
+        else if (!tx && xa && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS)
+            respond_nota(oc, &ti->cmd, &xid);
+        else
+            respond_ok(oc, &ti->cmd);
+        return;
     case TX_PREPARE: {
-        if (!tx || ow_tx_empty(tx)) {
-            if (tx)
-                ow_tx_end(oc->txs, tx);
+        if (prepared) {
+            respond_int(oc, &ti->cmd, 0);   /* prepared already: XA_OK again */
+            return;
+        }
+        if (!tx) {
+            respond_error(oc, &ti->cmd, JMS_EXC, apr_psprintf(oc->scratch,
+                          "Cannot prepare a transaction that had not been started or previously returned XA_RDONLY: %s",
+                          xa && ow_xid(ti->transaction_id, &xid) == APR_SUCCESS ? xid_text(oc->scratch, &xid) : "?"));
+            return;
+        }
+        if (ow_tx_empty(tx)) {
+            ow_tx_end(oc->txs, tx);
             respond_int(oc, &ti->cmd, 3);   /* XA_RDONLY: nothing to commit */
             return;
         }
@@ -686,7 +812,7 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         if (st) {
             if (p)
                 pending_free(p);
-            respond_error(oc, &ti->cmd, XA_EXC, *err ? err : hm_strerror(st));
+            respond_xa_error(oc, &ti->cmd, -3, *err ? err : hm_strerror(st));
         }
         return;
     }
@@ -702,20 +828,16 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
         return;
     case TX_COMMIT_ONE_PHASE:
     case TX_COMMIT_TWO_PHASE: {
-        if (ti->type == TX_COMMIT_TWO_PHASE) {
-            if (tx) {
-                respond_error(oc, &ti->cmd, XA_EXC,
-                              "XAER_PROTO: Cannot do 2 phase commit if the transaction has not been prepared");
-                return;
-            }
-            xa_complete(oc, ti, 1);
+        if (ti->type == TX_COMMIT_TWO_PHASE && tx) {
+            respond_xa_error(oc, &ti->cmd, -6, "Cannot do 2 phase commit if the transaction has not been prepared");
+            return;
+        }
+        if (!tx && xa) {
+            xa_complete(oc, ti, 1);         /* prepared (also a one-phase commit of it) or NOTA */
             return;
         }
         if (!tx) {
-            if (xa)
-                respond_error(oc, &ti->cmd, XA_EXC, "XAER_NOTA: Cannot commit: unknown transaction");
-            else
-                respond_ok(oc, &ti->cmd);   /* an empty local transaction */
+            respond_ok(oc, &ti->cmd);       /* an empty local transaction */
             return;
         }
         pending_t *p = pending_new(oc, &ti->cmd);
@@ -861,6 +983,7 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->consumers = apr_hash_make(pool);
     oc->producer_windows = apr_hash_make(pool);
     oc->txs = apr_hash_make(pool);
+    oc->parked_tail = &oc->parked;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
@@ -908,6 +1031,8 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
 static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
+    if (oc->parked && oc->client)
+        unpark(oc, now);
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
         return;
     apr_time_t period = apr_time_from_msec(oc->inactivity_ms);

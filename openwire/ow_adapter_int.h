@@ -22,6 +22,7 @@ ow_destination_t *ow_destination_from(apr_pool_t *pool, hm_dname_t d);
 /* MessageId.toString(): "<connection id>:<session>:<producer>:<sequence>" in pool. */
 char *ow_message_id_string(apr_pool_t *pool, const ow_message_id_t *id);
 
+#define OW_MAX_DEAD_LETTER_PROPS (64u << 20)   /* bytes of properties a dead letter may carry */
 #define OW_STORE_CODEC 1      /* the codec byte of stored OpenWire messages */
 #define OW_MALFORMED_PROPS "malformed message properties"
 

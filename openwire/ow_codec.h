@@ -31,7 +31,7 @@
 #define OW_EBAD_MAGIC        (HM_ERRSPACE(1) + 3)  /* WireFormatInfo magic is not "ActiveMQ" */
 #define OW_EBAD_CACHE_INDEX  (HM_ERRSPACE(1) + 4)  /* a marshal-cache index outside the cache */
 #define OW_EVERSION          (HM_ERRSPACE(1) + 5)  /* a protocol version outside 1..12 */
-#define OW_EUNAVAILABLE      (HM_ERRSPACE(1) + 6)  /* e.g. a compressed body we cannot inflate */
+#define OW_EUNAVAILABLE      (HM_ERRSPACE(1) + 6)  /* a feature this codec does not offer */
 
 void ow_status_init(void);
 

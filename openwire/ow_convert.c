@@ -201,8 +201,11 @@ done:
     return out;
 }
 
+static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+
 static const hm_msg_origin_t ow_origin_ops = {
-    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_sched_copy
+    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
+    origin_sched_copy
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -326,12 +329,60 @@ static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
     return om;
 }
 
+/* A core map body (statistics) as an ActiveMQMapMessage. */
+static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
+{
+    ow_message_t *om = (ow_message_t *)ow_object_new(pool, OW_ACTIVEMQ_MAP_MESSAGE);
+    ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
+    ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
+    ow_pmap_t *map = ow_props_new(pool, 0);
+    if (!om || !id || !pid || !map)
+        return NULL;
+    for (int i = 0; i < m->nfields; i++) {
+        ow_pvalue_t v;
+        if (m->fields[i].is_string) {
+            v.type = OW_PV_STRING;
+            v.u.str.data = m->fields[i].s;
+            v.u.str.len = (int32_t)strlen(m->fields[i].s);
+        } else {
+            v.type = OW_PV_LONG;
+            v.u.i64 = m->fields[i].l;
+        }
+        if (ow_props_add(map, pool, m->fields[i].name, &v))
+            return NULL;
+    }
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, 1 << 20);
+    if (ow_props_encode(map, &wb) || wb.err) {
+        hm_wbuf_free(&wb);
+        return NULL;
+    }
+    om->content.data = apr_pmemdup(pool, wb.data, wb.len);
+    om->content.len = (int32_t)wb.len;
+    hm_wbuf_free(&wb);
+    pid->connection_id = apr_pstrdup(pool, m->message_id);
+    pid->session_id = 1;
+    pid->value = 1;
+    id->producer_id = pid;
+    id->producer_sequence_id = (int64_t)m->broker_seq;
+    id->text_view = apr_pstrdup(pool, m->message_id);
+    om->producer_id = pid;
+    om->message_id = id;
+    om->destination = ow_destination_from(pool, m->dest);
+    om->correlation_id = m->correlation_id ? apr_pstrdup(pool, m->correlation_id) : NULL;
+    om->timestamp = m->timestamp;
+    om->priority = 4;
+    return om;
+}
+
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
 {
     if (m->origin == &ow_origin_ops)
         return ((ow_origin_t *)m->origin_data)->msg;
     if (m->advisory)
         return advisory_message(m, pool);
+    if (m->fields)
+        return map_message(m, pool);
     return NULL;
 }
 
@@ -387,4 +438,61 @@ static const hm_msg_codec_t ow_store_codec = { OW_STORE_CODEC, "openwire", store
 const hm_msg_codec_t *ow_msg_codec(void)
 {
     return &ow_store_codec;
+}
+
+/* ------------------------------------------------------------------ dead letters */
+
+/* The message's properties without the ones a dead letter sets, plus those (cause, expiry). */
+static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause, apr_pool_t *p,
+                                      hm_wbuf_t *out)
+{
+    ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
+    if (!props)
+        return APR_ENOMEM;
+    if (om->marshalled_properties.data && om->marshalled_properties.len > 0 &&
+        ow_props_decode(om->marshalled_properties.data, (size_t)om->marshalled_properties.len, p, &old))
+        return HM_EMALFORMED;
+    for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
+        const ow_pentry_t *e = &old->entries[i];
+        if (e->name && (strcmp(e->name, "dlqDeliveryFailureCause") == 0 || strcmp(e->name, "originalExpiration") == 0))
+            continue;
+        if (ow_props_add(props, p, e->name, &e->value))
+            return APR_ENOMEM;
+    }
+    ow_pvalue_t v;
+    v.type = OW_PV_STRING;
+    v.u.str.data = cause;
+    v.u.str.len = (int32_t)strlen(cause);
+    apr_status_t st = ow_props_add(props, p, "dlqDeliveryFailureCause", &v);
+    v.type = OW_PV_LONG;
+    v.u.i64 = om->expiration;
+    if (!st)
+        st = ow_props_add(props, p, "originalExpiration", &v);
+    return st ? st : ow_props_encode(props, out);
+}
+
+static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
+{
+    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, OW_MAX_DEAD_LETTER_PROPS);
+    hm_msg_t *d = NULL;
+    ow_message_t copy = *om;
+    copy.destination = ow_destination_from(p, dlq);
+    if (!copy.original_destination)
+        copy.original_destination = om->destination;
+    copy.expiration = 0;
+    copy.redelivery_counter = 0;
+    if (copy.destination && dead_letter_props(om, cause, p, &wb) == APR_SUCCESS && !wb.err) {
+        const char *why;
+        copy.marshalled_properties.data = wb.data;
+        copy.marshalled_properties.len = (int32_t)wb.len;
+        d = ow_msg_to_core(&copy, p, &why);
+    }
+    hm_wbuf_free(&wb);
+    apr_pool_destroy(p);
+    return d;
 }

@@ -53,7 +53,7 @@ static const char *describe(apr_status_t st)
     case OW_EBAD_MAGIC: return "OpenWire: bad WireFormatInfo magic";
     case OW_EBAD_CACHE_INDEX: return "OpenWire: marshal cache index out of range";
     case OW_EVERSION: return "OpenWire: unsupported protocol version";
-    case OW_EUNAVAILABLE: return "OpenWire: feature unavailable (e.g. compressed body)";
+    case OW_EUNAVAILABLE: return "OpenWire: feature unavailable";
     default: return NULL;
     }
 }

@@ -266,3 +266,34 @@ apr_status_t ow_props_add(ow_pmap_t *map, apr_pool_t *pool, const char *name,
     map->is_null = 0;
     return APR_SUCCESS;
 }
+
+/* A StreamMessage body is the same typed values one after another, without a count. */
+apr_status_t ow_stream_body_decode(const uint8_t *p, size_t len, apr_pool_t *pool, ow_pmap_t **out)
+{
+    hm_rd_t rd;
+    hm_rd_init_whole(&rd, p, len);
+    ow_pmap_t *m = ow_props_new(pool, 1);
+    if (!m)
+        return APR_ENOMEM;
+    while (hm_rd_left(&rd) > 0) {
+        ow_pvalue_t v;
+        memset(&v, 0, sizeof v);
+        apr_status_t st = dec_value(&rd, pool, 0, &v);
+        if (st)
+            return st;
+        if ((st = ow_props_add(m, pool, NULL, &v)))
+            return st;
+    }
+    *out = m;
+    return APR_SUCCESS;
+}
+
+apr_status_t ow_stream_body_encode(const ow_pmap_t *list, hm_wbuf_t *out)
+{
+    for (int32_t i = 0; i < list->count; i++) {
+        apr_status_t st = enc_value(&list->entries[i].value, out, 0);
+        if (st)
+            return st;
+    }
+    return out->err;
+}

@@ -62,6 +62,10 @@ apr_status_t ow_props_decode(const uint8_t *p, size_t len, apr_pool_t *pool, ow_
 /* Encodes a map (or a list, written as a bare list) the way MarshallingSupport does. */
 apr_status_t ow_props_encode(const ow_pmap_t *map, hm_wbuf_t *out);
 
+/* StreamMessage bodies: typed values back to back (no count), as a list. */
+apr_status_t ow_stream_body_decode(const uint8_t *p, size_t len, apr_pool_t *pool, ow_pmap_t **out);
+apr_status_t ow_stream_body_encode(const ow_pmap_t *list, hm_wbuf_t *out);
+
 /* The entry with that name (first match), or NULL. */
 const ow_pvalue_t *ow_props_get(const ow_pmap_t *map, const char *name);
 
@@ -72,12 +76,18 @@ apr_status_t ow_props_add(ow_pmap_t *map, apr_pool_t *pool, const char *name,
                           const ow_pvalue_t *value);
 
 /* Text message bodies (ActiveMQTextMessage.content): an int length (-1 = null text) and that
- * many bytes of UTF-8 (MarshallingSupport.writeUTF8).  When the message is compressed the
- * content is zlib-deflated and is inflated here (limit OW_MAX_INFLATED_TEXT).
+ * many bytes of modified UTF-8 (MarshallingSupport.writeUTF8).  When the message is compressed
+ * the content is zlib data and is inflated here (limit OW_MAX_INFLATED_TEXT).
  * *text is NUL-terminated in pool (NULL for a null text), *len its length.  HM_EMALFORMED,
- * HM_ETOOBIG, OW_EUNAVAILABLE (compressed data that cannot be inflated). */
+ * HM_ETOOBIG. */
 apr_status_t ow_text_decode(const uint8_t *content, size_t content_len, int compressed,
                             apr_pool_t *pool, const char **text, size_t *len);
+/* Inflates zlib data (any message body whose `compressed` flag is set: text, map, bytes...)
+ * into pool, producing at most max bytes (HM_ETOOBIG beyond; HM_EMALFORMED for bad data or a
+ * wrong Adler-32).  out is NUL-terminated for convenience; out_len excludes the NUL. */
+apr_status_t ow_inflate(const uint8_t *in, size_t len, size_t max, apr_pool_t *pool,
+                        uint8_t **out, size_t *out_len);
+
 /* Encodes text (NULL = null text) as an uncompressed content body into out. */
 apr_status_t ow_text_encode(const char *text, size_t len, hm_wbuf_t *out);
 

@@ -1,6 +1,5 @@
 /* ActiveMQTextMessage bodies: MarshallingSupport.writeUTF8 (int length, -1 = null, then the
- * text in Java's modified UTF-8).  Compressed bodies (DeflaterOutputStream) need zlib, which
- * the build does not link yet, so they are reported as unavailable rather than guessed at. */
+ * text in Java's modified UTF-8), zlib-compressed when the message says so (ow_inflate.c). */
 #include <apr_strings.h>
 
 #include "ow_int.h"
@@ -13,8 +12,16 @@ apr_status_t ow_text_decode(const uint8_t *content, size_t content_len, int comp
     *len = 0;
     if (!content)
         return APR_SUCCESS;          /* no body at all: a null text */
-    if (compressed)
-        return OW_EUNAVAILABLE;
+    if (compressed) {
+        uint8_t *raw;
+        size_t raw_len;
+        apr_status_t st = ow_inflate(content, content_len, (size_t)OW_MAX_INFLATED_TEXT + 4, pool,
+                                     &raw, &raw_len);
+        if (st)
+            return st;
+        content = raw;
+        content_len = raw_len;
+    }
     hm_rd_t rd;
     hm_rd_init_whole(&rd, content, content_len);
     int32_t n = (int32_t)hm_rd_be32(&rd);

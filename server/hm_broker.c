@@ -55,6 +55,7 @@ void hm_broker_destroy(hm_broker_t *b)
 }
 
 const char *hm_broker_name(const hm_broker_t *b) { return b->name; }
+const hm_broker_opts_t *hm_broker_options(const hm_broker_t *b) { return &b->opts; }
 const char *hm_broker_id(const hm_broker_t *b) { return b->id; }
 
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "hm_int.h"
+#include "hm_log.h"
 
 #define ADVISORY_TEMP_QUEUE "ActiveMQ.Advisory.TempQueue"
 #define ADVISORY_TEMP_TOPIC "ActiveMQ.Advisory.TempTopic"
@@ -36,7 +37,7 @@ static void pull_wait_end(hm_consumer_t *c)
     c->pull_deadline = 0;
 }
 
-void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e)
+void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e, int group_first)
 {
     hm_dlv_t *d = calloc(1, sizeof *d);
     if (!d) {                      /* cannot track it: leave it for later */
@@ -47,6 +48,7 @@ void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e)
     d->pub.redelivery_count = e->redelivery_count;
     d->pub.seq = ++c->next_seq;
     d->pub.dest = q->name;
+    d->pub.group_first = group_first;
     if (q->private_sub)
         d->pub.dest.name = e->via ? e->via : e->msg->dest.name;
     d->queue = q;
@@ -374,6 +376,7 @@ static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
         c->outstanding--;
     if (d->entry) {
         hm_persist_remove(c->b, pb, d->queue, d->entry);
+        d->queue->dequeued++;
         d->queue->inflight_count--;
         hm_queue_entry_free(d->queue, d->entry);
     } else {
@@ -454,7 +457,9 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
 void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb)
 {
     hm_dlv_t *target = (hm_dlv_t *)pub;
-    if (kind == HM_ACK_CONSUMED) {
+    if (kind == HM_ACK_CONSUMED || kind == HM_ACK_POISON) {
+        if (kind == HM_ACK_POISON && target->entry)
+            hm_dead_letter(c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
         return;
     }
@@ -507,6 +512,21 @@ void hm_consumer_kick_locked(hm_consumer_t *c)
         browser_pump(c);
     else
         consumer_kick(c);
+}
+
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
+                        hm_send_done_fn done, void *baton)
+{
+    hm_lock(c->b);
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    hm_dlv_t *d = (hm_dlv_t *)pub;
+    if (d->entry)
+        hm_dead_letter(c->b, d->queue, d->pub.msg, 0, cause, &pb);
+    settle(c, d, &pb);
+    if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
+        done(baton, HM_ENOSPACE);
+    hm_consumer_kick_locked(c);
+    hm_unlock(c->b);
 }
 
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,
@@ -581,6 +601,15 @@ hm_client_t *hm_consumer_client(const hm_consumer_t *c)
 void hm_broker_tick(hm_broker_t *b, apr_time_t now)
 {
     hm_lock(b);
+    if (now >= b->next_sweep) {
+        int64_t period = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : 30000;
+        b->next_sweep = now + apr_time_from_msec(period);
+        size_t n = 0;
+        for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi))
+            n += hm_queue_expire(apr_hash_this_val(hi), now);
+        if (n)
+            hm_debug("expiry sweep: %zu expired messages removed", n);
+    }
     hm_consumer_t *c = APR_RING_FIRST(&b->pull_waiters);
     while (c != APR_RING_SENTINEL(&b->pull_waiters, hm_consumer_s, pull_link)) {
         hm_consumer_t *next = APR_RING_NEXT(c, pull_link);

@@ -52,6 +52,10 @@ typedef struct hm_msg_origin_s {
     void (*get_property)(const void *data, const char *name, size_t len, struct sel_value_s *out);
     /* The body as text, for XPATH selectors; returns 0 when there is none. */
     int (*text_body)(const void *data, const char **text, size_t *len);
+    /* The dead letter for m: the same message (id, body, properties) addressed to dlq, with its
+     * original destination recorded, no expiration, and the properties dlqDeliveryFailureCause
+     * and originalExpiration added, as ActiveMQ does.  NULL: cannot (the message is dropped). */
+    hm_msg_t *(*dead_letter)(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
     /* Optional: the message one scheduled firing delivers (ActiveMQ's scheduler) — this one
      * without its AMQ_SCHEDULED_* properties, with string property scheduledJobId = job_id, and
      * when id_conn is set a new message id (producer id_conn:0:0, sequence id_seq); the
@@ -73,6 +77,14 @@ typedef struct hm_advisory_s {
     const char *connection_id;
 } hm_advisory_t;
 
+/* A neutral map body (statistics replies): protocols express it as their map message. */
+typedef struct hm_field_s {
+    const char *name;
+    int is_string;
+    const char *s;
+    int64_t l;
+} hm_field_t;
+
 /* The protocol-neutral message.  String fields point into memory the message owns (usually
  * origin_data); NULL means absent. */
 struct hm_msg_s {
@@ -92,6 +104,8 @@ struct hm_msg_s {
     uint64_t producer_client;      /* hm_client id of the sender, for noLocal */
     size_t size;                   /* bytes accounted against memory limits */
     hm_advisory_t *advisory;       /* set on advisory messages raised by the core */
+    const hm_field_t *fields;      /* set on map messages the core makes (statistics) */
+    int nfields;
     const hm_msg_origin_t *origin;
     void *origin_data;
 };
@@ -117,10 +131,34 @@ int hm_msg_expired(const hm_msg_t *m, apr_time_t now);
 
 /* ---------------------------------------------------------------- broker */
 
+/* Where a dead letter from dest goes: fills *dlq and returns 1, or returns 0 to drop it.
+ * expired: it expired (rather than exhausting its redeliveries). */
+typedef int (*hm_dlq_fn)(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
+                         hm_dname_t *dlq, char *name, size_t cap);
+
+/* Virtual destinations (activemq.xml <destinationInterceptors>). */
+typedef enum { HM_VIRTUAL_TOPIC, HM_COMPOSITE_QUEUE, HM_COMPOSITE_TOPIC } hm_virtual_kind_e;
+typedef struct hm_virtual_s {
+    hm_virtual_kind_e kind;
+    const char *name;              /* virtual topic: a topic pattern; composite: its name */
+    const char *prefix, *postfix;  /* virtual topic: consumer queues are prefix + topic + postfix */
+    int forward_only;              /* composite: not also delivered under its own name */
+    int nforward;
+    const hm_dname_t *forward;     /* composite: where its messages go */
+} hm_virtual_t;
+
 typedef struct hm_broker_opts_s {
     const char *name;
+    const hm_virtual_t *virtuals;
+    int nvirtuals;
+    hm_dlq_fn dlq;                 /* NULL: every dead letter goes to ActiveMQ.DLQ if persistent */
+    void *dlq_baton;
     size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
+    int64_t expire_period_ms;      /* sweep for expired messages this often (0: 30 s) */
+    int statistics;                /* answer ActiveMQ.Statistics.* requests (statisticsBrokerPlugin) */
+    int send_fail_if_no_space;     /* a full store refuses sends instead of holding producers */
+    int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
     int scheduler_support;         /* honour AMQ_SCHEDULED_* properties (schedulerSupport) */
     int scheduler_max_repeat;      /* largest AMQ_SCHEDULED_REPEAT; 0: 1000 */
 } hm_broker_opts_t;
@@ -133,6 +171,7 @@ void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec);
 apr_status_t hm_broker_recover(hm_broker_t *b);
 void hm_broker_destroy(hm_broker_t *b);
 const char *hm_broker_name(const hm_broker_t *b);
+const hm_broker_opts_t *hm_broker_options(const hm_broker_t *b);
 const char *hm_broker_id(const hm_broker_t *b);
 
 /* ---------------------------------------------------------------- clients */
@@ -202,6 +241,7 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
 /* Completes a prepared branch; done when durable.  HM_ENOTFOUND: no such prepared branch. */
 apr_status_t hm_xa_commit(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
 apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton);
+int hm_xa_is_prepared(hm_broker_t *b, const hm_xid_t *xid);
 /* The prepared branches (at most max written to out); returns how many exist. */
 int hm_xa_recover(hm_broker_t *b, hm_xid_t *out, int max);
 
@@ -213,6 +253,7 @@ struct hm_delivery_s {
     hm_dname_t dest;              /* the destination it is delivered from */
     int32_t redelivery_count;     /* times delivered before this one */
     uint64_t seq;                 /* per-consumer dispatch number */
+    int group_first;              /* the first message of its group for this consumer */
 };
 
 typedef struct hm_consumer_ops_s {
@@ -251,11 +292,15 @@ apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char
 void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered);
 
 typedef enum {
+    HM_ACK_POISON,            /* the client gave up on this delivery: dead-letter it */
     HM_ACK_CONSUMED,          /* this delivery is done */
     HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
 } hm_ack_e;
+/* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
+                        hm_send_done_fn done, void *baton);
 /* done (may be NULL) runs once the acknowledgement is durable (from the store's thread) or at
  * once when nothing needed storing. */
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, hm_send_done_fn done,

@@ -144,6 +144,8 @@ void hm_queue_free(hm_queue_t *q)
     }
     if (q->key)
         apr_hash_set(q->b->queues, q->key, APR_HASH_KEY_STRING, NULL);
+    if (q->gpool)
+        apr_pool_destroy(q->gpool);
     free(q->key);
     free((char *)q->name.name);
     free(q);

@@ -42,6 +42,10 @@ typedef struct hm_attach_s {
     APR_RING_ENTRY(hm_attach_s) link;
     hm_consumer_t *c;
     hm_queue_t *q;
+    uint64_t order;                /* attach order: the next exclusive consumer takes over */
+    /* per priority ring: the last entry this consumer's selector rejected, with every entry
+     * before it rejected too, so a deep queue is not rescanned from its head each time */
+    hm_qentry_t *cursor[HM_PRIORITIES];
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
@@ -59,6 +63,11 @@ struct hm_queue_s {
     struct hm_attach_ring_s consumers;
     int dispatching;               /* re-entrance guard */
     uint32_t store_id;             /* 0: not yet known to the store */
+    hm_consumer_t *exclusive;      /* the exclusive consumer all messages go to, if any */
+    uint64_t enqueued, dequeued, dispatched, expired;   /* statistics */
+    uint64_t next_attach;
+    apr_pool_t *gpool;             /* message groups: created on first use */
+    apr_hash_t *groups;            /* JMSXGroupID -> owning hm_consumer_t */
 };
 
 /* A subscription's registration with one topic. */
@@ -156,6 +165,7 @@ struct hm_broker_s {
     struct hm_consumer_ring_s pull_waiters;
     uint64_t next_seq;
     uint64_t next_client;
+    apr_time_t next_sweep;
     hm_broker_opts_t opts;
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
@@ -181,15 +191,18 @@ void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
 apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
                           uint64_t seq, hm_qentry_t **out);
 void hm_queue_dispatch(hm_queue_t *q);
+int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m);
+size_t hm_queue_expire(hm_queue_t *q, apr_time_t now);
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
+void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
 
 /* consumers (hm_consumer.c) */
 int hm_consumer_wants(hm_consumer_t *c, const hm_msg_t *m, int32_t redelivery_count);
 int hm_consumer_has_credit(const hm_consumer_t *c);
-void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e);
+void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e, int group_first);
 void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered);
 void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q);
 struct hm_pbatch_s;
@@ -258,6 +271,14 @@ apr_status_t hm_plan_route(hm_broker_t *b, hm_msg_t *msg, hm_pbatch_t *pb, hm_pl
                            char *err, size_t errlen);
 apr_status_t hm_plan_apply(hm_broker_t *b, hm_plan_t *pl);
 void hm_plan_free(hm_plan_t *pl);
+
+/* dead letters (hm_dlq.c): routes the dead letter of e (from queue q) within pb; the caller
+ * still settles or frees the entry */
+void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expired, const char *cause,
+                    hm_pbatch_t *pb);
+
+/* statistics plugin (hm_stats.c): 1 if msg was a statistics request (answered, not routed) */
+int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg);
 
 /* scheduled and delayed delivery (hm_sched.c) */
 #define HM_SCHED_DELAY   "AMQ_SCHEDULED_DELAY"

@@ -60,15 +60,10 @@ apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, cons
         hm_wbuf_free(&wb);
         pb->have_msg = 1;
     }
-    st_batch_add_entry(pb->batch, q->store_id, pb->msg_id, (uint8_t)m->priority, seq);
+    st_batch_add_entry(pb->batch, q->store_id, pb->msg_id, (uint8_t)hm_queue_prio(q, m), seq);
     return APR_SUCCESS;
 }
 
-static int entry_prio(const hm_qentry_t *e)
-{
-    int p = e->msg->priority;
-    return p < 0 ? 0 : p >= HM_PRIORITIES ? HM_PRIORITIES - 1 : p;
-}
 
 void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e)
 {
@@ -76,7 +71,7 @@ void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_
         return;
     if (!pb->batch)
         pb->batch = st_batch_begin(b->store);
-    st_batch_remove_entry(pb->batch, q->store_id, (uint8_t)entry_prio(e), e->seq);
+    st_batch_remove_entry(pb->batch, q->store_id, (uint8_t)hm_queue_prio(q, e->msg), e->seq);
 }
 
 void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e)
@@ -85,7 +80,7 @@ void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const 
         return;
     if (!pb->batch)
         pb->batch = st_batch_begin(b->store);
-    st_batch_set_delivered(pb->batch, q->store_id, (uint8_t)entry_prio(e), e->seq,
+    st_batch_set_delivered(pb->batch, q->store_id, (uint8_t)hm_queue_prio(q, e->msg), e->seq,
                            (uint32_t)e->redelivery_count);
 }
 

@@ -1,6 +1,9 @@
 /* A queue's contents in priority-then-arrival order, and dispatch to its consumers. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <apr_strings.h>
 
 #include "hm_int.h"
 
@@ -15,12 +18,13 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
         free(e);
         return APR_ENOMEM;
     }
-    int p = msg->priority < 0 ? 0 : msg->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : msg->priority;
+    int p = hm_queue_prio(q, msg);
     e->msg = hm_msg_ref(msg);
     e->seq = seq ? seq : ++q->next_seq;
     e->redelivery_count = redelivery_count;
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
+    q->enqueued++;
     *out = e;
     return APR_SUCCESS;
 }
@@ -32,16 +36,34 @@ void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
     free(e);
 }
 
-static int prio_of(const hm_qentry_t *e)
+/* Queues order by JMSPriority; topic subscriptions keep publish order, as on ActiveMQ. */
+int hm_queue_prio(const hm_queue_t *q, const hm_msg_t *m)
 {
-    int p = e->msg->priority;
-    return p < 0 ? 0 : p >= HM_PRIORITIES ? HM_PRIORITIES - 1 : p;
+    if (q->sub)
+        return 0;
+    return m->priority < 0 ? 0 : m->priority >= HM_PRIORITIES ? HM_PRIORITIES - 1 : m->priority;
+}
+
+/* Takes an available entry out of its ring; cursors resting on it step back to its
+ * predecessor (everything before it was rejected too). */
+void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e)
+{
+    int p = hm_queue_prio(q, e->msg);
+    hm_qentry_t *prev = APR_RING_PREV(e, link);
+    if (prev == APR_RING_SENTINEL(&q->avail[p], hm_qentry_s, link))
+        prev = NULL;
+    hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->cursor[p] == e)
+            a->cursor[p] = prev;
+    }
+    APR_RING_REMOVE(e, link);
 }
 
 /* A returned entry goes back to its place by arrival order (usually the head). */
 void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
 {
-    struct hm_qentry_ring_s *r = &q->avail[prio_of(e)];
+    struct hm_qentry_ring_s *r = &q->avail[hm_queue_prio(q, e->msg)];
     hm_qentry_t *at;
     for (at = APR_RING_FIRST(r); at != APR_RING_SENTINEL(r, hm_qentry_s, link);
          at = APR_RING_NEXT(at, link)) {
@@ -51,25 +73,99 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
     APR_RING_INSERT_BEFORE(at, e, link);
     q->inflight_count--;
     q->avail_count++;
+    /* cursors past it must look at it again */
+    int p = hm_queue_prio(q, e->msg);
+    hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->cursor[p] && a->cursor[p]->seq > e->seq)
+            a->cursor[p] = NULL;
+    }
 }
 
-/* The first available entry this consumer takes; expired entries met on the way are dropped. */
-static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
+/* Message groups: a group belongs to the consumer that got its first message until that
+ * consumer goes (or JMSXGroupSeq -1 closes the group). */
+static int group_allows(const hm_queue_t *q, const hm_consumer_t *c, const hm_msg_t *m)
 {
+    if (!m->group_id || !q->groups)
+        return 1;
+    hm_consumer_t *owner = apr_hash_get(q->groups, m->group_id, APR_HASH_KEY_STRING);
+    return !owner || owner == c;
+}
+
+/* Records the group's owner when c takes its message; returns 1 if c is new to the group. */
+static int group_assign(hm_queue_t *q, hm_consumer_t *c, const hm_msg_t *m)
+{
+    if (!m->group_id)
+        return 0;
+    if (!q->groups) {
+        if (apr_pool_create(&q->gpool, q->b->pool) != APR_SUCCESS)
+            return 0;
+        q->groups = apr_hash_make(q->gpool);
+    }
+    hm_consumer_t *owner = apr_hash_get(q->groups, m->group_id, APR_HASH_KEY_STRING);
+    int first = owner != c;
+    if (m->group_seq == -1)
+        apr_hash_set(q->groups, m->group_id, APR_HASH_KEY_STRING, NULL);
+    else if (first)
+        apr_hash_set(q->groups, apr_pstrdup(q->gpool, m->group_id), APR_HASH_KEY_STRING, c);
+    return first;
+}
+
+/* Dead-letters (or drops) an expired available entry; the caller has unlinked it. */
+static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
+{
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    char cause[96];
+    snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
+             (long long)e->msg->expiration);
+    q->avail_count--;
+    q->expired++;
+    hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
+    hm_persist_remove(q->b, &pb, q, e);
+    hm_persist_commit(&pb, NULL, NULL);
+    hm_queue_entry_free(q, e);
+}
+
+/* The background sweep: expired messages leave the queue even when nobody reaches them. */
+size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
+{
+    size_t n = 0;
     for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
         struct hm_qentry_ring_s *r = &q->avail[p];
         hm_qentry_t *e = APR_RING_FIRST(r);
         while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
             if (hm_msg_expired(e->msg, now)) {
-                hm_pbatch_t pb = { NULL, 0, 0 };
-                APR_RING_REMOVE(e, link);
-                q->avail_count--;
-                hm_persist_remove(q->b, &pb, q, e);
-                hm_persist_commit(&pb, NULL, NULL);
-                hm_queue_entry_free(q, e);
+                hm_queue_unlink(q, e);
+                expire_entry(q, e);
+                n++;
+            }
+            e = next;
+        }
+    }
+    return n;
+}
+
+/* The first available entry this consumer takes, starting after what its selector already
+ * rejected; expired entries met on the way are dropped. */
+static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
+{
+    hm_consumer_t *c = a->c;
+    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+        struct hm_qentry_ring_s *r = &q->avail[p];
+        hm_qentry_t *e = a->cursor[p] ? APR_RING_NEXT(a->cursor[p], link) : APR_RING_FIRST(r);
+        int advancing = 1;         /* until an entry is skipped for another reason than the selector */
+        while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
+            hm_qentry_t *next = APR_RING_NEXT(e, link);
+            if (hm_msg_expired(e->msg, now)) {
+                hm_queue_unlink(q, e);
+                expire_entry(q, e);
+            } else if (!group_allows(q, c, e->msg)) {
+                advancing = 0;
             } else if (hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;
+            } else if (advancing) {
+                a->cursor[p] = e;
             }
             e = next;
         }
@@ -77,8 +173,10 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_consumer_t *c, apr_time_t now)
     return NULL;
 }
 
-/* Round-robin: each pass offers one message to every consumer with credit, rotating the ring so
- * the next pass starts with the consumer after the last one served. */
+/* Round-robin among the highest-priority consumers that have credit (lower ones get messages
+ * only while those are full), or only the exclusive consumer when there is one.  Each pass
+ * offers one message per consumer, rotating the ring so the next pass starts after the last
+ * one served. */
 void hm_queue_dispatch(hm_queue_t *q)
 {
     if (q->dispatching)
@@ -89,26 +187,44 @@ void hm_queue_dispatch(hm_queue_t *q)
     while (progress && q->avail_count > 0) {
         progress = 0;
         size_t n = 0;
+        int top = INT32_MIN;
         hm_attach_t *a;
-        APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
+        APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
             n++;
+            if (hm_consumer_has_credit(a->c) && a->c->opts.priority > top)
+                top = a->c->opts.priority;
+        }
         for (size_t i = 0; i < n && q->avail_count > 0; i++) {
             a = APR_RING_FIRST(&q->consumers);
             APR_RING_REMOVE(a, link);
             APR_RING_INSERT_TAIL(&q->consumers, a, hm_attach_s, link);
-            if (!hm_consumer_has_credit(a->c))
+            if ((q->exclusive && a->c != q->exclusive) || a->c->opts.priority < top ||
+                !hm_consumer_has_credit(a->c))
                 continue;
-            hm_qentry_t *e = find_entry(q, a->c, now);
+            hm_qentry_t *e = find_entry(q, a, now);
             if (!e)
                 continue;
-            APR_RING_REMOVE(e, link);
+            hm_queue_unlink(q, e);
             q->avail_count--;
             q->inflight_count++;
-            hm_consumer_hand(a->c, q, e);
+            int first = group_assign(q, a->c, e->msg);
+            q->dispatched++;
+            hm_consumer_hand(a->c, q, e, first);
             progress = 1;
         }
     }
     q->dispatching = 0;
+}
+
+/* The exclusive consumer: the earliest attached consumer that asked for exclusivity. */
+static void choose_exclusive(hm_queue_t *q)
+{
+    hm_attach_t *a, *best = NULL;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
+        if (a->c->opts.exclusive && (!best || a->order < best->order))
+            best = a;
+    }
+    q->exclusive = best ? best->c : NULL;
 }
 
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)
@@ -116,8 +232,11 @@ void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)
     hm_attach_t *a = apr_pcalloc(c->pool, sizeof *a);
     a->c = c;
     a->q = q;
+    a->order = ++q->next_attach;
     APR_RING_INSERT_TAIL(&q->consumers, a, hm_attach_s, link);
     APR_ARRAY_PUSH(c->attached, hm_attach_t *) = a;
+    if (c->opts.exclusive && !q->exclusive)
+        q->exclusive = c;
 }
 
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c)
@@ -129,6 +248,16 @@ void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c)
             APR_ARRAY_IDX(c->attached, i, hm_attach_t *) =
                 APR_ARRAY_IDX(c->attached, c->attached->nelts - 1, hm_attach_t *);
             c->attached->nelts--;
+            if (q->exclusive == c)
+                choose_exclusive(q);
+            /* its groups move to whoever takes their next message */
+            for (apr_hash_index_t *hi = q->groups ? apr_hash_first(NULL, q->groups) : NULL; hi; hi = apr_hash_next(hi)) {
+                const void *k;
+                void *v;
+                apr_hash_this(hi, &k, NULL, &v);
+                if (v == c)
+                    apr_hash_set(q->groups, k, APR_HASH_KEY_STRING, NULL);
+            }
             return;
         }
     }

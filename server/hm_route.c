@@ -59,11 +59,64 @@ static apr_status_t collect_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e 
     return APR_SUCCESS;
 }
 
+/* A topic message also reaches the queues of a matching virtual topic that exist now
+ * (prefix + topic + postfix, e.g. Consumer.*.VirtualTopic.Orders), as on ActiveMQ. */
+static apr_status_t collect_virtual_queues(hm_broker_t *b, const char *topic, route_t *r)
+{
+    for (int i = 0; i < b->opts.nvirtuals; i++) {
+        const hm_virtual_t *v = &b->opts.virtuals[i];
+        if (v->kind != HM_VIRTUAL_TOPIC || !hm_name_matches(v->name, topic))
+            continue;
+        char pattern[HM_MAX_DEST_NAME + 128];
+        int n = snprintf(pattern, sizeof pattern, "%s%s%s", v->prefix ? v->prefix : "", topic,
+                         v->postfix ? v->postfix : "");
+        if (n < 0 || (size_t)n >= sizeof pattern)
+            continue;
+        for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi)) {
+            hm_queue_t *q = apr_hash_this_val(hi);
+            if (q->name.kind == HM_QUEUE && hm_name_matches(pattern, q->name.name)) {
+                apr_status_t st = add_target(r, q, NULL);
+                if (st)
+                    return st;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
+                                const char *name, int composite, route_t *r, char *err, size_t errlen);
+
+/* A configured composite destination forwards to its members (and to itself unless
+ * forwardOnly); returns 1 when name was one. */
+static int collect_composite(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind, const char *name,
+                             route_t *r, apr_status_t *st, int *deliver_self, char *err, size_t errlen)
+{
+    for (int i = 0; i < b->opts.nvirtuals; i++) {
+        const hm_virtual_t *v = &b->opts.virtuals[i];
+        if (v->kind == HM_VIRTUAL_TOPIC || (v->kind == HM_COMPOSITE_QUEUE) != (kind == HM_QUEUE) ||
+            strcmp(v->name, name) != 0)
+            continue;
+        for (int f = 0; f < v->nforward && !*st; f++) {
+            if (strcmp(v->forward[f].name, name) == 0 && v->forward[f].kind == kind)
+                continue;                  /* a member naming the composite itself */
+            *st = collect_one(b, msg, v->forward[f].kind, v->forward[f].name, 1, r, err, errlen);
+        }
+        *deliver_self = !v->forward_only;
+        return 1;
+    }
+    return 0;
+}
+
 static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
                                 const char *name, int composite, route_t *r, char *err, size_t errlen)
 {
     apr_status_t st = hm_name_check(name, err, errlen);
     if (st)
+        return st;
+    int self = 1;
+    if (!composite && (kind == HM_QUEUE || kind == HM_TOPIC) &&
+        collect_composite(b, msg, kind, name, r, &st, &self, err, errlen) && (st || !self))
         return st;
     if (HM_KIND_IS_QUEUE(kind)) {
         hm_queue_t *q = hm_queue_get(b, kind, name);
@@ -80,7 +133,10 @@ static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
         snprintf(err, errlen, "temporary topic %s does not exist", name);
         return HM_ENOTFOUND;
     }
-    return collect_topic(b, msg, kind, name, composite ? name : NULL, r);
+    st = collect_topic(b, msg, kind, name, composite ? name : NULL, r);
+    if (!st && kind == HM_TOPIC && b->opts.nvirtuals)
+        st = collect_virtual_queues(b, name, r);
+    return st;
 }
 
 /* Why parse prefixes here: a composite may mix kinds ("a,topic://b"), as ActiveMQ allows. */
@@ -191,8 +247,13 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     hm_lock(b);
     msg->producer_client = c->serial;
     apr_status_t st;
-    if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen))
+    if (b->opts.statistics && hm_stats_request(b, msg)) {
+        st = APR_SUCCESS;
+        if (done)
+            done(baton, APR_SUCCESS);
+    } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
+    }
     hm_unlock(b);
     return st;
 }

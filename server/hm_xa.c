@@ -250,6 +250,16 @@ apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn
     return xa_end(b, xid, 0, done, baton);
 }
 
+int hm_xa_is_prepared(hm_broker_t *b, const hm_xid_t *xid)
+{
+    char key[sizeof ((hm_xa_t *)0)->key];
+    xid_key(xid, key);
+    hm_lock(b);
+    int found = apr_hash_get(b->xas, key, APR_HASH_KEY_STRING) != NULL;
+    hm_unlock(b);
+    return found;
+}
+
 int hm_xa_recover(hm_broker_t *b, hm_xid_t *out, int max)
 {
     int n = 0;
@@ -319,7 +329,7 @@ static void rebuild_op(void *baton, const st_xa_op_t *op)
         hm_qentry_t *e;
         APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link) {
             if (e->seq == op->seq) {
-                APR_RING_REMOVE(e, link);
+                hm_queue_unlink(q, e);
                 q->avail_count--;
                 q->inflight_count++;
                 xa_hold(r->x, q, e);

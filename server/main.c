@@ -23,6 +23,60 @@
 
 static hm_server_t *the_server;
 
+/* The configuration's virtual destinations in the core's terms (arrays in pool). */
+static void map_virtuals(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
+{
+    int n = cfg->virtuals ? cfg->virtuals->nelts : 0;
+    hm_virtual_t *v = apr_pcalloc(pool, sizeof *v * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        const cfg_virtual_t *c = &APR_ARRAY_IDX(cfg->virtuals, i, cfg_virtual_t);
+        v[i].kind = c->kind == CFG_VIRTUAL_TOPIC ? HM_VIRTUAL_TOPIC
+                  : c->kind == CFG_COMPOSITE_QUEUE ? HM_COMPOSITE_QUEUE : HM_COMPOSITE_TOPIC;
+        v[i].name = c->name;
+        v[i].prefix = c->prefix;
+        v[i].postfix = c->postfix;
+        v[i].forward_only = c->forward_only;
+        int nf = c->forward_to ? c->forward_to->nelts : 0;
+        hm_dname_t *f = apr_pcalloc(pool, sizeof *f * (size_t)(nf + 1));
+        for (int j = 0; j < nf; j++) {
+            const cfg_forward_t *t = &APR_ARRAY_IDX(c->forward_to, j, cfg_forward_t);
+            f[j].kind = t->is_queue ? HM_QUEUE : HM_TOPIC;
+            f[j].name = t->name;
+            if (t->selector)
+                hm_warn("%s:%d: <filteredDestination selector=\"%s\">: selectors on forwarded messages are "
+                        "not applied; every message is forwarded", cfg->source, c->line, t->selector);
+        }
+        v[i].nforward = nf;
+        v[i].forward = f;
+    }
+    bo->virtuals = v;
+    bo->nvirtuals = n;
+}
+
+/* Dead letter routing from the configuration's destination policies. */
+static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expired,
+                      hm_dname_t *dlq, char *name, size_t cap)
+{
+    const cfg_t *cfg = baton;
+    int is_queue = HM_KIND_IS_QUEUE(dest.kind);
+    const cfg_policy_t *p = cfg_policy_for(cfg, is_queue, dest.name);
+    if ((expired && !p->dlq.process_expired) || (!m->persistent && !p->dlq.process_non_persistent))
+        return 0;
+    apr_pool_t *tmp;
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS)
+        return 0;
+    bool q = true;
+    const char *n = cfg_dlq_for(p, is_queue, dest.name, NULL, tmp, &q);
+    int go = n && strlen(n) < cap;
+    if (go) {
+        strcpy(name, n);
+        dlq->kind = q ? HM_QUEUE : HM_TOPIC;
+        dlq->name = name;
+    }
+    apr_pool_destroy(tmp);
+    return go;
+}
+
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
 {
     if (total)
@@ -64,8 +118,41 @@ static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n");
+    fprintf(stderr,
+            "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n"
+            "       hermod --check-config FILE       load the configuration, report problems, exit\n"
+            "       hermod store verify|stats|dump|recover DIR\n"
+            "                                        check, summarise, list or recover a stopped\n"
+            "                                        broker's Berkeley DB store (its directory)\n");
     return 2;
+}
+
+static void tool_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
+{
+    fprintf(stderr, "\r%s: %llu of %llu", phase, (unsigned long long)done, (unsigned long long)total);
+    if (done >= total)
+        fputc('\n', stderr);
+}
+
+/* `hermod store ...`: offline store tools (the broker must not be running on DIR). */
+static int store_tool(const char *cmd, const char *dir)
+{
+    apr_status_t st;
+    if (strcmp(cmd, "verify") == 0)
+        st = st_tool_verify(dir, stdout, tool_progress, NULL);
+    else if (strcmp(cmd, "stats") == 0)
+        st = st_tool_stats(dir, stdout);
+    else if (strcmp(cmd, "dump") == 0)
+        st = st_tool_dump(dir, stdout);
+    else if (strcmp(cmd, "recover") == 0)
+        st = st_tool_recover(dir, 0, stdout);
+    else
+        return usage();
+    if (st) {
+        fprintf(stderr, "hermod store %s %s: %s\n", cmd, dir, hm_strerror(st));
+        return 1;
+    }
+    return 0;
 }
 
 static int on_signal(int signum)
@@ -119,9 +206,18 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
 int main(int argc, const char *const *argv)
 {
     const char *config = NULL;
-    int loops = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int loops = (int)sysconf(_SC_NPROCESSORS_ONLN), check_only = 0;
+    if (argc == 4 && strcmp(argv[1], "store") == 0) {
+        apr_app_initialize(&argc, &argv, NULL);
+        int rc = store_tool(argv[2], argv[3]);
+        apr_terminate();
+        return rc;
+    }
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc) {
+            config = argv[++i];
+            check_only = 1;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config = argv[++i];
         } else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc) {
             loops = atoi(argv[++i]);
@@ -151,6 +247,10 @@ int main(int argc, const char *const *argv)
         hm_error("bad configuration: %s", err);
         return 2;
     }
+    if (check_only) {
+        hm_info("%s: configuration is valid", config);
+        return 0;
+    }
     if ((st = apr_dir_make_recursive(cfg->data_directory, APR_OS_DEFAULT, pool)) != APR_SUCCESS) {
         hm_error("%s: dataDirectory \"%s\" cannot be created: %s", cfg->source,
                  cfg->data_directory, hm_strerror(st));
@@ -160,9 +260,14 @@ int main(int argc, const char *const *argv)
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
         return 1;
-    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store,
-                            .scheduler_support = cfg->scheduler_support,
-                            .scheduler_max_repeat = cfg->max_scheduler_repeat_allowed };
+    hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
+    map_virtuals(cfg, pool, &bo);
+    bo.send_fail_if_no_space = cfg->usage.send_fail_if_no_space;
+    bo.statistics = cfg->plugins.statistics;
+    bo.expire_period_ms = cfg->default_policy.expire_messages_period_ms;
+    bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
+    bo.scheduler_support = cfg->scheduler_support;
+    bo.scheduler_max_repeat = cfg->max_scheduler_repeat_allowed;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {

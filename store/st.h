@@ -55,7 +55,8 @@ typedef struct st_options_s {
     st_sync_e sync;
     uint64_t size_limit;        /* bytes of stored message bodies; 0: unlimited.  Past it,
                                    a batch that adds messages fails with HM_ENOSPACE */
-    unsigned checkpoint_secs;   /* bdb: checkpoint + log-file removal period; 0: 30 s */
+    unsigned checkpoint_secs;   /* bdb: checkpoint + log-file removal at least this often
+                                   (0: 30 s), and whenever two log files' worth was written */
     st_progress_fn progress;    /* optional */
     void *progress_baton;
 } st_options_t;
@@ -67,7 +68,9 @@ typedef struct st_store_s st_store_t;
 typedef struct st_batch_s st_batch_t;
 
 /* Called exactly once when a committed batch is durable (APR_SUCCESS) or failed.  It may run
- * before st_batch_commit returns (memory store, sync always/none).  A NULL done is allowed. */
+ * before st_batch_commit returns (memory store, sync always/none).  A NULL done is allowed.
+ * It runs on the store's flusher thread: it may start new commits (st_batch_commit) but must
+ * not wait for one (st_batch_commit_wait returns HM_EDENIED there) nor close the store. */
 typedef void (*st_done_fn)(void *baton, apr_status_t st);
 
 /* Opens (bdb: with recovery) or creates a store.  The store lives until st_close; pool is

@@ -360,6 +360,12 @@ static apr_status_t wait_for(apr_status_t st, waiter_sync_t *w)
 
 apr_status_t st_batch_commit_wait(st_batch_t *b)
 {
+    st_store_t *s = b->s;
+    if (s->threads && pthread_equal(pthread_self(), s->flusher)) {
+        hm_error("store: a commit callback waited for another commit (it would wait forever)");
+        st_batch_discard(b);
+        return HM_EDENIED;
+    }
     waiter_sync_t w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
     return wait_for(st_batch_commit(b, wake, &w), &w);
 }

@@ -266,11 +266,13 @@ static apr_status_t bdb_flush(st_kv_t *kv)
 }
 
 /* Why checkpoint then archive: after a checkpoint, older log files are no longer needed for
- * normal recovery and can go, so the journal stays bounded while consumers keep up. */
-static apr_status_t bdb_checkpoint(st_kv_t *kv)
+ * normal recovery and can go, so the journal stays bounded while consumers keep up.  (Berkeley
+ * DB keeps the files back to the checkpoint before the last, so removal lags one checkpoint.) */
+static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
-    int rc = b->env->txn_checkpoint(b->env, 0, 0, 0);
+    /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
+    int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
     if (rc) return map_err(rc);
     char **list = NULL;
     rc = b->env->log_archive(b->env, &list, DB_ARCH_REMOVE);

@@ -63,7 +63,10 @@ apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
         fail_store(s, st);
     if (!st) {
         pthread_mutex_lock(&s->mu);
-        s->commits++;
+        if (++s->commits % ST_CKPT_POKE == 0) {
+            s->ckpt_poked = 1;                   /* a busy store checks its journal size often */
+            pthread_cond_signal(&s->ckpt_cv);
+        }
         pthread_mutex_unlock(&s->mu);
     }
     return st;
@@ -127,22 +130,37 @@ static void *flusher(void *arg)
     return NULL;
 }
 
+/* Why both a clock and a size trigger: a quiet store still checkpoints now and then, and a
+ * busy one checkpoints once it has written a few log files' worth, so the journal on disk
+ * stays a few files long whatever the rate. */
 static void *checkpointer(void *arg)
 {
     st_store_t *s = arg;
     unsigned secs = s->o.checkpoint_secs ? s->o.checkpoint_secs : 30;
+    time_t last_forced = time(NULL);
+    uint64_t last_commits = 0;
+    uint32_t lg_max = s->o.log_file_bytes ? s->o.log_file_bytes : 10u << 20;
+    uint32_t kbytes = (lg_max < (128u << 10) ? 128u << 10 : lg_max) / 1024 * 2;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += secs;
+        until.tv_sec += 1;
         int rc = 0;
-        while (!s->stopping && rc != ETIMEDOUT)
+        while (!s->stopping && !s->ckpt_poked && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&s->ckpt_cv, &s->mu, &until);
+        s->ckpt_poked = 0;
+        uint64_t commits = s->commits;
         if (s->stopping)
             break;
         pthread_mutex_unlock(&s->mu);
-        apr_status_t st = st_checkpoint(s);
+        /* Removal lags a checkpoint: once the store goes quiet, one more lets the files go. */
+        int idle = commits == last_commits && s->kv->vt->log_files(s->kv) > 2;
+        last_commits = commits;
+        int force = idle || time(NULL) - last_forced >= (time_t)secs;
+        if (force)
+            last_forced = time(NULL);
+        apr_status_t st = s->kv->vt->checkpoint(s->kv, force ? 0 : kbytes);
         if (st)
             hm_warn("store: checkpoint failed: %s", hm_strerror(st));
         pthread_mutex_lock(&s->mu);
@@ -185,5 +203,5 @@ void st_commit_stop(st_store_t *s)
 
 apr_status_t st_checkpoint(st_store_t *s)
 {
-    return s->kv->vt->checkpoint(s->kv);
+    return s->kv->vt->checkpoint(s->kv, 0);
 }

@@ -125,7 +125,8 @@ typedef struct st_kv_vt_s {
     /* The greatest key of a table. */
     apr_status_t (*last)(st_kvtx_t *tx, int t, st_buf_t *k);
     apr_status_t (*flush)(st_kv_t *kv);                 /* make committed work durable */
-    apr_status_t (*checkpoint)(st_kv_t *kv);
+    /* kbytes 0: always; else only if that much log was written since the last one. */
+    apr_status_t (*checkpoint)(st_kv_t *kv, uint32_t kbytes);
     uint32_t (*log_files)(st_kv_t *kv);
     void (*close)(st_kv_t *kv);
 } st_kv_vt_t;
@@ -168,7 +169,7 @@ struct st_store_s {
     /* group commit */
     pthread_cond_t flush_cv;
     st_waiter_t *wait_head, **wait_tail;
-    int stopping;
+    int stopping, ckpt_poked;
     pthread_t flusher, checkpointer;
     int threads;
     pthread_cond_t ckpt_cv;

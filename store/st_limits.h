@@ -11,5 +11,6 @@
                                                     destination goes */
 #define ST_LOCK_RETRIES    20                    /* deadlock retries of one batch */
 #define ST_PROGRESS_EVERY  100000u               /* progress callback period (records) */
+#define ST_CKPT_POKE       256u                  /* commits between journal size checks */
 
 #endif

@@ -247,7 +247,7 @@ static apr_status_t mem_last(st_kvtx_t *tx, int t, st_buf_t *k)
 }
 
 static apr_status_t mem_flush(st_kv_t *kv) { return APR_SUCCESS; }
-static apr_status_t mem_checkpoint(st_kv_t *kv) { return APR_SUCCESS; }
+static apr_status_t mem_checkpoint(st_kv_t *kv, uint32_t kbytes) { return APR_SUCCESS; }
 static uint32_t mem_log_files(st_kv_t *kv) { return 0; }
 
 static void mem_close(st_kv_t *kv)

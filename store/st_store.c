@@ -541,7 +541,7 @@ void st_close(st_store_t *s)
     if (!s) return;
     st_commit_stop(s);
     if (!s->failed)
-        s->kv->vt->checkpoint(s->kv);
+        s->kv->vt->checkpoint(s->kv, 0);
     s->kv->vt->close(s->kv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dest_mu);

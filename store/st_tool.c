@@ -243,7 +243,7 @@ apr_status_t st_tool_recover(const char *dir, int fatal, FILE *out)
     st_kv_t *kv;
     apr_status_t st = tool_open(dir, fatal, out, &kv);
     if (st) return st;
-    st = kv->vt->checkpoint(kv);
+    st = kv->vt->checkpoint(kv, 0);
     kv->vt->close(kv);
     fprintf(out, "%s recovery of %s: %s\n", fatal ? "catastrophic" : "normal", dir,
             st ? hm_strerror(st) : "done");

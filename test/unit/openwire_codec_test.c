@@ -555,6 +555,22 @@ static void test_fixture_map_message_and_acks(void)
     CU_ASSERT((v = ow_props_get(body, "big")) && v->u.i64 == INT64_MIN);
     CU_ASSERT((v = ow_props_get(body, "ch")) && v->type == OW_PV_CHAR && v->u.ch == 'q');
 
+    ow_message_t *bm = (ow_message_t *)fixture_cmd(p, "bytes_message");
+    static const uint8_t bytes_body[] = { 0, 1, 2, 3, 4, 5, 0x80, 0xff, 1, 2, 3, 4 };
+    CU_ASSERT(bm->content.len == sizeof bytes_body && memcmp(bm->content.data, bytes_body, sizeof bytes_body) == 0);
+    ow_message_t *sm = (ow_message_t *)fixture_cmd(p, "stream_message");
+    ow_pmap_t *items;
+    CU_ASSERT_EQUAL_FATAL(ow_stream_body_decode(sm->content.data, (size_t)sm->content.len, p, &items), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(items->count, 3);
+    CU_ASSERT_STRING_EQUAL(items->entries[0].value.u.str.data, "first");
+    CU_ASSERT_EQUAL(items->entries[1].value.u.i32, 2);
+    CU_ASSERT_EQUAL(items->entries[2].value.type, OW_PV_BOOLEAN);
+    hm_wbuf_t sb;
+    hm_wbuf_init(&sb, 1 << 20);
+    CU_ASSERT_EQUAL(ow_stream_body_encode(items, &sb), APR_SUCCESS);
+    CU_ASSERT(sb.len == (size_t)sm->content.len && memcmp(sb.data, sm->content.data, sb.len) == 0);
+    hm_wbuf_free(&sb);
+
     static const char *const acks[] = { "ack_delivered", "ack_poison", "ack_standard", "ack_redelivered",
                                         "ack_individual", "ack_unmatched", "ack_expired" };
     for (int t = 0; t <= 6; t++) {
@@ -811,7 +827,7 @@ int main(void)
     CU_add_test(s, "client fixtures decode and re-encode byte-identically", test_fixtures_decode_and_reencode_identically);
     CU_add_test(s, "fixture: connection/consumer/producer fields", test_fixture_connection_consumer_producer);
     CU_add_test(s, "fixture: text message body and properties", test_fixture_text_message_body_and_properties);
-    CU_add_test(s, "fixture: map message and every ack type", test_fixture_map_message_and_acks);
+    CU_add_test(s, "fixture: map and stream message bodies, every ack type", test_fixture_map_message_and_acks);
     CU_add_test(s, "fixture: transactions, exception, dispatch", test_fixture_transactions_and_exception);
     CU_add_test(s, "negotiation with the client's WireFormatInfo", test_negotiation_with_client_wireformat);
     CU_add_test(s, "real client/broker session, both directions", test_real_session_both_directions);

@@ -104,6 +104,97 @@ static hm_consumer_t *consume(hm_client_t *cl, hm_dest_kind_e kind, const char *
     return c;
 }
 
+static hm_consumer_t *consume_opts(hm_client_t *cl, const char *dest, int prefetch, int exclusive,
+                                   int priority, rec_t *r)
+{
+    hm_consumer_opts_t o = { { HM_QUEUE, dest }, NULL, prefetch, 0, 0, exclusive, priority };
+    hm_consumer_t *c = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL(hm_consumer_open(cl, &o, &rec_ops, r, &c, err, sizeof err), APR_SUCCESS);
+    return c;
+}
+
+static void test_exclusive_consumer_and_takeover(void)
+{
+    hm_client_t *cl = client(NULL);
+    rec_t a = { 0 }, b = { 0 };
+    hm_consumer_t *ca = consume_opts(cl, "q.excl", 100, 1, 0, &a);
+    consume_opts(cl, "q.excl", 100, 1, 0, &b);
+    for (int i = 0; i < 5; i++)
+        put(cl, HM_QUEUE, "q.excl", "m", 4, NULL);
+    CU_ASSERT_EQUAL(a.n, 5);
+    CU_ASSERT_EQUAL(b.n, 0);
+    hm_consumer_ack(ca, a.d[4], HM_ACK_CONSUMED_UPTO, NULL, NULL);
+    hm_consumer_close(ca, UINT64_MAX);
+    put(cl, HM_QUEUE, "q.excl", "after", 4, NULL);
+    CU_ASSERT_EQUAL(b.n, 1);                          /* the next exclusive consumer took over */
+    hm_client_close(cl);
+}
+
+static void test_consumer_priority(void)
+{
+    hm_client_t *cl = client(NULL);
+    rec_t lo = { 0 }, hi = { 0 };
+    consume_opts(cl, "q.cprio", 2, 0, 1, &lo);
+    consume_opts(cl, "q.cprio", 2, 0, 5, &hi);
+    for (int i = 0; i < 3; i++)
+        put(cl, HM_QUEUE, "q.cprio", "m", 4, NULL);
+    CU_ASSERT_EQUAL(hi.n, 2);                         /* the higher priority consumer first */
+    CU_ASSERT_EQUAL(lo.n, 1);                         /* the lower one only when it is full */
+    hm_client_close(cl);
+}
+
+static void test_message_groups_stick_and_move(void)
+{
+    hm_client_t *cl = client(NULL);
+    rec_t r[3] = { { 0 } };
+    hm_consumer_t *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = consume_opts(cl, "q.groups", 100, 0, 0, &r[i]);
+    static const char *groups[] = { "g0", "g1", "g2", "g3", "g4", "g5" };
+    char err[64];
+    for (int round = 0; round < 3; round++) {
+        for (int g = 0; g < 6; g++) {
+            hm_msg_t *m = mk(HM_QUEUE, "q.groups", groups[g], 4, NULL);
+            m->group_id = groups[g];
+            CU_ASSERT_EQUAL(hm_send(cl, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+            hm_msg_unref(m);
+        }
+    }
+    /* every group's three messages went to one consumer, flagged first only once */
+    for (int g = 0; g < 6; g++) {
+        int owners = 0, firsts = 0;
+        for (int i = 0; i < 3; i++) {
+            int n = 0;
+            for (int j = 0; j < r[i].n; j++) {
+                if (strcmp(r[i].ids[j], groups[g]) == 0) {
+                    n++;
+                    firsts += r[i].d[j]->group_first;
+                }
+            }
+            owners += n > 0;
+            CU_ASSERT(n == 0 || n == 3);
+        }
+        CU_ASSERT_EQUAL(owners, 1);
+        CU_ASSERT_EQUAL(firsts, 1);
+    }
+    CU_ASSERT(r[0].n > 0 && r[1].n > 0 && r[2].n > 0);
+    /* the owner of g0 goes: g0 moves to another consumer */
+    int owner = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < r[i].n; j++)
+            if (strcmp(r[i].ids[j], "g0") == 0)
+                owner = i;
+    int before[3] = { r[0].n, r[1].n, r[2].n };
+    hm_consumer_close(c[owner], UINT64_MAX);          /* its unacked messages move too */
+    int moved = 0;
+    for (int i = 0; i < 3; i++)
+        if (i != owner)
+            moved += r[i].n - before[i];
+    CU_ASSERT_EQUAL(moved, before[owner]);
+    hm_client_close(cl);
+}
+
 static void test_competing_consumers_share_within_prefetch(void)
 {
     hm_client_t *cl = client(NULL);
@@ -265,6 +356,25 @@ static void test_selector_reaches_deep_messages(void)
     hm_client_close(cl);
 }
 
+static void test_selector_cursor_sees_returned_message(void)
+{
+    hm_client_t *cl = client(NULL);
+    rec_t any = { 0 }, red = { 0 };
+    hm_consumer_t *a = consume(cl, HM_QUEUE, "q.cursor", 1, NULL, 0, &any);
+    put(cl, HM_QUEUE, "q.cursor", "r0", 4, "red");     /* taken by the consumer without selector */
+    for (int i = 0; i < 50; i++)
+        put(cl, HM_QUEUE, "q.cursor", "b", 4, "blue");
+    consume(cl, HM_QUEUE, "q.cursor", 10, "color = 'red'", 0, &red);
+    CU_ASSERT_EQUAL(red.n, 0);                        /* it scanned past 50 blue ones */
+    put(cl, HM_QUEUE, "q.cursor", "r1", 4, "red");
+    CU_ASSERT_EQUAL_FATAL(red.n, 1);
+    CU_ASSERT_STRING_EQUAL(red.ids[0], "r1");
+    hm_consumer_close(a, UINT64_MAX);                 /* r0 goes back to the head of the queue */
+    CU_ASSERT_EQUAL_FATAL(red.n, 2);
+    CU_ASSERT_STRING_EQUAL(red.ids[1], "r0");
+    hm_client_close(cl);
+}
+
 static void test_temp_destinations(void)
 {
     hm_client_t *owner = client(NULL), *other = client(NULL);
@@ -331,9 +441,13 @@ int main(void)
     CU_add_test(s, "browser does not consume", test_browser_does_not_consume);
     CU_add_test(s, "pull mode (prefetch 0)", test_pull_mode);
     CU_add_test(s, "selector reaches deep messages", test_selector_reaches_deep_messages);
+    CU_add_test(s, "selector cursor sees a returned message", test_selector_cursor_sees_returned_message);
     CU_add_test(s, "temporary destinations", test_temp_destinations);
     CU_add_test(s, "duplicate client id refused", test_duplicate_client_id_refused);
     CU_add_test(s, "composite send and expiry", test_composite_send_and_expiry);
+    CU_add_test(s, "exclusive consumer and take-over", test_exclusive_consumer_and_takeover);
+    CU_add_test(s, "consumer priority", test_consumer_priority);
+    CU_add_test(s, "message groups stick to a consumer and move when it closes", test_message_groups_stick_and_move);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

@@ -880,7 +880,7 @@ static void test_journal_stays_bounded(void)
         st_batch_add_entry(b, q, id, 4, (uint64_t)i);
         if (i > 0) st_batch_remove_entry(b, q, 4, (uint64_t)(i - 1));
         CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);
-        if (i % 200 == 199) {                   /* the most files: just before a checkpoint */
+        if (i % 100 == 99) {                    /* the most files: just before a checkpoint */
             st_stats_t x = stats(s);
             if (x.log_files > max_files) max_files = x.log_files;
             CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
@@ -888,8 +888,48 @@ static void test_journal_stays_bounded(void)
     }
     st_stats_t x = stats(s);
     printf("\n    6000 append+remove rounds of 1 KB, at most %u log files of 128 KB on disk\n", max_files);
-    CU_ASSERT(max_files >= 2 && max_files <= 10);  /* without removal: over 100 */
+    CU_ASSERT(max_files >= 2 && max_files <= 12);  /* without removal: over 100 */
     CU_ASSERT_EQUAL(x.messages, 1);
+    finish(s);
+}
+
+/* The same steady loop with no explicit checkpoint: the store's own checkpointer reclaims the
+ * journal (its peak depends on disk speed; what matters is that it comes back down). */
+static void test_journal_bounded_automatically(void)
+{
+    fresh_dir();
+    st_options_t o = opts();
+    o.log_file_bytes = 128 * 1024;
+    st_store_t *s = open_with(&o);
+    uint32_t q;
+    st_dest_id(s, "steady", &q);
+    char body[1024];
+    memset(body, 'b', sizeof body);
+    uint32_t max_files = 0;
+    time_t start = time(NULL);
+    int i;
+    for (i = 0; time(NULL) < start + 15 && (time(NULL) < start + 3 || i < 1000); i++) {
+        uint64_t id;
+        st_batch_t *b = st_batch_begin(s);
+        st_batch_add_message(b, body, sizeof body, &id);
+        st_batch_add_entry(b, q, id, 4, (uint64_t)i);
+        if (i > 0) st_batch_remove_entry(b, q, 4, (uint64_t)(i - 1));
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit_wait(b), APR_SUCCESS);
+        if (i % 50 == 0) {
+            st_stats_t x = stats(s);
+            if (x.log_files > max_files) max_files = x.log_files;
+        }
+    }
+    uint32_t files = 0;
+    for (int wait = 0; wait < 80; wait++) {       /* the periodic checkpoint catches up */
+        files = stats(s).log_files;
+        if (files <= 3) break;
+        usleep(100000);
+    }
+    printf("\n    %d durable append+remove rounds (~%d KB of log), peak %u log files of 128 KB, "
+           "then %u\n", i, i * 3, max_files, files);
+    CU_ASSERT(i >= 1000);                        /* at least ~3 MB = 23 files were written */
+    CU_ASSERT(files <= 3);
     finish(s);
 }
 
@@ -1017,6 +1057,47 @@ static void test_recover_tool_keeps_data(void)
     finish(s);
 }
 
+typedef struct nested_s { st_store_t *s; uint32_t q; apr_status_t inner; int async_done; } nested_t;
+
+static void nested_async_done(void *baton, apr_status_t st)
+{
+    ((nested_t *)baton)->async_done = st == APR_SUCCESS ? 1 : -1;
+}
+
+/* A completion callback that commits again: asynchronously works, waiting is refused. */
+static void nested_done(void *baton, apr_status_t st)
+{
+    nested_t *n = baton;
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(n->s);
+    st_batch_add_message(b, "w", 1, &id);
+    st_batch_add_entry(b, n->q, id, 4, 2);
+    n->inner = st_batch_commit_wait(b);
+    b = st_batch_begin(n->s);
+    st_batch_add_message(b, "a", 1, &id);
+    st_batch_add_entry(b, n->q, id, 4, 3);
+    if (st_batch_commit(b, nested_async_done, n) != APR_SUCCESS) n->async_done = -1;
+}
+
+static void test_callback_may_commit_but_not_wait(void)
+{
+    st_store_t *s = open_fresh();
+    nested_t n = { s, 0, -1, 0 };
+    st_dest_id(s, "q", &n.q);
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "first", 5, &id);
+    st_batch_add_entry(b, n.q, id, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit(b, nested_done, &n), APR_SUCCESS);
+    s = reopen(s);                                /* close waits for all callbacks */
+    CU_ASSERT_EQUAL(n.inner, HM_EDENIED);
+    CU_ASSERT_EQUAL(n.async_done, 1);
+    loaded_t *l = load(s, n.q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_STRING_EQUAL(l->body[1], "a");
+    finish(s);
+}
+
 static void test_second_open_refused(void)
 {
     st_store_t *s = open_fresh();
@@ -1061,9 +1142,11 @@ int main(void)
     }
     CU_add_test(bdb, "SIGKILL at random moments loses no durable commit", test_crash_keeps_every_durable_commit);
     CU_add_test(bdb, "checkpoints keep the journal bounded", test_journal_stays_bounded);
+    CU_add_test(bdb, "the store's own checkpoints keep the journal bounded", test_journal_bounded_automatically);
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_add_test(bdb, "a commit callback may commit again but not wait", test_callback_may_commit_but_not_wait);
     CU_add_test(bdb, "normal and catastrophic recovery keep the data", test_recover_tool_keeps_data);
     CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);
     CU_add_test(codec, "bad records are refused, good ones round-trip", test_codec_rejects_bad_records);
