@@ -280,7 +280,7 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
 /* statistics plugin (hm_stats.c): 1 if msg was a statistics request (answered, not routed) */
 int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg);
 
-/* scheduled and delayed delivery (hm_sched.c) */
+/* scheduled and delayed delivery (hm_sched.c; cron entries in hm_cron.c) */
 #define HM_SCHED_DELAY   "AMQ_SCHEDULED_DELAY"
 #define HM_SCHED_PERIOD  "AMQ_SCHEDULED_PERIOD"
 #define HM_SCHED_REPEAT  "AMQ_SCHEDULED_REPEAT"
