@@ -22,6 +22,7 @@
 #define INVALID_CLID_EXC  "javax.jms.InvalidClientIDException"
 #define SECURITY_EXC      "javax.jms.JMSSecurityException"
 #define RESOURCE_EXC      "javax.jms.ResourceAllocationException"
+#define MSG_FORMAT_EXC    "javax.jms.MessageFormatException"
 #define NO_DEST_EXC       "org.apache.activemq.DestinationDoesNotExistException"
 #define XA_EXC            "javax.transaction.xa.XAException"
 #define OW_MAX_RECOVER    4096   /* prepared branches listed by one recover */
@@ -597,7 +598,8 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
     if (st) {
         pending_free(p);
         respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
-                                   : st == HM_ENOSPACE ? RESOURCE_EXC : JMS_EXC,
+                                   : st == HM_ENOSPACE ? RESOURCE_EXC
+                                   : st == HM_EMALFORMED ? MSG_FORMAT_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
     }
     return APR_SUCCESS;

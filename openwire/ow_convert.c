@@ -118,10 +118,94 @@ static int origin_text_body(const void *data, const char **text, size_t *len)
     return 1;
 }
 
+static int is_job_id(const char *name, int32_t len)
+{
+    return len == 14 && memcmp(name, "scheduledJobId", 14) == 0;
+}
+
+static int is_schedule_prop(const char *name, int32_t len)
+{
+    static const char *const names[] = { "AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD",
+                                         "AMQ_SCHEDULED_REPEAT", "AMQ_SCHEDULED_CRON",
+                                         "scheduledJobId" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((size_t)len == strlen(names[i]) && memcmp(name, names[i], (size_t)len) == 0)
+            return 1;
+    return 0;
+}
+
+/* What ActiveMQ's SchedulerBroker.scheduledJob sends: the stored message without its schedule,
+ * tagged with the job id, with a new id for repeating jobs and the time to live restarted. */
+static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const char *id_conn,
+                                   int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to)
+{
+    const ow_message_t *src = ((const ow_origin_t *)hm->origin_data)->msg;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    hm_msg_t *out = NULL;
+    ow_object_t *copy;
+    ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, SIZE_MAX / 2);
+    if (!props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
+        goto done;
+    ow_message_t *m = (ow_message_t *)copy;
+    if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
+        ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len, p, &old))
+        goto done;
+    for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
+        const ow_pentry_t *e = &old->entries[i];
+        if (e->name && (browse_to ? !is_job_id(e->name, e->name_len) : !is_schedule_prop(e->name, e->name_len)) &&
+            ow_props_add(props, p, e->name, &e->value) != APR_SUCCESS)
+            goto done;
+    }
+    ow_pvalue_t jv = { .type = OW_PV_STRING };
+    jv.u.str.data = job_id;
+    jv.u.str.len = (int32_t)strlen(job_id);
+    if (ow_props_add(props, p, "scheduledJobId", &jv) != APR_SUCCESS ||
+        ow_props_encode(props, &wb) != APR_SUCCESS || wb.err)
+        goto done;
+    m->marshalled_properties.data = apr_pmemdup(p, wb.data, wb.len);
+    m->marshalled_properties.len = (int32_t)wb.len;
+    if (id_conn) {
+        ow_message_id_t *id = (ow_message_id_t *)ow_object_new(p, OW_MESSAGE_ID);
+        ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(p, OW_PRODUCER_ID);
+        if (!id || !pid)
+            goto done;
+        pid->connection_id = apr_pstrdup(p, id_conn);
+        id->producer_id = pid;
+        id->producer_sequence_id = id_seq;
+        m->message_id = id;
+    }
+    if (browse_to) {
+        if (!(m->original_destination = ow_destination_from(p, hm->dest)) ||
+            !(m->destination = ow_destination_from(p, *browse_to)))
+            goto done;
+        m->persistent = 0;
+        m->type = "Advisory";
+        m->transaction_id = NULL;
+    } else if (m->timestamp > 0 && m->expiration > 0) {
+        int64_t ttl = m->expiration - m->timestamp, exp = ttl + now_ms;
+        if (exp > m->expiration) {
+            if (ttl > 0)
+                m->expiration = exp;
+            m->timestamp = now_ms;
+        }
+    }
+    const char *why;
+    out = ow_msg_to_core(m, p, &why);
+done:
+    hm_wbuf_free(&wb);
+    apr_pool_destroy(p);
+    return out;
+}
+
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
 
 static const hm_msg_origin_t ow_origin_ops = {
-    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter
+    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
+    origin_sched_copy
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */

@@ -51,6 +51,7 @@ void hm_broker_destroy(hm_broker_t *b)
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->topics); hi; hi = apr_hash_first(NULL, b->topics)) {
         hm_topic_free(b, apr_hash_this_val(hi));
     }
+    hm_sched_destroy(b);
     hm_unlock(b);
 }
 

@@ -634,5 +634,6 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
         }
         c = next;
     }
+    hm_sched_tick_locked(b, now);
     hm_unlock(b);
 }

@@ -56,6 +56,16 @@ typedef struct hm_msg_origin_s {
      * original destination recorded, no expiration, and the properties dlqDeliveryFailureCause
      * and originalExpiration added, as ActiveMQ does.  NULL: cannot (the message is dropped). */
     hm_msg_t *(*dead_letter)(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+    /* Optional: the message one scheduled firing delivers (ActiveMQ's scheduler) — this one
+     * without its AMQ_SCHEDULED_* properties, with string property scheduledJobId = job_id, and
+     * when id_conn is set a new message id (producer id_conn:0:0, sequence id_seq); the
+     * timestamp moves to now_ms when the message has an expiration, keeping its time to live.
+     * With browse_to (a BROWSE of the scheduler) it is instead the copy an administrator sees:
+     * schedule kept, sent to browse_to with the original destination recorded, non-persistent,
+     * JMSType "Advisory", new id.  A new message with one reference, or NULL (then the message
+     * itself is delivered; a browse is skipped). */
+    hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
+                            int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
@@ -149,6 +159,8 @@ typedef struct hm_broker_opts_s {
     int statistics;                /* answer ActiveMQ.Statistics.* requests (statisticsBrokerPlugin) */
     int send_fail_if_no_space;     /* a full store refuses sends instead of holding producers */
     int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
+    int scheduler_support;         /* honour AMQ_SCHEDULED_* properties (schedulerSupport) */
+    int scheduler_max_repeat;      /* largest AMQ_SCHEDULED_REPEAT; 0: 1000 */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);

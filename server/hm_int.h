@@ -173,6 +173,7 @@ struct hm_broker_s {
     apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
+    struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
 };
 
 /* destinations (hm_dest.c) */
@@ -282,6 +283,58 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
 
 /* statistics plugin (hm_stats.c): 1 if msg was a statistics request (answered, not routed) */
 int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg);
+
+/* scheduled and delayed delivery (hm_sched.c; cron entries in hm_cron.c) */
+#define HM_SCHED_DELAY   "AMQ_SCHEDULED_DELAY"
+#define HM_SCHED_PERIOD  "AMQ_SCHEDULED_PERIOD"
+#define HM_SCHED_REPEAT  "AMQ_SCHEDULED_REPEAT"
+#define HM_SCHED_CRON    "AMQ_SCHEDULED_CRON"
+#define HM_SCHED_JOB_ID  "scheduledJobId"
+#define HM_SCHED_MANAGEMENT "ActiveMQ.Scheduler.Management"   /* a prefix, any case */
+#define HM_SCHED_ACTION  "AMQ_SCHEDULER_ACTION"
+#define HM_SCHED_START_TIME "ACTION_START_TIME"
+#define HM_SCHED_END_TIME "ACTION_END_TIME"
+/* The store destination holding scheduled messages; a comma keeps it from naming any queue. */
+#define HM_SCHED_STORE_DEST "hermod,scheduler"
+#define HM_SCHED_MAX_REPEAT 1000          /* ActiveMQ's maxRepeatAllowed default */
+#define HM_SCHED_FIRE_PER_TICK 1000
+typedef struct hm_sched_s hm_sched_t;
+/* A compiled 5-field cron entry (minute hour day-of-month month day-of-week) as bit sets. */
+typedef struct hm_cron_s {
+    uint64_t minutes;
+    uint32_t hours, mdays;
+    uint16_t months;
+    uint8_t wdays;
+    int mday_any, wday_any;
+} hm_cron_t;
+/* HM_EMALFORMED for anything but 5 fields of * ? n a-b lists and /steps within range. */
+apr_status_t hm_cron_parse(const char *text, hm_cron_t *out);
+/* The first matching minute (local time) strictly after after_ms; HM_ENOTFOUND if none within
+ * the years ahead (e.g. 31 February). */
+apr_status_t hm_cron_next(const hm_cron_t *c, int64_t after_ms, int64_t *next_ms);
+/* hm_send's hook: 1 when the scheduler took the message (or refused it: *result, err;
+ * HM_EMALFORMED for a schedule that does not parse), in which case done follows hm_send's
+ * contract; 0 when it is to be routed now. */
+int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                         apr_status_t *result, char *err, size_t errlen);
+/* The same in two steps, for a transaction (hm_commit): plan adds the job's stored entry to
+ * *batch (begun when NULL) and gives the job in *job; after the batch commits, arm starts its
+ * clock; when the transaction fails, drop forgets it.  A message to the management destination
+ * is acted on at once and consumed (1 with *job NULL; arm and drop accept NULL). */
+typedef struct hm_sjob_s hm_sjob_t;
+struct st_batch_s;
+int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, hm_sjob_t **job,
+                         apr_status_t *result, char *err, size_t errlen);
+void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
+void hm_sched_drop(hm_sjob_t *job);
+/* Routes every job due at now (broker lock held). */
+void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
+/* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */
+apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest);
+/* Jobs waiting (for tests and statistics). */
+size_t hm_sched_pending(hm_broker_t *b);
+/* Drops every job from memory (the stored ones stay for the next start). */
+void hm_sched_destroy(hm_broker_t *b);
 
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);

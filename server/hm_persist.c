@@ -133,6 +133,7 @@ static apr_status_t load_one(void *baton, const st_entry_t *e, const void *bytes
 typedef struct dest_list_s {
     apr_array_header_t *ids;
     apr_array_header_t *names;
+    uint32_t sched_id;             /* the scheduler's destination, 0: none */
 } dest_list_t;
 
 static void collect_dest(void *baton, uint32_t id, st_dest_kind_e kind, const char *name)
@@ -140,6 +141,10 @@ static void collect_dest(void *baton, uint32_t id, st_dest_kind_e kind, const ch
     dest_list_t *l = baton;
     if (kind != ST_DEST_QUEUE)
         return;
+    if (strcmp(name, HM_SCHED_STORE_DEST) == 0) {
+        l->sched_id = id;
+        return;
+    }
     APR_ARRAY_PUSH(l->ids, uint32_t) = id;
     APR_ARRAY_PUSH(l->names, char *) = apr_pstrdup(l->names->pool, name);
 }
@@ -152,7 +157,7 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
     apr_status_t st = apr_pool_create(&tmp, b->pool);
     if (st)
         return st;
-    dest_list_t l = { apr_array_make(tmp, 16, sizeof(uint32_t)), apr_array_make(tmp, 16, sizeof(char *)) };
+    dest_list_t l = { apr_array_make(tmp, 16, sizeof(uint32_t)), apr_array_make(tmp, 16, sizeof(char *)), 0 };
     hm_lock(b);
     st = st_dest_list(b->store, collect_dest, &l);
     uint64_t total = 0, skipped = 0;
@@ -190,6 +195,8 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
     hm_unlock(b);
     if (st == APR_SUCCESS)
         st = hm_xa_recover_store(b);
+    if (st == APR_SUCCESS && l.sched_id)
+        st = hm_sched_recover(b, l.sched_id);
     if (st == APR_SUCCESS)
         hm_info("store: %llu persistent messages recovered from %d queues in %.1f s%s",
                 (unsigned long long)total, l.ids->nelts,

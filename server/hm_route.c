@@ -251,7 +251,7 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
         st = APR_SUCCESS;
         if (done)
             done(baton, APR_SUCCESS);
-    } else {
+    } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
     }
     hm_unlock(b);
@@ -265,13 +265,19 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     hm_pbatch_t pb = { NULL, 0, 0 };
     apr_status_t st = APR_SUCCESS;
     plan_t *plans = nmsgs ? calloc((size_t)nmsgs, sizeof *plans) : NULL;
-    if (nmsgs && !plans)
+    hm_sjob_t **jobs = nmsgs ? calloc((size_t)nmsgs, sizeof *jobs) : NULL;
+    if (nmsgs && (!plans || !jobs)) {
+        free(plans);
+        free(jobs);
         return APR_ENOMEM;
+    }
     hm_lock(b);
     int planned = 0;
     for (; planned < nmsgs && !st; planned++) {
         msgs[planned]->producer_client = c->serial;
-        st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
+        /* a scheduled message starts its clock when the transaction commits, as on ActiveMQ */
+        if (!hm_sched_plan_locked(b, msgs[planned], &pb.batch, &jobs[planned], &st, err, errlen))
+            st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
     }
     if (!st) {
         /* acknowledgements settle now; their removals ride in the same store batch */
@@ -287,7 +293,11 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
         st_batch_discard(pb.batch);
     }
     for (int i = 0; i < planned; i++) {
-        if (!st)
+        if (jobs[i] && !st)
+            hm_sched_arm_locked(b, jobs[i]);
+        else if (jobs[i])
+            hm_sched_drop(jobs[i]);
+        else if (!st)
             hm_plan_apply(b, &plans[i]);
         else
             hm_plan_free(&plans[i]);
@@ -299,6 +309,7 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     }
     hm_unlock(b);
     free(plans);
+    free(jobs);
     return st;
 }
 

@@ -266,6 +266,8 @@ int main(int argc, const char *const *argv)
     bo.statistics = cfg->plugins.statistics;
     bo.expire_period_ms = cfg->default_policy.expire_messages_period_ms;
     bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
+    bo.scheduler_support = cfg->scheduler_support;
+    bo.scheduler_max_repeat = cfg->max_scheduler_repeat_allowed;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
