@@ -7,6 +7,9 @@
 set -u
 cd "$(dirname "$0")/.."
 variant=${1:-debug}
+# gcc 12's sigaltstack interceptor reports a false stack-buffer-overflow when APR threads exit
+export ASAN_OPTIONS=${ASAN_OPTIONS:-use_sigaltstack=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 logdir=build/test-logs/$variant
 mkdir -p "$logdir"
 pass=0; fail=0
