@@ -90,7 +90,6 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
     return APR_SUCCESS;
 }
 
-uint64_t hm_client_serial(const hm_client_t *c) { return c->serial; }
 
 static int temp_index(hm_client_t *c, hm_dname_t d)
 {

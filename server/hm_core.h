@@ -153,7 +153,6 @@ typedef struct hm_broker_opts_s {
     int nvirtuals;
     hm_dlq_fn dlq;                 /* NULL: every dead letter goes to ActiveMQ.DLQ if persistent */
     void *dlq_baton;
-    size_t max_temp_dests_per_client;
     struct st_store_s *store;      /* persistent messages go here; NULL: memory only */
     int64_t expire_period_ms;      /* sweep for expired messages this often (0: 30 s) */
     int statistics;                /* answer ActiveMQ.Statistics.* requests (statisticsBrokerPlugin) */
@@ -183,7 +182,6 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
 /* Closes every consumer still open (their deliveries return to their queues) and deletes the
  * client's temporary destinations. */
 void hm_client_close(hm_client_t *c);
-uint64_t hm_client_serial(const hm_client_t *c);
 
 /* Temporary destinations belong to the client that created them. */
 apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);

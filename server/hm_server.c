@@ -91,7 +91,6 @@ struct hm_server_s {
     apr_array_header_t *listeners;       /* hm_listener_t* */
     volatile apr_uint32_t stop;
     apr_uint32_t next_loop;
-    apr_thread_pool_t *workers;
 };
 
 static _Thread_local hm_loop_t *current_loop;
@@ -535,9 +534,4 @@ void hm_server_stop(hm_server_t *s)
     apr_atomic_set32(&s->stop, 1);
     for (int i = 0; i < s->nloops; i++)
         apr_pollset_wakeup(s->loops[i]->ps);
-}
-
-apr_thread_pool_t *hm_server_workers(hm_server_t *s)
-{
-    return s->workers;
 }

@@ -1,10 +1,10 @@
-/* The network server: listeners, one event loop per core over apr_pollset, and a thread pool for
- * blocking work.  Protocols plug in through hm_proto_t (hm_core.h). */
+/* The network server: listeners and one event loop per core over apr_pollset.  Nothing in a loop
+ * blocks: the store's disk flushes happen on its own flusher thread.  Protocols plug in through
+ * hm_proto_t (hm_core.h). */
 #ifndef HM_SERVER_H
 #define HM_SERVER_H
 
 #include <apr_pools.h>
-#include <apr_thread_pool.h>
 
 #include "hm_core.h"
 
@@ -20,7 +20,5 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
 apr_status_t hm_server_run(hm_server_t *s);
 /* Asks the loops to stop; safe from any thread. */
 void hm_server_stop(hm_server_t *s);
-/* The shared pool of worker threads for blocking work. */
-apr_thread_pool_t *hm_server_workers(hm_server_t *s);
 
 #endif

@@ -428,7 +428,7 @@ int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    hm_broker_opts_t bo = { "test", 0 };
+    hm_broker_opts_t bo = { .name = "test" };
     if (hm_broker_create(pool, &bo, &broker) != APR_SUCCESS)
         return 1;
     CU_initialize_registry();
