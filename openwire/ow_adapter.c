@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "hm_limits.h"
 #include "hm_log.h"
 #include "ow_adapter.h"
 #include "ow_adapter_int.h"
@@ -66,6 +67,7 @@ struct ow_conn_s {
     apr_hash_t *xa_joined;         /* keys of the XA branches this connection works on */
     struct parked_s *parked;       /* sends held while the store is full (FIFO) */
     struct parked_s **parked_tail;
+    int nparked;
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
 };
@@ -341,6 +343,10 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         respond_error(oc, &ci->cmd, JMS_EXC, "a consumer with this id already exists");
         return;
     }
+    if (apr_hash_count(oc->consumers) >= HM_MAX_CONSUMERS_PER_CLIENT) {
+        respond_error(oc, &ci->cmd, RESOURCE_EXC, "too many consumers on this connection");
+        return;
+    }
     ow_cons_t *c = calloc(1, sizeof *c);
     if (!c || !(c->key = consumer_key(ci->consumer_id)) ||
         ow_object_copy_flat(&ci->consumer_id->obj, (ow_object_t **)&c->id, NULL) ||
@@ -472,6 +478,11 @@ static apr_hash_t *tx_table(ow_conn_t *oc, const ow_transaction_id_t *id)
     return id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID ? ow_xa_lock() : oc->txs;
 }
 
+static unsigned tx_limit(const ow_transaction_id_t *id)
+{
+    return id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID ? OW_MAX_OPEN_XA : OW_MAX_OPEN_TXS;
+}
+
 static void tx_table_done(const ow_transaction_id_t *id)
 {
     if (id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID)
@@ -489,7 +500,7 @@ typedef struct parked_s {
 
 static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
 {
-    parked_t *k = malloc(sizeof *k);
+    parked_t *k = oc->nparked < OW_MAX_PARKED ? malloc(sizeof *k) : NULL;
     if (!k) {
         pending_done(p, HM_ENOSPACE);
         return;
@@ -503,6 +514,7 @@ static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
                 hm_conn_peer(oc->conn));
     *oc->parked_tail = k;
     oc->parked_tail = &k->next;
+    oc->nparked++;
 }
 
 /* Retries held sends in order; stops at the first that still does not fit. */
@@ -521,6 +533,7 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
         oc->parked = k->next;
         if (!oc->parked)
             oc->parked_tail = &oc->parked;
+        oc->nparked--;
         hm_msg_unref(k->msg);
         free(k);
     }
@@ -536,6 +549,7 @@ static void drop_parked(ow_conn_t *oc)
         free(k);
     }
     oc->parked_tail = &oc->parked;
+    oc->nparked = 0;
 }
 
 /* Why a status: a message whose properties do not parse is a malformed frame, which closes the
@@ -563,7 +577,7 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
     }
     if (m->transaction_id) {
         apr_hash_t *table = tx_table(oc, m->transaction_id);
-        ow_tx_t *tx = ow_tx_begin(table, m->transaction_id);
+        ow_tx_t *tx = ow_tx_begin(table, m->transaction_id, tx_limit(m->transaction_id));
         apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
         tx_table_done(m->transaction_id);
         hm_msg_unref(hm);
@@ -612,7 +626,7 @@ static void on_tx_ack(ow_conn_t *oc, ow_message_ack_t *a, ow_cons_t *c, const ch
              : a->ack_type == OW_ACK_DELIVERED || a->ack_type == OW_ACK_REDELIVERED ? -1
              : HM_ACK_CONSUMED_UPTO;
     apr_hash_t *table = tx_table(oc, a->transaction_id);
-    ow_tx_t *tx = ow_tx_begin(table, a->transaction_id);
+    ow_tx_t *tx = ow_tx_begin(table, a->transaction_id, tx_limit(a->transaction_id));
     apr_status_t st = !tx ? APR_ENOMEM
                     : d && kind >= 0 ? ow_tx_add_ack(tx, hm_consumer_serial(c->hc), id, kind) : APR_SUCCESS;
     tx_table_done(a->transaction_id);
@@ -778,7 +792,7 @@ static void xa_join(ow_conn_t *oc, ow_tx_t *tx, const ow_transaction_id_t *id)
 static void on_transaction_info_in(ow_conn_t *oc, ow_transaction_info_t *ti, apr_hash_t *table)
 {
     char err[256] = "";
-    ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(table, ti->transaction_id)
+    ow_tx_t *tx = ti->type == TX_BEGIN ? ow_tx_begin(table, ti->transaction_id, tx_limit(ti->transaction_id))
                                        : ow_tx_find(table, ti->transaction_id);
     int xa = ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID;
     if (xa && tx && ti->type == TX_BEGIN)
@@ -789,7 +803,7 @@ static void on_transaction_info_in(ow_conn_t *oc, ow_transaction_info_t *ti, apr
     case TX_BEGIN:
     case TX_END:
         if (ti->type == TX_BEGIN && !tx)
-            respond_error(oc, &ti->cmd, RESOURCE_EXC, "out of memory");
+            respond_error(oc, &ti->cmd, RESOURCE_EXC, "too many open transactions");
         else
             respond_ok(oc, &ti->cmd);
         return;

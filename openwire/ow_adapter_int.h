@@ -36,11 +36,15 @@ ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool);
 int32_t ow_msg_size(const ow_message_t *m);
 
 /* Transactions (ow_tx.c): what a transaction collected until it commits or rolls back. */
-#define OW_MAX_TX_OPS (1 << 20)
+#define OW_MAX_TX_OPS (1 << 20)       /* sends + acks in one transaction */
+#define OW_MAX_OPEN_TXS 4096           /* local transactions open on one connection */
+#define OW_MAX_OPEN_XA 65536           /* XA branches being worked on, broker-wide */
+#define OW_MAX_PARKED 1024             /* sends held for store space on one connection */
 typedef struct ow_tx_s ow_tx_t;
 char *ow_tx_key(const ow_transaction_id_t *id);
 ow_tx_t *ow_tx_find(apr_hash_t *txs, const ow_transaction_id_t *id);
-ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id);
+/* NULL when out of memory or the table already holds `max` transactions. */
+ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id, unsigned max);
 apr_status_t ow_tx_add_msg(ow_tx_t *tx, hm_msg_t *m);
 apr_status_t ow_tx_add_ack(ow_tx_t *tx, uint64_t consumer, const char *message_id, int kind);
 /* The process-wide table of XA branches being worked on (locked while in use). */

@@ -92,10 +92,10 @@ ow_tx_t *ow_tx_find(apr_hash_t *txs, const ow_transaction_id_t *id)
     return tx;
 }
 
-ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id)
+ow_tx_t *ow_tx_begin(apr_hash_t *txs, const ow_transaction_id_t *id, unsigned max)
 {
     ow_tx_t *tx = ow_tx_find(txs, id);
-    if (tx)
+    if (tx || apr_hash_count(txs) >= max)
         return tx;
     if (!(tx = calloc(1, sizeof *tx)) || !(tx->key = ow_tx_key(id)) ||
         ow_object_copy_flat(&id->obj, (ow_object_t **)&tx->id, NULL) != APR_SUCCESS) {
