@@ -236,6 +236,9 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
+    /* block SIGTERM/SIGINT before any thread exists (store flusher, event loops): only the
+     * signal thread started below receives them, so shutdown is always the graceful one */
+    apr_setup_signal_thread();
     sel_global_init();
     apr_pool_t *pool;
     apr_pool_create(&pool, NULL);
@@ -283,8 +286,6 @@ int main(int argc, const char *const *argv)
     if (start_listeners(cfg, the_server) != APR_SUCCESS)
         return 2;
 
-    /* signals go to one thread, so no loop is ever interrupted mid-frame */
-    apr_setup_signal_thread();
     apr_thread_t *sig;
     if ((st = apr_thread_create(&sig, NULL, signal_thread, NULL, pool))) {
         hm_error("cannot start the signal thread: %s", hm_strerror(st));
