@@ -35,8 +35,16 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     return APR_SUCCESS;
 }
 
+void hm_broker_stopping(hm_broker_t *b)
+{
+    hm_lock(b);
+    b->stopping = 1;
+    hm_unlock(b);
+}
+
 void hm_broker_destroy(hm_broker_t *b)
 {
+    hm_broker_stopping(b);
     hm_lock(b);
     while (!APR_RING_EMPTY(&b->clients, hm_client_s, link)) {
         hm_client_t *c = APR_RING_FIRST(&b->clients);

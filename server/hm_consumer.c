@@ -416,7 +416,7 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     hm_pbatch_t pb = { NULL, 0, 0 };
     while (!APR_RING_EMPTY(&c->dlv, hm_dlv_s, link)) {
         hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
-        give_back(c, d, last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered, &pb);
+        give_back(c, d, !b->stopping && (last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered), &pb);
     }
     hm_persist_commit(&pb, NULL, NULL);
     if (c->snapshot) {

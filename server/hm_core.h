@@ -168,6 +168,9 @@ void hm_broker_register_codec(hm_broker_t *b, const hm_msg_codec_t *codec);
 /* Loads every stored queue's messages in dispatch order; progress is logged.  Records that do
  * not parse are reported and skipped. */
 apr_status_t hm_broker_recover(hm_broker_t *b);
+/* The broker is shutting down: consumers closed from now on return their messages without
+ * counting them as delivered (a shutdown is not a failed delivery).  Safe from any thread. */
+void hm_broker_stopping(hm_broker_t *b);
 void hm_broker_destroy(hm_broker_t *b);
 const char *hm_broker_name(const hm_broker_t *b);
 const hm_broker_opts_t *hm_broker_options(const hm_broker_t *b);

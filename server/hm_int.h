@@ -167,6 +167,7 @@ struct hm_broker_s {
     uint64_t next_seq;
     uint64_t next_client;
     apr_time_t next_sweep;
+    volatile int stopping;         /* shutting down: returns are not failed deliveries */
     hm_broker_opts_t opts;
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];

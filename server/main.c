@@ -22,6 +22,7 @@
 #include "st.h"
 
 static hm_server_t *the_server;
+static hm_broker_t *the_broker;
 
 /* The configuration's virtual destinations in the core's terms (arrays in pool). */
 static void map_virtuals(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
@@ -158,6 +159,8 @@ static int store_tool(const char *cmd, const char *dir)
 static int on_signal(int signum)
 {
     hm_info("signal %d received: shutting down", signum);
+    if (the_broker)
+        hm_broker_stopping(the_broker);
     if (the_server)
         hm_server_stop(the_server);
     return 1;   /* stop waiting for signals */
@@ -277,6 +280,7 @@ int main(int argc, const char *const *argv)
         hm_error("cannot start the broker: %s", hm_strerror(st));
         return 1;
     }
+    the_broker = broker;
     hm_broker_register_codec(broker, ow_msg_codec());
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
