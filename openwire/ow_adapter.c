@@ -62,9 +62,9 @@ struct ow_conn_s {
     hm_client_t *client;
     char *connection_id;
     apr_hash_t *consumers;         /* key -> ow_cons_t */
-    apr_hash_t *producer_windows;  /* producer key -> window size (int32 in pool) */
+    apr_hash_t *producer_windows;  /* producers with a window: an owned key set */
     apr_hash_t *txs;               /* local transaction key -> ow_tx_t */
-    apr_hash_t *xa_joined;         /* keys of the XA branches this connection works on */
+    apr_hash_t *xa_joined;         /* XA branches this connection works on: an owned key set */
     struct parked_s *parked;       /* sends held while the store is full (FIFO) */
     struct parked_s **parked_tail;
     int nparked;
@@ -72,12 +72,12 @@ struct ow_conn_s {
     int64_t inactivity_ms, initial_delay_ms;
 };
 
-static char *consumer_key(const ow_consumer_id_t *id)
+/* "<connection>:<session>:<value>", malloc'd: the key of a consumer or producer id. */
+static char *id_key(const char *connection, int64_t session, int64_t value)
 {
     char buf[64];
-    int n = snprintf(buf, sizeof buf, ":%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT,
-                     id->session_id, id->value);
-    const char *conn = id->connection_id ? id->connection_id : "";
+    int n = snprintf(buf, sizeof buf, ":%" APR_INT64_T_FMT ":%" APR_INT64_T_FMT, session, value);
+    const char *conn = connection ? connection : "";
     size_t cl = strlen(conn);
     char *k = malloc(cl + (size_t)n + 1);
     if (k) {
@@ -85,6 +85,44 @@ static char *consumer_key(const ow_consumer_id_t *id)
         memcpy(k + cl, buf, (size_t)n + 1);
     }
     return k;
+}
+
+static char *consumer_key(const ow_consumer_id_t *id)
+{
+    return id_key(id->connection_id, id->session_id, id->value);
+}
+
+static char *producer_key(const ow_producer_id_t *id)
+{
+    return id_key(id->connection_id, id->session_id, id->value);
+}
+
+/* Key sets whose malloc'd keys the table owns (stored as their own values), so removing a key
+ * frees it: a long-lived connection's sets do not grow with what it did in the past. */
+static int key_set_add(apr_hash_t *set, char *k)
+{
+    if (apr_hash_get(set, k, APR_HASH_KEY_STRING)) {
+        free(k);
+        return 0;
+    }
+    apr_hash_set(set, k, APR_HASH_KEY_STRING, k);
+    return 1;
+}
+
+static void key_set_remove(apr_hash_t *set, const char *k)
+{
+    char *owned = apr_hash_get(set, k, APR_HASH_KEY_STRING);
+    if (owned) {
+        apr_hash_set(set, k, APR_HASH_KEY_STRING, NULL);
+        free(owned);
+    }
+}
+
+static void key_set_clear(apr_hash_t *set)
+{
+    apr_hash_index_t *hi;
+    while ((hi = apr_hash_first(NULL, set)) != NULL)
+        key_set_remove(set, apr_hash_this_key(hi));
 }
 
 static ow_cons_t *find_consumer(ow_conn_t *oc, const ow_consumer_id_t *id)
@@ -295,7 +333,8 @@ static void close_all(ow_conn_t *oc)
             ow_tx_end(xa, tx);
         ow_xa_unlock();
     }
-    apr_hash_clear(oc->xa_joined);
+    key_set_clear(oc->xa_joined);
+    key_set_clear(oc->producer_windows);
     while ((hi = apr_hash_first(NULL, oc->consumers)) != NULL)
         close_consumer(oc, apr_hash_this_val(hi), UINT64_MAX);
     if (oc->client) {
@@ -417,13 +456,10 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
         close_all(oc);
         break;
     case OW_PRODUCER_ID: {
-        char *k = consumer_key((const ow_consumer_id_t *)&(ow_consumer_id_t){
-            { OW_CONSUMER_ID }, ((ow_producer_id_t *)id)->connection_id,
-            ((ow_producer_id_t *)id)->session_id, ((ow_producer_id_t *)id)->value });
-        if (k) {
-            apr_hash_set(oc->producer_windows, k, APR_HASH_KEY_STRING, NULL);
-            free(k);
-        }
+        char *k = producer_key((ow_producer_id_t *)id);
+        if (k)
+            key_set_remove(oc->producer_windows, k);
+        free(k);
         break;
     }
     default:
@@ -437,13 +473,13 @@ static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
     if (!need_client(oc, &pi->cmd))
         return;
     if (pi->producer_id && pi->window_size > 0) {
-        ow_consumer_id_t as = { { OW_CONSUMER_ID }, pi->producer_id->connection_id,
-                                pi->producer_id->session_id, pi->producer_id->value };
-        char *k = consumer_key(&as);
-        if (k) {
-            apr_hash_set(oc->producer_windows, apr_pstrdup(oc->pool, k), APR_HASH_KEY_STRING, oc);
-            free(k);
+        if (apr_hash_count(oc->producer_windows) >= HM_MAX_CONSUMERS_PER_CLIENT) {
+            respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+            return;
         }
+        char *k = producer_key(pi->producer_id);
+        if (k)
+            key_set_add(oc->producer_windows, k);
     }
     if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
         hm_dest_ensure(oc->b, ow_dname(pi->destination));
@@ -594,9 +630,7 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         return APR_SUCCESS;
     }
     if (!m->cmd.response_required && m->producer_id) {
-        ow_consumer_id_t as = { { OW_CONSUMER_ID }, m->producer_id->connection_id,
-                                m->producer_id->session_id, m->producer_id->value };
-        char *k = consumer_key(&as);
+        char *k = producer_key(m->producer_id);
         if (k && apr_hash_get(oc->producer_windows, k, APR_HASH_KEY_STRING) &&
             ow_object_copy_flat(&m->producer_id->obj, (ow_object_t **)&p->window_producer, NULL) == APR_SUCCESS)
             p->size = ow_msg_size(m);
@@ -782,11 +816,8 @@ static void xa_complete(ow_conn_t *oc, ow_transaction_info_t *ti, int commit)
 static void xa_join(ow_conn_t *oc, ow_tx_t *tx, const ow_transaction_id_t *id)
 {
     char *k = ow_tx_key(id);
-    if (k && !apr_hash_get(oc->xa_joined, k, APR_HASH_KEY_STRING)) {
-        apr_hash_set(oc->xa_joined, apr_pstrdup(oc->pool, k), APR_HASH_KEY_STRING, oc);
+    if (k && key_set_add(oc->xa_joined, k))
         ow_tx_join(tx);
-    }
-    free(k);
 }
 
 static void on_transaction_info_in(ow_conn_t *oc, ow_transaction_info_t *ti, apr_hash_t *table)
@@ -906,6 +937,14 @@ static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
     }
     apr_hash_t *table = tx_table(oc, ti->transaction_id);
     on_transaction_info_in(oc, ti, table);
+    /* a branch that ended (prepared, committed, rolled back) is no longer this connection's */
+    if (ti->transaction_id->obj.type == OW_ACTIVEMQ_XA_TRANSACTION_ID &&
+        !ow_tx_find(table, ti->transaction_id)) {
+        char *k = ow_tx_key(ti->transaction_id);
+        if (k)
+            key_set_remove(oc->xa_joined, k);
+        free(k);
+    }
     tx_table_done(ti->transaction_id);
 }
 
