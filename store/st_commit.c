@@ -72,9 +72,30 @@ apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
     return st;
 }
 
+/* Why commits without a callback do not wait in the queue: nobody is told they are durable
+ * (acknowledgements, delivery counts, scheduler bookkeeping), so they need no flush of their
+ * own.  The log is sequential, so any later flush covers them; a timer bounds how long they
+ * can stay in the log buffer when no other commit comes.  A crash before that flush can only
+ * undo such a commit (an acknowledged message comes back), never lose a confirmed one. */
 apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
 {
     if (s->threads && (s->o.sync == ST_SYNC_BATCH || s->o.sync == ST_SYNC_ALWAYS)) {
+        if (!done) {
+            pthread_mutex_lock(&s->mu);
+            if (!s->lazy) {
+                s->lazy = 1;
+                clock_gettime(CLOCK_REALTIME, &s->lazy_by);
+                s->lazy_by.tv_nsec += (long)ST_LAZY_FLUSH_MS * 1000000L;
+                if (s->lazy_by.tv_nsec >= 1000000000L) {
+                    s->lazy_by.tv_sec += s->lazy_by.tv_nsec / 1000000000L;
+                    s->lazy_by.tv_nsec %= 1000000000L;
+                }
+                if (!s->wait_head)
+                    pthread_cond_signal(&s->flush_cv);
+            }
+            pthread_mutex_unlock(&s->mu);
+            return APR_SUCCESS;
+        }
         st_waiter_t *w = malloc(sizeof *w);
         if (!w) abort();
         w->done = done;
@@ -101,13 +122,19 @@ static void *flusher(void *arg)
     st_store_t *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->wait_head && !s->stopping)
-            pthread_cond_wait(&s->flush_cv, &s->mu);
-        if (!s->wait_head)
+        int rc = 0;
+        while (!s->wait_head && !s->stopping && !(s->lazy && rc == ETIMEDOUT)) {
+            if (s->lazy)
+                rc = pthread_cond_timedwait(&s->flush_cv, &s->mu, &s->lazy_by);
+            else
+                pthread_cond_wait(&s->flush_cv, &s->mu);
+        }
+        if (!s->wait_head && !s->lazy)
             break;
         st_waiter_t *w = s->wait_head;
         s->wait_head = NULL;
         s->wait_tail = &s->wait_head;
+        s->lazy = 0;                 /* this flush covers every commit made so far */
         pthread_mutex_unlock(&s->mu);
         apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
         if (!st)
@@ -125,6 +152,8 @@ static void *flusher(void *arg)
             w = next;
         }
         pthread_mutex_lock(&s->mu);
+        if (s->stopping && !s->wait_head && !s->lazy)
+            break;
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -14,6 +14,7 @@
 #define ST_INT_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdint.h>
 
 #include <apr_hash.h>
@@ -169,6 +170,8 @@ struct st_store_s {
     /* group commit */
     pthread_cond_t flush_cv;
     st_waiter_t *wait_head, **wait_tail;
+    int lazy;                    /* commits nobody waits for are not yet flushed */
+    struct timespec lazy_by;     /* ... and must be by then (ST_LAZY_FLUSH_MS after the first) */
     int stopping, ckpt_poked;
     pthread_t flusher, checkpointer;
     int threads;

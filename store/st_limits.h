@@ -12,5 +12,16 @@
 #define ST_LOCK_RETRIES    20                    /* deadlock retries of one batch */
 #define ST_PROGRESS_EVERY  100000u               /* progress callback period (records) */
 #define ST_CKPT_POKE       256u                  /* commits between journal size checks */
+#define ST_LAZY_FLUSH_MS   100u                  /* a commit nobody waits for (an ack) reaches
+                                                    disk within this, or with the next flush
+                                                    someone waits for, whichever comes first */
+
+/* Page size of a new messages.db.  Why the largest: Berkeley DB keeps a B-tree item inline
+ * only up to about a quarter page and moves larger ones to overflow pages of their own.
+ * Freeing an overflow page that is the file's last page (the normal case when a queue
+ * drains as fast as it fills) forces a synchronous log flush inside the acknowledging
+ * transaction; with 64 KB pages bodies up to about 16 KB stay inline and acks never wait
+ * for the disk.  Existing files keep the page size they were created with. */
+#define ST_BDB_MSG_PAGE    (64u * 1024)
 
 #endif
