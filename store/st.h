@@ -201,6 +201,7 @@ typedef struct st_stats_s {
     uint64_t flushes;         /* log flushes since open (commits/flushes = group size) */
     uint32_t log_files;       /* bdb: log files on disk */
     uint64_t corrupt;         /* damaged records reported and skipped since open */
+    uint64_t cancelled;       /* adds never written: acknowledged while their batch waited */
 } st_stats_t;
 /* Counters are kept in memory; entries are counted by a scan (slow on a large store). */
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);

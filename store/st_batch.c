@@ -186,6 +186,8 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
         st_rec_entry_t e;
         st_key_entry(k, op->dest, op->priority, op->seq);
         switch (op->type) {
+        case ST_OP_NONE:
+            break;
         case ST_OP_MSG:
             ds[nd++] = (delta_t){ op->msg_id, 0, op };
             break;
@@ -308,10 +310,31 @@ static apr_status_t run_batch(st_store_t *s, batch_arg_t *a, uint64_t add_bytes,
     return st_finish(s, done, baton);
 }
 
+/* With a flusher the batch joins the deferred queue (st_defer.c): the size limit and the
+ * test fault are still checked here, so those refusals stay synchronous. */
+static apr_status_t defer_batch(st_batch_t *b, st_done_fn done, void *baton)
+{
+    st_store_t *s = b->s;
+    apr_status_t st = reserve(s, b->add_bytes);
+    if (st) return st;
+    if (!(st = st_take_fault(s, ST_FAULT_COMMIT)))
+        st = st_defer_commit(s, b->ops, b->n, b->add_bytes, done, baton);
+    if (st) {
+        pthread_mutex_lock(&s->mu);
+        s->reserved -= b->add_bytes;
+        pthread_mutex_unlock(&s->mu);
+        return st;
+    }
+    b->ops = NULL;                   /* owned by the queue now */
+    b->n = 0;
+    return APR_SUCCESS;
+}
+
 apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton)
 {
     batch_arg_t a = { b->ops, b->n, NULL, NULL, 1, 0, 0 };
-    apr_status_t st = b->err ? b->err : run_batch(b->s, &a, b->add_bytes, done, baton);
+    apr_status_t st = b->err ? b->err : b->s->df ? defer_batch(b, done, baton)
+                    : run_batch(b->s, &a, b->add_bytes, done, baton);
     st_batch_discard(b);
     return st;
 }
@@ -319,6 +342,7 @@ apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton)
 apr_status_t st_batch_prepare(st_batch_t *b, const st_xid_t *xid, st_done_fn done, void *baton)
 {
     batch_arg_t a = { b->ops, b->n, xid, NULL, 0, 0, 0 };
+    st_defer_drain(b->s);
     apr_status_t st = b->err ? b->err :
         (xid->gtrid_len > ST_XID_MAX || xid->bqual_len > ST_XID_MAX) ? HM_EINVAL :
         run_batch(b->s, &a, b->add_bytes, done, baton);
@@ -393,6 +417,7 @@ static apr_status_t xa_end(st_store_t *s, const st_xid_t *xid, int apply, st_don
 {
     if (xid->gtrid_len > ST_XID_MAX || xid->bqual_len > ST_XID_MAX)
         return HM_EINVAL;
+    st_defer_drain(s);
     st_buf_t v = { 0 };
     st_op_t *ops = NULL;
     size_t n = 0;

@@ -72,6 +72,28 @@ apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now)
     return st;
 }
 
+static void arm_lazy_locked(st_store_t *s)
+{
+    if (s->lazy)
+        return;
+    s->lazy = 1;
+    clock_gettime(CLOCK_REALTIME, &s->lazy_by);
+    s->lazy_by.tv_nsec += (long)ST_LAZY_FLUSH_MS * 1000000L;
+    if (s->lazy_by.tv_nsec >= 1000000000L) {
+        s->lazy_by.tv_sec += s->lazy_by.tv_nsec / 1000000000L;
+        s->lazy_by.tv_nsec %= 1000000000L;
+    }
+    pthread_cond_signal(&s->flush_cv);
+}
+
+static int lazy_due_locked(const st_store_t *s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return s->lazy && (now.tv_sec > s->lazy_by.tv_sec ||
+                       (now.tv_sec == s->lazy_by.tv_sec && now.tv_nsec >= s->lazy_by.tv_nsec));
+}
+
 /* Why commits without a callback do not wait in the queue: nobody is told they are durable
  * (acknowledgements, delivery counts, scheduler bookkeeping), so they need no flush of their
  * own.  The log is sequential, so any later flush covers them; a timer bounds how long they
@@ -82,17 +104,7 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
     if (s->threads && (s->o.sync == ST_SYNC_BATCH || s->o.sync == ST_SYNC_ALWAYS)) {
         if (!done) {
             pthread_mutex_lock(&s->mu);
-            if (!s->lazy) {
-                s->lazy = 1;
-                clock_gettime(CLOCK_REALTIME, &s->lazy_by);
-                s->lazy_by.tv_nsec += (long)ST_LAZY_FLUSH_MS * 1000000L;
-                if (s->lazy_by.tv_nsec >= 1000000000L) {
-                    s->lazy_by.tv_sec += s->lazy_by.tv_nsec / 1000000000L;
-                    s->lazy_by.tv_nsec %= 1000000000L;
-                }
-                if (!s->wait_head)
-                    pthread_cond_signal(&s->flush_cv);
-            }
+            arm_lazy_locked(s);
             pthread_mutex_unlock(&s->mu);
             return APR_SUCCESS;
         }
@@ -117,23 +129,83 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
     return APR_SUCCESS;
 }
 
+void st_finish_waiters(st_store_t *s, st_waiter_t *w, int lazy)
+{
+    if (lazy)
+        st_finish(s, NULL, NULL);
+    if (!w)
+        return;
+    st_waiter_t *last = w;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&s->mu);
+    *s->wait_tail = w;
+    s->wait_tail = &last->next;
+    pthread_cond_signal(&s->flush_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Under s->mu: waits until there is something to do now.  Queued batches are taken at once
+ * unless st_defer_hold_locked says a cancelling acknowledgement is likely; commits nobody
+ * waits for are flushed when their timer runs out. */
+static void flusher_wait(st_store_t *s)
+{
+    int lazy_due = 0;
+    for (;;) {
+        if (s->stopping || s->wait_head || lazy_due)
+            return;
+        struct timespec until;
+        int timed = 0;
+        if (st_defer_pending_locked(s)) {
+            if (!st_defer_hold_locked(s, &until))
+                return;
+            timed = 1;
+        }
+        if (s->lazy && (!timed || s->lazy_by.tv_sec < until.tv_sec ||
+                        (s->lazy_by.tv_sec == until.tv_sec && s->lazy_by.tv_nsec < until.tv_nsec))) {
+            until = s->lazy_by;
+            timed = 2;
+        }
+        s->flusher_idle = timed != 1;    /* while holding, a new batch changes nothing */
+        int rc = timed ? pthread_cond_timedwait(&s->flush_cv, &s->mu, &until)
+                       : pthread_cond_wait(&s->flush_cv, &s->mu);
+        s->flusher_idle = 0;
+        if (rc == ETIMEDOUT && timed == 2)
+            lazy_due = 1;
+    }
+}
+
 static void *flusher(void *arg)
 {
     st_store_t *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        int rc = 0;
-        while (!s->wait_head && !s->stopping && !(s->lazy && rc == ETIMEDOUT)) {
-            if (s->lazy)
-                rc = pthread_cond_timedwait(&s->flush_cv, &s->mu, &s->lazy_by);
-            else
-                pthread_cond_wait(&s->flush_cv, &s->mu);
+        flusher_wait(s);
+        if (!s->wait_head && !s->lazy && !st_defer_pending_locked(s))
+            break;                   /* stopping, nothing left */
+        int lazy = 0;
+        st_waiter_t *applied = NULL;
+        if (st_defer_pending_locked(s)) {
+            pthread_mutex_unlock(&s->mu);
+            applied = st_defer_apply(s, &lazy);
+            pthread_mutex_lock(&s->mu);
         }
-        if (!s->wait_head && !s->lazy)
-            break;
         st_waiter_t *w = s->wait_head;
         s->wait_head = NULL;
         s->wait_tail = &s->wait_head;
+        if (applied) {               /* earlier waiters first */
+            st_waiter_t **t = &w;
+            while (*t)
+                t = &(*t)->next;
+            *t = applied;
+        }
+        if (!w && !s->stopping && !lazy_due_locked(s)) {
+            if (lazy)
+                arm_lazy_locked(s);  /* applied, nobody waits: the timer flushes them */
+            continue;
+        }
+        if (!w && !s->lazy && !lazy)
+            continue;                /* stopping with nothing to flush */
         s->lazy = 0;                 /* this flush covers every commit made so far */
         pthread_mutex_unlock(&s->mu);
         apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
@@ -152,8 +224,6 @@ static void *flusher(void *arg)
             w = next;
         }
         pthread_mutex_lock(&s->mu);
-        if (s->stopping && !s->wait_head && !s->lazy)
-            break;
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

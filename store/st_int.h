@@ -33,7 +33,8 @@ typedef enum { ST_REC_MSG = 1, ST_REC_REF = 2, ST_REC_ENTRY = 3, ST_REC_DEST = 4
                ST_REC_SUB = 5, ST_REC_XA = 6 } st_rec_type_e;
 
 /* One operation of a batch (also the unit of a prepared XA record). */
-typedef enum { ST_OP_MSG = 1, ST_OP_ADD = 2, ST_OP_DEL = 3, ST_OP_DELIVERED = 4 } st_op_type_e;
+/* ST_OP_NONE: an operation cancelled while its batch waited (st_defer.c); applying skips it. */
+typedef enum { ST_OP_NONE = 0, ST_OP_MSG = 1, ST_OP_ADD = 2, ST_OP_DEL = 3, ST_OP_DELIVERED = 4 } st_op_type_e;
 typedef struct st_op_s {
     uint8_t type;
     uint8_t priority;
@@ -171,11 +172,13 @@ struct st_store_s {
     pthread_cond_t flush_cv;
     st_waiter_t *wait_head, **wait_tail;
     int lazy;                    /* commits nobody waits for are not yet flushed */
+    int flusher_idle;            /* the flusher sleeps until signalled (or a lazy timer) */
     struct timespec lazy_by;     /* ... and must be by then (ST_LAZY_FLUSH_MS after the first) */
     int stopping, ckpt_poked;
     pthread_t flusher, checkpointer;
     int threads;
     pthread_cond_t ckpt_cv;
+    struct st_defer_s *df;       /* deferred batches (st_defer.c); NULL: batches apply at once */
 };
 
 struct st_batch_s {
@@ -198,6 +201,25 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton);
 void st_commit_start(st_store_t *s);
 void st_commit_stop(st_store_t *s);
 apr_status_t st_take_fault(st_store_t *s, st_fault_e where);
+/* Deferred batches (st_defer.c).  init/free: at open/close (df stays NULL unless bdb with a
+ * flushing sync policy).  commit takes ownership of ops (MSG bytes included) on success and
+ * completes done later (or at once when an acknowledgement cancelled everything). */
+void st_defer_init(st_store_t *s);
+void st_defer_free(st_store_t *s);
+apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t reserved,
+                             st_done_fn done, void *baton);
+/* Under s->mu: is anything queued; should the flusher hold the queue until *until. */
+int st_defer_pending_locked(st_store_t *s);
+int st_defer_hold_locked(st_store_t *s, struct timespec *until);
+/* Applies everything queued (in order); returns the callbacks that now wait for a flush and
+ * sets *lazy when a batch without callback was applied. */
+st_waiter_t *st_defer_apply(st_store_t *s, int *lazy);
+/* Applies everything queued now and hands its callbacks to the flusher: call before an
+ * operation that reads or rewrites the tables directly. */
+void st_defer_drain(st_store_t *s);
+uint64_t st_defer_cancelled(st_store_t *s);
+/* Queues callbacks for the next flush (and/or arms the lazy flush timer). */
+void st_finish_waiters(st_store_t *s, st_waiter_t *w, int lazy);
 /* Registers the store's status descriptions with hm_strerror (idempotent). */
 void st_status_init(void);
 void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl);

@@ -15,6 +15,10 @@
 #define ST_LAZY_FLUSH_MS   100u                  /* a commit nobody waits for (an ack) reaches
                                                     disk within this, or with the next flush
                                                     someone waits for, whichever comes first */
+#define ST_DEFER_WINDOW_US 1000u                /* how long a fresh batch may wait for the
+                                                    acknowledgement that cancels it, while
+                                                    acknowledgements come that fast */
+#define ST_DEFER_RING      256u                  /* recent adds watched for fast removes */
 
 /* Page size of a new messages.db.  Why the largest: Berkeley DB keeps a B-tree item inline
  * only up to about a quarter page and moves larger ones to overflow pages of their own.

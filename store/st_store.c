@@ -230,6 +230,7 @@ apr_status_t st_dest_purge(st_store_t *s, uint32_t id)
     pthread_mutex_unlock(&s->mu);
     if (!known)
         return HM_ENOTFOUND;
+    st_defer_drain(s);
     apr_status_t st = drop_entries(s, id);
     /* The chunks were committed without a flush; one durable empty commit covers them all. */
     if (!st) st = st_batch_commit_wait(st_batch_begin(s));
@@ -244,6 +245,7 @@ apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
     pthread_mutex_lock(&s->mu);
     st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
     pthread_mutex_unlock(&s->mu);
+    st_defer_drain(s);
     apr_status_t st = d ? drop_entries(s, id) : HM_ENOTFOUND;
     if (!st)
         st = st_run_tx(s, remove_dest_tx, d, 1);
@@ -402,6 +404,7 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
 
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
 {
+    st_defer_drain(s);
     load_t *l = calloc(1, sizeof *l);
     if (!l) return APR_ENOMEM;
     l->s = s;
@@ -531,6 +534,7 @@ apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **ou
         hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared",
                 s->o.dir, (unsigned long long)s->messages, (unsigned long long)s->bytes,
                 apr_hash_count(s->dest_by_id), s->prepared);
+    st_defer_init(s);
     st_commit_start(s);
     *out = s;
     return APR_SUCCESS;
@@ -540,6 +544,11 @@ void st_close(st_store_t *s)
 {
     if (!s) return;
     st_commit_stop(s);
+    if (s->df)
+        hm_info("store: closed after %llu commits, %llu log flushes; %llu stored adds were cancelled "
+                "by acknowledgements before being written", (unsigned long long)s->commits,
+                (unsigned long long)s->flushes, (unsigned long long)st_defer_cancelled(s));
+    st_defer_free(s);
     if (!s->failed)
         s->kv->vt->checkpoint(s->kv, 0);
     s->kv->vt->close(s->kv);
@@ -558,6 +567,7 @@ static apr_status_t count_one(void *baton, const uint8_t *k, size_t kl, const ui
 apr_status_t st_stats(st_store_t *s, st_stats_t *out)
 {
     memset(out, 0, sizeof *out);
+    st_defer_drain(s);
     st_kvtx_t *tx;
     apr_status_t st = s->kv->vt->begin(s->kv, 0, &tx);
     if (st) return st;
@@ -572,6 +582,7 @@ apr_status_t st_stats(st_store_t *s, st_stats_t *out)
     out->flushes = s->flushes;
     out->corrupt = s->corrupt;
     pthread_mutex_unlock(&s->mu);
+    out->cancelled = st_defer_cancelled(s);
     out->log_files = s->kv->vt->log_files(s->kv);
     return st;
 }

@@ -1,0 +1,494 @@
+/* Deferred batches: with the Berkeley DB flusher running, a committed batch is not written
+ * at once.  It waits in a queue until the flusher takes the whole queue, applies it in one
+ * transaction and flushes the log once, then completes every batch's callback.
+ *
+ * Why: (1) the event loops no longer spend their time inside Berkeley DB under the broker
+ * lock; (2) one transaction per group instead of per message; (3) the cancellation ActiveMQ
+ * calls concurrentStoreAndDispatch: a message is dispatched while its batch still waits, and
+ * when its consumer's acknowledgement arrives before the flusher took the batch, the add and
+ * the remove cancel out and neither is written.  The sender's callback then runs at once: the
+ * message was delivered and acknowledged, so there is nothing left to lose in a crash.
+ *
+ * Ordering: batches are applied in commit order by one applier at a time (apply_mu), so a
+ * remove is never applied before its add.  Synchronous operations that read or rewrite the
+ * tables (destination removal, XA, statistics, loading) first drain the queue.
+ *
+ * When acknowledgements keep arriving quickly (most recent adds were removed within
+ * ST_DEFER_WINDOW_US of their commit) the flusher holds a fresh batch until that window has
+ * passed, so the acknowledgement can still cancel it; when they do not (no consumer, a deep
+ * queue) nothing is held and a send costs one shared flush as before. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hm_log.h"
+#include "st_int.h"
+
+typedef struct st_pend_s st_pend_t;
+struct st_pend_s {
+    struct st_pend_s *next;
+    st_op_t *ops;
+    size_t n;
+    size_t live;                 /* add/remove/delivered operations not cancelled */
+    uint64_t reserved;           /* body bytes reserved under the size limit */
+    uint64_t at;                 /* commit time, monotonic ns */
+    st_done_fn done;             /* NULL once run early (everything cancelled) */
+    void *baton;
+};
+
+typedef struct ix_node_s {
+    struct ix_node_s *next;
+    uint64_t k1, k2;             /* add: dest << 8 | priority, seq.  msg: 0, msg id */
+    st_pend_t *p;                /* add: its batch and operation */
+    size_t op;
+    uint64_t msg_id;
+    uint32_t count;              /* msg: pending adds referencing it */
+} ix_node_t;
+
+typedef struct ix_s { ix_node_t **b; size_t nb, n; } ix_t;
+
+typedef struct recent_s { uint64_t k1, k2, at; int hit; } recent_t;
+
+struct st_defer_s {
+    st_pend_t *head, **tail;
+    ix_t adds, msgs;
+    recent_t ring[ST_DEFER_RING];
+    unsigned ring_pos, ring_n;
+    uint32_t fast;               /* moving share (of 65536) of adds removed within the window */
+    uint64_t cancelled;
+    pthread_mutex_t apply_mu;    /* one applier at a time, in queue order */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ---- a small chained hash (everything under s->mu) ---- */
+
+static size_t ix_hash(uint64_t k1, uint64_t k2)
+{
+    uint64_t h = (k1 * 0x9E3779B97F4A7C15ull) ^ ((k2 + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full);
+    return (size_t)(h ^ (h >> 31));
+}
+
+static ix_node_t **ix_slot(ix_t *ix, uint64_t k1, uint64_t k2)
+{
+    if (!ix->nb)
+        return NULL;
+    ix_node_t **pp = &ix->b[ix_hash(k1, k2) & (ix->nb - 1)];
+    while (*pp && ((*pp)->k1 != k1 || (*pp)->k2 != k2))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static ix_node_t *ix_find(ix_t *ix, uint64_t k1, uint64_t k2)
+{
+    ix_node_t **pp = ix_slot(ix, k1, k2);
+    return pp ? *pp : NULL;
+}
+
+static ix_node_t *ix_add(ix_t *ix, uint64_t k1, uint64_t k2)
+{
+    if (ix->n >= ix->nb) {
+        size_t nb = ix->nb ? ix->nb * 2 : 64;
+        ix_node_t **b = calloc(nb, sizeof *b);
+        if (!b) abort();
+        for (size_t i = 0; i < ix->nb; i++)
+            for (ix_node_t *x = ix->b[i], *next; x; x = next) {
+                next = x->next;
+                size_t h = ix_hash(x->k1, x->k2) & (nb - 1);
+                x->next = b[h];
+                b[h] = x;
+            }
+        free(ix->b);
+        ix->b = b;
+        ix->nb = nb;
+    }
+    ix_node_t *x = calloc(1, sizeof *x);
+    if (!x) abort();
+    x->k1 = k1;
+    x->k2 = k2;
+    size_t h = ix_hash(k1, k2) & (ix->nb - 1);
+    x->next = ix->b[h];
+    ix->b[h] = x;
+    ix->n++;
+    return x;
+}
+
+static void ix_del(ix_t *ix, uint64_t k1, uint64_t k2)
+{
+    ix_node_t **pp = ix_slot(ix, k1, k2);
+    if (pp && *pp) {
+        ix_node_t *x = *pp;
+        *pp = x->next;
+        free(x);
+        ix->n--;
+    }
+}
+
+static void ix_free(ix_t *ix)
+{
+    for (size_t i = 0; i < ix->nb; i++)
+        for (ix_node_t *x = ix->b[i], *next; x; x = next) {
+            next = x->next;
+            free(x);
+        }
+    free(ix->b);
+    memset(ix, 0, sizeof *ix);
+}
+
+static uint64_t entry_k1(const st_op_t *op) { return (uint64_t)op->dest << 8 | op->priority; }
+
+/* ---- how often acknowledgements come fast ---- */
+
+static void learn(struct st_defer_s *d, int hit)
+{
+    d->fast = d->fast - d->fast / 16 + (hit ? 65536u / 16 : 0);
+}
+
+static void remember(struct st_defer_s *d, const st_op_t *op, uint64_t at)
+{
+    recent_t *r = &d->ring[d->ring_pos];
+    if (d->ring_n == ST_DEFER_RING && !r->hit)
+        learn(d, 0);                 /* it left the window without a remove */
+    *r = (recent_t){ entry_k1(op), op->seq, at, 0 };
+    d->ring_pos = (d->ring_pos + 1) % ST_DEFER_RING;
+    if (d->ring_n < ST_DEFER_RING)
+        d->ring_n++;
+}
+
+static void seen_remove(struct st_defer_s *d, const st_op_t *op, uint64_t now)
+{
+    uint64_t k1 = entry_k1(op);
+    for (unsigned i = 0; i < d->ring_n; i++) {
+        recent_t *r = &d->ring[i];
+        if (r->k2 == op->seq && r->k1 == k1) {
+            if (!r->hit && now - r->at <= (uint64_t)ST_DEFER_WINDOW_US * 1000u) {
+                r->hit = 1;
+                learn(d, 1);
+            }
+            return;
+        }
+    }
+}
+
+/* ---- public to the store ---- */
+
+void st_defer_init(st_store_t *s)
+{
+    if (s->o.kind != ST_KIND_BDB || s->o.sync == ST_SYNC_NONE)
+        return;
+    struct st_defer_s *d = calloc(1, sizeof *d);
+    if (!d) abort();
+    d->tail = &d->head;
+    pthread_mutex_init(&d->apply_mu, NULL);
+    s->df = d;
+}
+
+void st_defer_free(st_store_t *s)
+{
+    struct st_defer_s *d = s->df;
+    if (!d) return;
+    ix_free(&d->adds);
+    ix_free(&d->msgs);
+    pthread_mutex_destroy(&d->apply_mu);
+    free(d);
+    s->df = NULL;
+}
+
+static void pend_free(st_pend_t *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->ops[i].type == ST_OP_MSG)
+            free((void *)p->ops[i].bytes);
+    free(p->ops);
+    free(p);
+}
+
+typedef struct early_s { st_done_fn done; void *baton; apr_status_t st; } early_t;
+typedef struct early_list_s { early_t one[8], *e; size_t n, cap; } early_list_t;
+
+static void early_push(early_list_t *l, st_done_fn done, void *baton)
+{
+    if (l->n == l->cap) {
+        early_t *e = malloc(2 * l->cap * sizeof *e);
+        if (!e) abort();
+        memcpy(e, l->e, l->n * sizeof *e);
+        if (l->e != l->one) free(l->e);
+        l->e = e;
+        l->cap *= 2;
+    }
+    l->e[l->n++] = (early_t){ done, baton, APR_SUCCESS };
+}
+
+/* Cancels the pending add that remove op i of p undoes, if that is safe: the add's batch was
+ * not taken yet and no other pending add needs the same body.  Returns the add's batch when
+ * that batch has nothing left to write. */
+static st_pend_t *cancel(struct st_defer_s *d, st_pend_t *p, size_t i)
+{
+    st_op_t *op = &p->ops[i];
+    ix_node_t *a = ix_find(&d->adds, entry_k1(op), op->seq);
+    if (!a || a->p == p)
+        return NULL;
+    ix_node_t *m = ix_find(&d->msgs, 0, a->msg_id);
+    if (!m || m->count != 1)
+        return NULL;                 /* another pending entry shares the body: keep both */
+    st_pend_t *q = a->p;
+    q->ops[a->op].type = ST_OP_NONE;
+    q->live--;
+    op->type = ST_OP_NONE;
+    p->live--;
+    ix_del(&d->msgs, 0, a->msg_id);
+    ix_del(&d->adds, entry_k1(op), op->seq);
+    d->cancelled++;
+    learn(d, 1);
+    return q->live == 0 ? q : NULL;
+}
+
+apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t reserved,
+                             st_done_fn done, void *baton)
+{
+    struct st_defer_s *d = s->df;
+    st_pend_t *p = calloc(1, sizeof *p);
+    if (!p) return APR_ENOMEM;
+    p->ops = ops;
+    p->n = n;
+    p->reserved = reserved;
+    p->done = done;
+    p->baton = baton;
+    p->at = now_ns();
+    early_list_t early;
+    early.e = early.one;
+    early.n = 0;
+    early.cap = 8;
+    pthread_mutex_lock(&s->mu);
+    if (s->failed) {
+        apr_status_t st = s->failed;
+        pthread_mutex_unlock(&s->mu);
+        free(p);
+        return st;
+    }
+    /* adds first: a batch that re-adds a body it also removes elsewhere keeps the body */
+    for (size_t i = 0; i < n; i++) {
+        st_op_t *op = &ops[i];
+        if (op->type == ST_OP_DEL || op->type == ST_OP_DELIVERED)
+            p->live++;
+        if (op->type != ST_OP_ADD)
+            continue;
+        p->live++;
+        ix_node_t *m = ix_find(&d->msgs, 0, op->msg_id);
+        if (!m)
+            m = ix_add(&d->msgs, 0, op->msg_id);
+        m->count++;
+        if (!ix_find(&d->adds, entry_k1(op), op->seq)) {
+            ix_node_t *a = ix_add(&d->adds, entry_k1(op), op->seq);
+            a->p = p;
+            a->op = i;
+            a->msg_id = op->msg_id;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i].type != ST_OP_DEL)
+            continue;
+        st_pend_t *q = cancel(d, p, i);
+        if (ops[i].type == ST_OP_DEL)
+            seen_remove(d, &ops[i], p->at);
+        if (q && q->done) {
+            early_push(&early, q->done, q->baton);
+            q->done = NULL;
+        }
+    }
+    if (p->live == 0 && p->done) {
+        early_push(&early, p->done, p->baton);
+        p->done = NULL;
+    }
+    *d->tail = p;                    /* even when empty: the flusher settles and frees it */
+    d->tail = &p->next;
+    if (s->flusher_idle)             /* busy or holding: it looks at the queue anyway */
+        pthread_cond_signal(&s->flush_cv);
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < early.n; i++)
+        early.e[i].done(early.e[i].baton, APR_SUCCESS);
+    if (early.e != early.one)
+        free(early.e);
+    return APR_SUCCESS;
+}
+
+int st_defer_pending_locked(st_store_t *s)
+{
+    return s->df && s->df->head;
+}
+
+int st_defer_hold_locked(st_store_t *s, struct timespec *until)
+{
+    struct st_defer_s *d = s->df;
+    if (!d || !d->head || d->fast < 65536u / 2)
+        return 0;
+    uint64_t due = d->head->at + (uint64_t)ST_DEFER_WINDOW_US * 1000u, now = now_ns();
+    if (now >= due)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, until);
+    uint64_t ns = (uint64_t)until->tv_nsec + (due - now);
+    until->tv_sec += (time_t)(ns / 1000000000u);
+    until->tv_nsec = (long)(ns % 1000000000u);
+    return 1;
+}
+
+/* Takes the whole queue (under s->mu); its adds can no longer be cancelled. */
+static st_pend_t *take_locked(st_store_t *s)
+{
+    struct st_defer_s *d = s->df;
+    st_pend_t *list = d->head;
+    d->head = NULL;
+    d->tail = &d->head;
+    for (st_pend_t *p = list; p; p = p->next)
+        for (size_t i = 0; i < p->n; i++) {
+            st_op_t *op = &p->ops[i];
+            if (op->type != ST_OP_ADD)
+                continue;
+            ix_node_t *a = ix_find(&d->adds, entry_k1(op), op->seq);
+            if (a && a->p == p && a->op == i)
+                ix_del(&d->adds, entry_k1(op), op->seq);
+            ix_node_t *m = ix_find(&d->msgs, 0, op->msg_id);
+            if (m && --m->count == 0)
+                ix_del(&d->msgs, 0, op->msg_id);
+            remember(d, op, p->at);
+        }
+    return list;
+}
+
+typedef struct group_s { st_pend_t *first, *stop; int64_t bytes, msgs; uint64_t batches; } group_t;
+
+static apr_status_t group_tx(st_store_t *s, st_kvtx_t *tx, void *arg)
+{
+    group_t *g = arg;
+    g->bytes = g->msgs = 0;
+    g->batches = 0;
+    for (st_pend_t *p = g->first; p != g->stop; p = p->next) {
+        if (p->live == 0)
+            continue;
+        g->batches++;
+        int64_t b, m;
+        apr_status_t st = st_apply(s, tx, p->ops, p->n, &b, &m);
+        if (st)
+            return st;
+        g->bytes += b;
+        g->msgs += m;
+    }
+    return APR_SUCCESS;
+}
+
+static void settle(st_store_t *s, uint64_t reserved, const group_t *g)
+{
+    pthread_mutex_lock(&s->mu);
+    s->reserved -= reserved;
+    if (g) {
+        if (g->batches > 1)
+            s->commits += g->batches - 1;    /* st_run_tx counted the transaction once */
+        s->bytes = (uint64_t)((int64_t)s->bytes + g->bytes);
+        s->messages = (uint64_t)((int64_t)s->messages + g->msgs);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static int has_work(const st_pend_t *first, const st_pend_t *stop)
+{
+    for (; first != stop; first = first->next)
+        if (first->live)
+            return 1;
+    return 0;
+}
+
+/* Applies a taken list in order: one transaction for all, or batch by batch when that fails
+ * (so one bad batch fails alone).  Applied batches with a callback become waiters for the
+ * next flush (appended at *wtail); failed ones are completed at once.  *lazy is set when an
+ * applied batch has no callback (it still needs a flush some time). */
+static void apply_list(st_store_t *s, st_pend_t *list, st_waiter_t ***wtail, int *lazy)
+{
+    uint64_t reserved = 0;
+    for (st_pend_t *p = list; p; p = p->next)
+        reserved += p->reserved;
+    group_t g = { list, NULL, 0, 0, 0 };
+    apr_status_t st = has_work(list, NULL) ? st_run_tx(s, group_tx, &g, 0) : APR_SUCCESS;
+    early_t *failed = NULL;
+    size_t nfailed = 0;
+    if (st == APR_SUCCESS) {
+        settle(s, reserved, &g);
+    } else {
+        settle(s, reserved, NULL);
+        for (st_pend_t *p = list; p; p = p->next) {
+            group_t one = { p, p->next, 0, 0, 0 };
+            apr_status_t pst = p->live ? st_run_tx(s, group_tx, &one, 0) : APR_SUCCESS;
+            if (pst == APR_SUCCESS) {
+                settle(s, 0, &one);
+            } else {
+                if (p->done) {
+                    early_t *f = realloc(failed, (nfailed + 1) * sizeof *f);
+                    if (!f) abort();
+                    failed = f;
+                    failed[nfailed++] = (early_t){ p->done, p->baton, pst };
+                }
+                p->done = NULL;
+                p->live = 0;
+            }
+        }
+    }
+    for (st_pend_t *p = list, *next; p; p = next) {
+        next = p->next;
+        if (p->done) {
+            st_waiter_t *w = malloc(sizeof *w);
+            if (!w) abort();
+            w->done = p->done;
+            w->baton = p->baton;
+            w->next = NULL;
+            **wtail = w;
+            *wtail = &w->next;
+        } else if (p->live) {
+            *lazy = 1;
+        }
+        pend_free(p);
+    }
+    pthread_mutex_unlock(&s->df->apply_mu);
+    for (size_t i = 0; i < nfailed; i++)
+        failed[i].done(failed[i].baton, failed[i].st);
+    free(failed);
+}
+
+st_waiter_t *st_defer_apply(st_store_t *s, int *lazy)
+{
+    st_waiter_t *head = NULL, **tail = &head;
+    pthread_mutex_lock(&s->df->apply_mu);
+    pthread_mutex_lock(&s->mu);
+    st_pend_t *list = take_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    if (!list) {
+        pthread_mutex_unlock(&s->df->apply_mu);
+        return NULL;
+    }
+    apply_list(s, list, &tail, lazy);      /* releases apply_mu */
+    return head;
+}
+
+void st_defer_drain(st_store_t *s)
+{
+    if (!s->df)
+        return;
+    int lazy = 0;
+    st_waiter_t *w = st_defer_apply(s, &lazy);
+    if (!w && !lazy)
+        return;
+    st_finish_waiters(s, w, lazy);
+}
+
+uint64_t st_defer_cancelled(st_store_t *s)
+{
+    if (!s->df) return 0;
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->df->cancelled;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
