@@ -108,7 +108,7 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
             pthread_mutex_unlock(&s->mu);
             return APR_SUCCESS;
         }
-        st_waiter_t *w = malloc(sizeof *w);
+        st_waiter_t *w = calloc(1, sizeof *w);
         if (!w) abort();
         w->done = done;
         w->baton = baton;
@@ -127,6 +127,12 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
     if (done)
         done(baton, st);
     return APR_SUCCESS;
+}
+
+void st_waiter_release_locked(st_waiter_t *w)
+{
+    if (w->flushed && w->refs == 0)
+        free(w);
 }
 
 void st_finish_waiters(st_store_t *s, st_waiter_t *w, int lazy)
@@ -216,14 +222,24 @@ static void *flusher(void *arg)
         pthread_mutex_lock(&s->mu);
         s->flushes++;
         pthread_mutex_unlock(&s->mu);
+        /* callbacks an acknowledgement already ran early are skipped */
+        pthread_mutex_lock(&s->mu);
+        for (st_waiter_t *x = w; x; x = x->next) {
+            if (x->claimed)
+                x->done = NULL;
+            x->claimed = 1;
+        }
+        pthread_mutex_unlock(&s->mu);
+        for (st_waiter_t *x = w; x; x = x->next)
+            if (x->done)
+                x->done(x->baton, st);
+        pthread_mutex_lock(&s->mu);
         while (w) {
             st_waiter_t *next = w->next;
-            if (w->done)
-                w->done(w->baton, st);
-            free(w);
+            w->flushed = 1;
+            st_waiter_release_locked(w);
             w = next;
         }
-        pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -35,6 +35,7 @@ struct st_pend_s {
     uint64_t at;                 /* commit time, monotonic ns */
     st_done_fn done;             /* NULL once run early (everything cancelled) */
     void *baton;
+    st_waiter_t *w;              /* once taken: its flush waiter (an ack may claim it early) */
 };
 
 typedef struct ix_node_s {
@@ -48,7 +49,7 @@ typedef struct ix_node_s {
 
 typedef struct ix_s { ix_node_t **b; size_t nb, n; } ix_t;
 
-typedef struct recent_s { uint64_t k1, k2, at; int hit; } recent_t;
+typedef struct recent_s { uint64_t k1, k2, at, msg_id; int hit; st_waiter_t *w; } recent_t;
 
 struct st_defer_s {
     st_pend_t *head, **tail;
@@ -56,7 +57,7 @@ struct st_defer_s {
     recent_t ring[ST_DEFER_RING];
     unsigned ring_pos, ring_n;
     uint32_t fast;               /* moving share (of 65536) of adds removed within the window */
-    uint64_t cancelled;
+    uint64_t cancelled, early;
     pthread_mutex_t apply_mu;    /* one applier at a time, in queue order */
 };
 
@@ -150,18 +151,27 @@ static void learn(struct st_defer_s *d, int hit)
     d->fast = d->fast - d->fast / 16 + (hit ? 65536u / 16 : 0);
 }
 
-static void remember(struct st_defer_s *d, const st_op_t *op, uint64_t at)
+static void remember(struct st_defer_s *d, const st_op_t *op, uint64_t at, st_waiter_t *w)
 {
     recent_t *r = &d->ring[d->ring_pos];
     if (d->ring_n == ST_DEFER_RING && !r->hit)
         learn(d, 0);                 /* it left the window without a remove */
-    *r = (recent_t){ entry_k1(op), op->seq, at, 0 };
+    if (d->ring_n == ST_DEFER_RING && r->w) {
+        r->w->refs--;
+        st_waiter_release_locked(r->w);
+    }
+    if (w)
+        w->refs++;
+    *r = (recent_t){ entry_k1(op), op->seq, at, op->msg_id, 0, w };
     d->ring_pos = (d->ring_pos + 1) % ST_DEFER_RING;
     if (d->ring_n < ST_DEFER_RING)
         d->ring_n++;
 }
 
-static void seen_remove(struct st_defer_s *d, const st_op_t *op, uint64_t now)
+/* A remove of an add the flusher already took.  Why confirm its sender now: the message is
+ * delivered and acknowledged, so whether or not its add reaches the disk first, a crash can
+ * no longer lose anything the sender was promised.  Returns the waiter claimed, if any. */
+static st_waiter_t *seen_remove(struct st_defer_s *d, const st_op_t *op, uint64_t now)
 {
     uint64_t k1 = entry_k1(op);
     for (unsigned i = 0; i < d->ring_n; i++) {
@@ -171,9 +181,22 @@ static void seen_remove(struct st_defer_s *d, const st_op_t *op, uint64_t now)
                 r->hit = 1;
                 learn(d, 1);
             }
-            return;
+            st_waiter_t *w = r->w;
+            if (!w)
+                return NULL;
+            r->w = NULL;
+            w->refs--;
+            /* not when a pending add keeps the body (a move to the dead letter queue): the
+             * message lives on there, and that add is not durable yet */
+            if (!w->claimed && w->done && !ix_find(&d->msgs, 0, r->msg_id)) {
+                w->claimed = 1;
+                return w;
+            }
+            st_waiter_release_locked(w);
+            return NULL;
         }
     }
+    return NULL;
 }
 
 /* ---- public to the store ---- */
@@ -193,6 +216,11 @@ void st_defer_free(st_store_t *s)
 {
     struct st_defer_s *d = s->df;
     if (!d) return;
+    for (unsigned i = 0; i < d->ring_n; i++)
+        if (d->ring[i].w) {
+            d->ring[i].w->refs--;
+            st_waiter_release_locked(d->ring[i].w);
+        }
     ix_free(&d->adds);
     ix_free(&d->msgs);
     pthread_mutex_destroy(&d->apply_mu);
@@ -291,18 +319,33 @@ apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t res
             a->msg_id = op->msg_id;
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    /* Only a batch that adds nothing may cancel or confirm others: a remove that comes with
+     * adds (a move to the dead letter queue, a transaction that consumes and sends) moves the
+     * message on, and its new home is not durable yet. */
+    int adds = 0;
+    size_t live0 = p->live;
+    for (size_t i = 0; i < n; i++)
+        adds |= ops[i].type == ST_OP_ADD;
+    for (size_t i = 0; i < n && !adds; i++) {
         if (ops[i].type != ST_OP_DEL)
             continue;
         st_pend_t *q = cancel(d, p, i);
-        if (ops[i].type == ST_OP_DEL)
-            seen_remove(d, &ops[i], p->at);
+        if (ops[i].type == ST_OP_DEL) {
+            st_waiter_t *w = seen_remove(d, &ops[i], p->at);
+            if (w) {
+                early_push(&early, w->done, w->baton);
+                d->early++;
+                st_waiter_release_locked(w);
+            }
+        }
         if (q && q->done) {
             early_push(&early, q->done, q->baton);
             q->done = NULL;
         }
     }
-    if (p->live == 0 && p->done) {
+    /* emptied by cancellation: done now.  (A batch empty from the start is a barrier that
+     * waits for the next flush, e.g. st_dest_purge's durable empty commit.) */
+    if (p->live == 0 && live0 && p->done) {
         early_push(&early, p->done, p->baton);
         p->done = NULL;
     }
@@ -345,7 +388,18 @@ static st_pend_t *take_locked(st_store_t *s)
     st_pend_t *list = d->head;
     d->head = NULL;
     d->tail = &d->head;
-    for (st_pend_t *p = list; p; p = p->next)
+    for (st_pend_t *p = list; p; p = p->next) {
+        /* a batch whose one durable change is a single add: its ack may confirm it early */
+        st_waiter_t *w = NULL;
+        if (p->done && p->live == 1) {
+            for (size_t i = 0; i < p->n && !w; i++)
+                if (p->ops[i].type == ST_OP_ADD) {
+                    if (!(w = calloc(1, sizeof *w))) abort();
+                    w->done = p->done;
+                    w->baton = p->baton;
+                    p->w = w;
+                }
+        }
         for (size_t i = 0; i < p->n; i++) {
             st_op_t *op = &p->ops[i];
             if (op->type != ST_OP_ADD)
@@ -356,8 +410,9 @@ static st_pend_t *take_locked(st_store_t *s)
             ix_node_t *m = ix_find(&d->msgs, 0, op->msg_id);
             if (m && --m->count == 0)
                 ix_del(&d->msgs, 0, op->msg_id);
-            remember(d, op, p->at);
+            remember(d, op, p->at, w);
         }
+    }
     return list;
 }
 
@@ -426,7 +481,16 @@ static void apply_list(st_store_t *s, st_pend_t *list, st_waiter_t ***wtail, int
             if (pst == APR_SUCCESS) {
                 settle(s, 0, &one);
             } else {
-                if (p->done) {
+                int claimed = 0;
+                if (p->w) {              /* an early ack may have answered it already */
+                    pthread_mutex_lock(&s->mu);
+                    claimed = p->w->claimed;
+                    p->w->claimed = p->w->flushed = 1;
+                    st_waiter_release_locked(p->w);
+                    pthread_mutex_unlock(&s->mu);
+                    p->w = NULL;
+                }
+                if (p->done && !claimed) {
                     early_t *f = realloc(failed, (nfailed + 1) * sizeof *f);
                     if (!f) abort();
                     failed = f;
@@ -440,8 +504,8 @@ static void apply_list(st_store_t *s, st_pend_t *list, st_waiter_t ***wtail, int
     for (st_pend_t *p = list, *next; p; p = next) {
         next = p->next;
         if (p->done) {
-            st_waiter_t *w = malloc(sizeof *w);
-            if (!w) abort();
+            st_waiter_t *w = p->w;
+            if (!w && !(w = calloc(1, sizeof *w))) abort();
             w->done = p->done;
             w->baton = p->baton;
             w->next = NULL;
@@ -484,11 +548,13 @@ void st_defer_drain(st_store_t *s)
     st_finish_waiters(s, w, lazy);
 }
 
-uint64_t st_defer_cancelled(st_store_t *s)
+uint64_t st_defer_cancelled(st_store_t *s, uint64_t *early)
 {
+    if (early) *early = 0;
     if (!s->df) return 0;
     pthread_mutex_lock(&s->mu);
     uint64_t n = s->df->cancelled;
+    if (early) *early = s->df->early;
     pthread_mutex_unlock(&s->mu);
     return n;
 }

@@ -151,7 +151,13 @@ typedef struct st_waiter_s {
     st_done_fn done;
     void *baton;
     struct st_waiter_s *next;
+    /* Under s->mu: claimed once its callback is taken (by the flusher, or early by the
+     * acknowledgement of its message, st_defer.c); refs counts st_defer.c's references;
+     * freed when both are done with it. */
+    int claimed, refs, flushed;
 } st_waiter_t;
+/* Frees w (under s->mu) once nothing refers to it. */
+void st_waiter_release_locked(st_waiter_t *w);
 
 struct st_store_s {
     apr_pool_t *pool;
@@ -217,7 +223,8 @@ st_waiter_t *st_defer_apply(st_store_t *s, int *lazy);
 /* Applies everything queued now and hands its callbacks to the flusher: call before an
  * operation that reads or rewrites the tables directly. */
 void st_defer_drain(st_store_t *s);
-uint64_t st_defer_cancelled(st_store_t *s);
+/* Adds cancelled, and (*early) senders confirmed by their ack while their add was written. */
+uint64_t st_defer_cancelled(st_store_t *s, uint64_t *early);
 /* Queues callbacks for the next flush (and/or arms the lazy flush timer). */
 void st_finish_waiters(st_store_t *s, st_waiter_t *w, int lazy);
 /* Registers the store's status descriptions with hm_strerror (idempotent). */

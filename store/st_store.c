@@ -544,10 +544,14 @@ void st_close(st_store_t *s)
 {
     if (!s) return;
     st_commit_stop(s);
-    if (s->df)
+    if (s->df) {
+        uint64_t early, cancelled = st_defer_cancelled(s, &early);
         hm_info("store: closed after %llu commits, %llu log flushes; %llu stored adds were cancelled "
-                "by acknowledgements before being written", (unsigned long long)s->commits,
-                (unsigned long long)s->flushes, (unsigned long long)st_defer_cancelled(s));
+                "by acknowledgements before being written, %llu senders confirmed by the "
+                "acknowledgement during the write", (unsigned long long)s->commits,
+                (unsigned long long)s->flushes, (unsigned long long)cancelled,
+                (unsigned long long)early);
+    }
     st_defer_free(s);
     if (!s->failed)
         s->kv->vt->checkpoint(s->kv, 0);
@@ -582,7 +586,7 @@ apr_status_t st_stats(st_store_t *s, st_stats_t *out)
     out->flushes = s->flushes;
     out->corrupt = s->corrupt;
     pthread_mutex_unlock(&s->mu);
-    out->cancelled = st_defer_cancelled(s);
+    out->cancelled = st_defer_cancelled(s, NULL);
     out->log_files = s->kv->vt->log_files(s->kv);
     return st;
 }

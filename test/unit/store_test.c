@@ -679,6 +679,71 @@ static void test_codec_rejects_bad_records(void)
     hm_wbuf_free(&wb);
 }
 
+/* ---- an acknowledgement right behind its send (the deferred queue may cancel both) ---- */
+
+#define ACKN 3000
+typedef struct ackcb_s { int calls; apr_status_t st; } ackcb_t;
+static ackcb_t ack_cb[ACKN];
+
+static void count_done(void *baton, apr_status_t st)
+{
+    ackcb_t *c = baton;
+    c->calls++;
+    c->st = st;
+}
+
+/* Every sender hears back exactly once and successfully, whether its add was written,
+ * cancelled by the ack, or confirmed by the ack during the write; what was acknowledged stays
+ * gone after a restart, and a message moved on to another queue in the acknowledging batch
+ * (a dead letter) is never cancelled with its original. */
+static void test_ack_right_after_send(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q, dlq;
+    st_dest_id(s, "q", &q);
+    st_dest_id(s, "dlq", &dlq);
+    memset(ack_cb, 0, sizeof ack_cb);
+    int moved = 0;
+    for (int i = 0; i < ACKN; i++) {
+        uint64_t id;
+        char body[32];
+        snprintf(body, sizeof body, "m%d", i);
+        st_batch_t *b = st_batch_begin(s);
+        st_batch_add_message(b, body, strlen(body), &id);
+        st_batch_add_entry(b, q, id, 4, (uint64_t)i);
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, count_done, &ack_cb[i]), APR_SUCCESS);
+        b = st_batch_begin(s);
+        st_batch_remove_entry(b, q, 4, (uint64_t)i);
+        if (i % 10 == 0) {                      /* dead letter: a new copy on dlq */
+            snprintf(body, sizeof body, "d%d", i);
+            st_batch_add_message(b, body, strlen(body), &id);
+            st_batch_add_entry(b, dlq, id, 4, (uint64_t)i);
+            moved++;
+        }
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);
+    }
+    CU_ASSERT_EQUAL(st_batch_commit_wait(st_batch_begin(s)), APR_SUCCESS);
+    int once = 0, ok = 0;
+    for (int i = 0; i < ACKN; i++) {
+        once += ack_cb[i].calls == 1;
+        ok += ack_cb[i].st == APR_SUCCESS;
+        if (ack_cb[i].calls != 1)
+            printf("\n    send %d: %d callbacks\n", i, ack_cb[i].calls);
+    }
+    CU_ASSERT_EQUAL(once, ACKN);
+    CU_ASSERT_EQUAL(ok, ACKN);
+    st_stats_t x = stats(s);
+    printf("\n    %d sends each acknowledged at once: %llu adds cancelled before being written\n",
+           ACKN, (unsigned long long)x.cancelled);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(load(s, q)->n, 0);
+    loaded_t *l = load(s, dlq);
+    CU_ASSERT_EQUAL(l->n, (size_t)moved);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "d0");
+    CU_ASSERT_EQUAL(stats(s).messages, (uint64_t)moved);
+    finish(s);
+}
+
 /* ---- concurrency: group commit under four committing threads ---- */
 
 typedef struct thr_s { st_store_t *s; uint32_t q; int base; apr_status_t st; } thr_t;
@@ -1133,6 +1198,7 @@ int main(void)
         { "injected ENOSPC/EIO fail the commit, store stays consistent", test_fault_commit_and_flush },
         { "damaged records are reported and skipped", test_corrupt_records_skipped },
         { "four threads commit concurrently", test_concurrent_commits_all_durable },
+        { "an ack right after its send: one callback each, nothing resurrected", test_ack_right_after_send },
     };
     CU_pSuite mem = CU_add_suite("store (memory)", use_memory, NULL);
     CU_pSuite bdb = CU_add_suite("store (bdb)", use_bdb, NULL);
