@@ -311,7 +311,10 @@ static apr_status_t run_batch(st_store_t *s, batch_arg_t *a, uint64_t add_bytes,
 }
 
 /* With a flusher the batch joins the deferred queue (st_defer.c): the size limit and the
- * test fault are still checked here, so those refusals stay synchronous. */
+ * test fault are still checked here, so those refusals stay synchronous.  A large batch (a
+ * transaction) is applied at once by its caller after the queue ahead of it: the flusher
+ * would otherwise apply it and flush in turn, where the caller can apply it while the
+ * flusher flushes. */
 static apr_status_t defer_batch(st_batch_t *b, st_done_fn done, void *baton)
 {
     st_store_t *s = b->s;
@@ -333,8 +336,9 @@ static apr_status_t defer_batch(st_batch_t *b, st_done_fn done, void *baton)
 apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton)
 {
     batch_arg_t a = { b->ops, b->n, NULL, NULL, 1, 0, 0 };
-    apr_status_t st = b->err ? b->err : b->s->df ? defer_batch(b, done, baton)
-                    : run_batch(b->s, &a, b->add_bytes, done, baton);
+    apr_status_t st = b->err ? b->err
+                    : b->s->df && b->n <= ST_DEFER_MAX_OPS ? defer_batch(b, done, baton)
+                    : (st_defer_drain(b->s), run_batch(b->s, &a, b->add_bytes, done, baton));
     st_batch_discard(b);
     return st;
 }

@@ -19,6 +19,7 @@
                                                     acknowledgement that cancels it, while
                                                     acknowledgements come that fast */
 #define ST_DEFER_RING      256u                  /* recent adds watched for fast removes */
+#define ST_DEFER_MAX_OPS   16u                   /* larger batches are applied at once */
 
 /* Page size of a new messages.db.  Why the largest: Berkeley DB keeps a B-tree item inline
  * only up to about a quarter page and moves larger ones to overflow pages of their own.
