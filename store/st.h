@@ -69,8 +69,12 @@ typedef struct st_batch_s st_batch_t;
 
 /* Called exactly once when a committed batch is durable (APR_SUCCESS) or failed.  It may run
  * before st_batch_commit returns (memory store, sync always/none).  A NULL done is allowed.
- * It runs on the store's flusher thread: it may start new commits (st_batch_commit) but must
- * not wait for one (st_batch_commit_wait returns HM_EDENIED there) nor close the store. */
+ * It runs on the store's flusher thread, or on the thread of a later commit that removes the
+ * batch's one added entry (an acknowledgement): a message delivered and acknowledged needs no
+ * disk to be safe, so its add is then cancelled or, if already being written, its sender
+ * confirmed at once (ActiveMQ's concurrentStoreAndDispatch).  It may start new commits
+ * (st_batch_commit) but must not wait for one (st_batch_commit_wait returns HM_EDENIED on the
+ * flusher) nor close the store. */
 typedef void (*st_done_fn)(void *baton, apr_status_t st);
 
 /* Opens (bdb: with recovery) or creates a store.  The store lives until st_close; pool is
@@ -116,8 +120,12 @@ size_t st_batch_size(const st_batch_t *b);
 void st_batch_discard(st_batch_t *b);
 
 /* Applies the batch atomically and consumes it.  APR_SUCCESS: done will be called once the
- * batch is durable (or with an error if the flush fails).  Any other return: nothing was
- * applied and done is NOT called (HM_ENOSPACE: size limit; HM_EEXISTS; ENOSPC/EIO; ...). */
+ * batch is durable (or with an error if applying or the flush fails).  Any other return:
+ * nothing was applied and done is NOT called (HM_ENOSPACE: size limit; ST_EFAILED; ...).
+ * With Berkeley DB and sync batch/always, a batch of up to ST_DEFER_MAX_OPS operations is
+ * queued and applied by the flusher (so HM_EEXISTS, ENOSPC or EIO then come through done);
+ * commits nobody waits for (done NULL) reach the disk with the next flush, at the latest
+ * after ST_LAZY_FLUSH_MS. */
 apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton);
 /* Convenience: commit and wait until durable; returns the final status. */
 apr_status_t st_batch_commit_wait(st_batch_t *b);
