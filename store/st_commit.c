@@ -163,9 +163,10 @@ static void flusher_wait(st_store_t *s)
         struct timespec until;
         int timed = 0;
         if (st_defer_pending_locked(s)) {
-            if (!st_defer_hold_locked(s, &until))
+            int hold = st_defer_hold_locked(s, &until);
+            if (hold == 0)
                 return;
-            timed = 1;
+            timed = hold == 1;
         }
         if (s->lazy && (!timed || s->lazy_by.tv_sec < until.tv_sec ||
                         (s->lazy_by.tv_sec == until.tv_sec && s->lazy_by.tv_nsec < until.tv_nsec))) {
@@ -193,7 +194,7 @@ static void *flusher(void *arg)
         st_waiter_t *applied = NULL;
         if (st_defer_pending_locked(s)) {
             pthread_mutex_unlock(&s->mu);
-            applied = st_defer_apply(s, &lazy);
+            applied = st_defer_apply(s, !s->stopping, &lazy);
             pthread_mutex_lock(&s->mu);
         }
         st_waiter_t *w = s->wait_head;

@@ -53,6 +53,7 @@ typedef struct recent_s { uint64_t k1, k2, at, msg_id; int hit; st_waiter_t *w; 
 
 struct st_defer_s {
     st_pend_t *head, **tail;
+    size_t npend;
     ix_t adds, msgs;
     recent_t ring[ST_DEFER_RING];
     unsigned ring_pos, ring_n;
@@ -256,7 +257,7 @@ static void early_push(early_list_t *l, st_done_fn done, void *baton)
 /* Cancels the pending add that remove op i of p undoes, if that is safe: the add's batch was
  * not taken yet and no other pending add needs the same body.  Returns the add's batch when
  * that batch has nothing left to write. */
-static st_pend_t *cancel(struct st_defer_s *d, st_pend_t *p, size_t i)
+static st_pend_t *cancel(st_store_t *s, struct st_defer_s *d, st_pend_t *p, size_t i)
 {
     st_op_t *op = &p->ops[i];
     ix_node_t *a = ix_find(&d->adds, entry_k1(op), op->seq);
@@ -274,7 +275,17 @@ static st_pend_t *cancel(struct st_defer_s *d, st_pend_t *p, size_t i)
     ix_del(&d->adds, entry_k1(op), op->seq);
     d->cancelled++;
     learn(d, 1);
-    return q->live == 0 ? q : NULL;
+    if (q->live)
+        return NULL;
+    /* nothing left to write: give back its bytes and reservation now, not when it is taken */
+    for (size_t j = 0; j < q->n; j++)
+        if (q->ops[j].type == ST_OP_MSG) {
+            free((void *)q->ops[j].bytes);
+            q->ops[j].type = ST_OP_NONE;
+        }
+    s->reserved -= q->reserved;
+    q->reserved = 0;
+    return q;
 }
 
 apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t reserved,
@@ -329,7 +340,7 @@ apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t res
     for (size_t i = 0; i < n && !adds; i++) {
         if (ops[i].type != ST_OP_DEL)
             continue;
-        st_pend_t *q = cancel(d, p, i);
+        st_pend_t *q = cancel(s, d, p, i);
         if (ops[i].type == ST_OP_DEL) {
             st_waiter_t *w = seen_remove(d, &ops[i], p->at);
             if (w) {
@@ -351,6 +362,7 @@ apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t res
     }
     *d->tail = p;                    /* even when empty: the flusher settles and frees it */
     d->tail = &p->next;
+    d->npend++;
     if (s->flusher_idle)             /* busy or holding: it looks at the queue anyway */
         pthread_cond_signal(&s->flush_cv);
     pthread_mutex_unlock(&s->mu);
@@ -371,7 +383,13 @@ int st_defer_hold_locked(st_store_t *s, struct timespec *until)
     struct st_defer_s *d = s->df;
     if (!d || !d->head || d->fast < 65536u / 2)
         return 0;
-    uint64_t due = d->head->at + (uint64_t)ST_DEFER_WINDOW_US * 1000u, now = now_ns();
+    /* batches emptied by cancellation need no timely take; wait for the first that matters */
+    const st_pend_t *p = d->head;
+    while (p && !p->live && !p->done)
+        p = p->next;
+    if (!p)
+        return d->npend > ST_DEFER_RING ? 0 : 2;
+    uint64_t due = p->at + (uint64_t)ST_DEFER_WINDOW_US * 1000u, now = now_ns();
     if (now >= due)
         return 0;
     clock_gettime(CLOCK_REALTIME, until);
@@ -381,13 +399,27 @@ int st_defer_hold_locked(st_store_t *s, struct timespec *until)
     return 1;
 }
 
-/* Takes the whole queue (under s->mu); its adds can no longer be cancelled. */
-static st_pend_t *take_locked(st_store_t *s)
+/* Takes the queue (under s->mu), or only its batches that had their window (fresh ones
+ * keep their chance of being cancelled); the adds taken can no longer be cancelled. */
+static st_pend_t *take_locked(st_store_t *s, int ripe_only)
 {
     struct st_defer_s *d = s->df;
-    st_pend_t *list = d->head;
-    d->head = NULL;
-    d->tail = &d->head;
+    st_pend_t *list = d->head, **end = &d->head;
+    if (ripe_only && d->fast >= 65536u / 2) {
+        uint64_t window = (uint64_t)ST_DEFER_WINDOW_US * 1000u, now = now_ns();
+        while (*end && ((*end)->at + window <= now || (!(*end)->live && !(*end)->done)))
+            end = &(*end)->next;
+    } else {
+        end = d->tail;
+    }
+    if (end == &d->head)
+        return NULL;                 /* empty, or nothing ripe yet */
+    d->head = *end;
+    *end = NULL;
+    if (!d->head)
+        d->tail = &d->head;
+    for (st_pend_t *p = list; p; p = p->next)
+        d->npend--;
     for (st_pend_t *p = list; p; p = p->next) {
         /* a batch whose one durable change is a single add: its ack may confirm it early */
         st_waiter_t *w = NULL;
@@ -522,12 +554,12 @@ static void apply_list(st_store_t *s, st_pend_t *list, st_waiter_t ***wtail, int
     free(failed);
 }
 
-st_waiter_t *st_defer_apply(st_store_t *s, int *lazy)
+st_waiter_t *st_defer_apply(st_store_t *s, int ripe_only, int *lazy)
 {
     st_waiter_t *head = NULL, **tail = &head;
     pthread_mutex_lock(&s->df->apply_mu);
     pthread_mutex_lock(&s->mu);
-    st_pend_t *list = take_locked(s);
+    st_pend_t *list = take_locked(s, ripe_only);
     pthread_mutex_unlock(&s->mu);
     if (!list) {
         pthread_mutex_unlock(&s->df->apply_mu);
@@ -542,7 +574,7 @@ void st_defer_drain(st_store_t *s)
     if (!s->df)
         return;
     int lazy = 0;
-    st_waiter_t *w = st_defer_apply(s, &lazy);
+    st_waiter_t *w = st_defer_apply(s, 0, &lazy);
     if (!w && !lazy)
         return;
     st_finish_waiters(s, w, lazy);

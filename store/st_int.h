@@ -214,12 +214,14 @@ void st_defer_init(st_store_t *s);
 void st_defer_free(st_store_t *s);
 apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t reserved,
                              st_done_fn done, void *baton);
-/* Under s->mu: is anything queued; should the flusher hold the queue until *until. */
+/* Under s->mu: is anything queued; should the flusher take the queue now (0), hold it until
+ * *until (1), or sleep until signalled (2: only cancelled batches wait). */
 int st_defer_pending_locked(st_store_t *s);
 int st_defer_hold_locked(st_store_t *s, struct timespec *until);
-/* Applies everything queued (in order); returns the callbacks that now wait for a flush and
+/* Applies everything queued (ripe_only: only batches past their cancellation window, while
+ * acknowledgements come fast), in order; returns the callbacks that now wait for a flush and
  * sets *lazy when a batch without callback was applied. */
-st_waiter_t *st_defer_apply(st_store_t *s, int *lazy);
+st_waiter_t *st_defer_apply(st_store_t *s, int ripe_only, int *lazy);
 /* Applies everything queued now and hands its callbacks to the flusher: call before an
  * operation that reads or rewrites the tables directly. */
 void st_defer_drain(st_store_t *s);
