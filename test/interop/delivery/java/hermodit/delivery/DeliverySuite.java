@@ -178,6 +178,7 @@ public final class DeliverySuite {
         s.add("ttl_expired_never_delivered", DeliverySuite::ttlExpiredNeverDelivered);
         s.add("ttl_expired_persistent_to_dlq", DeliverySuite::ttlPersistentToDlq);
         s.add("ttl_expired_nonpersistent_not_to_dlq", DeliverySuite::ttlNonPersistentNotToDlq);
+        s.add("ttl_expired_in_prefetch_to_dlq", DeliverySuite::ttlExpiredInPrefetch);
         s.add("groups_pinned_and_moved", DeliverySuite::groupsPinnedAndMoved);
         s.add("groups_seq_minus_one_closes", DeliverySuite::groupSeqClose);
         s.add("exclusive_consumer", DeliverySuite::exclusiveConsumer);
@@ -381,6 +382,39 @@ public final class DeliverySuite {
             eq("marker", first.getStringProperty("which"), "first DLQ message of the test");
             Message more = dlq.receive(1500);
             check(more == null, "expired non-persistent message was dead-lettered: " + describe(more));
+        }
+    }
+
+    /**
+     * A persistent message that expires while it waits in a consumer's prefetch buffer (the
+     * application calls receive() only later) is not handed to the application; the client
+     * acknowledges it as expired and the broker dead-letters it like any expired message. A live
+     * message behind it is delivered.
+     */
+    static void ttlExpiredInPrefetch() throws Exception {
+        try (Conns k = new Conns()) {
+            Session s = k.session("");
+            Queue q = s.createQueue(name("ttl_prefetch"));
+            MessageConsumer c = s.createConsumer(q);
+            MessageProducer p = s.createProducer(q);
+            TextMessage m = s.createTextMessage("expires in prefetch");
+            m.setStringProperty("itRun", RUN);
+            m.setStringProperty("itTest", "ttl_prefetch");
+            p.send(m, DeliveryMode.PERSISTENT, 4, 1000);
+            p.send(s.createTextMessage("live"), DeliveryMode.PERSISTENT, 4, 0);
+            long expiration = m.getJMSExpiration();
+            Thread.sleep(2000);
+            Message got = c.receive(5000);
+            check(got != null, "the live message was not delivered");
+            eq("live", ((TextMessage) got).getText(), "the only message delivered");
+            Message more = c.receive(1000);
+            check(more == null, "another message delivered: " + describe(more));
+            Message d = dlqConsumer(s, "ttl_prefetch").receive(10_000);
+            check(d != null, "message expired in the prefetch buffer did not reach ActiveMQ.DLQ within 10 s");
+            eq(m.getJMSMessageID(), d.getJMSMessageID(), "DLQ copy JMSMessageID");
+            eq(expiration, d.getLongProperty("originalExpiration"), "originalExpiration");
+            check(String.valueOf(d.getStringProperty("dlqDeliveryFailureCause")).contains("Expired"),
+                    "dlqDeliveryFailureCause names the expiry, was " + d.getStringProperty("dlqDeliveryFailureCause"));
         }
     }
 
