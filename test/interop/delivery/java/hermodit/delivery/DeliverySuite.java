@@ -181,12 +181,15 @@ public final class DeliverySuite {
         s.add("ttl_expired_in_prefetch_to_dlq", DeliverySuite::ttlExpiredInPrefetch);
         s.add("groups_pinned_and_moved", DeliverySuite::groupsPinnedAndMoved);
         s.add("groups_seq_minus_one_closes", DeliverySuite::groupSeqClose);
+        s.add("groups_close_moves_prefetched", DeliverySuite::groupCloseMovesPrefetched);
         s.add("exclusive_consumer", DeliverySuite::exclusiveConsumer);
         s.add("consumer_priority", DeliverySuite::consumerPriority);
+        s.add("consumer_priority_overflow", DeliverySuite::consumerPriorityOverflow);
         s.add("destination_options_prefetch", DeliverySuite::destinationOptionsPrefetch);
         s.add("virtual_topic", DeliverySuite::virtualTopic);
         s.add("composite_destination", DeliverySuite::compositeDestination);
         s.add("statistics_destination", DeliverySuite::statisticsDestination);
+        s.add("statistics_topic", DeliverySuite::statisticsTopic);
         s.add("statistics_broker", DeliverySuite::statisticsBroker);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
         try (Conns k = new Conns()) {
@@ -569,6 +572,52 @@ public final class DeliverySuite {
         }
     }
 
+    /**
+     * The owner of a group closes with messages of the group still in its prefetch buffer (3 of
+     * 10 consumed): the other consumer gets exactly the 7 others, in order, the first of them
+     * flagged JMSXGroupFirstForConsumer, and then the group's later messages too.
+     */
+    static void groupCloseMovesPrefetched() throws Exception {
+        try (Conns k = new Conns()) {
+            Queue q = new org.apache.activemq.command.ActiveMQQueue(name("groupmove"));
+            Session sx = k.session("");
+            MessageConsumer x = sx.createConsumer(q);
+            Session ps = k.session("");
+            MessageProducer p = ps.createProducer(q);
+            for (int n = 0; n < 10; n++) {
+                TextMessage m = ps.createTextMessage("M" + n);
+                m.setStringProperty("JMSXGroupID", "M");
+                m.setIntProperty("n", n);
+                p.send(m);
+            }
+            List<Integer> gotX = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                Message m = x.receive(10_000);
+                check(m != null, "group owner got only " + i + " messages");
+                eq(i == 0, m.getBooleanProperty("JMSXGroupFirstForConsumer"), "JMSXGroupFirstForConsumer of M" + i + " on the owner");
+                gotX.add(m.getIntProperty("n"));
+            }
+            eq(range(0, 3), gotX, "owner's messages");
+            Session sy = k.session("");
+            MessageConsumer y = sy.createConsumer(q);
+            Message early = y.receive(1000);
+            check(early == null, "second consumer got a group message while the owner was open: " + describe(early));
+            x.close();
+            List<Message> gotY = receiveExactly(y, 7, 1000, "second consumer after the owner closed");
+            eq(range(3, 10), ints(gotY, "n"), "messages that moved");
+            for (int i = 0; i < gotY.size(); i++)
+                eq(i == 0, gotY.get(i).getBooleanProperty("JMSXGroupFirstForConsumer"),
+                        "JMSXGroupFirstForConsumer of M" + (i + 3) + " on the new owner");
+            for (int n = 10; n < 13; n++) {
+                TextMessage m = ps.createTextMessage("M" + n);
+                m.setStringProperty("JMSXGroupID", "M");
+                m.setIntProperty("n", n);
+                p.send(m);
+            }
+            eq(range(10, 13), ints(receiveExactly(y, 3, 500, "later group messages"), "n"), "later group messages on the new owner");
+        }
+    }
+
     // ------------------------------------------------------------------ consumers
 
     static void sendNumbered(Session s, Queue q, int from, int to) throws JMSException {
@@ -635,6 +684,25 @@ public final class DeliverySuite {
             high.close();
             sendNumbered(ps, ps.createQueue(qn), 20, 25);
             eq(range(20, 25), ints(receiveExactly(low, 5, 500, "priority-0 consumer alone"), "i"), "priority-0 consumer's messages");
+        }
+    }
+
+    /**
+     * A priority-10 consumer whose prefetch (consumer.prefetchSize=2) is full does not hold up the
+     * queue: of 10 messages sent while neither reads, it holds the first 2 and the priority-0
+     * consumer gets the other 8.
+     */
+    static void consumerPriorityOverflow() throws Exception {
+        try (Conns k = new Conns()) {
+            String qn = name("cprio_full");
+            Session sl = k.session("");
+            MessageConsumer low = sl.createConsumer(sl.createQueue(qn));
+            Session sh = k.session("");
+            MessageConsumer high = sh.createConsumer(sh.createQueue(qn + "?consumer.priority=10&consumer.prefetchSize=2"));
+            Session ps = k.session("");
+            sendNumbered(ps, ps.createQueue(qn), 0, 10);
+            eq(range(2, 10), ints(receiveExactly(low, 8, 1000, "priority-0 consumer"), "i"), "priority-0 consumer's messages");
+            eq(range(0, 2), ints(receiveExactly(high, 2, 1000, "priority-10 consumer"), "i"), "priority-10 consumer's messages");
         }
     }
 
@@ -804,6 +872,40 @@ public final class DeliverySuite {
             for (int i = 0; i < 2; i++) sizes.put(rs.get(i).getString("destinationName"), num(rs.get(i), "size"));
             eq(Map.of("queue://" + prefix + ".a", 1L, "queue://" + prefix + ".b", 2L), sizes, "wildcard replies (name -> size)");
             eq(Set.of(), mapNames(rs.get(2)), "the end-of-list reply is an empty map");
+        }
+    }
+
+    /**
+     * A statistics request sent to a topic (topic://ActiveMQ.Statistics.Destination.<topic>) is
+     * about topics: one reply for the topic, destinationName topic://<topic>, enqueueCount 3
+     * (three published), consumerCount 1 (one subscriber); a queue of the same name is not reported.
+     */
+    static void statisticsTopic() throws Exception {
+        try (Conns k = new Conns()) {
+            String tn = name("statst");
+            Session s = k.session("");
+            sendNumbered(s, s.createQueue(tn), 0, 1);   // a queue of the same name must not answer
+            Topic t = s.createTopic(tn);
+            MessageConsumer sub = s.createConsumer(t);
+            MessageProducer p = s.createProducer(t);
+            for (int i = 0; i < 3; i++) p.send(s.createTextMessage("t" + i));
+            p.close();
+            eq(3, receiveExactly(sub, 3, 300, "topic subscriber").size(), "messages published");
+            Thread.sleep(300);
+            TemporaryQueue reply = s.createTemporaryQueue();
+            MessageConsumer rc = s.createConsumer(reply);
+            Message req = s.createMessage();
+            req.setJMSReplyTo(reply);
+            req.setJMSCorrelationID("topic-" + RUN);
+            s.createProducer(s.createTopic("ActiveMQ.Statistics.Destination." + tn)).send(req);
+            Message r = rc.receive(10_000);
+            check(r instanceof MapMessage, "a MapMessage reply to the topic statistics request, got " + describe(r));
+            MapMessage m = (MapMessage) r;
+            eq("topic://" + tn, m.getString("destinationName"), "destinationName");
+            eq(3L, num(m, "enqueueCount"), "enqueueCount");
+            eq(1L, num(m, "consumerCount"), "consumerCount");
+            Message extra = rc.receive(1000);
+            check(extra == null, "a second reply (the queue of the same name?): " + describe(extra));
         }
     }
 
