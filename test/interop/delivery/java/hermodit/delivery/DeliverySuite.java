@@ -187,6 +187,7 @@ public final class DeliverySuite {
         s.add("consumer_priority_overflow", DeliverySuite::consumerPriorityOverflow);
         s.add("destination_options_prefetch", DeliverySuite::destinationOptionsPrefetch);
         s.add("virtual_topic", DeliverySuite::virtualTopic);
+        s.add("virtual_topic_offline_consumer", 120, DeliverySuite::virtualTopicOffline);
         s.add("composite_destination", DeliverySuite::compositeDestination);
         s.add("statistics_destination", DeliverySuite::statisticsDestination);
         s.add("statistics_topic", DeliverySuite::statisticsTopic);
@@ -772,6 +773,34 @@ public final class DeliverySuite {
             eq(range(0, 20), ga, "Consumer.A's two consumers together get each message exactly once");
             eq(new ArrayList<>(new java.util.TreeSet<>(ga1)), ga1, "A1 in order");
             eq(new ArrayList<>(new java.util.TreeSet<>(ga2)), ga2, "A2 in order");
+        }
+    }
+
+    /**
+     * What virtual topics are for: a consumer queue (Consumer.C.VirtualTopic.Offline) keeps the
+     * persistent messages published while nobody consumes from it, across a broker restart.
+     */
+    static void virtualTopicOffline() throws Exception {
+        String vt = "VirtualTopic.Offline";
+        try (Conns k = new Conns()) {
+            Session s = k.session("");
+            s.createConsumer(s.createQueue("Consumer.C." + vt)).close();
+            MessageProducer p = s.createProducer(s.createTopic(vt));
+            p.setDeliveryMode(DeliveryMode.PERSISTENT);
+            for (int i = 0; i < 5; i++) {
+                TextMessage m = s.createTextMessage("offline " + i);
+                m.setIntProperty("i", i);
+                p.send(m);
+            }
+        }
+        broker("restart");
+        try (Conns k = new Conns()) {
+            Session s = k.session("");
+            List<Message> got = receiveExactly(s.createConsumer(s.createQueue("Consumer.C." + vt)), 5, 1000,
+                    "Consumer.C queue after the restart");
+            eq(range(0, 5), ints(got, "i"), "messages kept for the offline consumer queue");
+            eq("offline 0", ((TextMessage) got.get(0)).getText(), "body");
+            eq(DeliveryMode.PERSISTENT, got.get(0).getJMSDeliveryMode(), "delivery mode");
         }
     }
 
