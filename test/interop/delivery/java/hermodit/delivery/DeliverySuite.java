@@ -191,6 +191,7 @@ public final class DeliverySuite {
         s.add("composite_destination", DeliverySuite::compositeDestination);
         s.add("statistics_destination", DeliverySuite::statisticsDestination);
         s.add("statistics_topic", DeliverySuite::statisticsTopic);
+        s.add("statistics_expired", DeliverySuite::statisticsExpired);
         s.add("statistics_broker", DeliverySuite::statisticsBroker);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
         try (Conns k = new Conns()) {
@@ -935,6 +936,35 @@ public final class DeliverySuite {
             eq(1L, num(m, "consumerCount"), "consumerCount");
             Message extra = rc.receive(1000);
             check(extra == null, "a second reply (the queue of the same name?): " + describe(extra));
+        }
+    }
+
+    /**
+     * A queue whose persistent message expired (and went to the DLQ) while a live one was
+     * consumed: enqueueCount 2, expiredCount 1, dequeueCount 2 (the consumed one and the expired
+     * one both left the queue), size 0.
+     */
+    static void statisticsExpired() throws Exception {
+        try (Conns k = new Conns()) {
+            String qn = name("statsx");
+            Session s = k.session("");
+            Queue q = s.createQueue(qn);
+            MessageProducer p = s.createProducer(q);
+            p.send(s.createTextMessage("expires"), DeliveryMode.PERSISTENT, 4, 500);
+            p.send(s.createTextMessage("live"), DeliveryMode.PERSISTENT, 4, 0);
+            p.close();
+            Thread.sleep(1500);
+            MessageConsumer c = s.createConsumer(q);
+            eq("live", ((TextMessage) receiveExactly(c, 1, 1000, "live message").get(0)).getText(), "delivered");
+            c.close();
+            Thread.sleep(300);
+            MapMessage m = statsRequest(s, "ActiveMQ.Statistics.Destination." + qn, "x-" + RUN, false, 1).get(0);
+            log("expired statistics " + m.getLong("enqueueCount") + "/" + m.getLong("dequeueCount") + "/" + m.getLong("expiredCount") + "/" + m.getLong("size"));
+            eq(2L, num(m, "enqueueCount"), "enqueueCount");
+            eq(1L, num(m, "expiredCount"), "expiredCount");
+            eq(2L, num(m, "dequeueCount"), "dequeueCount");
+            eq(0L, num(m, "size"), "size");
+            eq(0L, num(m, "consumerCount"), "consumerCount");
         }
     }
 
