@@ -58,6 +58,13 @@ IT_BROKER_XML='<plugins><statisticsBrokerPlugin/></plugins>
       <queue physicalName="IT.Composite.OutQ"/>
       <topic physicalName="IT.Composite.OutT"/>
     </forwardTo></compositeQueue>
+    <compositeQueue name="IT.Composite.Filter"><forwardTo>
+      <filteredDestination selector="color = &apos;red&apos;" queue="IT.Composite.Red"/>
+      <queue physicalName="IT.Composite.All"/>
+    </forwardTo></compositeQueue>
+    <compositeTopic name="IT.CompositeTopic.In"><forwardTo>
+      <queue physicalName="IT.CompositeTopic.OutQ"/>
+    </forwardTo></compositeTopic>
   </virtualDestinations></virtualDestinationInterceptor></destinationInterceptors>'
 export IT_BROKER_XML
 export IT_PERSISTENT=1

@@ -189,6 +189,8 @@ public final class DeliverySuite {
         s.add("virtual_topic", DeliverySuite::virtualTopic);
         s.add("virtual_topic_offline_consumer", 120, DeliverySuite::virtualTopicOffline);
         s.add("composite_destination", DeliverySuite::compositeDestination);
+        s.add("composite_filtered", DeliverySuite::compositeFiltered);
+        s.add("composite_topic", DeliverySuite::compositeTopic);
         s.add("statistics_destination", DeliverySuite::statisticsDestination);
         s.add("statistics_topic", DeliverySuite::statisticsTopic);
         s.add("statistics_expired", DeliverySuite::statisticsExpired);
@@ -826,6 +828,47 @@ public final class DeliverySuite {
             eq("composite 0 " + RUN, ((TextMessage) qm.get(0)).getText(), "body through the composite");
             Message kept = s.createConsumer(s.createQueue(COMPOSITE_IN)).receive(1000);
             check(kept == null, "the composite queue itself kept a message: " + describe(kept));
+        }
+    }
+
+    /**
+     * A compositeQueue with a filteredDestination (selector color = 'red' to IT.Composite.Red)
+     * next to a plain queue (IT.Composite.All): the filtered part gets only the red messages, the
+     * plain part all.
+     */
+    static void compositeFiltered() throws Exception {
+        try (Conns k = new Conns()) {
+            Session s = k.session("");
+            MessageProducer p = s.createProducer(s.createQueue("IT.Composite.Filter"));
+            String[] colors = { "red", "blue", "red", null };
+            for (int i = 0; i < colors.length; i++) {
+                TextMessage m = s.createTextMessage("c" + i);
+                m.setIntProperty("i", i);
+                if (colors[i] != null) m.setStringProperty("color", colors[i]);
+                p.send(m);
+            }
+            eq(List.of(0, 2), ints(receiveExactly(s.createConsumer(s.createQueue("IT.Composite.Red")), 2, 1000, "filtered part"), "i"),
+                    "red messages through the filteredDestination");
+            eq(range(0, 4), ints(receiveExactly(s.createConsumer(s.createQueue("IT.Composite.All")), 4, 500, "plain part"), "i"),
+                    "every message to the plain part");
+        }
+    }
+
+    /**
+     * A compositeTopic (IT.CompositeTopic.In forwarding to queue IT.CompositeTopic.OutQ) turns each
+     * publication into a queued message, kept until a consumer comes.
+     */
+    static void compositeTopic() throws Exception {
+        try (Conns k = new Conns()) {
+            Session s = k.session("");
+            MessageProducer tp = s.createProducer(s.createTopic("IT.CompositeTopic.In"));
+            for (int i = 0; i < 3; i++) {
+                TextMessage m = s.createTextMessage("t" + i);
+                m.setIntProperty("i", i);
+                tp.send(m);
+            }
+            eq(range(0, 3), ints(receiveExactly(s.createConsumer(s.createQueue("IT.CompositeTopic.OutQ")), 3, 500, "composite topic's queue"), "i"),
+                    "publications kept on the composite topic's queue");
         }
     }
 
