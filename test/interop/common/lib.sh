@@ -266,6 +266,8 @@ it_broker_resume() {
 #                                    tests, and make sure every test gets a line whatever happens
 #   it_broker_start ... || it_suite_abort "broker did not start"
 #   it_suite_java TIMEOUT JAVA_OPTS... run the JVM (IT_ONLY honoured) and report
+# A suite whose JVM restarts the broker (common/brokerctl.sh) starts it in a subshell,
+# `( it_broker_start … )`, so that the broker is nobody's child here and every restart looks alike.
 # Optional: IT_SUITE_ON_EXIT (a command run on exit), IT_SUITE_BROKER_MUST_LIVE=1 (a broker that
 # died during the suite fails every test), it_suite_java_start/it_suite_java_end around a loop
 # that serves the JVM while it runs.
@@ -299,11 +301,18 @@ it_suite_setup() {
 # On any exit: stop the JVM and the broker; if the suite was cut short, still give every test a line.
 it_suite_finish() {
     [ -n "$IT_SUITE_JPID" ] && kill "$IT_SUITE_JPID" 2>/dev/null
+    it_suite_adopt
     [ -n "${IT_SUITE_ON_EXIT:-}" ] && eval "$IT_SUITE_ON_EXIT"
     it_broker_stop
     if [ "$IT_SUITE_REPORTED" = 0 ] && [ -s "$IT_SUITE_NAMES" ]; then
         it_report "$IT_SUITE_NAMES" "$IT_SUITE_RESULTS" "suite interrupted"
     fi
+}
+
+# The JVM may have restarted the broker through brokerctl.sh: act on the live one.
+it_suite_adopt() {
+    [ -n "$IT_BROKER_DIR" ] && [ -f "$IT_BROKER_DIR/it_broker.env" ] && it_broker_adopt "$IT_BROKER_DIR"
+    return 0
 }
 
 # it_suite_abort REASON: every test fails with REASON; exits.
@@ -329,6 +338,7 @@ it_suite_java_end() {
     IT_SUITE_JPID=""
     cat "$IT_SUITE_LOGS/details.log" >&2
     [ $rc = 124 ] && echo "suite JVM killed after $IT_SUITE_TIMEOUT s" >&2
+    it_suite_adopt
     if ! it_broker_alive; then
         echo "broker was no longer running at the end of the suite" >&2
         [ "${IT_SUITE_BROKER_MUST_LIVE:-0}" = 1 ] && sed -i 's/^PASS: /FAIL: /' "$IT_SUITE_RESULTS"
