@@ -145,6 +145,8 @@ typedef struct hm_virtual_s {
     int forward_only;              /* composite: not also delivered under its own name */
     int nforward;
     const hm_dname_t *forward;     /* composite: where its messages go */
+    const char *const *filter;     /* composite: per member, the selector of a filteredDestination
+                                    * (only matching messages go there), NULL entries or array: all */
 } hm_virtual_t;
 
 typedef struct hm_broker_opts_s {
