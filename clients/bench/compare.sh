@@ -261,7 +261,7 @@ run_startup() { # KIND PORT COUNT
     local kind=$1 port=$2 n=$3
     local d=$out/run/startup-$kind pre=$out/logs/startup-$kind
     local status=ok detail="" fill_s="" fill_rate="" store_mb="" listen="" connect="" first="" recovered=""
-    local qsize="" rss="" cpu="" prog="" from=1 logf pp ticks
+    local qsize="" rss="" cpu="" prog="" from=1 logf pp ticks fill_stop_ms=""
     log "startup on $kind (port $port): filling $n persistent messages of $startup_size B"
     stop_ms=""
     if ! start_broker "$kind" "$port" "$d" "" "$stats_xml"; then
@@ -274,6 +274,7 @@ run_startup() { # KIND PORT COUNT
         [ "$(sed -n 's/^status=//p' "$pre-fill.res" 2>/dev/null)" = ok ] || { status=fill-failed; detail=$(tail -1 "$pre-fill.txt"); }
         log "  filled in ${fill_s} s (${fill_rate} msg/s); stopping gracefully"
         stop_graceful
+        fill_stop_ms=$stop_ms
         store_mb=$(du -sm "$d" | cut -f1)
         log "  stopped in ${stop_ms} ms; store ${store_mb} MB; restarting with the probe waiting"
     fi
@@ -316,7 +317,7 @@ run_startup() { # KIND PORT COUNT
         log "  listening after ${listen} ms, connected ${connect} ms, first message ${first} ms, recovered-line ${recovered:-–} ms; queue holds $qsize; peak RSS ${rss} MB"
         stop_graceful
     fi
-    echo "$kind,$n,$startup_size,$status,$fill_s,$fill_rate,$store_mb,$stop_ms,$listen,$connect,$first,$recovered,$qsize,$rss,$cpu,$(printf '%s' "$prog" | tr ',"' ";'"),$(printf '%s' "$detail" | csv_safe)" >> "$out/startup.csv"
+    echo "$kind,$n,$startup_size,$status,$fill_s,$fill_rate,$store_mb,$fill_stop_ms,$listen,$connect,$first,$recovered,$qsize,$rss,$cpu,$(printf '%s' "$prog" | tr ',"' ";'"),$(printf '%s' "$detail" | csv_safe)" >> "$out/startup.csv"
 }
 
 if [ "$startup_run" = 1 ] && { [ -z "$only" ] || [[ ",$only," == *",startup,"* ]]; }; then
