@@ -261,7 +261,7 @@ run_startup() { # KIND PORT COUNT
     local kind=$1 port=$2 n=$3
     local d=$out/run/startup-$kind pre=$out/logs/startup-$kind
     local status=ok detail="" fill_s="" fill_rate="" store_mb="" listen="" connect="" first="" recovered=""
-    local qsize="" rss="" cpu="" prog="" from=1 logf pp ticks fill_stop_ms=""
+    local qsize="" rss="" cpu="" prog="" from=1 logf pp ticks fill_stop_ms="" loadavg=""
     log "startup on $kind (port $port): filling $n persistent messages of $startup_size B"
     stop_ms=""
     if ! start_broker "$kind" "$port" "$d" "" "$stats_xml"; then
@@ -292,6 +292,7 @@ run_startup() { # KIND PORT COUNT
         fi
         listen=$startup_ms
         wait $pp
+        loadavg=$(cut -d' ' -f1 /proc/loadavg)
         if [ "$(sed -n 's/^status=//p' "$pre-probe.res" 2>/dev/null)" = ok ]; then
             listen=$(( $(sed -n 's/^listen_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
             connect=$(( $(sed -n 's/^connect_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
@@ -317,12 +318,12 @@ run_startup() { # KIND PORT COUNT
         log "  listening after ${listen} ms, connected ${connect} ms, first message ${first} ms, recovered-line ${recovered:-–} ms; queue holds $qsize; peak RSS ${rss} MB"
         stop_graceful
     fi
-    echo "$kind,$n,$startup_size,$status,$fill_s,$fill_rate,$store_mb,$fill_stop_ms,$listen,$connect,$first,$recovered,$qsize,$rss,$cpu,$(printf '%s' "$prog" | tr ',"' ";'"),$(printf '%s' "$detail" | csv_safe)" >> "$out/startup.csv"
+    echo "$kind,$n,$startup_size,$status,$fill_s,$fill_rate,$store_mb,$fill_stop_ms,$listen,$connect,$first,$recovered,$qsize,$rss,$cpu,$loadavg,$(printf '%s' "$prog" | tr ',"' ";'"),$(printf '%s' "$detail" | csv_safe)" >> "$out/startup.csv"
 }
 
 if [ "$startup_run" = 1 ] && { [ -z "$only" ] || [[ ",$only," == *",startup,"* ]]; }; then
     mkdir -p "$out/run"
-    echo "broker,messages,body_bytes,status,fill_s,fill_rate,store_mb,stop_ms,listen_ms,connect_ms,first_ms,recovered_ms,queue_size,rss_hwm_mb,startup_cpu_s,progress,detail" > "$out/startup.csv"
+    echo "broker,messages,body_bytes,status,fill_s,fill_rate,store_mb,stop_ms,listen_ms,connect_ms,first_ms,recovered_ms,queue_size,rss_hwm_mb,startup_cpu_s,loadavg_1m,progress,detail" > "$out/startup.csv"
     # ActiveMQ at its usual INFO logging (Debian's broker uses log4j 1.x; refbroker.sh's log4j2
     # file does not reach it) so its start-up lines can be shown next to hermod's, and with 600 s
     # for the port instead of 60.

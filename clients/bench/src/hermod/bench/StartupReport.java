@@ -53,6 +53,7 @@ final class StartupReport {
         line(b, "queue size the statistics plugin reports after the restart", h, a, "queue_size", 1, false);
         line(b, "peak RSS after start-up (VmHWM), MB", h, a, "rss_hwm_mb", 1, true);
         line(b, "broker CPU from launch to the probe's answer, s", h, a, "startup_cpu_s", 1, true);
+        line(b, "machine load average (1 min) at the probe's answer", h, a, "loadavg_1m", 1, false);
         b.append("| status | ").append(h == null ? "not run" : h.s("status")).append(" | ")
             .append(a == null ? "not run" : a.s("status")).append(" | |\n");
         for (Report.Row r : new Report.Row[] {h, a}) {

@@ -330,9 +330,8 @@ final class XaBench {
                 }
             }
         } catch (XAException e) {
-            if (!stopWorkers || errors.get() == 0) {
-                error("worker " + w + ": XAException errorCode=" + e.errorCode + ": " + e.getMessage());
-            }
+            // a transaction manager never expects one here, stopping or not
+            error("worker " + w + ": XAException errorCode=" + e.errorCode + ": " + e.getMessage());
         } catch (Exception e) {
             if (!stopWorkers) {
                 error("worker " + w + ": " + e);
