@@ -351,7 +351,7 @@ fi
     echo "mem=$(awk '/MemTotal/{printf "%.0f GB", $2/1048576}' /proc/meminfo)"
     echo "hermod=git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), release build (scons variant=release), persistent=\"true\" config, 2 event loops"
     echo "activemq=$(ls /usr/share/java/activemq-broker-*.jar 2>/dev/null | sed 's/.*broker-//; s/\.jar//') (Debian), test/tools/refbroker.sh: KahaDB with journal disk syncs (default), prioritizedMessages, -Xms256M -Xmx512M, OpenJDK $(java -version 2>&1 | awk -F'"' '/version/{print $2}')"
-    echo "method=each workload: a fresh broker of each kind (empty data directory), started one after the other on loopback, alternating which goes first; ${warm} s warm-up then ${dur} s measured load, then up to ${drain} s to drain; the load tool (one JVM, ActiveMQ 5.17 JMS client, one connection per producer/consumer) runs on the same 2-core machine and competes with the broker for CPU."
+    echo "method=each workload: a fresh broker of each kind (empty data directory), started one after the other on loopback, alternating which goes first; ${warm} s warm-up then ${dur} s measured load (the XA rows: ${xadur} s), then up to ${drain} s to drain; the load tool (one JVM, ActiveMQ 5.17 JMS client, one connection per producer/consumer) runs on the same 2-core machine and competes with the broker for CPU."
     echo "durability=$durability"
     echo "workloads=$wl_meta"
     [ -f "$out/startup.meta" ] && cat "$out/startup.meta"
