@@ -463,7 +463,7 @@ apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, voi
         if (ops[i].type < ST_OP_MSG || ops[i].type > ST_OP_DELIVERED)
             continue;
         st_xa_op_t op = { kinds[ops[i].type], ops[i].dest, ops[i].priority, ops[i].seq, ops[i].msg_id,
-                          ops[i].bytes, ops[i].len };
+                          ops[i].bytes, ops[i].len, ops[i].count };
         each(baton, &op);
     }
     free(ops);
