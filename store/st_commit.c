@@ -26,10 +26,24 @@ void st_test_fault(st_store_t *s, st_fault_e where, apr_status_t err)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Why a full disk does not latch: it clears when space is freed, and Berkeley DB keeps the log
+ * records it could not write and writes them with the next flush, so the store goes on once
+ * there is room (the commits whose flush failed were reported failed: their outcome is unknown,
+ * as with a lost reply).  Any other flush error (EIO...) leaves the journal in doubt: refuse
+ * changes until recovery on reopen. */
+static int disk_full(apr_status_t st)
+{
+    return st == APR_FROM_OS_ERROR(ENOSPC) || st == APR_FROM_OS_ERROR(EDQUOT);
+}
+
 static void fail_store(st_store_t *s, apr_status_t st)
 {
     pthread_mutex_lock(&s->mu);
-    if (!s->failed) {
+    if (disk_full(st)) {
+        if (!s->disk_full++)
+            hm_error("store: %s while writing the journal; persistent sends fail until space is "
+                     "freed", hm_strerror(st));
+    } else if (!s->failed) {
         s->failed = st == ST_ERECOVER ? ST_ERECOVER : ST_EFAILED;
         hm_error("store: %s; refusing further changes until the store is reopened "
                  "(recovery on open restores a consistent state)", hm_strerror(st));
@@ -115,6 +129,10 @@ static void *flusher(void *arg)
         if (st)
             fail_store(s, st);
         pthread_mutex_lock(&s->mu);
+        if (!st && s->disk_full) {
+            s->disk_full = 0;
+            hm_info("store: the journal is written again (disk space was freed)");
+        }
         s->flushes++;
         pthread_mutex_unlock(&s->mu);
         while (w) {

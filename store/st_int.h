@@ -165,6 +165,7 @@ struct st_store_s {
     uint64_t commits, flushes, corrupt;
     uint32_t prepared;
     apr_status_t failed;         /* sticky: a flush failed or the environment panicked */
+    int disk_full;               /* a flush met a full disk (not sticky: see st_commit.c) */
     apr_status_t fault[3];       /* test seam, by st_fault_e */
     /* group commit */
     pthread_cond_t flush_cv;
