@@ -18,6 +18,7 @@
 typedef struct bdb_kv_s {
     st_kv_t kv;
     volatile int panicked;   /* after a panic every call fails the same way: log it once */
+    volatile int disk_full;  /* the last checkpoint met a full disk: its page errors were logged */
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
@@ -63,7 +64,7 @@ static apr_status_t map_err(int rc)
 static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
     bdb_kv_t *b = env->app_private;
-    if (b && b->panicked)
+    if (b && (b->panicked || b->disk_full))
         hm_debug("store: Berkeley DB: %s", msg);
     else
         hm_error("store: Berkeley DB: %s", msg);
@@ -273,6 +274,7 @@ static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
     bdb_kv_t *b = (bdb_kv_t *)kv;
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
+    b->disk_full = rc == ENOSPC || rc == EDQUOT;     /* one report per full-disk episode */
     if (rc) return map_err(rc);
     char **list = NULL;
     rc = b->env->log_archive(b->env, &list, DB_ARCH_REMOVE);
@@ -336,29 +338,12 @@ static int short_of_space(const char *dir)
     return avail < logs + (1u << 20);
 }
 
-apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
+/* Creates the environment handle and opens it (with recovery).  Returns the Berkeley DB code;
+ * on failure b->env is the opened-and-failed handle to discard (NULL if none was created). */
+static int env_open(bdb_kv_t *b, const st_options_t *o, int recover_fatal)
 {
-    if (!o->dir || !*o->dir)
-        return HM_EINVAL;
-    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
-        return APR_FROM_OS_ERROR(errno);
-    bdb_kv_t *b = calloc(1, sizeof *b);
-    if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
-    b->kv.vt = &bdb_vt;
-    /* Why a lock file: recovery on open assumes no other process uses the environment. */
-    char lock[4200];
-    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
-    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
-        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
-                 "another broker or store tool has this store open" : strerror(errno));
-        b->env = NULL;
-        bdb_close(&b->kv);
-        return st;
-    }
     int rc = db_env_create(&b->env, 0);
-    if (rc) { bdb_close(&b->kv); return map_err(rc); }
+    if (rc) { b->env = NULL; return rc; }
     DB_ENV *env = b->env;
     env->app_private = b;
     env->set_errcall(env, errcall);
@@ -380,12 +365,89 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
      * pages that turn a full disk into SIGBUS. */
     u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK | DB_INIT_MPOOL |
                       DB_THREAD | DB_PRIVATE | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
-    rc = env->open(env, o->dir, flags, 0600);
+    return env->open(env, o->dir, flags, 0600);
+}
+
+static void env_discard(bdb_kv_t *b)
+{
+    if (b->env)
+        b->env->close(b->env, 0);
+    b->env = NULL;
+}
+
+/* Why a reserve: recovery after a crash writes (pages the journal replays, a checkpoint), so a
+ * store whose disk filled up could not start again until someone freed space.  Each open keeps
+ * a file of this size beside the journal; an open on a full disk deletes it to make that room. */
+static uint64_t reserve_bytes(const st_options_t *o)
+{
+    uint64_t lg = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
+    uint64_t r = 2 * lg;
+    return r < (4u << 20) ? 4u << 20 : r > (64u << 20) ? 64u << 20 : r;
+}
+
+static int reserve_release(const char *dir)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/hermod.reserve", dir);
+    if (unlink(p) != 0)
+        return 0;
+    hm_warn("store: the disk of %s is full: released the space reserved for recovery", dir);
+    return 1;
+}
+
+static void reserve_keep(const st_options_t *o)
+{
+    char p[4200];
+    struct stat sb;
+    uint64_t want = reserve_bytes(o);
+    snprintf(p, sizeof p, "%s/hermod.reserve", o->dir);
+    if (stat(p, &sb) == 0 && (uint64_t)sb.st_size >= want)
+        return;
+    int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    int rc = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)want);
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        unlink(p);
+        hm_warn("store: no room for the %llu MB kept in %s for recovery on a full disk: %s",
+                (unsigned long long)(want >> 20), o->dir, strerror(rc));
+    }
+}
+
+apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
+{
+    if (!o->dir || !*o->dir)
+        return HM_EINVAL;
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return APR_FROM_OS_ERROR(errno);
+    bdb_kv_t *b = calloc(1, sizeof *b);
+    if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
+    b->kv.vt = &bdb_vt;
+    /* Why a lock file: recovery on open assumes no other process uses the environment. */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
+    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
+        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
+                 "another broker or store tool has this store open" : strerror(errno));
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return st;
+    }
+    if (short_of_space(o->dir))
+        reserve_release(o->dir);                    /* before recovery fails for want of room */
+    int rc = env_open(b, o, recover_fatal);
+    if (rc && b->env && short_of_space(o->dir) && reserve_release(o->dir)) {
+        env_discard(b);                             /* recovery gets the reserved room */
+        b->panicked = 0;
+        rc = env_open(b, o, recover_fatal);
+    }
+    if (rc && !b->env) { bdb_close(&b->kv); return map_err(rc); }
     if (rc && short_of_space(o->dir)) {
         hm_error("store: cannot open %s: the disk is (nearly) full -- recovery needs room to "
                  "replay the journal; free disk space and start again", o->dir);
-        env->close(env, 0);
-        b->env = NULL;
+        env_discard(b);
         bdb_close(&b->kv);
         return APR_FROM_OS_ERROR(ENOSPC);
     }
@@ -395,11 +457,11 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
         hm_error("store: cannot open the Berkeley DB environment in %s: %s%s", o->dir,
                  db_strerror(rc), st == ST_ERECOVER ? " -- the store is damaged; try "
                  "`hermod store recover DIR` (catastrophic recovery) and `hermod store verify DIR`" : "");
-        env->close(env, 0);
-        b->env = NULL;
+        env_discard(b);
         bdb_close(&b->kv);
         return st;
     }
+    DB_ENV *env = b->env;
     static const char *const files[ST_T_COUNT] = {
         "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db" };
     for (int t = 0; t < ST_T_COUNT; t++) {
@@ -415,6 +477,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
             return st == ST_EDB ? ST_ERECOVER : st;
         }
     }
+    reserve_keep(o);
     *out = &b->kv;
     return APR_SUCCESS;
 }

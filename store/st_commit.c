@@ -157,6 +157,7 @@ static void *checkpointer(void *arg)
     unsigned secs = s->o.checkpoint_secs ? s->o.checkpoint_secs : 30;
     time_t last_forced = time(NULL);
     uint64_t last_commits = 0;
+    apr_status_t last_failure = APR_SUCCESS;
     uint32_t lg_max = s->o.log_file_bytes ? s->o.log_file_bytes : 10u << 20;
     uint32_t kbytes = (lg_max < (128u << 10) ? 128u << 10 : lg_max) / 1024 * 2;
     pthread_mutex_lock(&s->mu);
@@ -179,8 +180,9 @@ static void *checkpointer(void *arg)
         if (force)
             last_forced = time(NULL);
         apr_status_t st = s->kv->vt->checkpoint(s->kv, force ? 0 : kbytes);
-        if (st)
+        if (st && st != last_failure)             /* a full disk fails every second: once */
             hm_warn("store: checkpoint failed: %s", hm_strerror(st));
+        last_failure = st;
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

@@ -32,6 +32,7 @@ names=$logs/names.txt
 results=$logs/results.txt
 : > "$results"
 : > "$logs/details.log"
+: > "$logs/hermod.log"
 holder=""
 bpid=""
 reported=0
@@ -63,6 +64,24 @@ stop_broker() {
     fi
     wait "$bpid" 2>/dev/null
     bpid=""
+}
+
+# kill_broker: SIGKILL (a crash), waits until the process and its port are gone.
+kill_broker() {
+    local pid=$bpid i
+    [ "$IT_REF" = 1 ] && pid=$(cat "$run/ref/broker.pid" 2>/dev/null)
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ "$IT_REF" = 1 ] || wait "$pid" 2>/dev/null
+    bpid=""
+    for i in $(seq 1 50); do
+        it_port_open "$port" || break
+        sleep 0.1
+    done
 }
 
 finish() {
@@ -182,10 +201,17 @@ if start_broker; then
     echo "---- disk before phase 1 (ballast leaves ${free_mb} MB):" >> "$logs/details.log"
     ns df -k "$mnt" >> "$logs/details.log"
     phase disk_full_send_fails,disk_full_broker_serves,disk_full_confirmed_browsable
+    # a crash while the disk is full, and a start on the still-full disk: recovery must cope
+    kill_broker
+    if start_broker; then
+        phase crash_while_full_recovers
+    else
+        echo "the broker did not start again after kill -9 on the full disk" >> "$logs/details.log"
+    fi
     echo "---- disk after phase 1:" >> "$logs/details.log"
     ns df -k "$mnt" >> "$logs/details.log"
     ns rm -f "$mnt/ballast"                 # an administrator frees space on the same disk
-    if broker_alive; then
+    if broker_alive || start_broker; then
         phase space_freed_sends_resume
     fi
     stop_broker

@@ -216,6 +216,12 @@ public class FaultsSuite {
         }
     }
 
+    /** After kill -9 on the full disk and a start on the still-full disk: the broker recovered
+     *  and everything confirmed is there, once (browsing writes nothing). */
+    static void crashWhileFullRecovers() throws Exception {
+        diskFullConfirmedBrowsable();
+    }
+
     static void verifySeen(Set<Integer> expected, Set<Integer> failed, Map<Integer, Integer> seen, String when) {
         List<Integer> missing = new ArrayList<>(), dup = new ArrayList<>(), extra = new ArrayList<>();
         for (int i : expected) if (!seen.containsKey(i)) missing.add(i);
@@ -251,7 +257,19 @@ public class FaultsSuite {
             Throwable last = null;
             boolean ok = false;
             while (!ok && System.currentTimeMillis() < deadline) {
-                last = sendWithin(p, body(s, idx), 30);
+                try {
+                    last = sendWithin(p, body(s, idx), 30);
+                } catch (AssertionError hung) {
+                    if (!ref) throw hung;
+                    // Reference deviation: ActiveMQ 5.17, restarted on the full disk, lowered its
+                    // store limit to the free space then (about nothing) and keeps it, so after
+                    // space is freed the send waits for store space (producer flow control) until
+                    // the next restart.  hermod must resume; the reference is let through here.
+                    append("failed.txt", idx);
+                    log("reference: the send blocks after space was freed (" + hung.getMessage() + ")");
+                    consumeOldest(50);
+                    return;
+                }
                 if (last == null) {
                     append("confirmed.txt", idx);
                     ok = true;
@@ -268,15 +286,23 @@ public class FaultsSuite {
                 check(t == null, "send " + idx + " after space was freed: " + (t == null ? "" : describe(t)));
                 append("confirmed.txt", idx);
             }
-            // consume (and acknowledge) the 50 oldest: the store takes deletions again
-            Set<Integer> confirmed = read("confirmed.txt");
+        }
+        consumeOldest(50);
+    }
+
+    /** Consumes (and acknowledges) the n oldest messages: the store takes deletions again. */
+    static void consumeOldest(int n) throws Exception {
+        Set<Integer> confirmed = read("confirmed.txt");
+        Set<Integer> failed = read("failed.txt");
+        try (Conn cc = new Conn()) {
+            Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageConsumer c = s.createConsumer(s.createQueue(FULL));
-            for (int i = 0; i < 50; i++) {
+            for (int i = 0; i < n; i++) {
                 Message m = c.receive(5000);
-                check(m != null, "confirmed message " + i + " of 50 consumable after space was freed");
+                check(m != null, "confirmed message " + i + " of " + n + " consumable after space was freed");
                 int got = m.getIntProperty("idx");
                 checkBody(m, got);
-                check(confirmed.contains(got) || read("failed.txt").contains(got), "consumed " + got + " was sent");
+                check(confirmed.contains(got) || failed.contains(got), "consumed " + got + " was sent");
                 append("consumed.txt", got);
             }
             c.close();
@@ -320,6 +346,7 @@ public class FaultsSuite {
         suite.add("disk_full_send_fails", 200, FaultsSuite::diskFullSendFails);
         suite.add("disk_full_broker_serves", 60, FaultsSuite::diskFullBrokerServes);
         suite.add("disk_full_confirmed_browsable", 60, FaultsSuite::diskFullConfirmedBrowsable);
+        suite.add("crash_while_full_recovers", 60, FaultsSuite::crashWhileFullRecovers);
         suite.add("space_freed_sends_resume", 90, FaultsSuite::spaceFreedSendsResume);
         suite.add("restart_all_confirmed_once", 90, FaultsSuite::restartAllConfirmedOnce);
         System.exit(suite.run(args) == 0 ? 0 : 1);
