@@ -103,8 +103,13 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
     }
     /* Nothing to wait for (memory, or the commit itself was synchronous / not durable). */
     apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
-    if (st)
+    if (st) {
         fail_store(s, st);
+    } else if (s->disk_full) {
+        pthread_mutex_lock(&s->mu);
+        s->disk_full = 0;
+        pthread_mutex_unlock(&s->mu);
+    }
     if (done)
         done(baton, st);
     return APR_SUCCESS;
