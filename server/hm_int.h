@@ -350,6 +350,8 @@ void hm_sched_destroy(hm_broker_t *b);
 
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);
+/* Forgets every branch in memory at broker destroy (the store keeps the prepared ones). */
+void hm_xa_destroy_locked(hm_broker_t *b);
 
 /* selectors bridge (hm_select.c) */
 apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,

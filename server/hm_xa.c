@@ -285,6 +285,19 @@ apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn
     return xa_end(b, xid, 0, done, baton);
 }
 
+void hm_xa_destroy_locked(hm_broker_t *b)
+{
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->xas); hi; hi = apr_hash_first(NULL, b->xas)) {
+        hm_xa_t *x = apr_hash_this_val(hi);
+        apr_hash_set(b->xas, x->key, APR_HASH_KEY_STRING, NULL);
+        for (int i = 0; i < x->nheld; i++) {
+            x->held[i].q->inflight_count--;
+            hm_queue_entry_free(x->held[i].q, x->held[i].e);
+        }
+        xa_free(x);
+    }
+}
+
 int hm_xa_is_prepared(hm_broker_t *b, const hm_xid_t *xid)
 {
     char key[sizeof ((hm_xa_t *)0)->key];
