@@ -1,5 +1,6 @@
 /* Batches: operations gathered by the core, applied atomically in one transaction; and XA,
  * where the same operations are first recorded under an xid and applied later. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,6 +278,8 @@ static apr_status_t reserve(st_store_t *s, uint64_t add)
         st = s->failed;
     else if (add && s->o.size_limit && s->bytes + s->reserved + add > s->o.size_limit)
         st = HM_ENOSPACE;
+    else if (add && s->o.kind == ST_KIND_BDB && st_bdb_low_space(s->kv))
+        st = APR_FROM_OS_ERROR(ENOSPC);         /* the disk is full: room is kept for removals */
     else
         s->reserved += add;
     pthread_mutex_unlock(&s->mu);

@@ -19,11 +19,54 @@ typedef struct bdb_kv_s {
     st_kv_t kv;
     volatile int panicked;   /* after a panic every call fails the same way: log it once */
     volatile int disk_full;  /* the last checkpoint met a full disk: its page errors were logged */
+    volatile int low_space;  /* the reserve was given up to a full disk: new messages refused */
+    uint64_t reserve;        /* bytes of each reserve file (see reserve_bytes) */
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
     int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
 } bdb_kv_t;
+
+/* Two reserve files: one a running store gives up when the disk fills, one only an open on a
+ * full disk gives up (crash recovery after the first was used). */
+#define RESERVE_RUN     "hermod.reserve-run"
+#define RESERVE_RECOVER "hermod.reserve"
+static int reserve_release(const char *dir, const char *name);
+static int reserve_keep(const char *dir, const char *name, uint64_t want);
+
+/* Why: when the disk fills, the journal must still take what frees space (acknowledgements) and
+ * checkpoints; the reserve kept beside it gives that room, and from then on the store refuses new
+ * messages (st_bdb_low_space) until there is room for the reserve again.  Returns 1 when rc was a
+ * full disk and room was just made (worth one retry). */
+static int full_disk(bdb_kv_t *b, int rc)
+{
+    if ((rc != ENOSPC && rc != EDQUOT) || b->low_space)
+        return 0;
+    b->low_space = 1;
+    if (!reserve_release(b->dir, RESERVE_RUN))
+        return 0;
+    hm_error("store: the disk of %s is full: new persistent messages are refused until space is "
+             "freed; acknowledgements still reach the journal", b->dir);
+    return 1;
+}
+
+/* While low on space: is there room for the reserve again?  Then messages are taken again. */
+static void room_check(bdb_kv_t *b)
+{
+    struct statvfs v;
+    if (!b->low_space || statvfs(b->dir, &v) != 0)
+        return;
+    if ((uint64_t)v.f_bavail * v.f_frsize < 3 * b->reserve ||
+        !reserve_keep(b->dir, RESERVE_RECOVER, b->reserve) || !reserve_keep(b->dir, RESERVE_RUN, b->reserve))
+        return;
+    b->low_space = 0;
+    hm_info("store: the disk of %s has room again: persistent messages are taken again", b->dir);
+}
+
+int st_bdb_low_space(st_kv_t *kv)
+{
+    return ((bdb_kv_t *)kv)->low_space;
+}
 
 /* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
 typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
@@ -98,6 +141,7 @@ static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
     close_near(tx);
     if (tx->txn)
         rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
+    full_disk(tx->b, rc);          /* this transaction is aborted; the next one gets the room */
     free(tx);
     return map_err(rc);
 }
@@ -157,7 +201,9 @@ static apr_status_t bdb_put(st_kvtx_t *tx, int t, const void *k, size_t kl, cons
     dbt_in(&key, k, kl);
     dbt_in(&data, v, vl);
     DB *db = tx->b->db[t];
-    return map_err(db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0));
+    int rc = db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0);
+    full_disk(tx->b, rc);
+    return map_err(rc);
 }
 
 static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
@@ -263,7 +309,10 @@ static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
 static apr_status_t bdb_flush(st_kv_t *kv)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
-    return map_err(b->env->log_flush(b->env, NULL));
+    int rc = b->env->log_flush(b->env, NULL);
+    if (full_disk(b, rc))
+        rc = b->env->log_flush(b->env, NULL);   /* the unwritten records go into the room made */
+    return map_err(rc);
 }
 
 /* Why checkpoint then archive: after a checkpoint, older log files are no longer needed for
@@ -273,7 +322,10 @@ static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
+    room_check(b);
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
+    if (full_disk(b, rc))
+        rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
     b->disk_full = rc == ENOSPC || rc == EDQUOT;     /* one report per full-disk episode */
     if (rc) return map_err(rc);
     char **list = NULL;
@@ -375,9 +427,10 @@ static void env_discard(bdb_kv_t *b)
     b->env = NULL;
 }
 
-/* Why a reserve: recovery after a crash writes (pages the journal replays, a checkpoint), so a
- * store whose disk filled up could not start again until someone freed space.  Each open keeps
- * a file of this size beside the journal; an open on a full disk deletes it to make that room. */
+/* Why reserves: on a full disk the journal must still take acknowledgements and checkpoints,
+ * and recovery after a crash writes too (pages the journal replays, a checkpoint); without room
+ * a store whose disk filled up could neither drain nor start again until someone freed space.
+ * Each open keeps two files of this size beside the journal (RESERVE_RUN, RESERVE_RECOVER). */
 static uint64_t reserve_bytes(const st_options_t *o)
 {
     uint64_t lg = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
@@ -385,33 +438,34 @@ static uint64_t reserve_bytes(const st_options_t *o)
     return r < (4u << 20) ? 4u << 20 : r > (64u << 20) ? 64u << 20 : r;
 }
 
-static int reserve_release(const char *dir)
+static int reserve_release(const char *dir, const char *name)
 {
     char p[4200];
-    snprintf(p, sizeof p, "%s/hermod.reserve", dir);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
     if (unlink(p) != 0)
         return 0;
     hm_warn("store: the disk of %s is full: released the space reserved for recovery", dir);
     return 1;
 }
 
-static void reserve_keep(const st_options_t *o)
+/* Makes DIR/name want bytes (allocated, not sparse); 1 when it is there. */
+static int reserve_keep(const char *dir, const char *name, uint64_t want)
 {
     char p[4200];
     struct stat sb;
-    uint64_t want = reserve_bytes(o);
-    snprintf(p, sizeof p, "%s/hermod.reserve", o->dir);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
     if (stat(p, &sb) == 0 && (uint64_t)sb.st_size >= want)
-        return;
+        return 1;
     int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     int rc = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)want);
     if (fd >= 0)
         close(fd);
     if (rc) {
         unlink(p);
-        hm_warn("store: no room for the %llu MB kept in %s for recovery on a full disk: %s",
-                (unsigned long long)(want >> 20), o->dir, strerror(rc));
+        hm_warn("store: no room for the %llu MB kept in %s for a full disk: %s",
+                (unsigned long long)(want >> 20), dir, strerror(rc));
     }
+    return rc == 0;
 }
 
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
@@ -436,9 +490,10 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
         return st;
     }
     if (short_of_space(o->dir))
-        reserve_release(o->dir);                    /* before recovery fails for want of room */
+        reserve_release(o->dir, RESERVE_RECOVER);   /* before recovery fails for want of room */
     int rc = env_open(b, o, recover_fatal);
-    if (rc && b->env && short_of_space(o->dir) && reserve_release(o->dir)) {
+    if (rc && b->env && short_of_space(o->dir) &&
+        (reserve_release(o->dir, RESERVE_RUN) || reserve_release(o->dir, RESERVE_RECOVER))) {
         env_discard(b);                             /* recovery gets the reserved room */
         b->panicked = 0;
         rc = env_open(b, o, recover_fatal);
@@ -477,7 +532,10 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
             return st == ST_EDB ? ST_ERECOVER : st;
         }
     }
-    reserve_keep(o);
+    b->reserve = reserve_bytes(o);
+    /* no room to keep both: as good as full */
+    b->low_space = !reserve_keep(o->dir, RESERVE_RECOVER, b->reserve) ||
+                   !reserve_keep(o->dir, RESERVE_RUN, b->reserve);
     *out = &b->kv;
     return APR_SUCCESS;
 }

@@ -195,25 +195,37 @@ java -cp "$classes:$IT_CP" hermodit.faults.FaultsSuite --list > "$names"
 # hermod's own offline check of the store; KahaDB has no such tool
 [ "$IT_REF" = 1 ] || echo store_verify_clean >> "$names"
 
-if start_broker; then
+# fill_disk: a ballast file takes all but $free_mb MB of the tmpfs.
+fill_disk() {
+    local avail
     avail=$(ns df -k --output=avail "$mnt" | tail -1)
     ns fallocate -l $(( (avail - free_mb * 1024) * 1024 )) "$mnt/ballast"
-    echo "---- disk before phase 1 (ballast leaves ${free_mb} MB):" >> "$logs/details.log"
+    echo "---- disk filled by a ballast (${free_mb} MB left):" >> "$logs/details.log"
     ns df -k "$mnt" >> "$logs/details.log"
-    phase disk_full_send_fails,disk_full_broker_serves,disk_full_confirmed_browsable
-    # a crash while the disk is full, and a start on the still-full disk: recovery must cope
+}
+
+# free_disk: an administrator frees space on the same disk.
+free_disk() {
+    ns rm -f "$mnt/ballast"
+    echo "---- ballast removed:" >> "$logs/details.log"
+    ns df -k "$mnt" >> "$logs/details.log"
+}
+
+if start_broker; then
+    fill_disk
+    phase disk_full_send_fails,disk_full_broker_serves,disk_full_confirmed_browsable,disk_full_consumers_work
+    free_disk
+    broker_alive && phase space_freed_sends_resume
+    # full a second time, then a crash and a start on the still-full disk: recovery must cope
+    fill_disk
+    broker_alive && phase disk_full_again_send_fails
     kill_broker
     if start_broker; then
         phase crash_while_full_recovers
     else
         echo "the broker did not start again after kill -9 on the full disk" >> "$logs/details.log"
     fi
-    echo "---- disk after phase 1:" >> "$logs/details.log"
-    ns df -k "$mnt" >> "$logs/details.log"
-    ns rm -f "$mnt/ballast"                 # an administrator frees space on the same disk
-    if broker_alive || start_broker; then
-        phase space_freed_sends_resume
-    fi
+    free_disk
     stop_broker
     if start_broker; then
         phase restart_all_confirmed_once

@@ -138,15 +138,24 @@ public class FaultsSuite {
 
     /** Persistent sync sends until the disk is full: the producer gets a JMSException. */
     static void diskFullSendFails() throws Exception {
+        fill(0);
+    }
+
+    /** The disk filled up a second time (after space had been freed once): the same again. */
+    static void diskFullAgainSendFails() throws Exception {
+        fill(200_000);
+    }
+
+    static void fill(int base) throws Exception {
         Files.createDirectories(state);
         try (Conn cc = new Conn()) {
             Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer p = s.createProducer(s.createQueue(FULL));
             p.setDeliveryMode(DeliveryMode.PERSISTENT);
             Throwable first = null;
-            int idx = 0, confirmed = 0, afterFirst = 0, okAfterFirst = 0;
+            int idx = base, confirmed = 0, afterFirst = 0, okAfterFirst = 0;
             long deadline = System.currentTimeMillis() + 150_000;
-            while (idx < 20_000 && System.currentTimeMillis() < deadline && afterFirst < 5) {
+            while (idx < base + 20_000 && System.currentTimeMillis() < deadline && afterFirst < 5) {
                 Throwable t = sendWithin(p, body(s, idx), 30);
                 if (t == null) {
                     append("confirmed.txt", idx);
@@ -156,15 +165,15 @@ public class FaultsSuite {
                     append("failed.txt", idx);
                     if (first == null) {
                         first = t;
-                        log("first failed send (#" + idx + ", after " + confirmed + " confirmed): " + describe(t));
+                        log("first failed send (#" + (idx - base) + ", after " + confirmed + " confirmed): " + describe(t));
                     }
                 }
                 if (first != null) afterFirst++;
                 idx++;
             }
-            log(confirmed + " persistent sends confirmed, " + (idx - confirmed) + " failed; " + okAfterFirst
+            log(confirmed + " persistent sends confirmed, " + (idx - base - confirmed) + " failed; " + okAfterFirst
                     + " of the 4 sends after the first failure succeeded");
-            check(first != null, "no send failed in " + idx + " persistent sends of " + BODY + " bytes on a small filesystem");
+            check(first != null, "no send failed in " + (idx - base) + " persistent sends of " + BODY + " bytes on a small filesystem");
             check(first instanceof JMSException, "the producer gets a JMSException, not " + describe(first));
             check(confirmed > 0, "some sends were confirmed before the disk filled");
         }
@@ -199,7 +208,16 @@ public class FaultsSuite {
 
     /** Everything confirmed so far is there, once, byte-exact (browsing writes nothing). */
     static void diskFullConfirmedBrowsable() throws Exception {
+        browseExpecting("browsing the full store");
+    }
+
+    static void browseExpecting(String when) throws Exception {
         Set<Integer> confirmed = read("confirmed.txt");
+        Set<Integer> maybe = read("failed.txt");
+        Set<Integer> consumedFull = read("consumed_full.txt");
+        confirmed.removeAll(consumedFull);
+        confirmed.removeAll(read("consumed.txt"));   // consumed once there was room: gone for good
+        maybe.addAll(consumedFull);
         try (Conn cc = new Conn()) {
             Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             QueueBrowser b = s.createBrowser(s.createQueue(FULL));
@@ -212,14 +230,35 @@ public class FaultsSuite {
                 checkBody(m, idx);
             }
             b.close();
-            verifySeen(confirmed, read("failed.txt"), seen, "browsing the full store");
+            verifySeen(confirmed, maybe, seen, when);
+        }
+    }
+
+    /** Consumers keep working on the full disk: the 20 oldest are delivered, byte-exact.  Their
+     *  acknowledgements may not reach the journal (it cannot grow), so after a crash they may
+     *  come back, once: delivered again, never lost. */
+    static void diskFullConsumersWork() throws Exception {
+        Set<Integer> confirmed = read("confirmed.txt");
+        Set<Integer> failed = read("failed.txt");
+        try (Conn cc = new Conn()) {
+            Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer c = s.createConsumer(s.createQueue(FULL));
+            for (int i = 0; i < 20; i++) {
+                Message m = c.receive(5000);
+                check(m != null, "message " + i + " of 20 consumable while the disk is full");
+                int got = m.getIntProperty("idx");
+                checkBody(m, got);
+                check(confirmed.contains(got) || failed.contains(got), "consumed " + got + " was sent");
+                append("consumed_full.txt", got);
+            }
+            c.close();
         }
     }
 
     /** After kill -9 on the full disk and a start on the still-full disk: the broker recovered
      *  and everything confirmed is there, once (browsing writes nothing). */
     static void crashWhileFullRecovers() throws Exception {
-        diskFullConfirmedBrowsable();
+        browseExpecting("after kill -9 and a start on the full disk");
     }
 
     static void verifySeen(Set<Integer> expected, Set<Integer> failed, Map<Integer, Integer> seen, String when) {
@@ -314,8 +353,11 @@ public class FaultsSuite {
     static void restartAllConfirmedOnce() throws Exception {
         Set<Integer> expected = read("confirmed.txt");
         Set<Integer> consumed = read("consumed.txt");
+        Set<Integer> consumedFull = read("consumed_full.txt");
         expected.removeAll(consumed);
+        expected.removeAll(consumedFull);
         Set<Integer> failed = read("failed.txt");
+        failed.addAll(consumedFull);     // at most once: see diskFullConsumersWork
         try (Conn cc = new Conn()) {
             Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageConsumer c = s.createConsumer(s.createQueue(FULL));
@@ -346,8 +388,10 @@ public class FaultsSuite {
         suite.add("disk_full_send_fails", 200, FaultsSuite::diskFullSendFails);
         suite.add("disk_full_broker_serves", 60, FaultsSuite::diskFullBrokerServes);
         suite.add("disk_full_confirmed_browsable", 60, FaultsSuite::diskFullConfirmedBrowsable);
-        suite.add("crash_while_full_recovers", 60, FaultsSuite::crashWhileFullRecovers);
+        suite.add("disk_full_consumers_work", 60, FaultsSuite::diskFullConsumersWork);
         suite.add("space_freed_sends_resume", 90, FaultsSuite::spaceFreedSendsResume);
+        suite.add("disk_full_again_send_fails", 200, FaultsSuite::diskFullAgainSendFails);
+        suite.add("crash_while_full_recovers", 60, FaultsSuite::crashWhileFullRecovers);
         suite.add("restart_all_confirmed_once", 90, FaultsSuite::restartAllConfirmedOnce);
         System.exit(suite.run(args) == 0 ? 0 : 1);
     }
