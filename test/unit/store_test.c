@@ -583,7 +583,8 @@ static void test_full_disk_flush_not_sticky(void)
     finish(s);
 }
 
-/* The room kept for recovery on a full disk is there after every open, re-made when gone. */
+/* The room kept for a full disk (running, and recovery) is there after every open, re-made
+ * when gone. */
 static void test_recovery_reserve_kept(void)
 {
     st_store_t *s = open_fresh();
@@ -593,9 +594,16 @@ static void test_recovery_reserve_kept(void)
     CU_ASSERT_EQUAL_FATAL(stat(p, &sb), 0);
     CU_ASSERT(sb.st_size >= 4 << 20);
     CU_ASSERT(sb.st_blocks * 512 >= 4 << 20);    /* allocated, not a sparse file */
+    char run[400];
+    snprintf(run, sizeof run, "%s/hermod.reserve-run", g_dir);
+    CU_ASSERT_EQUAL_FATAL(stat(run, &sb), 0);        /* the one a full disk gets while running */
+    CU_ASSERT(sb.st_blocks * 512 >= 4 << 20);
     CU_ASSERT_EQUAL(unlink(p), 0);
+    CU_ASSERT_EQUAL(unlink(run), 0);
     s = reopen(s);
     CU_ASSERT_EQUAL(stat(p, &sb), 0);
+    CU_ASSERT(sb.st_size >= 4 << 20);
+    CU_ASSERT_EQUAL(stat(run, &sb), 0);
     CU_ASSERT(sb.st_size >= 4 << 20);
     finish(s);
 }
