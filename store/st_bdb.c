@@ -323,6 +323,8 @@ static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
     bdb_kv_t *b = (bdb_kv_t *)kv;
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     room_check(b);
+    if (b->low_space)              /* page writes would eat the room kept for the journal */
+        return APR_FROM_OS_ERROR(ENOSPC);
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
     if (full_disk(b, rc))
         rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
@@ -434,8 +436,8 @@ static void env_discard(bdb_kv_t *b)
 static uint64_t reserve_bytes(const st_options_t *o)
 {
     uint64_t lg = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
-    uint64_t r = 2 * lg;
-    return r < (4u << 20) ? 4u << 20 : r > (64u << 20) ? 64u << 20 : r;
+    uint64_t r = 4 * lg;           /* what recovery may replay when checkpoints could not run */
+    return r < (8u << 20) ? 8u << 20 : r > (64u << 20) ? 64u << 20 : r;
 }
 
 static int reserve_release(const char *dir, const char *name)

@@ -7,7 +7,7 @@
 # ActiveMQ 5.17 checks the limit against the free space only at start-up: see README).
 #   test/interop/faults/run.sh /abs/path/to/hermod     judge hermod (Berkeley DB store)
 #   REF=1 test/interop/faults/run.sh   (or --ref)      the same against ActiveMQ 5.17 (KahaDB)
-#   IT_PORT (default 62600), FAULTS_FS_MB (tmpfs size, default 48), FAULTS_FREE_MB (left free
+#   IT_PORT (default 62600), FAULTS_FS_MB (tmpfs size, default 96), FAULTS_FREE_MB (left free
 #   by the ballast, default 6); IT_ONLY is not supported
 #   (the phases depend on each other).
 # Phases, one JVM each (state passed through files): 1. fill the disk, check the broker still
@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 it_parse_args "$@" || exit 2
 
 port=${IT_PORT:-62600}
-fs_mb=${FAULTS_FS_MB:-48}
+fs_mb=${FAULTS_FS_MB:-96}
 free_mb=${FAULTS_FREE_MB:-6}
 logs=$IT_ROOT/build/interop-logs/faults
 classes=$IT_ROOT/build/interop-classes/faults
