@@ -34,9 +34,9 @@ typedef struct bdb_kv_s {
 static int reserve_release(const char *dir, const char *name);
 static int reserve_keep(const char *dir, const char *name, uint64_t want);
 
-/* Why: when the disk fills, the journal must still take what frees space (acknowledgements) and
- * checkpoints; the reserve kept beside it gives that room, and from then on the store refuses new
- * messages (st_bdb_low_space) until there is room for the reserve again.  Returns 1 when rc was a
+/* Why: when the disk fills, the journal must still take acknowledgements, removals and XA
+ * outcomes; the reserve kept beside it gives that room, and from then on the store refuses new
+ * messages (st_bdb_low_space) and skips checkpoints until there is room for the reserves again.  Returns 1 when rc was a
  * full disk and room was just made (worth one retry). */
 static int full_disk(bdb_kv_t *b, int rc)
 {
@@ -321,10 +321,10 @@ static apr_status_t bdb_flush(st_kv_t *kv)
 static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
-    /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     room_check(b);
     if (b->low_space)              /* page writes would eat the room kept for the journal */
         return APR_FROM_OS_ERROR(ENOSPC);
+    /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
     if (full_disk(b, rc))
         rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
@@ -446,7 +446,7 @@ static int reserve_release(const char *dir, const char *name)
     snprintf(p, sizeof p, "%s/%s", dir, name);
     if (unlink(p) != 0)
         return 0;
-    hm_warn("store: the disk of %s is full: released the space reserved for recovery", dir);
+    hm_warn("store: the disk of %s is full: released %s, the room kept for that", dir, name);
     return 1;
 }
 

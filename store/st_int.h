@@ -136,7 +136,7 @@ struct st_kv_s { const st_kv_vt_t *vt; };
 apr_status_t st_mem_open(st_kv_t **out);
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out);
 /* 1 while the disk is full and the journal lives on its reserve: batches adding messages are
- * refused (ENOSPC) so that acknowledgements and checkpoints still find room. */
+ * refused (ENOSPC) so that acknowledgements, removals and XA outcomes still find room. */
 int st_bdb_low_space(st_kv_t *kv);
 
 /* ---- the store ---- */
