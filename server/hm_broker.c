@@ -78,6 +78,7 @@ void hm_broker_destroy(hm_broker_t *b)
         hm_client_close(c);
         hm_lock(b);
     }
+    hm_xa_destroy_locked(b);              /* before the queues its held entries belong to */
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->durables); hi; hi = apr_hash_first(NULL, b->durables))
         hm_sub_destroy(apr_hash_this_val(hi), 0);
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_first(NULL, b->queues))

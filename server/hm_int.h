@@ -329,6 +329,17 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
                          apr_status_t *result, char *err, size_t errlen);
 void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
 void hm_sched_drop(hm_sjob_t *job);
+/* For an XA branch (hm_xa.c): arm a planned job when the branch commits, its delay counted
+ * from now (the commit), as ActiveMQ schedules a transacted message only after commit. */
+void hm_sched_arm_committed_locked(hm_broker_t *b, hm_sjob_t *job);
+/* After a restart, a prepared branch's scheduled message: the scheduler's store destination
+ * (created when absent; 0 without a store or on error), a job rebuilt from the branch's stored
+ * entry (m: one reference, taken; NULL when it no longer has a valid schedule; not armed), and
+ * the entry's repeat count when the branch records one (ignored unless seq is the job's). */
+struct st_entry_s;
+uint32_t hm_sched_store_dest(hm_broker_t *b);
+hm_sjob_t *hm_sched_job_rebuild(hm_broker_t *b, hm_msg_t *m, const struct st_entry_s *e);
+void hm_sched_job_delivered(hm_sjob_t *job, uint64_t seq, uint32_t delivered);
 /* Routes every job due at now (broker lock held). */
 void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
 /* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */
@@ -340,6 +351,8 @@ void hm_sched_destroy(hm_broker_t *b);
 
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);
+/* Forgets every branch in memory at broker destroy (the store keeps the prepared ones). */
+void hm_xa_destroy_locked(hm_broker_t *b);
 
 /* selectors bridge (hm_select.c) */
 apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,

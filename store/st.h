@@ -154,6 +154,7 @@ typedef struct st_xa_op_s {
     uint64_t msg_id;
     const void *bytes;
     size_t len;
+    uint32_t delivered;         /* ST_XA_DELIVERED: the count recorded */
 } st_xa_op_t;
 typedef void (*st_xa_op_fn)(void *baton, const st_xa_op_t *op);
 apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, void *baton);
