@@ -84,6 +84,7 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
         return APR_ENOMEM;
     }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
+    c->producers = apr_hash_make(p);
     c->b = b;
     c->serial = ++b->next_client;
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
@@ -93,6 +94,7 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
     APR_RING_INSERT_TAIL(&b->clients, c, hm_client_s, link);
     if (c->client_id)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
+    hm_adv_connection(c, 1);
     *out = c;
     hm_unlock(b);
     return APR_SUCCESS;
@@ -137,7 +139,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     hm_dname_t *slot = apr_array_push(c->temps);
     slot->kind = d.kind;
     slot->name = apr_pstrdup(c->temps->pool, d.name);
-    hm_advise_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id);
     hm_unlock(b);
     return APR_SUCCESS;
 }
@@ -175,7 +177,7 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
             hm_topic_free(b, t);
         }
     }
-    hm_advise_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id);
     APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
     c->temps->nelts--;
     return APR_SUCCESS;
@@ -212,6 +214,7 @@ void hm_client_close(hm_client_t *c)
         hm_consumer_close_locked(APR_RING_FIRST(&c->consumers), UINT64_MAX);
     while (c->temps->nelts > 0)
         temp_delete_locked(c, c->temps->nelts - 1, 1, err, sizeof err);
+    hm_adv_client_close(c);
     if (c->client_id && apr_hash_get(b->client_ids, c->client_id, APR_HASH_KEY_STRING) == c)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, NULL);
     APR_RING_REMOVE(c, link);
