@@ -175,6 +175,18 @@ static apr_status_t describe(const hm_msg_t *m, const hm_advisory_t *a, apr_pool
         *ds = a->kind == HM_ADV_PRODUCER_ADD ? producer_info(pool, a)
                                              : remove_info(pool, (ow_object_t *)producer_id(pool, a->id));
         break;
+    case HM_ADV_UNSUBSCRIBE: {
+        ow_remove_subscription_info_t *rs =
+            (ow_remove_subscription_info_t *)ow_object_new(pool, OW_REMOVE_SUBSCRIPTION_INFO);
+        if (rs) {
+            rs->connection_id = connection_id(pool, a->connection_id);
+            rs->client_id = a->client_id ? apr_pstrdup(pool, a->client_id) : NULL;
+            rs->subscription_name = a->subscription ? apr_pstrdup(pool, a->subscription) : NULL;
+        }
+        st = add_int(props, pool, "consumerCount", a->count);
+        *ds = rs ? &rs->cmd.obj : NULL;
+        break;
+    }
     case HM_ADV_SLOW_CONSUMER:
         st = add_str(props, pool, "consumerId", a->id);
         *ds = consumer_info(pool, a);

@@ -269,16 +269,15 @@ static int consumers_on(hm_broker_t *b, hm_dname_t x)
             APR_RING_FOREACH(at, &q->consumers, hm_attach_s, link) n++;
         return n;
     }
+    /* a durable subscription counts while offline too, as on ActiveMQ */
     hm_topic_t *t = hm_topic_find(b, x.kind, x.name);
     if (t) {
         hm_tsub_t *ts;
-        APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) n += ts->sub->active != NULL;
+        APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) n++;
     }
     if (x.kind == HM_TOPIC) {
         hm_sub_t *s;
         APR_RING_FOREACH(s, &b->wild_topic_subs, hm_sub_s, wild_link) {
-            if (!s->active)
-                continue;
             for (int i = 0; i < s->parts->nelts; i++) {
                 const char *p = APR_ARRAY_IDX(s->parts, i, char *);
                 if (hm_name_is_wildcard(p) && hm_name_matches(p, x.name)) {
@@ -291,14 +290,22 @@ static int consumers_on(hm_broker_t *b, hm_dname_t x)
     return n;
 }
 
-/* consumerCount: consumers on every existing destination the consumer's destination names. */
-static int consumer_count(hm_consumer_t *c)
+/* consumerCount: consumers on every existing destination that d (maybe composite or wildcard)
+ * names. */
+static int consumer_count_of(hm_broker_t *b, hm_dname_t d)
 {
-    hm_broker_t *b = c->b;
-    hm_dest_kind_e kind = c->opts.dest.kind;
+    hm_dest_kind_e kind = d.kind;
     int n = 0;
-    for (int i = 0; i < c->parts->nelts; i++) {
-        const char *p = APR_ARRAY_IDX(c->parts, i, char *);
+    char part[HM_MAX_DEST_NAME + 1];
+    for (const char *at = d.name; at && *at;) {
+        const char *start = at, *comma = strchr(at, ',');
+        size_t len = comma ? (size_t)(comma - start) : strlen(start);
+        at = comma ? comma + 1 : NULL;
+        if (len == 0 || len >= sizeof part)
+            continue;
+        memcpy(part, start, len);
+        part[len] = '\0';
+        const char *p = part;
         if (!hm_name_is_wildcard(p)) {
             n += consumers_on(b, (hm_dname_t){ kind, p });
             continue;
@@ -312,6 +319,11 @@ static int consumer_count(hm_consumer_t *c)
         }
     }
     return n;
+}
+
+static int consumer_count(hm_consumer_t *c)
+{
+    return consumer_count_of(c->b, c->opts.dest);
 }
 
 static void consumer_fields(hm_consumer_t *c, hm_advisory_t *a)
@@ -351,6 +363,21 @@ void hm_adv_consumer(hm_consumer_t *c, int add)
         c->advised = 0;
         consumer_advise(c, HM_ADV_CONSUMER_REMOVE, NULL);
     }
+}
+
+/* A durable subscription deleted (unsubscribe): ActiveMQ tells Consumer.Topic.<t> with a
+ * RemoveSubscriptionInfo. */
+void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id, const char *name)
+{
+    char buf[TOPIC_CAP];
+    const char *t;
+    if (!adv_on(c->b) || hm_adv_is_advisory(topic) ||
+        !(t = topic_name(buf, sizeof buf, "Consumer.", topic, 0, 1)))
+        return;
+    hm_advisory_t a = { .kind = HM_ADV_UNSUBSCRIBE, .dest = topic, .connection_id = c->connection_id,
+                        .client_id = client_id, .subscription = name };
+    a.count = consumer_count_of(c->b, topic);
+    publish(c->b, t, &a, NULL);
 }
 
 /* ------------------------------------------------------------------ producers */

@@ -81,7 +81,8 @@ typedef enum {
     HM_ADV_SLOW_CONSUMER,                          /* id, dest, consumer fields */
     HM_ADV_FAST_PRODUCER,                          /* id, dest */
     HM_ADV_CONSUMED, HM_ADV_DELIVERED,             /* msg, dest */
-    HM_ADV_NO_CONSUMER                             /* msg, dest: sent where nobody listens */
+    HM_ADV_NO_CONSUMER,                            /* msg, dest: sent where nobody listens */
+    HM_ADV_UNSUBSCRIBE                             /* dest, client_id, subscription; count */
 } hm_adv_kind_e;
 typedef struct hm_advisory_s {
     hm_adv_kind_e kind;

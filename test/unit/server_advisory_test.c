@@ -176,6 +176,35 @@ static void test_consumer_start_stop_and_count(void)
     rec_clear(&wc);
 }
 
+static void test_durable_counts_offline_and_unsubscribe(void)
+{
+    hm_client_t *c = client_on(broker, "ID:c8", "cid-8"), *w = client("ID:w8");
+    rec_t wr = { 0 }, r = { 0 };
+    char err[256];
+    watch(w, "ActiveMQ.Advisory.Consumer.Topic.du.t", &wr);
+    hm_consumer_opts_t o = { .dest = { HM_TOPIC, "du.t" }, .prefetch = 10, .durable_name = "subA", .id = "ID:c8:1:1" };
+    hm_consumer_t *d = NULL;
+    CU_ASSERT_EQUAL_FATAL(hm_consumer_open(c, &o, &rec_ops, &r, &d, err, sizeof err), APR_SUCCESS);
+    hm_consumer_t *plain = consume(c, HM_TOPIC, "du.t", 10, NULL, "ID:c8:1:2", &r);
+    CU_ASSERT_EQUAL(adv(&wr, 1)->count, 2);
+    hm_consumer_close(d, UINT64_MAX);
+    CU_ASSERT_EQUAL_FATAL(wr.n, 3);
+    CU_ASSERT_EQUAL(adv(&wr, 2)->kind, HM_ADV_CONSUMER_REMOVE);
+    CU_ASSERT_EQUAL(adv(&wr, 2)->count, 2);            /* offline, the subscription still counts */
+    hm_consumer_close(plain, UINT64_MAX);
+    CU_ASSERT_EQUAL(adv(&wr, 3)->count, 1);
+    CU_ASSERT_EQUAL(hm_durable_remove(c, "cid-8", "subA", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(wr.n, 5);
+    CU_ASSERT_EQUAL(adv(&wr, 4)->kind, HM_ADV_UNSUBSCRIBE);
+    CU_ASSERT_STRING_EQUAL(adv(&wr, 4)->subscription, "subA");
+    CU_ASSERT_STRING_EQUAL(adv(&wr, 4)->client_id, "cid-8");
+    CU_ASSERT_EQUAL(adv(&wr, 4)->count, 0);
+    hm_client_close(c);
+    hm_client_close(w);
+    rec_clear(&wr);
+    rec_clear(&r);
+}
+
 static void test_replay_to_new_watcher(void)
 {
     hm_client_t *c = client("ID:c2"), *w = client("ID:w2");
@@ -446,6 +475,7 @@ int main(void)
     CU_initialize_registry();
     CU_pSuite s = CU_add_suite("server advisories", NULL, NULL);
     CU_add_test(s, "consumer start/stop with consumerCount", test_consumer_start_stop_and_count);
+    CU_add_test(s, "durable: counted offline, unsubscribe advised", test_durable_counts_offline_and_unsubscribe);
     CU_add_test(s, "existing consumers replayed to a new watcher", test_replay_to_new_watcher);
     CU_add_test(s, "producers: add, remove, count, anonymous", test_producers);
     CU_add_test(s, "connections: replay, add, remove", test_connections);

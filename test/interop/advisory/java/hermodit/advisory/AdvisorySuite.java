@@ -38,6 +38,7 @@ import org.apache.activemq.command.DestinationInfo;
 import org.apache.activemq.command.ProducerId;
 import org.apache.activemq.command.ProducerInfo;
 import org.apache.activemq.command.RemoveInfo;
+import org.apache.activemq.command.RemoveSubscriptionInfo;
 
 /**
  * ActiveMQ advisories as an application watching them sees them: which topic a message arrives
@@ -196,11 +197,18 @@ public class AdvisorySuite {
             a = next(watcher, "durable subscriber closed");
             eq(((ActiveMQMessageConsumer) durable).getConsumerId(), ds(a, RemoveInfo.class, "durable closed").getObjectId(),
                "removed durable consumerId");
-            eq(1, a.getIntProperty("consumerCount"), "consumerCount after the durable closed");
+            // an offline durable subscription still counts
+            eq(2, a.getIntProperty("consumerCount"), "consumerCount after the durable closed");
             plain.close();
             a = next(watcher, "plain subscriber closed");
             ds(a, RemoveInfo.class, "plain closed");
+            eq(1, a.getIntProperty("consumerCount"), "consumerCount with the durable one offline");
             cs.unsubscribe("subA");
+            a = next(watcher, "unsubscribed");
+            RemoveSubscriptionInfo rs = ds(a, RemoveSubscriptionInfo.class, "unsubscribed");
+            eq("subA", rs.getSubscriptionName(), "removed subscription name");
+            eq(c.getClientID(), rs.getClientId(), "removed subscription's client id");
+            eq(0, a.getIntProperty("consumerCount"), "consumerCount after unsubscribe");
         } finally {
             c.close();
             w.close();
