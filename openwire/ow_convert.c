@@ -202,10 +202,11 @@ done:
 }
 
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to);
 
 static const hm_msg_origin_t ow_origin_ops = {
     "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
-    origin_sched_copy
+    origin_sched_copy, origin_readdress
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -473,6 +474,24 @@ static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const cha
         d = ow_msg_to_core(&copy, p, &why);
     }
     hm_wbuf_free(&wb);
+    apr_pool_destroy(p);
+    return d;
+}
+
+/* The message as sent, to another destination (NoConsumer advisories). */
+static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to)
+{
+    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t copy = *om;
+    const char *why;
+    hm_msg_t *d = NULL;
+    copy.destination = ow_destination_from(p, to);
+    copy.transaction_id = NULL;
+    if (copy.destination)
+        d = ow_msg_to_core(&copy, p, &why);
     apr_pool_destroy(p);
     return d;
 }

@@ -560,6 +560,54 @@ void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const 
         publish(b, topic, &a, NULL);
 }
 
+/* ActiveMQ's sendAdvisoryIfNoConsumers: a non-persistent message nobody could receive is itself
+ * sent on to NoConsumer.Queue/Topic.<name>. */
+static void no_consumer(hm_broker_t *b, hm_dname_t where, const hm_msg_t *m)
+{
+    char buf[TOPIC_CAP];
+    const char *topic = topic_name(buf, sizeof buf, "NoConsumer.", where, 0, 0);
+    if (!topic || !m->origin || !m->origin->readdress)
+        return;
+    hm_msg_t *copy = m->origin->readdress(m, (hm_dname_t){ HM_TOPIC, topic });
+    if (!copy)
+        return;
+    copy->producer_client = m->producer_client;
+    copy->persistent = 0;
+    hm_pbatch_t pb = { NULL, 0, 0 };
+    hm_plan_t pl;
+    char err[256];
+    if (hm_plan_route(b, copy, &pb, &pl, err, sizeof err) == APR_SUCCESS)
+        hm_plan_apply(b, &pl);
+    else
+        hm_plan_free(&pl);
+    if (pb.batch)
+        st_batch_discard(pb.batch);
+    hm_msg_unref(copy);
+}
+
+void hm_adv_sent(hm_broker_t *b, const hm_plan_t *pl)
+{
+    const hm_msg_t *m = pl->msg;
+    if (!b->opts.advisory_policy || !adv_on(b) || m->advisory || strchr(m->dest.name, ',') ||
+        hm_adv_is_advisory(m->dest))
+        return;
+    unsigned bits = policy(b, m->dest);
+    if (bits & HM_ADVP_DELIVERED)
+        hm_adv_message(b, HM_ADV_DELIVERED, m->dest, m);
+    if (!(bits & HM_ADVP_NO_CONSUMER) || m->persistent)
+        return;
+    int listeners = 0;
+    if (HM_KIND_IS_QUEUE(m->dest.kind)) {
+        hm_queue_t *q = hm_queue_find(b, m->dest.kind, m->dest.name);
+        listeners = q && !APR_RING_EMPTY(&q->consumers, hm_attach_s, link);
+    } else {
+        for (int i = 0; i < pl->r.n && !listeners; i++)
+            listeners = pl->r.t[i].q->private_sub;
+    }
+    if (!listeners)
+        no_consumer(b, m->dest, m);
+}
+
 /* ------------------------------------------------------------------ slow consumers */
 
 /* ActiveMQ's rules: a queue consumer is slow when dispatch finds its prefetch full while

@@ -66,6 +66,9 @@ typedef struct hm_msg_origin_s {
      * itself is delivered; a browse is skipped). */
     hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
                             int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
+    /* Optional: the same message (id, body, properties) addressed to `to`, with one reference
+     * (ActiveMQ's NoConsumer advisories are the message itself).  NULL: cannot. */
+    hm_msg_t *(*readdress)(const hm_msg_t *m, hm_dname_t to);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (ActiveMQ's advisory topics).  Protocols turn it into their own

@@ -264,6 +264,10 @@ void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const 
 void hm_adv_replay(hm_consumer_t *c);
 /* Slow consumer detection, about once a second. */
 void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now);
+/* A message reached its destination(s) (planned and applied): MessageDelivered and NoConsumer
+ * advisories where the policy asks for them. */
+struct hm_plan_s;
+void hm_adv_sent(hm_broker_t *b, const struct hm_plan_s *pl);
 void hm_adv_client_close(hm_client_t *c);
 
 /* persistence (hm_persist.c): batches are created lazily; NULL means nothing to store */

@@ -218,6 +218,7 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
         }
         hm_queue_dispatch(pl->r.t[i].q);
     }
+    hm_adv_sent(b, pl);
     hm_plan_free(pl);
     return st;
 }

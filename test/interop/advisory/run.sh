@@ -30,8 +30,11 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-# The optional advisory the suite judges, for both brokers: slow consumers on adv.slow.>.
+# The optional advisories the suite judges, the same policy for both brokers: slow consumers on
+# adv.slow.>, consumed messages on queues adv.consumed.>, messages nobody receives on adv.nocons.>.
 slow_policy='<policyEntry queue="adv.slow.>" advisoryForSlowConsumers="true"/><policyEntry topic="adv.slow.>" advisoryForSlowConsumers="true"/>'
+slow_policy+='<policyEntry queue="adv.consumed.>" advisoryForConsumed="true"/>'
+slow_policy+='<policyEntry topic="adv.nocons.>" sendAdvisoryIfNoConsumers="true"/><policyEntry queue="adv.nocons.>" sendAdvisoryIfNoConsumers="true"/>'
 
 srcs=("$here"/java/hermodit/advisory/*.java "$here"/../common/java/hermodit/*.java)
 if ! it_compile "$classes" "${srcs[@]}"; then

@@ -66,6 +66,8 @@ public class AdvisorySuite {
         s.add("poison_message_dlqd", AdvisorySuite::poison);
         s.add("slow_topic_subscriber", AdvisorySuite::slowTopicSubscriber);
         s.add("slow_queue_consumer", AdvisorySuite::slowConsumer);
+        s.add("message_consumed", AdvisorySuite::consumed);
+        s.add("no_consumer_topic_and_queue", AdvisorySuite::noConsumer);
         s.add("advisory_topics_not_advised", AdvisorySuite::advisoriesNotAdvised);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
@@ -523,6 +525,78 @@ public class AdvisorySuite {
             eq(((ActiveMQMessageConsumer) slow).getConsumerId().toString(), a.getStringProperty("consumerId"),
                "consumerId property");
             none(watcher, 1500, "reported once while it stays slow");
+        } finally {
+            c.close();
+            w.close();
+        }
+    }
+
+    /** advisoryForConsumed (on for queues adv.consumed.>): MessageConsumed.Queue.<q> carries the
+     *  consumed message (no body), orignalMessageId and orignalDestination; other queues none. */
+    static void consumed() throws Exception {
+        String q = unique("adv.consumed"), other = unique("adv.plain");
+        Connection w = open(null), c = open(null);
+        try {
+            Session ws = w.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer watcher = watch(ws, ADV + "MessageConsumed.Queue." + q);
+            MessageConsumer otherW = watch(ws, ADV + "MessageConsumed.Queue." + other);
+            Session cs = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+            TextMessage m = cs.createTextMessage("eaten");
+            m.setStringProperty("app", "kept");
+            cs.createProducer(cs.createQueue(q)).send(m);
+            cs.createProducer(cs.createQueue(other)).send(cs.createTextMessage("x"));
+            MessageConsumer k = cs.createConsumer(cs.createQueue(q));
+            Message got = k.receive(5000);
+            check(got != null, "message received");
+            none(watcher, 500, "before the acknowledgement");
+            got.acknowledge();
+            ActiveMQMessage a = next(watcher, "consumed");
+            eq(m.getJMSMessageID(), a.getStringProperty("orignalMessageId"), "orignalMessageId");
+            eq("queue://" + q, a.getStringProperty("orignalDestination"), "orignalDestination");
+            expectMessageAdvisory(a, m.getJMSMessageID(), "consumed");
+            MessageConsumer k2 = cs.createConsumer(cs.createQueue(other));
+            Message o = k2.receive(5000);
+            check(o != null, "other message received");
+            o.acknowledge();
+            none(otherW, 700, "a queue whose policy does not ask for it");
+        } finally {
+            c.close();
+            w.close();
+        }
+    }
+
+    /** sendAdvisoryIfNoConsumers (on for adv.nocons.>): a non-persistent message nobody can
+     *  receive is itself passed on to NoConsumer.Topic/Queue.<name>; a persistent one is not. */
+    static void noConsumer() throws Exception {
+        String t = unique("adv.nocons"), q = unique("adv.nocons.q");
+        Connection w = open(null), c = open(null);
+        try {
+            Session ws = w.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer topicW = watch(ws, ADV + "NoConsumer.Topic." + t);
+            MessageConsumer queueW = watch(ws, ADV + "NoConsumer.Queue." + q);
+            Session cs = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer p = cs.createProducer(null);
+            TextMessage m = cs.createTextMessage("unheard");
+            m.setStringProperty("app", "kept");
+            p.send(cs.createTopic(t), m, DeliveryMode.NON_PERSISTENT, 4, 0);
+            Message got = topicW.receive(10000);
+            check(got instanceof TextMessage, "the message itself arrives on NoConsumer.Topic: " + got);
+            eq("unheard", ((TextMessage) got).getText(), "its body");
+            eq("kept", got.getStringProperty("app"), "its property");
+            eq(m.getJMSMessageID(), got.getJMSMessageID(), "its id");
+            eq(new ActiveMQTopic(ADV + "NoConsumer.Topic." + t), got.getJMSDestination(), "its destination");
+            p.send(cs.createTopic(t), cs.createTextMessage("durable"), DeliveryMode.PERSISTENT, 4, 0);
+            none(topicW, 700, "a persistent message");
+            MessageConsumer sub = cs.createConsumer(cs.createTopic(t));
+            p.send(cs.createTopic(t), cs.createTextMessage("heard"), DeliveryMode.NON_PERSISTENT, 4, 0);
+            check(sub.receive(5000) != null, "the subscriber gets it");
+            none(topicW, 700, "a message someone receives");
+            p.send(cs.createQueue(q), cs.createTextMessage("queued"), DeliveryMode.NON_PERSISTENT, 4, 0);
+            got = queueW.receive(10000);
+            check(got instanceof TextMessage, "NoConsumer.Queue: " + got);
+            eq("queued", ((TextMessage) got).getText(), "queued body");
+            MessageConsumer qc = cs.createConsumer(cs.createQueue(q));
+            check(qc.receive(5000) != null, "the queue still holds the message");
         } finally {
             c.close();
             w.close();
