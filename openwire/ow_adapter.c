@@ -352,7 +352,10 @@ static void on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     }
     const char *cid = ci->connection_id && ci->connection_id->value ? ci->connection_id->value : "";
     oc->connection_id = apr_pstrdup(oc->pool, cid);
-    apr_status_t st = hm_client_open(oc->b, cid, ci->client_id, ci->user_name, &oc->client, err, sizeof err);
+    hm_client_info_t info = { cid, ci->client_id, ci->user_name,
+                              ci->client_ip ? ci->client_ip
+                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL) };
+    apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
     else if (st)

@@ -66,6 +66,7 @@ static ow_object_t *connection_info(apr_pool_t *pool, const hm_advisory_t *a)
     ci->client_id = a->client_id ? apr_pstrdup(pool, a->client_id) : NULL;
     ci->user_name = a->user ? apr_pstrdup(pool, a->user) : NULL;
     ci->password = "";                 /* never distributed, as on ActiveMQ */
+    ci->client_ip = a->client_ip ? apr_pstrdup(pool, a->client_ip) : NULL;
     return &ci->cmd.obj;
 }
 
@@ -209,6 +210,16 @@ static apr_status_t describe(const hm_msg_t *m, const hm_advisory_t *a, apr_pool
         }
         *ds = a->msg ? message_copy(pool, a->msg) : NULL;
         break;
+    case HM_ADV_FULL: {
+        ow_pvalue_t pv;
+        pv.type = OW_PV_LONG;
+        pv.u.i64 = a->usage;
+        st = add_str(props, pool, "usageName", a->usage_name);
+        if (!st)
+            st = ow_props_add(props, pool, "usageCount", &pv);
+        *ds = NULL;
+        break;
+    }
     case HM_ADV_DLQD:
         *ds = a->msg ? message_copy(pool, a->msg) : NULL;
         break;

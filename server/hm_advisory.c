@@ -109,7 +109,7 @@ static hm_msg_t *adv_new(hm_broker_t *b, const char *topic, const hm_advisory_t 
     snprintf(idbuf, sizeof idbuf, "ID:%s-advisory:1:1:1:%llu", b->id, (unsigned long long)(b->next_seq + 1));
     size_t need = sizeof(hm_advisory_t) + slen(topic) + slen(idbuf) + slen(a->dest.name) +
                   slen(a->connection_id) + slen(a->client_id) + slen(a->user) + slen(a->id) +
-                  slen(a->selector) + slen(a->subscription);
+                  slen(a->selector) + slen(a->subscription) + slen(a->client_ip) + slen(a->usage_name);
     void *extra;
     hm_msg_t *m = hm_msg_new(need, &extra);
     if (!m)
@@ -127,6 +127,8 @@ static hm_msg_t *adv_new(hm_broker_t *b, const char *topic, const hm_advisory_t 
     adv->id = scopy(&s, a->id);
     adv->selector = scopy(&s, a->selector);
     adv->subscription = scopy(&s, a->subscription);
+    adv->client_ip = scopy(&s, a->client_ip);
+    adv->usage_name = scopy(&s, a->usage_name);
     adv->broker_name = b->name;
     adv->broker_id = b->id;
     adv->broker_url = b->opts.url;
@@ -246,7 +248,7 @@ void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d)
 static void conn_advise(hm_client_t *c, hm_adv_kind_e kind, hm_consumer_t *only)
 {
     hm_advisory_t a = { .kind = kind, .connection_id = c->connection_id, .client_id = c->client_id,
-                        .user = c->user, .count = -1 };
+                        .user = c->user, .client_ip = c->client_ip, .count = -1 };
     publish(c->b, HM_ADV_PREFIX "Connection", &a, only);
 }
 
@@ -606,6 +608,20 @@ void hm_adv_sent(hm_broker_t *b, const hm_plan_t *pl)
     }
     if (!listeners)
         no_consumer(b, m->dest, m);
+}
+
+void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage)
+{
+    char buf[TOPIC_CAP];
+    const char *topic;
+    hm_lock(b);
+    if (adv_on(b) && dest.name && !hm_adv_is_advisory(dest) && (policy(b, dest) & HM_ADVP_FULL) &&
+        (topic = topic_name(buf, sizeof buf, "FULL.", dest, 1, 0)) != NULL) {
+        hm_advisory_t a = { .kind = HM_ADV_FULL, .dest = dest, .usage_name = usage_name, .usage = usage,
+                            .count = -1 };
+        publish(b, topic, &a, NULL);
+    }
+    hm_unlock(b);
 }
 
 /* ------------------------------------------------------------------ slow consumers */

@@ -70,6 +70,14 @@ const char *hm_broker_id(const hm_broker_t *b) { return b->id; }
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen)
 {
+    hm_client_info_t info = { connection_id, client_id, user, NULL };
+    return hm_client_open_info(b, &info, out, err, errlen);
+}
+
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen)
+{
+    const char *connection_id = info->connection_id, *client_id = info->client_id, *user = info->user;
     hm_lock(b);
     if (client_id && *client_id && apr_hash_get(b->client_ids, client_id, APR_HASH_KEY_STRING)) {
         snprintf(err, errlen, "Broker: %s - Client: %s already connected", b->name, client_id);
@@ -90,6 +98,7 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
     c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
     c->user = user ? apr_pstrdup(p, user) : NULL;
+    c->client_ip = info->client_ip ? apr_pstrdup(p, info->client_ip) : NULL;
     APR_RING_INIT(&c->consumers, hm_consumer_s, link);
     APR_RING_INSERT_TAIL(&b->clients, c, hm_client_s, link);
     if (c->client_id)

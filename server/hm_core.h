@@ -85,13 +85,17 @@ typedef enum {
     HM_ADV_FAST_PRODUCER,                          /* id, dest */
     HM_ADV_CONSUMED, HM_ADV_DELIVERED,             /* msg, dest */
     HM_ADV_NO_CONSUMER,                            /* msg, dest: sent where nobody listens */
-    HM_ADV_UNSUBSCRIBE                             /* dest, client_id, subscription; count */
+    HM_ADV_UNSUBSCRIBE,                            /* dest, client_id, subscription; count */
+    HM_ADV_FULL                                    /* dest, usage_name, usage */
 } hm_adv_kind_e;
 typedef struct hm_advisory_s {
     hm_adv_kind_e kind;
     hm_dname_t dest;               /* the destination it is about */
     const char *connection_id;
     const char *client_id, *user;  /* connections (NULL: none) */
+    const char *client_ip;         /* connections: "tcp://ip:port" */
+    const char *usage_name;        /* FULL: the limit reached, and its usage */
+    int64_t usage;
     const char *id;                /* consumer or producer: "<connection id>:<session>:<value>" */
     const char *selector;          /* consumers */
     const char *subscription;      /* durable subscription name */
@@ -108,7 +112,8 @@ enum {
     HM_ADVP_FAST_PRODUCER = 2,     /* advisoryForFastProducers */
     HM_ADVP_CONSUMED = 4,          /* advisoryForConsumed */
     HM_ADVP_DELIVERED = 8,         /* advisoryForDelivery */
-    HM_ADVP_NO_CONSUMER = 16       /* sendAdvisoryIfNoConsumers */
+    HM_ADVP_NO_CONSUMER = 16,      /* sendAdvisoryIfNoConsumers */
+    HM_ADVP_FULL = 32              /* advisoryWhenFull */
 };
 typedef unsigned (*hm_adv_policy_fn)(void *baton, hm_dname_t dest);
 
@@ -221,6 +226,13 @@ const char *hm_broker_id(const hm_broker_t *b);
  * HM_EEXISTS with a message in err. */
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen);
+/* The same with where the client connects from (ActiveMQ's clientIp, "tcp://ip:port"), which
+ * connection advisories report; any field may be NULL. */
+typedef struct hm_client_info_s {
+    const char *connection_id, *client_id, *user, *client_ip;
+} hm_client_info_t;
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen);
 /* Closes every consumer still open (their deliveries return to their queues) and deletes the
  * client's temporary destinations. */
 void hm_client_close(hm_client_t *c);
@@ -260,6 +272,11 @@ void hm_producer_remove_prefix(hm_client_t *c, const char *prefix);
 /* The protocol is holding this producer back (flow control): a FastProducer advisory when its
  * destination's policy has advisoryForFastProducers. */
 void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest);
+
+/* A destination reached a limit (usage_name names it, e.g. "<broker>:queue://q:memory"; usage:
+ * bytes in use): a FULL.<type>.<name> advisory when its policy has advisoryWhenFull.  For the
+ * flow-control code; safe with the broker lock held (it is a nested mutex). */
+void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage);
 
 /* ---------------------------------------------------------------- transactions */
 

@@ -147,6 +147,7 @@ struct hm_client_s {
     char *connection_id;
     char *client_id;               /* NULL if none */
     char *user;
+    char *client_ip;               /* NULL if unknown */
     struct hm_consumer_ring_s consumers;
     apr_array_header_t *temps;     /* hm_dname_t with malloc'd names */
     APR_RING_ENTRY(hm_client_s) link;
@@ -264,6 +265,7 @@ void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const 
 void hm_adv_replay(hm_consumer_t *c);
 /* Slow consumer detection, about once a second. */
 void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now);
+
 /* A message reached its destination(s) (planned and applied): MessageDelivered and NoConsumer
  * advisories where the policy asks for them. */
 struct hm_plan_s;

@@ -102,7 +102,8 @@ static unsigned config_advisories(void *baton, hm_dname_t dest)
            (p->advisory_for_fast_producers ? HM_ADVP_FAST_PRODUCER : 0) |
            (p->advisory_for_consumed ? HM_ADVP_CONSUMED : 0) |
            (p->advisory_for_delivery ? HM_ADVP_DELIVERED : 0) |
-           (p->send_advisory_if_no_consumers ? HM_ADVP_NO_CONSUMER : 0);
+           (p->send_advisory_if_no_consumers ? HM_ADVP_NO_CONSUMER : 0) |
+           (p->advisory_when_full ? HM_ADVP_FULL : 0);
 }
 
 /* A policy entry anywhere turning an optional advisory on: only then are policies consulted. */
@@ -110,11 +111,13 @@ static int config_any_advisory(const cfg_t *cfg)
 {
     const cfg_policy_t *d = &cfg->default_policy;
     int any = d->advisory_for_slow_consumers || d->advisory_for_fast_producers ||
-              d->advisory_for_consumed || d->advisory_for_delivery || d->send_advisory_if_no_consumers;
+              d->advisory_for_consumed || d->advisory_for_delivery || d->send_advisory_if_no_consumers ||
+              d->advisory_when_full;
     for (int i = 0; cfg->policies && i < cfg->policies->nelts; i++) {
         const cfg_policy_t *p = &APR_ARRAY_IDX(cfg->policies, i, cfg_policy_t);
         any |= p->advisory_for_slow_consumers || p->advisory_for_fast_producers ||
-               p->advisory_for_consumed || p->advisory_for_delivery || p->send_advisory_if_no_consumers;
+               p->advisory_for_consumed || p->advisory_for_delivery || p->send_advisory_if_no_consumers ||
+               p->advisory_when_full;
     }
     return any;
 }

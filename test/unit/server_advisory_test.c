@@ -389,7 +389,8 @@ static unsigned test_policy(void *baton, hm_dname_t d)
 {
     (void)baton;
     policy_calls++;
-    return strncmp(d.name, "slow.", 5) == 0 ? HM_ADVP_SLOW_CONSUMER | HM_ADVP_CONSUMED | HM_ADVP_FAST_PRODUCER : 0;
+    return strncmp(d.name, "slow.", 5) == 0
+           ? HM_ADVP_SLOW_CONSUMER | HM_ADVP_CONSUMED | HM_ADVP_FAST_PRODUCER | HM_ADVP_FULL : 0;
 }
 
 static void test_policy_advisories(void)
@@ -426,6 +427,15 @@ static void test_policy_advisories(void)
     hm_producer_blocked(c, "ID:p1:2:1", (hm_dname_t){ HM_QUEUE, "fine.q" });
     CU_ASSERT_EQUAL_FATAL(fast.n, 1);
     CU_ASSERT_EQUAL(adv(&fast, 0)->kind, HM_ADV_FAST_PRODUCER);
+    rec_t full = { 0 };
+    watch(w, "ActiveMQ.Advisory.FULL.>", &full);
+    hm_dest_full(b, (hm_dname_t){ HM_QUEUE, "slow.q" }, "policy:queue://slow.q:memory", 1024);
+    hm_dest_full(b, (hm_dname_t){ HM_QUEUE, "fine.q" }, "policy:queue://fine.q:memory", 1024);
+    CU_ASSERT_EQUAL_FATAL(full.n, 1);
+    CU_ASSERT_STRING_EQUAL(full.topic[0], "ActiveMQ.Advisory.FULL.Queue.slow.q");
+    CU_ASSERT_STRING_EQUAL(adv(&full, 0)->usage_name, "policy:queue://slow.q:memory");
+    CU_ASSERT_EQUAL(adv(&full, 0)->usage, 1024);
+    rec_clear(&full);
     unsigned calls = policy_calls;
     hm_broker_tick(b, apr_time_now());
     hm_broker_tick(b, apr_time_now());

@@ -318,6 +318,7 @@ public class AdvisorySuite {
             eq(cid, ci.getClientId(), "clientId");
             eq("alice", ci.getUserName(), "userName");
             check(ci.getPassword() == null || ci.getPassword().isEmpty(), "password not distributed: " + ci.getPassword());
+            check(ci.getClientIp() != null && ci.getClientIp().startsWith("tcp://127.0.0.1:"), "clientIp " + ci.getClientIp());
             c.close();
             // its session and internal consumer go first; the connection's RemoveInfo follows
             RemoveInfo ri = ds(next(watcher, "connection closed"), RemoveInfo.class, "connection closed");
