@@ -436,6 +436,29 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
     hm_unlock(b);
 }
 
+/* A delivery the client found expired leaves as an expired message does from its queue:
+ * Expired advisory, dead letter when persistent (ActiveMQ's processExpired). */
+static void expire_delivery(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
+{
+    APR_RING_REMOVE(d, link);
+    if (!d->delivered)
+        c->outstanding--;
+    if (d->entry) {
+        char cause[96];
+        snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
+                 (long long)d->pub.msg->expiration);
+        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
+        hm_dead_letter(c->b, d->queue, d->pub.msg, 1, cause, pb);
+        hm_persist_remove(c->b, pb, d->queue, d->entry);
+        d->queue->expired++;
+        d->queue->inflight_count--;
+        hm_queue_entry_free(d->queue, d->entry);
+    } else {
+        hm_msg_unref(d->pub.msg);
+    }
+    free(d);
+}
+
 /* Settles (or marks) deliveries; removals of stored messages are added to pb. */
 void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb)
 {
@@ -444,6 +467,10 @@ void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind,
         if (kind == HM_ACK_POISON && target->entry)
             hm_dead_letter(c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
+        return;
+    }
+    if (kind == HM_ACK_EXPIRED) {
+        expire_delivery(c, target, pb);
         return;
     }
     /* every delivery up to and including the target, oldest first */

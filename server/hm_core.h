@@ -369,6 +369,8 @@ typedef enum {
     HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
+    HM_ACK_EXPIRED,           /* the client found this delivery expired: settled as expired
+                                 (Expired advisory; a persistent one is dead-lettered) */
 } hm_ack_e;
 /* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
 void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,

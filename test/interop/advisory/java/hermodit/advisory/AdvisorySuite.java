@@ -63,6 +63,7 @@ public class AdvisorySuite {
         s.add("queue_topic_created", AdvisorySuite::destinationCreated);
         s.add("temp_queue_created_deleted", AdvisorySuite::tempQueue);
         s.add("expired_and_dlqd", AdvisorySuite::expired);
+        s.add("expired_in_client_buffer", AdvisorySuite::expiredInClient);
         s.add("poison_message_dlqd", AdvisorySuite::poison);
         s.add("slow_topic_subscriber", AdvisorySuite::slowTopicSubscriber);
         s.add("slow_queue_consumer", AdvisorySuite::slowConsumer);
@@ -432,6 +433,30 @@ public class AdvisorySuite {
             for (Message d; (d = dlq.receive(1500)) != null; )
                 found |= d.getJMSMessageID().equals(m.getJMSMessageID());
             check(found, "the expired message is in ActiveMQ.DLQ");
+        } finally {
+            c.close();
+            w.close();
+        }
+    }
+
+    /** A message that expires while waiting in the consumer's prefetch buffer: the client reports
+     *  it expired and the broker raises Expired.Queue.<q>, as for one expiring in the queue. */
+    static void expiredInClient() throws Exception {
+        String q = unique("adv.expc");
+        Connection w = open(null), c = open(null);
+        try {
+            Session ws = w.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer expiredW = watch(ws, ADV + "Expired.Queue." + q);
+            Session cs = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer k = cs.createConsumer(cs.createQueue(q));
+            TextMessage m = cs.createTextMessage("in the buffer");
+            m.setStringProperty("app", "kept");
+            cs.createProducer(cs.createQueue(q)).send(m, DeliveryMode.NON_PERSISTENT, 4, 700);
+            Thread.sleep(1500);                 // delivered into the prefetch buffer, then expired
+            check(k.receiveNoWait() == null, "an expired message is not given to the application");
+            ActiveMQMessage a = next(expiredW, "expired in the client");
+            eq(m.getJMSMessageID(), a.getStringProperty("orignalMessageId"), "orignalMessageId");
+            expectMessageAdvisory(a, m.getJMSMessageID(), "expired in the client");
         } finally {
             c.close();
             w.close();
