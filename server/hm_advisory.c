@@ -156,10 +156,19 @@ static int sub_covers(const hm_sub_t *s, const char *topic, const hm_msg_t *m)
     return 0;
 }
 
+/* Whether anyone could receive a message on topic: why build an advisory nobody reads (every
+ * consumer and producer change raises some). */
+static int listened(hm_broker_t *b, const char *topic)
+{
+    hm_topic_t *t;
+    return b->opts.nvirtuals > 0 || !APR_RING_EMPTY(&b->wild_topic_subs, hm_sub_s, wild_link) ||
+           ((t = hm_topic_find(b, HM_TOPIC, topic)) != NULL && !APR_RING_EMPTY(&t->subs, hm_tsub_s, link));
+}
+
 /* Routes an advisory to everyone on its topic, or (replays) to the one consumer `only`. */
 static void publish(hm_broker_t *b, const char *topic, const hm_advisory_t *a, hm_consumer_t *only)
 {
-    if (only && (!only->sub || only->opts.dest.kind != HM_TOPIC))
+    if (only ? !only->sub || only->opts.dest.kind != HM_TOPIC : !listened(b, topic))
         return;
     hm_msg_t *m = adv_new(b, topic, a);
     if (!m)
@@ -346,7 +355,7 @@ static void consumer_advise(hm_consumer_t *c, hm_adv_kind_e kind, hm_consumer_t 
 {
     char buf[TOPIC_CAP];
     const char *topic = topic_name(buf, sizeof buf, "Consumer.", c->opts.dest, 0, 1);
-    if (!topic)
+    if (!topic || (!only && !listened(c->b, topic)))
         return;
     hm_advisory_t a = { .kind = kind };
     consumer_fields(c, &a);
