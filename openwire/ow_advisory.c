@@ -149,8 +149,8 @@ static apr_status_t add_int(ow_pmap_t *map, apr_pool_t *pool, const char *name, 
 }
 
 /* The data structure and the kind-specific properties. */
-static apr_status_t describe(const hm_msg_t *m, const hm_advisory_t *a, apr_pool_t *pool,
-                             ow_pmap_t *props, ow_object_t **ds)
+static apr_status_t describe(const hm_advisory_t *a, apr_pool_t *pool, ow_pmap_t *props,
+                             ow_object_t **ds)
 {
     apr_status_t st = APR_SUCCESS;
     switch (a->kind) {
@@ -227,7 +227,6 @@ static apr_status_t describe(const hm_msg_t *m, const hm_advisory_t *a, apr_pool
         *ds = NULL;
         break;
     }
-    (void)m;
     return st;
 }
 
@@ -237,7 +236,7 @@ ow_message_t *ow_advisory_message(const hm_msg_t *m, apr_pool_t *pool)
     ow_message_t *om = ow_broker_message(m, pool, OW_ACTIVEMQ_MESSAGE);
     ow_pmap_t *props = ow_props_new(pool, 0);
     ow_object_t *ds = NULL;
-    if (!om || !props || describe(m, a, pool, props, &ds) ||
+    if (!om || !props || describe(a, pool, props, &ds) ||
         add_str(props, pool, "originBrokerName", a->broker_name) ||
         add_str(props, pool, "originBrokerId", a->broker_id) ||
         (a->broker_url && add_str(props, pool, "originBrokerURL", a->broker_url)))

@@ -17,8 +17,6 @@
 #include "hm_log.h"
 #include "st.h"
 
-#define POLICY_CACHE_MAX 4096
-
 static int adv_on(const hm_broker_t *b)
 {
     return !b->opts.advisories_off;
@@ -69,7 +67,7 @@ static unsigned policy(hm_broker_t *b, hm_dname_t d)
     if (v)
         return (unsigned)((uintptr_t)v - 1);
     unsigned bits = b->opts.advisory_policy(b->opts.advisory_baton, d);
-    if (apr_hash_count(b->adv_policy) >= POLICY_CACHE_MAX)
+    if (apr_hash_count(b->adv_policy) >= HM_MAX_ADV_POLICY_CACHE)
         apr_hash_clear(b->adv_policy);   /* its keys stay in the broker pool: bounded by churn */
     apr_hash_set(b->adv_policy, apr_pstrmemdup(b->pool, key, (apr_size_t)n), (apr_ssize_t)n,
                  (void *)((uintptr_t)bits + 1));
