@@ -82,6 +82,7 @@ static ow_object_t *consumer_info(apr_pool_t *pool, const hm_advisory_t *a)
     ci->dispatch_async = 1;            /* hermod always dispatches asynchronously */
     ci->selector = a->selector ? apr_pstrdup(pool, a->selector) : NULL;
     ci->subscription_name = a->subscription ? apr_pstrdup(pool, a->subscription) : NULL;
+    ci->client_id = a->client_id ? apr_pstrdup(pool, a->client_id) : NULL;
     ci->no_local = a->no_local;
     ci->exclusive = a->exclusive;
     ci->priority = (int8_t)a->priority;
@@ -104,6 +105,7 @@ static ow_object_t *remove_info(apr_pool_t *pool, ow_object_t *what)
     if (!ri || !what)
         return NULL;
     ri->object_id = what;
+    ri->last_delivered_sequence_id = -2;   /* RemoveInfo.LAST_DELIVERED_UNKNOWN, as ActiveMQ's */
     return &ri->cmd.obj;
 }
 
@@ -252,6 +254,7 @@ ow_message_t *ow_advisory_message(const hm_msg_t *m, apr_pool_t *pool)
     hm_wbuf_free(&wb);
     om->type = "Advisory";
     om->persistent = 0;
+    om->priority = (int8_t)m->priority;
     om->data_structure = ds;
     return om;
 }

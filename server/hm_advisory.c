@@ -134,7 +134,7 @@ static hm_msg_t *adv_new(hm_broker_t *b, const char *topic, const hm_advisory_t 
         adv->msg = hm_msg_ref((hm_msg_t *)a->msg);
     m->advisory = adv;
     m->type = "Advisory";
-    m->priority = 4;
+    m->priority = 0;                   /* ActiveMQ's advisories carry the Message default, 0 */
     m->persistent = 0;
     m->size = need + 256;
     m->origin = &adv_origin;
@@ -339,6 +339,7 @@ static void consumer_fields(hm_consumer_t *c, hm_advisory_t *a)
 {
     a->dest = c->opts.dest;
     a->connection_id = c->client->connection_id;
+    a->client_id = c->client->client_id;
     a->id = c->opts.id;
     a->selector = c->opts.selector;
     a->subscription = c->opts.durable_name;

@@ -447,8 +447,8 @@ static void expire_delivery(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
         char cause[96];
         snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
                  (long long)d->pub.msg->expiration);
-        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
         hm_dead_letter(c->b, d->queue, d->pub.msg, 1, cause, pb);
+        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
         hm_persist_remove(c->b, pb, d->queue, d->entry);
         d->queue->expired++;
         d->queue->inflight_count--;

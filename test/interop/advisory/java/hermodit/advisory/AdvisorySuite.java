@@ -93,6 +93,7 @@ public class AdvisorySuite {
         ActiveMQMessage a = (ActiveMQMessage) m;
         eq("Advisory", a.getJMSType(), what + ": JMSType");
         eq(DeliveryMode.NON_PERSISTENT, a.getJMSDeliveryMode(), what + ": delivery mode");
+        eq(0, a.getJMSPriority(), what + ": priority");
         eq(BROKER, a.getStringProperty("originBrokerName"), what + ": originBrokerName");
         check(a.getStringProperty("originBrokerId") != null, what + ": originBrokerId missing");
         String url = a.getStringProperty("originBrokerURL");
@@ -146,6 +147,7 @@ public class AdvisorySuite {
             eq("colour = 'red'", ci.getSelector(), "selector");
             eq(7, ci.getPrefetchSize(), "prefetch");
             eq(false, ci.isBrowser(), "browser");
+            eq(c.getClientID(), ci.getClientId(), "clientId (the one the client generated)");
             eq(1, a.getIntProperty("consumerCount"), "consumerCount after the first");
 
             MessageConsumer c2 = cs.createConsumer(queue);
@@ -159,6 +161,7 @@ public class AdvisorySuite {
             a = next(watcher, "first consumer closed");
             RemoveInfo ri = ds(a, RemoveInfo.class, "first consumer closed");
             eq(((ActiveMQMessageConsumer) c1).getConsumerId(), ri.getObjectId(), "removed consumerId");
+            eq(-2L, ri.getLastDeliveredSequenceId(), "lastDeliveredSequenceId (unknown)");
             eq(1, a.getIntProperty("consumerCount"), "consumerCount after a close");
             c2.close();
             a = next(watcher, "second consumer closed");
@@ -195,6 +198,7 @@ public class AdvisorySuite {
             eq(((ActiveMQMessageConsumer) durable).getConsumerId(), ci.getConsumerId(), "durable consumerId");
             eq("subA", ci.getSubscriptionName(), "subscription name");
             eq(true, ci.isNoLocal(), "noLocal");
+            eq(c.getClientID(), ci.getClientId(), "the connection's clientId");
             eq(2, a.getIntProperty("consumerCount"), "consumerCount with the durable one");
             durable.close();
             a = next(watcher, "durable subscriber closed");
