@@ -730,11 +730,8 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
             hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
         case OW_ACK_EXPIRED:
-            if (a->message_count == 1 && a->first_message_id) {
-                hm_consumer_ack(c->hc, d, HM_ACK_EXPIRED, done, p);
-                break;
-            }
-            /* fall through - a range of them is settled as consumed */
+            hm_consumer_expired(c->hc, d, done, p);
+            break;
         case OW_ACK_STANDARD:
         case OW_ACK_UNMATCHED:
         default:

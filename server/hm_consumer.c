@@ -349,13 +349,14 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     return APR_SUCCESS;
 }
 
-static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
+/* consumed: it was consumed (not expired): a MessageConsumed advisory where the policy asks */
+static void settle_as(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb, int consumed)
 {
     APR_RING_REMOVE(d, link);
     if (!d->delivered)
         c->outstanding--;
     if (d->entry) {
-        if (c->b->opts.advisory_policy)
+        if (consumed && c->b->opts.advisory_policy)
             hm_adv_message(c->b, HM_ADV_CONSUMED, d->pub.dest, d->pub.msg);
         hm_persist_remove(c->b, pb, d->queue, d->entry);
         d->queue->dequeued++;
@@ -365,6 +366,11 @@ static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
         hm_msg_unref(d->pub.msg);
     }
     free(d);
+}
+
+static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
+{
+    settle_as(c, d, pb, 1);
 }
 
 /* Gives a delivery back to its queue; `counted` marks it as seen by the application. */
@@ -436,29 +442,6 @@ void hm_consumer_close(hm_consumer_t *c, uint64_t last_delivered)
     hm_unlock(b);
 }
 
-/* A delivery the client found expired leaves as an expired message does from its queue:
- * Expired advisory, dead letter when persistent (ActiveMQ's processExpired). */
-static void expire_delivery(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
-{
-    APR_RING_REMOVE(d, link);
-    if (!d->delivered)
-        c->outstanding--;
-    if (d->entry) {
-        char cause[96];
-        snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
-                 (long long)d->pub.msg->expiration);
-        hm_dead_letter(c->b, d->queue, d->pub.msg, 1, cause, pb);
-        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
-        hm_persist_remove(c->b, pb, d->queue, d->entry);
-        d->queue->expired++;
-        d->queue->inflight_count--;
-        hm_queue_entry_free(d->queue, d->entry);
-    } else {
-        hm_msg_unref(d->pub.msg);
-    }
-    free(d);
-}
-
 /* Settles (or marks) deliveries; removals of stored messages are added to pb. */
 void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_pbatch_t *pb)
 {
@@ -467,10 +450,6 @@ void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind,
         if (kind == HM_ACK_POISON && target->entry)
             hm_dead_letter(c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
-        return;
-    }
-    if (kind == HM_ACK_EXPIRED) {
-        expire_delivery(c, target, pb);
         return;
     }
     /* every delivery up to and including the target, oldest first */
@@ -524,19 +503,40 @@ void hm_consumer_kick_locked(hm_consumer_t *c)
         consumer_kick(c);
 }
 
-void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
-                        hm_send_done_fn done, void *baton)
+/* Dead-letters one unsettled delivery (expired: as the broker's own expiry does) and settles it. */
+static void dead_letter_delivery(hm_consumer_t *c, hm_delivery_t *pub, int expired, const char *cause,
+                                 hm_send_done_fn done, void *baton)
 {
     hm_lock(c->b);
     hm_pbatch_t pb = { NULL, 0, 0 };
     hm_dlv_t *d = (hm_dlv_t *)pub;
+    char why[96];
+    if (d->entry && expired) {
+        snprintf(why, sizeof why, "java.lang.Throwable: Message Expired. Expiration:%lld",
+                 (long long)d->pub.msg->expiration);
+        cause = why;
+        d->queue->expired++;
+    }
     if (d->entry)
-        hm_dead_letter(c->b, d->queue, d->pub.msg, 0, cause, &pb);
-    settle(c, d, &pb);
+        hm_dead_letter(c->b, d->queue, d->pub.msg, expired, cause, &pb);
+    if (d->entry && expired)           /* after MessageDLQd, as ActiveMQ orders them */
+        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
+    settle_as(c, d, &pb, !expired);
     if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
         done(baton, HM_ENOSPACE);
     hm_consumer_kick_locked(c);
     hm_unlock(c->b);
+}
+
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
+                        hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 0, cause, done, baton);
+}
+
+void hm_consumer_expired(hm_consumer_t *c, hm_delivery_t *pub, hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 1, NULL, done, baton);
 }
 
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,

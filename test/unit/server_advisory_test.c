@@ -364,7 +364,7 @@ static void test_expired_and_dead_lettered(void)
     /* the client found one expired in its prefetch buffer */
     put(c, HM_QUEUE, "e.q", "in-buffer", 1, apr_time_as_msec(apr_time_now()) + 60000);
     CU_ASSERT_EQUAL_FATAL(r.n, 2);
-    hm_consumer_ack(k, r.d[1], HM_ACK_EXPIRED, NULL, NULL);
+    hm_consumer_expired(k, r.d[1], NULL, NULL);
     CU_ASSERT_EQUAL_FATAL(ex.n, 2);
     CU_ASSERT_STRING_EQUAL(adv(&ex, 1)->msg->message_id, "in-buffer");
     CU_ASSERT_EQUAL_FATAL(dl.n, 3);
