@@ -447,19 +447,24 @@ static void producer_advise(hm_client_t *c, const hm_producer_t *p, hm_adv_kind_
         publish(c->b, topic, &a, only);
 }
 
-static int producer_advised(const hm_broker_t *b, hm_dname_t d)
+/* Producers are registered (and counted) with advisories off too: the statistics count them. */
+static int producer_tracked(hm_dname_t d)
 {
-    return adv_on(b) && d.name && !hm_adv_is_advisory(d);
+    return d.name && !hm_adv_is_advisory(d);
+}
+
+int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d)
+{
+    return producer_tracked(d) ? producer_count_add(b, d, 0) : 0;
 }
 
 apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)
 {
     hm_broker_t *b = c->b;
-    apr_status_t st = APR_SUCCESS;
     if (!id)
         return HM_EINVAL;
     hm_lock(b);
-    if (!producer_advised(b, dest) || apr_hash_get(c->producers, id, APR_HASH_KEY_STRING)) {
+    if (!producer_tracked(dest) || apr_hash_get(c->producers, id, APR_HASH_KEY_STRING)) {
         hm_unlock(b);
         return APR_SUCCESS;
     }
@@ -478,9 +483,11 @@ apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)
     p->dest.name = memcpy(p->id + il, dest.name, nl);
     p->serial = ++b->next_producer;
     apr_hash_set(c->producers, p->id, APR_HASH_KEY_STRING, p);
-    producer_advise(c, p, HM_ADV_PRODUCER_ADD, producer_count_add(b, p->dest, 1), NULL);
+    int n = producer_count_add(b, p->dest, 1);
+    if (adv_on(b))
+        producer_advise(c, p, HM_ADV_PRODUCER_ADD, n, NULL);
     hm_unlock(b);
-    return st;
+    return APR_SUCCESS;
 }
 
 static void producer_remove_locked(hm_client_t *c, hm_producer_t *p)
@@ -525,7 +532,7 @@ void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest)
     hm_lock(b);
     char buf[TOPIC_CAP];
     const char *topic;
-    if (producer_advised(b, dest) && !HM_KIND_IS_TEMP(dest.kind) &&
+    if (adv_on(b) && producer_tracked(dest) && !HM_KIND_IS_TEMP(dest.kind) &&
         (policy(b, dest) & HM_ADVP_FAST_PRODUCER) &&
         (topic = topic_name(buf, sizeof buf, "FastProducer.", dest, 1, 0)) != NULL) {
         hm_advisory_t a = { .kind = HM_ADV_FAST_PRODUCER, .dest = dest,

@@ -263,9 +263,9 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
 
 /* ---------------------------------------------------------------- producers */
 
-/* Producers matter to the core only for advisories (ActiveMQ.Advisory.Producer.*): a protocol
- * registers each one with its own id; dest NULL name: anonymous (not advised, as ActiveMQ's
- * default).  HM_ENOSPACE past HM_MAX_CONSUMERS_PER_CLIENT producers; an id already registered
+/* Producers matter to the core for advisories (ActiveMQ.Advisory.Producer.*) and counts: a
+ * protocol registers each one with its own id; dest NULL name: anonymous (neither advised, as
+ * ActiveMQ's default, nor counted).  HM_ENOSPACE past HM_MAX_CONSUMERS_PER_CLIENT producers; an id already registered
  * is left as it is.  hm_client_close removes those still registered. */
 apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest);
 void hm_producer_remove(hm_client_t *c, const char *id);

@@ -258,6 +258,8 @@ void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *c
 void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d);
 void hm_adv_connection(hm_client_t *c, int add);
 void hm_adv_consumer(hm_consumer_t *c, int add);
+/* Producers registered on exactly this destination (statistics' producerCount). */
+int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d);
 void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id, const char *name);
 /* EXPIRED, DLQD, CONSUMED, DELIVERED, NO_CONSUMER about message m found at (or sent to) where */
 void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const hm_msg_t *m);

@@ -8,6 +8,7 @@
 #include <apr_general.h>
 
 #include "hm_core.h"
+#include "hm_int.h"
 #include "sel.h"
 
 static apr_pool_t *pool;
@@ -257,6 +258,7 @@ static void test_producers(void)
     CU_ASSERT_EQUAL_FATAL(wr.n, 3);
     CU_ASSERT_EQUAL(adv(&wr, 2)->kind, HM_ADV_PRODUCER_REMOVE);
     CU_ASSERT_EQUAL(adv(&wr, 2)->count, 1);
+    CU_ASSERT_EQUAL(hm_adv_producer_count(broker, (hm_dname_t){ HM_QUEUE, "p.q" }), 1);
     hm_producer_add(c, "ID:c3:2:1", (hm_dname_t){ HM_QUEUE, "p.q" });
     hm_producer_remove_prefix(c, "ID:c3:2:");          /* a closed session's producers */
     CU_ASSERT_EQUAL_FATAL(wr.n, 5);
@@ -470,6 +472,7 @@ static void test_advisory_support_off(void)
     hm_client_t *c = client_on(b, "ID:o1", NULL);
     consume(c, HM_QUEUE, "slow.q", 1, NULL, "ID:o1:1:1", &r);
     hm_producer_add(c, "ID:o1:1:2", (hm_dname_t){ HM_QUEUE, "slow.q" });
+    CU_ASSERT_EQUAL(hm_adv_producer_count(b, (hm_dname_t){ HM_QUEUE, "slow.q" }), 1);   /* still counted */
     put(c, HM_QUEUE, "slow.q", "a", 1, 0);
     put(c, HM_QUEUE, "slow.q", "b", 1, apr_time_as_msec(apr_time_now()) - 10);
     put(c, HM_TOPIC, "some.topic", "c", 0, 0);
