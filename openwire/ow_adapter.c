@@ -352,7 +352,10 @@ static void on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     }
     const char *cid = ci->connection_id && ci->connection_id->value ? ci->connection_id->value : "";
     oc->connection_id = apr_pstrdup(oc->pool, cid);
-    apr_status_t st = hm_client_open(oc->b, cid, ci->client_id, ci->user_name, &oc->client, err, sizeof err);
+    hm_client_info_t info = { cid, ci->client_id, ci->user_name,
+                              ci->client_ip ? ci->client_ip
+                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL) };
+    apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
     else if (st)
@@ -412,6 +415,7 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         .exclusive = ci->exclusive,
         .priority = ci->priority,
         .durable_name = ci->destination->obj.type == OW_ACTIVEMQ_TOPIC ? ci->subscription_name : NULL,
+        .id = c->key,
     };
     apr_status_t st = hm_consumer_open(oc->client, &o, &consumer_ops, c, &c->hc, err, sizeof err);
     if (st) {
@@ -424,6 +428,18 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         return;
     }
     respond_ok(oc, &ci->cmd);
+}
+
+/* A closed session takes its producers with it (the client sends no RemoveInfo for them). */
+static void forget_session_producers(ow_conn_t *oc, const ow_session_id_t *sid)
+{
+    char *prefix = id_key(sid->connection_id, sid->value, 0);
+    char *colon = prefix ? strrchr(prefix, ':') : NULL;
+    if (colon) {
+        colon[1] = '\0';
+        hm_producer_remove_prefix(oc->client, prefix);
+    }
+    free(prefix);
 }
 
 static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
@@ -450,6 +466,7 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
             if (c->session_id == sid)
                 close_consumer(oc, c, UINT64_MAX);
         }
+        forget_session_producers(oc, (ow_session_id_t *)id);
         break;
     }
     case OW_CONNECTION_ID:
@@ -457,8 +474,10 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
         break;
     case OW_PRODUCER_ID: {
         char *k = producer_key((ow_producer_id_t *)id);
-        if (k)
+        if (k) {
             key_set_remove(oc->producer_windows, k);
+            hm_producer_remove(oc->client, k);
+        }
         free(k);
         break;
     }
@@ -483,6 +502,15 @@ static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
     }
     if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
         hm_dest_ensure(oc->b, ow_dname(pi->destination));
+    if (pi->producer_id && pi->destination && pi->destination->physical_name) {
+        char *k = producer_key(pi->producer_id);
+        if (k && hm_producer_add(oc->client, k, ow_dname(pi->destination)) == HM_ENOSPACE) {
+            free(k);
+            respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+            return;
+        }
+        free(k);
+    }
     respond_ok(oc, &pi->cmd);
 }
 

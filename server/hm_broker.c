@@ -97,6 +97,14 @@ const char *hm_broker_id(const hm_broker_t *b) { return b->id; }
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen)
 {
+    hm_client_info_t info = { connection_id, client_id, user, NULL };
+    return hm_client_open_info(b, &info, out, err, errlen);
+}
+
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen)
+{
+    const char *connection_id = info->connection_id, *client_id = info->client_id, *user = info->user;
     hm_lock(b);
     if (client_id && *client_id && apr_hash_get(b->client_ids, client_id, APR_HASH_KEY_STRING)) {
         snprintf(err, errlen, "Broker: %s - Client: %s already connected", b->name, client_id);
@@ -111,15 +119,18 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
         return APR_ENOMEM;
     }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
+    c->producers = apr_hash_make(p);
     c->b = b;
     c->serial = ++b->next_client;
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
     c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
     c->user = user ? apr_pstrdup(p, user) : NULL;
+    c->client_ip = info->client_ip ? apr_pstrdup(p, info->client_ip) : NULL;
     APR_RING_INIT(&c->consumers, hm_consumer_s, link);
     APR_RING_INSERT_TAIL(&b->clients, c, hm_client_s, link);
     if (c->client_id)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
+    hm_adv_connection(c, 1);
     *out = c;
     hm_unlock(b);
     return APR_SUCCESS;
@@ -164,7 +175,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     hm_dname_t *slot = apr_array_push(c->temps);
     slot->kind = d.kind;
     slot->name = apr_pstrdup(c->temps->pool, d.name);
-    hm_advise_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id);
     hm_unlock(b);
     return APR_SUCCESS;
 }
@@ -202,7 +213,7 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
             hm_topic_free(b, t);
         }
     }
-    hm_advise_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id);
     APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
     c->temps->nelts--;
     return APR_SUCCESS;
@@ -239,6 +250,7 @@ void hm_client_close(hm_client_t *c)
         hm_consumer_close_locked(APR_RING_FIRST(&c->consumers), UINT64_MAX);
     while (c->temps->nelts > 0)
         temp_delete_locked(c, c->temps->nelts - 1, 1, err, sizeof err);
+    hm_adv_client_close(c);
     if (c->client_id && apr_hash_get(b->client_ids, c->client_id, APR_HASH_KEY_STRING) == c)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, NULL);
     APR_RING_REMOVE(c, link);

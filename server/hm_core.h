@@ -66,16 +66,56 @@ typedef struct hm_msg_origin_s {
      * itself is delivered; a browse is skipped). */
     hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
                             int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
+    /* Optional: the same message (id, body, properties) addressed to `to`, with one reference
+     * (ActiveMQ's NoConsumer advisories are the message itself).  NULL: cannot. */
+    hm_msg_t *(*readdress)(const hm_msg_t *m, hm_dname_t to);
 } hm_msg_origin_t;
 
-/* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
- * into their own shape (OpenWire: a DestinationInfo data structure on the message). */
-typedef enum { HM_ADV_NONE, HM_ADV_DEST_ADD, HM_ADV_DEST_REMOVE } hm_adv_kind_e;
+/* An advisory the core raises (ActiveMQ's advisory topics).  Protocols turn it into their own
+ * shape (OpenWire: ConnectionInfo, ConsumerInfo, ProducerInfo, RemoveInfo, DestinationInfo or the
+ * message itself as the advisory's data structure). */
+typedef enum {
+    HM_ADV_NONE,
+    HM_ADV_DEST_ADD, HM_ADV_DEST_REMOVE,           /* dest; connection_id */
+    HM_ADV_CONN_ADD, HM_ADV_CONN_REMOVE,           /* connection_id, client_id, user */
+    HM_ADV_CONSUMER_ADD, HM_ADV_CONSUMER_REMOVE,   /* id, dest, consumer fields; count */
+    HM_ADV_PRODUCER_ADD, HM_ADV_PRODUCER_REMOVE,   /* id, dest; count */
+    HM_ADV_EXPIRED, HM_ADV_DLQD,                   /* msg, dest (where it was) */
+    HM_ADV_SLOW_CONSUMER,                          /* id, dest, consumer fields */
+    HM_ADV_FAST_PRODUCER,                          /* id, dest */
+    HM_ADV_CONSUMED, HM_ADV_DELIVERED,             /* msg, dest */
+    HM_ADV_NO_CONSUMER,                            /* msg, dest: sent where nobody listens */
+    HM_ADV_UNSUBSCRIBE,                            /* dest, client_id, subscription; count */
+    HM_ADV_FULL                                    /* dest, usage_name, usage */
+} hm_adv_kind_e;
 typedef struct hm_advisory_s {
     hm_adv_kind_e kind;
-    hm_dname_t dest;
+    hm_dname_t dest;               /* the destination it is about */
     const char *connection_id;
+    const char *client_id, *user;  /* connections (NULL: none) */
+    const char *client_ip;         /* connections: "tcp://ip:port" */
+    const char *usage_name;        /* FULL: the limit reached, and its usage */
+    int64_t usage;
+    const char *id;                /* consumer or producer: "<connection id>:<session>:<value>" */
+    const char *selector;          /* consumers */
+    const char *subscription;      /* durable subscription name */
+    int32_t prefetch;
+    int priority, no_local, exclusive, browser;
+    int count;                     /* consumerCount / producerCount property; -1: none */
+    const hm_msg_t *msg;           /* EXPIRED, DLQD...: the message (held by the advisory) */
+    const char *broker_name, *broker_id, *broker_url;   /* originBroker* properties */
 } hm_advisory_t;
+
+/* Optional advisories a destination's policy turns on (activemq.xml policyEntry). */
+enum {
+    HM_ADVP_SLOW_CONSUMER = 1,     /* advisoryForSlowConsumers */
+    HM_ADVP_FAST_PRODUCER = 2,     /* advisoryForFastProducers */
+    HM_ADVP_CONSUMED = 4,          /* advisoryForConsumed */
+    HM_ADVP_DELIVERED = 8,         /* advisoryForDelivery */
+    HM_ADVP_NO_CONSUMER = 16,      /* sendAdvisoryIfNoConsumers */
+    HM_ADVP_FULL = 32              /* advisoryWhenFull */
+};
+typedef unsigned (*hm_adv_policy_fn)(void *baton, hm_dname_t dest);
 
 /* A neutral map body (statistics replies): protocols express it as their map message. */
 typedef struct hm_field_s {
@@ -162,6 +202,10 @@ typedef struct hm_broker_opts_s {
     int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
     int scheduler_support;         /* honour AMQ_SCHEDULED_* properties (schedulerSupport) */
     int scheduler_max_repeat;      /* largest AMQ_SCHEDULED_REPEAT; 0: 1000 */
+    int advisories_off;            /* <broker advisorySupport="false">: no advisories at all */
+    hm_adv_policy_fn advisory_policy;   /* NULL: none of the optional advisories */
+    void *advisory_baton;
+    const char *url;               /* originBrokerURL of advisories (the first listener) */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -184,6 +228,13 @@ const char *hm_broker_id(const hm_broker_t *b);
  * HM_EEXISTS with a message in err. */
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen);
+/* The same with where the client connects from (ActiveMQ's clientIp, "tcp://ip:port"), which
+ * connection advisories report; any field may be NULL. */
+typedef struct hm_client_info_s {
+    const char *connection_id, *client_id, *user, *client_ip;
+} hm_client_info_t;
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen);
 /* Closes every consumer still open (their deliveries return to their queues) and deletes the
  * client's temporary destinations. */
 void hm_client_close(hm_client_t *c);
@@ -209,6 +260,25 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
  * HM_ENOSPACE (the store limit), store errors. */
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- producers */
+
+/* Producers matter to the core for advisories (ActiveMQ.Advisory.Producer.*) and counts: a
+ * protocol registers each one with its own id; dest NULL name: anonymous (neither advised, as
+ * ActiveMQ's default, nor counted).  HM_ENOSPACE past HM_MAX_CONSUMERS_PER_CLIENT producers; an id already registered
+ * is left as it is.  hm_client_close removes those still registered. */
+apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest);
+void hm_producer_remove(hm_client_t *c, const char *id);
+/* Removes every producer whose id starts with prefix (a closed session's). */
+void hm_producer_remove_prefix(hm_client_t *c, const char *prefix);
+/* The protocol is holding this producer back (flow control): a FastProducer advisory when its
+ * destination's policy has advisoryForFastProducers. */
+void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest);
+
+/* A destination reached a limit (usage_name names it, e.g. "<broker>:queue://q:memory"; usage:
+ * bytes in use): a FULL.<type>.<name> advisory when its policy has advisoryWhenFull.  For the
+ * flow-control code; safe with the broker lock held (it is a nested mutex). */
+void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage);
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -275,6 +345,7 @@ typedef struct hm_consumer_opts_s {
     int exclusive;
     int priority;
     const char *durable_name;     /* topics: a durable subscription of the client's client ID */
+    const char *id;               /* the protocol's name for it (advisories); NULL: none */
 } hm_consumer_opts_t;
 
 /* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);

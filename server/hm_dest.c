@@ -120,6 +120,8 @@ hm_queue_t *hm_queue_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner)
     q->owner = owner;
     apr_hash_set(b->queues, q->key, APR_HASH_KEY_STRING, q);
     hm_consumer_attach_new_queue(b, q);
+    if (!owner)
+        hm_adv_dest_created(b, q->name);
     return q;
 }
 
@@ -187,6 +189,8 @@ hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t d, hm_client_t *owner)
     APR_RING_INIT(&t->subs, hm_tsub_s, link);
     t->owner = owner;
     apr_hash_set(b->topics, t->key, APR_HASH_KEY_STRING, t);
+    if (!owner && !hm_adv_is_advisory(t->name))
+        hm_adv_dest_created(b, t->name);
     return t;
 }
 

@@ -131,6 +131,8 @@ struct hm_consumer_s {
     apr_array_header_t *snapshot;  /* browsers: hm_browse_item_t */
     int snap_pos;
     int browse_done;
+    int advised;                   /* its ConsumerInfo advisory went out (a RemoveInfo follows) */
+    int slow;                      /* a SlowConsumer advisory went out; cleared when it catches up */
 };
 APR_RING_HEAD(hm_consumer_ring_s, hm_consumer_s);
 
@@ -145,10 +147,19 @@ struct hm_client_s {
     char *connection_id;
     char *client_id;               /* NULL if none */
     char *user;
+    char *client_ip;               /* NULL if unknown */
     struct hm_consumer_ring_s consumers;
     apr_array_header_t *temps;     /* hm_dname_t with malloc'd names */
     APR_RING_ENTRY(hm_client_s) link;
+    apr_hash_t *producers;         /* id -> hm_producer_t (malloc'd), for advisories */
 };
+
+/* A registered producer (hm_advisory.c). */
+typedef struct hm_producer_s {
+    char *id;
+    hm_dname_t dest;               /* name malloc'd with the struct */
+    uint64_t serial;               /* registration order (replayed in that order) */
+} hm_producer_t;
 APR_RING_HEAD(hm_client_ring_s, hm_client_s);
 
 struct hm_broker_s {
@@ -172,6 +183,9 @@ struct hm_broker_s {
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
     apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
+    apr_hash_t *adv_pcounts;       /* advisories: "<kind>:<name>" -> producers on it (lazy) */
+    apr_hash_t *adv_policy;        /* advisories: "<kind>:<name>" -> policy bits + 1 (lazy) */
+    uint64_t next_producer;
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
     struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
@@ -234,8 +248,32 @@ apr_status_t hm_sub_recover(hm_broker_t *b, apr_pool_t *tmp, apr_array_header_t 
 
 /* routing (hm_route.c) */
 apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen);
-void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
-                    hm_consumer_t *only);
+
+/* advisories (hm_advisory.c), all under the broker lock; each does nothing when advisories are
+ * off.  A name under ActiveMQ.Advisory. never produces advisories itself. */
+#define HM_ADV_PREFIX "ActiveMQ.Advisory."
+int hm_adv_is_advisory(hm_dname_t d);
+void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id);
+/* An ordinary queue or topic came into being (not a temporary one, nor an advisory topic). */
+void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d);
+void hm_adv_connection(hm_client_t *c, int add);
+void hm_adv_consumer(hm_consumer_t *c, int add);
+/* Producers registered on exactly this destination (statistics' producerCount). */
+int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d);
+void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id, const char *name);
+/* EXPIRED, DLQD, CONSUMED, DELIVERED, NO_CONSUMER about message m found at (or sent to) where */
+void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const hm_msg_t *m);
+/* A new consumer on advisory topics gets what already exists (connections, destinations,
+ * consumers, producers), as ActiveMQ replays them. */
+void hm_adv_replay(hm_consumer_t *c);
+/* Slow consumer detection, about once a second. */
+void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now);
+
+/* A message reached its destination(s) (planned and applied): MessageDelivered and NoConsumer
+ * advisories where the policy asks for them. */
+struct hm_plan_s;
+void hm_adv_sent(hm_broker_t *b, const struct hm_plan_s *pl);
+void hm_adv_client_close(hm_client_t *c);
 
 /* persistence (hm_persist.c): batches are created lazily; NULL means nothing to store */
 typedef struct hm_pbatch_s {

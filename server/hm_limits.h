@@ -8,5 +8,6 @@
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536
 #define HM_TICK_MS                50       /* resolution of pull timeouts */
+#define HM_MAX_ADV_POLICY_CACHE   4096     /* destinations whose advisory policy is remembered */
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <apr_file_info.h>
 #include <apr_general.h>
+#include <apr_network_io.h>
 #include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -76,6 +77,49 @@ static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expir
     }
     apr_pool_destroy(tmp);
     return go;
+}
+
+/* originBrokerURL of advisories: the first connector's address as ActiveMQ publishes it
+ * (scheme://host:port, the machine's name for a wildcard address). */
+static const char *config_url(const cfg_t *cfg, apr_pool_t *pool)
+{
+    for (int i = 0; i < cfg->connectors->nelts; i++) {
+        const cfg_connector_t *c = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
+        const char *host = c->host;
+        char name[256];
+        if (!host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+            host = apr_gethostname(name, sizeof name, pool) == APR_SUCCESS ? name : "localhost";
+        return apr_psprintf(pool, "%s://%s:%d", c->scheme_text, host, c->port);
+    }
+    return NULL;
+}
+
+/* The optional advisories a destination's policy entry turns on. */
+static unsigned config_advisories(void *baton, hm_dname_t dest)
+{
+    const cfg_policy_t *p = cfg_policy_for(baton, HM_KIND_IS_QUEUE(dest.kind), dest.name);
+    return (p->advisory_for_slow_consumers ? HM_ADVP_SLOW_CONSUMER : 0) |
+           (p->advisory_for_fast_producers ? HM_ADVP_FAST_PRODUCER : 0) |
+           (p->advisory_for_consumed ? HM_ADVP_CONSUMED : 0) |
+           (p->advisory_for_delivery ? HM_ADVP_DELIVERED : 0) |
+           (p->send_advisory_if_no_consumers ? HM_ADVP_NO_CONSUMER : 0) |
+           (p->advisory_when_full ? HM_ADVP_FULL : 0);
+}
+
+/* A policy entry anywhere turning an optional advisory on: only then are policies consulted. */
+static int config_any_advisory(const cfg_t *cfg)
+{
+    const cfg_policy_t *d = &cfg->default_policy;
+    int any = d->advisory_for_slow_consumers || d->advisory_for_fast_producers ||
+              d->advisory_for_consumed || d->advisory_for_delivery || d->send_advisory_if_no_consumers ||
+              d->advisory_when_full;
+    for (int i = 0; cfg->policies && i < cfg->policies->nelts; i++) {
+        const cfg_policy_t *p = &APR_ARRAY_IDX(cfg->policies, i, cfg_policy_t);
+        any |= p->advisory_for_slow_consumers || p->advisory_for_fast_producers ||
+               p->advisory_for_consumed || p->advisory_for_delivery || p->send_advisory_if_no_consumers ||
+               p->advisory_when_full;
+    }
+    return any;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
@@ -274,6 +318,12 @@ int main(int argc, const char *const *argv)
     bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
     bo.scheduler_support = cfg->scheduler_support;
     bo.scheduler_max_repeat = cfg->max_scheduler_repeat_allowed;
+    bo.advisories_off = !cfg->advisory_support;
+    if (config_any_advisory(cfg)) {
+        bo.advisory_policy = config_advisories;
+        bo.advisory_baton = cfg;
+    }
+    bo.url = config_url(cfg, pool);
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
