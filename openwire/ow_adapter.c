@@ -65,7 +65,9 @@ struct ow_conn_s {
     apr_hash_t *producer_windows;  /* producers with a window: an owned key set */
     apr_hash_t *txs;               /* local transaction key -> ow_tx_t */
     apr_hash_t *xa_joined;         /* XA branches this connection works on: an owned key set */
-    struct parked_s *parked;       /* sends held while the store is full (FIFO) */
+    struct parked_s *parked;       /* sends held by flow control or a full store (FIFO) */
+    hm_space_waiter_t waiter;      /* armed while sends are held: memory freed somewhere */
+    int paused;                    /* input paused behind a held async send (no window) */
     struct parked_s **parked_tail;
     int nparked;
     apr_time_t last_read, last_write, started;
@@ -525,63 +527,177 @@ static void tx_table_done(const ow_transaction_id_t *id)
         ow_xa_unlock();
 }
 
-/* A send the full store refused, held unanswered (the producer blocks, as with ActiveMQ's
- * producer flow control) and retried until it fits or its time runs out. */
+/* A send held unanswered because a memory limit (producer flow control) or the full store
+ * refused it: the producer blocks on its reply or on its window's ProducerAck, as with
+ * ActiveMQ.  Only later sends to the same destination queue up behind it; the connection goes
+ * on with everything else, except after an asynchronous send without a window, which ActiveMQ
+ * answers by blocking the whole connection (here: its input pauses). */
 typedef struct parked_s {
     struct parked_s *next;
     hm_msg_t *msg;
     pending_t *p;
     apr_time_t since;
+    int pauses;                    /* async, no window: input stays paused while it waits */
+    char *producer;                /* ProducerId text for error messages (malloc'd) */
 } parked_t;
 
-static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
+#define FLOW_URL " See http://activemq.apache.org/producer-flow-control.html for more info"
+
+/* ActiveMQ's ResourceAllocationException texts.  err is hm_send's for HM_EFLOW:
+ * "<qualified destination>\n<limit>". */
+static const char *flow_text(apr_pool_t *pool, apr_status_t st, const char *err,
+                             const char *producer, int timed_out)
 {
-    parked_t *k = oc->nparked < OW_MAX_PARKED ? malloc(sizeof *k) : NULL;
-    if (!k) {
-        pending_done(p, HM_ENOSPACE);
+    if (st != HM_EFLOW)
+        return "the message store is full (storeUsage limit)";
+    const char *nl = strchr(err, '\n');
+    char *dest = apr_pstrndup(pool, err, nl ? (size_t)(nl - err) : strlen(err));
+    const char *limit = nl ? nl + 1 : "0";
+    if (timed_out)
+        return apr_psprintf(pool, "Usage Manager Memory Limit Wait Timeout. Stopping producer (%s) to "
+                            "prevent flooding %s." FLOW_URL, producer, dest);
+    if (strncmp(dest, "topic://", 8) == 0 || strncmp(dest, "temp-topic://", 13) == 0)
+        return apr_psprintf(pool, "Usage Manager memory limit (%s) reached. Rejecting send for producer "
+                            "(%s) to prevent flooding %s." FLOW_URL, limit, producer, dest);
+    return apr_psprintf(pool, "Usage Manager Memory Limit reached on %s." FLOW_URL, dest);
+}
+
+static char *producer_text(const ow_producer_id_t *id)
+{
+    char *k = id ? producer_key(id) : NULL;
+    return k ? k : strdup("null");
+}
+
+/* Answers a held or refused send with its exception (an async send has nobody to tell). */
+static void flow_fail(ow_conn_t *oc, pending_t *p, apr_status_t st, const char *err,
+                      const char *producer, int timed_out)
+{
+    apr_pool_t *tmp;
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS) {
+        pending_done(p, st);
         return;
     }
-    k->next = NULL;
+    const char *text = flow_text(tmp, st, err, producer, timed_out);
+    hm_info("openwire %s: send refused: %s", hm_conn_peer(oc->conn), text);
+    if (p->response_required)
+        respond_error_id(oc, p->command_id, RESOURCE_EXC, text);
+    pending_free(p);
+    apr_pool_destroy(tmp);
+}
+
+static void waiter_fire(void *baton)
+{
+    ow_conn_t *oc = baton;
+    hm_conn_kick(oc->conn);
+}
+
+static int dname_same(hm_dname_t a, hm_dname_t b)
+{
+    return a.kind == b.kind && a.name && b.name && strcmp(a.name, b.name) == 0;
+}
+
+/* Whether a send to d must queue up behind an earlier held one. */
+static int parked_for(const ow_conn_t *oc, hm_dname_t d)
+{
+    for (const parked_t *k = oc->parked; k; k = k->next)
+        if (dname_same(k->msg->dest, d))
+            return 1;
+    return 0;
+}
+
+static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_t *producer,
+                int pauses, apr_status_t why)
+{
+    parked_t *k = oc->nparked < OW_MAX_PARKED ? calloc(1, sizeof *k) : NULL;
+    if (k && !(k->producer = producer_text(producer))) {
+        free(k);
+        k = NULL;
+    }
+    if (!k)
+        return 0;
     k->msg = hm_msg_ref(hm);
     k->p = p;
     k->since = apr_time_now();
-    if (!oc->parked)
+    k->pauses = pauses;
+    if (why == HM_EFLOW)
+        hm_flow_blocked(oc->b, hm->dest);
+    else if (!oc->parked)
         hm_info("openwire %s: the message store is full; holding the producer until space frees",
                 hm_conn_peer(oc->conn));
     *oc->parked_tail = k;
     oc->parked_tail = &k->next;
     oc->nparked++;
+    if (pauses) {
+        oc->paused = 1;
+        hm_conn_pause_input(oc->conn, 1);
+    }
+    hm_space_wait(oc->b, &oc->waiter);
+    return 1;
 }
 
-/* Retries held sends in order; stops at the first that still does not fit. */
+static int timed_out(const hm_broker_opts_t *bo, const parked_t *k, apr_time_t now)
+{
+    return bo->send_fail_after_ms > 0 && now - k->since > apr_time_from_msec(bo->send_fail_after_ms);
+}
+
+/* Retries held sends in order; a send whose destination is still full stays, and so does every
+ * later one to that destination.  Runs on the connection's loop thread. */
 static void unpark(ow_conn_t *oc, apr_time_t now)
 {
     const hm_broker_opts_t *bo = hm_broker_options(oc->b);
-    while (oc->parked) {
-        parked_t *k = oc->parked;
-        char err[256] = "";
-        apr_status_t st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
-        if (st == HM_ENOSPACE && !(bo->send_fail_after_ms > 0 &&
-                                   now - k->since > apr_time_from_msec(bo->send_fail_after_ms)))
-            return;
-        if (st)
+    parked_t **pp = &oc->parked, *last = NULL;
+    int pauses = 0;
+    while (*pp) {
+        parked_t *k = *pp;
+        char err[HM_MAX_DEST_NAME + 64] = "";
+        apr_status_t st;
+        int behind = 0;
+        for (parked_t *e = oc->parked; e != k; e = e->next)
+            if (dname_same(e->msg->dest, k->msg->dest)) {
+                behind = 1;
+                break;
+            }
+        if (behind) {
+            st = HM_EFLOW;
+        } else {
+            st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
+        }
+        if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(bo, k, now)) {
+            pauses |= k->pauses;
+            last = k;
+            pp = &k->next;
+            continue;
+        }
+        if (st == HM_EFLOW || st == HM_ENOSPACE) {
+            if (behind)
+                snprintf(err, sizeof err, "%s://%s", HM_KIND_IS_QUEUE(k->msg->dest.kind) ? "queue" : "topic",
+                         k->msg->dest.name);
+            flow_fail(oc, k->p, st, err, k->producer, 1);
+        } else if (st) {
             pending_done(k->p, st);
-        oc->parked = k->next;
-        if (!oc->parked)
-            oc->parked_tail = &oc->parked;
+        }
+        *pp = k->next;
         oc->nparked--;
         hm_msg_unref(k->msg);
+        free(k->producer);
         free(k);
     }
+    oc->parked_tail = last ? &last->next : &oc->parked;
+    oc->paused = pauses;
+    hm_conn_pause_input(oc->conn, pauses);
+    if (oc->parked)
+        hm_space_wait(oc->b, &oc->waiter);
 }
 
 static void drop_parked(ow_conn_t *oc)
 {
+    hm_space_cancel(oc->b, &oc->waiter);
     while (oc->parked) {
         parked_t *k = oc->parked;
         oc->parked = k->next;
         hm_msg_unref(k->msg);
         pending_free(k->p);
+        free(k->producer);
         free(k);
     }
     oc->parked_tail = &oc->parked;
@@ -636,17 +752,33 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
             p->size = ow_msg_size(m);
         free(k);
     }
-    apr_status_t st = oc->parked ? HM_ENOSPACE : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
-    if (st == HM_ENOSPACE && !hm_broker_options(oc->b)->send_fail_if_no_space) {
-        park(oc, hm, p);           /* answered when it fits */
-        hm_msg_unref(hm);
+    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
+    apr_status_t st = parked_for(oc, hm->dest) ? HM_EFLOW
+                    : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    int held = st == HM_EFLOW ? !bo->send_fail_if_no_space || bo->send_fail_after_ms > 0
+             : st == HM_ENOSPACE ? !bo->send_fail_if_no_space : 0;
+    if (st == HM_EFLOW && !*err)       /* behind an earlier held send to this destination */
+        held = 1;
+    int pauses = !m->cmd.response_required && !p->window_producer;
+    if (held && park(oc, hm, p, m->producer_id, pauses, st)) {
+        hm_msg_unref(hm);           /* answered when it fits */
         return APR_SUCCESS;
     }
     hm_msg_unref(hm);
+    if (st == HM_EFLOW || st == HM_ENOSPACE) {
+        if (st == HM_EFLOW)
+            hm_flow_blocked(oc->b, ow_dname(m->destination));
+        char *producer = producer_text(m->producer_id);
+        if (!*err)
+            snprintf(err, sizeof err, "%s://%s", m->destination->obj.type == OW_ACTIVEMQ_TOPIC ? "topic" : "queue",
+                     m->destination->physical_name);
+        flow_fail(oc, p, st, err, producer ? producer : "null", 0);
+        free(producer);
+        return APR_SUCCESS;
+    }
     if (st) {
         pending_free(p);
         respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
-                                   : st == HM_ENOSPACE ? RESOURCE_EXC
                                    : st == HM_EMALFORMED ? MSG_FORMAT_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
     }
@@ -1075,6 +1207,8 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->txs = apr_hash_make(pool);
     oc->xa_joined = apr_hash_make(pool);
     oc->parked_tail = &oc->parked;
+    oc->waiter.fn = waiter_fire;
+    oc->waiter.baton = oc;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
@@ -1092,7 +1226,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
     apr_status_t st = APR_SUCCESS;
     int frames = 0;
     oc->last_read = apr_time_now();
-    while (off < len && frames++ < OW_FRAMES_PER_INPUT) {
+    while (off < len && frames++ < OW_FRAMES_PER_INPUT && !oc->paused) {
         ow_command_t *cmd = NULL;
         size_t consumed = 0;
         st = ow_decode(oc->wire, p + off, len - off, oc->scratch, &cmd, &consumed);
@@ -1123,7 +1257,7 @@ static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
     if (oc->parked && oc->client)
-        unpark(oc, now);
+        unpark(oc, now);           /* the store frees space without telling; timeouts */
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
         return;
     apr_time_t period = apr_time_from_msec(oc->inactivity_ms);
@@ -1141,6 +1275,14 @@ static void ow_tick(void *state, apr_time_t now)
     }
 }
 
+/* Memory freed somewhere (hm_space_waiter_t): retry what is held. */
+static void ow_resume(void *state)
+{
+    ow_conn_t *oc = state;
+    if (oc->parked && oc->client)
+        unpark(oc, apr_time_now());
+}
+
 static void ow_close(void *state)
 {
     ow_conn_t *oc = state;
@@ -1153,7 +1295,7 @@ static void ow_close(void *state)
 }
 
 static const hm_proto_t openwire_protocol = {
-    "openwire", ow_sniff, ow_open, ow_input, ow_tick, ow_close
+    "openwire", ow_sniff, ow_open, ow_input, ow_tick, ow_close, ow_resume
 };
 
 const hm_proto_t *ow_protocol(void)

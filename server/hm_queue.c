@@ -25,12 +25,14 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
     q->enqueued++;
+    hm_usage_charge(q, msg);
     *out = e;
     return APR_SUCCESS;
 }
 
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
 {
+    hm_usage_release(q, e->msg);
     hm_msg_unref(e->msg);
     free(e->via);
     free(e);

@@ -251,6 +251,8 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
         st = APR_SUCCESS;
         if (done)
             done(baton, APR_SUCCESS);
+    } else if ((st = hm_usage_check_locked(b, msg, err, errlen)) != APR_SUCCESS) {
+        /* held by flow control: nothing happened, done is not called */
     } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
     }

@@ -78,6 +78,16 @@ static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expir
     return go;
 }
 
+/* Memory limit, producer flow control and expiry period from the destination's policy entry. */
+static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
+{
+    const cfg_t *cfg = baton;
+    const cfg_policy_t *p = cfg_policy_for(cfg, HM_KIND_IS_QUEUE(dest.kind), dest.name);
+    out->memory_limit = p->memory_limit;
+    out->producer_flow_control = p->producer_flow_control;
+    out->expire_period_ms = p->expire_messages_period_ms;
+}
+
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
 {
     if (total)
@@ -274,6 +284,9 @@ int main(int argc, const char *const *argv)
     bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
     bo.scheduler_support = cfg->scheduler_support;
     bo.scheduler_max_repeat = cfg->max_scheduler_repeat_allowed;
+    bo.memory_limit = cfg->usage.memory_limit;
+    bo.policy = config_policy;
+    bo.policy_baton = cfg;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
