@@ -166,6 +166,34 @@ public final class FlowSuite {
         }
     }
 
+    /** An asynchronous send without a producer window: ActiveMQ stops reading the whole
+     * connection until there is room; TCP then holds the producer.  Enough bytes to outgrow
+     * the socket buffers. */
+    static void asyncNoWindowResumes() throws Exception {
+        String name = "flow.lim.nowindow." + RUN;
+        int total = 2000;
+        Connection pc = factory("").createConnection();
+        Connection cc = factory("").createConnection();
+        try {
+            pc.start();
+            cc.start();
+            Session cs = cc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = cs.createQueue(name);
+            MessageConsumer mc = cs.createConsumer(q);
+            Producer p = new Producer(pc, q, total, DeliveryMode.NON_PERSISTENT);
+            p.start();
+            int held = settle(p.sent, total, 2000, 30000);
+            log(name + ": producer held after " + held + " of " + total);
+            check(held < total, "the producer is held (sent " + held + " of " + total + ")");
+            receiveInOrder(mc, total, name);
+            join(p, "producer");
+            check(p.failure.get() == null, "no send failed: " + p.failure.get());
+        } finally {
+            pc.close();
+            cc.close();
+        }
+    }
+
     static void asyncWindowResumes() throws Exception {
         blockedProducerResumes("jms.producerWindowSize=65536", "flow.lim.window." + RUN);
     }
@@ -388,6 +416,7 @@ public final class FlowSuite {
         case "block":
             suite.add("async_window_producer_resumes", FlowSuite::asyncWindowResumes);
             suite.add("sync_producer_resumes", FlowSuite::syncResumes);
+            suite.add("async_no_window_producer_resumes", FlowSuite::asyncNoWindowResumes);
             suite.add("other_destination_keeps_flowing", FlowSuite::otherDestinationFlows);
             suite.add("topic_slow_subscriber_holds_producer", FlowSuite::topicSlowSubscriberHolds);
             suite.add("expire_messages_period", FlowSuite::expirePeriod);
