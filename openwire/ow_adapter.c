@@ -538,6 +538,7 @@ typedef struct parked_s {
     pending_t *p;
     apr_time_t since;
     int pauses;                    /* async, no window: input stays paused while it waits */
+    apr_status_t why;              /* HM_EFLOW (memory) or HM_ENOSPACE (store) */
     char *producer;                /* ProducerId text for error messages (malloc'd) */
 } parked_t;
 
@@ -605,6 +606,29 @@ static int parked_for(const ow_conn_t *oc, hm_dname_t d)
     return 0;
 }
 
+/* Whether a send to k's destination is held ahead of k. */
+static int parked_before(const ow_conn_t *oc, const parked_t *k)
+{
+    for (const parked_t *e = oc->parked; e != k; e = e->next)
+        if (dname_same(e->msg->dest, k->msg->dest))
+            return 1;
+    return 0;
+}
+
+/* Arms the waiter, then looks again: room freed before it was armed must not be missed. */
+static void wait_space(ow_conn_t *oc)
+{
+    hm_space_wait(oc->b, &oc->waiter);
+    for (const parked_t *k = oc->parked; k; k = k->next) {
+        if (k->why != HM_EFLOW || parked_before(oc, k))
+            continue;
+        if (!hm_flow_would_hold(oc->b, k->msg)) {
+            hm_conn_kick(oc->conn);
+            return;
+        }
+    }
+}
+
 static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_t *producer,
                 int pauses, apr_status_t why)
 {
@@ -619,6 +643,7 @@ static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_
     k->p = p;
     k->since = apr_time_now();
     k->pauses = pauses;
+    k->why = why;
     if (why == HM_EFLOW)
         hm_flow_blocked(oc->b, hm->dest);
     else if (!oc->parked)
@@ -631,7 +656,7 @@ static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_
         oc->paused = 1;
         hm_conn_pause_input(oc->conn, 1);
     }
-    hm_space_wait(oc->b, &oc->waiter);
+    wait_space(oc);
     return 1;
 }
 
@@ -651,18 +676,15 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
         parked_t *k = *pp;
         char err[HM_MAX_DEST_NAME + 64] = "";
         apr_status_t st;
-        int behind = 0;
-        for (parked_t *e = oc->parked; e != k; e = e->next)
-            if (dname_same(e->msg->dest, k->msg->dest)) {
-                behind = 1;
-                break;
-            }
+        int behind = parked_before(oc, k);
         if (behind) {
             st = HM_EFLOW;
         } else {
             st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
         }
         if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(bo, k, now)) {
+            if (!behind)
+                k->why = st;
             pauses |= k->pauses;
             last = k;
             pp = &k->next;
@@ -686,7 +708,7 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
     oc->paused = pauses;
     hm_conn_pause_input(oc->conn, pauses);
     if (oc->parked)
-        hm_space_wait(oc->b, &oc->waiter);
+        wait_space(oc);
 }
 
 static void drop_parked(ow_conn_t *oc)

@@ -9,15 +9,19 @@
 
 #define STATS_DEST   "ActiveMQ.Statistics.Destination"
 #define STATS_BROKER "ActiveMQ.Statistics.Broker"
-#define NFIELDS 11
+#define NVALUES 12
+#define NFIELDS (NVALUES + 3)
 
 static const hm_msg_origin_t stats_origin = { "core", 0, NULL, NULL, NULL, NULL };
 
 /* One reply: the fields and their strings live in the message's own allocation. */
-static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest_name, const int64_t v[8])
+static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest_name, const int64_t v[NVALUES])
 {
-    static const char *const names[8] = { "size", "enqueueCount", "dequeueCount", "dispatchCount",
-                                          "expiredCount", "inflightCount", "consumerCount", "producerCount" };
+    /* blockedSends is hermod's own: sends held or refused by producer flow control */
+    static const char *const names[NVALUES] = { "size", "enqueueCount", "dequeueCount", "dispatchCount",
+                                                "expiredCount", "inflightCount", "consumerCount", "producerCount",
+                                                "memoryUsage", "memoryLimit", "memoryPercentUsage",
+                                                "blockedSends" };
     size_t nl = strlen(dest_name) + 1, bl = strlen(b->name) + 1, il = strlen(b->id) + 1;
     char idbuf[96];
     snprintf(idbuf, sizeof idbuf, "ID:%s-stats:1:1:1:%llu", b->id, (unsigned long long)(b->next_seq + 1));
@@ -35,7 +39,7 @@ static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest_name, co
     s += bl;
     f[n++] = (hm_field_t){ "brokerId", 1, memcpy(s, b->id, il), 0 };
     s += il;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < NVALUES; i++)
         f[n++] = (hm_field_t){ names[i], 0, NULL, v[i] };
     m->fields = f;
     m->nfields = n;
@@ -73,14 +77,18 @@ int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg)
     if (!msg->reply_to.name)
         return 1;                  /* nobody to answer: swallowed, as on ActiveMQ */
     const char *pattern = broker ? NULL : name[pl] ? name + pl + 1 : ">";
-    int64_t total[8] = { 0 };
+    int64_t total[NVALUES] = { 0 };
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi)) {
         hm_queue_t *q = apr_hash_this_val(hi);
         if (strncmp(q->name.name, "ActiveMQ.Statistics", 19) == 0)
             continue;
-        int64_t v[8] = { (int64_t)(q->avail_count + q->inflight_count), (int64_t)q->enqueued,
-                         (int64_t)q->dequeued, (int64_t)q->dispatched, (int64_t)q->expired,
-                         (int64_t)q->inflight_count, 0, 0 };
+        /* a queue without a limit of its own may use the broker's, as on ActiveMQ */
+        int64_t limit = q->policy.memory_limit > 0 ? q->policy.memory_limit : b->opts.memory_limit;
+        int64_t v[NVALUES] = { (int64_t)(q->avail_count + q->inflight_count), (int64_t)q->enqueued,
+                               (int64_t)q->dequeued, (int64_t)q->dispatched, (int64_t)q->expired,
+                               (int64_t)q->inflight_count, 0, 0, (int64_t)q->mem_used, limit,
+                               limit > 0 ? (int64_t)q->mem_used * 100 / limit : 0,
+                               (int64_t)q->blocked_sends };
         count_consumers(q, &v[6]);
         for (int i = 0; i < 8; i++)
             total[i] += v[i];
@@ -88,7 +96,12 @@ int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg)
                                                      : strcmp(pattern, q->name.name) == 0))
             reply(b, msg, q->name.name, v);
     }
-    if (broker)
+    if (broker) {
+        total[8] = (int64_t)b->mem_used;
+        total[9] = b->opts.memory_limit;
+        total[10] = b->opts.memory_limit > 0 ? (int64_t)b->mem_used * 100 / b->opts.memory_limit : 0;
+        total[11] = (int64_t)b->blocked_sends;
         reply(b, msg, "", total);
+    }
     return 1;
 }

@@ -229,6 +229,15 @@ apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *er
     return APR_SUCCESS;
 }
 
+int hm_flow_would_hold(hm_broker_t *b, const hm_msg_t *msg)
+{
+    char err[HM_MAX_DEST_NAME + 64];
+    hm_lock(b);
+    int hold = hm_usage_check_locked(b, msg, err, sizeof err) != APR_SUCCESS;
+    hm_unlock(b);
+    return hold;
+}
+
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
 {
     hm_lock(b);

@@ -4,7 +4,8 @@
 #   REF=1 test/interop/flow/run.sh   (or --ref)       same tests against the reference ActiveMQ 5.17
 # Prints exactly one "PASS: <name>" / "FAIL: <name>" line per test on stdout; details on stderr
 # and in build/interop-logs/flow/. Three phases, each with its own broker configuration
-# (port 61100 unless IT_PORT): block, fail (sendFailIfNoSpace), system (<memoryUsage>).
+# (port 61100 unless IT_PORT): block, fail (sendFailIfNoSpace), timeout
+# (sendFailIfNoSpaceAfterTimeout), system (<memoryUsage>).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
@@ -36,7 +37,7 @@ if ! it_compile "$classes" "${srcs[@]}"; then
     echo "FAIL: flow_suite_compiles"
     exit 1
 fi
-phases="block fail system"
+phases="block fail timeout system"
 : > "$names"
 for ph in $phases; do
     java -Dit.phase=$ph -cp "$classes:$IT_CP" hermodit.flow.FlowSuite --list >> "$names"
@@ -60,6 +61,7 @@ for ph in $phases; do
     case $ph in
         block)  extra="$policies" ;;
         fail)   extra="$policies<systemUsage><systemUsage sendFailIfNoSpace=\"true\"/></systemUsage>" ;;
+        timeout) extra="$policies<systemUsage><systemUsage sendFailIfNoSpaceAfterTimeout=\"1000\"/></systemUsage>" ;;
         system) extra="$policies<systemUsage><systemUsage><memoryUsage><memoryUsage limit=\"1 mb\"/></memoryUsage></systemUsage></systemUsage>" ;;
     esac
     phase_names=$(java -Dit.phase=$ph -cp "$classes:$IT_CP" hermodit.flow.FlowSuite --list | paste -sd, -)
