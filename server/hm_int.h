@@ -71,7 +71,7 @@ struct hm_queue_s {
     hm_dest_policy_t policy;       /* limits and expiry (hm_usage.c) */
     uint64_t mem_used;             /* bytes of the messages it holds (pending + in flight) */
     int mem_full;                  /* was at its limit: going under wakes held producers */
-    int flow_logged;               /* its "limit reached" was logged since it last filled */
+    apr_time_t flow_logged;        /* when its "limit reached" was last logged */
     uint64_t blocked_sends;        /* statistics: sends held or refused by flow control */
     apr_time_t next_expire;        /* its next expiry sweep */
 };
@@ -185,6 +185,7 @@ struct hm_broker_s {
     int mem_full;
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
+    apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
 };
 
 /* destinations (hm_dest.c) */
@@ -348,7 +349,8 @@ size_t hm_sched_pending(hm_broker_t *b);
 void hm_sched_destroy(hm_broker_t *b);
 
 /* memory limits, producer flow control and per-destination expiry (hm_usage.c) */
-#define HM_NOPFC_FACTOR 2          /* producerFlowControl="false": held at this x the broker limit */
+#define HM_NOPFC_FACTOR 2
+#define HM_FLOW_LOG_INTERVAL_S 30  /* a held destination is logged at most this often */          /* producerFlowControl="false": held at this x the broker limit */
 void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of);
 void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);

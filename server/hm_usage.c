@@ -84,7 +84,6 @@ void hm_usage_release(hm_queue_t *q, const hm_msg_t *m)
     int wake = 0;
     if (q->mem_full && !queue_full(q)) {
         q->mem_full = 0;
-        q->flow_logged = 0;
         wake = 1;
     }
     int level = broker_level(b);
@@ -243,16 +242,13 @@ void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
     hm_lock(b);
     b->blocked_sends++;
     hm_queue_t *q = HM_KIND_IS_QUEUE(d.kind) && d.name ? hm_queue_find(b, d.kind, d.name) : NULL;
-    int log;
-    if (q) {
+    apr_time_t now = apr_time_now(), *last = q ? &q->flow_logged : &b->topic_flow_logged;
+    if (q)
         q->blocked_sends++;
-        log = !q->flow_logged;
-        q->flow_logged = 1;
-    } else {
-        log = 1;
-    }
-    if (log) {
-        int64_t limit = q && queue_full(q) ? q->policy.memory_limit : b->opts.memory_limit;
+    /* as ActiveMQ (blockedProducerWarningInterval): at most every 30 s per destination */
+    if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
+        *last = now;
+        int64_t limit = q && q->policy.memory_limit > 0 ? q->policy.memory_limit : b->opts.memory_limit;
         hm_warn("Usage Manager Memory Limit (%lld) reached on %s://%s, size %zu. Producers will be "
                 "throttled to the rate at which messages are removed from this destination to "
                 "prevent flooding it.", (long long)limit,
