@@ -615,7 +615,7 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
     hm_lock(b);
     if (now >= b->next_sweep) {
         /* each queue sweeps at its own policy's period (hm_usage.c); this is their resolution */
-        b->next_sweep = now + apr_time_from_msec(100);
+        b->next_sweep = now + apr_time_from_msec(HM_EXPIRE_RESOLUTION_MS);
         hm_usage_expire_locked(b, now);
     }
     hm_consumer_t *c = APR_RING_FIRST(&b->pull_waiters);

@@ -349,8 +349,6 @@ size_t hm_sched_pending(hm_broker_t *b);
 void hm_sched_destroy(hm_broker_t *b);
 
 /* memory limits, producer flow control and per-destination expiry (hm_usage.c) */
-#define HM_NOPFC_FACTOR 2
-#define HM_FLOW_LOG_INTERVAL_S 30  /* a held destination is logged at most this often */          /* producerFlowControl="false": held at this x the broker limit */
 void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of);
 void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);
