@@ -539,6 +539,7 @@ typedef struct parked_s {
     apr_time_t since;
     int pauses;                    /* async, no window: input stays paused while it waits */
     apr_status_t why;              /* HM_EFLOW (memory) or HM_ENOSPACE (store) */
+    ow_transaction_id_t *txid;     /* a transacted send: joins its transaction when it fits */
     char *producer;                /* ProducerId text for error messages (malloc'd) */
 } parked_t;
 
@@ -622,18 +623,39 @@ static void wait_space(ow_conn_t *oc)
     for (const parked_t *k = oc->parked; k; k = k->next) {
         if (k->why != HM_EFLOW || parked_before(oc, k))
             continue;
-        if (!hm_flow_would_hold(oc->b, k->msg)) {
+        char err[HM_MAX_DEST_NAME + 64];
+        if (hm_flow_check(oc->b, k->msg, err, sizeof err) == APR_SUCCESS) {
             hm_conn_kick(oc->conn);
             return;
         }
     }
 }
 
+/* Adds a send to its transaction and answers it (reply or ProducerAck). */
+static void tx_send(ow_conn_t *oc, const ow_transaction_id_t *txid, hm_msg_t *hm, pending_t *p)
+{
+    apr_hash_t *table = tx_table(oc, txid);
+    ow_tx_t *tx = ow_tx_begin(table, txid, tx_limit(txid));
+    apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
+    tx_table_done(txid);
+    if (st) {
+        hm_info("openwire %s: transacted send refused: the transaction cannot hold more messages",
+                hm_conn_peer(oc->conn));
+        if (p->response_required)
+            respond_error_id(oc, p->command_id, RESOURCE_EXC, "the transaction cannot hold more messages");
+        pending_free(p);
+    } else {
+        pending_done(p, APR_SUCCESS);
+    }
+}
+
 static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_t *producer,
-                int pauses, apr_status_t why)
+                const ow_transaction_id_t *txid, int pauses, apr_status_t why)
 {
     parked_t *k = oc->nparked < OW_MAX_PARKED ? calloc(1, sizeof *k) : NULL;
-    if (k && !(k->producer = producer_text(producer))) {
+    if (k && (!(k->producer = producer_text(producer)) ||
+              (txid && ow_object_copy_flat(&txid->obj, (ow_object_t **)&k->txid, NULL) != APR_SUCCESS))) {
+        free(k->producer);
         free(k);
         k = NULL;
     }
@@ -677,11 +699,12 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
         char err[HM_MAX_DEST_NAME + 64] = "";
         apr_status_t st;
         int behind = parked_before(oc, k);
-        if (behind) {
+        if (behind)
             st = HM_EFLOW;
-        } else {
+        else if (k->txid && (st = hm_flow_check(oc->b, k->msg, err, sizeof err)) == APR_SUCCESS)
+            tx_send(oc, k->txid, k->msg, k->p);
+        else if (!k->txid)
             st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
-        }
         if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(bo, k, now)) {
             if (!behind)
                 k->why = st;
@@ -702,6 +725,7 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
         oc->nparked--;
         hm_msg_unref(k->msg);
         free(k->producer);
+        free(k->txid);
         free(k);
     }
     oc->parked_tail = last ? &last->next : &oc->parked;
@@ -720,6 +744,7 @@ static void drop_parked(ow_conn_t *oc)
         hm_msg_unref(k->msg);
         pending_free(k->p);
         free(k->producer);
+        free(k->txid);
         free(k);
     }
     oc->parked_tail = &oc->parked;
@@ -730,7 +755,7 @@ static void drop_parked(ow_conn_t *oc)
  * connection like any other; everything else is answered and the connection goes on. */
 static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
 {
-    char err[256] = "";
+    char err[HM_MAX_DEST_NAME + 64] = "";
     if (!need_client(oc, &m->cmd))
         return APR_SUCCESS;
     if (!m->destination || !m->destination->physical_name) {
@@ -749,18 +774,6 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         respond_error(oc, &m->cmd, RESOURCE_EXC, why);
         return APR_SUCCESS;
     }
-    if (m->transaction_id) {
-        apr_hash_t *table = tx_table(oc, m->transaction_id);
-        ow_tx_t *tx = ow_tx_begin(table, m->transaction_id, tx_limit(m->transaction_id));
-        apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
-        tx_table_done(m->transaction_id);
-        hm_msg_unref(hm);
-        if (st)
-            respond_error(oc, &m->cmd, RESOURCE_EXC, "the transaction cannot hold more messages");
-        else
-            respond_ok(oc, &m->cmd);
-        return APR_SUCCESS;
-    }
     pending_t *p = pending_new(oc, &m->cmd);
     if (!p) {
         hm_msg_unref(hm);
@@ -775,14 +788,26 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         free(k);
     }
     const hm_broker_opts_t *bo = hm_broker_options(oc->b);
-    apr_status_t st = parked_for(oc, hm->dest) ? HM_EFLOW
-                    : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    apr_status_t st;
+    if (parked_for(oc, hm->dest)) {
+        st = HM_EFLOW;
+    } else if (m->transaction_id) {
+        /* held like any send, but it joins its transaction instead of being routed */
+        if ((st = hm_flow_check(oc->b, hm, err, sizeof err)) == APR_SUCCESS) {
+            tx_send(oc, m->transaction_id, hm, p);
+            hm_msg_unref(hm);
+            return APR_SUCCESS;
+        }
+    } else {
+        st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    }
     int held = st == HM_EFLOW ? !bo->send_fail_if_no_space || bo->send_fail_after_ms > 0
              : st == HM_ENOSPACE ? !bo->send_fail_if_no_space : 0;
     if (st == HM_EFLOW && !*err)       /* behind an earlier held send to this destination */
         held = 1;
-    int pauses = !m->cmd.response_required && !p->window_producer;
-    if (held && park(oc, hm, p, m->producer_id, pauses, st)) {
+    /* a held transacted send also holds the connection, so its commit cannot overtake it */
+    int pauses = (!m->cmd.response_required && !p->window_producer) || m->transaction_id;
+    if (held && park(oc, hm, p, m->producer_id, m->transaction_id, pauses, st)) {
         hm_msg_unref(hm);           /* answered when it fits */
         return APR_SUCCESS;
     }

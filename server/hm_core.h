@@ -236,9 +236,10 @@ typedef struct hm_space_waiter_s {
 void hm_space_wait(hm_broker_t *b, hm_space_waiter_t *w);
 /* Disarms w (call before freeing it). */
 void hm_space_cancel(hm_broker_t *b, hm_space_waiter_t *w);
-/* Whether hm_send would hold msg for memory now.  Arm the waiter, then ask: room that freed in
- * between is never missed. */
-int hm_flow_would_hold(hm_broker_t *b, const hm_msg_t *msg);
+/* HM_EFLOW (err as hm_send gives it) when hm_send would hold msg for memory now.  Arm the
+ * waiter, then ask: room that freed in between is never missed.  A protocol also asks before
+ * it takes a transacted send (ActiveMQ holds those when sent, not when committed). */
+apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
 /* A protocol held (or refused) one send hm_send answered with HM_EFLOW: counted in the
  * destination's statistics (blockedSends) and logged once per time the destination fills. */
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d);

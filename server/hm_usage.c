@@ -228,13 +228,12 @@ apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *er
     return APR_SUCCESS;
 }
 
-int hm_flow_would_hold(hm_broker_t *b, const hm_msg_t *msg)
+apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen)
 {
-    char err[HM_MAX_DEST_NAME + 64];
     hm_lock(b);
-    int hold = hm_usage_check_locked(b, msg, err, sizeof err) != APR_SUCCESS;
+    apr_status_t st = hm_usage_check_locked(b, msg, err, errlen);
     hm_unlock(b);
-    return hold;
+    return st;
 }
 
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)

@@ -200,6 +200,51 @@ public final class FlowSuite {
         }
     }
 
+    /** A transacted producer (commit every 10) is held at the send, not at the commit, and its
+     * transactions stay whole: every message arrives once, in order, after the drain. */
+    static void transactedProducerHeld() throws Exception {
+        String name = "flow.lim.tx." + RUN;
+        Connection pc = factory("").createConnection();
+        Connection cc = factory("").createConnection();
+        try {
+            pc.start();
+            cc.start();
+            Session cs = cc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = cs.createQueue(name);
+            MessageConsumer mc = cs.createConsumer(q);
+            Session ps = pc.createSession(true, Session.SESSION_TRANSACTED);
+            MessageProducer mp = ps.createProducer(q);
+            mp.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+            AtomicInteger committed = new AtomicInteger();
+            AtomicReference<Exception> failure = new AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    for (int i = 0; i < TOTAL; i++) {
+                        mp.send(ps.createTextMessage(body(i)));
+                        if (i % 10 == 9) {
+                            ps.commit();
+                            committed.addAndGet(10);
+                        }
+                    }
+                } catch (Exception e) {
+                    failure.set(e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            int held = settle(committed, TOTAL, 2000, 20000);
+            log(name + ": transacted producer held after " + held + " committed");
+            check(failure.get() == null, "no send failed: " + failure.get());
+            check(held < TOTAL, "the transacted producer is held (committed " + held + " of " + TOTAL + ")");
+            receiveInOrder(mc, TOTAL, name);
+            join(t, "transacted producer");
+            check(failure.get() == null, "no send failed: " + failure.get());
+        } finally {
+            pc.close();
+            cc.close();
+        }
+    }
+
     static void asyncWindowResumes() throws Exception {
         blockedProducerResumes("jms.producerWindowSize=65536", "flow.lim.window." + RUN);
     }
@@ -464,6 +509,7 @@ public final class FlowSuite {
             suite.add("async_window_producer_resumes", FlowSuite::asyncWindowResumes);
             suite.add("sync_producer_resumes", FlowSuite::syncResumes);
             suite.add("async_no_window_producer_resumes", FlowSuite::asyncNoWindowResumes);
+            suite.add("transacted_producer_held_at_send", FlowSuite::transactedProducerHeld);
             suite.add("other_destination_keeps_flowing", FlowSuite::otherDestinationFlows);
             suite.add("topic_slow_subscriber_holds_producer", FlowSuite::topicSlowSubscriberHolds);
             suite.add("expire_messages_period", FlowSuite::expirePeriod);
