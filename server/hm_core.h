@@ -153,6 +153,9 @@ typedef struct hm_dest_policy_s {
     int producer_flow_control;     /* 0: never hold its producers (up to HM_NOPFC_FACTOR x the
                                       broker limit, then they are held anyway) */
     int64_t expire_period_ms;      /* sweep its expired messages this often; 0: never */
+    int pending_limit;             /* topics (constantPendingMessageLimitStrategy): a non-durable
+                                      subscriber keeps at most this many undispatched messages,
+                                      the oldest are discarded; -1: no limit */
 } hm_dest_policy_t;
 /* Fills *out for destination d (a topic subscription asks with its topic). */
 typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);

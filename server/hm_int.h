@@ -73,6 +73,7 @@ struct hm_queue_s {
     int mem_full;                  /* was at its limit: going under wakes held producers */
     apr_time_t flow_logged;        /* when its "limit reached" was last logged */
     uint64_t blocked_sends;        /* statistics: sends held or refused by flow control */
+    uint64_t discarded;            /* statistics: dropped by a pending message limit */
     apr_time_t next_expire;        /* its next expiry sweep */
 };
 
@@ -354,6 +355,8 @@ void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);
 /* HM_EFLOW (err as hm_send says) when a send to msg->dest must wait for memory. */
 apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Discards a slow non-durable subscriber's oldest undispatched messages over its pending limit. */
+void hm_usage_trim_locked(hm_queue_t *q);
 /* Sweeps every queue whose expiry period has come round. */
 void hm_usage_expire_locked(hm_broker_t *b, apr_time_t now);
 

@@ -213,6 +213,7 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
             e->store_msg = pl->msg_id;
         }
         hm_queue_dispatch(pl->r.t[i].q);
+        hm_usage_trim_locked(pl->r.t[i].q);
     }
     hm_plan_free(pl);
     return st;

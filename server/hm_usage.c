@@ -22,6 +22,7 @@ void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of)
     q->policy.memory_limit = 0;
     q->policy.producer_flow_control = 1;
     q->policy.expire_period_ms = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : DEFAULT_EXPIRE_MS;
+    q->policy.pending_limit = -1;
     if (b->opts.policy && policy_of.name)
         b->opts.policy(b->opts.policy_baton, policy_of, &q->policy);
     if (q->policy.expire_period_ms > 0)
@@ -256,6 +257,27 @@ void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
                 d.name ? d.name : "?", q ? q->avail_count + q->inflight_count : 0);
     }
     hm_unlock(b);
+}
+
+/* ActiveMQ's constantPendingMessageLimitStrategy: a non-durable subscriber that falls behind
+ * loses its oldest undispatched messages rather than holding the topic's producers. */
+void hm_usage_trim_locked(hm_queue_t *q)
+{
+    if (!q->sub || q->sub->key || q->policy.pending_limit < 0)
+        return;
+    while (q->avail_count > (size_t)q->policy.pending_limit) {
+        hm_qentry_t *e = NULL;
+        for (int p = 0; p < HM_PRIORITIES && !e; p++)
+            if (!APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link))
+                e = APR_RING_FIRST(&q->avail[p]);
+        if (!e)
+            break;
+        hm_queue_unlink(q, e);
+        q->avail_count--;
+        q->dequeued++;
+        q->discarded++;
+        hm_queue_entry_free(q, e);
+    }
 }
 
 void hm_usage_expire_locked(hm_broker_t *b, apr_time_t now)

@@ -86,6 +86,7 @@ static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
     out->memory_limit = p->memory_limit;
     out->producer_flow_control = p->producer_flow_control;
     out->expire_period_ms = p->expire_messages_period_ms;
+    out->pending_limit = p->pending_message_limit;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)

@@ -27,6 +27,9 @@ static void policy(void *baton, hm_dname_t d, hm_dest_policy_t *out)
         out->expire_period_ms = 100;
     } else if (strncmp(d.name, "exp0.", 5) == 0) {
         out->expire_period_ms = 0;
+    } else if (strncmp(d.name, "pend.", 5) == 0) {
+        out->memory_limit = 3 * MSG;
+        out->pending_limit = 1;
     }
 }
 
@@ -56,16 +59,19 @@ static void rec_empty(void *ctx, hm_consumer_t *c) { (void)ctx; (void)c; }
 static const hm_consumer_ops_t rec_ops = { rec_deliver, rec_empty };
 static const hm_msg_origin_t origin = { "test", 0, NULL, NULL, NULL };
 
+static int last_seq;
+
 static apr_status_t post(hm_client_t *c, hm_dest_kind_e kind, const char *dest, int64_t expiration,
                          char *err, size_t errlen)
 {
     void *extra;
     hm_msg_t *m = hm_msg_new(strlen(dest) + 1 + 32, &extra);
-    static int seq;
+    int seq = last_seq;
     char *s = extra;
     m->dest.kind = kind;
     m->dest.name = strcpy(s, dest);
     snprintf(s + strlen(dest) + 1, 32, "ID:m%d", ++seq);
+    last_seq = seq;
     m->message_id = s + strlen(dest) + 1;
     m->size = MSG;
     m->expiration = expiration;
@@ -208,6 +214,32 @@ static void test_topic_slow_subscriber(void)
     hm_broker_destroy(b);
 }
 
+/* constantPendingMessageLimitStrategy: a slow subscriber keeps only its newest undispatched
+ * messages, so it does not hold the topic's producers. */
+static void test_topic_pending_limit_discards_oldest(void)
+{
+    hm_broker_t *b = new_broker(0);
+    hm_client_t *c = client(b);
+    char err[256], first[32], last[32];
+    rec_t r = { 0 };
+    hm_consumer_t *sub = consume(c, HM_TOPIC, "pend.t", 1, &r);
+    for (int i = 0; i < 10; i++) {
+        CU_ASSERT_EQUAL(post(c, HM_TOPIC, "pend.t", 0, err, sizeof err), APR_SUCCESS);
+        if (i == 0)
+            snprintf(first, sizeof first, "ID:m%d", last_seq);
+    }
+    snprintf(last, sizeof last, "ID:m%d", last_seq);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.d[0]->msg->message_id, first);
+    hm_consumer_ack(sub, r.d[0], HM_ACK_CONSUMED, NULL, NULL);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    CU_ASSERT_STRING_EQUAL(r.d[1]->msg->message_id, last);   /* 8 in between were discarded */
+    CU_ASSERT_EQUAL(b->mem_used, MSG);
+    hm_consumer_close(sub, UINT64_MAX);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
 /* A composite send is held when any of its parts is full. */
 static void test_composite_held_by_one_part(void)
 {
@@ -260,6 +292,7 @@ int main(void)
     CU_add_test(s, "broker-wide memory limit", test_broker_limit);
     CU_add_test(s, "slow topic subscriber holds the topic", test_topic_slow_subscriber);
     CU_add_test(s, "composite held by one full part", test_composite_held_by_one_part);
+    CU_add_test(s, "topic pending message limit discards the oldest", test_topic_pending_limit_discards_oldest);
     CU_add_test(s, "expireMessagesPeriod per destination", test_expire_period_per_destination);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -52,6 +52,8 @@ policies='<destinationPolicy><policyMap><policyEntries>
   <policyEntry queue=">" prioritizedMessages="true">'$vmq'</policyEntry>
   <policyEntry queue="flow.lim.>" memoryLimit="256 kb">'$vmq'</policyEntry>
   <policyEntry topic="flow.tlim.>" memoryLimit="256 kb"><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy></policyEntry>
+  <policyEntry topic="flow.tpend.>" memoryLimit="256 kb"><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy>
+    <pendingMessageLimitStrategy><constantPendingMessageLimitStrategy limit="10"/></pendingMessageLimitStrategy></policyEntry>
   <policyEntry queue="flow.exp.>" expireMessagesPeriod="500"/>
   <policyEntry queue="flow.noexp.>" expireMessagesPeriod="0"/>
 </policyEntries></policyMap></destinationPolicy>

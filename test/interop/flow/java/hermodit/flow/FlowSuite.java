@@ -324,6 +324,38 @@ public final class FlowSuite {
         }
     }
 
+    /** constantPendingMessageLimitStrategy limit=10: the slow subscriber loses its oldest
+     * pending messages instead of holding the producer, and keeps the newest. */
+    static void topicPendingLimitDiscards() throws Exception {
+        Connection pc = factory("jms.producerWindowSize=65536").createConnection();
+        Connection cc = factory("jms.prefetchPolicy.topicPrefetch=10").createConnection();
+        try {
+            pc.start();
+            cc.start();
+            Session cs = cc.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic t = cs.createTopic("flow.tpend." + RUN);
+            MessageConsumer slow = cs.createConsumer(t);
+            Producer p = new Producer(pc, t, TOTAL, DeliveryMode.NON_PERSISTENT);
+            p.start();
+            join(p, "the producer (not held: old messages are discarded)");
+            eq(TOTAL, p.sent.get(), "every send completed");
+            int got = 0, prev = -1;
+            for (Message m; (m = slow.receive(2000)) != null; ) {
+                String text = ((TextMessage) m).getText();
+                int k = Integer.parseInt(text.substring(1, text.indexOf(':')));
+                check(k > prev, "in publish order: m" + k + " after m" + prev);
+                prev = k;
+                got++;
+            }
+            log("topic pending limit: subscriber got " + got + ", last m" + prev);
+            check(got < TOTAL && got > 0, "some messages were discarded, some delivered (" + got + ")");
+            eq(TOTAL - 1, prev, "the newest message is kept");
+        } finally {
+            pc.close();
+            cc.close();
+        }
+    }
+
     /** (3): sendFailIfNoSpace: the send that finds the destination full fails with ActiveMQ's
      * ResourceAllocationException; what was sent before is intact. */
     static void sendFailIfNoSpace() throws Exception {
@@ -512,6 +544,7 @@ public final class FlowSuite {
             suite.add("transacted_producer_held_at_send", FlowSuite::transactedProducerHeld);
             suite.add("other_destination_keeps_flowing", FlowSuite::otherDestinationFlows);
             suite.add("topic_slow_subscriber_holds_producer", FlowSuite::topicSlowSubscriberHolds);
+            suite.add("topic_pending_limit_discards_oldest", FlowSuite::topicPendingLimitDiscards);
             suite.add("expire_messages_period", FlowSuite::expirePeriod);
             break;
         case "fail":
