@@ -788,6 +788,9 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         free(k);
     }
     const hm_broker_opts_t *bo = hm_broker_options(oc->b);
+    /* decided before sending: a send that goes through may be answered (p freed) at once.
+     * A held transacted send also holds the connection, so its commit cannot overtake it. */
+    int pauses = (!m->cmd.response_required && !p->window_producer) || m->transaction_id;
     apr_status_t st;
     if (parked_for(oc, hm->dest)) {
         st = HM_EFLOW;
@@ -805,8 +808,6 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
              : st == HM_ENOSPACE ? !bo->send_fail_if_no_space : 0;
     if (st == HM_EFLOW && !*err)       /* behind an earlier held send to this destination */
         held = 1;
-    /* a held transacted send also holds the connection, so its commit cannot overtake it */
-    int pauses = (!m->cmd.response_required && !p->window_producer) || m->transaction_id;
     if (held && park(oc, hm, p, m->producer_id, m->transaction_id, pauses, st)) {
         hm_msg_unref(hm);           /* answered when it fits */
         return APR_SUCCESS;
