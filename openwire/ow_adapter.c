@@ -881,9 +881,11 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
         case OW_ACK_INDIVIDUAL:
             hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
+        case OW_ACK_EXPIRED:
+            hm_consumer_expired(c->hc, d, done, p);
+            break;
         case OW_ACK_STANDARD:
         case OW_ACK_UNMATCHED:
-        case OW_ACK_EXPIRED:
         default:
             hm_consumer_ack(c->hc, d, a->message_count == 1 && a->first_message_id &&
                                       a->ack_type != OW_ACK_STANDARD

@@ -7,6 +7,30 @@
 #include <apr_strings.h>
 
 #include "hm_int.h"
+#include "hm_log.h"
+
+/* Why compiled once here: a filteredDestination's selector is checked for every message sent to
+ * its composite; an invalid one stops the broker at start-up with the composite named. */
+static apr_status_t compile_filters(hm_broker_t *b)
+{
+    b->vfilters = apr_pcalloc(b->pool, sizeof *b->vfilters * (size_t)(b->opts.nvirtuals + 1));
+    for (int i = 0; i < b->opts.nvirtuals; i++) {
+        const hm_virtual_t *v = &b->opts.virtuals[i];
+        if (!v->filter)
+            continue;
+        b->vfilters[i] = apr_pcalloc(b->pool, sizeof **b->vfilters * (size_t)(v->nforward + 1));
+        for (int f = 0; f < v->nforward; f++) {
+            char err[256];
+            if (v->filter[f] &&
+                hm_selector_compile(b->pool, v->filter[f], &b->vfilters[i][f], err, sizeof err)) {
+                hm_error("composite destination %s: filteredDestination selector \"%s\": %s",
+                         v->name, v->filter[f], err);
+                return HM_ESELECTOR;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out)
 {
@@ -31,6 +55,8 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     b->xas = apr_hash_make(pool);
     b->consumers = apr_hash_make(pool);
     APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
+    if ((st = compile_filters(b)) != APR_SUCCESS)
+        return st;
     *out = b;
     return APR_SUCCESS;
 }

@@ -516,19 +516,38 @@ void hm_consumer_kick_locked(hm_consumer_t *c)
         consumer_kick(c);
 }
 
-void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
-                        hm_send_done_fn done, void *baton)
+/* Dead-letters one unsettled delivery (expired: as the broker's own expiry does) and settles it. */
+static void dead_letter_delivery(hm_consumer_t *c, hm_delivery_t *pub, int expired, const char *cause,
+                                 hm_send_done_fn done, void *baton)
 {
     hm_lock(c->b);
     hm_pbatch_t pb = { NULL, 0, 0 };
     hm_dlv_t *d = (hm_dlv_t *)pub;
+    char why[96];
+    if (d->entry && expired) {
+        snprintf(why, sizeof why, "java.lang.Throwable: Message Expired. Expiration:%lld",
+                 (long long)d->pub.msg->expiration);
+        cause = why;
+        d->queue->expired++;
+    }
     if (d->entry)
-        hm_dead_letter(c->b, d->queue, d->pub.msg, 0, cause, &pb);
+        hm_dead_letter(c->b, d->queue, d->pub.msg, expired, cause, &pb);
     settle(c, d, &pb);
     if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
         done(baton, HM_ENOSPACE);
     hm_consumer_kick_locked(c);
     hm_unlock(c->b);
+}
+
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
+                        hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 0, cause, done, baton);
+}
+
+void hm_consumer_expired(hm_consumer_t *c, hm_delivery_t *pub, hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 1, NULL, done, baton);
 }
 
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,

@@ -145,6 +145,8 @@ typedef struct hm_virtual_s {
     int forward_only;              /* composite: not also delivered under its own name */
     int nforward;
     const hm_dname_t *forward;     /* composite: where its messages go */
+    const char *const *filter;     /* composite: per member, the selector of a filteredDestination
+                                    * (only matching messages go there), NULL entries or array: all */
 } hm_virtual_t;
 
 /* What a destination's policy (activemq.xml <policyEntry>) says about limits and expiry. */
@@ -341,6 +343,9 @@ typedef enum {
 /* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
 void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
                         hm_send_done_fn done, void *baton);
+/* The client found this delivery expired before handing it to the application: dead-lettered
+ * as an expired message (by default only if persistent), as the broker's own expiry does. */
+void hm_consumer_expired(hm_consumer_t *c, hm_delivery_t *d, hm_send_done_fn done, void *baton);
 /* done (may be NULL) runs once the acknowledgement is durable (from the store's thread) or at
  * once when nothing needed storing. */
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, hm_send_done_fn done,

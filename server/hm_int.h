@@ -182,6 +182,7 @@ struct hm_broker_s {
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
     struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
+    hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
     uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
     int mem_full;
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */

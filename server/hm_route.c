@@ -100,6 +100,8 @@ static int collect_composite(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
         for (int f = 0; f < v->nforward && !*st; f++) {
             if (strcmp(v->forward[f].name, name) == 0 && v->forward[f].kind == kind)
                 continue;                  /* a member naming the composite itself */
+            if (b->vfilters[i] && b->vfilters[i][f] && !hm_selector_match(b->vfilters[i][f], msg, 0))
+                continue;                  /* a filteredDestination this message does not match */
             *st = collect_one(b, msg, v->forward[f].kind, v->forward[f].name, 1, r, err, errlen);
         }
         *deliver_self = !v->forward_only;

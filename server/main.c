@@ -39,16 +39,16 @@ static void map_virtuals(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *b
         v[i].forward_only = c->forward_only;
         int nf = c->forward_to ? c->forward_to->nelts : 0;
         hm_dname_t *f = apr_pcalloc(pool, sizeof *f * (size_t)(nf + 1));
+        const char **sel = apr_pcalloc(pool, sizeof *sel * (size_t)(nf + 1));
         for (int j = 0; j < nf; j++) {
             const cfg_forward_t *t = &APR_ARRAY_IDX(c->forward_to, j, cfg_forward_t);
             f[j].kind = t->is_queue ? HM_QUEUE : HM_TOPIC;
             f[j].name = t->name;
-            if (t->selector)
-                hm_warn("%s:%d: <filteredDestination selector=\"%s\">: selectors on forwarded messages are "
-                        "not applied; every message is forwarded", cfg->source, c->line, t->selector);
+            sel[j] = t->selector;
         }
         v[i].nforward = nf;
         v[i].forward = f;
+        v[i].filter = sel;
     }
     bo->virtuals = v;
     bo->nvirtuals = n;
