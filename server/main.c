@@ -82,7 +82,10 @@ static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expir
 static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
 {
     const cfg_t *cfg = baton;
-    const cfg_policy_t *p = cfg_policy_for(cfg, HM_KIND_IS_QUEUE(dest.kind), dest.name);
+    /* temporary destinations take <policyEntry tempQueue="true"/tempTopic="true"> entries */
+    cfg_dest_kind_e kind = dest.kind == HM_QUEUE ? CFG_DEST_QUEUE : dest.kind == HM_TOPIC ? CFG_DEST_TOPIC
+                         : dest.kind == HM_TEMP_QUEUE ? CFG_DEST_TEMP_QUEUE : CFG_DEST_TEMP_TOPIC;
+    const cfg_policy_t *p = cfg_policy_lookup(cfg, kind, dest.name);
     out->memory_limit = p->memory_limit;
     out->producer_flow_control = p->producer_flow_control;
     out->expire_period_ms = p->expire_messages_period_ms;
