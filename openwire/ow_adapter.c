@@ -539,6 +539,7 @@ typedef struct parked_s {
     apr_time_t since;
     int pauses;                    /* async, no window: input stays paused while it waits */
     apr_status_t why;              /* HM_EFLOW (memory) or HM_ENOSPACE (store) */
+    int64_t fail_after_ms;         /* refused once held this long; 0: held as long as it takes */
     ow_transaction_id_t *txid;     /* a transacted send: joins its transaction when it fits */
     char *producer;                /* ProducerId text for error messages (malloc'd) */
 } parked_t;
@@ -650,7 +651,7 @@ static void tx_send(ow_conn_t *oc, const ow_transaction_id_t *txid, hm_msg_t *hm
 }
 
 static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_t *producer,
-                const ow_transaction_id_t *txid, int pauses, apr_status_t why)
+                const ow_transaction_id_t *txid, int pauses, apr_status_t why, int64_t fail_after_ms)
 {
     parked_t *k = oc->nparked < OW_MAX_PARKED ? calloc(1, sizeof *k) : NULL;
     if (k && (!(k->producer = producer_text(producer)) ||
@@ -666,6 +667,7 @@ static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_
     k->since = apr_time_now();
     k->pauses = pauses;
     k->why = why;
+    k->fail_after_ms = fail_after_ms;
     if (why == HM_EFLOW)
         hm_flow_blocked(oc->b, hm->dest);
     else if (!oc->parked)
@@ -682,16 +684,15 @@ static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_
     return 1;
 }
 
-static int timed_out(const hm_broker_opts_t *bo, const parked_t *k, apr_time_t now)
+static int timed_out(const parked_t *k, apr_time_t now)
 {
-    return bo->send_fail_after_ms > 0 && now - k->since > apr_time_from_msec(bo->send_fail_after_ms);
+    return k->fail_after_ms > 0 && now - k->since > apr_time_from_msec(k->fail_after_ms);
 }
 
 /* Retries held sends in order; a send whose destination is still full stays, and so does every
  * later one to that destination.  Runs on the connection's loop thread. */
 static void unpark(ow_conn_t *oc, apr_time_t now)
 {
-    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
     parked_t **pp = &oc->parked, *last = NULL;
     int pauses = 0;
     while (*pp) {
@@ -705,7 +706,7 @@ static void unpark(ow_conn_t *oc, apr_time_t now)
             tx_send(oc, k->txid, k->msg, k->p);
         else if (!k->txid)
             st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
-        if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(bo, k, now)) {
+        if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(k, now)) {
             if (!behind)
                 k->why = st;
             pauses |= k->pauses;
@@ -804,11 +805,14 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
     } else {
         st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
     }
-    int held = st == HM_EFLOW ? !bo->send_fail_if_no_space || bo->send_fail_after_ms > 0
-             : st == HM_ENOSPACE ? !bo->send_fail_if_no_space : 0;
+    int fail = bo->send_fail_if_no_space;
+    int64_t after = bo->send_fail_after_ms;
+    if (st == HM_EFLOW)
+        hm_flow_mode(oc->b, hm->dest, &fail, &after);
+    int held = st == HM_EFLOW || st == HM_ENOSPACE ? !fail || after > 0 : 0;
     if (st == HM_EFLOW && !*err)       /* behind an earlier held send to this destination */
         held = 1;
-    if (held && park(oc, hm, p, m->producer_id, m->transaction_id, pauses, st)) {
+    if (held && park(oc, hm, p, m->producer_id, m->transaction_id, pauses, st, after)) {
         hm_msg_unref(hm);           /* answered when it fits */
         return APR_SUCCESS;
     }

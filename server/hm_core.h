@@ -158,6 +158,8 @@ typedef struct hm_dest_policy_s {
     int pending_limit;             /* topics (constantPendingMessageLimitStrategy): a non-durable
                                       subscriber keeps at most this many undispatched messages,
                                       the oldest are discarded; -1: no limit */
+    int send_fail_if_no_space;     /* -1: as the broker (opts); 0: hold; 1: refuse */
+    int64_t send_fail_after_ms;    /* 0: as the broker; else hold at most this long */
 } hm_dest_policy_t;
 /* Fills *out for destination d (a topic subscription asks with its topic). */
 typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);
@@ -245,6 +247,9 @@ void hm_space_cancel(hm_broker_t *b, hm_space_waiter_t *w);
  * waiter, then ask: room that freed in between is never missed.  A protocol also asks before
  * it takes a transacted send (ActiveMQ holds those when sent, not when committed). */
 apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Whether a send to d that hm_send answered HM_EFLOW is refused (*fail) and, if held, for how long
+ * at most (*after_ms, 0: no limit): the destination's policy, else the broker's options. */
+void hm_flow_mode(hm_broker_t *b, hm_dname_t d, int *fail, int64_t *after_ms);
 /* A protocol held (or refused) one send hm_send answered with HM_EFLOW: counted in the
  * destination's statistics (blockedSends) and logged once per time the destination fills. */
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d);

@@ -23,6 +23,8 @@ void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of)
     q->policy.producer_flow_control = 1;
     q->policy.expire_period_ms = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : DEFAULT_EXPIRE_MS;
     q->policy.pending_limit = -1;
+    q->policy.send_fail_if_no_space = -1;
+    q->policy.send_fail_after_ms = 0;
     if (b->opts.policy && policy_of.name)
         b->opts.policy(b->opts.policy_baton, policy_of, &q->policy);
     if (q->policy.expire_period_ms > 0)
@@ -235,6 +237,25 @@ apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_
     apr_status_t st = hm_usage_check_locked(b, msg, err, errlen);
     hm_unlock(b);
     return st;
+}
+
+void hm_flow_mode(hm_broker_t *b, hm_dname_t d, int *fail, int64_t *after_ms)
+{
+    hm_lock(b);
+    hm_queue_t *q = HM_KIND_IS_QUEUE(d.kind) && d.name ? hm_queue_find(b, d.kind, d.name) : NULL;
+    hm_queue_t probe;
+    if (!q) {
+        memset(&probe, 0, sizeof probe);
+        hm_usage_policy(b, &probe, d);
+        q = &probe;
+    }
+    int64_t after = q->policy.send_fail_after_ms > 0 ? q->policy.send_fail_after_ms : b->opts.send_fail_after_ms;
+    *fail = q->policy.send_fail_if_no_space >= 0 ? q->policy.send_fail_if_no_space : b->opts.send_fail_if_no_space;
+    /* as on ActiveMQ, a timeout makes producers fail once it has passed, not at once */
+    *after_ms = after > 0 ? after : 0;
+    if (q->policy.send_fail_after_ms > 0)
+        *fail = 1;
+    hm_unlock(b);
 }
 
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)

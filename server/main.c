@@ -90,6 +90,8 @@ static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
     out->producer_flow_control = p->producer_flow_control;
     out->expire_period_ms = p->expire_messages_period_ms;
     out->pending_limit = p->pending_message_limit;
+    out->send_fail_if_no_space = p->send_fail_if_no_space;
+    out->send_fail_after_ms = p->send_fail_if_no_space_after_timeout_ms;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)

@@ -27,6 +27,10 @@ static void policy(void *baton, hm_dname_t d, hm_dest_policy_t *out)
         out->expire_period_ms = 100;
     } else if (strncmp(d.name, "exp0.", 5) == 0) {
         out->expire_period_ms = 0;
+    } else if (strncmp(d.name, "pfail.", 6) == 0) {
+        out->send_fail_if_no_space = 1;
+    } else if (strncmp(d.name, "ptime.", 6) == 0) {
+        out->send_fail_after_ms = 500;
     } else if (strncmp(d.name, "pend.", 5) == 0) {
         out->memory_limit = 3 * MSG;
         out->pending_limit = 1;
@@ -240,6 +244,21 @@ static void test_topic_pending_limit_discards_oldest(void)
     hm_broker_destroy(b);
 }
 
+/* A policy's sendFailIfNoSpace / sendFailIfNoSpaceAfterTimeout override the broker's. */
+static void test_flow_mode_per_destination(void)
+{
+    hm_broker_t *b = new_broker(0);
+    int fail = -1;
+    int64_t after = -1;
+    hm_flow_mode(b, (hm_dname_t){ HM_QUEUE, "plain.q" }, &fail, &after);
+    CU_ASSERT(fail == 0 && after == 0);
+    hm_flow_mode(b, (hm_dname_t){ HM_QUEUE, "pfail.q" }, &fail, &after);
+    CU_ASSERT(fail == 1 && after == 0);
+    hm_flow_mode(b, (hm_dname_t){ HM_TOPIC, "ptime.t" }, &fail, &after);
+    CU_ASSERT(fail == 1 && after == 500);
+    hm_broker_destroy(b);
+}
+
 /* A composite send is held when any of its parts is full. */
 static void test_composite_held_by_one_part(void)
 {
@@ -293,6 +312,7 @@ int main(void)
     CU_add_test(s, "slow topic subscriber holds the topic", test_topic_slow_subscriber);
     CU_add_test(s, "composite held by one full part", test_composite_held_by_one_part);
     CU_add_test(s, "topic pending message limit discards the oldest", test_topic_pending_limit_discards_oldest);
+    CU_add_test(s, "sendFailIfNoSpace per destination", test_flow_mode_per_destination);
     CU_add_test(s, "expireMessagesPeriod per destination", test_expire_period_per_destination);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -51,6 +51,7 @@ vmq='<pendingQueuePolicy><vmQueueCursor/></pendingQueuePolicy>'
 policies='<destinationPolicy><policyMap><policyEntries>
   <policyEntry queue=">" prioritizedMessages="true">'$vmq'</policyEntry>
   <policyEntry queue="flow.lim.>" memoryLimit="256 kb">'$vmq'</policyEntry>
+  <policyEntry queue="flow.pfail.>" memoryLimit="256 kb" sendFailIfNoSpace="true">'$vmq'</policyEntry>
   <policyEntry topic="flow.tlim.>" memoryLimit="256 kb"><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy></policyEntry>
   <policyEntry topic="flow.tpend.>" memoryLimit="256 kb"><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy>
     <pendingMessageLimitStrategy><constantPendingMessageLimitStrategy limit="10"/></pendingMessageLimitStrategy></policyEntry>

@@ -359,7 +359,22 @@ public final class FlowSuite {
     /** (3): sendFailIfNoSpace: the send that finds the destination full fails with ActiveMQ's
      * ResourceAllocationException; what was sent before is intact. */
     static void sendFailIfNoSpace() throws Exception {
-        String name = "flow.lim.fail." + RUN;
+        sendFailCase("flow.lim.fail." + RUN);
+    }
+
+    /** A policy entry's own sendFailIfNoSpace="true" refuses on its destinations while the
+     * broker otherwise holds producers.  hermod goes further here: ActiveMQ 5.17 reads the
+     * attribute but its queues consult the broker's setting for the memory limit, so there the
+     * producer is held instead; under REF=1 that is what is asserted. */
+    static void policySendFailIfNoSpace() throws Exception {
+        if (REF) {
+            blockedProducerResumes("jms.alwaysSyncSend=true", "flow.pfail." + RUN);
+            return;
+        }
+        sendFailCase("flow.pfail." + RUN);
+    }
+
+    static void sendFailCase(String name) throws Exception {
         Connection pc = factory("jms.alwaysSyncSend=true").createConnection();
         Connection cc = factory("").createConnection();
         try {
@@ -546,6 +561,7 @@ public final class FlowSuite {
             suite.add("topic_slow_subscriber_holds_producer", FlowSuite::topicSlowSubscriberHolds);
             suite.add("topic_pending_limit_discards_oldest", FlowSuite::topicPendingLimitDiscards);
             suite.add("expire_messages_period", FlowSuite::expirePeriod);
+            suite.add("policy_send_fail_if_no_space", FlowSuite::policySendFailIfNoSpace);
             break;
         case "fail":
             suite.add("send_fail_if_no_space", FlowSuite::sendFailIfNoSpace);
