@@ -245,7 +245,8 @@ static apr_status_t dispatch_policy(cfg_ctx_t *ctx, xmlNode *node, void *target)
 }
 
 #define P(n, k, f, lo, hi) CFG_ATTR(n, k, cfg_policy_t, f, lo, hi)
-#define CURSOR "hermod pages messages from its store itself"
+#define CURSOR "hermod keeps the messages a destination holds in memory, as ActiveMQ's vm cursors do, " \
+               "counted against memoryLimit"
 static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("queue", CFG_A_SKIP, NULL),
     CFG_ATTR_NOTE("topic", CFG_A_SKIP, NULL),

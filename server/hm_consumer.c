@@ -622,13 +622,9 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
 {
     hm_lock(b);
     if (now >= b->next_sweep) {
-        int64_t period = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : 30000;
-        b->next_sweep = now + apr_time_from_msec(period);
-        size_t n = 0;
-        for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi))
-            n += hm_queue_expire(apr_hash_this_val(hi), now);
-        if (n)
-            hm_debug("expiry sweep: %zu expired messages removed", n);
+        /* each queue sweeps at its own policy's period (hm_usage.c); this is their resolution */
+        b->next_sweep = now + apr_time_from_msec(HM_EXPIRE_RESOLUTION_MS);
+        hm_usage_expire_locked(b, now);
     }
     hm_consumer_t *c = APR_RING_FIRST(&b->pull_waiters);
     while (c != APR_RING_SENTINEL(&b->pull_waiters, hm_consumer_s, pull_link)) {

@@ -189,6 +189,21 @@ typedef struct hm_virtual_s {
                                     * (only matching messages go there), NULL entries or array: all */
 } hm_virtual_t;
 
+/* What a destination's policy (activemq.xml <policyEntry>) says about limits and expiry. */
+typedef struct hm_dest_policy_s {
+    int64_t memory_limit;          /* bytes its held messages may take; 0: only the broker's limit */
+    int producer_flow_control;     /* 0: never hold its producers (up to HM_NOPFC_FACTOR x the
+                                      broker limit, then they are held anyway) */
+    int64_t expire_period_ms;      /* sweep its expired messages this often; 0: never */
+    int pending_limit;             /* topics (constantPendingMessageLimitStrategy): a non-durable
+                                      subscriber keeps at most this many undispatched messages,
+                                      the oldest are discarded; -1: no limit */
+    int send_fail_if_no_space;     /* -1: as the broker (opts); 0: hold; 1: refuse */
+    int64_t send_fail_after_ms;    /* 0: as the broker; else hold at most this long */
+} hm_dest_policy_t;
+/* Fills *out for destination d (a topic subscription asks with its topic). */
+typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);
+
 typedef struct hm_broker_opts_s {
     const char *name;
     const hm_virtual_t *virtuals;
@@ -206,6 +221,10 @@ typedef struct hm_broker_opts_s {
     hm_adv_policy_fn advisory_policy;   /* NULL: none of the optional advisories */
     void *advisory_baton;
     const char *url;               /* originBrokerURL of advisories (the first listener) */
+    int64_t memory_limit;          /* <memoryUsage limit>: bytes all held messages may take; 0: none */
+    int64_t store_limit, temp_limit;   /* <storeUsage>/<tempUsage> limits, for statistics */
+    hm_policy_fn policy;           /* NULL: no per-destination limits, expiry every expire_period_ms */
+    void *policy_baton;
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -257,7 +276,11 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
  * persistent message once it is durable, from the store's thread — possibly before hm_send
  * returns; it is not called when hm_send itself returns an error (then nothing was enqueued).
  * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL,
- * HM_ENOSPACE (the store limit), store errors. */
+ * HM_ENOSPACE (the store limit), HM_EFLOW (producer flow control: a destination, or the broker,
+ * holds as many message bytes as its memory limit allows; err is then the destination's
+ * qualified name, "queue://A" or "topic://T", a newline and the limit in bytes), store errors.
+ * HM_EFLOW is checked before anything else happens: the caller holds the send (or refuses it)
+ * and waits with hm_space_wait. */
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
 
@@ -279,6 +302,28 @@ void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest);
  * bytes in use): a FULL.<type>.<name> advisory when its policy has advisoryWhenFull.  For the
  * flow-control code; safe with the broker lock held (it is a nested mutex). */
 void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage);
+
+/* Waiting for memory to free (producer flow control).  The waiter belongs to the caller; while
+ * armed, fn(baton) runs once (broker lock held, any thread: only signal, e.g. hm_conn_kick)
+ * when any destination or the broker goes back under its memory limit, then it is disarmed. */
+typedef struct hm_space_waiter_s {
+    struct hm_space_waiter_s *next, **prevp;   /* core's list; prevp NULL: not armed */
+    void (*fn)(void *baton);
+    void *baton;
+} hm_space_waiter_t;
+void hm_space_wait(hm_broker_t *b, hm_space_waiter_t *w);
+/* Disarms w (call before freeing it). */
+void hm_space_cancel(hm_broker_t *b, hm_space_waiter_t *w);
+/* HM_EFLOW (err as hm_send gives it) when hm_send would hold msg for memory now.  Arm the
+ * waiter, then ask: room that freed in between is never missed.  A protocol also asks before
+ * it takes a transacted send (ActiveMQ holds those when sent, not when committed). */
+apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Whether a send to d that hm_send answered HM_EFLOW is refused (*fail) and, if held, for how long
+ * at most (*after_ms, 0: no limit): the destination's policy, else the broker's options. */
+void hm_flow_mode(hm_broker_t *b, hm_dname_t d, int *fail, int64_t *after_ms);
+/* A protocol held (or refused) one send hm_send answered with HM_EFLOW: counted in the
+ * destination's statistics (blockedSends) and logged once per time the destination fills. */
+void hm_flow_blocked(hm_broker_t *b, hm_dname_t d);
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -410,6 +455,8 @@ typedef struct hm_proto_s {
     void (*tick)(void *state, apr_time_t now);
     /* The connection is going away: release core objects (consumers, client). */
     void (*close)(void *state);
+    /* Optional: runs on the loop thread soon after hm_conn_kick (e.g. retry held sends). */
+    void (*resume)(void *state);
 } hm_proto_t;
 
 typedef struct hm_listen_opts_s {
@@ -424,6 +471,11 @@ void hm_conn_send(hm_conn_t *conn, uint8_t *data, size_t len);
 /* Closes after pending output is written; safe from the connection's own loop thread. */
 void hm_conn_close(hm_conn_t *conn, const char *reason);
 apr_pool_t *hm_conn_pool(hm_conn_t *conn);
+/* Asks the connection's loop to run the protocol's resume soon; safe from any thread. */
+void hm_conn_kick(hm_conn_t *conn);
+/* Stops (1) or restarts (0) reading the connection's input, so TCP pushes back on a producer
+ * the broker cannot take more from; buffered input is fed again on restart.  Loop thread only. */
+void hm_conn_pause_input(hm_conn_t *conn, int paused);
 const char *hm_conn_peer(const hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);

@@ -68,6 +68,13 @@ struct hm_queue_s {
     uint64_t next_attach;
     apr_pool_t *gpool;             /* message groups: created on first use */
     apr_hash_t *groups;            /* JMSXGroupID -> owning hm_consumer_t */
+    hm_dest_policy_t policy;       /* limits and expiry (hm_usage.c) */
+    uint64_t mem_used;             /* bytes of the messages it holds (pending + in flight) */
+    int mem_full;                  /* was at its limit: going under wakes held producers */
+    apr_time_t flow_logged;        /* when its "limit reached" was last logged */
+    uint64_t blocked_sends;        /* statistics: sends held or refused by flow control */
+    uint64_t discarded;            /* statistics: dropped by a pending message limit */
+    apr_time_t next_expire;        /* its next expiry sweep */
 };
 
 /* A subscription's registration with one topic. */
@@ -104,6 +111,7 @@ struct hm_topic_s {
     char *key;
     hm_client_t *owner;
     struct hm_tsub_ring_s subs;
+    uint64_t enqueued;             /* messages published to it (statistics) */
 };
 
 struct hm_consumer_s {
@@ -190,6 +198,11 @@ struct hm_broker_s {
     uint64_t next_consumer;
     struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
     hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
+    uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
+    int mem_full;
+    hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
+    uint64_t blocked_sends;        /* statistics: every send held by flow control */
+    apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
 };
 
 /* destinations (hm_dest.c) */
@@ -386,6 +399,17 @@ apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest);
 size_t hm_sched_pending(hm_broker_t *b);
 /* Drops every job from memory (the stored ones stay for the next start). */
 void hm_sched_destroy(hm_broker_t *b);
+
+/* memory limits, producer flow control and per-destination expiry (hm_usage.c) */
+void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of);
+void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
+void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);
+/* HM_EFLOW (err as hm_send says) when a send to msg->dest must wait for memory. */
+apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Discards a slow non-durable subscriber's oldest undispatched messages over its pending limit. */
+void hm_usage_trim_locked(hm_queue_t *q);
+/* Sweeps every queue whose expiry period has come round. */
+void hm_usage_expire_locked(hm_broker_t *b, apr_time_t now);
 
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);

@@ -30,6 +30,7 @@ static apr_status_t collect_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e 
     hm_topic_t *t = hm_topic_find(b, kind, name);
     apr_status_t st = APR_SUCCESS;
     if (t) {
+        t->enqueued++;
         hm_tsub_t *ts;
         APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) {
             hm_sub_t *s = ts->sub;
@@ -219,6 +220,7 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
             e->store_msg = pl->msg_id;
         }
         hm_queue_dispatch(pl->r.t[i].q);
+        hm_usage_trim_locked(pl->r.t[i].q);
     }
     hm_adv_sent(b, pl);
     hm_plan_free(pl);
@@ -258,6 +260,8 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
         st = APR_SUCCESS;
         if (done)
             done(baton, APR_SUCCESS);
+    } else if ((st = hm_usage_check_locked(b, msg, err, errlen)) != APR_SUCCESS) {
+        /* held by flow control: nothing happened, done is not called */
     } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
     }

@@ -122,6 +122,22 @@ static int config_any_advisory(const cfg_t *cfg)
     return any;
 }
 
+/* Memory limit, producer flow control and expiry period from the destination's policy entry. */
+static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
+{
+    const cfg_t *cfg = baton;
+    /* temporary destinations take <policyEntry tempQueue="true"/tempTopic="true"> entries */
+    cfg_dest_kind_e kind = dest.kind == HM_QUEUE ? CFG_DEST_QUEUE : dest.kind == HM_TOPIC ? CFG_DEST_TOPIC
+                         : dest.kind == HM_TEMP_QUEUE ? CFG_DEST_TEMP_QUEUE : CFG_DEST_TEMP_TOPIC;
+    const cfg_policy_t *p = cfg_policy_lookup(cfg, kind, dest.name);
+    out->memory_limit = p->memory_limit;
+    out->producer_flow_control = p->producer_flow_control;
+    out->expire_period_ms = p->expire_messages_period_ms;
+    out->pending_limit = p->pending_message_limit;
+    out->send_fail_if_no_space = p->send_fail_if_no_space;
+    out->send_fail_after_ms = p->send_fail_if_no_space_after_timeout_ms;
+}
+
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
 {
     if (total)
@@ -324,6 +340,11 @@ int main(int argc, const char *const *argv)
         bo.advisory_baton = cfg;
     }
     bo.url = config_url(cfg, pool);
+    bo.memory_limit = cfg->usage.memory_limit;
+    bo.store_limit = store ? cfg->usage.store_limit : 0;
+    bo.temp_limit = cfg->usage.temp_limit;
+    bo.policy = config_policy;
+    bo.policy_baton = cfg;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
