@@ -219,6 +219,8 @@ typedef struct cfg_policy_s {
     bool advisory_for_delivery;       /* default false */
     bool advisory_when_full;          /* default false */
     bool send_advisory_if_no_consumers; /* default false */
+    bool advisory_for_slow_consumers; /* default false */
+    bool advisory_for_fast_producers; /* default false */
     int pending_message_limit;        /* constantPendingMessageLimitStrategy; -1 = none */
     int max_destinations;             /* destinations this wildcard entry may create; -1 = any */
     int send_fail_if_no_space;        /* -1 = as <systemUsage>; 0/1 overrides */

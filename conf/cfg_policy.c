@@ -245,7 +245,8 @@ static apr_status_t dispatch_policy(cfg_ctx_t *ctx, xmlNode *node, void *target)
 }
 
 #define P(n, k, f, lo, hi) CFG_ATTR(n, k, cfg_policy_t, f, lo, hi)
-#define CURSOR "hermod pages messages from its store itself"
+#define CURSOR "hermod keeps the messages a destination holds in memory, as ActiveMQ's vm cursors do, " \
+               "counted against memoryLimit"
 static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("queue", CFG_A_SKIP, NULL),
     CFG_ATTR_NOTE("topic", CFG_A_SKIP, NULL),
@@ -276,8 +277,8 @@ static const cfg_attr_spec_t entry_attrs[] = {
     P("advisoryForDelivery", CFG_A_BOOL, advisory_for_delivery, 0, 0),
     P("advisoryWhenFull", CFG_A_BOOL, advisory_when_full, 0, 0),
     P("sendAdvisoryIfNoConsumers", CFG_A_BOOL, send_advisory_if_no_consumers, 0, 0),
-    CFG_ATTR_NOTE("advisoryForSlowConsumers", CFG_A_WARN_TRUE, "no slow-consumer advisories"),
-    CFG_ATTR_NOTE("advisoryForFastProducers", CFG_A_WARN_TRUE, "no fast-producer advisories"),
+    P("advisoryForSlowConsumers", CFG_A_BOOL, advisory_for_slow_consumers, 0, 0),
+    P("advisoryForFastProducers", CFG_A_BOOL, advisory_for_fast_producers, 0, 0),
     CFG_ATTR_NOTE("advisoryForDiscardingMessages", CFG_A_WARN_TRUE, "no discard advisories"),
     CFG_ATTR_NOTE("alwaysRetroactive", CFG_A_WARN_TRUE, "retroactive consumers are not supported"),
     CFG_ATTR_NOTE("strictOrderDispatch", CFG_A_WARN_TRUE, "queues dispatch in order per consumer"),

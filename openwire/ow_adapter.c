@@ -65,7 +65,9 @@ struct ow_conn_s {
     apr_hash_t *producer_windows;  /* producers with a window: an owned key set */
     apr_hash_t *txs;               /* local transaction key -> ow_tx_t */
     apr_hash_t *xa_joined;         /* XA branches this connection works on: an owned key set */
-    struct parked_s *parked;       /* sends held while the store is full (FIFO) */
+    struct parked_s *parked;       /* sends held by flow control or a full store (FIFO) */
+    hm_space_waiter_t waiter;      /* armed while sends are held: memory freed somewhere */
+    int paused;                    /* input paused behind a held async send (no window) */
     struct parked_s **parked_tail;
     int nparked;
     apr_time_t last_read, last_write, started;
@@ -352,7 +354,10 @@ static void on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     }
     const char *cid = ci->connection_id && ci->connection_id->value ? ci->connection_id->value : "";
     oc->connection_id = apr_pstrdup(oc->pool, cid);
-    apr_status_t st = hm_client_open(oc->b, cid, ci->client_id, ci->user_name, &oc->client, err, sizeof err);
+    hm_client_info_t info = { cid, ci->client_id, ci->user_name,
+                              ci->client_ip ? ci->client_ip
+                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL) };
+    apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
     else if (st)
@@ -412,6 +417,7 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         .exclusive = ci->exclusive,
         .priority = ci->priority,
         .durable_name = ci->destination->obj.type == OW_ACTIVEMQ_TOPIC ? ci->subscription_name : NULL,
+        .id = c->key,
     };
     apr_status_t st = hm_consumer_open(oc->client, &o, &consumer_ops, c, &c->hc, err, sizeof err);
     if (st) {
@@ -424,6 +430,18 @@ static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         return;
     }
     respond_ok(oc, &ci->cmd);
+}
+
+/* A closed session takes its producers with it (the client sends no RemoveInfo for them). */
+static void forget_session_producers(ow_conn_t *oc, const ow_session_id_t *sid)
+{
+    char *prefix = id_key(sid->connection_id, sid->value, 0);
+    char *colon = prefix ? strrchr(prefix, ':') : NULL;
+    if (colon) {
+        colon[1] = '\0';
+        hm_producer_remove_prefix(oc->client, prefix);
+    }
+    free(prefix);
 }
 
 static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
@@ -450,6 +468,7 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
             if (c->session_id == sid)
                 close_consumer(oc, c, UINT64_MAX);
         }
+        forget_session_producers(oc, (ow_session_id_t *)id);
         break;
     }
     case OW_CONNECTION_ID:
@@ -457,8 +476,10 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
         break;
     case OW_PRODUCER_ID: {
         char *k = producer_key((ow_producer_id_t *)id);
-        if (k)
+        if (k) {
             key_set_remove(oc->producer_windows, k);
+            hm_producer_remove(oc->client, k);
+        }
         free(k);
         break;
     }
@@ -483,6 +504,15 @@ static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
     }
     if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
         hm_dest_ensure(oc->b, ow_dname(pi->destination));
+    if (pi->producer_id && pi->destination && pi->destination->physical_name) {
+        char *k = producer_key(pi->producer_id);
+        if (k && hm_producer_add(oc->client, k, ow_dname(pi->destination)) == HM_ENOSPACE) {
+            free(k);
+            respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+            return;
+        }
+        free(k);
+    }
     respond_ok(oc, &pi->cmd);
 }
 
@@ -525,63 +555,228 @@ static void tx_table_done(const ow_transaction_id_t *id)
         ow_xa_unlock();
 }
 
-/* A send the full store refused, held unanswered (the producer blocks, as with ActiveMQ's
- * producer flow control) and retried until it fits or its time runs out. */
+/* A send held unanswered because a memory limit (producer flow control) or the full store
+ * refused it: the producer blocks on its reply or on its window's ProducerAck, as with
+ * ActiveMQ.  Only later sends to the same destination queue up behind it; the connection goes
+ * on with everything else, except after an asynchronous send without a window, which ActiveMQ
+ * answers by blocking the whole connection (here: its input pauses). */
 typedef struct parked_s {
     struct parked_s *next;
     hm_msg_t *msg;
     pending_t *p;
     apr_time_t since;
+    int pauses;                    /* async, no window: input stays paused while it waits */
+    apr_status_t why;              /* HM_EFLOW (memory) or HM_ENOSPACE (store) */
+    int64_t fail_after_ms;         /* refused once held this long; 0: held as long as it takes */
+    ow_transaction_id_t *txid;     /* a transacted send: joins its transaction when it fits */
+    char *producer;                /* ProducerId text for error messages (malloc'd) */
 } parked_t;
 
-static void park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p)
+#define FLOW_URL " See http://activemq.apache.org/producer-flow-control.html for more info"
+
+/* ActiveMQ's ResourceAllocationException texts.  err is hm_send's for HM_EFLOW:
+ * "<qualified destination>\n<limit>". */
+static const char *flow_text(apr_pool_t *pool, apr_status_t st, const char *err,
+                             const char *producer, int timed_out)
 {
-    parked_t *k = oc->nparked < OW_MAX_PARKED ? malloc(sizeof *k) : NULL;
-    if (!k) {
-        pending_done(p, HM_ENOSPACE);
+    if (st != HM_EFLOW)
+        return "the message store is full (storeUsage limit)";
+    const char *nl = strchr(err, '\n');
+    char *dest = apr_pstrndup(pool, err, nl ? (size_t)(nl - err) : strlen(err));
+    const char *limit = nl ? nl + 1 : "0";
+    if (timed_out)
+        return apr_psprintf(pool, "Usage Manager Memory Limit Wait Timeout. Stopping producer (%s) to "
+                            "prevent flooding %s." FLOW_URL, producer, dest);
+    if (strncmp(dest, "topic://", 8) == 0 || strncmp(dest, "temp-topic://", 13) == 0)
+        return apr_psprintf(pool, "Usage Manager memory limit (%s) reached. Rejecting send for producer "
+                            "(%s) to prevent flooding %s." FLOW_URL, limit, producer, dest);
+    return apr_psprintf(pool, "Usage Manager Memory Limit reached on %s." FLOW_URL, dest);
+}
+
+static char *producer_text(const ow_producer_id_t *id)
+{
+    char *k = id ? producer_key(id) : NULL;
+    return k ? k : strdup("null");
+}
+
+/* Answers a held or refused send with its exception (an async send has nobody to tell). */
+static void flow_fail(ow_conn_t *oc, pending_t *p, apr_status_t st, const char *err,
+                      const char *producer, int timed_out)
+{
+    apr_pool_t *tmp;
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS) {
+        pending_done(p, st);
         return;
     }
-    k->next = NULL;
+    const char *text = flow_text(tmp, st, err, producer, timed_out);
+    hm_info("openwire %s: send refused: %s", hm_conn_peer(oc->conn), text);
+    if (p->response_required)
+        respond_error_id(oc, p->command_id, RESOURCE_EXC, text);
+    pending_free(p);
+    apr_pool_destroy(tmp);
+}
+
+static void waiter_fire(void *baton)
+{
+    ow_conn_t *oc = baton;
+    hm_conn_kick(oc->conn);
+}
+
+static int dname_same(hm_dname_t a, hm_dname_t b)
+{
+    return a.kind == b.kind && a.name && b.name && strcmp(a.name, b.name) == 0;
+}
+
+/* Whether a send to d must queue up behind an earlier held one. */
+static int parked_for(const ow_conn_t *oc, hm_dname_t d)
+{
+    for (const parked_t *k = oc->parked; k; k = k->next)
+        if (dname_same(k->msg->dest, d))
+            return 1;
+    return 0;
+}
+
+/* Whether a send to k's destination is held ahead of k. */
+static int parked_before(const ow_conn_t *oc, const parked_t *k)
+{
+    for (const parked_t *e = oc->parked; e != k; e = e->next)
+        if (dname_same(e->msg->dest, k->msg->dest))
+            return 1;
+    return 0;
+}
+
+/* Arms the waiter, then looks again: room freed before it was armed must not be missed. */
+static void wait_space(ow_conn_t *oc)
+{
+    hm_space_wait(oc->b, &oc->waiter);
+    for (const parked_t *k = oc->parked; k; k = k->next) {
+        if (k->why != HM_EFLOW || parked_before(oc, k))
+            continue;
+        char err[HM_MAX_DEST_NAME + 64];
+        if (hm_flow_check(oc->b, k->msg, err, sizeof err) == APR_SUCCESS) {
+            hm_conn_kick(oc->conn);
+            return;
+        }
+    }
+}
+
+/* Adds a send to its transaction and answers it (reply or ProducerAck). */
+static void tx_send(ow_conn_t *oc, const ow_transaction_id_t *txid, hm_msg_t *hm, pending_t *p)
+{
+    apr_hash_t *table = tx_table(oc, txid);
+    ow_tx_t *tx = ow_tx_begin(table, txid, tx_limit(txid));
+    apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
+    tx_table_done(txid);
+    if (st) {
+        hm_info("openwire %s: transacted send refused: the transaction cannot hold more messages",
+                hm_conn_peer(oc->conn));
+        if (p->response_required)
+            respond_error_id(oc, p->command_id, RESOURCE_EXC, "the transaction cannot hold more messages");
+        pending_free(p);
+    } else {
+        pending_done(p, APR_SUCCESS);
+    }
+}
+
+static int park(ow_conn_t *oc, hm_msg_t *hm, pending_t *p, const ow_producer_id_t *producer,
+                const ow_transaction_id_t *txid, int pauses, apr_status_t why, int64_t fail_after_ms)
+{
+    parked_t *k = oc->nparked < OW_MAX_PARKED ? calloc(1, sizeof *k) : NULL;
+    if (k && (!(k->producer = producer_text(producer)) ||
+              (txid && ow_object_copy_flat(&txid->obj, (ow_object_t **)&k->txid, NULL) != APR_SUCCESS))) {
+        free(k->producer);
+        free(k);
+        k = NULL;
+    }
+    if (!k)
+        return 0;
     k->msg = hm_msg_ref(hm);
     k->p = p;
     k->since = apr_time_now();
-    if (!oc->parked)
+    k->pauses = pauses;
+    k->why = why;
+    k->fail_after_ms = fail_after_ms;
+    if (why == HM_EFLOW) {
+        hm_flow_blocked(oc->b, hm->dest);
+        char *pk = producer ? producer_key(producer) : NULL;
+        hm_producer_blocked(oc->client, pk, hm->dest);   /* FastProducer advisory, by policy */
+        free(pk);
+    } else if (!oc->parked)
         hm_info("openwire %s: the message store is full; holding the producer until space frees",
                 hm_conn_peer(oc->conn));
     *oc->parked_tail = k;
     oc->parked_tail = &k->next;
     oc->nparked++;
+    if (pauses) {
+        oc->paused = 1;
+        hm_conn_pause_input(oc->conn, 1);
+    }
+    wait_space(oc);
+    return 1;
 }
 
-/* Retries held sends in order; stops at the first that still does not fit. */
+static int timed_out(const parked_t *k, apr_time_t now)
+{
+    return k->fail_after_ms > 0 && now - k->since > apr_time_from_msec(k->fail_after_ms);
+}
+
+/* Retries held sends in order; a send whose destination is still full stays, and so does every
+ * later one to that destination.  Runs on the connection's loop thread. */
 static void unpark(ow_conn_t *oc, apr_time_t now)
 {
-    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
-    while (oc->parked) {
-        parked_t *k = oc->parked;
-        char err[256] = "";
-        apr_status_t st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
-        if (st == HM_ENOSPACE && !(bo->send_fail_after_ms > 0 &&
-                                   now - k->since > apr_time_from_msec(bo->send_fail_after_ms)))
-            return;
-        if (st)
+    parked_t **pp = &oc->parked, *last = NULL;
+    int pauses = 0;
+    while (*pp) {
+        parked_t *k = *pp;
+        char err[HM_MAX_DEST_NAME + 64] = "";
+        apr_status_t st;
+        int behind = parked_before(oc, k);
+        if (behind)
+            st = HM_EFLOW;
+        else if (k->txid && (st = hm_flow_check(oc->b, k->msg, err, sizeof err)) == APR_SUCCESS)
+            tx_send(oc, k->txid, k->msg, k->p);
+        else if (!k->txid)
+            st = hm_send(oc->client, k->msg, pending_done, k->p, err, sizeof err);
+        if ((st == HM_EFLOW || st == HM_ENOSPACE) && !timed_out(k, now)) {
+            if (!behind)
+                k->why = st;
+            pauses |= k->pauses;
+            last = k;
+            pp = &k->next;
+            continue;
+        }
+        if (st == HM_EFLOW || st == HM_ENOSPACE) {
+            if (behind)
+                snprintf(err, sizeof err, "%s://%s", HM_KIND_IS_QUEUE(k->msg->dest.kind) ? "queue" : "topic",
+                         k->msg->dest.name);
+            flow_fail(oc, k->p, st, err, k->producer, 1);
+        } else if (st) {
             pending_done(k->p, st);
-        oc->parked = k->next;
-        if (!oc->parked)
-            oc->parked_tail = &oc->parked;
+        }
+        *pp = k->next;
         oc->nparked--;
         hm_msg_unref(k->msg);
+        free(k->producer);
+        free(k->txid);
         free(k);
     }
+    oc->parked_tail = last ? &last->next : &oc->parked;
+    oc->paused = pauses;
+    hm_conn_pause_input(oc->conn, pauses);
+    if (oc->parked)
+        wait_space(oc);
 }
 
 static void drop_parked(ow_conn_t *oc)
 {
+    hm_space_cancel(oc->b, &oc->waiter);
     while (oc->parked) {
         parked_t *k = oc->parked;
         oc->parked = k->next;
         hm_msg_unref(k->msg);
         pending_free(k->p);
+        free(k->producer);
+        free(k->txid);
         free(k);
     }
     oc->parked_tail = &oc->parked;
@@ -592,7 +787,7 @@ static void drop_parked(ow_conn_t *oc)
  * connection like any other; everything else is answered and the connection goes on. */
 static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
 {
-    char err[256] = "";
+    char err[HM_MAX_DEST_NAME + 64] = "";
     if (!need_client(oc, &m->cmd))
         return APR_SUCCESS;
     if (!m->destination || !m->destination->physical_name) {
@@ -611,18 +806,6 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
         respond_error(oc, &m->cmd, RESOURCE_EXC, why);
         return APR_SUCCESS;
     }
-    if (m->transaction_id) {
-        apr_hash_t *table = tx_table(oc, m->transaction_id);
-        ow_tx_t *tx = ow_tx_begin(table, m->transaction_id, tx_limit(m->transaction_id));
-        apr_status_t st = tx ? ow_tx_add_msg(tx, hm) : APR_ENOMEM;
-        tx_table_done(m->transaction_id);
-        hm_msg_unref(hm);
-        if (st)
-            respond_error(oc, &m->cmd, RESOURCE_EXC, "the transaction cannot hold more messages");
-        else
-            respond_ok(oc, &m->cmd);
-        return APR_SUCCESS;
-    }
     pending_t *p = pending_new(oc, &m->cmd);
     if (!p) {
         hm_msg_unref(hm);
@@ -636,17 +819,49 @@ static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
             p->size = ow_msg_size(m);
         free(k);
     }
-    apr_status_t st = oc->parked ? HM_ENOSPACE : hm_send(oc->client, hm, pending_done, p, err, sizeof err);
-    if (st == HM_ENOSPACE && !hm_broker_options(oc->b)->send_fail_if_no_space) {
-        park(oc, hm, p);           /* answered when it fits */
-        hm_msg_unref(hm);
+    const hm_broker_opts_t *bo = hm_broker_options(oc->b);
+    /* decided before sending: a send that goes through may be answered (p freed) at once.
+     * A held transacted send also holds the connection, so its commit cannot overtake it. */
+    int pauses = (!m->cmd.response_required && !p->window_producer) || m->transaction_id;
+    apr_status_t st;
+    if (parked_for(oc, hm->dest)) {
+        st = HM_EFLOW;
+    } else if (m->transaction_id) {
+        /* held like any send, but it joins its transaction instead of being routed */
+        if ((st = hm_flow_check(oc->b, hm, err, sizeof err)) == APR_SUCCESS) {
+            tx_send(oc, m->transaction_id, hm, p);
+            hm_msg_unref(hm);
+            return APR_SUCCESS;
+        }
+    } else {
+        st = hm_send(oc->client, hm, pending_done, p, err, sizeof err);
+    }
+    int fail = bo->send_fail_if_no_space;
+    int64_t after = bo->send_fail_after_ms;
+    if (st == HM_EFLOW)
+        hm_flow_mode(oc->b, hm->dest, &fail, &after);
+    int held = st == HM_EFLOW || st == HM_ENOSPACE ? !fail || after > 0 : 0;
+    if (st == HM_EFLOW && !*err)       /* behind an earlier held send to this destination */
+        held = 1;
+    if (held && park(oc, hm, p, m->producer_id, m->transaction_id, pauses, st, after)) {
+        hm_msg_unref(hm);           /* answered when it fits */
         return APR_SUCCESS;
     }
     hm_msg_unref(hm);
+    if (st == HM_EFLOW || st == HM_ENOSPACE) {
+        if (st == HM_EFLOW)
+            hm_flow_blocked(oc->b, ow_dname(m->destination));
+        char *producer = producer_text(m->producer_id);
+        if (!*err)
+            snprintf(err, sizeof err, "%s://%s", m->destination->obj.type == OW_ACTIVEMQ_TOPIC ? "topic" : "queue",
+                     m->destination->physical_name);
+        flow_fail(oc, p, st, err, producer ? producer : "null", 0);
+        free(producer);
+        return APR_SUCCESS;
+    }
     if (st) {
         pending_free(p);
         respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
-                                   : st == HM_ENOSPACE ? RESOURCE_EXC
                                    : st == HM_EMALFORMED ? MSG_FORMAT_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
     }
@@ -701,9 +916,11 @@ static void on_ack(ow_conn_t *oc, ow_message_ack_t *a)
         case OW_ACK_INDIVIDUAL:
             hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
             break;
+        case OW_ACK_EXPIRED:
+            hm_consumer_expired(c->hc, d, done, p);
+            break;
         case OW_ACK_STANDARD:
         case OW_ACK_UNMATCHED:
-        case OW_ACK_EXPIRED:
         default:
             hm_consumer_ack(c->hc, d, a->message_count == 1 && a->first_message_id &&
                                       a->ack_type != OW_ACK_STANDARD
@@ -1075,6 +1292,8 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->txs = apr_hash_make(pool);
     oc->xa_joined = apr_hash_make(pool);
     oc->parked_tail = &oc->parked;
+    oc->waiter.fn = waiter_fire;
+    oc->waiter.baton = oc;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
@@ -1092,7 +1311,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
     apr_status_t st = APR_SUCCESS;
     int frames = 0;
     oc->last_read = apr_time_now();
-    while (off < len && frames++ < OW_FRAMES_PER_INPUT) {
+    while (off < len && frames++ < OW_FRAMES_PER_INPUT && !oc->paused) {
         ow_command_t *cmd = NULL;
         size_t consumed = 0;
         st = ow_decode(oc->wire, p + off, len - off, oc->scratch, &cmd, &consumed);
@@ -1123,7 +1342,7 @@ static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
     if (oc->parked && oc->client)
-        unpark(oc, now);
+        unpark(oc, now);           /* the store frees space without telling; timeouts */
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
         return;
     apr_time_t period = apr_time_from_msec(oc->inactivity_ms);
@@ -1141,6 +1360,14 @@ static void ow_tick(void *state, apr_time_t now)
     }
 }
 
+/* Memory freed somewhere (hm_space_waiter_t): retry what is held. */
+static void ow_resume(void *state)
+{
+    ow_conn_t *oc = state;
+    if (oc->parked && oc->client)
+        unpark(oc, apr_time_now());
+}
+
 static void ow_close(void *state)
 {
     ow_conn_t *oc = state;
@@ -1153,7 +1380,7 @@ static void ow_close(void *state)
 }
 
 static const hm_proto_t openwire_protocol = {
-    "openwire", ow_sniff, ow_open, ow_input, ow_tick, ow_close
+    "openwire", ow_sniff, ow_open, ow_input, ow_tick, ow_close, ow_resume
 };
 
 const hm_proto_t *ow_protocol(void)

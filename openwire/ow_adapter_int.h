@@ -32,6 +32,13 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
 /* The OpenWire message to dispatch for a core message: the original for messages that came in
  * over OpenWire, otherwise one built in pool (advisories). */
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool);
+/* A message the broker itself makes, in pool: id, destination and headers of the core message m
+ * (type: its OpenWire message class). */
+ow_message_t *ow_broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t type);
+/* The ActiveMQMessage for a core advisory (ow_advisory.c): ActiveMQ's data structure
+ * (ConnectionInfo, ConsumerInfo, ProducerInfo, RemoveInfo, DestinationInfo or the message
+ * concerned, body cleared) and properties (originBroker*, consumerCount, ...).  NULL: no memory. */
+ow_message_t *ow_advisory_message(const hm_msg_t *m, apr_pool_t *pool);
 /* ActiveMQ's Message.getSize(): what producer flow-control windows count. */
 int32_t ow_msg_size(const ow_message_t *m);
 

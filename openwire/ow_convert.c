@@ -202,10 +202,11 @@ done:
 }
 
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to);
 
 static const hm_msg_origin_t ow_origin_ops = {
     "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
-    origin_sched_copy
+    origin_sched_copy, origin_readdress
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -301,7 +302,7 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
 
 /* A message the broker itself makes (advisory, statistics reply): its id, destination and
  * headers from the core message. */
-static ow_message_t *broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t type)
+ow_message_t *ow_broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t type)
 {
     ow_message_t *om = (ow_message_t *)ow_object_new(pool, type);
     ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
@@ -323,27 +324,10 @@ static ow_message_t *broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t
     return om;
 }
 
-/* Advisories are ActiveMQMessages whose data structure tells what happened. */
-static ow_message_t *advisory_message(const hm_msg_t *m, apr_pool_t *pool)
-{
-    ow_message_t *om = broker_message(m, pool, OW_ACTIVEMQ_MESSAGE);
-    ow_destination_info_t *di = (ow_destination_info_t *)ow_object_new(pool, OW_DESTINATION_INFO);
-    ow_connection_id_t *cid = (ow_connection_id_t *)ow_object_new(pool, OW_CONNECTION_ID);
-    if (!om || !di || !cid)
-        return NULL;
-    cid->value = apr_pstrdup(pool, m->advisory->connection_id ? m->advisory->connection_id : "");
-    di->connection_id = cid;
-    di->destination = ow_destination_from(pool, m->advisory->dest);
-    di->operation_type = m->advisory->kind == HM_ADV_DEST_ADD ? 0 : 1;
-    om->type = "Advisory";
-    om->data_structure = &di->cmd.obj;
-    return om;
-}
-
 /* A core map body (statistics) as an ActiveMQMapMessage. */
 static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
 {
-    ow_message_t *om = broker_message(m, pool, OW_ACTIVEMQ_MAP_MESSAGE);
+    ow_message_t *om = ow_broker_message(m, pool, OW_ACTIVEMQ_MAP_MESSAGE);
     ow_pmap_t *map = ow_props_new(pool, 0);
     if (!om || !map)
         return NULL;
@@ -377,7 +361,7 @@ ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
     if (m->origin == &ow_origin_ops)
         return ((ow_origin_t *)m->origin_data)->msg;
     if (m->advisory)
-        return advisory_message(m, pool);
+        return ow_advisory_message(m, pool);
     if (m->fields)
         return map_message(m, pool);
     return NULL;
@@ -490,6 +474,24 @@ static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const cha
         d = ow_msg_to_core(&copy, p, &why);
     }
     hm_wbuf_free(&wb);
+    apr_pool_destroy(p);
+    return d;
+}
+
+/* The message as sent, to another destination (NoConsumer advisories). */
+static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to)
+{
+    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t copy = *om;
+    const char *why;
+    hm_msg_t *d = NULL;
+    copy.destination = ow_destination_from(p, to);
+    copy.transaction_id = NULL;
+    if (copy.destination)
+        d = ow_msg_to_core(&copy, p, &why);
     apr_pool_destroy(p);
     return d;
 }

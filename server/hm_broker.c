@@ -7,6 +7,30 @@
 #include <apr_strings.h>
 
 #include "hm_int.h"
+#include "hm_log.h"
+
+/* Why compiled once here: a filteredDestination's selector is checked for every message sent to
+ * its composite; an invalid one stops the broker at start-up with the composite named. */
+static apr_status_t compile_filters(hm_broker_t *b)
+{
+    b->vfilters = apr_pcalloc(b->pool, sizeof *b->vfilters * (size_t)(b->opts.nvirtuals + 1));
+    for (int i = 0; i < b->opts.nvirtuals; i++) {
+        const hm_virtual_t *v = &b->opts.virtuals[i];
+        if (!v->filter)
+            continue;
+        b->vfilters[i] = apr_pcalloc(b->pool, sizeof **b->vfilters * (size_t)(v->nforward + 1));
+        for (int f = 0; f < v->nforward; f++) {
+            char err[256];
+            if (v->filter[f] &&
+                hm_selector_compile(b->pool, v->filter[f], &b->vfilters[i][f], err, sizeof err)) {
+                hm_error("composite destination %s: filteredDestination selector \"%s\": %s",
+                         v->name, v->filter[f], err);
+                return HM_ESELECTOR;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out)
 {
@@ -31,6 +55,8 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     b->xas = apr_hash_make(pool);
     b->consumers = apr_hash_make(pool);
     APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
+    if ((st = compile_filters(b)) != APR_SUCCESS)
+        return st;
     *out = b;
     return APR_SUCCESS;
 }
@@ -52,6 +78,7 @@ void hm_broker_destroy(hm_broker_t *b)
         hm_client_close(c);
         hm_lock(b);
     }
+    hm_xa_destroy_locked(b);              /* before the queues its held entries belong to */
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->durables); hi; hi = apr_hash_first(NULL, b->durables))
         hm_sub_destroy(apr_hash_this_val(hi), 0);
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_first(NULL, b->queues))
@@ -70,6 +97,14 @@ const char *hm_broker_id(const hm_broker_t *b) { return b->id; }
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen)
 {
+    hm_client_info_t info = { connection_id, client_id, user, NULL };
+    return hm_client_open_info(b, &info, out, err, errlen);
+}
+
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen)
+{
+    const char *connection_id = info->connection_id, *client_id = info->client_id, *user = info->user;
     hm_lock(b);
     if (client_id && *client_id && apr_hash_get(b->client_ids, client_id, APR_HASH_KEY_STRING)) {
         snprintf(err, errlen, "Broker: %s - Client: %s already connected", b->name, client_id);
@@ -84,15 +119,18 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
         return APR_ENOMEM;
     }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
+    c->producers = apr_hash_make(p);
     c->b = b;
     c->serial = ++b->next_client;
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
     c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
     c->user = user ? apr_pstrdup(p, user) : NULL;
+    c->client_ip = info->client_ip ? apr_pstrdup(p, info->client_ip) : NULL;
     APR_RING_INIT(&c->consumers, hm_consumer_s, link);
     APR_RING_INSERT_TAIL(&b->clients, c, hm_client_s, link);
     if (c->client_id)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, c);
+    hm_adv_connection(c, 1);
     *out = c;
     hm_unlock(b);
     return APR_SUCCESS;
@@ -137,7 +175,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     hm_dname_t *slot = apr_array_push(c->temps);
     slot->kind = d.kind;
     slot->name = apr_pstrdup(c->temps->pool, d.name);
-    hm_advise_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id);
     hm_unlock(b);
     return APR_SUCCESS;
 }
@@ -175,7 +213,7 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
             hm_topic_free(b, t);
         }
     }
-    hm_advise_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id, NULL);
+    hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id);
     APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
     c->temps->nelts--;
     return APR_SUCCESS;
@@ -212,6 +250,7 @@ void hm_client_close(hm_client_t *c)
         hm_consumer_close_locked(APR_RING_FIRST(&c->consumers), UINT64_MAX);
     while (c->temps->nelts > 0)
         temp_delete_locked(c, c->temps->nelts - 1, 1, err, sizeof err);
+    hm_adv_client_close(c);
     if (c->client_id && apr_hash_get(b->client_ids, c->client_id, APR_HASH_KEY_STRING) == c)
         apr_hash_set(b->client_ids, c->client_id, APR_HASH_KEY_STRING, NULL);
     APR_RING_REMOVE(c, link);

@@ -9,9 +9,6 @@
 #include "hm_int.h"
 #include "hm_log.h"
 
-#define ADVISORY_TEMP_QUEUE "ActiveMQ.Advisory.TempQueue"
-#define ADVISORY_TEMP_TOPIC "ActiveMQ.Advisory.TempTopic"
-
 int hm_consumer_wants(hm_consumer_t *c, const hm_msg_t *m, int32_t redelivery_count)
 {
     if (c->opts.no_local && m->producer_client == c->client->serial)
@@ -214,27 +211,6 @@ void hm_consumer_attach_new_queue(hm_broker_t *b, hm_queue_t *q)
     }
 }
 
-/* Why replay: ActiveMQ sends a new temp-destination advisory consumer the temporary
- * destinations that already exist, so clients learn of those created before they watched. */
-static void replay_temp_advisories(hm_consumer_t *c)
-{
-    hm_broker_t *b = c->b;
-    for (int i = 0; i < c->parts->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(c->parts, i, char *);
-        int tq = strcmp(name, ADVISORY_TEMP_QUEUE) == 0, tt = strcmp(name, ADVISORY_TEMP_TOPIC) == 0;
-        if (c->opts.dest.kind != HM_TOPIC || (!tq && !tt))
-            continue;
-        hm_client_t *cl;
-        APR_RING_FOREACH(cl, &b->clients, hm_client_s, link) {
-            for (int j = 0; j < cl->temps->nelts; j++) {
-                hm_dname_t d = APR_ARRAY_IDX(cl->temps, j, hm_dname_t);
-                if ((tq && d.kind == HM_TEMP_QUEUE) || (tt && d.kind == HM_TEMP_TOPIC))
-                    hm_advise_dest(b, HM_ADV_DEST_ADD, d, cl->connection_id, c);
-            }
-        }
-    }
-}
-
 static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errlen)
 {
     hm_broker_t *b = c->b;
@@ -280,7 +256,7 @@ static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errl
     s->active = c;
     s->owner_client = c->client->serial;
     hm_queue_attach(s->q, c);
-    replay_temp_advisories(c);
+    hm_adv_replay(c);
     return APR_SUCCESS;
 }
 
@@ -346,6 +322,7 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     apr_hash_set(b->consumers, &c->serial, sizeof c->serial, c);
 
     c->opts.durable_name = opts->durable_name ? apr_pstrdup(pool, opts->durable_name) : NULL;
+    c->opts.id = opts->id ? apr_pstrdup(pool, opts->id) : NULL;
     st = split_parts(c, err, errlen);
     if (!st && c->opts.selector && HM_KIND_IS_QUEUE(c->opts.dest.kind))
         st = hm_selector_compile(pool, c->opts.selector, &c->selector, err, errlen);
@@ -363,6 +340,7 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
         return st;
     }
     *out = c;
+    hm_adv_consumer(c, 1);
     if (c->opts.browser)
         browser_pump(c);
     else
@@ -371,12 +349,15 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     return APR_SUCCESS;
 }
 
-static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
+/* consumed: it was consumed (not expired): a MessageConsumed advisory where the policy asks */
+static void settle_as(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb, int consumed)
 {
     APR_RING_REMOVE(d, link);
     if (!d->delivered)
         c->outstanding--;
     if (d->entry) {
+        if (consumed && c->b->opts.advisory_policy)
+            hm_adv_message(c->b, HM_ADV_CONSUMED, d->pub.dest, d->pub.msg);
         hm_persist_remove(c->b, pb, d->queue, d->entry);
         d->queue->dequeued++;
         d->queue->inflight_count--;
@@ -385,6 +366,11 @@ static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
         hm_msg_unref(d->pub.msg);
     }
     free(d);
+}
+
+static void settle(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb)
+{
+    settle_as(c, d, pb, 1);
 }
 
 /* Gives a delivery back to its queue; `counted` marks it as seen by the application. */
@@ -442,6 +428,7 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     }
     for (int i = 0; i < queues->nelts; i++)
         hm_queue_dispatch(APR_ARRAY_IDX(queues, i, hm_queue_t *));
+    hm_adv_consumer(c, 0);
     APR_RING_REMOVE(c, link);
     apr_hash_set(b->consumers, &c->serial, sizeof c->serial, NULL);
     apr_pool_destroy(c->pool);
@@ -516,19 +503,40 @@ void hm_consumer_kick_locked(hm_consumer_t *c)
         consumer_kick(c);
 }
 
-void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
-                        hm_send_done_fn done, void *baton)
+/* Dead-letters one unsettled delivery (expired: as the broker's own expiry does) and settles it. */
+static void dead_letter_delivery(hm_consumer_t *c, hm_delivery_t *pub, int expired, const char *cause,
+                                 hm_send_done_fn done, void *baton)
 {
     hm_lock(c->b);
     hm_pbatch_t pb = { NULL, 0, 0 };
     hm_dlv_t *d = (hm_dlv_t *)pub;
+    char why[96];
+    if (d->entry && expired) {
+        snprintf(why, sizeof why, "java.lang.Throwable: Message Expired. Expiration:%lld",
+                 (long long)d->pub.msg->expiration);
+        cause = why;
+        d->queue->expired++;
+    }
     if (d->entry)
-        hm_dead_letter(c->b, d->queue, d->pub.msg, 0, cause, &pb);
-    settle(c, d, &pb);
+        hm_dead_letter(c->b, d->queue, d->pub.msg, expired, cause, &pb);
+    if (d->entry && expired)           /* after MessageDLQd, as ActiveMQ orders them */
+        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
+    settle_as(c, d, &pb, !expired);
     if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
         done(baton, HM_ENOSPACE);
     hm_consumer_kick_locked(c);
     hm_unlock(c->b);
+}
+
+void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *pub, const char *cause,
+                        hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 0, cause, done, baton);
+}
+
+void hm_consumer_expired(hm_consumer_t *c, hm_delivery_t *pub, hm_send_done_fn done, void *baton)
+{
+    dead_letter_delivery(c, pub, 1, NULL, done, baton);
 }
 
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind, hm_send_done_fn done,
@@ -614,13 +622,9 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
 {
     hm_lock(b);
     if (now >= b->next_sweep) {
-        int64_t period = b->opts.expire_period_ms > 0 ? b->opts.expire_period_ms : 30000;
-        b->next_sweep = now + apr_time_from_msec(period);
-        size_t n = 0;
-        for (apr_hash_index_t *hi = apr_hash_first(NULL, b->queues); hi; hi = apr_hash_next(hi))
-            n += hm_queue_expire(apr_hash_this_val(hi), now);
-        if (n)
-            hm_debug("expiry sweep: %zu expired messages removed", n);
+        /* each queue sweeps at its own policy's period (hm_usage.c); this is their resolution */
+        b->next_sweep = now + apr_time_from_msec(HM_EXPIRE_RESOLUTION_MS);
+        hm_usage_expire_locked(b, now);
     }
     hm_consumer_t *c = APR_RING_FIRST(&b->pull_waiters);
     while (c != APR_RING_SENTINEL(&b->pull_waiters, hm_consumer_s, pull_link)) {
@@ -635,5 +639,6 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
         c = next;
     }
     hm_sched_tick_locked(b, now);
+    hm_adv_tick_locked(b, now);
     hm_unlock(b);
 }

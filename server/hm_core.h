@@ -66,16 +66,56 @@ typedef struct hm_msg_origin_s {
      * itself is delivered; a browse is skipped). */
     hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
                             int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
+    /* Optional: the same message (id, body, properties) addressed to `to`, with one reference
+     * (ActiveMQ's NoConsumer advisories are the message itself).  NULL: cannot. */
+    hm_msg_t *(*readdress)(const hm_msg_t *m, hm_dname_t to);
 } hm_msg_origin_t;
 
-/* An advisory the core raises (temporary destination created/removed, ...).  Protocols turn it
- * into their own shape (OpenWire: a DestinationInfo data structure on the message). */
-typedef enum { HM_ADV_NONE, HM_ADV_DEST_ADD, HM_ADV_DEST_REMOVE } hm_adv_kind_e;
+/* An advisory the core raises (ActiveMQ's advisory topics).  Protocols turn it into their own
+ * shape (OpenWire: ConnectionInfo, ConsumerInfo, ProducerInfo, RemoveInfo, DestinationInfo or the
+ * message itself as the advisory's data structure). */
+typedef enum {
+    HM_ADV_NONE,
+    HM_ADV_DEST_ADD, HM_ADV_DEST_REMOVE,           /* dest; connection_id */
+    HM_ADV_CONN_ADD, HM_ADV_CONN_REMOVE,           /* connection_id, client_id, user */
+    HM_ADV_CONSUMER_ADD, HM_ADV_CONSUMER_REMOVE,   /* id, dest, consumer fields; count */
+    HM_ADV_PRODUCER_ADD, HM_ADV_PRODUCER_REMOVE,   /* id, dest; count */
+    HM_ADV_EXPIRED, HM_ADV_DLQD,                   /* msg, dest (where it was) */
+    HM_ADV_SLOW_CONSUMER,                          /* id, dest, consumer fields */
+    HM_ADV_FAST_PRODUCER,                          /* id, dest */
+    HM_ADV_CONSUMED, HM_ADV_DELIVERED,             /* msg, dest */
+    HM_ADV_NO_CONSUMER,                            /* msg, dest: sent where nobody listens */
+    HM_ADV_UNSUBSCRIBE,                            /* dest, client_id, subscription; count */
+    HM_ADV_FULL                                    /* dest, usage_name, usage */
+} hm_adv_kind_e;
 typedef struct hm_advisory_s {
     hm_adv_kind_e kind;
-    hm_dname_t dest;
+    hm_dname_t dest;               /* the destination it is about */
     const char *connection_id;
+    const char *client_id, *user;  /* connections (NULL: none) */
+    const char *client_ip;         /* connections: "tcp://ip:port" */
+    const char *usage_name;        /* FULL: the limit reached, and its usage */
+    int64_t usage;
+    const char *id;                /* consumer or producer: "<connection id>:<session>:<value>" */
+    const char *selector;          /* consumers */
+    const char *subscription;      /* durable subscription name */
+    int32_t prefetch;
+    int priority, no_local, exclusive, browser;
+    int count;                     /* consumerCount / producerCount property; -1: none */
+    const hm_msg_t *msg;           /* EXPIRED, DLQD...: the message (held by the advisory) */
+    const char *broker_name, *broker_id, *broker_url;   /* originBroker* properties */
 } hm_advisory_t;
+
+/* Optional advisories a destination's policy turns on (activemq.xml policyEntry). */
+enum {
+    HM_ADVP_SLOW_CONSUMER = 1,     /* advisoryForSlowConsumers */
+    HM_ADVP_FAST_PRODUCER = 2,     /* advisoryForFastProducers */
+    HM_ADVP_CONSUMED = 4,          /* advisoryForConsumed */
+    HM_ADVP_DELIVERED = 8,         /* advisoryForDelivery */
+    HM_ADVP_NO_CONSUMER = 16,      /* sendAdvisoryIfNoConsumers */
+    HM_ADVP_FULL = 32              /* advisoryWhenFull */
+};
+typedef unsigned (*hm_adv_policy_fn)(void *baton, hm_dname_t dest);
 
 /* A neutral map body (statistics replies): protocols express it as their map message. */
 typedef struct hm_field_s {
@@ -145,7 +185,24 @@ typedef struct hm_virtual_s {
     int forward_only;              /* composite: not also delivered under its own name */
     int nforward;
     const hm_dname_t *forward;     /* composite: where its messages go */
+    const char *const *filter;     /* composite: per member, the selector of a filteredDestination
+                                    * (only matching messages go there), NULL entries or array: all */
 } hm_virtual_t;
+
+/* What a destination's policy (activemq.xml <policyEntry>) says about limits and expiry. */
+typedef struct hm_dest_policy_s {
+    int64_t memory_limit;          /* bytes its held messages may take; 0: only the broker's limit */
+    int producer_flow_control;     /* 0: never hold its producers (up to HM_NOPFC_FACTOR x the
+                                      broker limit, then they are held anyway) */
+    int64_t expire_period_ms;      /* sweep its expired messages this often; 0: never */
+    int pending_limit;             /* topics (constantPendingMessageLimitStrategy): a non-durable
+                                      subscriber keeps at most this many undispatched messages,
+                                      the oldest are discarded; -1: no limit */
+    int send_fail_if_no_space;     /* -1: as the broker (opts); 0: hold; 1: refuse */
+    int64_t send_fail_after_ms;    /* 0: as the broker; else hold at most this long */
+} hm_dest_policy_t;
+/* Fills *out for destination d (a topic subscription asks with its topic). */
+typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);
 
 typedef struct hm_broker_opts_s {
     const char *name;
@@ -160,6 +217,14 @@ typedef struct hm_broker_opts_s {
     int64_t send_fail_after_ms;    /* ...or holds them at most this long (0: no limit) */
     int scheduler_support;         /* honour AMQ_SCHEDULED_* properties (schedulerSupport) */
     int scheduler_max_repeat;      /* largest AMQ_SCHEDULED_REPEAT; 0: 1000 */
+    int advisories_off;            /* <broker advisorySupport="false">: no advisories at all */
+    hm_adv_policy_fn advisory_policy;   /* NULL: none of the optional advisories */
+    void *advisory_baton;
+    const char *url;               /* originBrokerURL of advisories (the first listener) */
+    int64_t memory_limit;          /* <memoryUsage limit>: bytes all held messages may take; 0: none */
+    int64_t store_limit, temp_limit;   /* <storeUsage>/<tempUsage> limits, for statistics */
+    hm_policy_fn policy;           /* NULL: no per-destination limits, expiry every expire_period_ms */
+    void *policy_baton;
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -182,6 +247,13 @@ const char *hm_broker_id(const hm_broker_t *b);
  * HM_EEXISTS with a message in err. */
 apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const char *client_id,
                             const char *user, hm_client_t **out, char *err, size_t errlen);
+/* The same with where the client connects from (ActiveMQ's clientIp, "tcp://ip:port"), which
+ * connection advisories report; any field may be NULL. */
+typedef struct hm_client_info_s {
+    const char *connection_id, *client_id, *user, *client_ip;
+} hm_client_info_t;
+apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
+                                 char *err, size_t errlen);
 /* Closes every consumer still open (their deliveries return to their queues) and deletes the
  * client's temporary destinations. */
 void hm_client_close(hm_client_t *c);
@@ -204,9 +276,54 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
  * persistent message once it is durable, from the store's thread — possibly before hm_send
  * returns; it is not called when hm_send itself returns an error (then nothing was enqueued).
  * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL,
- * HM_ENOSPACE (the store limit), store errors. */
+ * HM_ENOSPACE (the store limit), HM_EFLOW (producer flow control: a destination, or the broker,
+ * holds as many message bytes as its memory limit allows; err is then the destination's
+ * qualified name, "queue://A" or "topic://T", a newline and the limit in bytes), store errors.
+ * HM_EFLOW is checked before anything else happens: the caller holds the send (or refuses it)
+ * and waits with hm_space_wait. */
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- producers */
+
+/* Producers matter to the core for advisories (ActiveMQ.Advisory.Producer.*) and counts: a
+ * protocol registers each one with its own id; dest NULL name: anonymous (neither advised, as
+ * ActiveMQ's default, nor counted).  HM_ENOSPACE past HM_MAX_CONSUMERS_PER_CLIENT producers; an id already registered
+ * is left as it is.  hm_client_close removes those still registered. */
+apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest);
+void hm_producer_remove(hm_client_t *c, const char *id);
+/* Removes every producer whose id starts with prefix (a closed session's). */
+void hm_producer_remove_prefix(hm_client_t *c, const char *prefix);
+/* The protocol is holding this producer back (flow control): a FastProducer advisory when its
+ * destination's policy has advisoryForFastProducers. */
+void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest);
+
+/* A destination reached a limit (usage_name names it, e.g. "<broker>:queue://q:memory"; usage:
+ * bytes in use): a FULL.<type>.<name> advisory when its policy has advisoryWhenFull.  For the
+ * flow-control code; safe with the broker lock held (it is a nested mutex). */
+void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage);
+
+/* Waiting for memory to free (producer flow control).  The waiter belongs to the caller; while
+ * armed, fn(baton) runs once (broker lock held, any thread: only signal, e.g. hm_conn_kick)
+ * when any destination or the broker goes back under its memory limit, then it is disarmed. */
+typedef struct hm_space_waiter_s {
+    struct hm_space_waiter_s *next, **prevp;   /* core's list; prevp NULL: not armed */
+    void (*fn)(void *baton);
+    void *baton;
+} hm_space_waiter_t;
+void hm_space_wait(hm_broker_t *b, hm_space_waiter_t *w);
+/* Disarms w (call before freeing it). */
+void hm_space_cancel(hm_broker_t *b, hm_space_waiter_t *w);
+/* HM_EFLOW (err as hm_send gives it) when hm_send would hold msg for memory now.  Arm the
+ * waiter, then ask: room that freed in between is never missed.  A protocol also asks before
+ * it takes a transacted send (ActiveMQ holds those when sent, not when committed). */
+apr_status_t hm_flow_check(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Whether a send to d that hm_send answered HM_EFLOW is refused (*fail) and, if held, for how long
+ * at most (*after_ms, 0: no limit): the destination's policy, else the broker's options. */
+void hm_flow_mode(hm_broker_t *b, hm_dname_t d, int *fail, int64_t *after_ms);
+/* A protocol held (or refused) one send hm_send answered with HM_EFLOW: counted in the
+ * destination's statistics (blockedSends) and logged once per time the destination fills. */
+void hm_flow_blocked(hm_broker_t *b, hm_dname_t d);
 
 /* ---------------------------------------------------------------- transactions */
 
@@ -273,6 +390,7 @@ typedef struct hm_consumer_opts_s {
     int exclusive;
     int priority;
     const char *durable_name;     /* topics: a durable subscription of the client's client ID */
+    const char *id;               /* the protocol's name for it (advisories); NULL: none */
 } hm_consumer_opts_t;
 
 /* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);
@@ -302,6 +420,9 @@ typedef enum {
 /* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
 void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
                         hm_send_done_fn done, void *baton);
+/* The client found this delivery expired before handing it to the application: dead-lettered
+ * as an expired message (by default only if persistent), as the broker's own expiry does. */
+void hm_consumer_expired(hm_consumer_t *c, hm_delivery_t *d, hm_send_done_fn done, void *baton);
 /* done (may be NULL) runs once the acknowledgement is durable (from the store's thread) or at
  * once when nothing needed storing. */
 void hm_consumer_ack(hm_consumer_t *c, hm_delivery_t *d, hm_ack_e kind, hm_send_done_fn done,
@@ -334,6 +455,8 @@ typedef struct hm_proto_s {
     void (*tick)(void *state, apr_time_t now);
     /* The connection is going away: release core objects (consumers, client). */
     void (*close)(void *state);
+    /* Optional: runs on the loop thread soon after hm_conn_kick (e.g. retry held sends). */
+    void (*resume)(void *state);
 } hm_proto_t;
 
 typedef struct hm_listen_opts_s {
@@ -348,6 +471,11 @@ void hm_conn_send(hm_conn_t *conn, uint8_t *data, size_t len);
 /* Closes after pending output is written; safe from the connection's own loop thread. */
 void hm_conn_close(hm_conn_t *conn, const char *reason);
 apr_pool_t *hm_conn_pool(hm_conn_t *conn);
+/* Asks the connection's loop to run the protocol's resume soon; safe from any thread. */
+void hm_conn_kick(hm_conn_t *conn);
+/* Stops (1) or restarts (0) reading the connection's input, so TCP pushes back on a producer
+ * the broker cannot take more from; buffered input is fed again on restart.  Loop thread only. */
+void hm_conn_pause_input(hm_conn_t *conn, int paused);
 const char *hm_conn_peer(const hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);

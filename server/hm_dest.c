@@ -104,8 +104,10 @@ static hm_queue_t *queue_alloc(hm_broker_t *b, hm_dname_t name)
 hm_queue_t *hm_queue_new_private(hm_broker_t *b, hm_dname_t name)
 {
     hm_queue_t *q = queue_alloc(b, name);
-    if (q)
+    if (q) {
         q->private_sub = 1;
+        hm_usage_policy(b, q, name);
+    }
     return q;
 }
 
@@ -118,8 +120,11 @@ hm_queue_t *hm_queue_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner)
         return NULL;
     }
     q->owner = owner;
+    hm_usage_policy(b, q, name);
     apr_hash_set(b->queues, q->key, APR_HASH_KEY_STRING, q);
     hm_consumer_attach_new_queue(b, q);
+    if (!owner)
+        hm_adv_dest_created(b, q->name);
     return q;
 }
 
@@ -138,8 +143,7 @@ void hm_queue_free(hm_queue_t *q)
         while (!APR_RING_EMPTY(&q->avail[i], hm_qentry_s, link)) {
             hm_qentry_t *e = APR_RING_FIRST(&q->avail[i]);
             APR_RING_REMOVE(e, link);
-            hm_msg_unref(e->msg);
-            free(e);
+            hm_queue_entry_free(q, e);
         }
     }
     if (q->key)
@@ -187,6 +191,8 @@ hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t d, hm_client_t *owner)
     APR_RING_INIT(&t->subs, hm_tsub_s, link);
     t->owner = owner;
     apr_hash_set(b->topics, t->key, APR_HASH_KEY_STRING, t);
+    if (!owner && !hm_adv_is_advisory(t->name))
+        hm_adv_dest_created(b, t->name);
     return t;
 }
 

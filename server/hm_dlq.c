@@ -44,6 +44,8 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
     if (st)
         hm_warn("dead letter %s to %s failed: %s", m->message_id ? m->message_id : "?", dlq.name, err);
     else
+        hm_adv_message(b, HM_ADV_DLQD, src, m);
+    if (!st)
         hm_debug("dead letter %s from %s to %s: %s", m->message_id ? m->message_id : "?", src.name, dlq.name, cause);
     hm_msg_unref(d);
 }

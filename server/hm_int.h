@@ -68,6 +68,13 @@ struct hm_queue_s {
     uint64_t next_attach;
     apr_pool_t *gpool;             /* message groups: created on first use */
     apr_hash_t *groups;            /* JMSXGroupID -> owning hm_consumer_t */
+    hm_dest_policy_t policy;       /* limits and expiry (hm_usage.c) */
+    uint64_t mem_used;             /* bytes of the messages it holds (pending + in flight) */
+    int mem_full;                  /* was at its limit: going under wakes held producers */
+    apr_time_t flow_logged;        /* when its "limit reached" was last logged */
+    uint64_t blocked_sends;        /* statistics: sends held or refused by flow control */
+    uint64_t discarded;            /* statistics: dropped by a pending message limit */
+    apr_time_t next_expire;        /* its next expiry sweep */
 };
 
 /* A subscription's registration with one topic. */
@@ -104,6 +111,7 @@ struct hm_topic_s {
     char *key;
     hm_client_t *owner;
     struct hm_tsub_ring_s subs;
+    uint64_t enqueued;             /* messages published to it (statistics) */
 };
 
 struct hm_consumer_s {
@@ -131,6 +139,8 @@ struct hm_consumer_s {
     apr_array_header_t *snapshot;  /* browsers: hm_browse_item_t */
     int snap_pos;
     int browse_done;
+    int advised;                   /* its ConsumerInfo advisory went out (a RemoveInfo follows) */
+    int slow;                      /* a SlowConsumer advisory went out; cleared when it catches up */
 };
 APR_RING_HEAD(hm_consumer_ring_s, hm_consumer_s);
 
@@ -145,10 +155,19 @@ struct hm_client_s {
     char *connection_id;
     char *client_id;               /* NULL if none */
     char *user;
+    char *client_ip;               /* NULL if unknown */
     struct hm_consumer_ring_s consumers;
     apr_array_header_t *temps;     /* hm_dname_t with malloc'd names */
     APR_RING_ENTRY(hm_client_s) link;
+    apr_hash_t *producers;         /* id -> hm_producer_t (malloc'd), for advisories */
 };
+
+/* A registered producer (hm_advisory.c). */
+typedef struct hm_producer_s {
+    char *id;
+    hm_dname_t dest;               /* name malloc'd with the struct */
+    uint64_t serial;               /* registration order (replayed in that order) */
+} hm_producer_t;
 APR_RING_HEAD(hm_client_ring_s, hm_client_s);
 
 struct hm_broker_s {
@@ -172,9 +191,18 @@ struct hm_broker_s {
     struct st_store_s *store;
     const hm_msg_codec_t *codecs[256];
     apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
+    apr_hash_t *adv_pcounts;       /* advisories: "<kind>:<name>" -> producers on it (lazy) */
+    apr_hash_t *adv_policy;        /* advisories: "<kind>:<name>" -> policy bits + 1 (lazy) */
+    uint64_t next_producer;
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
     struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
+    hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
+    uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
+    int mem_full;
+    hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
+    uint64_t blocked_sends;        /* statistics: every send held by flow control */
+    apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
 };
 
 /* destinations (hm_dest.c) */
@@ -233,8 +261,32 @@ apr_status_t hm_sub_recover(hm_broker_t *b, apr_pool_t *tmp, apr_array_header_t 
 
 /* routing (hm_route.c) */
 apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t errlen);
-void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
-                    hm_consumer_t *only);
+
+/* advisories (hm_advisory.c), all under the broker lock; each does nothing when advisories are
+ * off.  A name under ActiveMQ.Advisory. never produces advisories itself. */
+#define HM_ADV_PREFIX "ActiveMQ.Advisory."
+int hm_adv_is_advisory(hm_dname_t d);
+void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id);
+/* An ordinary queue or topic came into being (not a temporary one, nor an advisory topic). */
+void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d);
+void hm_adv_connection(hm_client_t *c, int add);
+void hm_adv_consumer(hm_consumer_t *c, int add);
+/* Producers registered on exactly this destination (statistics' producerCount). */
+int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d);
+void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id, const char *name);
+/* EXPIRED, DLQD, CONSUMED, DELIVERED, NO_CONSUMER about message m found at (or sent to) where */
+void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const hm_msg_t *m);
+/* A new consumer on advisory topics gets what already exists (connections, destinations,
+ * consumers, producers), as ActiveMQ replays them. */
+void hm_adv_replay(hm_consumer_t *c);
+/* Slow consumer detection, about once a second. */
+void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now);
+
+/* A message reached its destination(s) (planned and applied): MessageDelivered and NoConsumer
+ * advisories where the policy asks for them. */
+struct hm_plan_s;
+void hm_adv_sent(hm_broker_t *b, const struct hm_plan_s *pl);
+void hm_adv_client_close(hm_client_t *c);
 
 /* persistence (hm_persist.c): batches are created lazily; NULL means nothing to store */
 typedef struct hm_pbatch_s {
@@ -328,6 +380,17 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
                          apr_status_t *result, char *err, size_t errlen);
 void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
 void hm_sched_drop(hm_sjob_t *job);
+/* For an XA branch (hm_xa.c): arm a planned job when the branch commits, its delay counted
+ * from now (the commit), as ActiveMQ schedules a transacted message only after commit. */
+void hm_sched_arm_committed_locked(hm_broker_t *b, hm_sjob_t *job);
+/* After a restart, a prepared branch's scheduled message: the scheduler's store destination
+ * (created when absent; 0 without a store or on error), a job rebuilt from the branch's stored
+ * entry (m: one reference, taken; NULL when it no longer has a valid schedule; not armed), and
+ * the entry's repeat count when the branch records one (ignored unless seq is the job's). */
+struct st_entry_s;
+uint32_t hm_sched_store_dest(hm_broker_t *b);
+hm_sjob_t *hm_sched_job_rebuild(hm_broker_t *b, hm_msg_t *m, const struct st_entry_s *e);
+void hm_sched_job_delivered(hm_sjob_t *job, uint64_t seq, uint32_t delivered);
 /* Routes every job due at now (broker lock held). */
 void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
 /* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */
@@ -337,8 +400,21 @@ size_t hm_sched_pending(hm_broker_t *b);
 /* Drops every job from memory (the stored ones stay for the next start). */
 void hm_sched_destroy(hm_broker_t *b);
 
+/* memory limits, producer flow control and per-destination expiry (hm_usage.c) */
+void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of);
+void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
+void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);
+/* HM_EFLOW (err as hm_send says) when a send to msg->dest must wait for memory. */
+apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
+/* Discards a slow non-durable subscriber's oldest undispatched messages over its pending limit. */
+void hm_usage_trim_locked(hm_queue_t *q);
+/* Sweeps every queue whose expiry period has come round. */
+void hm_usage_expire_locked(hm_broker_t *b, apr_time_t now);
+
 /* XA branches (hm_xa.c) */
 apr_status_t hm_xa_recover_store(hm_broker_t *b);
+/* Forgets every branch in memory at broker destroy (the store keeps the prepared ones). */
+void hm_xa_destroy_locked(hm_broker_t *b);
 
 /* selectors bridge (hm_select.c) */
 apr_status_t hm_selector_compile(apr_pool_t *pool, const char *text, hm_selector_t **out,

@@ -8,5 +8,10 @@
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536
 #define HM_TICK_MS                50       /* resolution of pull timeouts */
+#define HM_MAX_ADV_POLICY_CACHE   4096     /* destinations whose advisory policy is remembered */
+#define HM_NOPFC_FACTOR           2        /* producerFlowControl="false": held at this x the
+                                              broker's memory limit, so memory stays bounded */
+#define HM_FLOW_LOG_INTERVAL_S    30       /* a held destination is logged at most this often */
+#define HM_EXPIRE_RESOLUTION_MS   100      /* how often queues' expiry periods are looked at */
 
 #endif

@@ -25,12 +25,14 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
     q->enqueued++;
+    hm_usage_charge(q, msg);
     *out = e;
     return APR_SUCCESS;
 }
 
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
 {
+    hm_usage_release(q, e->msg);
     hm_msg_unref(e->msg);
     free(e->via);
     free(e);
@@ -120,7 +122,9 @@ static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
              (long long)e->msg->expiration);
     q->avail_count--;
     q->expired++;
+    q->dequeued++;                 /* it left the queue, as ActiveMQ counts it */
     hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
+    hm_adv_message(q->b, HM_ADV_EXPIRED, q->sub ? e->msg->dest : q->name, e->msg);
     hm_persist_remove(q->b, &pb, q, e);
     hm_persist_commit(&pb, NULL, NULL);
     hm_queue_entry_free(q, e);

@@ -30,6 +30,7 @@ static apr_status_t collect_topic(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e 
     hm_topic_t *t = hm_topic_find(b, kind, name);
     apr_status_t st = APR_SUCCESS;
     if (t) {
+        t->enqueued++;
         hm_tsub_t *ts;
         APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) {
             hm_sub_t *s = ts->sub;
@@ -100,6 +101,8 @@ static int collect_composite(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e kind,
         for (int f = 0; f < v->nforward && !*st; f++) {
             if (strcmp(v->forward[f].name, name) == 0 && v->forward[f].kind == kind)
                 continue;                  /* a member naming the composite itself */
+            if (b->vfilters[i] && b->vfilters[i][f] && !hm_selector_match(b->vfilters[i][f], msg, 0))
+                continue;                  /* a filteredDestination this message does not match */
             *st = collect_one(b, msg, v->forward[f].kind, v->forward[f].name, 1, r, err, errlen);
         }
         *deliver_self = !v->forward_only;
@@ -133,6 +136,10 @@ static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
         snprintf(err, errlen, "temporary topic %s does not exist", name);
         return HM_ENOTFOUND;
     }
+    /* a topic exists once sent to, as on ActiveMQ (its Topic advisory goes out then) */
+    if (kind == HM_TOPIC && !b->opts.advisories_off && !hm_name_is_wildcard(name) &&
+        !hm_adv_is_advisory((hm_dname_t){ kind, name }))
+        hm_topic_get(b, kind, name);
     st = collect_topic(b, msg, kind, name, composite ? name : NULL, r);
     if (!st && kind == HM_TOPIC && b->opts.nvirtuals)
         st = collect_virtual_queues(b, name, r);
@@ -213,7 +220,9 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
             e->store_msg = pl->msg_id;
         }
         hm_queue_dispatch(pl->r.t[i].q);
+        hm_usage_trim_locked(pl->r.t[i].q);
     }
+    hm_adv_sent(b, pl);
     hm_plan_free(pl);
     return st;
 }
@@ -251,6 +260,8 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
         st = APR_SUCCESS;
         if (done)
             done(baton, APR_SUCCESS);
+    } else if ((st = hm_usage_check_locked(b, msg, err, errlen)) != APR_SUCCESS) {
+        /* held by flow control: nothing happened, done is not called */
     } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
     }
@@ -311,57 +322,4 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     free(plans);
     free(jobs);
     return st;
-}
-
-static void advisory_free(void *data)
-{
-    (void)data;
-}
-
-static const hm_msg_origin_t advisory_origin = { "core", 0, advisory_free, NULL, NULL };
-
-/* Publishes a destination advisory on ActiveMQ.Advisory.TempQueue/TempTopic (or, with `only`, to
- * that one consumer).  The advisory lives inside the message's own allocation. */
-void hm_advise_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
-                    hm_consumer_t *only)
-{
-    const char *topic = d.kind == HM_TEMP_QUEUE ? "ActiveMQ.Advisory.TempQueue"
-                      : d.kind == HM_TEMP_TOPIC ? "ActiveMQ.Advisory.TempTopic"
-                      : d.kind == HM_QUEUE ? "ActiveMQ.Advisory.Queue" : "ActiveMQ.Advisory.Topic";
-    size_t nl = strlen(d.name) + 1, tl = strlen(topic) + 1, cl = conn_id ? strlen(conn_id) + 1 : 0;
-    char idbuf[96];
-    uint64_t seq = b->next_seq + 1;
-    snprintf(idbuf, sizeof idbuf, "ID:%s-advisory:1:1:1:%llu", b->id, (unsigned long long)seq);
-    size_t il = strlen(idbuf) + 1;
-    void *extra;
-    hm_msg_t *m = hm_msg_new(sizeof(hm_advisory_t) + nl + tl + cl + il, &extra);
-    if (!m)
-        return;
-    hm_advisory_t *adv = extra;
-    char *s = (char *)(adv + 1);
-    adv->kind = kind;
-    adv->dest.kind = d.kind;
-    adv->dest.name = memcpy(s, d.name, nl);
-    s += nl;
-    m->dest.kind = HM_TOPIC;
-    m->dest.name = memcpy(s, topic, tl);
-    s += tl;
-    if (conn_id) {
-        adv->connection_id = memcpy(s, conn_id, cl);
-        s += cl;
-    }
-    m->message_id = memcpy(s, idbuf, il);
-    m->advisory = adv;
-    m->origin = &advisory_origin;
-    m->timestamp = apr_time_as_msec(apr_time_now());
-    if (only) {
-        hm_qentry_t *e;
-        m->broker_seq = ++b->next_seq;
-        if (only->sub && hm_queue_put(only->sub->q, m, 0, NULL, 0, &e) == APR_SUCCESS)
-            hm_queue_dispatch(only->sub->q);
-    } else {
-        char err[128];
-        route_locked(b, m, NULL, NULL, err, sizeof err);
-    }
-    hm_msg_unref(m);
 }

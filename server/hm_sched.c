@@ -521,6 +521,18 @@ void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *j)
     }
 }
 
+void hm_sched_arm_committed_locked(hm_broker_t *b, hm_sjob_t *j)
+{
+    if (!j)
+        return;
+    /* the clock starts at commit, as ActiveMQ's scheduler hook does after the commit; the stored
+     * entry keeps the prepare-time due, which only an earlier restart would use */
+    int64_t due;
+    if (job_first_due(j, apr_time_as_msec(apr_time_now()), &due) == APR_SUCCESS)
+        j->due_ms = due;
+    hm_sched_arm_locked(b, j);
+}
+
 void hm_sched_drop(hm_sjob_t *j)
 {
     if (j)
@@ -709,56 +721,90 @@ typedef struct sload_s {
     uint64_t loaded, skipped;
 } sload_t;
 
+/* A job from its stored entry (m: one reference, taken); NULL when m no longer has a valid
+ * schedule (e.g. a lower repeat limit since). */
+static hm_sjob_t *job_from_entry(hm_broker_t *b, hm_sched_t *s, hm_msg_t *m, const st_entry_t *e)
+{
+    char err[160];
+    uint64_t num = e->seq & ((UINT64_C(1) << SCHED_SEQ_BITS) - 1);
+    if (num > s->next_num)
+        s->next_num = num;
+    hm_sjob_t *j = calloc(1, sizeof *j);
+    int scheduled = 0;
+    if (j)
+        j->num = num;
+    if (!j || !(j->job_id = job_id_make(m, num)) ||
+        job_read(b, m, j, &scheduled, err, sizeof err) != APR_SUCCESS || !scheduled) {
+        if (j) {
+            free(j->job_id);
+            free(j);
+        }
+        hm_msg_unref(m);
+        return NULL;
+    }
+    j->msg = m;
+    j->child = e->priority == SCHED_PRIO_CHILD;
+    j->due_ms = (int64_t)(e->seq >> SCHED_SEQ_BITS);
+    j->store_seq = e->seq;
+    j->store_msg = e->msg_id;
+    hm_sched_job_delivered(j, e->seq, e->delivered);
+    return j;
+}
+
+void hm_sched_job_delivered(hm_sjob_t *j, uint64_t seq, uint32_t delivered)
+{
+    if (!j || j->store_seq != seq)
+        return;
+    if (delivered == SCHED_FOREVER)
+        j->repeat = -1;
+    else if (delivered > 0)
+        j->repeat = (int32_t)(delivered - 1);
+}
+
 static apr_status_t sched_load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
 {
     sload_t *x = baton;
     const uint8_t *p = bytes;
     const hm_msg_codec_t *codec = len > 0 ? x->b->codecs[p[0]] : NULL;
     hm_msg_t *m = NULL;
-    char err[160];
     if (!codec || codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
         hm_warn("store: scheduled message %llu cannot be read (%s); skipped",
                 (unsigned long long)e->msg_id, codec ? "damaged" : "unknown format");
         x->skipped++;
         return APR_SUCCESS;
     }
-    uint64_t num = e->seq & ((UINT64_C(1) << SCHED_SEQ_BITS) - 1);
-    if (num > x->s->next_num)
-        x->s->next_num = num;
-    hm_sjob_t *j = calloc(1, sizeof *j);
-    int scheduled = 0;
-    if (j)
-        j->num = num;
-    if (!j || !(j->job_id = job_id_make(m, num)) ||
-        job_read(x->b, m, j, &scheduled, err, sizeof err) != APR_SUCCESS || !scheduled) {
-        /* not schedulable any more (e.g. a lower repeat limit): forget it rather than loop */
+    hm_sjob_t *j = job_from_entry(x->b, x->s, m, e);
+    if (!j) {
+        /* not schedulable any more: forget it rather than loop */
         hm_warn("store: scheduled message %llu no longer has a valid schedule; dropped",
                 (unsigned long long)e->msg_id);
-        if (j) {
-            free(j->job_id);
-            free(j);
-        }
-        hm_msg_unref(m);
         st_batch_t *bt = st_batch_begin(x->b->store);
         st_batch_remove_entry(bt, e->dest, e->priority, e->seq);
         x->skipped++;
         return st_batch_commit_wait(bt);
     }
-    j->msg = m;
-    j->child = e->priority == SCHED_PRIO_CHILD;
-    if (e->delivered == SCHED_FOREVER)
-        j->repeat = -1;
-    else if (e->delivered > 0)
-        j->repeat = (int32_t)(e->delivered - 1);
-    j->due_ms = (int64_t)(e->seq >> SCHED_SEQ_BITS);
-    j->store_seq = e->seq;
-    j->store_msg = e->msg_id;
     if (heap_push(x->s, j) != APR_SUCCESS) {
         job_free(j);
         return APR_ENOMEM;
     }
     x->loaded++;
     return APR_SUCCESS;
+}
+
+uint32_t hm_sched_store_dest(hm_broker_t *b)
+{
+    hm_sched_t *s = b->store ? sched_get(b) : NULL;
+    return s && store_id(b, s) == APR_SUCCESS ? s->store_id : 0;
+}
+
+hm_sjob_t *hm_sched_job_rebuild(hm_broker_t *b, hm_msg_t *m, const st_entry_t *e)
+{
+    hm_sched_t *s = sched_get(b);
+    if (!s) {
+        hm_msg_unref(m);
+        return NULL;
+    }
+    return job_from_entry(b, s, m, e);
 }
 
 apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest)

@@ -64,6 +64,9 @@ struct hm_conn_s {
     struct out_ring_s out;
     volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
     int pollout;                         /* POLLOUT currently requested */
+    int in_paused;                       /* input not read nor fed (hm_conn_pause_input) */
+    int refeed;                          /* buffered input to feed once input restarts */
+    volatile apr_uint32_t kicked;        /* hm_conn_kick: run the protocol's resume */
     int closing;
     apr_time_t close_deadline;
     char peer[64];
@@ -129,14 +132,36 @@ const char *hm_conn_peer(const hm_conn_t *c) { return c->peer; }
 hm_broker_t *hm_conn_broker(const hm_conn_t *c) { return c->lst->srv->broker; }
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts; }
 
+static void set_events(hm_conn_t *c)
+{
+    apr_pollset_remove(c->loop->ps, &c->pfd);
+    c->pfd.reqevents = (c->in_paused ? 0 : APR_POLLIN) | (c->pollout ? APR_POLLOUT : 0);
+    apr_pollset_add(c->loop->ps, &c->pfd);
+}
+
 static void set_pollout(hm_conn_t *c, int on)
 {
     if (c->pollout == on)
         return;
-    apr_pollset_remove(c->loop->ps, &c->pfd);
-    c->pfd.reqevents = APR_POLLIN | (on ? APR_POLLOUT : 0);
-    apr_pollset_add(c->loop->ps, &c->pfd);
     c->pollout = on;
+    set_events(c);
+}
+
+void hm_conn_kick(hm_conn_t *c)
+{
+    if (apr_atomic_xchg32(&c->kicked, 1) == 0 && current_loop != c->loop)
+        apr_pollset_wakeup(c->loop->ps);
+}
+
+void hm_conn_pause_input(hm_conn_t *c, int paused)
+{
+    paused = paused != 0;
+    if (c->in_paused == paused)
+        return;
+    c->in_paused = paused;
+    if (!paused)
+        c->refeed = 1;
+    set_events(c);
 }
 
 /* Writes as much queued output as the socket takes.  Returns non-zero on a write error. */
@@ -221,7 +246,7 @@ static void conn_destroy(hm_conn_t *c)
 static void conn_feed(hm_conn_t *c)
 {
     size_t off = 0;
-    while (off < c->in_len && !c->closing) {
+    while (off < c->in_len && !c->closing && !c->in_paused) {
         size_t used = 0;
         apr_status_t st = c->lst->proto->input(c->pstate, c->in + off, c->in_len - off, &used);
         if (st != APR_SUCCESS) {
@@ -396,6 +421,13 @@ static void loop_housekeeping(hm_loop_t *l)
         hm_conn_t *next = APR_RING_NEXT(c, link);
         if (tick && !c->closing && c->opened && c->lst->proto->tick)
             c->lst->proto->tick(c->pstate, now);
+        if (apr_atomic_read32(&c->kicked) && apr_atomic_xchg32(&c->kicked, 0) && !c->closing &&
+            c->opened && c->lst->proto->resume)
+            c->lst->proto->resume(c->pstate);
+        if (c->refeed && !c->in_paused && !c->closing) {
+            c->refeed = 0;
+            conn_feed(c);
+        }
         if (apr_atomic_read32(&c->out_pending) && conn_flush(c)) {
             c->closing = 1;
             c->close_deadline = 0;

@@ -34,6 +34,8 @@ typedef struct hm_xa_s {
     int nadds, capa;
     xa_held_t *held;
     int nheld, caph;
+    hm_sjob_t **jobs;              /* scheduled messages: armed when the branch commits */
+    int njobs, capj;
 } hm_xa_t;
 
 static void xid_key(const hm_xid_t *x, char *out)
@@ -100,6 +102,20 @@ static apr_status_t xa_add(hm_xa_t *x, hm_queue_t *q, hm_msg_t *m, uint64_t seq,
     return APR_SUCCESS;
 }
 
+static apr_status_t xa_add_job(hm_xa_t *x, hm_sjob_t *j)
+{
+    if (x->njobs == x->capj) {
+        int cap = x->capj ? x->capj * 2 : 4;
+        hm_sjob_t **n = realloc(x->jobs, (size_t)cap * sizeof *n);
+        if (!n)
+            return APR_ENOMEM;
+        x->jobs = n;
+        x->capj = cap;
+    }
+    x->jobs[x->njobs++] = j;
+    return APR_SUCCESS;
+}
+
 static void xa_hold(void *baton, hm_queue_t *q, hm_qentry_t *e)
 {
     hm_xa_t *x = baton;
@@ -126,6 +142,9 @@ static void xa_free(hm_xa_t *x)
     }
     free(x->adds);
     free(x->held);
+    for (int i = 0; i < x->njobs; i++)
+        hm_sched_drop(x->jobs[i]);
+    free(x->jobs);
     free(x);
 }
 
@@ -146,7 +165,15 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
     }
     for (int i = 0; i < nmsgs && !st; i++) {
         hm_plan_t pl;
+        hm_sjob_t *job;
         msgs[i]->producer_client = c->serial;
+        /* a scheduled message joins the scheduler only when the branch commits (as on ActiveMQ);
+         * its stored entry rides in the prepared batch */
+        if (hm_sched_plan_locked(b, msgs[i], &pb.batch, &job, &st, err, errlen)) {
+            if (!st && job && (st = xa_add_job(x, job)) != APR_SUCCESS)
+                hm_sched_drop(job);
+            continue;
+        }
         st = hm_plan_route(b, msgs[i], &pb, &pl, err, errlen);
         for (int t = 0; t < pl.r.n && !st; t++)
             st = xa_add(x, pl.r.t[t].q, msgs[i], pl.r.t[t].seq, pl.r.t[t].via, pl.msg_id,
@@ -239,6 +266,10 @@ static apr_status_t xa_end(hm_broker_t *b, const hm_xid_t *xid, int apply, hm_se
             hm_queue_dispatch(a->q);
         }
     }
+    for (int i = 0; apply && i < x->njobs; i++)
+        hm_sched_arm_committed_locked(b, x->jobs[i]);
+    if (apply)
+        x->njobs = 0;              /* armed: the scheduler owns them now */
     hm_unlock(b);
     xa_free(x);
     return APR_SUCCESS;
@@ -252,6 +283,19 @@ apr_status_t hm_xa_commit(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn d
 apr_status_t hm_xa_rollback(hm_broker_t *b, const hm_xid_t *xid, hm_send_done_fn done, void *baton)
 {
     return xa_end(b, xid, 0, done, baton);
+}
+
+void hm_xa_destroy_locked(hm_broker_t *b)
+{
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->xas); hi; hi = apr_hash_first(NULL, b->xas)) {
+        hm_xa_t *x = apr_hash_this_val(hi);
+        apr_hash_set(b->xas, x->key, APR_HASH_KEY_STRING, NULL);
+        for (int i = 0; i < x->nheld; i++) {
+            x->held[i].q->inflight_count--;
+            hm_queue_entry_free(x->held[i].q, x->held[i].e);
+        }
+        xa_free(x);
+    }
 }
 
 int hm_xa_is_prepared(hm_broker_t *b, const hm_xid_t *xid)
@@ -301,6 +345,26 @@ static hm_queue_t *queue_by_store_id(hm_broker_t *b, uint32_t id)
     return NULL;
 }
 
+/* A scheduled message of the branch: its job is held back again until the branch commits. */
+static void rebuild_job(rebuild_t *r, const st_xa_op_t *op)
+{
+    if (op->kind == ST_XA_DELIVERED) {
+        for (int i = 0; i < r->x->njobs; i++)
+            hm_sched_job_delivered(r->x->jobs[i], op->seq, op->delivered);
+        return;
+    }
+    hm_msg_t *m = op->kind == ST_XA_ADD ? apr_hash_get(r->bodies, &op->msg_id, sizeof op->msg_id) : NULL;
+    if (!m)
+        return;
+    st_entry_t e = { op->dest, op->priority, op->seq, op->msg_id, 0 };
+    hm_sjob_t *j = hm_sched_job_rebuild(r->b, hm_msg_ref(m), &e);
+    if (!j)
+        hm_warn("store: a scheduled message of prepared transaction %s has no valid schedule; dropped",
+                r->x->key);
+    else if (xa_add_job(r->x, j) != APR_SUCCESS)
+        hm_sched_drop(j);
+}
+
 /* Rebuilds one branch from its stored operations: bodies are decoded, adds held back, removed
  * entries (already recovered into their queues) taken out of circulation again. */
 static void rebuild_op(void *baton, const st_xa_op_t *op)
@@ -318,8 +382,11 @@ static void rebuild_op(void *baton, const st_xa_op_t *op)
         return;
     }
     hm_queue_t *q = queue_by_store_id(b, op->dest);
-    if (!q)
+    if (!q) {
+        if (op->dest && op->dest == hm_sched_store_dest(b))
+            rebuild_job(r, op);
         return;
+    }
     if (op->kind == ST_XA_ADD) {
         hm_msg_t *m = apr_hash_get(r->bodies, &op->msg_id, sizeof op->msg_id);
         if (m) {

@@ -10,6 +10,7 @@
 
 #include <apr_file_info.h>
 #include <apr_general.h>
+#include <apr_network_io.h>
 #include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -39,16 +40,16 @@ static void map_virtuals(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *b
         v[i].forward_only = c->forward_only;
         int nf = c->forward_to ? c->forward_to->nelts : 0;
         hm_dname_t *f = apr_pcalloc(pool, sizeof *f * (size_t)(nf + 1));
+        const char **sel = apr_pcalloc(pool, sizeof *sel * (size_t)(nf + 1));
         for (int j = 0; j < nf; j++) {
             const cfg_forward_t *t = &APR_ARRAY_IDX(c->forward_to, j, cfg_forward_t);
             f[j].kind = t->is_queue ? HM_QUEUE : HM_TOPIC;
             f[j].name = t->name;
-            if (t->selector)
-                hm_warn("%s:%d: <filteredDestination selector=\"%s\">: selectors on forwarded messages are "
-                        "not applied; every message is forwarded", cfg->source, c->line, t->selector);
+            sel[j] = t->selector;
         }
         v[i].nforward = nf;
         v[i].forward = f;
+        v[i].filter = sel;
     }
     bo->virtuals = v;
     bo->nvirtuals = n;
@@ -76,6 +77,65 @@ static int config_dlq(void *baton, hm_dname_t dest, const hm_msg_t *m, int expir
     }
     apr_pool_destroy(tmp);
     return go;
+}
+
+/* originBrokerURL of advisories: the first connector's address as ActiveMQ publishes it
+ * (scheme://host:port, the machine's name for a wildcard address). */
+static const char *config_url(const cfg_t *cfg, apr_pool_t *pool)
+{
+    for (int i = 0; i < cfg->connectors->nelts; i++) {
+        const cfg_connector_t *c = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
+        const char *host = c->host;
+        char name[256];
+        if (!host || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+            host = apr_gethostname(name, sizeof name, pool) == APR_SUCCESS ? name : "localhost";
+        return apr_psprintf(pool, "%s://%s:%d", c->scheme_text, host, c->port);
+    }
+    return NULL;
+}
+
+/* The optional advisories a destination's policy entry turns on. */
+static unsigned config_advisories(void *baton, hm_dname_t dest)
+{
+    const cfg_policy_t *p = cfg_policy_for(baton, HM_KIND_IS_QUEUE(dest.kind), dest.name);
+    return (p->advisory_for_slow_consumers ? HM_ADVP_SLOW_CONSUMER : 0) |
+           (p->advisory_for_fast_producers ? HM_ADVP_FAST_PRODUCER : 0) |
+           (p->advisory_for_consumed ? HM_ADVP_CONSUMED : 0) |
+           (p->advisory_for_delivery ? HM_ADVP_DELIVERED : 0) |
+           (p->send_advisory_if_no_consumers ? HM_ADVP_NO_CONSUMER : 0) |
+           (p->advisory_when_full ? HM_ADVP_FULL : 0);
+}
+
+/* A policy entry anywhere turning an optional advisory on: only then are policies consulted. */
+static int config_any_advisory(const cfg_t *cfg)
+{
+    const cfg_policy_t *d = &cfg->default_policy;
+    int any = d->advisory_for_slow_consumers || d->advisory_for_fast_producers ||
+              d->advisory_for_consumed || d->advisory_for_delivery || d->send_advisory_if_no_consumers ||
+              d->advisory_when_full;
+    for (int i = 0; cfg->policies && i < cfg->policies->nelts; i++) {
+        const cfg_policy_t *p = &APR_ARRAY_IDX(cfg->policies, i, cfg_policy_t);
+        any |= p->advisory_for_slow_consumers || p->advisory_for_fast_producers ||
+               p->advisory_for_consumed || p->advisory_for_delivery || p->send_advisory_if_no_consumers ||
+               p->advisory_when_full;
+    }
+    return any;
+}
+
+/* Memory limit, producer flow control and expiry period from the destination's policy entry. */
+static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
+{
+    const cfg_t *cfg = baton;
+    /* temporary destinations take <policyEntry tempQueue="true"/tempTopic="true"> entries */
+    cfg_dest_kind_e kind = dest.kind == HM_QUEUE ? CFG_DEST_QUEUE : dest.kind == HM_TOPIC ? CFG_DEST_TOPIC
+                         : dest.kind == HM_TEMP_QUEUE ? CFG_DEST_TEMP_QUEUE : CFG_DEST_TEMP_TOPIC;
+    const cfg_policy_t *p = cfg_policy_lookup(cfg, kind, dest.name);
+    out->memory_limit = p->memory_limit;
+    out->producer_flow_control = p->producer_flow_control;
+    out->expire_period_ms = p->expire_messages_period_ms;
+    out->pending_limit = p->pending_message_limit;
+    out->send_fail_if_no_space = p->send_fail_if_no_space;
+    out->send_fail_after_ms = p->send_fail_if_no_space_after_timeout_ms;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
@@ -274,6 +334,17 @@ int main(int argc, const char *const *argv)
     bo.send_fail_after_ms = cfg->usage.send_fail_if_no_space_after_timeout_ms;
     bo.scheduler_support = cfg->scheduler_support;
     bo.scheduler_max_repeat = cfg->max_scheduler_repeat_allowed;
+    bo.advisories_off = !cfg->advisory_support;
+    if (config_any_advisory(cfg)) {
+        bo.advisory_policy = config_advisories;
+        bo.advisory_baton = cfg;
+    }
+    bo.url = config_url(cfg, pool);
+    bo.memory_limit = cfg->usage.memory_limit;
+    bo.store_limit = store ? cfg->usage.store_limit : 0;
+    bo.temp_limit = cfg->usage.temp_limit;
+    bo.policy = config_policy;
+    bo.policy_baton = cfg;
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {

@@ -162,6 +162,7 @@ typedef struct st_xa_op_s {
     uint64_t msg_id;
     const void *bytes;
     size_t len;
+    uint32_t delivered;         /* ST_XA_DELIVERED: the count recorded */
 } st_xa_op_t;
 typedef void (*st_xa_op_fn)(void *baton, const st_xa_op_t *op);
 apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, void *baton);
@@ -213,6 +214,8 @@ typedef struct st_stats_s {
 } st_stats_t;
 /* Counters are kept in memory; entries are counted by a scan (slow on a large store). */
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);
+/* Bytes of stored message bodies now (what size_limit bounds), without a scan. */
+uint64_t st_bytes(st_store_t *s);
 /* bdb: a checkpoint now, then removal of log files no longer needed.  Also runs periodically. */
 apr_status_t st_checkpoint(st_store_t *s);
 

@@ -1,5 +1,6 @@
 /* Batches: operations gathered by the core, applied atomically in one transaction; and XA,
  * where the same operations are first recorded under an xid and applied later. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,6 +280,8 @@ static apr_status_t reserve(st_store_t *s, uint64_t add)
         st = s->failed;
     else if (add && s->o.size_limit && s->bytes + s->reserved + add > s->o.size_limit)
         st = HM_ENOSPACE;
+    else if (add && s->o.kind == ST_KIND_BDB && st_bdb_low_space(s->kv))
+        st = APR_FROM_OS_ERROR(ENOSPC);         /* the disk is full: room is kept for removals */
     else
         s->reserved += add;
     pthread_mutex_unlock(&s->mu);
@@ -492,7 +495,7 @@ apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, voi
         if (ops[i].type < ST_OP_MSG || ops[i].type > ST_OP_DELIVERED)
             continue;
         st_xa_op_t op = { kinds[ops[i].type], ops[i].dest, ops[i].priority, ops[i].seq, ops[i].msg_id,
-                          ops[i].bytes, ops[i].len };
+                          ops[i].bytes, ops[i].len, ops[i].count };
         each(baton, &op);
     }
     free(ops);

@@ -18,11 +18,55 @@
 typedef struct bdb_kv_s {
     st_kv_t kv;
     volatile int panicked;   /* after a panic every call fails the same way: log it once */
+    volatile int disk_full;  /* the last checkpoint met a full disk: its page errors were logged */
+    volatile int low_space;  /* the reserve was given up to a full disk: new messages refused */
+    uint64_t reserve;        /* bytes of each reserve file (see reserve_bytes) */
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
     int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
 } bdb_kv_t;
+
+/* Two reserve files: one a running store gives up when the disk fills, one only an open on a
+ * full disk gives up (crash recovery after the first was used). */
+#define RESERVE_RUN     "hermod.reserve-run"
+#define RESERVE_RECOVER "hermod.reserve"
+static int reserve_release(const char *dir, const char *name);
+static int reserve_keep(const char *dir, const char *name, uint64_t want);
+
+/* Why: when the disk fills, the journal must still take acknowledgements, removals and XA
+ * outcomes; the reserve kept beside it gives that room, and from then on the store refuses new
+ * messages (st_bdb_low_space) and skips checkpoints until there is room for the reserves again.  Returns 1 when rc was a
+ * full disk and room was just made (worth one retry). */
+static int full_disk(bdb_kv_t *b, int rc)
+{
+    if ((rc != ENOSPC && rc != EDQUOT) || b->low_space)
+        return 0;
+    b->low_space = 1;
+    if (!reserve_release(b->dir, RESERVE_RUN))
+        return 0;
+    hm_error("store: the disk of %s is full: new persistent messages are refused until space is "
+             "freed; acknowledgements still reach the journal", b->dir);
+    return 1;
+}
+
+/* While low on space: is there room for the reserve again?  Then messages are taken again. */
+static void room_check(bdb_kv_t *b)
+{
+    struct statvfs v;
+    if (!b->low_space || statvfs(b->dir, &v) != 0)
+        return;
+    if ((uint64_t)v.f_bavail * v.f_frsize < 3 * b->reserve ||
+        !reserve_keep(b->dir, RESERVE_RECOVER, b->reserve) || !reserve_keep(b->dir, RESERVE_RUN, b->reserve))
+        return;
+    b->low_space = 0;
+    hm_info("store: the disk of %s has room again: persistent messages are taken again", b->dir);
+}
+
+int st_bdb_low_space(st_kv_t *kv)
+{
+    return ((bdb_kv_t *)kv)->low_space;
+}
 
 /* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
 typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
@@ -63,7 +107,7 @@ static apr_status_t map_err(int rc)
 static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
     bdb_kv_t *b = env->app_private;
-    if (b && b->panicked)
+    if (b && (b->panicked || b->disk_full))
         hm_debug("store: Berkeley DB: %s", msg);
     else
         hm_error("store: Berkeley DB: %s", msg);
@@ -97,6 +141,7 @@ static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
     close_near(tx);
     if (tx->txn)
         rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
+    full_disk(tx->b, rc);          /* this transaction is aborted; the next one gets the room */
     free(tx);
     return map_err(rc);
 }
@@ -156,7 +201,9 @@ static apr_status_t bdb_put(st_kvtx_t *tx, int t, const void *k, size_t kl, cons
     dbt_in(&key, k, kl);
     dbt_in(&data, v, vl);
     DB *db = tx->b->db[t];
-    return map_err(db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0));
+    int rc = db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0);
+    full_disk(tx->b, rc);
+    return map_err(rc);
 }
 
 static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
@@ -262,7 +309,10 @@ static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
 static apr_status_t bdb_flush(st_kv_t *kv)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
-    return map_err(b->env->log_flush(b->env, NULL));
+    int rc = b->env->log_flush(b->env, NULL);
+    if (full_disk(b, rc))
+        rc = b->env->log_flush(b->env, NULL);   /* the unwritten records go into the room made */
+    return map_err(rc);
 }
 
 /* Why checkpoint then archive: after a checkpoint, older log files are no longer needed for
@@ -271,8 +321,14 @@ static apr_status_t bdb_flush(st_kv_t *kv)
 static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
+    room_check(b);
+    if (b->low_space)              /* page writes would eat the room kept for the journal */
+        return APR_FROM_OS_ERROR(ENOSPC);
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
+    if (full_disk(b, rc))
+        rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
+    b->disk_full = rc == ENOSPC || rc == EDQUOT;     /* one report per full-disk episode */
     if (rc) return map_err(rc);
     char **list = NULL;
     rc = b->env->log_archive(b->env, &list, DB_ARCH_REMOVE);
@@ -336,29 +392,12 @@ static int short_of_space(const char *dir)
     return avail < logs + (1u << 20);
 }
 
-apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
+/* Creates the environment handle and opens it (with recovery).  Returns the Berkeley DB code;
+ * on failure b->env is the opened-and-failed handle to discard (NULL if none was created). */
+static int env_open(bdb_kv_t *b, const st_options_t *o, int recover_fatal)
 {
-    if (!o->dir || !*o->dir)
-        return HM_EINVAL;
-    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
-        return APR_FROM_OS_ERROR(errno);
-    bdb_kv_t *b = calloc(1, sizeof *b);
-    if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
-    b->kv.vt = &bdb_vt;
-    /* Why a lock file: recovery on open assumes no other process uses the environment. */
-    char lock[4200];
-    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
-    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
-        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
-                 "another broker or store tool has this store open" : strerror(errno));
-        b->env = NULL;
-        bdb_close(&b->kv);
-        return st;
-    }
     int rc = db_env_create(&b->env, 0);
-    if (rc) { bdb_close(&b->kv); return map_err(rc); }
+    if (rc) { b->env = NULL; return rc; }
     DB_ENV *env = b->env;
     env->app_private = b;
     env->set_errcall(env, errcall);
@@ -385,12 +424,92 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
      * pages that turn a full disk into SIGBUS. */
     u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK | DB_INIT_MPOOL |
                       DB_THREAD | DB_PRIVATE | (recover_fatal ? DB_RECOVER_FATAL : DB_RECOVER);
-    rc = env->open(env, o->dir, flags, 0600);
+    return env->open(env, o->dir, flags, 0600);
+}
+
+static void env_discard(bdb_kv_t *b)
+{
+    if (b->env)
+        b->env->close(b->env, 0);
+    b->env = NULL;
+}
+
+/* Why reserves: on a full disk the journal must still take acknowledgements and checkpoints,
+ * and recovery after a crash writes too (pages the journal replays, a checkpoint); without room
+ * a store whose disk filled up could neither drain nor start again until someone freed space.
+ * Each open keeps two files of this size beside the journal (RESERVE_RUN, RESERVE_RECOVER). */
+static uint64_t reserve_bytes(const st_options_t *o)
+{
+    uint64_t lg = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
+    uint64_t r = 4 * lg;           /* what recovery may replay when checkpoints could not run */
+    return r < (8u << 20) ? 8u << 20 : r > (64u << 20) ? 64u << 20 : r;
+}
+
+static int reserve_release(const char *dir, const char *name)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    if (unlink(p) != 0)
+        return 0;
+    hm_warn("store: the disk of %s is full: released %s, the room kept for that", dir, name);
+    return 1;
+}
+
+/* Makes DIR/name want bytes (allocated, not sparse); 1 when it is there. */
+static int reserve_keep(const char *dir, const char *name, uint64_t want)
+{
+    char p[4200];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    if (stat(p, &sb) == 0 && (uint64_t)sb.st_size >= want)
+        return 1;
+    int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    int rc = fd < 0 ? errno : posix_fallocate(fd, 0, (off_t)want);
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        unlink(p);
+        hm_warn("store: no room for the %llu MB kept in %s for a full disk: %s",
+                (unsigned long long)(want >> 20), dir, strerror(rc));
+    }
+    return rc == 0;
+}
+
+apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
+{
+    if (!o->dir || !*o->dir)
+        return HM_EINVAL;
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return APR_FROM_OS_ERROR(errno);
+    bdb_kv_t *b = calloc(1, sizeof *b);
+    if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
+    b->kv.vt = &bdb_vt;
+    /* Why a lock file: recovery on open assumes no other process uses the environment. */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
+    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
+        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
+                 "another broker or store tool has this store open" : strerror(errno));
+        b->env = NULL;
+        bdb_close(&b->kv);
+        return st;
+    }
+    if (short_of_space(o->dir))
+        reserve_release(o->dir, RESERVE_RECOVER);   /* before recovery fails for want of room */
+    int rc = env_open(b, o, recover_fatal);
+    if (rc && b->env && short_of_space(o->dir) &&
+        (reserve_release(o->dir, RESERVE_RUN) || reserve_release(o->dir, RESERVE_RECOVER))) {
+        env_discard(b);                             /* recovery gets the reserved room */
+        b->panicked = 0;
+        rc = env_open(b, o, recover_fatal);
+    }
+    if (rc && !b->env) { bdb_close(&b->kv); return map_err(rc); }
     if (rc && short_of_space(o->dir)) {
         hm_error("store: cannot open %s: the disk is (nearly) full -- recovery needs room to "
                  "replay the journal; free disk space and start again", o->dir);
-        env->close(env, 0);
-        b->env = NULL;
+        env_discard(b);
         bdb_close(&b->kv);
         return APR_FROM_OS_ERROR(ENOSPC);
     }
@@ -400,11 +519,11 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
         hm_error("store: cannot open the Berkeley DB environment in %s: %s%s", o->dir,
                  db_strerror(rc), st == ST_ERECOVER ? " -- the store is damaged; try "
                  "`hermod store recover DIR` (catastrophic recovery) and `hermod store verify DIR`" : "");
-        env->close(env, 0);
-        b->env = NULL;
+        env_discard(b);
         bdb_close(&b->kv);
         return st;
     }
+    DB_ENV *env = b->env;
     static const char *const files[ST_T_COUNT] = {
         "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db" };
     for (int t = 0; t < ST_T_COUNT; t++) {
@@ -421,6 +540,10 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
             return st == ST_EDB ? ST_ERECOVER : st;
         }
     }
+    b->reserve = reserve_bytes(o);
+    /* no room to keep both: as good as full */
+    b->low_space = !reserve_keep(o->dir, RESERVE_RECOVER, b->reserve) ||
+                   !reserve_keep(o->dir, RESERVE_RUN, b->reserve);
     *out = &b->kv;
     return APR_SUCCESS;
 }

@@ -26,10 +26,24 @@ void st_test_fault(st_store_t *s, st_fault_e where, apr_status_t err)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Why a full disk does not latch: it clears when space is freed, and Berkeley DB keeps the log
+ * records it could not write and writes them with the next flush, so the store goes on once
+ * there is room (the commits whose flush failed were reported failed: their outcome is unknown,
+ * as with a lost reply).  Any other flush error (EIO...) leaves the journal in doubt: refuse
+ * changes until recovery on reopen. */
+static int disk_full(apr_status_t st)
+{
+    return st == APR_FROM_OS_ERROR(ENOSPC) || st == APR_FROM_OS_ERROR(EDQUOT);
+}
+
 static void fail_store(st_store_t *s, apr_status_t st)
 {
     pthread_mutex_lock(&s->mu);
-    if (!s->failed) {
+    if (disk_full(st)) {
+        if (!s->disk_full++)
+            hm_error("store: %s while writing the journal; persistent sends fail until space is "
+                     "freed", hm_strerror(st));
+    } else if (!s->failed) {
         s->failed = st == ST_ERECOVER ? ST_ERECOVER : ST_EFAILED;
         hm_error("store: %s; refusing further changes until the store is reopened "
                  "(recovery on open restores a consistent state)", hm_strerror(st));
@@ -122,8 +136,13 @@ apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton)
     }
     /* Nothing to wait for (memory, or the commit itself was synchronous / not durable). */
     apr_status_t st = st_take_fault(s, ST_FAULT_FLUSH);
-    if (st)
+    if (st) {
         fail_store(s, st);
+    } else if (s->disk_full) {
+        pthread_mutex_lock(&s->mu);
+        s->disk_full = 0;
+        pthread_mutex_unlock(&s->mu);
+    }
     if (done)
         done(baton, st);
     return APR_SUCCESS;
@@ -221,6 +240,10 @@ static void *flusher(void *arg)
         if (st)
             fail_store(s, st);
         pthread_mutex_lock(&s->mu);
+        if (!st && s->disk_full) {
+            s->disk_full = 0;
+            hm_info("store: the journal is written again (disk space was freed)");
+        }
         s->flushes++;
         pthread_mutex_unlock(&s->mu);
         /* callbacks an acknowledgement already ran early are skipped */
@@ -255,6 +278,7 @@ static void *checkpointer(void *arg)
     unsigned secs = s->o.checkpoint_secs ? s->o.checkpoint_secs : 30;
     time_t last_forced = time(NULL);
     uint64_t last_commits = 0;
+    apr_status_t last_failure = APR_SUCCESS;
     uint32_t lg_max = s->o.log_file_bytes ? s->o.log_file_bytes : 10u << 20;
     uint32_t kbytes = (lg_max < (128u << 10) ? 128u << 10 : lg_max) / 1024 * 2;
     pthread_mutex_lock(&s->mu);
@@ -277,8 +301,9 @@ static void *checkpointer(void *arg)
         if (force)
             last_forced = time(NULL);
         apr_status_t st = s->kv->vt->checkpoint(s->kv, force ? 0 : kbytes);
-        if (st)
+        if (st && st != last_failure)             /* a full disk fails every second: once */
             hm_warn("store: checkpoint failed: %s", hm_strerror(st));
+        last_failure = st;
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);

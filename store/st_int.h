@@ -137,6 +137,9 @@ struct st_kv_s { const st_kv_vt_t *vt; };
 
 apr_status_t st_mem_open(st_kv_t **out);
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out);
+/* 1 while the disk is full and the journal lives on its reserve: batches adding messages are
+ * refused (ENOSPC) so that acknowledgements, removals and XA outcomes still find room. */
+int st_bdb_low_space(st_kv_t *kv);
 
 /* ---- the store ---- */
 typedef struct st_dest_s {
@@ -173,6 +176,7 @@ struct st_store_s {
     uint64_t commits, flushes, corrupt;
     uint32_t prepared;
     apr_status_t failed;         /* sticky: a flush failed or the environment panicked */
+    int disk_full;               /* a flush met a full disk (not sticky: see st_commit.c) */
     apr_status_t fault[3];       /* test seam, by st_fault_e */
     /* group commit */
     pthread_cond_t flush_cv;

@@ -590,3 +590,11 @@ apr_status_t st_stats(st_store_t *s, st_stats_t *out)
     out->log_files = s->kv->vt->log_files(s->kv);
     return st;
 }
+
+uint64_t st_bytes(st_store_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t n = s->bytes;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}

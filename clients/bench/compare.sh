@@ -3,11 +3,14 @@
 #   clients/bench/compare.sh              full run (~7 min on 2 cores)
 #   BENCH_DURATION=5 BENCH_WARMUP=1 clients/bench/compare.sh    shorter
 #   BENCH_ONLY=npq11,rr clients/bench/compare.sh                a subset of workloads
+#   BENCH_ONLY=xa2pc,xa2pc4,startup clients/bench/compare.sh    the XA and start-up rows only
+#   BENCH_STARTUP=0 clients/bench/compare.sh                    skip the start-up row (1M messages)
+#   BENCH_PORT_BASE=61310 clients/bench/compare.sh              ports BASE..BASE+39 (default 62310)
 # Builds hermod (release) and the load tool, then for each workload starts a fresh hermod and a
 # fresh ActiveMQ (alternating which goes first), runs the same bench options against each, and
 # samples the broker's VmRSS and CPU time from /proc. Writes build/bench/results.{md,csv} and
 # build/bench/chart.svg; per-run output is in build/bench/logs/.
-# Uses ports 62310-62349 only.
+# Uses ports BENCH_PORT_BASE .. BENCH_PORT_BASE+39 only (default 62310-62349).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,13 +20,22 @@ warm=${BENCH_WARMUP:-3}
 drain=${BENCH_DRAIN:-8}
 depth=${BENCH_DEPTH:-20000}
 only=${BENCH_ONLY:-}
-hport=62310
-aport=62330
-pport=62349
+xadur=${BENCH_XA_DURATION:-8}
+startup_run=${BENCH_STARTUP:-1}
+startup_count=${BENCH_STARTUP_COUNT:-1000000}
+startup_count_amq=${BENCH_STARTUP_COUNT_AMQ:-$startup_count}
+startup_size=${BENCH_STARTUP_SIZE:-150}
+base=${BENCH_PORT_BASE:-62310}
+hport=$base
+aport=$((base + 20))
+sport_h=$((base + 36))
+sport_a=$((base + 37))
+pport=$((base + 39))
 refbroker=$root/test/tools/refbroker.sh
 hermod=$root/build/release/hermod
 
-# id|label|bench options. The same options go to both brokers.
+# id|label|bench options[|measured seconds, when not BENCH_DURATION]. The same options go to
+# both brokers. The XA rows count committed global transactions, not messages.
 workloads=(
   "pq11|persistent queue 1→1|--queue --persistent --size 1024"
   "npq11|non-persistent queue 1→1|--queue --non-persistent --size 1024"
@@ -34,6 +46,8 @@ workloads=(
   "rr|request/reply (1 requester)|--request-reply --non-persistent --size 256"
   "mix|SPECjms2007-like mix @300/s|--workload $here/workloads/supplychain.json"
   "sel|1% selector; ${depth}-deep queue|--queue --non-persistent --size 512 --prefill $depth --selector region='EU' --match-every 100 --rate 1000"
+  "xa2pc|XA 2PC receive+send; 2 resources; 1 TM thread (tx/s)|--xa --workers 1 --resources 2 --size 256|$xadur"
+  "xa2pc4|XA 2PC receive+send; 2 resources; 4 TM threads (tx/s)|--xa --workers 4 --resources 2 --size 256|$xadur"
 )
 
 log() { echo "compare: $*" >&2; }
@@ -49,9 +63,10 @@ trap 'exit 130' INT TERM
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 now_ms() { date +%s%3N; }
 
-hermod_config() { # DIR PORT
+hermod_config() { # DIR PORT [EXTRA_BROKER_XML]
     cat > "$1/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="bench" dataDirectory="$1/data" persistent="true">
+  ${3:-}
   <transportConnectors>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$2?maximumConnections=1000&amp;wireFormat.maxFrameSize=104857600"/>
   </transportConnectors>
@@ -59,23 +74,24 @@ hermod_config() { # DIR PORT
 XML
 }
 
-# start_broker hermod|activemq PORT DIR [keep]: fresh broker; sets cur_pid and startup_ms.
+# start_broker hermod|activemq PORT DIR [keep [EXTRA_BROKER_XML]]: fresh broker (or, with keep,
+# the same data directory again); sets cur_pid, startup_ms and launch_ms (epoch ms of the launch).
 start_broker() {
-    local kind=$1 port=$2 dir=$3 keep=${4:-} t0 i
+    local kind=$1 port=$2 dir=$3 keep=${4:-} extra=${5:-} t0 i
     [ -z "$keep" ] && rm -rf "$dir"
     mkdir -p "$dir/data"
     cur_kind=$kind; cur_dir=$dir; cur_pid=""
     if port_open "$port"; then log "port $port is already in use"; return 1; fi
-    t0=$(now_ms)
+    [ "$kind" = hermod ] && hermod_config "$dir" "$port" "$extra"
+    t0=$(now_ms); launch_ms=$t0
     if [ "$kind" = hermod ]; then
-        hermod_config "$dir" "$port"
         "$hermod" --config "$dir/hermod.xml" 2>>"$dir/hermod.log" &
         cur_pid=$!
     else
-        bash "$refbroker" start "$port" "$dir/ref" >/dev/null 2>"$dir/refbroker.err" &
+        bash "$refbroker" start "$port" "$dir/ref" "$extra" >/dev/null 2>"$dir/refbroker.err" &
         local starter=$!
     fi
-    for i in $(seq 1 1200); do
+    for i in $(seq 1 ${start_polls:-1200}); do
         port_open "$port" && break
         if [ "$kind" = hermod ] && ! kill -0 "$cur_pid" 2>/dev/null; then
             log "hermod exited at start-up:"; tail -5 "$dir/hermod.log" >&2; cur_pid=""; return 1
@@ -150,10 +166,11 @@ echo "workload,label,broker,status,recv_rate,send_rate,p50_us,p90_us,p99_us,p999
 wl_meta=""
 i=0
 for w in "${workloads[@]}"; do
-    IFS='|' read -r id label opts <<< "$w"
+    IFS='|' read -r id label opts wdur <<< "$w"
     label=${label//,/;}
+    wdur=${wdur:-$dur}
     if [ -n "$only" ] && [[ ",$only," != *",$id,"* ]]; then continue; fi
-    wl_meta+="$id: $opts --warmup $warm --duration $dur;;"
+    wl_meta+="$id: $opts --warmup $warm --duration $wdur;;"
     if (( i % 2 == 0 )); then order="hermod activemq"; else order="activemq hermod"; fi
     for kind in $order; do
         [ $kind = hermod ] && port=$((hport + i)) || port=$((aport + i))
@@ -170,8 +187,8 @@ for w in "${workloads[@]}"; do
             sampler=$!
             c0=$(cpu_ticks "$cur_pid")
             # shellcheck disable=SC2086
-            timeout $((warm + dur + drain + 120)) java -Xmx1g -cp "$CP" hermod.bench.Bench --url "tcp://127.0.0.1:$port" \
-                $opts --warmup "$warm" --duration "$dur" --drain-timeout "$drain" --out "$res" \
+            timeout $((warm + wdur + drain + 120)) java -Xmx1g -cp "$CP" hermod.bench.Bench --url "tcp://127.0.0.1:$port" \
+                $opts --warmup "$warm" --duration "$wdur" --drain-timeout "$drain" --out "$res" \
                 > "$out/logs/$id-$kind.txt" 2>&1
             rc=$?
             c1=$(cpu_ticks "$cur_pid")
@@ -195,6 +212,137 @@ for w in "${workloads[@]}"; do
     i=$((i + 1))
 done
 
+# ---- start-up with a full store (issue 4)
+# Each broker: fill bench.startup with N persistent messages through JMS, stop it gracefully,
+# then start it again with a probe JVM already waiting, and time the launch to (a) the port
+# accepting, (b) a JMS connection, (c) the first message received, and for hermod (d) the log
+# line that says recovery finished. The probe also asks the statistics plugin how many messages
+# the queue holds, so a restart that lost messages cannot look fast.
+stats_xml="<plugins><statisticsBrokerPlugin/></plugins>"
+iso_ms() { date -u -d "$1" +%s%3N 2>/dev/null; }
+
+# stop_graceful: SIGTERM and up to 300 s to exit on its own; sets stop_ms ("killed" if it had
+# to be killed). A killed ActiveMQ replays its journal at the next start, which is not the case
+# this row measures, so the usual 5-10 s stop limit is too short here.
+stop_graceful() {
+    local pid=$cur_pid t0
+    stop_ms=""
+    [ -z "$pid" ] && return
+    t0=$(now_ms)
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 3000); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "$cur_kind did not stop within 300 s; killing it"; kill -KILL "$pid" 2>/dev/null; stop_ms=killed
+    else
+        stop_ms=$(( $(now_ms) - t0 ))
+    fi
+    [ "$cur_kind" = hermod ] && wait "$pid" 2>/dev/null
+    cur_kind=""; cur_pid=""
+}
+
+# progress_lines KIND LOGFILE FROM_LINE: the broker's start-up log lines that report the store,
+# each prefixed with its offset from launch_ms ("+1.23s").
+progress_lines() {
+    local kind=$1 file=$2 from=$3 pat ts t
+    if [ "$kind" = hermod ]; then
+        pat='store: |listening on|started'
+    else
+        pat='KahaDB|[Rr]ecover|[Jj]ournal|PListStore|[Ll]istening for|started|[Ss]tarting'
+    fi
+    tail -n +"$from" "$file" | grep -E "$pat" | head -40 | while IFS= read -r line; do
+        if [ "$kind" = hermod ]; then ts=${line%% *}; else ts="${line:0:23}"; fi
+        t=$(iso_ms "$ts")
+        [ -n "$t" ] && printf '+%.2fs %s\n' "$(awk -v a="$t" -v b="$launch_ms" 'BEGIN{print (a-b)/1000}')" \
+            "$(printf '%s' "$line" | sed -E 's/^[0-9T:. Z-]+ +(INFO|WARN|ERROR|DEBUG) +//' | cut -c1-160)"
+    done
+}
+
+run_startup() { # KIND PORT COUNT
+    local kind=$1 port=$2 n=$3
+    local d=$out/run/startup-$kind pre=$out/logs/startup-$kind
+    local status=ok detail="" fill_s="" fill_rate="" store_mb="" listen="" connect="" first="" recovered=""
+    local qsize="" rss="" cpu="" prog="" from=1 logf pp ticks fill_stop_ms="" loadavg=""
+    log "startup on $kind (port $port): filling $n persistent messages of $startup_size B"
+    stop_ms=""
+    if ! start_broker "$kind" "$port" "$d" "" "$stats_xml"; then
+        status=broker-failed; detail="broker did not start"
+    else
+        timeout 1200 java -Xmx512m -cp "$CP" hermod.bench.Startup fill --url "tcp://127.0.0.1:$port" --queue bench.startup \
+            --count "$n" --size "$startup_size" --producers 4 --batch 500 --out "$pre-fill.res" > "$pre-fill.txt" 2>&1
+        fill_s=$(sed -n 's/^fill_s=//p' "$pre-fill.res" 2>/dev/null)
+        fill_rate=$(sed -n 's/^fill_rate=//p' "$pre-fill.res" 2>/dev/null)
+        [ "$(sed -n 's/^status=//p' "$pre-fill.res" 2>/dev/null)" = ok ] || { status=fill-failed; detail=$(tail -1 "$pre-fill.txt"); }
+        log "  filled in ${fill_s} s (${fill_rate} msg/s); stopping gracefully"
+        stop_graceful
+        fill_stop_ms=$stop_ms
+        store_mb=$(du -sm "$d" | cut -f1)
+        log "  stopped in ${stop_ms} ms; store ${store_mb} MB; restarting with the probe waiting"
+    fi
+    if [ "$status" = ok ]; then
+        if [ "$kind" = hermod ]; then logf=$d/hermod.log; else logf=$d/ref/broker.log; fi
+        [ -f "$logf" ] && from=$(( $(wc -l < "$logf") + 1 ))
+        [ "$kind" = activemq ] && from=1   # refbroker.sh starts a new broker.log
+        rm -f "$pre.ready"
+        timeout 900 java -Xmx256m -cp "$CP" hermod.bench.Startup probe --url "tcp://127.0.0.1:$port" --queue bench.startup \
+            --ready "$pre.ready" --out "$pre-probe.res" --timeout 600 > "$pre-probe.txt" 2>&1 &
+        pp=$!
+        for _ in $(seq 1 3000); do [ -f "$pre.ready" ] && break; kill -0 $pp 2>/dev/null || break; sleep 0.02; done
+        if ! start_polls=30000 start_broker "$kind" "$port" "$d" keep "$stats_xml"; then
+            status=broker-failed; detail="broker did not restart"
+        fi
+        listen=$startup_ms
+        wait $pp
+        loadavg=$(cut -d' ' -f1 /proc/loadavg)
+        if [ "$(sed -n 's/^status=//p' "$pre-probe.res" 2>/dev/null)" = ok ]; then
+            listen=$(( $(sed -n 's/^listen_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
+            connect=$(( $(sed -n 's/^connect_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
+            first=$(( $(sed -n 's/^first_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
+            qsize=$(sed -n 's/^queue_size=//p' "$pre-probe.res")
+            [ "$qsize" != "$n" ] && { status=incomplete; detail="the queue holds $qsize of $n messages after the restart"; }
+        else
+            [ "$status" = ok ] && status=probe-failed
+            detail=$(sed -n 's/^error=//p' "$pre-probe.res" 2>/dev/null)
+        fi
+        if [ -n "$cur_pid" ]; then
+            rss=$(awk '/^VmHWM/{printf "%.1f", $2/1024}' "/proc/$cur_pid/status" 2>/dev/null)
+            ticks=$(cpu_ticks "$cur_pid")
+            cpu=$(awk -v a="${ticks:-0}" -v t="$tck" 'BEGIN{printf "%.2f", a/t}')
+        fi
+        if [ "$kind" = hermod ]; then
+            local line
+            line=$(tail -n +"$from" "$logf" | grep -m1 'persistent messages recovered')
+            [ -n "$line" ] && recovered=$(( $(iso_ms "${line%% *}") - launch_ms ))
+        fi
+        progress_lines "$kind" "$logf" "$from" > "$pre-progress.txt"
+        prog=$(paste -sd'|' "$pre-progress.txt")
+        log "  listening after ${listen} ms, connected ${connect} ms, first message ${first} ms, recovered-line ${recovered:-–} ms; queue holds $qsize; peak RSS ${rss} MB"
+        stop_graceful
+    fi
+    echo "$kind,$n,$startup_size,$status,$fill_s,$fill_rate,$store_mb,$fill_stop_ms,$listen,$connect,$first,$recovered,$qsize,$rss,$cpu,$loadavg,$(printf '%s' "$prog" | tr ',"' ";'"),$(printf '%s' "$detail" | csv_safe)" >> "$out/startup.csv"
+}
+
+if [ "$startup_run" = 1 ] && { [ -z "$only" ] || [[ ",$only," == *",startup,"* ]]; }; then
+    mkdir -p "$out/run"
+    echo "broker,messages,body_bytes,status,fill_s,fill_rate,store_mb,stop_ms,listen_ms,connect_ms,first_ms,recovered_ms,queue_size,rss_hwm_mb,startup_cpu_s,loadavg_1m,progress,detail" > "$out/startup.csv"
+    # ActiveMQ at its usual INFO logging (Debian's broker uses log4j 1.x; refbroker.sh's log4j2
+    # file does not reach it) so its start-up lines can be shown next to hermod's, and with 600 s
+    # for the port instead of 60.
+    cat > "$out/run/log4j-info.properties" <<'P'
+log4j.rootLogger=INFO, out
+log4j.appender.out=org.apache.log4j.ConsoleAppender
+log4j.appender.out.layout=org.apache.log4j.PatternLayout
+log4j.appender.out.layout.ConversionPattern=%d{yyyy-MM-dd HH:mm:ss.SSS} %-5p %c{1} - %m%n
+P
+    sed -e 's/seq 1 120)/seq 1 1200)/' \
+        -e "s|-Dlog4j.configurationFile=|-Dlog4j.configuration=file:$out/run/log4j-info.properties -Dlog4j.configurationFile=|" \
+        "$root/test/tools/refbroker.sh" > "$out/run/refbroker-info.sh"
+    saved_ref=$refbroker; refbroker=$out/run/refbroker-info.sh
+    run_startup hermod "$sport_h" "$startup_count"
+    run_startup activemq "$sport_a" "$startup_count_amq"
+    refbroker=$saved_ref
+    echo "startup=fill: 4 producer connections, local transactions of 500, persistent ${startup_size}-byte BytesMessages, one queue; graceful stop (SIGTERM); restart with a probe JVM already running that polls the port every 5 ms, then connects (JMS) every 10 ms, receives one message (prefetch 1, unacknowledged) and asks the statistics plugin for the queue size." >> "$out/startup.meta"
+fi
+
 # ---- report
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -203,11 +351,13 @@ done
     echo "mem=$(awk '/MemTotal/{printf "%.0f GB", $2/1048576}' /proc/meminfo)"
     echo "hermod=git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), release build (scons variant=release), persistent=\"true\" config, 2 event loops"
     echo "activemq=$(ls /usr/share/java/activemq-broker-*.jar 2>/dev/null | sed 's/.*broker-//; s/\.jar//') (Debian), test/tools/refbroker.sh: KahaDB with journal disk syncs (default), prioritizedMessages, -Xms256M -Xmx512M, OpenJDK $(java -version 2>&1 | awk -F'"' '/version/{print $2}')"
-    echo "method=each workload: a fresh broker of each kind (empty data directory), started one after the other on loopback, alternating which goes first; ${warm} s warm-up then ${dur} s measured load, then up to ${drain} s to drain; the load tool (one JVM, ActiveMQ 5.17 JMS client, one connection per producer/consumer) runs on the same 2-core machine and competes with the broker for CPU."
+    echo "method=each workload: a fresh broker of each kind (empty data directory), started one after the other on loopback, alternating which goes first; ${warm} s warm-up then ${dur} s measured load (the XA rows: ${xadur} s), then up to ${drain} s to drain; the load tool (one JVM, ActiveMQ 5.17 JMS client, one connection per producer/consumer) runs on the same 2-core machine and competes with the broker for CPU."
     echo "durability=$durability"
     echo "workloads=$wl_meta"
+    [ -f "$out/startup.meta" ] && cat "$out/startup.meta"
 } > "$out/meta.properties"
 java -cp "$CP" hermod.bench.Report "$out/results.csv" "$out/meta.properties" "$out/results.md" "$out/chart.svg" \
+    $( [ -f "$out/startup.csv" ] && echo "$out/startup.csv" ) \
     || { log "report failed"; exit 1; }
 log "wrote $out/results.md, $out/results.csv, $out/chart.svg"
 cat "$out/results.md"

@@ -557,6 +557,57 @@ static void test_fault_commit_and_flush(void)
     finish(s);
 }
 
+/* A full disk at a log flush fails that commit but does not stop the store: once there is room
+ * (here: the fault is gone) commits go on without a reopen.  EIO still stops it (above). */
+static void test_full_disk_flush_not_sticky(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    put_msg(s, q, "before", 4, 1);
+    st_test_fault(s, ST_FAULT_FLUSH, APR_FROM_OS_ERROR(ENOSPC));
+    uint64_t id;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "unsure", 6, &id);
+    st_batch_add_entry(b, q, id, 4, 2);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_FROM_OS_ERROR(ENOSPC));
+    b = st_batch_begin(s);
+    st_batch_add_message(b, "after", 5, &id);
+    st_batch_add_entry(b, q, id, 4, 3);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    loaded_t *l = load(s, q);
+    CU_ASSERT(l->n == 2 || l->n == 3);          /* the unsure one: either way, never twice */
+    CU_ASSERT_STRING_EQUAL(l->body[0], "before");
+    CU_ASSERT_STRING_EQUAL(l->body[l->n - 1], "after");
+    finish(s);
+}
+
+/* The room kept for a full disk (running, and recovery) is there after every open, re-made
+ * when gone. */
+static void test_recovery_reserve_kept(void)
+{
+    st_store_t *s = open_fresh();
+    char p[400];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/hermod.reserve", g_dir);
+    CU_ASSERT_EQUAL_FATAL(stat(p, &sb), 0);
+    CU_ASSERT(sb.st_size >= 4 << 20);
+    CU_ASSERT(sb.st_blocks * 512 >= 4 << 20);    /* allocated, not a sparse file */
+    char run[400];
+    snprintf(run, sizeof run, "%s/hermod.reserve-run", g_dir);
+    CU_ASSERT_EQUAL_FATAL(stat(run, &sb), 0);        /* the one a full disk gets while running */
+    CU_ASSERT(sb.st_blocks * 512 >= 4 << 20);
+    CU_ASSERT_EQUAL(unlink(p), 0);
+    CU_ASSERT_EQUAL(unlink(run), 0);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(stat(p, &sb), 0);
+    CU_ASSERT(sb.st_size >= 4 << 20);
+    CU_ASSERT_EQUAL(stat(run, &sb), 0);
+    CU_ASSERT(sb.st_size >= 4 << 20);
+    finish(s);
+}
+
 /* Records written straight into the tables, as a damaged disk would leave them. */
 static void raw_put(st_store_t *s, int table, const void *k, size_t kl, const void *v, size_t vl)
 {
@@ -1196,6 +1247,7 @@ int main(void)
         { "XA prepare survives, commit applies, rollback discards", test_xa_prepare_commit_rollback },
         { "size limit gives HM_ENOSPACE", test_size_limit_gives_enospace },
         { "injected ENOSPC/EIO fail the commit, store stays consistent", test_fault_commit_and_flush },
+        { "a full disk at a flush fails that commit only", test_full_disk_flush_not_sticky },
         { "damaged records are reported and skipped", test_corrupt_records_skipped },
         { "four threads commit concurrently", test_concurrent_commits_all_durable },
         { "an ack right after its send: one callback each, nothing resurrected", test_ack_right_after_send },
@@ -1212,6 +1264,7 @@ int main(void)
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_add_test(bdb, "room for recovery on a full disk is kept", test_recovery_reserve_kept);
     CU_add_test(bdb, "a commit callback may commit again but not wait", test_callback_may_commit_but_not_wait);
     CU_add_test(bdb, "normal and catastrophic recovery keep the data", test_recover_tool_keeps_data);
     CU_pSuite codec = CU_add_suite("store record codec", NULL, NULL);

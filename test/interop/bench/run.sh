@@ -11,13 +11,14 @@ IT_REF=0
 IT_HERMOD=${1:-}
 tests=(bench_builds bench_queue_500_exact bench_topic_1to2_exact bench_request_reply_exact
        bench_selector_prefill_exact bench_rate_paced_duration bench_workload_mix_exact
-       bench_rejects_bad_workload bench_unsupported_is_clean)
+       bench_rejects_bad_workload bench_unsupported_is_clean bench_xa_2pc_exact
+       bench_startup_fill_restart_probe)
 if [ -z "$IT_HERMOD" ]; then
     echo "usage: run.sh HERMOD_BINARY" >&2
     for t in "${tests[@]}"; do echo "FAIL: $t"; done
     exit 2
 fi
-port=62390
+port=${BENCH_IT_PORT:-62390}
 logs=$IT_ROOT/build/interop-logs/bench
 mkdir -p "$logs"
 trap 'it_broker_stop' EXIT
@@ -140,8 +141,53 @@ else
     fail bench_unsupported_is_clean "rc $rc status $(get "$r" status) received $(get "$r" received)"
 fi
 
+# XA two-phase commits, two resources, two transaction-manager threads: every committed global
+# transaction's forwarded message arrives exactly once and no input message is consumed twice.
+bench bench_xa_2pc_exact --xa --dest it.bench.xa --workers 2 --warmup 0 --duration 2 --size 128
+r=$logs/bench_xa_2pc_exact.res
+c=$(get "$r" expected_all_phases)
+if [ $rc = 0 ] && [ "$(get "$r" status)" = ok ] && [ "$(get "$r" errors)" = 0 ] && [ -n "$c" ] && [ "$c" -gt 0 ] \
+   && [ "$(get "$r" received_all_phases)" = "$c" ] && [ "$(get "$r" samples)" -gt 0 ]; then
+    pass bench_xa_2pc_exact
+else
+    fail bench_xa_2pc_exact "rc $rc status $(get "$r" status) committed $c out-received $(get "$r" received_all_phases) errors $(get "$r" errors)"
+fi
+
 if ! it_broker_alive; then
     echo "hermod died during the suite" >&2
     for t in "${tests[@]}"; do [ "${verdict[$t]:-}" = PASS ] && [ "$t" != bench_builds ] && verdict[$t]=FAIL; done
+fi
+it_broker_stop
+
+# The start-up row's two halves on a small store: fill 3000 persistent messages, stop hermod
+# gracefully, start it again with the probe waiting; the probe must see the port, a connection,
+# a first message, and the statistics plugin must count all 3000.
+t=bench_startup_fill_restart_probe
+if IT_PERSISTENT=1 IT_BROKER_XML="<plugins><statisticsBrokerPlugin/></plugins>" \
+   it_broker_start $port "$IT_ROOT/build/interop-run/bench-startup"; then
+    timeout 120 java -Xmx256m -cp "$CP" hermod.bench.Startup fill --url tcp://127.0.0.1:$port --queue it.startup \
+        --count 3000 --producers 3 --batch 100 --size 150 --out "$logs/$t-fill.res" > "$logs/$t-fill.txt" 2>&1
+    frc=$?
+    it_broker_stop
+    rm -f "$logs/$t.ready"
+    timeout 120 java -Xmx256m -cp "$CP" hermod.bench.Startup probe --url tcp://127.0.0.1:$port --queue it.startup \
+        --ready "$logs/$t.ready" --out "$logs/$t-probe.res" --timeout 60 > "$logs/$t-probe.txt" 2>&1 &
+    pp=$!
+    for _ in $(seq 1 1500); do [ -f "$logs/$t.ready" ] && break; kill -0 $pp 2>/dev/null || break; sleep 0.02; done
+    it_broker_adopt "$IT_ROOT/build/interop-run/bench-startup" && it_broker_resume
+    wait $pp
+    prc=$?
+    cat "$logs/$t-fill.txt" "$logs/$t-probe.txt" >&2
+    pr=$logs/$t-probe.res
+    if [ $frc = 0 ] && [ "$(get "$logs/$t-fill.res" fill_messages)" = 3000 ] && [ $prc = 0 ] \
+       && [ "$(get "$pr" status)" = ok ] && [ "$(get "$pr" queue_size)" = 3000 ] \
+       && [ "$(get "$pr" listen_epoch_ms)" -le "$(get "$pr" first_epoch_ms)" ]; then
+        pass $t
+    else
+        fail $t "fill rc $frc ($(get "$logs/$t-fill.res" fill_messages) filled), probe rc $prc status $(get "$pr" status) queue_size $(get "$pr" queue_size)"
+    fi
+    it_broker_stop
+else
+    fail $t "persistent hermod did not start"
 fi
 report

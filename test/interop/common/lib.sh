@@ -66,8 +66,14 @@ it_broker_start() {
         IT_BROKER_KIND=ref
         # refbroker.sh fixes maxFrameSize at 100 MiB; a copy with the one number changed keeps
         # every other part of the reference set-up identical.
-        sed "s/wireFormat.maxFrameSize=104857600/wireFormat.maxFrameSize=$maxframe/" \
-            "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
+        # A suite's own <destinationPolicy> replaces refbroker.sh's (Spring would otherwise see
+        # two); refbroker.sh writes its policy on three lines.
+        local edits=(-e "s/wireFormat.maxFrameSize=104857600/wireFormat.maxFrameSize=$maxframe/")
+        [[ "${IT_BROKER_XML:-}" == *"<destinationPolicy>"* ]] && edits+=(
+            -e '\#<destinationPolicy><policyMap><policyEntries>#d'
+            -e '\#<policyEntry queue=">" prioritizedMessages="true"/>#d'
+            -e '\#</policyEntries></policyMap></destinationPolicy>#d')
+        sed "${edits[@]}" "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
         it_state_save "$port" "$maxframe"
         bash "$dir/refbroker.sh" start "$port" "$dir/ref" "${IT_BROKER_XML:-}" >&2 || return 1
         return 0
@@ -96,8 +102,11 @@ XML
     it_hermod_launch "$port"
 }
 
-# it_state_save PORT MAXFRAME: records how the broker in $IT_BROKER_DIR was started.
+# it_state_save PORT MAXFRAME: records how the broker in $IT_BROKER_DIR was started (in this shell
+# too, so that it_broker_kill9/it_broker_resume work without it_broker_adopt).
 it_state_save() {
+    IT_STATE_PORT=$1
+    IT_STATE_XML=${IT_BROKER_XML:-}
     {
         printf 'IT_BROKER_KIND=%q\n' "$IT_BROKER_KIND"
         printf 'IT_BROKER_DIR=%q\n' "$IT_BROKER_DIR"
@@ -116,7 +125,8 @@ it_hermod_launch() {
     IT_BROKER_PID=$!
     echo "$IT_BROKER_PID" > "$dir/hermod.pid"
     local i
-    for i in $(seq 1 100); do
+    # A large store may take a while to load after a crash.
+    for i in $(seq 1 200); do
         it_port_open "$port" && return 0
         if ! kill -0 "$IT_BROKER_PID" 2>/dev/null; then
             echo "hermod exited before opening port $port:" >&2
@@ -126,7 +136,7 @@ it_hermod_launch() {
         fi
         sleep 0.1
     done
-    echo "hermod did not open port $port within 10 s" >&2
+    echo "hermod did not open port $port within 20 s" >&2
     return 1
 }
 
@@ -240,115 +250,105 @@ it_broker_resume() {
         return 1
     fi
     if [ "$IT_BROKER_KIND" = ref ]; then
+        # refbroker.sh truncates broker.log on start; keep the earlier run's log.
+        { cat "$dir/ref/broker.log"; echo "---- restart ----"; } >> "$dir/ref/broker-earlier.log" 2>/dev/null
         bash "$dir/refbroker.sh" start "$IT_STATE_PORT" "$dir/ref" "$IT_STATE_XML" >&2
         return
     fi
+    echo "---- restart ----" >> "$dir/hermod.log"
     it_hermod_launch "$IT_STATE_PORT"
 }
 
-# ---- persistent broker that can be crashed (kill -9) and restarted on the same data ----
-# Why separate functions: it_broker_start makes a non-persistent hermod and wipes its directory;
-# suites that judge durability (transactions, XA recovery) need a store that outlives the
-# process and a restart that keeps it. These only add state; the functions above are unchanged.
-IT_BROKER_PORT=""
-IT_BROKER_EXTRA=""
+# ---- the usual shape of a suite: one broker, one JVM running a hermodit Suite class ----
+# Why here: every such run.sh compiled, listed, started, ran, timed out and reported the same
+# way; a suite now says only what differs (its broker and its JVM options).
+#   it_suite_setup NAME CLASS        compile test/interop/NAME/java/<package>/*.java, list the
+#                                    tests, and make sure every test gets a line whatever happens
+#   it_broker_start ... || it_suite_abort "broker did not start"
+#   it_suite_java TIMEOUT JAVA_OPTS... run the JVM (IT_ONLY honoured) and report
+# A suite whose JVM restarts the broker (common/brokerctl.sh) starts it in a subshell,
+# `( it_broker_start … )`, so that the broker is nobody's child here and every restart looks alike.
+# Optional: IT_SUITE_ON_EXIT (a command run on exit), IT_SUITE_BROKER_MUST_LIVE=1 (a broker that
+# died during the suite fails every test), it_suite_java_start/it_suite_java_end around a loop
+# that serves the JVM while it runs.
+IT_SUITE_JPID=""
+IT_SUITE_REPORTED=0
 
-# _it_hermod_spawn PORT: runs hermod on $IT_BROKER_DIR/hermod.xml (appending to hermod.log)
-# and waits up to 20 s for PORT. Sets IT_BROKER_PID.
-_it_hermod_spawn() {
-    local port=$1 i
-    "$IT_HERMOD" --config "$IT_BROKER_DIR/hermod.xml" 2>> "$IT_BROKER_DIR/hermod.log" &
-    IT_BROKER_PID=$!
-    for i in $(seq 1 200); do
-        it_port_open "$port" && return 0
-        if ! kill -0 "$IT_BROKER_PID" 2>/dev/null; then
-            echo "hermod exited before opening port $port:" >&2
-            tail -20 "$IT_BROKER_DIR/hermod.log" >&2
-            IT_BROKER_PID=""
-            return 1
-        fi
-        sleep 0.1
-    done
-    echo "hermod did not open port $port within 20 s" >&2
-    return 1
-}
-
-# it_broker_start_persistent PORT DIR [EXTRA_XML]: starts a persistent broker on 127.0.0.1:PORT
-# with a fresh data directory under DIR: hermod with its Berkeley DB store in DIR/data/bdb, or
-# (IT_REF=1) the reference with its default KahaDB store. EXTRA_XML (e.g. a <destinationPolicy>)
-# goes inside <broker>; for the reference it replaces refbroker.sh's own <destinationPolicy>
-# when it brings one (Spring would otherwise see two). Stop with it_broker_stop.
-it_broker_start_persistent() {
-    local port=$1 dir=$2 extra=${3:-}
-    if it_port_open "$port"; then
-        echo "port $port is already in use; another broker or suite is running there" >&2
+it_suite_setup() {
+    IT_SUITE=$1
+    IT_SUITE_CLASS=$2
+    local pkg=${2%.*}
+    IT_SUITE_LOGS=$IT_ROOT/build/interop-logs/$1
+    IT_SUITE_CLASSES=$IT_ROOT/build/interop-classes/$1
+    IT_SUITE_NAMES=$IT_SUITE_LOGS/names.txt
+    IT_SUITE_RESULTS=$IT_SUITE_LOGS/results.txt
+    mkdir -p "$IT_SUITE_LOGS"
+    : > "$IT_SUITE_RESULTS"
+    : > "$IT_SUITE_NAMES"
+    trap it_suite_finish EXIT
+    trap 'exit 130' INT TERM
+    if ! it_compile "$IT_SUITE_CLASSES" "$IT_ROOT/test/interop/$1/java/${pkg//.//}"/*.java \
+            "$IT_ROOT/test/interop/common/java/hermodit"/*.java; then
+        echo "javac failed" >&2
+        # Without the classes the names cannot be listed; report the suite itself as failed.
+        echo "FAIL: $1_suite_compiles"
+        IT_SUITE_REPORTED=1
         return 1
     fi
-    rm -rf "$dir"; mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    IT_BROKER_DIR=$dir
-    IT_BROKER_PORT=$port
-    IT_BROKER_EXTRA=$extra
-    if [ "$IT_REF" = 1 ]; then
-        IT_BROKER_KIND=ref
-        if [[ "$extra" == *"<destinationPolicy>"* ]]; then
-            # refbroker.sh writes its destinationPolicy on three lines; drop them in our copy.
-            sed -e '/<destinationPolicy><policyMap><policyEntries>/d' \
-                -e '/<policyEntry queue=">" prioritizedMessages="true"\/>/d' \
-                -e '/<\/policyEntries><\/policyMap><\/destinationPolicy>/d' \
-                "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
-        else
-            cp "$IT_ROOT/test/tools/refbroker.sh" "$dir/refbroker.sh"
-        fi
-        bash "$dir/refbroker.sh" start "$port" "$dir/ref" "$extra" >&2 || return 1
-        return 0
-    fi
-    IT_BROKER_KIND=hermod
-    if [ ! -x "$IT_HERMOD" ]; then
-        echo "hermod binary '$IT_HERMOD' is not executable" >&2
-        return 1
-    fi
-    mkdir -p "$dir/data/bdb"
-    cat > "$dir/hermod.xml" <<XML
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="itest" dataDirectory="$dir/data" persistent="true">
-  <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
-  $extra
-  <transportConnectors>
-    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000"/>
-  </transportConnectors>
-</broker>
-XML
-    _it_hermod_spawn "$port"
+    java -cp "$IT_SUITE_CLASSES:$IT_CP" "$IT_SUITE_CLASS" --list > "$IT_SUITE_NAMES"
 }
 
-# it_broker_crash_restart: kill -9 the broker started by it_broker_start_persistent, wait until
-# it is gone and its port is closed, then start it again on the same port and data directory.
-# Returns non-zero if it does not come back.
-it_broker_crash_restart() {
-    local pid i
-    if [ "$IT_BROKER_KIND" = ref ]; then
-        pid=$(cat "$IT_BROKER_DIR/ref/broker.pid" 2>/dev/null)
-    else
-        pid=$IT_BROKER_PID
+# On any exit: stop the JVM and the broker; if the suite was cut short, still give every test a line.
+it_suite_finish() {
+    [ -n "$IT_SUITE_JPID" ] && kill "$IT_SUITE_JPID" 2>/dev/null
+    it_suite_adopt
+    [ -n "${IT_SUITE_ON_EXIT:-}" ] && eval "$IT_SUITE_ON_EXIT"
+    it_broker_stop
+    if [ "$IT_SUITE_REPORTED" = 0 ] && [ -s "$IT_SUITE_NAMES" ]; then
+        it_report "$IT_SUITE_NAMES" "$IT_SUITE_RESULTS" "suite interrupted"
     fi
-    [ -n "$pid" ] || { echo "no broker to crash" >&2; return 1; }
-    kill -KILL "$pid" 2>/dev/null
-    for i in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ "$IT_BROKER_KIND" = hermod ] && wait "$pid" 2>/dev/null
-    for i in $(seq 1 50); do
-        it_port_open "$IT_BROKER_PORT" || break
-        sleep 0.1
-    done
-    if [ "$IT_BROKER_KIND" = ref ]; then
-        # refbroker.sh truncates broker.log on start; keep the crashed run's log.
-        cat "$IT_BROKER_DIR/ref/broker.log" >> "$IT_BROKER_DIR/ref/broker-before-crashes.log" 2>/dev/null
-        echo "---- restart after kill -9 ----" >> "$IT_BROKER_DIR/ref/broker-before-crashes.log"
-        bash "$IT_BROKER_DIR/refbroker.sh" start "$IT_BROKER_PORT" "$IT_BROKER_DIR/ref" "$IT_BROKER_EXTRA" >&2
-    else
-        echo "---- restart after kill -9 ----" >> "$IT_BROKER_DIR/hermod.log"
-        _it_hermod_spawn "$IT_BROKER_PORT"
+}
+
+# The JVM may have restarted the broker through brokerctl.sh: act on the live one.
+it_suite_adopt() {
+    [ -n "$IT_BROKER_DIR" ] && [ -f "$IT_BROKER_DIR/it_broker.env" ] && it_broker_adopt "$IT_BROKER_DIR"
+    return 0
+}
+
+# it_suite_abort REASON: every test fails with REASON; exits.
+it_suite_abort() {
+    it_report "$IT_SUITE_NAMES" /dev/null "$1"
+    IT_SUITE_REPORTED=1
+    exit 1
+}
+
+# it_suite_java_start TIMEOUT JAVA_OPTS...: the suite JVM in the background (it.ref is set).
+it_suite_java_start() {
+    IT_SUITE_TIMEOUT=$1; shift
+    timeout "$IT_SUITE_TIMEOUT" java -XX:+UseSerialGC -cp "$IT_SUITE_CLASSES:$IT_CP" "$@" -Dit.ref="$IT_REF" \
+        "$IT_SUITE_CLASS" ${IT_ONLY:+--only "$IT_ONLY"} > "$IT_SUITE_RESULTS" 2> "$IT_SUITE_LOGS/details.log" &
+    IT_SUITE_JPID=$!
+}
+
+# it_suite_java_end: waits for the JVM and prints one line per test.
+it_suite_java_end() {
+    local rc
+    wait "$IT_SUITE_JPID"
+    rc=$?
+    IT_SUITE_JPID=""
+    cat "$IT_SUITE_LOGS/details.log" >&2
+    [ $rc = 124 ] && echo "suite JVM killed after $IT_SUITE_TIMEOUT s" >&2
+    it_suite_adopt
+    if ! it_broker_alive; then
+        echo "broker was no longer running at the end of the suite" >&2
+        [ "${IT_SUITE_BROKER_MUST_LIVE:-0}" = 1 ] && sed -i 's/^PASS: /FAIL: /' "$IT_SUITE_RESULTS"
     fi
+    [ -n "${IT_ONLY:-}" ] && tr ',' '\n' <<< "$IT_ONLY" > "$IT_SUITE_NAMES"
+    IT_SUITE_REPORTED=1
+    it_report "$IT_SUITE_NAMES" "$IT_SUITE_RESULTS" "no verdict (JVM exit $rc)"
+}
+
+it_suite_java() {
+    it_suite_java_start "$@"
+    it_suite_java_end
 }

@@ -110,7 +110,7 @@ java -cp "$classes:$IT_CP" hermodit.sched.SchedSuite --list | grep -v '^persist_
 rm -rf "$run"
 
 if start_broker on; then
-    phase "${IT_PHASE1:-delay_respected,delayed_order,period_repeat_copies,period_without_delay,invalid_schedule_refused,transacted_delay_from_commit,management_remove,management_browse,persist_send}"
+    phase "${IT_PHASE1:-delay_respected,delayed_order,period_repeat_copies,period_without_delay,invalid_schedule_refused,transacted_delay_from_commit,xa_delay_from_commit,management_remove,management_browse,persist_send}"
     stop_broker KILL
     if grep -q '^PASS: persist_send$' "$results" && start_broker on; then
         phase persistent_delay_survives_kill9

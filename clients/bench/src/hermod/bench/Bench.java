@@ -77,13 +77,17 @@ public final class Bench {
         "  --durable            topic consumers use durable subscriptions",
         "  --drain-timeout S    how long to wait for outstanding messages (default 15)",
         "  --out FILE           also write key=value results to FILE",
-        "  --quiet              no progress lines");
+        "  --quiet              no progress lines",
+        "       Bench --xa --url URL [options]     XA two-phase commits; Bench --xa --help for its options");
 
     public static void main(String[] args) throws Exception {
         System.exit(run(args));
     }
 
     static int run(String[] args) throws Exception {
+        if (java.util.Arrays.asList(args).contains("--xa")) {
+            return XaBench.run(args);
+        }
         FlowSpec f = new FlowSpec();
         String url = "tcp://127.0.0.1:61616", workload = null, out = null;
         double duration = 10, warmup = 2, drain = 15;

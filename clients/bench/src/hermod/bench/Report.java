@@ -52,8 +52,8 @@ public final class Report {
     }
 
     public static void main(String[] a) throws IOException {
-        if (a.length != 4) {
-            System.err.println("usage: Report RESULTS.csv META.properties OUT.md OUT.svg");
+        if (a.length != 4 && a.length != 5) {
+            System.err.println("usage: Report RESULTS.csv META.properties OUT.md OUT.svg [STARTUP.csv]");
             System.exit(2);
         }
         List<String> lines = Files.readAllLines(Paths.get(a[0]), StandardCharsets.UTF_8);
@@ -79,7 +79,11 @@ public final class Report {
                 meta.put(l.substring(0, eq), l.substring(eq + 1));
             }
         }
-        write(Paths.get(a[2]), markdown(byWl, labels, meta));
+        String md = markdown(byWl, labels, meta);
+        if (a.length == 5) {
+            md += StartupReport.report(Files.readAllLines(Paths.get(a[4]), StandardCharsets.UTF_8), meta);
+        }
+        write(Paths.get(a[2]), md);
         write(Paths.get(a[3]), svg(byWl, labels, meta));
     }
 
@@ -155,6 +159,12 @@ public final class Report {
             b.append(cell(h) != null ? "–" : lat(h)).append(" | ");
             b.append(cell(a) != null ? "–" : lat(a)).append(" | ");
             b.append(cell(h) == null && cell(a) == null ? ratio(h.d("p99_us"), a.d("p99_us")) : "–").append(" |\n");
+        }
+        if (byWl.keySet().stream().anyMatch(k -> k.startsWith("xa"))) {
+            b.append("\nXA rows (tx/s): throughput is committed global transactions per second; each one receives a ")
+                .append("persistent message from one queue in an XA branch and sends one to another queue in a second ")
+                .append("branch on its own connection, then prepares both and commits both (two-phase). Latency is one ")
+                .append("transaction as the transaction manager sees it: start of the first branch to the return of the last commit.\n");
         }
         b.append("\n## Broker resources\n\n");
         b.append("CPU = broker process utime+stime over the whole run (prefill, warm-up, measured, drain) per 100,000 ")

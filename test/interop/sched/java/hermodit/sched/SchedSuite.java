@@ -21,8 +21,13 @@ import javax.jms.MessageProducer;
 import javax.jms.Queue;
 import javax.jms.Session;
 import javax.jms.TextMessage;
+import javax.jms.XAConnection;
+import javax.jms.XASession;
+import javax.transaction.xa.XAResource;
+import javax.transaction.xa.Xid;
 
 import org.apache.activemq.ActiveMQConnectionFactory;
+import org.apache.activemq.ActiveMQXAConnectionFactory;
 import org.apache.activemq.command.ActiveMQTextMessage;
 
 import hermodit.Suite;
@@ -237,6 +242,83 @@ public class SchedSuite {
         }
     }
 
+    /** A branch id as a transaction manager would make one. */
+    static Xid xid(final String gtrid) {
+        return new Xid() {
+            @Override public int getFormatId() { return 4711; }
+            @Override public byte[] getGlobalTransactionId() { return gtrid.getBytes(); }
+            @Override public byte[] getBranchQualifier() { return new byte[] { 1 }; }
+        };
+    }
+
+    /** Issue 5: a scheduled send inside an XA branch is held until the branch commits and then
+     *  waits its delay (two-phase and one-phase commit); a rolled-back branch's never comes. */
+    static void xaTransacted() throws Exception {
+        ActiveMQXAConnectionFactory f = new ActiveMQXAConnectionFactory("tcp://127.0.0.1:" + port);
+        f.setWatchTopicAdvisories(false);
+        XAConnection xc = f.createXAConnection();
+        try (Conn cc = new Conn()) {
+            xc.start();
+            Session s = cc.c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("SCHED.xa");
+            MessageConsumer cons = s.createConsumer(q);
+            XASession xs = xc.createXASession();
+            XAResource xr = xs.getXAResource();
+            MessageProducer p = xs.getSession().createProducer(q);
+            String run = Long.toString(System.nanoTime());
+
+            Xid gone = xid("sched-rb-" + run);
+            xr.start(gone, XAResource.TMNOFLAGS);
+            TextMessage rb = text(xs.getSession(), "rolled back");
+            rb.setLongProperty("AMQ_SCHEDULED_DELAY", 300);
+            p.send(rb);
+            xr.end(gone, XAResource.TMSUCCESS);
+            check(xr.prepare(gone) == XAResource.XA_OK, "prepare of the branch to roll back");
+            xr.rollback(gone);
+
+            Xid two = xid("sched-2pc-" + run);
+            xr.start(two, XAResource.TMNOFLAGS);
+            TextMessage late = text(xs.getSession(), "two-phase delayed");
+            late.setLongProperty("AMQ_SCHEDULED_DELAY", 1500);
+            p.send(late);
+            p.send(text(xs.getSession(), "two-phase now"));
+            xr.end(two, XAResource.TMSUCCESS);
+            check(xr.prepare(two) == XAResource.XA_OK, "prepare");
+            check(cons.receive(1000) == null, "nothing of a prepared branch before its commit");
+            long t0 = System.currentTimeMillis();
+            xr.commit(two, false);
+            Message now = cons.receive(5000);
+            check(now != null, "the unscheduled message of the branch arrives at commit");
+            eq("two-phase now", ((TextMessage) now).getText(), "first to arrive");
+            Message g = cons.receive(8000);
+            long at = System.currentTimeMillis();
+            check(g != null, "the scheduled message of the committed branch arrives");
+            eq("two-phase delayed", ((TextMessage) g).getText(), "body");
+            log("two-phase: arrived " + (at - t0) + " ms after the commit");
+            check(at - t0 >= 1500, "its delay counts from the commit (" + (at - t0) + " ms)");
+
+            Xid one = xid("sched-1pc-" + run);
+            xr.start(one, XAResource.TMNOFLAGS);
+            TextMessage op = text(xs.getSession(), "one-phase delayed");
+            op.setLongProperty("AMQ_SCHEDULED_DELAY", 1000);
+            p.send(op);
+            xr.end(one, XAResource.TMSUCCESS);
+            Thread.sleep(700);
+            check(cons.receive(300) == null, "nothing of an open branch");
+            t0 = System.currentTimeMillis();
+            xr.commit(one, true);
+            g = cons.receive(8000);
+            at = System.currentTimeMillis();
+            check(g != null, "the one-phase committed scheduled message arrives");
+            eq("one-phase delayed", ((TextMessage) g).getText(), "body");
+            log("one-phase: arrived " + (at - t0) + " ms after the commit");
+            check(at - t0 >= 1000, "its delay counts from the commit (" + (at - t0) + " ms)");
+            check(cons.receive(1500) == null, "the rolled-back one never comes, nothing twice");
+        } finally {
+            xc.close();
+        }
+    }
+
     /** ActiveMQ.Scheduler.Management: REMOVE by the scheduledJobId a copy carries stops a
      *  repeating job; REMOVEALL cancels pending delayed messages. */
     static void managementRemove() throws Exception {
@@ -373,6 +455,7 @@ public class SchedSuite {
         suite.add("period_without_delay", SchedSuite::periodWithoutDelay);
         suite.add("invalid_schedule_refused", SchedSuite::invalidSchedule);
         suite.add("transacted_delay_from_commit", SchedSuite::transacted);
+        suite.add("xa_delay_from_commit", SchedSuite::xaTransacted);
         suite.add("management_remove", SchedSuite::managementRemove);
         suite.add("management_browse", SchedSuite::managementBrowse);
         suite.add("persist_send", SchedSuite::persistSend);
