@@ -409,11 +409,6 @@ static int env_open(bdb_kv_t *b, const st_options_t *o, int recover_fatal)
     uint32_t lg_bsize = lg_max / 4 < (1u << 20) ? lg_max / 4 : (1u << 20);
     env->set_lg_bsize(env, lg_bsize);
     env->set_lg_max(env, lg_max);
-    /* Why zero-filled log files: appending to a file changes its size, so every fdatasync of
-     * the log also wrote the inode (one more disk write per flush).  A log file written in
-     * full when it is created keeps its size; a flush then writes only the data.  Measured with
-     * store_bench_tool (1 thread, sync batch): 2034/1130/2406 -> 2670/1724/4716 commits/s. */
-    env->log_set_config(env, DB_LOG_ZERO, 1);
     env->set_lk_detect(env, DB_LOCK_DEFAULT);
     env->set_lk_max_locks(env, 200000);
     env->set_lk_max_objects(env, 200000);

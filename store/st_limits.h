@@ -21,12 +21,13 @@
 #define ST_DEFER_RING      256u                  /* recent adds watched for fast removes */
 #define ST_DEFER_MAX_OPS   16u                   /* larger batches are applied at once */
 
-/* Page size of a new messages.db.  Why the largest: Berkeley DB keeps a B-tree item inline
- * only up to about a quarter page and moves larger ones to overflow pages of their own.
- * Freeing an overflow page that is the file's last page (the normal case when a queue
- * drains as fast as it fills) forces a synchronous log flush inside the acknowledging
- * transaction; with 64 KB pages bodies up to about 16 KB stay inline and acks never wait
- * for the disk.  Existing files keep the page size they were created with. */
-#define ST_BDB_MSG_PAGE    (64u * 1024)
+/* Page size of a new messages.db.  Why 8 KB: Berkeley DB keeps a B-tree item inline only up
+ * to about a quarter page and moves larger ones to overflow pages of their own.  Freeing an
+ * overflow page that is the file's last page (the normal case when a queue drains as fast as
+ * it fills) forces a synchronous log flush inside the acknowledging transaction.  With 8 KB
+ * pages bodies up to about 2 KB (the common 1 KB message with its headers) stay inline; larger
+ * pages would keep more inline but waste up to a page per larger body on disk (an overflow
+ * page holds one item).  Existing files keep the page size they were created with. */
+#define ST_BDB_MSG_PAGE    (8u * 1024)
 
 #endif
