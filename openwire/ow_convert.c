@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "ow_adapter.h"
@@ -26,6 +27,61 @@ typedef struct ow_origin_s {
     int32_t nprops;
     ow_prop_t *props;
 } ow_origin_t;
+
+/* What a message recovered from the store points to, in the message's own allocation.  Only
+ * the headers the core reads are taken out at start-up (a restart with a deep queue then costs
+ * the stored bytes plus a header per message, not a decoded copy); the OpenWire form is decoded
+ * again from `raw` when the message is dispatched, and decoded once and kept (`full`) when
+ * its properties or text are read (selectors, statistics). */
+typedef struct ow_stored_s {
+    volatile void *full;           /* hm_msg_t * of the decoded form, set once; NULL until then */
+    const uint8_t *raw;            /* the stored encoding (after the codec byte) */
+    size_t len;
+} ow_stored_t;
+
+static const hm_msg_origin_t ow_origin_ops, ow_stored_ops;
+static apr_status_t stored_decode_into(const uint8_t *raw, size_t len, apr_pool_t *pool,
+                                       ow_message_t **out);
+
+/* The decoded form of a stored message, made on first need; racing threads keep the first. */
+static const ow_origin_t *stored_full(ow_stored_t *z)
+{
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        return f->origin_data;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t *om;
+    const char *why;
+    if (stored_decode_into(z->raw, z->len, p, &om) == APR_SUCCESS)
+        f = ow_msg_to_core(om, p, &why);
+    apr_pool_destroy(p);
+    if (!f)
+        return NULL;
+    hm_msg_t *prev = apr_atomic_casptr(&z->full, f, NULL);
+    if (prev) {
+        hm_msg_unref(f);
+        f = prev;
+    }
+    return f->origin_data;
+}
+
+/* The OpenWire form of a message this file made: the kept one, or for a stored message not
+ * decoded yet, one decoded into pool.  NULL when that fails. */
+static ow_message_t *msg_of(const hm_msg_t *m, apr_pool_t *pool)
+{
+    if (m->origin == &ow_origin_ops)
+        return ((const ow_origin_t *)m->origin_data)->msg;
+    if (m->origin != &ow_stored_ops)
+        return NULL;
+    ow_stored_t *z = m->origin_data;
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        return ((const ow_origin_t *)f->origin_data)->msg;
+    ow_message_t *om;
+    return stored_decode_into(z->raw, z->len, pool, &om) == APR_SUCCESS ? om : NULL;
+}
 
 hm_dname_t ow_dname(const ow_destination_t *d)
 {
@@ -139,16 +195,16 @@ static int is_schedule_prop(const char *name, int32_t len)
 static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const char *id_conn,
                                    int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to)
 {
-    const ow_message_t *src = ((const ow_origin_t *)hm->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *src = msg_of(hm, p);
     hm_msg_t *out = NULL;
     ow_object_t *copy;
     ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, SIZE_MAX / 2);
-    if (!props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
+    if (!src || !props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
         goto done;
     ow_message_t *m = (ow_message_t *)copy;
     if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
@@ -206,6 +262,34 @@ static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to);
 
 static const hm_msg_origin_t ow_origin_ops = {
     "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
+    origin_sched_copy, origin_readdress
+};
+
+static void stored_free(void *data)
+{
+    ow_stored_t *z = data;
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        hm_msg_unref(f);
+}
+
+static void stored_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+{
+    const ow_origin_t *o = stored_full((ow_stored_t *)data);
+    if (o)
+        origin_get_property(o, name, len, out);
+    else
+        out->type = SEL_NULL;
+}
+
+static int stored_text_body(const void *data, const char **text, size_t *len)
+{
+    const ow_origin_t *o = stored_full((ow_stored_t *)data);
+    return o ? origin_text_body(o, text, len) : 0;
+}
+
+static const hm_msg_origin_t ow_stored_ops = {
+    "openwire", OW_STORE_CODEC, stored_free, stored_get_property, stored_text_body, origin_dead_letter,
     origin_sched_copy, origin_readdress
 };
 
@@ -358,8 +442,8 @@ static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
 
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
 {
-    if (m->origin == &ow_origin_ops)
-        return ((ow_origin_t *)m->origin_data)->msg;
+    if (m->origin == &ow_origin_ops || m->origin == &ow_stored_ops)
+        return msg_of(m, pool);
     if (m->advisory)
         return ow_advisory_message(m, pool);
     if (m->fields)
@@ -391,27 +475,98 @@ static apr_status_t store_wire_get(ow_wire_t **out)
 
 static apr_status_t store_encode(const hm_msg_t *m, hm_wbuf_t *out)
 {
+    if (m->origin == &ow_stored_ops) {
+        const ow_stored_t *z = m->origin_data;
+        hm_wbuf_put(out, z->raw, z->len);
+        return APR_SUCCESS;
+    }
     ow_wire_t *w;
     apr_status_t st = store_wire_get(&w);
     return st ? st : ow_encode(w, &((ow_origin_t *)m->origin_data)->msg->cmd, out);
 }
 
-static apr_status_t store_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+/* A stored encoding as one OpenWire message allocated in pool. */
+static apr_status_t stored_decode_into(const uint8_t *raw, size_t len, apr_pool_t *pool,
+                                       ow_message_t **out)
 {
     ow_wire_t *w;
     ow_command_t *cmd = NULL;
     size_t used = 0;
-    const char *why;
     apr_status_t st = store_wire_get(&w);
     if (st)
         return st;
-    st = ow_decode(w, p, len, store_scratch, &cmd, &used);
+    st = ow_decode(w, raw, len, pool, &cmd, &used);
     if (st == APR_SUCCESS && (!cmd || !OW_IS_MESSAGE_TYPE(cmd->obj.type) || used != len))
         st = HM_EMALFORMED;
-    if (st == APR_SUCCESS && !(*out = ow_msg_to_core((ow_message_t *)cmd, store_scratch, &why)))
-        st = HM_EMALFORMED;
-    apr_pool_clear(store_scratch);
+    if (st == APR_SUCCESS)
+        *out = (ow_message_t *)cmd;
     return st == HM_EINCOMPLETE ? HM_EMALFORMED : st;
+}
+
+/* A recovered message: its stored bytes and the headers the core reads, in one allocation
+ * (see ow_stored_t).  The properties are checked here so a record whose properties do not
+ * parse is reported at start-up, as before, rather than at its first selector. */
+static hm_msg_t *stored_msg(const uint8_t *raw, size_t len, const ow_message_t *m, apr_pool_t *scratch)
+{
+    ow_pmap_t *props;
+    if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
+        ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len,
+                        scratch, &props) != APR_SUCCESS)
+        return NULL;
+    hm_dname_t dest = ow_dname(m->destination), reply = ow_dname(m->reply_to);
+    const char *strs[6] = { ow_message_id_string(scratch, m->message_id), m->correlation_id,
+                            m->type, m->group_id, dest.name, reply.name };
+    const char *kept[6] = { NULL };
+    size_t extra = sizeof(ow_stored_t) + len;
+    for (int i = 0; i < 6; i++)
+        extra += strs[i] ? strlen(strs[i]) + 1 : 0;
+    void *ext;
+    hm_msg_t *hm = hm_msg_new(extra, &ext);
+    if (!hm)
+        return NULL;
+    ow_stored_t *z = ext;
+    uint8_t *copy = (uint8_t *)(z + 1);
+    z->raw = memcpy(copy, raw, len);
+    z->len = len;
+    char *s = (char *)copy + len;
+    for (int i = 0; i < 6; i++) {
+        if (strs[i]) {
+            size_t n = strlen(strs[i]) + 1;
+            kept[i] = memcpy(s, strs[i], n);
+            s += n;
+        }
+    }
+    hm->message_id = kept[0];
+    hm->correlation_id = kept[1];
+    hm->type = kept[2];
+    hm->group_id = kept[3];
+    hm->dest.kind = dest.kind;
+    hm->dest.name = kept[4];
+    hm->reply_to.kind = reply.kind;
+    hm->reply_to.name = kept[5];
+    hm->group_seq = m->group_sequence;
+    hm->priority = m->priority;
+    hm->persistent = m->persistent;
+    hm->expiration = m->expiration;
+    hm->timestamp = m->timestamp;
+    hm->size = (size_t)ow_msg_size(m);
+    hm->origin = &ow_stored_ops;
+    hm->origin_data = z;
+    return hm;
+}
+
+static apr_status_t store_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+{
+    ow_message_t *m = NULL;
+    ow_wire_t *w;
+    apr_status_t st = store_wire_get(&w);      /* also makes store_scratch */
+    if (st == APR_SUCCESS)
+        st = stored_decode_into(p, len, store_scratch, &m);
+    if (st == APR_SUCCESS && !(*out = stored_msg(p, len, m, store_scratch)))
+        st = HM_EMALFORMED;
+    if (store_scratch)
+        apr_pool_clear(store_scratch);
+    return st;
 }
 
 static const hm_msg_codec_t ow_store_codec = { OW_STORE_CODEC, "openwire", store_encode, store_decode };
@@ -454,10 +609,14 @@ static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause,
 
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
 {
-    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *om = msg_of(m, p);
+    if (!om) {
+        apr_pool_destroy(p);
+        return NULL;
+    }
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, OW_MAX_DEAD_LETTER_PROPS);
     hm_msg_t *d = NULL;
@@ -481,10 +640,14 @@ static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const cha
 /* The message as sent, to another destination (NoConsumer advisories). */
 static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to)
 {
-    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *om = msg_of(m, p);
+    if (!om) {
+        apr_pool_destroy(p);
+        return NULL;
+    }
     ow_message_t copy = *om;
     const char *why;
     hm_msg_t *d = NULL;
