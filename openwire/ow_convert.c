@@ -28,6 +28,14 @@ typedef struct ow_origin_s {
     ow_prop_t *props;
 } ow_origin_t;
 
+/* A stored message's properties as selectors read them (one malloc'd block), so a selector
+ * scanning a deep recovered queue does not keep a decoded copy of each message. */
+typedef struct ow_pindex_s {
+    const char *user_id;           /* JMSXUserID */
+    int32_t nprops;
+    ow_prop_t *props;
+} ow_pindex_t;
+
 /* What a message recovered from the store points to, in the message's own allocation.  Only
  * the headers the core reads are taken out at start-up (a restart with a deep queue then costs
  * the stored bytes plus a header per message, not a decoded copy); the OpenWire form is decoded
@@ -35,6 +43,7 @@ typedef struct ow_origin_s {
  * its properties or text are read (selectors, statistics). */
 typedef struct ow_stored_s {
     volatile void *full;           /* hm_msg_t * of the decoded form, set once; NULL until then */
+    volatile void *pindex;         /* ow_pindex_t *: its properties, for selectors; set once */
     const uint8_t *raw;            /* the stored encoding (after the codec byte) */
     size_t len;
 } ow_stored_t;
@@ -42,6 +51,7 @@ typedef struct ow_stored_s {
 static const hm_msg_origin_t ow_origin_ops, ow_stored_ops;
 static apr_status_t stored_decode_into(const uint8_t *raw, size_t len, apr_pool_t *pool,
                                        ow_message_t **out);
+static const ow_pindex_t *stored_pindex(ow_stored_t *z);
 
 /* The decoded form of a stored message, made on first need; racing threads keep the first. */
 static const ow_origin_t *stored_full(ow_stored_t *z)
@@ -138,24 +148,30 @@ static void origin_free(void *data)
     free(o->msg);
 }
 
-static void origin_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+static void props_lookup(const char *user_id, int32_t nprops, const ow_prop_t *props,
+                         const char *name, size_t len, sel_value_t *out)
 {
-    const ow_origin_t *o = data;
     out->type = SEL_NULL;
     if (len == 10 && memcmp(name, "JMSXUserID", 10) == 0) {
-        if (o->msg->user_id) {
+        if (user_id) {
             out->type = SEL_STRING;
-            out->u.s.p = o->msg->user_id;
-            out->u.s.len = strlen(o->msg->user_id);
+            out->u.s.p = user_id;
+            out->u.s.len = strlen(user_id);
         }
         return;
     }
-    for (int32_t i = 0; i < o->nprops; i++) {
-        if (o->props[i].nlen == len && memcmp(o->props[i].name, name, len) == 0) {
-            *out = o->props[i].v;
+    for (int32_t i = 0; i < nprops; i++) {
+        if (props[i].nlen == len && memcmp(props[i].name, name, len) == 0) {
+            *out = props[i].v;
             return;
         }
     }
+}
+
+static void origin_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+{
+    const ow_origin_t *o = data;
+    props_lookup(o->msg->user_id, o->nprops, o->props, name, len, out);
 }
 
 /* The text of an uncompressed TextMessage, read in place (for XPATH selectors). */
@@ -271,13 +287,14 @@ static void stored_free(void *data)
     hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
     if (f)
         hm_msg_unref(f);
+    free(apr_atomic_casptr(&z->pindex, NULL, NULL));
 }
 
 static void stored_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
 {
-    const ow_origin_t *o = stored_full((ow_stored_t *)data);
-    if (o)
-        origin_get_property(o, name, len, out);
+    const ow_pindex_t *x = stored_pindex((ow_stored_t *)data);
+    if (x)
+        props_lookup(x->user_id, x->nprops, x->props, name, len, out);
     else
         out->type = SEL_NULL;
 }
@@ -316,6 +333,81 @@ static int prop_value(const ow_pvalue_t *pv, sel_value_t *v)
     }
 }
 
+/* Bytes props_fill copies (names and string values, each NUL-terminated). */
+static size_t props_bytes(const ow_pmap_t *props, int32_t nprops)
+{
+    size_t n = 0;
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        n += (size_t)e->name_len + 1;
+        if (e->value.type == OW_PV_STRING || e->value.type == OW_PV_BIG_STRING)
+            n += (size_t)e->value.u.str.len + 1;
+    }
+    return n;
+}
+
+/* Indexes the named properties into out, copying their strings to *s; returns how many. */
+static int32_t props_fill(const ow_pmap_t *props, int32_t nprops, ow_prop_t *out, char **sp)
+{
+    char *s = *sp;
+    int32_t n = 0;
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        ow_prop_t *p = &out[n];
+        if (!e->name)
+            continue;
+        p->name = memcpy(s, e->name, (size_t)e->name_len);
+        s[e->name_len] = 0;
+        p->nlen = (size_t)e->name_len;
+        s += e->name_len + 1;
+        prop_value(&e->value, &p->v);
+        if (p->v.type == SEL_STRING) {
+            p->v.u.s.p = memcpy(s, e->value.u.str.data, p->v.u.s.len);
+            s[p->v.u.s.len] = 0;
+            s += p->v.u.s.len + 1;
+        }
+        n++;
+    }
+    *sp = s;
+    return n;
+}
+
+/* The property index of a stored message, made on first need; racing threads keep the first. */
+static const ow_pindex_t *stored_pindex(ow_stored_t *z)
+{
+    ow_pindex_t *x = apr_atomic_casptr(&z->pindex, NULL, NULL);
+    if (x)
+        return x;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t *m;
+    ow_pmap_t *props = NULL;
+    if (stored_decode_into(z->raw, z->len, p, &m) == APR_SUCCESS &&
+        (!m->marshalled_properties.data || m->marshalled_properties.len <= 0 ||
+         ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len, p,
+                         &props) == APR_SUCCESS)) {
+        int32_t nprops = props && !props->is_list ? props->count : 0;
+        size_t ulen = m->user_id ? strlen(m->user_id) + 1 : 0;
+        x = malloc(sizeof *x + (size_t)nprops * sizeof(ow_prop_t) + props_bytes(props, nprops) + ulen);
+        if (x) {
+            x->props = (ow_prop_t *)(x + 1);
+            char *s = (char *)(x->props + nprops);
+            x->nprops = props_fill(props, nprops, x->props, &s);
+            x->user_id = ulen ? memcpy(s, m->user_id, ulen) : NULL;
+        }
+    }
+    apr_pool_destroy(p);
+    if (!x)
+        return NULL;
+    ow_pindex_t *prev = apr_atomic_casptr(&z->pindex, x, NULL);
+    if (prev) {
+        free(x);
+        x = prev;
+    }
+    return x;
+}
+
 hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char **why)
 {
     ow_pmap_t *props = NULL;
@@ -328,13 +420,8 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     }
     int32_t nprops = props && !props->is_list ? props->count : 0;
     char *msgid = ow_message_id_string(scratch, m->message_id);
-    size_t extra = sizeof(ow_origin_t) + (size_t)nprops * sizeof(ow_prop_t) + (msgid ? strlen(msgid) + 1 : 0);
-    for (int32_t i = 0; i < nprops; i++) {
-        const ow_pentry_t *e = &props->entries[i];
-        extra += (size_t)e->name_len + 1;
-        if (e->value.type == OW_PV_STRING || e->value.type == OW_PV_BIG_STRING)
-            extra += (size_t)e->value.u.str.len + 1;
-    }
+    size_t extra = sizeof(ow_origin_t) + (size_t)nprops * sizeof(ow_prop_t) + (msgid ? strlen(msgid) + 1 : 0) +
+                   props_bytes(props, nprops);
     ow_object_t *flat;
     if (ow_object_copy_flat(&m->cmd.obj, &flat, NULL) != APR_SUCCESS)
         return NULL;
@@ -348,23 +435,7 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     o->msg = (ow_message_t *)flat;
     o->props = (ow_prop_t *)(o + 1);
     char *s = (char *)(o->props + nprops);
-    for (int32_t i = 0; i < nprops; i++) {
-        const ow_pentry_t *e = &props->entries[i];
-        ow_prop_t *p = &o->props[o->nprops];
-        if (!e->name)
-            continue;
-        p->name = memcpy(s, e->name, (size_t)e->name_len);
-        s[e->name_len] = 0;
-        p->nlen = (size_t)e->name_len;
-        s += e->name_len + 1;
-        prop_value(&e->value, &p->v);
-        if (p->v.type == SEL_STRING) {
-            p->v.u.s.p = memcpy(s, e->value.u.str.data, p->v.u.s.len);
-            s[p->v.u.s.len] = 0;
-            s += p->v.u.s.len + 1;
-        }
-        o->nprops++;
-    }
+    o->nprops = props_fill(props, nprops, o->props, &s);
     if (msgid)
         hm->message_id = strcpy(s, msgid);
     const ow_message_t *fm = o->msg;

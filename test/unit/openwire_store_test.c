@@ -76,6 +76,8 @@ static void same_property(const hm_msg_t *a, const hm_msg_t *b, const char *name
         CU_ASSERT(va.u.s.len == vb.u.s.len && memcmp(va.u.s.p, vb.u.s.p, va.u.s.len) == 0);
     } else if (va.type == SEL_DOUBLE || va.type == SEL_FLOAT) {
         CU_ASSERT_EQUAL(va.u.d, vb.u.d);
+    } else if (va.type == SEL_BOOL) {
+        CU_ASSERT_EQUAL(va.u.b, vb.u.b);
     } else if (va.type != SEL_NULL) {
         CU_ASSERT_EQUAL(va.u.l, vb.u.l);
     }
