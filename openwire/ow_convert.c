@@ -3,7 +3,8 @@
  * An incoming message is kept as one flat copy of its decoded form (content and marshalled
  * properties stay as the bytes that travelled, so a message sent and received over OpenWire is
  * never re-encoded field by field).  Its properties are indexed once, at send time, so selectors
- * evaluate without allocating. */
+ * evaluate without allocating.  A message recovered from the store is kept as its stored bytes
+ * and decoded on demand (ow_stored_t). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,9 @@ typedef struct ow_pindex_s {
 /* What a message recovered from the store points to, in the message's own allocation.  Only
  * the headers the core reads are taken out at start-up (a restart with a deep queue then costs
  * the stored bytes plus a header per message, not a decoded copy); the OpenWire form is decoded
- * again from `raw` when the message is dispatched, and decoded once and kept (`full`) when
- * its properties or text are read (selectors, statistics). */
+ * again from `raw` into the delivery's scratch pool each time the message is dispatched.  What
+ * must outlive a call is made once and kept: a property index when a selector or statistics
+ * read its properties, the decoded message when an XPATH selector reads its text. */
 typedef struct ow_stored_s {
     volatile void *full;           /* hm_msg_t * of the decoded form, set once; NULL until then */
     volatile void *pindex;         /* ow_pindex_t *: its properties, for selectors; set once */
