@@ -3,11 +3,13 @@
  * An incoming message is kept as one flat copy of its decoded form (content and marshalled
  * properties stay as the bytes that travelled, so a message sent and received over OpenWire is
  * never re-encoded field by field).  Its properties are indexed once, at send time, so selectors
- * evaluate without allocating. */
+ * evaluate without allocating.  A message recovered from the store is kept as its stored bytes
+ * and decoded on demand (ow_stored_t). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "ow_adapter.h"
@@ -26,6 +28,72 @@ typedef struct ow_origin_s {
     int32_t nprops;
     ow_prop_t *props;
 } ow_origin_t;
+
+/* A stored message's properties as selectors read them (one malloc'd block), so a selector
+ * scanning a deep recovered queue does not keep a decoded copy of each message. */
+typedef struct ow_pindex_s {
+    const char *user_id;           /* JMSXUserID */
+    int32_t nprops;
+    ow_prop_t *props;
+} ow_pindex_t;
+
+/* What a message recovered from the store points to, in the message's own allocation.  Only
+ * the headers the core reads are taken out at start-up (a restart with a deep queue then costs
+ * the stored bytes plus a header per message, not a decoded copy); the OpenWire form is decoded
+ * again from `raw` into the delivery's scratch pool each time the message is dispatched.  What
+ * must outlive a call is made once and kept: a property index when a selector or statistics
+ * read its properties, the decoded message when an XPATH selector reads its text. */
+typedef struct ow_stored_s {
+    volatile void *full;           /* hm_msg_t * of the decoded form, set once; NULL until then */
+    volatile void *pindex;         /* ow_pindex_t *: its properties, for selectors; set once */
+    const uint8_t *raw;            /* the stored encoding (after the codec byte) */
+    size_t len;
+} ow_stored_t;
+
+static const hm_msg_origin_t ow_origin_ops, ow_stored_ops;
+static apr_status_t stored_decode_into(const uint8_t *raw, size_t len, apr_pool_t *pool,
+                                       ow_message_t **out);
+static const ow_pindex_t *stored_pindex(ow_stored_t *z);
+
+/* The decoded form of a stored message, made on first need; racing threads keep the first. */
+static const ow_origin_t *stored_full(ow_stored_t *z)
+{
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        return f->origin_data;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t *om;
+    const char *why;
+    if (stored_decode_into(z->raw, z->len, p, &om) == APR_SUCCESS)
+        f = ow_msg_to_core(om, p, &why);
+    apr_pool_destroy(p);
+    if (!f)
+        return NULL;
+    hm_msg_t *prev = apr_atomic_casptr(&z->full, f, NULL);
+    if (prev) {
+        hm_msg_unref(f);
+        f = prev;
+    }
+    return f->origin_data;
+}
+
+/* The OpenWire form of a message this file made: the kept one, or for a stored message not
+ * decoded yet, one decoded into pool.  NULL when that fails. */
+static ow_message_t *msg_of(const hm_msg_t *m, apr_pool_t *pool)
+{
+    if (m->origin == &ow_origin_ops)
+        return ((const ow_origin_t *)m->origin_data)->msg;
+    if (m->origin != &ow_stored_ops)
+        return NULL;
+    ow_stored_t *z = m->origin_data;
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        return ((const ow_origin_t *)f->origin_data)->msg;
+    ow_message_t *om;
+    return stored_decode_into(z->raw, z->len, pool, &om) == APR_SUCCESS ? om : NULL;
+}
 
 hm_dname_t ow_dname(const ow_destination_t *d)
 {
@@ -82,24 +150,30 @@ static void origin_free(void *data)
     free(o->msg);
 }
 
-static void origin_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+static void props_lookup(const char *user_id, int32_t nprops, const ow_prop_t *props,
+                         const char *name, size_t len, sel_value_t *out)
 {
-    const ow_origin_t *o = data;
     out->type = SEL_NULL;
     if (len == 10 && memcmp(name, "JMSXUserID", 10) == 0) {
-        if (o->msg->user_id) {
+        if (user_id) {
             out->type = SEL_STRING;
-            out->u.s.p = o->msg->user_id;
-            out->u.s.len = strlen(o->msg->user_id);
+            out->u.s.p = user_id;
+            out->u.s.len = strlen(user_id);
         }
         return;
     }
-    for (int32_t i = 0; i < o->nprops; i++) {
-        if (o->props[i].nlen == len && memcmp(o->props[i].name, name, len) == 0) {
-            *out = o->props[i].v;
+    for (int32_t i = 0; i < nprops; i++) {
+        if (props[i].nlen == len && memcmp(props[i].name, name, len) == 0) {
+            *out = props[i].v;
             return;
         }
     }
+}
+
+static void origin_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+{
+    const ow_origin_t *o = data;
+    props_lookup(o->msg->user_id, o->nprops, o->props, name, len, out);
 }
 
 /* The text of an uncompressed TextMessage, read in place (for XPATH selectors). */
@@ -139,16 +213,16 @@ static int is_schedule_prop(const char *name, int32_t len)
 static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const char *id_conn,
                                    int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to)
 {
-    const ow_message_t *src = ((const ow_origin_t *)hm->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *src = msg_of(hm, p);
     hm_msg_t *out = NULL;
     ow_object_t *copy;
     ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, SIZE_MAX / 2);
-    if (!props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
+    if (!src || !props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
         goto done;
     ow_message_t *m = (ow_message_t *)copy;
     if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
@@ -209,6 +283,35 @@ static const hm_msg_origin_t ow_origin_ops = {
     origin_sched_copy, origin_readdress
 };
 
+static void stored_free(void *data)
+{
+    ow_stored_t *z = data;
+    hm_msg_t *f = apr_atomic_casptr(&z->full, NULL, NULL);
+    if (f)
+        hm_msg_unref(f);
+    free(apr_atomic_casptr(&z->pindex, NULL, NULL));
+}
+
+static void stored_get_property(const void *data, const char *name, size_t len, sel_value_t *out)
+{
+    const ow_pindex_t *x = stored_pindex((ow_stored_t *)data);
+    if (x)
+        props_lookup(x->user_id, x->nprops, x->props, name, len, out);
+    else
+        out->type = SEL_NULL;
+}
+
+static int stored_text_body(const void *data, const char **text, size_t *len)
+{
+    const ow_origin_t *o = stored_full((ow_stored_t *)data);
+    return o ? origin_text_body(o, text, len) : 0;
+}
+
+static const hm_msg_origin_t ow_stored_ops = {
+    "openwire", OW_STORE_CODEC, stored_free, stored_get_property, stored_text_body, origin_dead_letter,
+    origin_sched_copy, origin_readdress
+};
+
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
 static int prop_value(const ow_pvalue_t *pv, sel_value_t *v)
 {
@@ -232,6 +335,81 @@ static int prop_value(const ow_pvalue_t *pv, sel_value_t *v)
     }
 }
 
+/* Bytes props_fill copies (names and string values, each NUL-terminated). */
+static size_t props_bytes(const ow_pmap_t *props, int32_t nprops)
+{
+    size_t n = 0;
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        n += (size_t)e->name_len + 1;
+        if (e->value.type == OW_PV_STRING || e->value.type == OW_PV_BIG_STRING)
+            n += (size_t)e->value.u.str.len + 1;
+    }
+    return n;
+}
+
+/* Indexes the named properties into out, copying their strings to *s; returns how many. */
+static int32_t props_fill(const ow_pmap_t *props, int32_t nprops, ow_prop_t *out, char **sp)
+{
+    char *s = *sp;
+    int32_t n = 0;
+    for (int32_t i = 0; i < nprops; i++) {
+        const ow_pentry_t *e = &props->entries[i];
+        ow_prop_t *p = &out[n];
+        if (!e->name)
+            continue;
+        p->name = memcpy(s, e->name, (size_t)e->name_len);
+        s[e->name_len] = 0;
+        p->nlen = (size_t)e->name_len;
+        s += e->name_len + 1;
+        prop_value(&e->value, &p->v);
+        if (p->v.type == SEL_STRING) {
+            p->v.u.s.p = memcpy(s, e->value.u.str.data, p->v.u.s.len);
+            s[p->v.u.s.len] = 0;
+            s += p->v.u.s.len + 1;
+        }
+        n++;
+    }
+    *sp = s;
+    return n;
+}
+
+/* The property index of a stored message, made on first need; racing threads keep the first. */
+static const ow_pindex_t *stored_pindex(ow_stored_t *z)
+{
+    ow_pindex_t *x = apr_atomic_casptr(&z->pindex, NULL, NULL);
+    if (x)
+        return x;
+    apr_pool_t *p;
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
+        return NULL;
+    ow_message_t *m;
+    ow_pmap_t *props = NULL;
+    if (stored_decode_into(z->raw, z->len, p, &m) == APR_SUCCESS &&
+        (!m->marshalled_properties.data || m->marshalled_properties.len <= 0 ||
+         ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len, p,
+                         &props) == APR_SUCCESS)) {
+        int32_t nprops = props && !props->is_list ? props->count : 0;
+        size_t ulen = m->user_id ? strlen(m->user_id) + 1 : 0;
+        x = malloc(sizeof *x + (size_t)nprops * sizeof(ow_prop_t) + props_bytes(props, nprops) + ulen);
+        if (x) {
+            x->props = (ow_prop_t *)(x + 1);
+            char *s = (char *)(x->props + nprops);
+            x->nprops = props_fill(props, nprops, x->props, &s);
+            x->user_id = ulen ? memcpy(s, m->user_id, ulen) : NULL;
+        }
+    }
+    apr_pool_destroy(p);
+    if (!x)
+        return NULL;
+    ow_pindex_t *prev = apr_atomic_casptr(&z->pindex, x, NULL);
+    if (prev) {
+        free(x);
+        x = prev;
+    }
+    return x;
+}
+
 hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char **why)
 {
     ow_pmap_t *props = NULL;
@@ -244,13 +422,8 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     }
     int32_t nprops = props && !props->is_list ? props->count : 0;
     char *msgid = ow_message_id_string(scratch, m->message_id);
-    size_t extra = sizeof(ow_origin_t) + (size_t)nprops * sizeof(ow_prop_t) + (msgid ? strlen(msgid) + 1 : 0);
-    for (int32_t i = 0; i < nprops; i++) {
-        const ow_pentry_t *e = &props->entries[i];
-        extra += (size_t)e->name_len + 1;
-        if (e->value.type == OW_PV_STRING || e->value.type == OW_PV_BIG_STRING)
-            extra += (size_t)e->value.u.str.len + 1;
-    }
+    size_t extra = sizeof(ow_origin_t) + (size_t)nprops * sizeof(ow_prop_t) + (msgid ? strlen(msgid) + 1 : 0) +
+                   props_bytes(props, nprops);
     ow_object_t *flat;
     if (ow_object_copy_flat(&m->cmd.obj, &flat, NULL) != APR_SUCCESS)
         return NULL;
@@ -264,23 +437,7 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     o->msg = (ow_message_t *)flat;
     o->props = (ow_prop_t *)(o + 1);
     char *s = (char *)(o->props + nprops);
-    for (int32_t i = 0; i < nprops; i++) {
-        const ow_pentry_t *e = &props->entries[i];
-        ow_prop_t *p = &o->props[o->nprops];
-        if (!e->name)
-            continue;
-        p->name = memcpy(s, e->name, (size_t)e->name_len);
-        s[e->name_len] = 0;
-        p->nlen = (size_t)e->name_len;
-        s += e->name_len + 1;
-        prop_value(&e->value, &p->v);
-        if (p->v.type == SEL_STRING) {
-            p->v.u.s.p = memcpy(s, e->value.u.str.data, p->v.u.s.len);
-            s[p->v.u.s.len] = 0;
-            s += p->v.u.s.len + 1;
-        }
-        o->nprops++;
-    }
+    o->nprops = props_fill(props, nprops, o->props, &s);
     if (msgid)
         hm->message_id = strcpy(s, msgid);
     const ow_message_t *fm = o->msg;
@@ -358,8 +515,8 @@ static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
 
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
 {
-    if (m->origin == &ow_origin_ops)
-        return ((ow_origin_t *)m->origin_data)->msg;
+    if (m->origin == &ow_origin_ops || m->origin == &ow_stored_ops)
+        return msg_of(m, pool);
     if (m->advisory)
         return ow_advisory_message(m, pool);
     if (m->fields)
@@ -391,27 +548,98 @@ static apr_status_t store_wire_get(ow_wire_t **out)
 
 static apr_status_t store_encode(const hm_msg_t *m, hm_wbuf_t *out)
 {
+    if (m->origin == &ow_stored_ops) {
+        const ow_stored_t *z = m->origin_data;
+        hm_wbuf_put(out, z->raw, z->len);
+        return APR_SUCCESS;
+    }
     ow_wire_t *w;
     apr_status_t st = store_wire_get(&w);
     return st ? st : ow_encode(w, &((ow_origin_t *)m->origin_data)->msg->cmd, out);
 }
 
-static apr_status_t store_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+/* A stored encoding as one OpenWire message allocated in pool. */
+static apr_status_t stored_decode_into(const uint8_t *raw, size_t len, apr_pool_t *pool,
+                                       ow_message_t **out)
 {
     ow_wire_t *w;
     ow_command_t *cmd = NULL;
     size_t used = 0;
-    const char *why;
     apr_status_t st = store_wire_get(&w);
     if (st)
         return st;
-    st = ow_decode(w, p, len, store_scratch, &cmd, &used);
+    st = ow_decode(w, raw, len, pool, &cmd, &used);
     if (st == APR_SUCCESS && (!cmd || !OW_IS_MESSAGE_TYPE(cmd->obj.type) || used != len))
         st = HM_EMALFORMED;
-    if (st == APR_SUCCESS && !(*out = ow_msg_to_core((ow_message_t *)cmd, store_scratch, &why)))
-        st = HM_EMALFORMED;
-    apr_pool_clear(store_scratch);
+    if (st == APR_SUCCESS)
+        *out = (ow_message_t *)cmd;
     return st == HM_EINCOMPLETE ? HM_EMALFORMED : st;
+}
+
+/* A recovered message: its stored bytes and the headers the core reads, in one allocation
+ * (see ow_stored_t).  The properties are checked here so a record whose properties do not
+ * parse is reported at start-up, as before, rather than at its first selector. */
+static hm_msg_t *stored_msg(const uint8_t *raw, size_t len, const ow_message_t *m, apr_pool_t *scratch)
+{
+    ow_pmap_t *props;
+    if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
+        ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len,
+                        scratch, &props) != APR_SUCCESS)
+        return NULL;
+    hm_dname_t dest = ow_dname(m->destination), reply = ow_dname(m->reply_to);
+    const char *strs[6] = { ow_message_id_string(scratch, m->message_id), m->correlation_id,
+                            m->type, m->group_id, dest.name, reply.name };
+    const char *kept[6] = { NULL };
+    size_t extra = sizeof(ow_stored_t) + len;
+    for (int i = 0; i < 6; i++)
+        extra += strs[i] ? strlen(strs[i]) + 1 : 0;
+    void *ext;
+    hm_msg_t *hm = hm_msg_new(extra, &ext);
+    if (!hm)
+        return NULL;
+    ow_stored_t *z = ext;
+    uint8_t *copy = (uint8_t *)(z + 1);
+    z->raw = memcpy(copy, raw, len);
+    z->len = len;
+    char *s = (char *)copy + len;
+    for (int i = 0; i < 6; i++) {
+        if (strs[i]) {
+            size_t n = strlen(strs[i]) + 1;
+            kept[i] = memcpy(s, strs[i], n);
+            s += n;
+        }
+    }
+    hm->message_id = kept[0];
+    hm->correlation_id = kept[1];
+    hm->type = kept[2];
+    hm->group_id = kept[3];
+    hm->dest.kind = dest.kind;
+    hm->dest.name = kept[4];
+    hm->reply_to.kind = reply.kind;
+    hm->reply_to.name = kept[5];
+    hm->group_seq = m->group_sequence;
+    hm->priority = m->priority;
+    hm->persistent = m->persistent;
+    hm->expiration = m->expiration;
+    hm->timestamp = m->timestamp;
+    hm->size = (size_t)ow_msg_size(m);
+    hm->origin = &ow_stored_ops;
+    hm->origin_data = z;
+    return hm;
+}
+
+static apr_status_t store_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+{
+    ow_message_t *m = NULL;
+    ow_wire_t *w;
+    apr_status_t st = store_wire_get(&w);      /* also makes store_scratch */
+    if (st == APR_SUCCESS)
+        st = stored_decode_into(p, len, store_scratch, &m);
+    if (st == APR_SUCCESS && !(*out = stored_msg(p, len, m, store_scratch)))
+        st = HM_EMALFORMED;
+    if (store_scratch)
+        apr_pool_clear(store_scratch);
+    return st;
 }
 
 static const hm_msg_codec_t ow_store_codec = { OW_STORE_CODEC, "openwire", store_encode, store_decode };
@@ -454,10 +682,14 @@ static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause,
 
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
 {
-    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *om = msg_of(m, p);
+    if (!om) {
+        apr_pool_destroy(p);
+        return NULL;
+    }
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, OW_MAX_DEAD_LETTER_PROPS);
     hm_msg_t *d = NULL;
@@ -481,10 +713,14 @@ static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const cha
 /* The message as sent, to another destination (NoConsumer advisories). */
 static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to)
 {
-    const ow_message_t *om = ((const ow_origin_t *)m->origin_data)->msg;
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
+    const ow_message_t *om = msg_of(m, p);
+    if (!om) {
+        apr_pool_destroy(p);
+        return NULL;
+    }
     ow_message_t copy = *om;
     const char *why;
     hm_msg_t *d = NULL;

@@ -75,6 +75,9 @@ struct hm_queue_s {
     uint64_t blocked_sends;        /* statistics: sends held or refused by flow control */
     uint64_t discarded;            /* statistics: dropped by a pending message limit */
     apr_time_t next_expire;        /* its next expiry sweep */
+    size_t expirable;              /* entries (pending or in flight) whose message has an
+                                    * expiration: the sweep skips a queue that has none */
+    uint64_t sweep_visits;         /* statistics: entries the expiry sweep has looked at */
 };
 
 /* A subscription's registration with one topic. */

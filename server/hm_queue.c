@@ -25,6 +25,8 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
     q->avail_count++;
     q->enqueued++;
+    if (msg->expiration > 0)
+        q->expirable++;
     hm_usage_charge(q, msg);
     *out = e;
     return APR_SUCCESS;
@@ -33,6 +35,8 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
 {
     hm_usage_release(q, e->msg);
+    if (e->msg->expiration > 0)
+        q->expirable--;
     hm_msg_unref(e->msg);
     free(e->via);
     free(e);
@@ -130,15 +134,18 @@ static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
     hm_queue_entry_free(q, e);
 }
 
-/* The background sweep: expired messages leave the queue even when nobody reaches them. */
+/* The background sweep: expired messages leave the queue even when nobody reaches them.
+ * A queue none of whose messages has an expiration (the usual case, and a million recovered
+ * messages) is not walked at all. */
 size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
 {
     size_t n = 0;
-    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+    for (int p = HM_PRIORITIES - 1; p >= 0 && q->expirable > 0; p--) {
         struct hm_qentry_ring_s *r = &q->avail[p];
         hm_qentry_t *e = APR_RING_FIRST(r);
-        while (e != APR_RING_SENTINEL(r, hm_qentry_s, link)) {
+        while (e != APR_RING_SENTINEL(r, hm_qentry_s, link) && q->expirable > 0) {
             hm_qentry_t *next = APR_RING_NEXT(e, link);
+            q->sweep_visits++;
             if (hm_msg_expired(e->msg, now)) {
                 hm_queue_unlink(q, e);
                 expire_entry(q, e);

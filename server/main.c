@@ -141,7 +141,8 @@ static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
 {
     if (total)
-        hm_info("store: %s: %llu of %llu", phase, (unsigned long long)done, (unsigned long long)total);
+        hm_info("store: %s: %llu of %llu (%.0f%%)", phase, (unsigned long long)done,
+                (unsigned long long)total, 100.0 * (double)done / (double)total);
     else
         hm_info("store: %s: %llu", phase, (unsigned long long)done);
 }

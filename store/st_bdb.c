@@ -242,19 +242,57 @@ static int cur_step(cur_t *cu, u_int32_t flags, const void *from, size_t fl)
     return cu->c->get(cu->c, &cu->key, &cu->data, flags);
 }
 
+/* Why bulk: a scan (the load reads every queue entry) fetches a page's worth of records per
+ * cursor call (DB_MULTIPLE_KEY) instead of paying a cursor call, page pin and lock per record. */
+#define SCAN_BULK_BYTES (256u << 10)
+
 static apr_status_t bdb_scan(st_kvtx_t *tx, int t, const void *from, size_t fl, st_scan_fn fn, void *baton)
 {
     cur_t cu;
     apr_status_t st = cur_open(tx, t, &cu);
     if (st) return st;
-    int rc = cur_step(&cu, fl ? DB_SET_RANGE : DB_FIRST, from, fl);
-    while (rc == 0) {
-        st = fn(baton, cu.key.data, cu.key.size, cu.data.data, cu.data.size);
-        if (st) break;
-        rc = cur_step(&cu, DB_NEXT, NULL, 0);
+    st_buf_t bulk = { 0 };
+    u_int32_t op = fl ? DB_SET_RANGE : DB_FIRST;
+    int rc = 0;
+    if (fl) {
+        void *k = realloc(cu.key.data, fl);
+        if (!k) rc = ENOMEM;
+        else {
+            memcpy(k, from, fl);
+            cu.key.data = k;
+            cu.key.size = (u_int32_t)fl;
+            cu.key.ulen = (u_int32_t)fl;
+        }
+    }
+    size_t want = SCAN_BULK_BYTES;
+    while (rc == 0 && !st) {
+        if (st_buf_reserve(&bulk, want) != APR_SUCCESS) { rc = ENOMEM; break; }
+        DBT data;
+        memset(&data, 0, sizeof data);
+        data.data = bulk.p;
+        data.ulen = (u_int32_t)(bulk.cap & ~(size_t)1023);
+        data.flags = DB_DBT_USERMEM;
+        rc = cu.c->get(cu.c, &cu.key, &data, op | DB_MULTIPLE_KEY);
+        if (rc == DB_BUFFER_SMALL) {     /* one record larger than the buffer: grow and retry */
+            want = ((size_t)data.size + 1023) & ~(size_t)1023;
+            rc = 0;
+            continue;
+        }
+        if (rc) break;
+        op = DB_NEXT;
+        void *p;
+        DB_MULTIPLE_INIT(p, &data);
+        for (;;) {
+            void *k, *v;
+            u_int32_t kl, vl;
+            DB_MULTIPLE_KEY_NEXT(p, &data, k, kl, v, vl);
+            if (!p) break;
+            if ((st = fn(baton, k, kl, v, vl))) break;
+        }
     }
     if (st == 1) st = APR_SUCCESS;
     else if (!st && rc != DB_NOTFOUND) st = map_err(rc);
+    st_buf_free(&bulk);
     cur_close(&cu);
     return st;
 }

@@ -172,6 +172,9 @@ struct st_store_s {
     uint64_t next_msg;
     uint64_t bytes, reserved;    /* stored body bytes; bytes of batches being applied */
     uint64_t messages;
+    uint64_t open_entries;       /* queue entries counted at open (sum of the reference counts):
+                                  * the total that load progress reports against */
+    uint64_t loaded;             /* entries handed out by st_load since open, all destinations */
     pthread_mutex_t dest_mu;     /* serializes destination creation and removal */
     uint64_t commits, flushes, corrupt;
     uint32_t prepared;

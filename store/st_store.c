@@ -402,6 +402,13 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
     return APR_SUCCESS;
 }
 
+/* What load progress counts towards: every entry the open counted, across all destinations
+ * (a destination created since then can take the count past it). */
+static uint64_t load_total(const st_store_t *s)
+{
+    return s->open_entries > s->loaded ? s->open_entries : s->loaded;
+}
+
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
 {
     st_defer_drain(s);
@@ -424,8 +431,9 @@ apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
         s->kv->vt->abort(l->tx);
         for (size_t i = 0; i < l->n && !st; i++) {
             st = each(baton, &l->items[i].e, l->bodies.p + l->items[i].off, l->items[i].len);
-            if (++total % ST_PROGRESS_EVERY == 0 && s->o.progress)
-                s->o.progress(s->o.progress_baton, "load", total, 0);
+            total++;
+            if (++s->loaded % ST_PROGRESS_EVERY == 0 && s->o.progress)
+                s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
         }
         /* The next chunk starts just after the last key read: that key plus a zero byte. */
         memcpy(from, l->last, ST_KEY_ENTRY);
@@ -435,8 +443,10 @@ apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
     st_buf_free(&l->bodies);
     st_buf_free(&l->msg);
     free(l);
-    if (!st && s->o.progress && total >= ST_PROGRESS_EVERY)
-        s->o.progress(s->o.progress_baton, "load", total, total);
+    /* a last line for a long load, and one when everything counted at open is loaded */
+    if (!st && s->o.progress && s->loaded % ST_PROGRESS_EVERY &&
+        (total >= ST_PROGRESS_EVERY || (s->loaded >= ST_PROGRESS_EVERY && s->loaded == s->open_entries)))
+        s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
     return st;
 }
 
@@ -452,6 +462,7 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     }
     s->bytes += r.body_len;
     s->messages++;
+    s->open_entries += r.refs;
     if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
         s->o.progress(s->o.progress_baton, "open", s->messages, 0);
     return APR_SUCCESS;

@@ -299,6 +299,39 @@ static void test_expire_period_per_destination(void)
     hm_broker_destroy(b);
 }
 
+/* The sweep leaves alone a queue none of whose messages can expire (a deep recovered queue
+ * must not be walked every period), and walks one again once an expiring message arrives. */
+static void test_expire_sweep_skips_queue_without_expiration(void)
+{
+    hm_broker_t *b = new_broker(0);
+    hm_client_t *c = client(b);
+    char err[256];
+    for (int i = 0; i < 50; i++)
+        CU_ASSERT_EQUAL(post(c, HM_QUEUE, "exp.never", 0, err, sizeof err), APR_SUCCESS);
+    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "exp.never");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    apr_time_t t = apr_time_now() + apr_time_from_msec(500);
+    hm_broker_tick(b, t);
+    hm_broker_tick(b, t + apr_time_from_sec(1));
+    CU_ASSERT_EQUAL(q->sweep_visits, 0);
+    CU_ASSERT_EQUAL(q->avail_count, 50);
+    CU_ASSERT_EQUAL(q->expirable, 0);
+
+    int64_t soon = apr_time_as_msec(apr_time_now()) + 50;
+    CU_ASSERT_EQUAL(post(c, HM_QUEUE, "exp.never", soon, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(q->expirable, 1);
+    hm_broker_tick(b, t + apr_time_from_sec(2));
+    CU_ASSERT(q->sweep_visits > 0);
+    CU_ASSERT_EQUAL(q->expired, 1);
+    CU_ASSERT_EQUAL(q->expirable, 0);
+    CU_ASSERT_EQUAL(q->avail_count, 50);
+    uint64_t visits = q->sweep_visits;
+    hm_broker_tick(b, t + apr_time_from_sec(3));
+    CU_ASSERT_EQUAL(q->sweep_visits, visits);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -314,6 +347,7 @@ int main(void)
     CU_add_test(s, "topic pending message limit discards the oldest", test_topic_pending_limit_discards_oldest);
     CU_add_test(s, "sendFailIfNoSpace per destination", test_flow_mode_per_destination);
     CU_add_test(s, "expireMessagesPeriod per destination", test_expire_period_per_destination);
+    CU_add_test(s, "expiry sweep skips queues without expiring messages", test_expire_sweep_skips_queue_without_expiration);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

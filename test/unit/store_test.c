@@ -1226,6 +1226,64 @@ static void test_second_open_refused(void)
     finish(s);
 }
 
+typedef struct prog_s { int n; uint64_t done[16], total[16]; } prog_t;
+
+static void prog_seen(void *baton, const char *phase, uint64_t done, uint64_t total)
+{
+    prog_t *p = baton;
+    if (strcmp(phase, "load") == 0 && p->n < 16) {
+        p->done[p->n] = done;
+        p->total[p->n++] = total;
+    }
+}
+
+static apr_status_t count_only(void *baton, const st_entry_t *e, const void *bytes, size_t len)
+{
+    (void)e; (void)bytes; (void)len;
+    ++*(uint64_t *)baton;
+    return APR_SUCCESS;
+}
+
+/* A restart's load progress counts against every entry the open found, across queues (a
+ * message on two queues counts twice), so an operator sees how far recovery has got. */
+static void test_load_progress_has_total(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t a, b;
+    CU_ASSERT_EQUAL(st_dest_id(s, "progress.a", &a), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_dest_id(s, "progress.b", &b), APR_SUCCESS);
+    uint64_t seq = 0;
+    for (int chunk = 0; chunk < 150; chunk++) {       /* 150,000 on a, 60,000 of them also on b */
+        st_batch_t *bt = st_batch_begin(s);
+        for (int i = 0; i < 1000; i++) {
+            uint64_t id;
+            st_batch_add_message(bt, "p", 1, &id);
+            st_batch_add_entry(bt, a, id, 4, ++seq);
+            if (chunk < 60)
+                st_batch_add_entry(bt, b, id, 4, seq);
+        }
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit_wait(bt), APR_SUCCESS);
+    }
+    st_close(s);
+    static prog_t p;
+    st_options_t o = opts();
+    o.progress = prog_seen;
+    o.progress_baton = &p;
+    s = open_with(&o);
+    uint64_t na = 0, nb = 0;
+    CU_ASSERT_EQUAL(st_load(s, a, count_only, &na), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_load(s, b, count_only, &nb), APR_SUCCESS);
+    CU_ASSERT_EQUAL(na, 150000);
+    CU_ASSERT_EQUAL(nb, 60000);
+    CU_ASSERT_EQUAL_FATAL(p.n, 4);
+    static const uint64_t want[] = { 100000, 150000, 200000, 210000 };
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(p.done[i], want[i]);
+        CU_ASSERT_EQUAL(p.total[i], 210000);
+    }
+    finish(s);
+}
+
 static int use_memory(void) { g_kind = ST_KIND_MEMORY; return 0; }
 static int use_bdb(void) { g_kind = ST_KIND_BDB; return 0; }
 
@@ -1259,6 +1317,7 @@ int main(void)
         CU_add_test(bdb, both[i].name, both[i].fn);
     }
     CU_add_test(bdb, "SIGKILL at random moments loses no durable commit", test_crash_keeps_every_durable_commit);
+    CU_add_test(bdb, "load progress reports the total counted at open", test_load_progress_has_total);
     CU_add_test(bdb, "checkpoints keep the journal bounded", test_journal_stays_bounded);
     CU_add_test(bdb, "the store's own checkpoints keep the journal bounded", test_journal_bounded_automatically);
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
