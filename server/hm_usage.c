@@ -36,6 +36,16 @@ static int counted(const hm_queue_t *q)
     return !(q->sub && q->sub->key);
 }
 
+/* Why persistent messages on queues are left out: with ActiveMQ's default store cursor a
+ * queue's persistent messages live in the store and only a cache of them in memory, so a
+ * backlog of persistent messages never holds their producers (the store limit does).  hermod
+ * keeps them in memory too, so its memory grows with such a backlog; the store limit bounds it.
+ * Non-persistent messages and topic subscriptions' copies count, as with a vm cursor. */
+static int charged(const hm_queue_t *q, const hm_msg_t *m)
+{
+    return counted(q) && !(m->persistent && q->b->store && q->name.kind == HM_QUEUE && !q->sub);
+}
+
 /* 0 under the limit, 1 at or over it, 2 at or over HM_NOPFC_FACTOR times it. */
 static int broker_level(const hm_broker_t *b)
 {
@@ -65,7 +75,7 @@ static void wake_waiters(hm_broker_t *b)
 
 void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m)
 {
-    if (!counted(q))
+    if (!charged(q, m))
         return;
     hm_broker_t *b = q->b;
     q->mem_used += m->size;
@@ -79,7 +89,7 @@ void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m)
 
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m)
 {
-    if (!counted(q))
+    if (!charged(q, m))
         return;
     hm_broker_t *b = q->b;
     q->mem_used = q->mem_used >= m->size ? q->mem_used - m->size : 0;
@@ -175,9 +185,11 @@ static apr_status_t check_topic(hm_broker_t *b, hm_dest_kind_e kind, const char 
     return APR_SUCCESS;
 }
 
-static apr_status_t check_one(hm_broker_t *b, hm_dest_kind_e kind, const char *name, char *err,
-                              size_t errlen)
+static apr_status_t check_one(hm_broker_t *b, hm_dest_kind_e kind, const char *name, int persistent,
+                              char *err, size_t errlen)
 {
+    if (persistent && b->store && kind == HM_QUEUE)
+        return APR_SUCCESS;        /* not held for memory: see charged() */
     if (HM_KIND_IS_QUEUE(kind)) {
         hm_queue_t *q = hm_queue_find(b, kind, name);
         hm_queue_t probe;
@@ -201,7 +213,7 @@ apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *er
     if (!names)
         return APR_SUCCESS;
     if (!strchr(names, ','))
-        return check_one(b, msg->dest.kind, names, err, errlen);
+        return check_one(b, msg->dest.kind, names, msg->persistent, err, errlen);
     /* a composite: held when any part is (parts are checked in place, without copying) */
     char part[HM_MAX_DEST_NAME + 1];
     const char *p = names;
@@ -220,7 +232,7 @@ apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *er
                 kind = HM_TOPIC;
                 n += 8;
             }
-            apr_status_t st = *n ? check_one(b, kind, n, err, errlen) : APR_SUCCESS;
+            apr_status_t st = *n ? check_one(b, kind, n, msg->persistent, err, errlen) : APR_SUCCESS;
             if (st)
                 return st;
         }
