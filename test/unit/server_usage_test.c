@@ -8,6 +8,7 @@
 #include <apr_general.h>
 
 #include "hm_int.h"
+#include "st.h"
 
 static apr_pool_t *pool;
 
@@ -332,6 +333,60 @@ static void test_expire_sweep_skips_queue_without_expiration(void)
     hm_broker_destroy(b);
 }
 
+/* The stored form is the message id: enough for a store to take the message. */
+static apr_status_t id_encode(const hm_msg_t *m, hm_wbuf_t *out)
+{
+    hm_wbuf_put(out, m->message_id, strlen(m->message_id));
+    return APR_SUCCESS;
+}
+
+static apr_status_t id_decode(const uint8_t *p, size_t len, hm_msg_t **out)
+{
+    (void)p; (void)len; (void)out;
+    return HM_EMALFORMED;          /* never read back here */
+}
+
+static const hm_msg_codec_t id_codec = { 9, "id", id_encode, id_decode };
+static const hm_msg_origin_t stored_origin = { "test", 9, NULL, NULL, NULL };
+
+/* As with ActiveMQ's store cursor, persistent messages on a queue of a broker with a store do
+ * not count against the memory limit and never hold their producer; non-persistent ones do. */
+static void test_persistent_queue_messages_not_held(void)
+{
+    st_options_t so;
+    st_options_default(&so);
+    st_store_t *store;
+    CU_ASSERT_FATAL(st_open(pool, &so, &store) == APR_SUCCESS);
+    hm_broker_opts_t bo = { .name = "usage", .policy = policy, .store = store };
+    hm_broker_t *b = NULL;
+    CU_ASSERT_FATAL(hm_broker_create(pool, &bo, &b) == APR_SUCCESS);
+    hm_broker_register_codec(b, &id_codec);
+    hm_client_t *c = client(b);
+    char err[256];
+    for (int i = 0; i < 10; i++) {
+        void *extra;
+        hm_msg_t *m = hm_msg_new(32, &extra);
+        snprintf(extra, 32, "ID:p%d", i);
+        m->dest = (hm_dname_t){ HM_QUEUE, "lim.p" };
+        m->message_id = extra;
+        m->size = MSG;
+        m->persistent = 1;
+        m->origin = &stored_origin;
+        CU_ASSERT_EQUAL(hm_send(c, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+        hm_msg_unref(m);
+    }
+    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "lim.p");
+    CU_ASSERT_EQUAL(q->avail_count, 10);     /* 10 x 1000 bytes past a 3000-byte limit */
+    CU_ASSERT_EQUAL(q->mem_used, 0);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(post(c, HM_QUEUE, "lim.p", 0, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(post(c, HM_QUEUE, "lim.p", 0, err, sizeof err), HM_EFLOW);   /* non-persistent */
+    CU_ASSERT_EQUAL(q->mem_used, 3 * MSG);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+    st_close(store);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -348,6 +403,7 @@ int main(void)
     CU_add_test(s, "sendFailIfNoSpace per destination", test_flow_mode_per_destination);
     CU_add_test(s, "expireMessagesPeriod per destination", test_expire_period_per_destination);
     CU_add_test(s, "expiry sweep skips queues without expiring messages", test_expire_sweep_skips_queue_without_expiration);
+    CU_add_test(s, "persistent queue messages are not held for memory", test_persistent_queue_messages_not_held);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
