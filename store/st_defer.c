@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <apr_hash.h>
+
 #include "hm_log.h"
 #include "st_int.h"
 
@@ -38,16 +40,17 @@ struct st_pend_s {
     st_waiter_t *w;              /* once taken: its flush waiter (an ack may claim it early) */
 };
 
+typedef struct ix_key_s { uint64_t k1, k2; } ix_key_t;   /* add: dest << 8 | priority, seq.  msg: 0, msg id */
 typedef struct ix_node_s {
-    struct ix_node_s *next;
-    uint64_t k1, k2;             /* add: dest << 8 | priority, seq.  msg: 0, msg id */
+    ix_key_t key;                /* the hash key lives in the node */
     st_pend_t *p;                /* add: its batch and operation */
     size_t op;
     uint64_t msg_id;
     uint32_t count;              /* msg: pending adds referencing it */
 } ix_node_t;
 
-typedef struct ix_s { ix_node_t **b; size_t nb, n; } ix_t;
+/* Nodes are malloc'd and freed one by one; the table is APR's (its pool only holds the table). */
+typedef struct ix_s { apr_pool_t *pool; apr_hash_t *h; } ix_t;
 
 typedef struct recent_s { uint64_t k1, k2, at, msg_id; int hit; st_waiter_t *w; } recent_t;
 
@@ -69,77 +72,45 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* ---- a small chained hash (everything under s->mu) ---- */
+/* ---- the indexes (everything under s->mu) ---- */
 
-static size_t ix_hash(uint64_t k1, uint64_t k2)
+static void ix_init(ix_t *ix)
 {
-    uint64_t h = (k1 * 0x9E3779B97F4A7C15ull) ^ ((k2 + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full);
-    return (size_t)(h ^ (h >> 31));
-}
-
-static ix_node_t **ix_slot(ix_t *ix, uint64_t k1, uint64_t k2)
-{
-    if (!ix->nb)
-        return NULL;
-    ix_node_t **pp = &ix->b[ix_hash(k1, k2) & (ix->nb - 1)];
-    while (*pp && ((*pp)->k1 != k1 || (*pp)->k2 != k2))
-        pp = &(*pp)->next;
-    return pp;
+    if (apr_pool_create(&ix->pool, NULL) != APR_SUCCESS)
+        abort();
+    ix->h = apr_hash_make(ix->pool);
 }
 
 static ix_node_t *ix_find(ix_t *ix, uint64_t k1, uint64_t k2)
 {
-    ix_node_t **pp = ix_slot(ix, k1, k2);
-    return pp ? *pp : NULL;
+    ix_key_t k = { k1, k2 };
+    return apr_hash_get(ix->h, &k, sizeof k);
 }
 
 static ix_node_t *ix_add(ix_t *ix, uint64_t k1, uint64_t k2)
 {
-    if (ix->n >= ix->nb) {
-        size_t nb = ix->nb ? ix->nb * 2 : 64;
-        ix_node_t **b = calloc(nb, sizeof *b);
-        if (!b) abort();
-        for (size_t i = 0; i < ix->nb; i++)
-            for (ix_node_t *x = ix->b[i], *next; x; x = next) {
-                next = x->next;
-                size_t h = ix_hash(x->k1, x->k2) & (nb - 1);
-                x->next = b[h];
-                b[h] = x;
-            }
-        free(ix->b);
-        ix->b = b;
-        ix->nb = nb;
-    }
     ix_node_t *x = calloc(1, sizeof *x);
     if (!x) abort();
-    x->k1 = k1;
-    x->k2 = k2;
-    size_t h = ix_hash(k1, k2) & (ix->nb - 1);
-    x->next = ix->b[h];
-    ix->b[h] = x;
-    ix->n++;
+    x->key.k1 = k1;
+    x->key.k2 = k2;
+    apr_hash_set(ix->h, &x->key, sizeof x->key, x);
     return x;
 }
 
 static void ix_del(ix_t *ix, uint64_t k1, uint64_t k2)
 {
-    ix_node_t **pp = ix_slot(ix, k1, k2);
-    if (pp && *pp) {
-        ix_node_t *x = *pp;
-        *pp = x->next;
+    ix_node_t *x = ix_find(ix, k1, k2);
+    if (x) {
+        apr_hash_set(ix->h, &x->key, sizeof x->key, NULL);
         free(x);
-        ix->n--;
     }
 }
 
 static void ix_free(ix_t *ix)
 {
-    for (size_t i = 0; i < ix->nb; i++)
-        for (ix_node_t *x = ix->b[i], *next; x; x = next) {
-            next = x->next;
-            free(x);
-        }
-    free(ix->b);
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, ix->h); hi; hi = apr_hash_next(hi))
+        free(apr_hash_this_val(hi));
+    apr_pool_destroy(ix->pool);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -209,6 +180,8 @@ void st_defer_init(st_store_t *s)
     struct st_defer_s *d = calloc(1, sizeof *d);
     if (!d) abort();
     d->tail = &d->head;
+    ix_init(&d->adds);
+    ix_init(&d->msgs);
     pthread_mutex_init(&d->apply_mu, NULL);
     s->df = d;
 }
