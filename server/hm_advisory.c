@@ -57,8 +57,17 @@ static unsigned policy(hm_broker_t *b, hm_dname_t d)
 {
     if (!b->opts.advisory_policy || !d.name)
         return 0;
-    if (!b->adv_policy)
-        b->adv_policy = apr_hash_make(b->pool);
+    if (!b->adv_policy || apr_hash_count(b->adv_policy) >= HM_MAX_ADV_POLICY_CACHE) {
+        /* a fresh pool each time: memory stays bounded however many names come and go */
+        if (b->adv_policy_pool)
+            apr_pool_destroy(b->adv_policy_pool);
+        b->adv_policy = NULL;
+        if (apr_pool_create(&b->adv_policy_pool, b->pool) != APR_SUCCESS) {
+            b->adv_policy_pool = NULL;
+            return b->opts.advisory_policy(b->opts.advisory_baton, d);
+        }
+        b->adv_policy = apr_hash_make(b->adv_policy_pool);
+    }
     char key[HM_MAX_DEST_NAME + 4];
     int n = snprintf(key, sizeof key, "%c:%s", "qtQT"[d.kind], d.name);
     if (n < 0 || (size_t)n >= sizeof key)
@@ -67,9 +76,7 @@ static unsigned policy(hm_broker_t *b, hm_dname_t d)
     if (v)
         return (unsigned)((uintptr_t)v - 1);
     unsigned bits = b->opts.advisory_policy(b->opts.advisory_baton, d);
-    if (apr_hash_count(b->adv_policy) >= HM_MAX_ADV_POLICY_CACHE)
-        apr_hash_clear(b->adv_policy);   /* its keys stay in the broker pool: bounded by churn */
-    apr_hash_set(b->adv_policy, apr_pstrmemdup(b->pool, key, (apr_size_t)n), (apr_ssize_t)n,
+    apr_hash_set(b->adv_policy, apr_pstrmemdup(b->adv_policy_pool, key, (apr_size_t)n), (apr_ssize_t)n,
                  (void *)((uintptr_t)bits + 1));
     return bits;
 }

@@ -196,6 +196,7 @@ struct hm_broker_s {
     apr_hash_t *xas;               /* xid key -> hm_xa_t: prepared XA branches */
     apr_hash_t *adv_pcounts;       /* advisories: "<kind>:<name>" -> producers on it (lazy) */
     apr_hash_t *adv_policy;        /* advisories: "<kind>:<name>" -> policy bits + 1 (lazy) */
+    apr_pool_t *adv_policy_pool;   /* its table and keys; dropped whole when it is full */
     uint64_t next_producer;
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
