@@ -299,6 +299,9 @@ typedef struct hm_pbatch_s {
     int have_msg;
 } hm_pbatch_t;
 int hm_persist_wanted(hm_broker_t *b, const hm_msg_t *m, const hm_queue_t *q);
+/* A stored record (codec byte, then that codec's form) as a message with one reference, or NULL
+ * with *why ("damaged" or "unknown format") for a record that must be skipped, never trusted. */
+hm_msg_t *hm_persist_decode(hm_broker_t *b, const void *bytes, size_t len, const char **why);
 apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
                             uint64_t seq, char *err, size_t errlen);
 void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);

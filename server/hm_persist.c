@@ -104,15 +104,30 @@ typedef struct load_ctx_s {
     uint64_t loaded, skipped;
 } load_ctx_t;
 
+hm_msg_t *hm_persist_decode(hm_broker_t *b, const void *bytes, size_t len, const char **why)
+{
+    const uint8_t *p = bytes;
+    const hm_msg_codec_t *codec = len > 0 ? b->codecs[p[0]] : NULL;
+    hm_msg_t *m = NULL;
+    if (!codec) {
+        *why = "unknown format";
+        return NULL;
+    }
+    if (codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
+        *why = "damaged";
+        return NULL;
+    }
+    return m;
+}
+
 static apr_status_t load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
 {
     load_ctx_t *x = baton;
-    const uint8_t *p = bytes;
-    const hm_msg_codec_t *codec = len > 0 ? x->b->codecs[p[0]] : NULL;
-    hm_msg_t *m = NULL;
-    if (!codec || codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
+    const char *why;
+    hm_msg_t *m = hm_persist_decode(x->b, bytes, len, &why);
+    if (!m) {
         hm_warn("store: message %llu on queue %s cannot be read (%s); skipped",
-                (unsigned long long)e->msg_id, x->q->name.name, codec ? "damaged" : "unknown format");
+                (unsigned long long)e->msg_id, x->q->name.name, why);
         x->skipped++;
         return APR_SUCCESS;
     }

@@ -764,12 +764,11 @@ void hm_sched_job_delivered(hm_sjob_t *j, uint64_t seq, uint32_t delivered)
 static apr_status_t sched_load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
 {
     sload_t *x = baton;
-    const uint8_t *p = bytes;
-    const hm_msg_codec_t *codec = len > 0 ? x->b->codecs[p[0]] : NULL;
-    hm_msg_t *m = NULL;
-    if (!codec || codec->decode(p + 1, len - 1, &m) != APR_SUCCESS) {
+    const char *why;
+    hm_msg_t *m = hm_persist_decode(x->b, bytes, len, &why);
+    if (!m) {
         hm_warn("store: scheduled message %llu cannot be read (%s); skipped",
-                (unsigned long long)e->msg_id, codec ? "damaged" : "unknown format");
+                (unsigned long long)e->msg_id, why);
         x->skipped++;
         return APR_SUCCESS;
     }

@@ -372,12 +372,14 @@ static void rebuild_op(void *baton, const st_xa_op_t *op)
     rebuild_t *r = baton;
     hm_broker_t *b = r->b;
     if (op->kind == ST_XA_MSG) {
-        const uint8_t *p = op->bytes;
-        const hm_msg_codec_t *codec = op->len > 0 ? b->codecs[p[0]] : NULL;
-        hm_msg_t *m = NULL;
-        if (codec && codec->decode(p + 1, op->len - 1, &m) == APR_SUCCESS) {
+        const char *why;
+        hm_msg_t *m = hm_persist_decode(b, op->bytes, op->len, &why);
+        if (m) {
             uint64_t *k = apr_pmemdup(r->pool, &op->msg_id, sizeof op->msg_id);
             apr_hash_set(r->bodies, k, sizeof *k, m);
+        } else {
+            hm_warn("store: message %llu of a prepared XA branch cannot be read (%s); skipped",
+                    (unsigned long long)op->msg_id, why);
         }
         return;
     }
