@@ -562,7 +562,8 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     for (int t = 0; t < ST_T_COUNT; t++) {
         if ((rc = db_create(&b->db[t], env, 0)) == 0 &&
             (rc = b->db[t]->set_flags(b->db[t], DB_CHKSUM)) == 0 &&  /* damaged pages are detected */
-            (t != ST_T_MSG || (rc = b->db[t]->set_pagesize(b->db[t], ST_BDB_MSG_PAGE)) == 0))
+            ((t != ST_T_MSG && t != ST_T_ENTRY) ||
+             (rc = b->db[t]->set_pagesize(b->db[t], ST_BDB_MSG_PAGE)) == 0))
             rc = b->db[t]->open(b->db[t], NULL, files[t], NULL, DB_BTREE,
                                 DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
         if (rc) {

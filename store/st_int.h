@@ -5,6 +5,9 @@
  *   messages  msg_id                       -> MSG  body bytes (written once, never rewritten)
  *   refs      msg_id                       -> REF  entry count, body size
  *   entries   dest, 9 - priority, seq      -> ENTRY msg_id, delivery count   (dispatch order)
+ *                                          or ENTRY_BODY msg_id, delivery count, body: a
+ *                                             message stored with exactly one entry keeps its
+ *                                             body here and has no messages/refs records
  *   dests     kind, name                   -> DEST id, kind, name
  *   subs      dest id                      -> SUB  client id, name, topic, selector, noLocal
  *   xa        format, gtrid, bqual         -> XA   the prepared batch's operations
@@ -30,7 +33,7 @@
 #define ST_REC_VERSION  1
 #define ST_REC_HDR      4
 typedef enum { ST_REC_MSG = 1, ST_REC_REF = 2, ST_REC_ENTRY = 3, ST_REC_DEST = 4,
-               ST_REC_SUB = 5, ST_REC_XA = 6 } st_rec_type_e;
+               ST_REC_SUB = 5, ST_REC_XA = 6, ST_REC_ENTRY_BODY = 7 } st_rec_type_e;
 
 /* One operation of a batch (also the unit of a prepared XA record). */
 /* ST_OP_NONE: an operation cancelled while its batch waited (st_defer.c); applying skips it. */
@@ -47,7 +50,11 @@ typedef struct st_op_s {
 } st_op_t;
 
 typedef struct st_rec_ref_s { uint32_t refs; uint32_t body_len; } st_rec_ref_t;
-typedef struct st_rec_entry_s { uint64_t msg_id; uint32_t delivered; } st_rec_entry_t;
+/* body is NULL for an entry that references a shared body (messages/refs tables). */
+typedef struct st_rec_entry_s {
+    uint64_t msg_id; uint32_t delivered;
+    const uint8_t *body; uint32_t body_len;
+} st_rec_entry_t;
 typedef struct st_rec_dest_s {
     uint32_t id; uint8_t kind; const uint8_t *name; uint16_t name_len;
 } st_rec_dest_t;
@@ -63,6 +70,7 @@ typedef struct st_rec_sub_s {
 void st_rec_hdr(hm_wbuf_t *wb, st_rec_type_e type);
 void st_rec_put_msg(hm_wbuf_t *wb, const void *body, uint32_t len);
 void st_rec_put_ref(hm_wbuf_t *wb, const st_rec_ref_t *r);
+/* Writes ENTRY_BODY when e->body is set, else ENTRY. */
 void st_rec_put_entry(hm_wbuf_t *wb, const st_rec_entry_t *e);
 void st_rec_put_dest(hm_wbuf_t *wb, uint32_t id, uint8_t kind, const void *name, size_t len);
 void st_rec_put_sub(hm_wbuf_t *wb, uint32_t dest, const st_sub_t *sub);

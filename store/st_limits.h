@@ -21,7 +21,7 @@
 #define ST_DEFER_RING      256u                  /* recent adds watched for fast removes */
 #define ST_DEFER_MAX_OPS   16u                   /* larger batches are applied at once */
 
-/* Page size of a new messages.db.  Why 8 KB: Berkeley DB keeps a B-tree item inline only up
+/* Page size of a new messages.db and entries.db (which keeps most bodies inline).  Why 8 KB: Berkeley DB keeps a B-tree item inline only up
  * to about a quarter page and moves larger ones to overflow pages of their own.  Freeing an
  * overflow page that is the file's last page (the normal case when a queue drains as fast as
  * it fills) forces a synchronous log flush inside the acknowledging transaction.  With 8 KB

@@ -33,9 +33,13 @@ void st_rec_put_ref(hm_wbuf_t *wb, const st_rec_ref_t *r)
 
 void st_rec_put_entry(hm_wbuf_t *wb, const st_rec_entry_t *e)
 {
-    st_rec_hdr(wb, ST_REC_ENTRY);
+    st_rec_hdr(wb, e->body ? ST_REC_ENTRY_BODY : ST_REC_ENTRY);
     hm_wbuf_be64(wb, e->msg_id);
     hm_wbuf_be32(wb, e->delivered);
+    if (e->body) {
+        hm_wbuf_be32(wb, e->body_len);
+        hm_wbuf_put(wb, e->body, e->body_len);
+    }
 }
 
 void st_rec_put_dest(hm_wbuf_t *wb, uint32_t id, uint8_t kind, const void *name, size_t len)
@@ -133,7 +137,7 @@ int st_rec_type(const void *p, size_t len)
     const uint8_t *b = p;
     if (len < ST_REC_HDR || b[0] != ST_REC_MAGIC0 || b[1] != ST_REC_MAGIC1 || b[2] != ST_REC_VERSION)
         return 0;
-    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_XA ? b[3] : 0;
+    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_ENTRY_BODY ? b[3] : 0;
 }
 
 apr_status_t st_rec_get_msg(const void *p, size_t len, const uint8_t **body, uint32_t *body_len)
@@ -165,9 +169,19 @@ apr_status_t st_rec_get_entry(const void *p, size_t len, st_rec_entry_t *e)
 {
     hm_rd_t rd;
     hm_rd_init_whole(&rd, p, len);
-    read_hdr(&rd, ST_REC_ENTRY);
+    int inl = st_rec_type(p, len) == ST_REC_ENTRY_BODY;
+    read_hdr(&rd, inl ? ST_REC_ENTRY_BODY : ST_REC_ENTRY);
     e->msg_id = hm_rd_be64(&rd);
     e->delivered = hm_rd_be32(&rd);
+    e->body = NULL;
+    e->body_len = 0;
+    if (inl) {
+        uint32_t n = hm_rd_be32(&rd);
+        if (n > ST_MAX_BODY)
+            hm_rd_fail(&rd, HM_ETOOBIG);
+        e->body = hm_rd_take(&rd, n);
+        e->body_len = n;
+    }
     return finish(&rd);
 }
 

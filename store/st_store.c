@@ -353,6 +353,16 @@ typedef struct load_s {
     int have_last, full;
 } load_t;
 
+static apr_status_t keep_body(load_t *l, const st_entry_t *e, const uint8_t *body, uint32_t len)
+{
+    apr_status_t st = st_buf_reserve(&l->bodies, l->bodies.len + len);
+    if (st) return st;
+    memcpy(l->bodies.p + l->bodies.len, body, len);
+    l->items[l->n++] = (load_item_t){ *e, l->bodies.len, len };
+    l->bodies.len += len;
+    return APR_SUCCESS;
+}
+
 static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     load_t *l = baton;
@@ -378,6 +388,8 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
     }
     e.msg_id = r.msg_id;
     e.delivered = r.delivered;
+    if (r.body)
+        return keep_body(l, &e, r.body, r.body_len);
     uint8_t mk[ST_KEY_MSG];
     st_key_msg(mk, r.msg_id);
     apr_status_t st = l->s->kv->vt->get_near(l->tx, ST_T_MSG, mk, sizeof mk, &l->msg);
@@ -394,12 +406,7 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
         st_store_log_corrupt(l->s, "message", mk, sizeof mk);
         return APR_SUCCESS;
     }
-    if ((st = st_buf_reserve(&l->bodies, l->bodies.len + len)))
-        return st;
-    memcpy(l->bodies.p + l->bodies.len, body, len);
-    l->items[l->n++] = (load_item_t){ e, l->bodies.len, len };
-    l->bodies.len += len;
-    return APR_SUCCESS;
+    return keep_body(l, &e, body, len);
 }
 
 /* What load progress counts towards: every entry the open counted, across all destinations
@@ -468,6 +475,26 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     return APR_SUCCESS;
 }
 
+/* Messages kept inline in their entry have no count record: the open counts them here, and
+ * takes their ids into account for the next id. */
+static apr_status_t count_inline(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    st_store_t *s = baton;
+    st_rec_entry_t r;
+    if (st_rec_type(v, vl) != ST_REC_ENTRY_BODY)
+        return APR_SUCCESS;
+    if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS)
+        return APR_SUCCESS;               /* the load reports it */
+    s->bytes += r.body_len;
+    s->messages++;
+    s->open_entries++;
+    if (r.msg_id >= s->next_msg)
+        s->next_msg = r.msg_id + 1;
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+        s->o.progress(s->o.progress_baton, "open", s->messages, 0);
+    return APR_SUCCESS;
+}
+
 /* Message ids must never be reused: start past every id in the tables and in prepared records. */
 static apr_status_t scan_xa(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
@@ -503,6 +530,7 @@ static apr_status_t recover_indexes(st_store_t *s)
     st_buf_free(&k);
     if (!st) st = kv->scan(tx, ST_T_DEST, NULL, 0, load_dest, s);
     if (!st) st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
+    if (!st) st = kv->scan(tx, ST_T_ENTRY, NULL, 0, count_inline, s);
     if (!st) st = kv->scan(tx, ST_T_XA, NULL, 0, scan_xa, s);
     kv->abort(tx);
     return st;

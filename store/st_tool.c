@@ -1,7 +1,8 @@
 /* Offline store tools behind `hermod store verify|stats|dump|recover DIR`.  verify reads every
  * record of every table through the same decoders the broker uses, then cross-checks: each
  * entry's destination and message exist, each body's reference count equals its entries,
- * no body or count record is orphaned. */
+ * no body or count record is orphaned, and a message kept inline in its entry has no other
+ * entry or record. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ typedef struct verify_s {
     void *baton;
     uint64_t problems, records, total;
     vec_t dests, entries, refs, msgs;   /* dest_item_t, uint64_t msg ids, ref_item_t, msg_item_t */
+    vec_t inl;                           /* uint64_t ids of messages kept inline in their entry */
     vec_t entry_dests;                   /* uint32_t dest of each entry */
     int table;
 } verify_t;
@@ -85,7 +87,7 @@ static apr_status_t verify_rec(void *baton, const uint8_t *k, size_t kl, const u
             problem(v, "damaged entry record%.0llu%.0llu", k, kl, 0, 0);
             break;
         }
-        uint64_t *id = vec_push(&v->entries);
+        uint64_t *id = vec_push(e.body ? &v->inl : &v->entries);
         uint32_t *dd = vec_push(&v->entry_dests);
         if (!id || !dd) return APR_ENOMEM;
         *id = e.msg_id;
@@ -160,6 +162,18 @@ static void cross_check(verify_t *v)
     }
     uint64_t *ent = v->entries.p;
     qsort(ent, v->entries.n, sizeof *ent, cmp_u64);
+    uint64_t *inl = v->inl.p;
+    qsort(inl, v->inl.n, sizeof *inl, cmp_u64);
+    for (size_t i = 0; i < v->inl.n; i++) {
+        ref_item_t rk = { inl[i], 0, 0 };
+        msg_item_t mk = { inl[i], 0 };
+        if ((i && inl[i] == inl[i - 1]) ||
+            bsearch(&inl[i], ent, v->entries.n, sizeof *ent, cmp_u64) ||
+            bsearch(&rk, v->refs.p, v->refs.n, sizeof rk, cmp_u64) ||
+            bsearch(&mk, v->msgs.p, v->msgs.n, sizeof mk, cmp_u64))
+            problem(v, "message %llu is kept inline in an entry but has other entries or records%.0llu",
+                    "", 0, inl[i], 0);
+    }
     ref_item_t *refs = v->refs.p;
     msg_item_t *msgs = v->msgs.p;
     /* All three are sorted by message id: walk them together. */
@@ -211,7 +225,8 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
     if (st) return st;
     verify_t v = { out, progress, baton, 0, 0, 0, { .size = sizeof(dest_item_t) },
                    { .size = sizeof(uint64_t) }, { .size = sizeof(ref_item_t) },
-                   { .size = sizeof(msg_item_t) }, { .size = sizeof(uint32_t) }, 0 };
+                   { .size = sizeof(msg_item_t) }, { .size = sizeof(uint64_t) },
+                   { .size = sizeof(uint32_t) }, 0 };
     st_kvtx_t *tx;
     st = kv->vt->begin(kv, 0, &tx);
     for (int t = 0; t < ST_T_COUNT && !st; t++) {
@@ -221,6 +236,9 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
         if (st)
             fprintf(out, "cannot read table %s: %s -- the file is damaged: run `hermod store recover "
                     "DIR` (catastrophic recovery) or restore a backup\n", st_table_names[t], hm_strerror(st));
+        else if (t == ST_T_ENTRY)
+            fprintf(out, "%s: %llu records (%llu with the message body inline)\n", st_table_names[t],
+                    (unsigned long long)(v.records - before), (unsigned long long)v.inl.n);
         else
             fprintf(out, "%s: %llu records\n", st_table_names[t], (unsigned long long)(v.records - before));
     }
@@ -233,7 +251,8 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
     } else if (tx) {
         kv->vt->abort(tx);
     }
-    free(v.dests.p); free(v.entries.p); free(v.refs.p); free(v.msgs.p); free(v.entry_dests.p);
+    free(v.dests.p); free(v.entries.p); free(v.refs.p); free(v.msgs.p); free(v.inl.p);
+    free(v.entry_dests.p);
     kv->vt->close(kv);
     return st;
 }

@@ -622,10 +622,16 @@ static void test_corrupt_records_skipped(void)
     st_store_t *s = open_fresh();
     uint32_t q;
     st_dest_id(s, "q", &q);
-    uint64_t good1 = put_msg(s, q, "good-1", 4, 1);
-    uint64_t bad_body = put_msg(s, q, "body-to-damage", 4, 2);
+    uint32_t other;
+    st_dest_id(s, "other", &other);
+    put_msg(s, q, "good-1", 4, 1);
+    uint64_t bad_body;                          /* shared by two entries: the messages table */
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "body-to-damage", 14, &bad_body);
+    st_batch_add_entry(b, q, bad_body, 4, 2);
+    st_batch_add_entry(b, other, bad_body, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
     put_msg(s, q, "good-3", 4, 4);
-    (void)good1;
     uint8_t k[ST_KEY_ENTRY], mk[ST_KEY_MSG];
     /* an entry whose value is garbage */
     st_key_entry(k, q, 4, 3);
@@ -638,6 +644,11 @@ static void test_corrupt_records_skipped(void)
     st_key_entry(k, q, 4, 5);
     const uint8_t dangling[] = { 'H', 'S', 1, ST_REC_ENTRY, 0, 0, 0, 0, 0x7f, 0, 0, 0, 0, 0, 0, 0 };
     raw_put(s, ST_T_ENTRY, k, sizeof k, dangling, sizeof dangling);
+    /* an entry with an inline body whose length lies */
+    st_key_entry(k, q, 4, 6);
+    const uint8_t lying_inline[] = { 'H', 'S', 1, ST_REC_ENTRY_BODY, 0, 0, 0, 0, 0, 0, 0x7f, 0,
+                                     0, 0, 0, 0, 0, 0x10, 0, 0, 'x' };
+    raw_put(s, ST_T_ENTRY, k, sizeof k, lying_inline, sizeof lying_inline);
     /* a destination and a subscription with bad records */
     raw_put(s, ST_T_DEST, "\x01zzz", 4, "HS\x01\x04\x00", 5);
     uint8_t sk[4];
@@ -660,8 +671,8 @@ static void test_corrupt_records_skipped(void)
     CU_ASSERT_EQUAL(st_xa_commit(s, &xs.x[0], nop_done, &done), ST_ECORRUPT);
     CU_ASSERT_EQUAL(st_xa_rollback(s, &xs.x[0], nop_done, &done), APR_SUCCESS);
     st_stats_t x = stats(s);
-    CU_ASSERT(x.corrupt >= 5);
-    CU_ASSERT_EQUAL(x.destinations, 1);          /* the damaged destination was not trusted */
+    CU_ASSERT(x.corrupt >= 6);
+    CU_ASSERT_EQUAL(x.destinations, 2);          /* the damaged destination was not trusted */
     /* acknowledging around damage still works */
     remove_entry(s, q, 4, 3);
     remove_entry(s, q, 4, 1);
@@ -1146,6 +1157,74 @@ static void test_tools_verify_stats_dump(void)
     g_dir[0] = 0;
 }
 
+/* A message with a single entry keeps its body in the entry (one record each way); one with
+ * several entries keeps the shared layout; both mix in one batch, survive a reopen, and new
+ * ids never repeat an inline one.  verify counts inline bodies and flags one that is also
+ * stored shared. */
+static void test_inline_bodies(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q1, q2;
+    st_dest_id(s, "inline.q1", &q1);
+    st_dest_id(s, "inline.q2", &q2);
+    uint64_t solo, shared;
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_message(b, "solo-body", 9, &solo);
+    st_batch_add_entry(b, q1, solo, 4, 1);
+    st_batch_add_message(b, "shared-body", 11, &shared);
+    st_batch_add_entry(b, q1, shared, 4, 2);
+    st_batch_add_entry(b, q2, shared, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    uint64_t last = put_msg(s, q2, "tail", 4, 2);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 3);
+    CU_ASSERT_EQUAL(x.entries, 4);
+    CU_ASSERT_EQUAL(x.bytes, 9 + 11 + 4);
+    s = reopen(s);
+    x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 3);
+    CU_ASSERT_EQUAL(x.bytes, 9 + 11 + 4);
+    CU_ASSERT(put_msg(s, q2, "after-reopen", 4, 3) > last);
+    loaded_t *l = load(s, q1);
+    CU_ASSERT_EQUAL_FATAL(l->n, 2);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "solo-body");
+    CU_ASSERT_EQUAL(l->e[0].msg_id, solo);
+    CU_ASSERT_STRING_EQUAL(l->body[1], "shared-body");
+    remove_entry(s, q1, 4, 1);
+    remove_entry(s, q1, 4, 2);
+    x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 3);             /* the shared body stays for q2 */
+    CU_ASSERT_EQUAL(x.bytes, 11 + 4 + 12);
+    l = load(s, q2);
+    CU_ASSERT_EQUAL_FATAL(l->n, 3);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "shared-body");
+    CU_ASSERT_STRING_EQUAL(l->body[1], "tail");
+    CU_ASSERT_STRING_EQUAL(l->body[2], "after-reopen");
+    if (g_kind != ST_KIND_BDB) { finish(s); return; }
+    st_close(s);
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "(2 with the message body inline)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, " 0 problems"));
+    free(text);
+    st_options_t o = opts();
+    s = open_with(&o);
+    uint8_t mk[ST_KEY_MSG];
+    st_key_msg(mk, last);
+    raw_put(s, ST_T_MSG, mk, sizeof mk, "HS\x01\x01\x00\x00\x00\x04tail", 12);
+    st_close(s);
+    out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), ST_ECORRUPT);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "kept inline in an entry but has other entries or records"));
+    free(text);
+    rm_rf(g_dir);
+    g_dir[0] = 0;
+}
+
 static void test_recover_tool_keeps_data(void)
 {
     st_store_t *s = open_fresh();
@@ -1299,6 +1378,7 @@ int main(void)
         { "a failed batch leaves nothing", test_failed_batch_leaves_nothing },
         { "removed (acked) entries stay removed", test_remove_acknowledged },
         { "a shared body goes with its last entry", test_shared_body_goes_with_last_entry },
+        { "a single-entry message keeps its body inline", test_inline_bodies },
         { "delivery count survives", test_delivery_count_survives },
         { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
         { "purging or removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
