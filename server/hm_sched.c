@@ -279,7 +279,12 @@ static uint64_t job_seq(const hm_sjob_t *j)
 
 static apr_status_t store_id(hm_broker_t *b, hm_sched_t *s)
 {
-    return s->store_id ? APR_SUCCESS : st_dest_id(b->store, HM_SCHED_STORE_DEST, &s->store_id);
+    if (s->store_id)
+        return APR_SUCCESS;
+    /* a repeating job adds entries for its stored body in later batches */
+    apr_status_t st = st_dest_id(b->store, HM_SCHED_STORE_DEST, &s->store_id);
+    if (!st) st = st_dest_share_bodies(b->store, s->store_id);
+    return st;
 }
 
 /* Adds j's entry (at its due time) to a batch; the body is added first when not yet stored. */
@@ -814,7 +819,8 @@ apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest)
     sload_t x = { b, s, 0, 0 };
     if (s) {
         s->store_id = store_dest;
-        st = st_load(b->store, store_dest, sched_load_one, &x);
+        st = st_dest_share_bodies(b->store, store_dest);
+        if (!st) st = st_load(b->store, store_dest, sched_load_one, &x);
     }
     hm_unlock(b);
     if (x.loaded || x.skipped)

@@ -57,6 +57,8 @@ typedef struct st_options_s {
                                    a batch that adds messages fails with HM_ENOSPACE */
     unsigned checkpoint_secs;   /* bdb: checkpoint + log-file removal at least this often
                                    (0: 30 s), and whenever two log files' worth was written */
+    uint64_t journal_keep_bytes; /* bdb: bodies that outlive this much journal move into the
+                                   tables (0: ST_JOURNAL_KEEP_MB; at least two log files) */
     st_progress_fn progress;    /* optional */
     void *progress_baton;
 } st_options_t;
@@ -94,6 +96,10 @@ apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id);
 typedef void (*st_dest_fn)(void *baton, uint32_t id, st_dest_kind_e kind, const char *name);
 /* Lists every destination (queues and durable subscriptions). */
 apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton);
+/* A destination whose stored bodies may get entries in later batches (st_batch_add_entry with
+ * an id from an earlier batch: the scheduler's repeats).  Its bodies always use the shared
+ * layout; call before its first batch, in every run (not stored). */
+apr_status_t st_dest_share_bodies(st_store_t *s, uint32_t id);
 /* Removes a destination and all its entries durably (bodies with no other entry go too).
  * HM_ENOTFOUND if unknown.  Synchronous; large backlogs go in several transactions. */
 apr_status_t st_dest_remove(st_store_t *s, uint32_t id);

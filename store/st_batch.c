@@ -169,12 +169,21 @@ static apr_status_t apply_refs(st_store_t *s, st_kvtx_t *tx, delta_t *ds, size_t
     return st;
 }
 
+static int shares(st_store_t *s, uint32_t dest)
+{
+    pthread_mutex_lock(&s->mu);
+    const st_dest_t *d = apr_hash_get(s->dest_by_id, &dest, sizeof dest);
+    int yes = d && d->share_bodies;
+    pthread_mutex_unlock(&s->mu);
+    return yes;
+}
+
 /* Why inline bodies: most messages (a queue send) get exactly one entry.  Keeping such a body
  * in its entry makes the add one write and the acknowledgement one delete, where the shared
  * layout costs a body, a count and an entry record each way (about three times the journal
  * bytes and B-tree operations).  Returns, per op, the index+1 of the MSG op whose body an ADD
  * takes inline (0: none); a MSG op taken inline is marked with SIZE_MAX.  NULL on no memory. */
-static size_t *plan_inline(const st_op_t *ops, size_t n)
+static size_t *plan_inline(st_store_t *s, const st_op_t *ops, size_t n)
 {
     size_t *plan = calloc(n ? n : 1, sizeof *plan);
     delta_t *ix = malloc((n ? n : 1) * sizeof *ix);
@@ -191,7 +200,7 @@ static size_t *plan_inline(const st_op_t *ops, size_t n)
             if (ops[k].type == ST_OP_MSG) { msg = k; msgs++; }
             else { add = k; adds++; }
         }
-        if (msgs == 1 && adds == 1 && msg < add) {
+        if (msgs == 1 && adds == 1 && msg < add && !shares(s, ops[add].dest)) {
             plan[add] = msg + 1;
             plan[msg] = SIZE_MAX;
         }
@@ -199,6 +208,18 @@ static size_t *plan_inline(const st_op_t *ops, size_t n)
     }
     free(ix);
     return plan;
+}
+
+/* The body goes to the journal (st_journal.c); the entry keeps where. */
+static apr_status_t journal_body(st_store_t *s, st_kvtx_t *tx, const st_op_t *msg, st_rec_entry_t *e)
+{
+    hm_wbuf_t wb;
+    hm_wbuf_init(&wb, ST_JOURNAL_MAX_BODY + 64);
+    st_rec_put_jbody(&wb, msg->msg_id, msg->bytes, msg->len);
+    apr_status_t st = wb.err ? wb.err : s->kv->vt->jput(tx, wb.data, wb.len, &e->lsn);
+    hm_wbuf_free(&wb);
+    e->journal = st == APR_SUCCESS;
+    return st;
 }
 
 static apr_status_t put_entry(st_store_t *s, st_kvtx_t *tx, const uint8_t *k, const st_rec_entry_t *e,
@@ -218,7 +239,7 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
 {
     const st_kv_vt_t *kv = s->kv->vt;
     delta_t *ds = malloc((n ? n : 1) * sizeof *ds);
-    size_t *plan = plan_inline(ops, n);
+    size_t *plan = plan_inline(s, ops, n);
     if (!ds || !plan) { free(ds); free(plan); return APR_ENOMEM; }
     size_t nd = 0;
     st_buf_t v = { 0 };
@@ -240,14 +261,18 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
             e.msg_id = op->msg_id;
             if (plan[i]) {
                 const st_op_t *msg = &ops[plan[i] - 1];
-                e.body = msg->bytes;
                 e.body_len = msg->len;
+                if (kv->jput && msg->len <= ST_JOURNAL_MAX_BODY)
+                    st = journal_body(s, tx, msg, &e);
+                else
+                    e.body = msg->bytes;
                 *bytes_delta += msg->len;
                 *msgs_delta += 1;
             } else {
                 ds[nd++] = (delta_t){ op->msg_id, 1, NULL };
             }
-            st = put_entry(s, tx, k, &e, 1);
+            if (!st)
+                st = put_entry(s, tx, k, &e, 1);
             break;
         case ST_OP_DEL:
         case ST_OP_DELIVERED:
@@ -262,7 +287,9 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
             }
             if (op->type == ST_OP_DEL) {
                 st = kv->del(tx, ST_T_ENTRY, k, sizeof k);
-                if (e.body) {
+                if (!st && e.journal)
+                    kv->jdrop(tx, e.lsn);
+                if (e.body || e.journal) {
                     *bytes_delta -= e.body_len;
                     *msgs_delta -= 1;
                 } else {

@@ -13,19 +13,8 @@
 #include <sys/statvfs.h>
 
 #include "hm_log.h"
-#include "st_int.h"
+#include "st_bdb_int.h"
 
-typedef struct bdb_kv_s {
-    st_kv_t kv;
-    volatile int panicked;   /* after a panic every call fails the same way: log it once */
-    volatile int disk_full;  /* the last checkpoint met a full disk: its page errors were logged */
-    volatile int low_space;  /* the reserve was given up to a full disk: new messages refused */
-    uint64_t reserve;        /* bytes of each reserve file (see reserve_bytes) */
-    DB_ENV *env;
-    DB *db[ST_T_COUNT];
-    char *dir;
-    int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
-} bdb_kv_t;
 
 /* Two reserve files: one a running store gives up when the disk fills, one only an open on a
  * full disk gives up (crash recovery after the first was used). */
@@ -38,7 +27,7 @@ static int reserve_keep(const char *dir, const char *name, uint64_t want);
  * outcomes; the reserve kept beside it gives that room, and from then on the store refuses new
  * messages (st_bdb_low_space) and skips checkpoints until there is room for the reserves again.  Returns 1 when rc was a
  * full disk and room was just made (worth one retry). */
-static int full_disk(bdb_kv_t *b, int rc)
+int st_bdb_full_disk(bdb_kv_t *b, int rc)
 {
     if ((rc != ENOSPC && rc != EDQUOT) || b->low_space)
         return 0;
@@ -68,14 +57,7 @@ int st_bdb_low_space(st_kv_t *kv)
     return ((bdb_kv_t *)kv)->low_space;
 }
 
-/* Cursor reads use DB_DBT_REALLOC so a too-small buffer never leaves the cursor in doubt. */
-typedef struct cur_s { DBC *c; DBT key, data; } cur_t;
 
-struct st_kvtx_s {
-    bdb_kv_t *b;
-    DB_TXN *txn;             /* NULL for reads */
-    cur_t near[ST_T_COUNT];  /* get_near's cursors, closed with the transaction */
-};
 
 static void cur_close(cur_t *cu);
 
@@ -88,7 +70,7 @@ static void close_near(st_kvtx_t *tx)
 
 /* Why map: the layers above speak apr_status_t, and must tell a lock conflict (retry) from a
  * damaged environment (recover) from the OS refusing (ENOSPC, EIO). */
-static apr_status_t map_err(int rc)
+apr_status_t st_bdb_map_err(int rc)
 {
     switch (rc) {
     case 0: return APR_SUCCESS;
@@ -129,7 +111,7 @@ static apr_status_t bdb_begin(st_kv_t *kv, int write, st_kvtx_t **out)
     tx->b = b;
     if (write) {
         int rc = b->env->txn_begin(b->env, NULL, &tx->txn, 0);
-        if (rc) { free(tx); return map_err(rc); }
+        if (rc) { free(tx); return st_bdb_map_err(rc); }
     }
     *out = tx;
     return APR_SUCCESS;
@@ -141,9 +123,10 @@ static apr_status_t bdb_commit(st_kvtx_t *tx, st_commit_e how)
     close_near(tx);
     if (tx->txn)
         rc = tx->txn->commit(tx->txn, how == ST_COMMIT_SYNC ? DB_TXN_SYNC : DB_TXN_NOSYNC);
-    full_disk(tx->b, rc);          /* this transaction is aborted; the next one gets the room */
+    st_bdb_full_disk(tx->b, rc);          /* this transaction is aborted; the next one gets the room */
+    st_journal_end(tx, rc == 0);
     free(tx);
-    return map_err(rc);
+    return st_bdb_map_err(rc);
 }
 
 static void bdb_abort(st_kvtx_t *tx)
@@ -151,6 +134,7 @@ static void bdb_abort(st_kvtx_t *tx)
     close_near(tx);
     if (tx->txn)
         tx->txn->abort(tx->txn);
+    st_journal_end(tx, 0);
     free(tx);
 }
 
@@ -192,7 +176,7 @@ static apr_status_t bdb_get(st_kvtx_t *tx, int t, const void *k, size_t kl, st_b
     DBT key, data;
     dbt_in(&key, k, kl);
     get_arg_t g = { tx->b->db[t], tx->txn, &key, (for_update && tx->txn) ? DB_RMW : 0 };
-    return map_err(get_into(&data, v, do_get, &g));
+    return st_bdb_map_err(get_into(&data, v, do_get, &g));
 }
 
 static apr_status_t bdb_put(st_kvtx_t *tx, int t, const void *k, size_t kl, const void *v, size_t vl, int no_overwrite)
@@ -202,8 +186,8 @@ static apr_status_t bdb_put(st_kvtx_t *tx, int t, const void *k, size_t kl, cons
     dbt_in(&data, v, vl);
     DB *db = tx->b->db[t];
     int rc = db->put(db, tx->txn, &key, &data, no_overwrite ? DB_NOOVERWRITE : 0);
-    full_disk(tx->b, rc);
-    return map_err(rc);
+    st_bdb_full_disk(tx->b, rc);
+    return st_bdb_map_err(rc);
 }
 
 static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
@@ -211,7 +195,7 @@ static apr_status_t bdb_del(st_kvtx_t *tx, int t, const void *k, size_t kl)
     DBT key;
     dbt_in(&key, k, kl);
     DB *db = tx->b->db[t];
-    return map_err(db->del(db, tx->txn, &key, 0));
+    return st_bdb_map_err(db->del(db, tx->txn, &key, 0));
 }
 
 static apr_status_t cur_open(st_kvtx_t *tx, int t, cur_t *cu)
@@ -219,7 +203,7 @@ static apr_status_t cur_open(st_kvtx_t *tx, int t, cur_t *cu)
     memset(cu, 0, sizeof *cu);
     DB *db = tx->b->db[t];
     cu->key.flags = cu->data.flags = DB_DBT_REALLOC;
-    return map_err(db->cursor(db, tx->txn, &cu->c, 0));
+    return st_bdb_map_err(db->cursor(db, tx->txn, &cu->c, 0));
 }
 
 static void cur_close(cur_t *cu)
@@ -291,7 +275,7 @@ static apr_status_t bdb_scan(st_kvtx_t *tx, int t, const void *from, size_t fl, 
         }
     }
     if (st == 1) st = APR_SUCCESS;
-    else if (!st && rc != DB_NOTFOUND) st = map_err(rc);
+    else if (!st && rc != DB_NOTFOUND) st = st_bdb_map_err(rc);
     st_buf_free(&bulk);
     cur_close(&cu);
     return st;
@@ -321,7 +305,7 @@ static apr_status_t bdb_get_near(st_kvtx_t *tx, int t, const void *k, size_t kl,
     }
     if (rc) {
         if (rc != DB_NOTFOUND) cu->key.size = 0;
-        return map_err(rc);
+        return st_bdb_map_err(rc);
     }
     if ((st = st_buf_reserve(v, cu->data.size)))
         return st;
@@ -341,37 +325,51 @@ static apr_status_t bdb_last(st_kvtx_t *tx, int t, st_buf_t *k)
         k->len = cu.key.size;
     }
     cur_close(&cu);
-    return rc ? map_err(rc) : st;
+    return rc ? st_bdb_map_err(rc) : st;
 }
 
 static apr_status_t bdb_flush(st_kv_t *kv)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
     int rc = b->env->log_flush(b->env, NULL);
-    if (full_disk(b, rc))
+    if (st_bdb_full_disk(b, rc))
         rc = b->env->log_flush(b->env, NULL);   /* the unwritten records go into the room made */
-    return map_err(rc);
+    return st_bdb_map_err(rc);
 }
 
 /* Why checkpoint then archive: after a checkpoint, older log files are no longer needed for
  * normal recovery and can go, so the journal stays bounded while consumers keep up.  (Berkeley
- * DB keeps the files back to the checkpoint before the last, so removal lags one checkpoint.) */
+ * DB keeps the files back to the checkpoint before the last, so removal lags one checkpoint.)
+ * Files that still hold a live message body (st_journal.c) stay. */
 static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
     room_check(b);
     if (b->low_space)              /* page writes would eat the room kept for the journal */
         return APR_FROM_OS_ERROR(ENOSPC);
+    /* Taken before the checkpoint, whose log flush makes every release counted so far durable:
+     * a file is removed only once no durable entry can still need a body in it. */
+    uint32_t keep = st_journal_oldest(b);
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
-    if (full_disk(b, rc))
+    if (st_bdb_full_disk(b, rc))
         rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
     b->disk_full = rc == ENOSPC || rc == EDQUOT;     /* one report per full-disk episode */
-    if (rc) return map_err(rc);
+    if (rc) return st_bdb_map_err(rc);
+    /* A checkpoint that found too little new log did nothing, flush included: flush here so
+     * the releases counted before keep was read are durable before a file they freed goes. */
+    rc = b->env->log_flush(b->env, NULL);
+    if (rc) return st_bdb_map_err(rc);
     char **list = NULL;
-    rc = b->env->log_archive(b->env, &list, DB_ARCH_REMOVE);
+    rc = b->env->log_archive(b->env, &list, DB_ARCH_ABS);
+    for (char **f = list; !rc && f && *f; f++) {
+        const char *base = strrchr(*f, '/');
+        unsigned long n = strtoul(base ? base + 5 : *f + 4, NULL, 10);
+        if (!keep || n < keep)
+            unlink(*f);
+    }
     free(list);
-    return map_err(rc);
+    return st_bdb_map_err(rc);
 }
 
 static uint32_t bdb_log_files(st_kv_t *kv)
@@ -398,12 +396,15 @@ static void bdb_close(st_kv_t *kv)
         b->env->close(b->env, 0);
     if (b->lock_fd >= 0)
         close(b->lock_fd);
+    pthread_mutex_destroy(&b->jmu);
+    free(b->jf);
     free(b->dir);
     free(b);
 }
 
 static const st_kv_vt_t bdb_vt = {
     bdb_begin, bdb_commit, bdb_abort, bdb_get, bdb_get_near, bdb_put, bdb_del, bdb_scan, bdb_last,
+    st_journal_put, st_journal_get, st_journal_drop, st_journal_hold, st_journal_span,
     bdb_flush, bdb_checkpoint, bdb_log_files, bdb_close
 };
 
@@ -440,6 +441,7 @@ static int env_open(bdb_kv_t *b, const st_options_t *o, int recover_fatal)
     env->app_private = b;
     env->set_errcall(env, errcall);
     env->set_event_notify(env, event);
+    env->set_app_dispatch(env, st_journal_dispatch);
     uint64_t cache = o->cache_bytes ? o->cache_bytes : 64ull << 20;
     env->set_cachesize(env, (u_int32_t)(cache >> 30), (u_int32_t)(cache & ((1u << 30) - 1)), 1);
     uint32_t lg_max = o->log_file_bytes ? o->log_file_bytes : 10u << 20;
@@ -517,6 +519,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     bdb_kv_t *b = calloc(1, sizeof *b);
     if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
     b->kv.vt = &bdb_vt;
+    pthread_mutex_init(&b->jmu, NULL);
     /* Why a lock file: recovery on open assumes no other process uses the environment. */
     char lock[4200];
     snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
@@ -538,7 +541,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
         b->panicked = 0;
         rc = env_open(b, o, recover_fatal);
     }
-    if (rc && !b->env) { bdb_close(&b->kv); return map_err(rc); }
+    if (rc && !b->env) { bdb_close(&b->kv); return st_bdb_map_err(rc); }
     if (rc && short_of_space(o->dir)) {
         hm_error("store: cannot open %s: the disk is (nearly) full -- recovery needs room to "
                  "replay the journal; free disk space and start again", o->dir);
@@ -547,7 +550,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
         return APR_FROM_OS_ERROR(ENOSPC);
     }
     if (rc) {
-        apr_status_t st = map_err(rc);
+        apr_status_t st = st_bdb_map_err(rc);
         if (rc < 0 && rc != ENOENT && st != HM_ENOTFOUND) st = ST_ERECOVER;
         hm_error("store: cannot open the Berkeley DB environment in %s: %s%s", o->dir,
                  db_strerror(rc), st == ST_ERECOVER ? " -- the store is damaged; try "
@@ -567,7 +570,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
             rc = b->db[t]->open(b->db[t], NULL, files[t], NULL, DB_BTREE,
                                 DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
         if (rc) {
-            apr_status_t st = map_err(rc);
+            apr_status_t st = st_bdb_map_err(rc);
             hm_error("store: cannot open %s/%s: %s", o->dir, files[t], db_strerror(rc));
             if (b->db[t] && rc) { b->db[t]->close(b->db[t], 0); b->db[t] = NULL; }
             bdb_close(&b->kv);

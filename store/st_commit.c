@@ -301,6 +301,8 @@ static void *checkpointer(void *arg)
         if (force)
             last_forced = time(NULL);
         apr_status_t st = s->kv->vt->checkpoint(s->kv, force ? 0 : kbytes);
+        if (!st)
+            st = st_relocate(s);
         if (st && st != last_failure)             /* a full disk fails every second: once */
             hm_warn("store: checkpoint failed: %s", hm_strerror(st));
         last_failure = st;

@@ -8,6 +8,9 @@
  *                                          or ENTRY_BODY msg_id, delivery count, body: a
  *                                             message stored with exactly one entry keeps its
  *                                             body here and has no messages/refs records
+ *                                          or ENTRY_JOURNAL msg_id, delivery count, size, LSN:
+ *                                             the same, with the body (a JBODY record) in the
+ *                                             Berkeley DB journal itself (st_journal.c)
  *   dests     kind, name                   -> DEST id, kind, name
  *   subs      dest id                      -> SUB  client id, name, topic, selector, noLocal
  *   xa        format, gtrid, bqual         -> XA   the prepared batch's operations
@@ -33,7 +36,11 @@
 #define ST_REC_VERSION  1
 #define ST_REC_HDR      4
 typedef enum { ST_REC_MSG = 1, ST_REC_REF = 2, ST_REC_ENTRY = 3, ST_REC_DEST = 4,
-               ST_REC_SUB = 5, ST_REC_XA = 6, ST_REC_ENTRY_BODY = 7 } st_rec_type_e;
+               ST_REC_SUB = 5, ST_REC_XA = 6, ST_REC_ENTRY_BODY = 7, ST_REC_JBODY = 8,
+               ST_REC_ENTRY_JOURNAL = 9 } st_rec_type_e;
+
+/* Where a journal body record starts: log file number and offset. */
+typedef struct st_lsn_s { uint32_t file, offset; } st_lsn_t;
 
 /* One operation of a batch (also the unit of a prepared XA record). */
 /* ST_OP_NONE: an operation cancelled while its batch waited (st_defer.c); applying skips it. */
@@ -50,10 +57,12 @@ typedef struct st_op_s {
 } st_op_t;
 
 typedef struct st_rec_ref_s { uint32_t refs; uint32_t body_len; } st_rec_ref_t;
-/* body is NULL for an entry that references a shared body (messages/refs tables). */
+/* body is NULL for an entry that references a shared body (messages/refs tables) or a
+ * journal body (journal set: body_len and lsn describe it). */
 typedef struct st_rec_entry_s {
     uint64_t msg_id; uint32_t delivered;
     const uint8_t *body; uint32_t body_len;
+    int journal; st_lsn_t lsn;
 } st_rec_entry_t;
 typedef struct st_rec_dest_s {
     uint32_t id; uint8_t kind; const uint8_t *name; uint16_t name_len;
@@ -70,12 +79,17 @@ typedef struct st_rec_sub_s {
 void st_rec_hdr(hm_wbuf_t *wb, st_rec_type_e type);
 void st_rec_put_msg(hm_wbuf_t *wb, const void *body, uint32_t len);
 void st_rec_put_ref(hm_wbuf_t *wb, const st_rec_ref_t *r);
-/* Writes ENTRY_BODY when e->body is set, else ENTRY. */
+/* Writes ENTRY_JOURNAL when e->journal is set, else ENTRY_BODY when e->body is, else ENTRY. */
 void st_rec_put_entry(hm_wbuf_t *wb, const st_rec_entry_t *e);
 void st_rec_put_dest(hm_wbuf_t *wb, uint32_t id, uint8_t kind, const void *name, size_t len);
 void st_rec_put_sub(hm_wbuf_t *wb, uint32_t dest, const st_sub_t *sub);
 /* A prepared batch: xid and operations. */
 void st_rec_put_xa(hm_wbuf_t *wb, const st_xid_t *xid, const st_op_t *ops, size_t n);
+
+/* A journal body: the message id (checked against the entry on reading) and the bytes. */
+void st_rec_put_jbody(hm_wbuf_t *wb, uint64_t msg_id, const void *body, uint32_t len);
+apr_status_t st_rec_get_jbody(const void *p, size_t len, uint64_t *msg_id, const uint8_t **body,
+                              uint32_t *body_len);
 
 /* Decoders: APR_SUCCESS, or ST_ECORRUPT for anything that is not exactly a valid record of
  * the type.  Outputs point into the input bytes. */
@@ -134,6 +148,16 @@ typedef struct st_kv_vt_s {
     apr_status_t (*scan)(st_kvtx_t *tx, int t, const void *from, size_t fl, st_scan_fn fn, void *baton);
     /* The greatest key of a table. */
     apr_status_t (*last)(st_kvtx_t *tx, int t, st_buf_t *k);
+    /* Journal bodies (st_journal.c); all NULL in the memory back end, where bodies stay in
+     * the tables.  jput appends a record to the journal; its file is kept from then on, and
+     * given up again if tx aborts.  jget reads one back (any transaction).  jdrop: once tx
+     * commits, the body at lsn no longer keeps its file.  jhold counts a body found at open.
+     * jspan gives the oldest file a body keeps and the file being written (0 0: none). */
+    apr_status_t (*jput)(st_kvtx_t *tx, const void *rec, size_t n, st_lsn_t *lsn);
+    apr_status_t (*jget)(st_kvtx_t *tx, st_lsn_t lsn, st_buf_t *v);
+    void (*jdrop)(st_kvtx_t *tx, st_lsn_t lsn);
+    void (*jhold)(st_kv_t *kv, st_lsn_t lsn);
+    void (*jspan)(st_kv_t *kv, uint32_t *oldest, uint32_t *current);
     apr_status_t (*flush)(st_kv_t *kv);                 /* make committed work durable */
     /* kbytes 0: always; else only if that much log was written since the last one. */
     apr_status_t (*checkpoint)(st_kv_t *kv, uint32_t kbytes);
@@ -156,6 +180,7 @@ typedef struct st_dest_s {
     const char *key;         /* kind byte + raw name (subs: client id NUL name) */
     size_t key_len;
     const char *name;        /* display name (subs: "clientId:name") */
+    int share_bodies;        /* under s->mu: entries may be added later for a stored body */
 } st_dest_t;
 
 typedef struct st_waiter_s {
@@ -219,6 +244,9 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
 typedef apr_status_t (*st_txfn)(st_store_t *s, st_kvtx_t *tx, void *arg);
 apr_status_t st_run_tx(st_store_t *s, st_txfn fn, void *arg, int durable_now);
 apr_status_t st_finish(st_store_t *s, st_done_fn done, void *baton);
+/* Moves bodies that outlived ST_JOURNAL_KEEP_MB of journal into their entries (st_relocate.c);
+ * the checkpointer calls it. */
+apr_status_t st_relocate(st_store_t *s);
 void st_commit_start(st_store_t *s);
 void st_commit_stop(st_store_t *s);
 apr_status_t st_take_fault(st_store_t *s, st_fault_e where);

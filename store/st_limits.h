@@ -20,6 +20,11 @@
                                                     acknowledgements come that fast */
 #define ST_DEFER_RING      256u                  /* recent adds watched for fast removes */
 #define ST_DEFER_MAX_OPS   16u                   /* larger batches are applied at once */
+#define ST_JOURNAL_MAX_BODY (64u * 1024)         /* larger single-entry bodies go into their
+                                                    entry, not the journal (st_journal.c) */
+#define ST_JOURNAL_KEEP_MB  128u                 /* bodies older than this much journal move
+                                                    into their entries, so files can go */
+#define ST_RELOCATE_CHUNK   500u                 /* entries moved per transaction */
 
 /* Page size of a new messages.db and entries.db (which keeps most bodies inline).  Why 8 KB: Berkeley DB keeps a B-tree item inline only up
  * to about a quarter page and moves larger ones to overflow pages of their own.  Freeing an

@@ -267,6 +267,7 @@ static void mem_close(st_kv_t *kv)
 
 static const st_kv_vt_t mem_vt = {
     mem_begin, mem_commit, mem_abort, mem_get, mem_get_near, mem_put, mem_del, mem_scan, mem_last,
+    NULL, NULL, NULL, NULL, NULL,        /* no journal: bodies stay in the tables */
     mem_flush, mem_checkpoint, mem_log_files, mem_close
 };
 

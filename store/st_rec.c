@@ -33,13 +33,25 @@ void st_rec_put_ref(hm_wbuf_t *wb, const st_rec_ref_t *r)
 
 void st_rec_put_entry(hm_wbuf_t *wb, const st_rec_entry_t *e)
 {
-    st_rec_hdr(wb, e->body ? ST_REC_ENTRY_BODY : ST_REC_ENTRY);
+    st_rec_hdr(wb, e->journal ? ST_REC_ENTRY_JOURNAL : e->body ? ST_REC_ENTRY_BODY : ST_REC_ENTRY);
     hm_wbuf_be64(wb, e->msg_id);
     hm_wbuf_be32(wb, e->delivered);
-    if (e->body) {
+    if (e->journal) {
+        hm_wbuf_be32(wb, e->body_len);
+        hm_wbuf_be32(wb, e->lsn.file);
+        hm_wbuf_be32(wb, e->lsn.offset);
+    } else if (e->body) {
         hm_wbuf_be32(wb, e->body_len);
         hm_wbuf_put(wb, e->body, e->body_len);
     }
+}
+
+void st_rec_put_jbody(hm_wbuf_t *wb, uint64_t msg_id, const void *body, uint32_t len)
+{
+    st_rec_hdr(wb, ST_REC_JBODY);
+    hm_wbuf_be64(wb, msg_id);
+    hm_wbuf_be32(wb, len);
+    hm_wbuf_put(wb, body, len);
 }
 
 void st_rec_put_dest(hm_wbuf_t *wb, uint32_t id, uint8_t kind, const void *name, size_t len)
@@ -137,7 +149,16 @@ int st_rec_type(const void *p, size_t len)
     const uint8_t *b = p;
     if (len < ST_REC_HDR || b[0] != ST_REC_MAGIC0 || b[1] != ST_REC_MAGIC1 || b[2] != ST_REC_VERSION)
         return 0;
-    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_ENTRY_BODY ? b[3] : 0;
+    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_ENTRY_JOURNAL ? b[3] : 0;
+}
+
+/* A body: its length, bounded, then the bytes. */
+static const uint8_t *read_body(hm_rd_t *rd, uint32_t *len)
+{
+    *len = hm_rd_be32(rd);
+    if (*len > ST_MAX_BODY)
+        hm_rd_fail(rd, HM_ETOOBIG);
+    return hm_rd_take(rd, *len);
 }
 
 apr_status_t st_rec_get_msg(const void *p, size_t len, const uint8_t **body, uint32_t *body_len)
@@ -145,11 +166,7 @@ apr_status_t st_rec_get_msg(const void *p, size_t len, const uint8_t **body, uin
     hm_rd_t rd;
     hm_rd_init_whole(&rd, p, len);
     read_hdr(&rd, ST_REC_MSG);
-    uint32_t n = hm_rd_be32(&rd);
-    if (n > ST_MAX_BODY)
-        hm_rd_fail(&rd, HM_ETOOBIG);
-    *body = hm_rd_take(&rd, n);
-    *body_len = n;
+    *body = read_body(&rd, body_len);
     return finish(&rd);
 }
 
@@ -169,19 +186,36 @@ apr_status_t st_rec_get_entry(const void *p, size_t len, st_rec_entry_t *e)
 {
     hm_rd_t rd;
     hm_rd_init_whole(&rd, p, len);
-    int inl = st_rec_type(p, len) == ST_REC_ENTRY_BODY;
-    read_hdr(&rd, inl ? ST_REC_ENTRY_BODY : ST_REC_ENTRY);
+    int type = st_rec_type(p, len);
+    if (type != ST_REC_ENTRY_BODY && type != ST_REC_ENTRY_JOURNAL)
+        type = ST_REC_ENTRY;
+    read_hdr(&rd, type);
     e->msg_id = hm_rd_be64(&rd);
     e->delivered = hm_rd_be32(&rd);
     e->body = NULL;
     e->body_len = 0;
-    if (inl) {
-        uint32_t n = hm_rd_be32(&rd);
-        if (n > ST_MAX_BODY)
-            hm_rd_fail(&rd, HM_ETOOBIG);
-        e->body = hm_rd_take(&rd, n);
-        e->body_len = n;
+    e->journal = type == ST_REC_ENTRY_JOURNAL;
+    e->lsn = (st_lsn_t){ 0, 0 };
+    if (e->journal) {
+        e->body_len = hm_rd_be32(&rd);
+        e->lsn.file = hm_rd_be32(&rd);
+        e->lsn.offset = hm_rd_be32(&rd);
+        if (e->body_len > ST_MAX_BODY || e->lsn.file == 0)
+            hm_rd_fail(&rd, HM_EMALFORMED);
+    } else if (type == ST_REC_ENTRY_BODY) {
+        e->body = read_body(&rd, &e->body_len);
     }
+    return finish(&rd);
+}
+
+apr_status_t st_rec_get_jbody(const void *p, size_t len, uint64_t *msg_id, const uint8_t **body,
+                              uint32_t *body_len)
+{
+    hm_rd_t rd;
+    hm_rd_init_whole(&rd, p, len);
+    read_hdr(&rd, ST_REC_JBODY);
+    *msg_id = hm_rd_be64(&rd);
+    *body = read_body(&rd, body_len);
     return finish(&rd);
 }
 

@@ -145,6 +145,15 @@ apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id)
     return dest_ensure(s, ST_DEST_QUEUE, key, n + 1, NULL, id);
 }
 
+apr_status_t st_dest_share_bodies(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    if (d) d->share_bodies = 1;
+    pthread_mutex_unlock(&s->mu);
+    return d ? APR_SUCCESS : HM_ENOTFOUND;
+}
+
 apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton)
 {
     pthread_mutex_lock(&s->mu);
@@ -363,6 +372,27 @@ static apr_status_t keep_body(load_t *l, const st_entry_t *e, const uint8_t *bod
     return APR_SUCCESS;
 }
 
+/* A body in the journal (st_journal.c): read it back and check it is this message's. */
+static apr_status_t keep_journal_body(load_t *l, const st_entry_t *e, const st_rec_entry_t *r,
+                                      const uint8_t *k, size_t kl)
+{
+    apr_status_t st = l->s->kv->vt->jget ? l->s->kv->vt->jget(l->tx, r->lsn, &l->msg) : HM_ENOTFOUND;
+    uint64_t id;
+    const uint8_t *body;
+    uint32_t len;
+    if (st == APR_ENOMEM)
+        return st;
+    if (st || st_rec_get_jbody(l->msg.p, l->msg.len, &id, &body, &len) != APR_SUCCESS ||
+        id != r->msg_id || len != r->body_len) {
+        hm_warn("store: message %llu of destination %u: its body at journal %u/%u is missing or "
+                "not its own; skipped", (unsigned long long)r->msg_id, (unsigned)e->dest,
+                r->lsn.file, r->lsn.offset);
+        st_store_log_corrupt(l->s, "entry (journal body)", k, kl);
+        return APR_SUCCESS;
+    }
+    return keep_body(l, e, body, len);
+}
+
 static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     load_t *l = baton;
@@ -390,6 +420,8 @@ static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const u
     e.delivered = r.delivered;
     if (r.body)
         return keep_body(l, &e, r.body, r.body_len);
+    if (r.journal)
+        return keep_journal_body(l, &e, &r, k, kl);
     uint8_t mk[ST_KEY_MSG];
     st_key_msg(mk, r.msg_id);
     apr_status_t st = l->s->kv->vt->get_near(l->tx, ST_T_MSG, mk, sizeof mk, &l->msg);
@@ -475,16 +507,20 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     return APR_SUCCESS;
 }
 
-/* Messages kept inline in their entry have no count record: the open counts them here, and
- * takes their ids into account for the next id. */
+/* Messages kept in their entry or the journal have no count record: the open counts them
+ * here, takes their ids into account for the next id, and tells the journal which of its
+ * files still hold bodies. */
 static apr_status_t count_inline(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     st_store_t *s = baton;
     st_rec_entry_t r;
-    if (st_rec_type(v, vl) != ST_REC_ENTRY_BODY)
+    int type = st_rec_type(v, vl);
+    if (type != ST_REC_ENTRY_BODY && type != ST_REC_ENTRY_JOURNAL)
         return APR_SUCCESS;
     if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS)
         return APR_SUCCESS;               /* the load reports it */
+    if (r.journal && s->kv->vt->jhold)
+        s->kv->vt->jhold(s->kv, r.lsn);
     s->bytes += r.body_len;
     s->messages++;
     s->open_entries++;

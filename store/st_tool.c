@@ -35,9 +35,14 @@ typedef struct verify_s {
     void *baton;
     uint64_t problems, records, total;
     vec_t dests, entries, refs, msgs;   /* dest_item_t, uint64_t msg ids, ref_item_t, msg_item_t */
-    vec_t inl;                           /* uint64_t ids of messages kept inline in their entry */
+    vec_t inl;                           /* uint64_t ids of messages kept inline in their entry
+                                            or in the journal */
     vec_t entry_dests;                   /* uint32_t dest of each entry */
     int table;
+    st_kv_t *kv;
+    st_kvtx_t *tx;                       /* the scan's, for reading journal bodies */
+    st_buf_t jb;
+    uint64_t journal;                    /* entries whose body is in the journal */
 } verify_t;
 
 static void problem(verify_t *v, const char *fmt, const void *k, size_t kl, unsigned long long a,
@@ -58,6 +63,17 @@ static void tick(verify_t *v)
 {
     if (++v->records % ST_PROGRESS_EVERY == 0 && v->progress)
         v->progress(v->baton, st_table_names[v->table], v->records, 0);
+}
+
+static int journal_body_ok(verify_t *v, const st_rec_entry_t *e)
+{
+    uint64_t id;
+    const uint8_t *body;
+    uint32_t len;
+    v->journal++;
+    return v->kv->vt->jget && v->kv->vt->jget(v->tx, e->lsn, &v->jb) == APR_SUCCESS &&
+           st_rec_get_jbody(v->jb.p, v->jb.len, &id, &body, &len) == APR_SUCCESS &&
+           id == e->msg_id && len == e->body_len;
 }
 
 static apr_status_t verify_rec(void *baton, const uint8_t *k, size_t kl, const uint8_t *val, size_t vl)
@@ -87,7 +103,12 @@ static apr_status_t verify_rec(void *baton, const uint8_t *k, size_t kl, const u
             problem(v, "damaged entry record%.0llu%.0llu", k, kl, 0, 0);
             break;
         }
-        uint64_t *id = vec_push(e.body ? &v->inl : &v->entries);
+        if (e.journal && !journal_body_ok(v, &e)) {
+            problem(v, "message %llu: its body in the journal is missing or not its own (file %llu)",
+                    k, kl, e.msg_id, e.lsn.file);
+            break;
+        }
+        uint64_t *id = vec_push(e.body || e.journal ? &v->inl : &v->entries);
         uint32_t *dd = vec_push(&v->entry_dests);
         if (!id || !dd) return APR_ENOMEM;
         *id = e.msg_id;
@@ -229,6 +250,8 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
                    { .size = sizeof(uint32_t) }, 0 };
     st_kvtx_t *tx;
     st = kv->vt->begin(kv, 0, &tx);
+    v.kv = kv;
+    v.tx = tx;
     for (int t = 0; t < ST_T_COUNT && !st; t++) {
         v.table = t;
         uint64_t before = v.records;
@@ -237,8 +260,9 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
             fprintf(out, "cannot read table %s: %s -- the file is damaged: run `hermod store recover "
                     "DIR` (catastrophic recovery) or restore a backup\n", st_table_names[t], hm_strerror(st));
         else if (t == ST_T_ENTRY)
-            fprintf(out, "%s: %llu records (%llu with the message body inline)\n", st_table_names[t],
-                    (unsigned long long)(v.records - before), (unsigned long long)v.inl.n);
+            fprintf(out, "%s: %llu records (%llu with the message body inline, %llu of them in the "
+                    "journal)\n", st_table_names[t], (unsigned long long)(v.records - before),
+                    (unsigned long long)v.inl.n, (unsigned long long)v.journal);
         else
             fprintf(out, "%s: %llu records\n", st_table_names[t], (unsigned long long)(v.records - before));
     }
@@ -251,6 +275,7 @@ apr_status_t st_tool_verify(const char *dir, FILE *out, st_progress_fn progress,
     } else if (tx) {
         kv->vt->abort(tx);
     }
+    st_buf_free(&v.jb);
     free(v.dests.p); free(v.entries.p); free(v.refs.p); free(v.msgs.p); free(v.inl.p);
     free(v.entry_dests.p);
     kv->vt->close(kv);

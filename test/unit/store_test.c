@@ -1020,6 +1020,72 @@ static void test_journal_stays_bounded(void)
     finish(s);
 }
 
+/* A body in the journal keeps its file; one that stays (a message nobody consumes) moves into
+ * its entry once it is journal_keep_bytes old, so the journal stays bounded, and the message
+ * is still there after a restart. */
+static void test_long_lived_body_leaves_journal(void)
+{
+    fresh_dir();
+    st_options_t o = opts();
+    o.log_file_bytes = 128 * 1024;
+    o.journal_keep_bytes = 256 * 1024;
+    o.sync = ST_SYNC_NONE;
+    st_store_t *s = open_with(&o);
+    uint32_t q, slow;
+    st_dest_id(s, "steady", &q);
+    st_dest_id(s, "nobody.reads", &slow);
+    put_msg(s, slow, "stays", 4, 1);
+    uint8_t k[ST_KEY_ENTRY];
+    st_key_entry(k, slow, 4, 1);
+    st_buf_t v = { 0 };
+    st_kvtx_t *tx;
+    CU_ASSERT_EQUAL_FATAL(s->kv->vt->begin(s->kv, 0, &tx), APR_SUCCESS);
+    CU_ASSERT_EQUAL(s->kv->vt->get(tx, ST_T_ENTRY, k, sizeof k, &v, 0), APR_SUCCESS);
+    s->kv->vt->abort(tx);
+    CU_ASSERT_EQUAL(st_rec_type(v.p, v.len), ST_REC_ENTRY_JOURNAL);
+    char body[1024];
+    memset(body, 'b', sizeof body);
+    uint32_t max_files = 0;
+    for (int i = 0; i < 3000; i++) {
+        uint64_t id;
+        st_batch_t *b = st_batch_begin(s);
+        st_batch_add_message(b, body, sizeof body, &id);
+        st_batch_add_entry(b, q, id, 4, (uint64_t)i);
+        if (i > 0) st_batch_remove_entry(b, q, 4, (uint64_t)(i - 1));
+        CU_ASSERT_EQUAL_FATAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);
+        if (i % 100 == 99) {
+            st_stats_t x = stats(s);
+            if (x.log_files > max_files) max_files = x.log_files;
+            CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
+            CU_ASSERT_EQUAL(st_relocate(s), APR_SUCCESS);
+        }
+    }
+    printf("\n    one message kept, 3000 others through: at most %u log files of 128 KB\n", max_files);
+    CU_ASSERT(max_files >= 2 && max_files <= 12);   /* kept in the journal: over 25 */
+    CU_ASSERT_EQUAL_FATAL(s->kv->vt->begin(s->kv, 0, &tx), APR_SUCCESS);
+    CU_ASSERT_EQUAL(s->kv->vt->get(tx, ST_T_ENTRY, k, sizeof k, &v, 0), APR_SUCCESS);
+    s->kv->vt->abort(tx);
+    CU_ASSERT_EQUAL(st_rec_type(v.p, v.len), ST_REC_ENTRY_BODY);
+    st_buf_free(&v);
+    st_close(s);
+    s = open_with(&o);
+    loaded_t *l = load(s, slow);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "stays");
+    CU_ASSERT_EQUAL(load(s, q)->n, 1);
+    CU_ASSERT_EQUAL(stats(s).messages, 2);
+    st_close(s);
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, " 0 problems"));
+    free(text);
+    rm_rf(g_dir);
+    g_dir[0] = 0;
+}
+
 /* The same steady loop with no explicit checkpoint: the store's own checkpointer reclaims the
  * journal (its peak depends on disk speed; what matters is that it comes back down). */
 static void test_journal_bounded_automatically(void)
@@ -1157,6 +1223,35 @@ static void test_tools_verify_stats_dump(void)
     g_dir[0] = 0;
 }
 
+/* The scheduler's way: a destination marked to share bodies keeps them in the shared layout,
+ * so a later batch can add another entry for the same message id. */
+static void test_shared_destination_takes_later_entries(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t sched, q;
+    st_dest_id(s, "jobs", &sched);
+    st_dest_id(s, "target", &q);
+    CU_ASSERT_EQUAL(st_dest_share_bodies(s, sched), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_dest_share_bodies(s, 4242), HM_ENOTFOUND);
+    uint64_t id = put_msg(s, sched, "repeat-me", 4, 1);
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_add_entry(b, q, id, 4, 1);             /* the body came in the earlier batch */
+    st_batch_add_entry(b, sched, id, 4, 2);
+    st_batch_remove_entry(b, sched, 4, 1);
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(st_dest_share_bodies(s, sched), APR_SUCCESS);
+    loaded_t *l = load(s, q);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "repeat-me");
+    l = load(s, sched);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "repeat-me");
+    CU_ASSERT_EQUAL(stats(s).messages, 1);
+    CU_ASSERT_EQUAL(stats(s).corrupt, 0);
+    finish(s);
+}
+
 /* A message with a single entry keeps its body in the entry (one record each way); one with
  * several entries keeps the shared layout; both mix in one batch, survive a reopen, and new
  * ids never repeat an inline one.  verify counts inline bodies and flags one that is also
@@ -1207,7 +1302,7 @@ static void test_inline_bodies(void)
     FILE *out = open_memstream(&text, &len);
     CU_ASSERT_EQUAL(st_tool_verify(g_dir, out, NULL, NULL), APR_SUCCESS);
     fclose(out);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "(2 with the message body inline)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "(2 with the message body inline, 2 of them in the journal)"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, " 0 problems"));
     free(text);
     st_options_t o = opts();
@@ -1379,6 +1474,7 @@ int main(void)
         { "removed (acked) entries stay removed", test_remove_acknowledged },
         { "a shared body goes with its last entry", test_shared_body_goes_with_last_entry },
         { "a single-entry message keeps its body inline", test_inline_bodies },
+        { "a destination that shares bodies takes later entries", test_shared_destination_takes_later_entries },
         { "delivery count survives", test_delivery_count_survives },
         { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
         { "purging or removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
@@ -1400,6 +1496,7 @@ int main(void)
     CU_add_test(bdb, "load progress reports the total counted at open", test_load_progress_has_total);
     CU_add_test(bdb, "checkpoints keep the journal bounded", test_journal_stays_bounded);
     CU_add_test(bdb, "the store's own checkpoints keep the journal bounded", test_journal_bounded_automatically);
+    CU_add_test(bdb, "a body that stays moves out of the journal", test_long_lived_body_leaves_journal);
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
