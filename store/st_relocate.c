@@ -3,10 +3,12 @@
  * Why: a body in the journal (st_journal.c) keeps its journal file on disk until the message
  * goes.  Most messages go within moments; a backlog would keep every file since its oldest
  * message.  So once the oldest live body lies more than ST_JOURNAL_KEEP_MB of journal back
- * (the journal_keep_bytes option),
- * the checkpointer copies the bodies in those old files into their entries (ENTRY_BODY), one
- * transaction per chunk, and the files can go at the next checkpoints.  A message is moved
- * at most once. */
+ * (the journal_keep_bytes option), the checkpointer copies the bodies in those old files into
+ * the messages table with a count record, as a shared body with one entry, one transaction per
+ * chunk, and the files can go at the next checkpoints.  Why not into the entry itself: the
+ * entry would grow in place from a few dozen bytes to the body's size and split its pages
+ * half-empty; the messages table is appended in id order and the entries stay small, which is
+ * what a start-up with a large backlog reads first.  A message is moved at most once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,9 +67,23 @@ static apr_status_t move_tx(st_store_t *s, st_kvtx_t *tx, void *arg)
             st = APR_SUCCESS;                  /* the load reports a missing body */
             continue;
         }
+        uint8_t mk[ST_KEY_MSG];
+        st_key_msg(mk, e.msg_id);
+        hm_wbuf_reset(&wb);
+        st_rec_put_msg(&wb, body, len);
+        if ((st = wb.err) || (st = kv->put(tx, ST_T_MSG, mk, sizeof mk, wb.data, wb.len, 1))) {
+            if (st != HM_EEXISTS) break;
+            st_store_log_corrupt(s, "message (already stored; its journal body stays)", mk, sizeof mk);
+            st = APR_SUCCESS;
+            continue;
+        }
+        st_rec_ref_t ref = { 1, len };
+        hm_wbuf_reset(&wb);
+        st_rec_put_ref(&wb, &ref);
+        if ((st = wb.err) || (st = kv->put(tx, ST_T_REF, mk, sizeof mk, wb.data, wb.len, 0)))
+            break;
         st_lsn_t old = e.lsn;
         e.journal = 0;
-        e.body = body;
         hm_wbuf_reset(&wb);
         st_rec_put_entry(&wb, &e);
         if ((st = wb.err) || (st = kv->put(tx, ST_T_ENTRY, r->keys[i], ST_KEY_ENTRY, wb.data, wb.len, 0)))
