@@ -15,7 +15,6 @@
 #include "hm_log.h"
 #include "st_bdb_int.h"
 
-
 /* Two reserve files: one a running store gives up when the disk fills, one only an open on a
  * full disk gives up (crash recovery after the first was used). */
 #define RESERVE_RUN     "hermod.reserve-run"
@@ -56,8 +55,6 @@ int st_bdb_low_space(st_kv_t *kv)
 {
     return ((bdb_kv_t *)kv)->low_space;
 }
-
-
 
 static void cur_close(cur_t *cu);
 
@@ -347,8 +344,8 @@ static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
     room_check(b);
     if (b->low_space)              /* page writes would eat the room kept for the journal */
         return APR_FROM_OS_ERROR(ENOSPC);
-    /* Taken before the checkpoint, whose log flush makes every release counted so far durable:
-     * a file is removed only once no durable entry can still need a body in it. */
+    /* Read before the log flush below, which makes every release counted by then durable: a
+     * file is removed only once no durable entry can still need a body in it. */
     uint32_t keep = st_journal_oldest(b);
     /* DB_FORCE: a quiet store still needs the second checkpoint that lets old files go. */
     int rc = b->env->txn_checkpoint(b->env, kbytes, 0, kbytes ? 0 : DB_FORCE);
