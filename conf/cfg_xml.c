@@ -32,6 +32,21 @@ static bool is_space(xmlChar c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Whether the raw attribute name [name, name + nlen) is attr's "prefix:local" or "local".
+ * Compared in place: a name of any length is read only within the tag's own bytes. */
+static bool raw_name_is(const xmlChar *name, size_t nlen, const xmlAttr *attr)
+{
+    const char *prefix = attr->ns && attr->ns->prefix ? (const char *)attr->ns->prefix : NULL;
+    const char *local = (const char *)attr->name;
+    size_t pl = prefix ? strlen(prefix) : 0, ll = strlen(local);
+    if (prefix) {
+        if (nlen != pl + 1 + ll || memcmp(name, prefix, pl) != 0 || name[pl] != ':')
+            return false;
+        return memcmp(name + pl + 1, local, ll) == 0;
+    }
+    return nlen == ll && memcmp(name, local, ll) == 0;
+}
+
 /* Finds, in the raw start tag [lt, end), the line of each attribute, in document order,
  * and tags the matching xmlAttr.  Raw attributes with no node (xmlns declarations) are
  * passed over.  The tag is already well-formed, so a simple scan suffices. */
@@ -62,11 +77,7 @@ static void tag_attr_lines(xmlNode *node, const xmlChar *lt, const xmlChar *end,
             if (*p++ == '\n')
                 line++;
         p++;
-        char qname[256];
-        const char *prefix = attr->ns && attr->ns->prefix ? (const char *)attr->ns->prefix : NULL;
-        int q = prefix ? snprintf(qname, sizeof qname, "%s:%s", prefix, (const char *)attr->name)
-                       : snprintf(qname, sizeof qname, "%s", (const char *)attr->name);
-        if (q > 0 && (size_t)q == nlen && memcmp(qname, name, nlen) == 0) {
+        if (raw_name_is(name, nlen, attr)) {
             attr->_private = line_tag(name_line);
             attr = attr->next;
         }

@@ -470,6 +470,32 @@ static void test_too_deep(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "nested deeper than 32"));
 }
 
+/* Issue 12 (8): an attribute name longer than 255 characters was compared past the end of a
+ * 256-byte stack buffer while recording attribute lines.  It must load (the unknown attribute is
+ * reported) and the lines of the attributes after it must still be right. */
+static void test_long_attribute_name(void)
+{
+    static const size_t lens[] = { 255, 256, 300, 5000 };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        char *name = malloc(lens[i] + 1);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(name);
+        memset(name, 'a', lens[i]);
+        name[lens[i]] = '\0';
+        char *xml = apr_psprintf(pool, "<broker " CORE "\n  %s=\"1\"\n  x:%s=\"2\" xmlns:x=\"urn:x\"\n"
+                                 "  persistent=\"maybe\"/>", name, name);
+        logcap_t lc;
+        cfg_t *cfg = NULL;
+        char err[1024] = "";
+        apr_status_t rv = load(xml, &lc, &cfg, err, sizeof err);
+        CU_ASSERT_NOT_EQUAL(rv, APR_SUCCESS);
+        if (!strstr(err, "t.xml:4:"))
+            fprintf(stderr, "\nlong attribute %zu: %s\n", lens[i], err);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.xml:4:"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "persistent"));
+        free(name);
+    }
+}
+
 static void test_missing_file(void)
 {
     cfg_t *cfg;
@@ -1258,6 +1284,7 @@ int main(void)
     CU_add_test(s, "store variants", test_store_variants);
     CU_add_test(s, "broker attributes", test_broker_attributes);
     CU_add_test(s, "hm_strerror names cfg codes", test_strerror_names_cfg_codes);
+    CU_add_test(s, "attribute names longer than 255 characters", test_long_attribute_name);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
