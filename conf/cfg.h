@@ -84,8 +84,9 @@ typedef struct cfg_connector_s {
 
     int max_connections;              /* maximumConnections; 0 = no limit (ActiveMQ's default) */
     int backlog;                      /* listen backlog; default 128 */
-    int64_t connect_timeout_ms;       /* connectionTimeout / wireFormat.connectAttemptTimeout:
-                                         time to finish the handshake; default 30000 */
+    int64_t connect_timeout_ms;       /* transport.connectAttemptTimeout (also connectionTimeout,
+                                         wireFormat.connectAttemptTimeout): time to finish the
+                                         handshake; default 10000 (ActiveMQ: 30000); 0: 10000 */
     /* OpenWire wire format (wireFormat.*) */
     int64_t max_frame_size;           /* bytes; default 104857600 (100 MiB); AMQP: max message */
     bool max_frame_size_enabled;      /* default true */
@@ -352,6 +353,8 @@ typedef struct cfg_s {
     int max_purged_destinations_per_sweep;          /* default 0 = all */
     bool enable_message_expiration_on_active_durable_subs; /* default false */
     int max_scheduler_repeat_allowed; /* default 1000 */
+    int64_t input_buffer_limit;       /* hermod: inputBufferLimit, bytes all connections' input
+                                         buffers may hold above 64 KiB each; default 512 MiB */
 
     apr_array_header_t *connectors;   /* of cfg_connector_t, file order */
     cfg_store_t store;

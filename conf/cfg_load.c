@@ -26,6 +26,7 @@ static void defaults(cfg_t *cfg)
     cfg->offline_durable_subscriber_timeout_ms = -1;
     cfg->offline_durable_subscriber_task_schedule_ms = 300000;
     cfg->max_scheduler_repeat_allowed = 1000;
+    cfg->input_buffer_limit = 512LL * 1024 * 1024;
     cfg->connectors = apr_array_make(cfg->pool, 4, sizeof(cfg_connector_t));
     cfg->policies = apr_array_make(cfg->pool, 4, sizeof(cfg_policy_t));
     cfg->virtuals = apr_array_make(cfg->pool, 2, sizeof(cfg_virtual_t));
@@ -81,6 +82,7 @@ static const cfg_attr_spec_t broker_attrs[] = {
     CFG_ATTR("brokerId", CFG_A_STR, cfg_t, broker_id, 0, 0),
     CFG_ATTR("enableMessageExpirationOnActiveDurableSubs", CFG_A_BOOL, cfg_t,
              enable_message_expiration_on_active_durable_subs, 0, 0),
+    CFG_ATTR("inputBufferLimit", CFG_A_SIZE, cfg_t, input_buffer_limit, 1024 * 1024, INT64_MAX),
     CFG_ATTR("maxSchedulerRepeatAllowed", CFG_A_INT, cfg_t, max_scheduler_repeat_allowed, 0,
              INT32_MAX),
     CFG_ATTR_NOTE("startAsync", CFG_A_QUIET, NULL),

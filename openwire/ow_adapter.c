@@ -366,19 +366,9 @@ static void on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
         respond_ok(oc, &ci->cmd);
 }
 
-static int need_client(ow_conn_t *oc, const ow_command_t *cmd)
-{
-    if (oc->client)
-        return 1;
-    respond_error(oc, cmd, JMS_EXC, "no ConnectionInfo has been received on this connection");
-    return 0;
-}
-
 static void on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
 {
     char err[512] = "";
-    if (!need_client(oc, &ci->cmd))
-        return;
     if (!ci->consumer_id || !ci->destination || !ci->destination->physical_name) {
         respond_error(oc, &ci->cmd, INVALID_DEST_EXC, "a consumer needs an id and a destination");
         return;
@@ -491,8 +481,6 @@ static void on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
 
 static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
 {
-    if (!need_client(oc, &pi->cmd))
-        return;
     if (pi->producer_id && pi->window_size > 0) {
         if (apr_hash_count(oc->producer_windows) >= HM_MAX_CONSUMERS_PER_CLIENT) {
             respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
@@ -519,8 +507,6 @@ static void on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
 static void on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
 {
     char err[256] = "";
-    if (!need_client(oc, &di->cmd))
-        return;
     if (!di->destination || !di->destination->physical_name) {
         respond_error(oc, &di->cmd, INVALID_DEST_EXC, "DestinationInfo without a destination");
         return;
@@ -788,8 +774,6 @@ static void drop_parked(ow_conn_t *oc)
 static apr_status_t on_message(ow_conn_t *oc, ow_message_t *m)
 {
     char err[HM_MAX_DEST_NAME + 64] = "";
-    if (!need_client(oc, &m->cmd))
-        return APR_SUCCESS;
     if (!m->destination || !m->destination->physical_name) {
         respond_error(oc, &m->cmd, INVALID_DEST_EXC, "message without a destination");
         return APR_SUCCESS;
@@ -1142,8 +1126,6 @@ static void on_transaction_info_in(ow_conn_t *oc, ow_transaction_info_t *ti, apr
 
 static void on_transaction_info(ow_conn_t *oc, ow_transaction_info_t *ti)
 {
-    if (!need_client(oc, &ti->cmd))
-        return;
     if (ti->type == TX_RECOVER) {
         respond_recover(oc, &ti->cmd);
         return;
@@ -1180,9 +1162,97 @@ static void send_broker_info(ow_conn_t *oc)
     emit(oc, &bi.cmd);
 }
 
+/* Inactivity monitoring as ActiveMQ's AbstractInactivityMonitor negotiates it: the smaller of the
+ * two sides' periods and initial delays (0 or less on either side: no monitoring, as the Java
+ * client then sends no keep-alives), each capped so no conversion overflows. */
+static int64_t min_ms(int64_t a, int64_t b)
+{
+    int64_t m = a < b ? a : b;
+    return m > OW_MAX_INACTIVITY_MS ? OW_MAX_INACTIVITY_MS : m;
+}
+
+static void negotiate_inactivity(ow_conn_t *oc)
+{
+    const hm_listen_opts_t *lo = hm_conn_opts(oc->conn);
+    oc->inactivity_ms = min_ms(lo->max_inactivity_ms, ow_wire_peer_max_inactivity_ms(oc->wire));
+    if (oc->inactivity_ms < 0)
+        oc->inactivity_ms = 0;
+    int64_t delay = min_ms(oc->initial_delay_ms, ow_wire_peer_max_inactivity_initial_delay_ms(oc->wire));
+    oc->initial_delay_ms = delay > 0 ? delay : 0;
+}
+
+/* What a command needs before it is served.  THE ONE PLACE where an OpenWire connection's state
+ * is checked (gate(), called by handle() before any handler runs): the handlers below may take a
+ * negotiated wire format and, where the table says so, an open client for granted. */
+typedef enum {
+    NEEDS_NOTHING,         /* WireFormatInfo: the handshake itself */
+    NEEDS_WIRE,            /* a negotiated wire format */
+    NEEDS_CLIENT,          /* ... and a ConnectionInfo accepted: refused with an error otherwise */
+    NEEDS_CLIENT_OR_NOOP   /* ... else nothing to do: answered OK (ActiveMQ ignores a RemoveInfo
+                              or ShutdownInfo for a connection it does not know) */
+} ow_needs_e;
+
+static ow_needs_e command_needs(uint8_t type)
+{
+    switch (type) {
+    case OW_WIREFORMAT_INFO:
+        return NEEDS_NOTHING;
+    case OW_CONNECTION_INFO:
+    case OW_KEEP_ALIVE_INFO:
+    case OW_FLUSH_COMMAND:
+    case OW_CONNECTION_CONTROL:
+    case OW_CONTROL_COMMAND:
+    case OW_PRODUCER_ACK:
+    case OW_RESPONSE:
+        return NEEDS_WIRE;
+    case OW_REMOVE_INFO:
+    case OW_SHUTDOWN_INFO:
+        return NEEDS_CLIENT_OR_NOOP;
+    case OW_SESSION_INFO:
+    case OW_PRODUCER_INFO:
+    case OW_CONSUMER_INFO:
+    case OW_DESTINATION_INFO:
+    case OW_MESSAGE_ACK:
+    case OW_MESSAGE_PULL:
+    case OW_CONSUMER_CONTROL:
+    case OW_TRANSACTION_INFO:
+    case OW_REMOVE_SUBSCRIPTION_INFO:
+        return NEEDS_CLIENT;
+    default:               /* messages need a client; other types are refused by handle() */
+        return OW_IS_MESSAGE_TYPE(type) ? NEEDS_CLIENT : NEEDS_WIRE;
+    }
+}
+
+/* 1: serve the command; 0: it was answered here, skip it; an error status: close the connection.
+ * Before the handshake only a WireFormatInfo may arrive (as ActiveMQ's WireFormatNegotiator):
+ * anything else closes the connection. */
+static int gate(ow_conn_t *oc, const ow_command_t *cmd, apr_status_t *close_st)
+{
+    ow_needs_e needs = command_needs(cmd->obj.type);
+    *close_st = APR_SUCCESS;
+    if (needs == NEEDS_NOTHING)
+        return 1;
+    if (!ow_wire_negotiated(oc->wire)) {
+        hm_warn("openwire %s: %s before the WireFormatInfo handshake; closing",
+                hm_conn_peer(oc->conn), ow_type_name(cmd->obj.type));
+        *close_st = HM_EPROTO;
+        return 0;
+    }
+    if (needs == NEEDS_WIRE || oc->client)
+        return 1;
+    if (needs == NEEDS_CLIENT_OR_NOOP)
+        respond_ok(oc, cmd);
+    else
+        respond_error(oc, cmd, JMS_EXC, "no ConnectionInfo has been received on this connection");
+    return 0;
+}
+
 /* Why a switch on type codes: every command is data; an unexpected one is answered, not run. */
 static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
 {
+    apr_status_t gst;
+    if (!gate(oc, cmd, &gst))
+        return gst;
     switch (cmd->obj.type) {
     case OW_WIREFORMAT_INFO: {
         apr_status_t st = ow_wire_negotiate(oc->wire, (ow_wire_format_info_t *)cmd);
@@ -1191,11 +1261,8 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
                     ow_wire_error(oc->wire));
             return st;
         }
-        int64_t peer = ow_wire_peer_max_inactivity_ms(oc->wire);
-        int64_t mine = hm_conn_opts(oc->conn)->max_inactivity_ms;
-        oc->inactivity_ms = peer > 0 && (mine <= 0 || peer < mine) ? peer : mine;
-        int64_t delay = ow_wire_peer_max_inactivity_initial_delay_ms(oc->wire);
-        oc->initial_delay_ms = delay > 0 ? delay : 10000;
+        negotiate_inactivity(oc);
+        hm_conn_handshake_done(oc->conn);
         send_broker_info(oc);
         return APR_SUCCESS;
     }
@@ -1221,10 +1288,8 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
     case OW_REMOVE_SUBSCRIPTION_INFO: {
         ow_remove_subscription_info_t *rs = (ow_remove_subscription_info_t *)cmd;
         char err[256] = "";
-        apr_status_t st = need_client(oc, cmd)
-            ? hm_durable_remove(oc->client, rs->client_id, rs->subscription_name, err, sizeof err) : APR_SUCCESS;
-        if (!oc->client)
-            break;
+        apr_status_t st = hm_durable_remove(oc->client, rs->client_id, rs->subscription_name,
+                                            err, sizeof err);
         if (st)
             respond_error(oc, cmd, st == HM_ENOTFOUND ? INVALID_DEST_EXC : JMS_EXC, *err ? err : hm_strerror(st));
         else
@@ -1317,6 +1382,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
         st = ow_decode(oc->wire, p + off, len - off, oc->scratch, &cmd, &consumed);
         if (st == HM_EINCOMPLETE) {
             st = APR_SUCCESS;
+            hm_conn_expect(oc->conn, ow_decode_need(oc->wire, p + off, len - off));
             break;
         }
         if (st != APR_SUCCESS) {

@@ -6,6 +6,14 @@
  * checked against the negotiated maximum before anything is allocated. */
 #define OW_DEFAULT_MAX_FRAME_SIZE   (100LL * 1024 * 1024)
 
+/* Largest frame accepted before the WireFormatInfo handshake: only a WireFormatInfo may come
+ * first, and the Java client's is a few hundred bytes. */
+#define OW_HANDSHAKE_MAX_FRAME_SIZE (8 * 1024)
+
+/* Inactivity periods (maxInactivityDuration and its initial delay), whatever either side asks,
+ * are capped here (one year, in ms), so converting them to microseconds cannot overflow. */
+#define OW_MAX_INACTIVITY_MS        (365LL * 24 * 3600 * 1000)
+
 /* Nesting of data structures inside one frame (BrokerInfo.peerBrokerInfos, Message.dataStructure,
  * DataResponse.data, ...).  Java has none and recurses until its stack overflows. */
 #define OW_MAX_NESTING              32

@@ -361,14 +361,18 @@ apr_status_t ow_decode(ow_wire_t *w, const uint8_t *buf, size_t len, apr_pool_t 
     *out = NULL;
     *consumed = 0;
     w->err[0] = 0;
+    /* before the handshake only a WireFormatInfo may come: a few kilobytes at most */
+    int64_t max = w->negotiated || w->max_frame_size < OW_HANDSHAKE_MAX_FRAME_SIZE
+                  ? w->max_frame_size : OW_HANDSHAKE_MAX_FRAME_SIZE;
     if (!w->size_prefix_disabled) {
         if (len < 4)
             return HM_EINCOMPLETE;
         int32_t size = (int32_t)(((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16)
                                  | ((uint32_t)buf[2] << 8) | buf[3]);
-        if (size > w->max_frame_size)
-            return ow_fail(w, HM_ETOOBIG, "frame of %d bytes exceeds maxFrameSize %lld", (int)size,
-                           (long long)w->max_frame_size);
+        if (size > max)
+            return ow_fail(w, HM_ETOOBIG, "frame of %d bytes exceeds %s %lld", (int)size,
+                           w->negotiated ? "maxFrameSize" : "the limit before the handshake",
+                           (long long)max);
         if (size < 1)
             return ow_fail(w, HM_EMALFORMED, "frame size %d", (int)size);
         if (len - 4 < (size_t)size)
@@ -389,9 +393,9 @@ apr_status_t ow_decode(ow_wire_t *w, const uint8_t *buf, size_t len, apr_pool_t 
             return ow_fail(w, OW_EBAD_TYPE, "a %s is not a command", d->name);
         ow_object_t *o;
         apr_status_t st = ow_unmarshal_body(w, &rd, pool, type, &o);
-        if (st == HM_EINCOMPLETE && !head && (int64_t)len >= w->max_frame_size)
+        if (st == HM_EINCOMPLETE && !head && (int64_t)len >= max)
             return ow_fail(w, HM_ETOOBIG, "unprefixed frame longer than maxFrameSize %lld",
-                           (long long)w->max_frame_size);
+                           (long long)max);
         if (st == HM_EINCOMPLETE)
             return st;
         if (st)

@@ -464,6 +464,7 @@ typedef struct hm_listen_opts_s {
     int64_t max_inactivity_ms;
     int64_t max_inactivity_initial_delay_ms;
     int max_connections;
+    int64_t connect_timeout_ms;    /* handshake deadline; 0: HM_DEFAULT_CONNECT_TIMEOUT_MS */
 } hm_listen_opts_t;
 
 /* Queues bytes for sending (takes ownership of malloc'd data); safe from any thread. */
@@ -476,6 +477,12 @@ void hm_conn_kick(hm_conn_t *conn);
 /* Stops (1) or restarts (0) reading the connection's input, so TCP pushes back on a producer
  * the broker cannot take more from; buffered input is fed again on restart.  Loop thread only. */
 void hm_conn_pause_input(hm_conn_t *conn, int paused);
+/* The protocol's handshake is complete: the connection may now buffer a whole frame (up to
+ * max_frame_size) and its handshake deadline is lifted.  Loop thread only. */
+void hm_conn_handshake_done(hm_conn_t *conn);
+/* The frame being received needs `bytes` in all (from its declared size): the input buffer grows
+ * to that at once, within the limits.  Called from input() when it reports an incomplete frame. */
+void hm_conn_expect(hm_conn_t *conn, size_t bytes);
 const char *hm_conn_peer(const hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);

@@ -14,4 +14,15 @@
 #define HM_FLOW_LOG_INTERVAL_S    30       /* a held destination is logged at most this often */
 #define HM_EXPIRE_RESOLUTION_MS   100      /* how often queues' expiry periods are looked at */
 
+/* Connections' input (hm_server.c).  Before its handshake a connection may buffer only
+ * HM_HANDSHAKE_INPUT_MAX bytes and must finish the handshake within its listener's
+ * connect_timeout_ms; after it, one frame up to the listener's max_frame_size, and all
+ * connections' buffers above HM_INPUT_BASE together at most the server's input budget (a
+ * connection that would exceed it stops being read until others release theirs). */
+#define HM_HANDSHAKE_INPUT_MAX    (16 * 1024)
+#define HM_INPUT_BASE             (64 * 1024)         /* kept per connection, never charged */
+#define HM_INPUT_SHRINK_AT        (1024 * 1024)       /* larger: given back right after the frame */
+#define HM_DEFAULT_INPUT_BUDGET   (512LL * 1024 * 1024)
+#define HM_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
 #endif

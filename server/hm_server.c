@@ -5,12 +5,16 @@
  * (delivering messages to consumers) append to a connection's output under its lock and wake the
  * owning loop, which flushes.  Loop 0 also accepts and hands connections out round-robin. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <apr_atomic.h>
 #include <apr_network_io.h>
+#include <apr_portable.h>
 #include <apr_poll.h>
 #include <apr_ring.h>
 #include <apr_strings.h>
@@ -21,7 +25,6 @@
 #include "hm_limits.h"
 #include "hm_server.h"
 
-#define IN_INITIAL   (64 * 1024)
 #define READ_BUDGET  (1024 * 1024)    /* bytes read from one connection per wake-up */
 #define IOV_MAX_HM   64
 #define CLOSE_GRACE  apr_time_from_sec(2)
@@ -60,6 +63,10 @@ struct hm_conn_s {
     int opened;
     uint8_t *in;
     size_t in_len, in_cap, in_max;
+    size_t want;                         /* bytes the frame being received needs (hm_conn_expect) */
+    size_t budget_wait;                  /* input capacity waiting for the server's budget */
+    int handshaken;                      /* hm_conn_handshake_done: in_max is the frame limit */
+    apr_time_t handshake_deadline;       /* 0: none */
     apr_thread_mutex_t *out_lock;
     struct out_ring_s out;
     volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
@@ -94,6 +101,8 @@ struct hm_server_s {
     apr_array_header_t *listeners;       /* hm_listener_t* */
     volatile apr_uint32_t stop;
     apr_uint32_t next_loop;
+    int64_t input_budget;                /* bytes above HM_INPUT_BASE, all connections */
+    atomic_llong input_charged;
 };
 
 static _Thread_local hm_loop_t *current_loop;
@@ -135,7 +144,7 @@ const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts;
 static void set_events(hm_conn_t *c)
 {
     apr_pollset_remove(c->loop->ps, &c->pfd);
-    c->pfd.reqevents = (c->in_paused ? 0 : APR_POLLIN) | (c->pollout ? APR_POLLOUT : 0);
+    c->pfd.reqevents = (c->in_paused || c->budget_wait ? 0 : APR_POLLIN) | (c->pollout ? APR_POLLOUT : 0);
     apr_pollset_add(c->loop->ps, &c->pfd);
 }
 
@@ -164,6 +173,28 @@ void hm_conn_pause_input(hm_conn_t *c, int paused)
     set_events(c);
 }
 
+/* sendmsg with MSG_NOSIGNAL: a peer that reset its socket gives EPIPE here, never a SIGPIPE
+ * (which would stop the whole broker).  main() also ignores SIGPIPE. */
+static apr_status_t send_iov(hm_conn_t *c, struct iovec *iov, int n, apr_size_t *written)
+{
+    apr_os_sock_t fd;
+    *written = 0;
+    if (apr_os_sock_get(&fd, c->sock) != APR_SUCCESS)
+        return APR_EBADF;
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)n;
+    ssize_t r;
+    do
+        r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EWOULDBLOCK ? APR_EAGAIN : APR_FROM_OS_ERROR(errno);
+    *written = (apr_size_t)r;
+    return APR_SUCCESS;
+}
+
 /* Writes as much queued output as the socket takes.  Returns non-zero on a write error. */
 static int conn_flush(hm_conn_t *c)
 {
@@ -186,9 +217,11 @@ static int conn_flush(hm_conn_t *c)
             return 0;
         }
         apr_size_t written = 0;
-        apr_status_t st = apr_socket_sendv(c->sock, iov, n, &written);
-        if (st != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(st))
+        apr_status_t st = send_iov(c, iov, n, &written);
+        if (st != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(st)) {
+            hm_info("connection %s: write failed: %s; closing", c->peer, hm_strerror(st));
             return 1;
+        }
         apr_thread_mutex_lock(c->out_lock);
         while (written > 0) {
             ch = APR_RING_FIRST(&c->out);
@@ -223,6 +256,86 @@ static int conn_has_output(hm_conn_t *c)
     return more;
 }
 
+/* ---- input buffers: the pre-handshake limit, the frame limit and the server-wide budget ---- */
+
+static int64_t charge_of(size_t cap)
+{
+    return cap > HM_INPUT_BASE ? (int64_t)(cap - HM_INPUT_BASE) : 0;
+}
+
+static hm_server_t *conn_server(const hm_conn_t *c) { return c->lst->srv; }
+
+/* Resizes the input buffer to cap bytes, taking or giving back budget.  1: done; 0: the budget
+ * is exhausted (the connection stops being read until hm_server retries); -1: closed. */
+static int input_resize(hm_conn_t *c, size_t cap)
+{
+    hm_server_t *s = conn_server(c);
+    if (cap > c->in_max) {
+        hm_warn("connection %s: a frame of %zu bytes is over the %zu-byte limit%s; closing", c->peer,
+                cap, c->in_max, c->handshaken ? "" : " before the handshake");
+        hm_conn_close(c, NULL);
+        c->closing = 1;
+        c->close_deadline = 0;
+        return -1;
+    }
+    int64_t delta = charge_of(cap) - charge_of(c->in_cap);
+    if (delta > 0 && atomic_fetch_add(&s->input_charged, delta) + delta > s->input_budget) {
+        atomic_fetch_sub(&s->input_charged, delta);
+        if (!c->budget_wait)
+            hm_warn("connection %s: input budget of %" APR_INT64_T_FMT " bytes in use; not reading "
+                    "it until others finish their frames", c->peer, s->input_budget);
+        c->budget_wait = cap;
+        set_events(c);
+        return 0;
+    }
+    uint8_t *in = realloc(c->in, cap);
+    if (!in) {
+        if (delta > 0)
+            atomic_fetch_sub(&s->input_charged, delta);
+        hm_conn_close(c, "out of memory for input");
+        return -1;
+    }
+    if (delta < 0)
+        atomic_fetch_add(&s->input_charged, delta);
+    c->in = in;
+    c->in_cap = cap;
+    if (c->budget_wait) {
+        c->budget_wait = 0;
+        set_events(c);
+    }
+    return 1;
+}
+
+/* Large buffers go back once their frame is handled: an idle connection keeps the base size. */
+static void input_shrink(hm_conn_t *c)
+{
+    if (c->in_cap > HM_INPUT_BASE && c->in_len <= HM_INPUT_BASE && c->want <= HM_INPUT_BASE)
+        input_resize(c, HM_INPUT_BASE);
+}
+
+/* The capacity the next read needs: the declared frame if the protocol said, else double. */
+static size_t input_next_cap(const hm_conn_t *c)
+{
+    if (c->want > c->in_cap)
+        return c->want;
+    size_t cap = c->in_cap * 2;
+    return cap > c->in_max ? (c->in_cap < c->in_max ? c->in_max : c->in_cap + 1) : cap;
+}
+
+void hm_conn_expect(hm_conn_t *c, size_t bytes)
+{
+    c->want = bytes;
+}
+
+void hm_conn_handshake_done(hm_conn_t *c)
+{
+    if (c->handshaken)
+        return;
+    c->handshaken = 1;
+    c->handshake_deadline = 0;
+    c->in_max = (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
+}
+
 static void conn_destroy(hm_conn_t *c)
 {
     if (c->pstate && c->lst->proto->close)
@@ -237,6 +350,7 @@ static void conn_destroy(hm_conn_t *c)
         free(ch);
     }
     free(c->in);
+    atomic_fetch_sub(&conn_server(c)->input_charged, charge_of(c->in_cap));
     apr_atomic_dec32(&c->lst->active);
     hm_debug("connection %s closed", c->peer);
     apr_pool_destroy(c->pool);
@@ -248,6 +362,7 @@ static void conn_feed(hm_conn_t *c)
     size_t off = 0;
     while (off < c->in_len && !c->closing && !c->in_paused) {
         size_t used = 0;
+        c->want = 0;
         apr_status_t st = c->lst->proto->input(c->pstate, c->in + off, c->in_len - off, &used);
         if (st != APR_SUCCESS) {
             hm_conn_close(c, NULL);
@@ -267,27 +382,16 @@ static void conn_feed(hm_conn_t *c)
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
     }
+    if (c->in_cap > HM_INPUT_SHRINK_AT)
+        input_shrink(c);          /* smaller ones go back on the next tick (no realloc churn) */
 }
 
 static void conn_read(hm_conn_t *c)
 {
     size_t budget = READ_BUDGET;
-    while (!c->closing && budget > 0) {
-        if (c->in_len == c->in_cap) {
-            if (c->in_cap >= c->in_max) {
-                hm_warn("connection %s: a frame larger than the %zu-byte limit; closing", c->peer, c->in_max);
-                hm_conn_close(c, NULL);
-                return;
-            }
-            size_t cap = c->in_cap * 2 > c->in_max ? c->in_max : c->in_cap * 2;
-            uint8_t *in = realloc(c->in, cap);
-            if (!in) {
-                hm_conn_close(c, "out of memory for input");
-                return;
-            }
-            c->in = in;
-            c->in_cap = cap;
-        }
+    while (!c->closing && budget > 0 && !c->budget_wait) {
+        if ((c->in_len == c->in_cap || c->want > c->in_cap) && input_resize(c, input_next_cap(c)) <= 0)
+            return;
         apr_size_t n = c->in_cap - c->in_len;
         apr_status_t st = apr_socket_recv(c->sock, (char *)c->in + c->in_len, &n);
         if (n > 0) {
@@ -365,9 +469,12 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         c->pool = p;
         c->sock = sock;
         c->lst = lst;
-        c->in_cap = IN_INITIAL;
+        c->in_cap = HM_HANDSHAKE_INPUT_MAX;
         c->in = malloc(c->in_cap);
-        c->in_max = (size_t)(lst->opts.max_frame_size > 0 ? lst->opts.max_frame_size : 100 << 20) + 4096;
+        c->in_max = HM_HANDSHAKE_INPUT_MAX;
+        int64_t cto = lst->opts.connect_timeout_ms > 0 ? lst->opts.connect_timeout_ms
+                                                       : HM_DEFAULT_CONNECT_TIMEOUT_MS;
+        c->handshake_deadline = apr_time_now() + apr_time_from_msec(cto);
         if (!c->in || apr_thread_mutex_create(&c->out_lock, APR_THREAD_MUTEX_DEFAULT, p)) {
             free(c->in);
             apr_socket_close(sock);
@@ -419,6 +526,18 @@ static void loop_housekeeping(hm_loop_t *l)
     hm_conn_t *c = APR_RING_FIRST(&l->conns);
     while (c != APR_RING_SENTINEL(&l->conns, hm_conn_s, link)) {
         hm_conn_t *next = APR_RING_NEXT(c, link);
+        if (!c->closing && c->handshake_deadline && now >= c->handshake_deadline) {
+            hm_warn("connection %s: no handshake within %" APR_INT64_T_FMT " ms "
+                    "(transport.connectAttemptTimeout); closing", c->peer,
+                    c->lst->opts.connect_timeout_ms > 0 ? c->lst->opts.connect_timeout_ms
+                                                        : (int64_t)HM_DEFAULT_CONNECT_TIMEOUT_MS);
+            c->closing = 1;
+            c->close_deadline = 0;
+        }
+        if (c->budget_wait && !c->closing && input_resize(c, c->budget_wait) > 0)
+            conn_read(c);
+        if (tick && !c->closing && !c->budget_wait)
+            input_shrink(c);
         if (tick && !c->closing && c->opened && c->lst->proto->tick)
             c->lst->proto->tick(c->pstate, now);
         if (apr_atomic_read32(&c->kicked) && apr_atomic_xchg32(&c->kicked, 0) && !c->closing &&
@@ -488,6 +607,8 @@ apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops,
     s->nloops = nloops < 1 ? 1 : nloops;
     s->loops = apr_pcalloc(pool, sizeof(hm_loop_t *) * (size_t)s->nloops);
     s->listeners = apr_array_make(pool, 2, sizeof(hm_listener_t *));
+    s->input_budget = HM_DEFAULT_INPUT_BUDGET;
+    atomic_init(&s->input_charged, 0);
     for (int i = 0; i < s->nloops; i++) {
         hm_loop_t *l = apr_pcalloc(pool, sizeof *l);
         l->srv = s;
@@ -542,6 +663,16 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
     APR_ARRAY_PUSH(s->listeners, hm_listener_t *) = lst;
     hm_info("listening on %s", lst->name);
     return APR_SUCCESS;
+}
+
+void hm_server_set_input_budget(hm_server_t *s, int64_t bytes)
+{
+    s->input_budget = bytes > 0 ? bytes : HM_DEFAULT_INPUT_BUDGET;
+}
+
+int64_t hm_server_input_charged(hm_server_t *s)
+{
+    return atomic_load(&s->input_charged);
 }
 
 apr_status_t hm_server_run(hm_server_t *s)

@@ -250,6 +250,7 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
             .max_inactivity_ms = c->use_inactivity_monitor ? c->max_inactivity_ms : 0,
             .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
             .max_connections = c->max_connections,
+            .connect_timeout_ms = c->connect_timeout_ms,
         };
         char err[256];
         apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, ow_protocol(), &lo,
@@ -303,6 +304,9 @@ int main(int argc, const char *const *argv)
     /* block SIGTERM/SIGINT before any thread exists (store flusher, event loops): only the
      * signal thread started below receives them, so shutdown is always the graceful one */
     apr_setup_signal_thread();
+    /* a peer that resets its socket while output is queued must close that connection only:
+     * writes get EPIPE instead of a SIGPIPE that would end the process */
+    signal(SIGPIPE, SIG_IGN);
     sel_global_init();
     apr_pool_t *pool;
     apr_pool_create(&pool, NULL);
@@ -353,6 +357,7 @@ int main(int argc, const char *const *argv)
         return 1;
     }
     the_broker = broker;
+    hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
     hm_broker_register_codec(broker, ow_msg_codec());
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",

@@ -89,7 +89,17 @@ static void test_frame_over_max_rejected_before_reading(void)
     ow_command_t *c;
     size_t used;
     CU_ASSERT_EQUAL(ow_decode(w, hdr, 4, p, &c, &used), HM_ETOOBIG);
+    CU_ASSERT_STRING_EQUAL(ow_wire_error(w), "frame of 209715200 bytes exceeds the limit before the handshake 8192");
+    /* before the handshake (issue 12): only a WireFormatInfo may come, a few kilobytes */
+    const uint8_t hdr9k[4] = { 0, 0, 0x23, 0x28 };
+    CU_ASSERT_EQUAL(ow_decode(w, hdr9k, 4, p, &c, &used), HM_ETOOBIG);
+    const uint8_t hdr8k[4] = { 0, 0, 0x20, 0x00 };
+    CU_ASSERT_EQUAL(ow_decode(w, hdr8k, 4, p, &c, &used), HM_EINCOMPLETE);
+    /* after it, the negotiated maxFrameSize */
+    CU_ASSERT_FATAL(ow_wire_force_format(w, 12, 0, 0, 1, 0) == APR_SUCCESS);
+    CU_ASSERT_EQUAL(ow_decode(w, hdr, 4, p, &c, &used), HM_ETOOBIG);
     CU_ASSERT_STRING_EQUAL(ow_wire_error(w), "frame of 209715200 bytes exceeds maxFrameSize 104857600");
+    CU_ASSERT_EQUAL(ow_decode(w, hdr9k, 4, p, &c, &used), HM_EINCOMPLETE);
     /* a smaller negotiated maximum is honoured too */
     ow_wire_opts_t o;
     ow_wire_opts_default(&o);
