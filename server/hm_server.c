@@ -407,7 +407,7 @@ static void conn_read(hm_conn_t *c)
         if (APR_STATUS_IS_EAGAIN(st))
             return;
         if (st != APR_SUCCESS) {
-            hm_debug("connection %s: read error: %s", c->peer, hm_strerror(st));
+            hm_info("connection %s: read failed: %s; closing", c->peer, hm_strerror(st));
             c->closing = 1;
             c->close_deadline = 0;
             return;

@@ -4,6 +4,7 @@ import static hermodit.Suite.check;
 import static hermodit.Suite.eq;
 import static hermodit.Suite.log;
 
+import hermodit.RawWire;
 import hermodit.Suite;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -178,129 +179,7 @@ public final class HostileSuite {
 
     // ------------------------------------------------------------------ raw side
 
-    /** One raw TCP connection speaking hand-made OpenWire. */
-    static final class Raw implements Closeable {
-        final Socket sock = new Socket();
-        final DataInputStream in;
-        final OutputStream out;
-        boolean writeRefused;  // the broker closed while we were still writing
-
-        Raw() throws IOException {
-            sock.connect(new InetSocketAddress("127.0.0.1", PORT), 5000);
-            sock.setSoTimeout(5000);
-            sock.setTcpNoDelay(true);
-            in = new DataInputStream(sock.getInputStream());
-            out = sock.getOutputStream();
-        }
-
-        /** Writes bytes; a reset/broken pipe (the broker closing on us) is remembered, not thrown. */
-        void send(byte[] b) {
-            try {
-                out.write(b);
-                out.flush();
-            } catch (IOException e) {
-                writeRefused = true;
-                log("write ended by the broker: " + e.getMessage());
-            }
-        }
-
-        /** Reads one size-prefixed frame and returns type byte + body. */
-        byte[] readFrame() throws IOException {
-            int size = in.readInt();
-            check(size > 0 && size <= MAX_FRAME, "frame size from the broker out of range: " + size);
-            byte[] b = new byte[size];
-            in.readFully(b);
-            return b;
-        }
-
-        /** Reads the broker's WireFormatInfo (it speaks first) and answers with ours: loose, no cache. */
-        void handshake() throws IOException {
-            byte[] f = readFrame();
-            eq(1, (int) f[0], "type of the broker's first frame (WireFormatInfo)");
-            eq("ActiveMQ", new String(f, 1, 8, StandardCharsets.US_ASCII), "WireFormatInfo magic");
-            send(wireFormatInfo());
-        }
-
-        /**
-         * Waits until the broker closes this connection: null if it did within ms, otherwise
-         * what was seen instead. Everything the broker sends meanwhile is read and dropped.
-         */
-        String waitClosed(long ms) {
-            long end = System.currentTimeMillis() + ms;
-            byte[] buf = new byte[65536];
-            long got = 0;
-            try {
-                while (true) {
-                    long left = end - System.currentTimeMillis();
-                    if (left <= 0) return "still open after " + ms + " ms (" + got + " bytes received)";
-                    sock.setSoTimeout((int) Math.max(1, left));
-                    int n;
-                    try {
-                        n = in.read(buf);
-                    } catch (SocketTimeoutException e) {
-                        continue;
-                    }
-                    if (n < 0) return null;
-                    got += n;
-                }
-            } catch (SocketException e) {
-                return null;  // reset by the broker: closed
-            } catch (IOException e) {
-                return null;
-            }
-        }
-
-        @Override
-        public void close() {
-            try { sock.close(); } catch (IOException e) { /* already gone */ }
-        }
-    }
-
-    static byte[] frame(byte[] typeAndBody) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        DataOutputStream d = new DataOutputStream(b);
-        d.writeInt(typeAndBody.length);
-        d.write(typeAndBody);
-        return b.toByteArray();
-    }
-
-    /** WireFormatInfo, loose encoding, options as a hand-written primitive map. */
-    static byte[] wireFormatInfo() throws IOException {
-        ByteArrayOutputStream pb = new ByteArrayOutputStream();
-        DataOutputStream p = new DataOutputStream(pb);
-        p.writeInt(8);
-        boolOpt(p, "TightEncodingEnabled", false);
-        boolOpt(p, "CacheEnabled", false);
-        boolOpt(p, "SizePrefixDisabled", false);
-        boolOpt(p, "TcpNoDelayEnabled", true);
-        boolOpt(p, "StackTraceEnabled", false);
-        longOpt(p, "MaxInactivityDuration", 30_000);
-        longOpt(p, "MaxInactivityDurationInitalDelay", 10_000);
-        longOpt(p, "MaxFrameSize", 100L * 1024 * 1024);
-        ByteArrayOutputStream bb = new ByteArrayOutputStream();
-        DataOutputStream d = new DataOutputStream(bb);
-        d.writeByte(1);                                       // WIREFORMAT_INFO
-        d.write("ActiveMQ".getBytes(StandardCharsets.US_ASCII));
-        d.writeInt(12);                                       // version
-        d.writeBoolean(true);                                 // properties present
-        d.writeInt(pb.size());
-        d.write(pb.toByteArray());
-        return frame(bb.toByteArray());
-    }
-
-    static void boolOpt(DataOutputStream p, String k, boolean v) throws IOException {
-        p.writeUTF(k);
-        p.writeByte(1);  // BOOLEAN_TYPE
-        p.writeBoolean(v);
-    }
-
-    static void longOpt(DataOutputStream p, String k, long v) throws IOException {
-        p.writeUTF(k);
-        p.writeByte(6);  // LONG_TYPE
-        p.writeLong(v);
-    }
-
-    static void requireClosed(Raw r, String what, boolean toleratedOnRef) {
+    static void requireClosed(RawWire r, String what, boolean toleratedOnRef) {
         String problem = r.waitClosed(CLOSE_WAIT_MS);
         if (problem == null) {
             log("bad connection closed by the broker" + (r.writeRefused ? " (while we were writing)" : ""));
@@ -318,7 +197,7 @@ public final class HostileSuite {
     static void randomBytesFirst() throws Exception {
         byte[] junk = new byte[64 * 1024];
         new Random(20261122L).nextBytes(junk);
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.send(junk);  // no handshake at all
             requireClosed(r, "64 KiB of random bytes as the first bytes", false);
         }
@@ -327,7 +206,7 @@ public final class HostileSuite {
     static void randomBytesAfterHandshake() throws Exception {
         byte[] junk = new byte[64 * 1024];
         new Random(7L).nextBytes(junk);
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             r.send(junk);
             requireClosed(r, "64 KiB of random bytes after the WireFormatInfo exchange", false);
@@ -335,7 +214,7 @@ public final class HostileSuite {
     }
 
     static void frameHeaderOverMax() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);
@@ -385,7 +264,7 @@ public final class HostileSuite {
     }
 
     static void truncatedFrame() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);
@@ -399,16 +278,16 @@ public final class HostileSuite {
     }
 
     static void unknownCommandType() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             // Type 200 is no OpenWire command (v12 types end at 124).
-            r.send(frame(new byte[] { (byte) 200, 0, 0, 0, 1, 0, 0, 0, 0, 0 }));
+            r.send(RawWire.frame(new byte[] { (byte) 200, 0, 0, 0, 1, 0, 0, 0, 0, 0 }));
             requireClosed(r, "an unknown command type", false);
         }
     }
 
     /** ConnectionInfo, SessionInfo, ProducerInfo through the client's marshaller; waits for their Responses. */
-    static ProducerId validSession(Raw r, OpenWireFormat wf, String tag) throws IOException {
+    static ProducerId validSession(RawWire r, OpenWireFormat wf, String tag) throws IOException {
         ConnectionId cid = new ConnectionId("ID:hostile-" + tag + "-" + RUN);
         ConnectionInfo ci = new ConnectionInfo(cid);
         ci.setClientId("hostile-" + tag + "-" + RUN);
@@ -446,7 +325,7 @@ public final class HostileSuite {
         }
         p.writeInt(0);           // the innermost map is empty
         OpenWireFormat wf = new OpenWireFormat(12);
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ProducerId pid = validSession(r, wf, "nested");
             ActiveMQTextMessage m = new ActiveMQTextMessage();
@@ -467,7 +346,7 @@ public final class HostileSuite {
     }
 
     static void stringLongerThanFrame() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);
@@ -479,7 +358,7 @@ public final class HostileSuite {
             d.writeBoolean(true);    // its value string present
             d.writeShort(60_000);    // declares 60,000 bytes ...
             d.write("ID:x".getBytes(StandardCharsets.US_ASCII));  // ... the frame ends after 4
-            r.send(frame(b.toByteArray()));
+            r.send(RawWire.frame(b.toByteArray()));
             // Reference deviation: ActiveMQ 5.17 reads fields straight from the socket, not
             // bounded by the frame, so it waits for the missing bytes instead of closing.
             requireClosed(r, "a string declaring more bytes than its frame holds", true);
@@ -487,7 +366,7 @@ public final class HostileSuite {
     }
 
     static void negativeFrameSize() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);
@@ -504,10 +383,10 @@ public final class HostileSuite {
     }
 
     static void badMagic() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             byte[] f = r.readFrame();
             eq(1, (int) f[0], "type of the broker's first frame (WireFormatInfo)");
-            byte[] wfi = wireFormatInfo();
+            byte[] wfi = RawWire.wireFormatInfo(30_000, 10_000);
             wfi[4 + 1 + 7] = 'X';  // "ActiveMQ" -> "ActiveMX"
             r.send(wfi);
             requireClosed(r, "a WireFormatInfo with the wrong magic", false);
@@ -515,7 +394,7 @@ public final class HostileSuite {
     }
 
     static void wrongNestedType() throws Exception {
-        try (Raw r = new Raw()) {
+        try (RawWire r = new RawWire(PORT, MAX_FRAME)) {
             r.handshake();
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(b);
@@ -525,7 +404,7 @@ public final class HostileSuite {
             d.writeBoolean(true);    // connectionId present ...
             d.writeByte(28);         // ... but typed as a text message, not CONNECTION_ID (120)
             d.write(new byte[64]);
-            r.send(frame(b.toByteArray()));
+            r.send(RawWire.frame(b.toByteArray()));
             // Reference deviation: ActiveMQ 5.17 starts unmarshalling a text message in that slot,
             // reading past the frame (not bounded by it), and waits for more bytes. For hermod a
             // field of the wrong type is a malformed frame: close.
