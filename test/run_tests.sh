@@ -5,6 +5,7 @@
 # Unit tests: every CUnit executable build/<variant>/test/unit/*_test (counted per CUnit test).
 # Fuzz replays: every build/<variant>/test/fuzz/<name>_replay over test/fuzz/<name>/{corpus,crashes}.
 # Interop: every test/interop/<suite>/run.sh <absolute hermod binary path>, whose lines "PASS: name" / "FAIL: name" are counted.
+# Without an argument, also the libFuzzer targets are compiled once (clang), so they cannot rot.
 set -u
 cd "$(dirname "$0")/.."
 variant=${1:-debug}
@@ -76,6 +77,13 @@ done
 # memory errors in the unit tests and fuzz corpora, under AddressSanitizer
 if [ "$also_asan" = 1 ]; then
     unit_and_fuzz asan
+    # the libFuzzer targets (clang) must keep compiling, or nobody runs them
+    if scons -Q -j2 variant=fuzz fuzzers > build/test-logs/fuzz-build.log 2>&1; then
+        result PASS "fuzz targets build (scons variant=fuzz fuzzers)"
+    else
+        tail -20 build/test-logs/fuzz-build.log
+        result FAIL "fuzz targets build (scons variant=fuzz fuzzers)" "see build/test-logs/fuzz-build.log"
+    fi
 fi
 
 echo "$pass passed, $fail failed"

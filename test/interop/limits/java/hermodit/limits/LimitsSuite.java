@@ -440,16 +440,21 @@ public final class LimitsSuite {
 
     // ------------------------------------------------------------------ 2: SIGPIPE
 
-    /** Consumers with prefetch 32767 that never read while 1 MiB messages pile up for them, then
-     * reset their sockets: the broker stays up and logs each closed connection. */
+    /** 20 consumers with prefetch 32767 that never read, then reset their sockets one by one while
+     * a producer streams 32 KiB messages to them without pause, so that the broker still has output
+     * for a socket whose reset it has just read (the write that used to raise SIGPIPE and end the
+     * process): the broker stays up and logs each closed connection. */
     static void stalledConsumersReset(boolean topic) throws Exception {
         String name = "it.limits.stalled." + (topic ? "topic." : "queue.") + RUN;
         ActiveMQDestination d = topic ? new ActiveMQTopic(name) : new ActiveMQQueue(name);
         List<RawWire> stalled = new ArrayList<>();
         List<Integer> ports = new ArrayList<>();
         Connection pc = cf().createConnection();
+        AtomicLong sent = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread producer = null;
         try {
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < 20; i++) {
                 RawWire r = raw();
                 r.handshake();
                 openAll(r, connectionId("stalled"), d, 32767);
@@ -460,14 +465,33 @@ public final class LimitsSuite {
             Session s = pc.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageProducer p = s.createProducer(topic ? (Topic) s.createTopic(name) : s.createQueue(name));
             BytesMessage m = s.createBytesMessage();
-            m.writeBytes(new byte[1024 * 1024]);
-            for (int i = 0; i < 30; i++) p.send(m, DeliveryMode.NON_PERSISTENT, 4, 0);
-            Thread.sleep(1500);   // the broker's output for them is queued now
+            m.writeBytes(new byte[32 * 1024]);
+            producer = new Thread(() -> {
+                try {
+                    while (!stop.get() && sent.get() < 20_000) {
+                        p.send(m, DeliveryMode.NON_PERSISTENT, 4, 0);
+                        sent.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    log("producer: " + e);
+                }
+            });
+            producer.setDaemon(true);
+            producer.start();
+            while (sent.get() < 50 && producer.isAlive()) Thread.sleep(5);
+            for (RawWire r : stalled) {      // the producer keeps sending meanwhile
+                r.reset();
+                Thread.sleep(20);
+            }
+            Thread.sleep(500);
         } finally {
+            stop.set(true);
             for (RawWire r : stalled) r.reset();
+            if (producer != null) producer.join(10_000);
             pc.close();
         }
-        Thread.sleep(1500);
+        log(sent.get() + " messages of 32 KiB sent while the consumers stalled and reset");
+        Thread.sleep(1000);
         String log = brokerLog();
         for (int port : ports) {
             String peer = "connection 127.0.0.1:" + port + ": ";
