@@ -16,11 +16,16 @@
 #include <apr_thread_proc.h>
 
 #include "cfg.h"
+#include "hm_life.h"
 #include "hm_log.h"
 #include "hm_server.h"
 #include "ow_adapter.h"
 #include "sel.h"
 #include "st.h"
+#include "st_lease.h"
+
+/* How often a standby retries the store's lease, and an active broker checks it. */
+#define LEASE_POLL_MS 1000
 
 static hm_server_t *the_server;
 static hm_broker_t *the_broker;
@@ -149,14 +154,20 @@ static void store_progress(void *baton, const char *phase, uint64_t done, uint64
 
 /* Opens the Berkeley DB store the configuration names; NULL (no store) for persistent="false"
  * or a memory adapter. */
+static int uses_store(const cfg_t *cfg)
+{
+    return cfg->persistent && cfg->store.kind == CFG_STORE_BDB;
+}
+
 static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **out)
 {
     *out = NULL;
-    if (!cfg->persistent || cfg->store.kind != CFG_STORE_BDB)
+    if (!uses_store(cfg))
         return APR_SUCCESS;
     st_options_t o;
     st_options_default(&o);
     o.kind = ST_KIND_BDB;
+    o.lease_held = 1;          /* main() took the store's lease before opening it */
     o.dir = cfg->store.directory;
     if (cfg->store.cache_size > 0)
         o.cache_bytes = (uint64_t)cfg->store.cache_size;
@@ -217,9 +228,20 @@ static int store_tool(const char *cmd, const char *dir)
     return 0;
 }
 
+static hm_life_t *the_life;
+
+/* The lease is gone while active: another broker may be writing the store now.  Nothing more
+ * may reach it, not even a clean close (a checkpoint writes): the process ends here. */
+static void on_fenced(void *baton, const char *why)
+{
+    hm_error("hermod fenced (%s): exiting without touching the store", why);
+    _exit(3);
+}
+
 static int on_signal(int signum)
 {
     hm_info("signal %d received: shutting down", signum);
+    hm_life_request_stop(the_life);
     if (the_broker)
         hm_broker_stopping(the_broker);
     if (the_server)
@@ -328,6 +350,33 @@ int main(int argc, const char *const *argv)
         return 2;
     }
 
+    /* starting -> standby (while another broker holds the store's lease) -> recovering: the
+     * store opens only once the lease is ours; signals end a standby wait */
+    if ((st = hm_life_create(pool, on_fenced, NULL, &the_life))) {
+        hm_error("cannot start the broker: %s", hm_strerror(st));
+        return 1;
+    }
+    apr_thread_t *sig;
+    if ((st = apr_thread_create(&sig, NULL, signal_thread, NULL, pool))) {
+        hm_error("cannot start the signal thread: %s", hm_strerror(st));
+        return 1;
+    }
+    apr_thread_detach(sig);
+    st_lease_t *lease = NULL;
+    if (uses_store(cfg)) {
+        if ((st = st_lease_lockfile(pool, cfg->store.directory, &lease)) ||
+            (st = hm_life_acquire(the_life, lease, LEASE_POLL_MS))) {
+            if (st == HM_ECLOSED) {
+                hm_info("hermod stopped (was standby)");
+                return 0;
+            }
+            hm_error("%s:%d: the store's lease in %s cannot be taken: %s", cfg->source,
+                     cfg->store.line, cfg->store.directory, hm_strerror(st));
+            return 1;
+        }
+    } else {
+        hm_life_set(the_life, HM_LIFE_RECOVERING);
+    }
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
         return 1;
@@ -364,18 +413,24 @@ int main(int argc, const char *const *argv)
                  hm_strerror(st), cfg->store.directory);
         return 1;
     }
+    if (hm_life_stop_requested(the_life)) {     /* a signal came while recovering */
+        hm_broker_destroy(broker);
+        if (store)
+            st_close(store);
+        hm_info("hermod stopped");
+        return 0;
+    }
     if (start_listeners(cfg, the_server) != APR_SUCCESS)
         return 2;
-
-    apr_thread_t *sig;
-    if ((st = apr_thread_create(&sig, NULL, signal_thread, NULL, pool))) {
-        hm_error("cannot start the signal thread: %s", hm_strerror(st));
+    hm_life_set(the_life, HM_LIFE_ACTIVE);
+    if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {
+        hm_error("cannot watch the store's lease: %s", hm_strerror(st));
         return 1;
     }
-    apr_thread_detach(sig);
     hm_info("hermod broker \"%s\" started (%d event loops, data in %s)", cfg->broker_name, loops,
             cfg->data_directory);
     hm_server_run(the_server);
+    hm_life_set(the_life, HM_LIFE_STOPPING);
     hm_broker_destroy(broker);
     if (store)
         st_close(store);

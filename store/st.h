@@ -61,6 +61,8 @@ typedef struct st_options_s {
                                    tables (0: ST_JOURNAL_KEEP_MB; at least two log files) */
     st_progress_fn progress;    /* optional */
     void *progress_baton;
+    int lease_held;             /* bdb: the caller holds the directory's lease (st_lease.h), so
+                                   the store takes no lock of its own; 0: it locks the directory */
 } st_options_t;
 
 /* Fills defaults (kind memory, sync batch, everything else 0 = default). */

@@ -517,11 +517,12 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
     b->kv.vt = &bdb_vt;
     pthread_mutex_init(&b->jmu, NULL);
-    /* Why a lock file: recovery on open assumes no other process uses the environment. */
+    /* Why a lock file: recovery on open assumes no other process uses the environment.  A broker
+     * took it already as its lease (st_lease.h); the offline tools take it here. */
     char lock[4200];
-    snprintf(lock, sizeof lock, "%s/hermod.lock", o->dir);
-    b->lock_fd = open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    snprintf(lock, sizeof lock, "%s/" ST_LOCK_FILE, o->dir);
+    b->lock_fd = o->lease_held ? -1 : open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    if (!o->lease_held && (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0)) {
         apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
         hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
                  "another broker or store tool has this store open" : strerror(errno));

@@ -56,3 +56,69 @@ timeout 10 "$hermod" --check-config "$root/conf/hermod.xml" > "$dir/check.log" 2
 report check_config_accepts_shipped_config $?
 timeout 10 "$hermod" --check-config "$dir/bad.xml" > "$dir/check-bad.log" 2>&1
 [ $? != 0 ]; report check_config_refuses_bad_config $?
+
+# ---- standby on a store whose lease another broker holds (issue 13: lifecycle) ----
+# Two brokers on one store directory, ports $port and $port+1: the second waits in standby
+# without listening, and takes over when the first stops or is killed.
+port2=$((port + 1))
+for n in a b; do
+    p=$port; [ $n = b ] && p=$port2
+    cat > "$dir/pair-$n.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="pair-$n" dataDirectory="$dir/pair" persistent="true">
+  <persistenceAdapter><bdb directory="$dir/pair/bdb"/></persistenceAdapter>
+  <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:$p"/></transportConnectors>
+</broker>
+XML
+done
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {  # wait_port PORT TENTHS: true once it accepts
+    local i
+    for i in $(seq 1 "$2"); do port_open "$1" && return 0; sleep 0.1; done
+    return 1
+}
+wait_gone() {  # wait_gone PID TENTHS
+    local i
+    for i in $(seq 1 "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
+}
+
+# takeover HOW: a active, b standby (alive, not listening, says so); then a stops (TERM) or
+# dies (KILL); b must become active and listen within 5 s.
+takeover() {
+    rm -rf "$dir/pair"
+    "$hermod" --config "$dir/pair-a.xml" > "$dir/pair-a-$1.log" 2>&1 & local a=$!
+    wait_port "$port" 100 || { echo "broker a did not start" >&2; kill -9 $a; return 1; }
+    "$hermod" --config "$dir/pair-b.xml" > "$dir/pair-b-$1.log" 2>&1 & local b=$!
+    sleep 2
+    local rc=0
+    kill -0 $b 2>/dev/null || { echo "standby broker exited" >&2; cat "$dir/pair-b-$1.log" >&2; rc=1; }
+    port_open "$port2" && { echo "standby broker listens" >&2; rc=1; }
+    grep -q "standby: the store's lock file is taken" "$dir/pair-b-$1.log" || { echo "no standby log line" >&2; rc=1; }
+    kill -"$1" $a; wait $a 2>/dev/null
+    wait_port "$port2" 50 || { echo "standby did not take over within 5 s" >&2; cat "$dir/pair-b-$1.log" >&2; rc=1; }
+    grep -q "broker state: recovering -> active" "$dir/pair-b-$1.log" || { echo "no active log line" >&2; rc=1; }
+    kill -TERM $b; wait_gone $b 100 || { kill -9 $b; echo "b did not stop" >&2; rc=1; }
+    wait $b 2>/dev/null
+    return $rc
+}
+takeover TERM; report standby_takes_over_after_stop $?
+takeover KILL; report standby_takes_over_after_kill9 $?
+
+# a standby stops at once on SIGTERM, exit 0, and the active broker is not disturbed
+standby_stop() {
+    rm -rf "$dir/pair"
+    "$hermod" --config "$dir/pair-a.xml" > "$dir/pair-a-stop.log" 2>&1 & local a=$!
+    wait_port "$port" 100 || { kill -9 $a; return 1; }
+    "$hermod" --config "$dir/pair-b.xml" > "$dir/pair-b-stop.log" 2>&1 & local b=$!
+    sleep 1
+    kill -TERM $b
+    local rc=0
+    wait_gone $b 30 || { kill -9 $b; echo "standby did not stop within 3 s" >&2; rc=1; }
+    wait $b; local brc=$?
+    [ "$brc" = 0 ] || { echo "standby exit $brc" >&2; rc=1; }
+    grep -q "hermod stopped (was standby)" "$dir/pair-b-stop.log" || rc=1
+    port_open "$port" || { echo "active broker stopped listening" >&2; rc=1; }
+    kill -TERM $a; wait $a 2>/dev/null
+    return $rc
+}
+standby_stop; report standby_stops_on_sigterm $?

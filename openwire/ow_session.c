@@ -1,0 +1,368 @@
+/* The OpenWire adapter's connection, session, consumer and producer commands: ConnectionInfo,
+ * ConsumerInfo, ProducerInfo, DestinationInfo, RemoveInfo, acks, pulls, consumer control, and the
+ * core's deliveries turned into MessageDispatch frames. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_atomic.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "hm_limits.h"
+#include "hm_log.h"
+#include "ow_adapter.h"
+#include "ow_adapter_int.h"
+#include "ow_conn_int.h"
+
+/* ------------------------------------------------------------------ deliveries */
+
+static void dispatch(ow_cons_t *c, const ow_message_t *msg, int32_t redelivery, hm_dname_t dest)
+{
+    ow_message_dispatch_t d;
+    memset(&d, 0, sizeof d);
+    d.cmd.obj.type = OW_MESSAGE_DISPATCH;
+    d.consumer_id = c->id;
+    d.destination = c->dest;
+    if (dest.name && msg)
+        d.destination = ow_destination_from(c->scratch, dest);
+    d.message = (ow_message_t *)msg;
+    d.redelivery_counter = redelivery;
+    ow_emit(c->oc, &d.cmd);
+}
+
+static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
+{
+    ow_cons_t *c = ctx;
+    ow_message_t *orig = ow_msg_from_core(dl->msg, c->scratch);
+    if (!orig) {
+        hm_warn("openwire %s: cannot express message %s over OpenWire; dropped from dispatch",
+                hm_conn_peer(c->oc->conn), dl->msg->message_id ? dl->msg->message_id : "?");
+        apr_pool_clear(c->scratch);
+        return;
+    }
+    /* a shallow copy carries the per-delivery fields; the stored message stays untouched */
+    ow_message_t m = *orig;
+    ow_message_id_t mid;
+    if (orig->message_id) {
+        mid = *orig->message_id;
+        mid.broker_sequence_id = (int64_t)dl->msg->broker_seq;
+        m.message_id = &mid;
+    }
+    m.redelivery_counter = dl->redelivery_count;
+    m.jms_xgroup_first_for_consumer = dl->group_first;
+    m.broker_out_time = apr_time_as_msec(apr_time_now());
+    dispatch(c, &m, dl->redelivery_count, dl->dest);
+    apr_pool_clear(c->scratch);
+}
+
+/* A pull that found nothing, or a browser at its end: a dispatch without a message. */
+static void on_empty(void *ctx, hm_consumer_t *hc)
+{
+    ow_cons_t *c = ctx;
+    dispatch(c, NULL, 0, (hm_dname_t){ HM_QUEUE, NULL });
+}
+
+static const hm_consumer_ops_t consumer_ops = { on_deliver, on_empty };
+
+/* ------------------------------------------------------------------ commands */
+
+static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
+{
+    apr_hash_set(oc->consumers, c->key, APR_HASH_KEY_STRING, NULL);
+    if (c->hc)
+        hm_consumer_close(c->hc, last_delivered);
+    apr_pool_destroy(c->scratch);
+    free(c->key);
+    free(c->id);
+    free(c->dest);
+    free(c);
+}
+
+void ow_close_all(ow_conn_t *oc)
+{
+    apr_hash_index_t *hi;
+    ow_drop_parked(oc);
+    /* open transactions roll back with their connection; an XA branch once nobody else works
+     * on it (a prepared one belongs to the broker and stays) */
+    while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
+        ow_tx_end(oc->txs, apr_hash_this_val(hi));
+    for (hi = apr_hash_first(NULL, oc->xa_joined); hi; hi = apr_hash_next(hi)) {
+        apr_hash_t *xa = ow_xa_lock();
+        ow_tx_t *tx = apr_hash_get(xa, apr_hash_this_key(hi), APR_HASH_KEY_STRING);
+        if (tx && ow_tx_leave(tx) <= 0)
+            ow_tx_end(xa, tx);
+        ow_xa_unlock();
+    }
+    ow_key_set_clear(oc->xa_joined);
+    ow_key_set_clear(oc->producer_windows);
+    while ((hi = apr_hash_first(NULL, oc->consumers)) != NULL)
+        close_consumer(oc, apr_hash_this_val(hi), UINT64_MAX);
+    if (oc->client) {
+        hm_client_close(oc->client);
+        oc->client = NULL;
+    }
+}
+
+void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
+{
+    char err[256];
+    if (oc->client) {
+        ow_respond_error(oc, &ci->cmd, JMS_EXC, "connection already established");
+        return;
+    }
+    const char *cid = ci->connection_id && ci->connection_id->value ? ci->connection_id->value : "";
+    oc->connection_id = apr_pstrdup(oc->pool, cid);
+    hm_client_info_t info = { cid, ci->client_id, ci->user_name,
+                              ci->client_ip ? ci->client_ip
+                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL) };
+    apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
+    if (st == HM_EEXISTS)
+        ow_respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
+    else if (st)
+        ow_respond_error(oc, &ci->cmd, JMS_EXC, hm_strerror(st));
+    else
+        ow_respond_ok(oc, &ci->cmd);
+}
+
+void ow_on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
+{
+    char err[512] = "";
+    if (!ci->consumer_id || !ci->destination || !ci->destination->physical_name) {
+        ow_respond_error(oc, &ci->cmd, INVALID_DEST_EXC, "a consumer needs an id and a destination");
+        return;
+    }
+    if (ow_find_consumer(oc, ci->consumer_id)) {
+        ow_respond_error(oc, &ci->cmd, JMS_EXC, "a consumer with this id already exists");
+        return;
+    }
+    if (apr_hash_count(oc->consumers) >= HM_MAX_CONSUMERS_PER_CLIENT) {
+        ow_respond_error(oc, &ci->cmd, RESOURCE_EXC, "too many consumers on this connection");
+        return;
+    }
+    ow_cons_t *c = calloc(1, sizeof *c);
+    if (!c || !(c->key = ow_consumer_key(ci->consumer_id)) ||
+        ow_object_copy_flat(&ci->consumer_id->obj, (ow_object_t **)&c->id, NULL) ||
+        ow_object_copy_flat(&ci->destination->obj, (ow_object_t **)&c->dest, NULL) ||
+        apr_pool_create(&c->scratch, NULL)) {
+        if (c) {
+            free(c->key);
+            free(c->id);
+            free(c->dest);
+            free(c);
+        }
+        ow_respond_error(oc, &ci->cmd, RESOURCE_EXC, "out of memory");
+        return;
+    }
+    c->oc = oc;
+    c->session_id = ci->consumer_id->session_id;
+    apr_hash_set(oc->consumers, c->key, APR_HASH_KEY_STRING, c);
+    hm_consumer_opts_t o = {
+        .dest = ow_dname(ci->destination),
+        .selector = ci->selector,
+        .prefetch = ci->prefetch_size,
+        .no_local = ci->no_local,
+        .browser = ci->browser,
+        .exclusive = ci->exclusive,
+        .priority = ci->priority,
+        .durable_name = ci->destination->obj.type == OW_ACTIVEMQ_TOPIC ? ci->subscription_name : NULL,
+        .id = c->key,
+    };
+    apr_status_t st = hm_consumer_open(oc->client, &o, &consumer_ops, c, &c->hc, err, sizeof err);
+    if (st) {
+        close_consumer(oc, c, UINT64_MAX);
+        ow_respond_error(oc, &ci->cmd,
+                      st == HM_ESELECTOR ? INVALID_SEL_EXC
+                      : st == HM_EDENIED || st == HM_ENOTFOUND || st == HM_EINVAL ? INVALID_DEST_EXC
+                      : JMS_EXC,
+                      *err ? err : hm_strerror(st));
+        return;
+    }
+    ow_respond_ok(oc, &ci->cmd);
+}
+
+/* A closed session takes its producers with it (the client sends no RemoveInfo for them). */
+static void forget_session_producers(ow_conn_t *oc, const ow_session_id_t *sid)
+{
+    char *prefix = ow_id_key(sid->connection_id, sid->value, 0);
+    char *colon = prefix ? strrchr(prefix, ':') : NULL;
+    if (colon) {
+        colon[1] = '\0';
+        hm_producer_remove_prefix(oc->client, prefix);
+    }
+    free(prefix);
+}
+
+void ow_on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
+{
+    ow_object_t *id = ri->object_id;
+    if (!id) {
+        ow_respond_ok(oc, &ri->cmd);
+        return;
+    }
+    switch (id->type) {
+    case OW_CONSUMER_ID: {
+        ow_cons_t *c = ow_find_consumer(oc, (ow_consumer_id_t *)id);
+        if (c) {
+            int64_t last = ri->last_delivered_sequence_id;
+            /* -1 (or 0 from old clients): nothing was seen, none counts as redelivered */
+            close_consumer(oc, c, last > 0 ? (uint64_t)last : 0);
+        }
+        break;
+    }
+    case OW_SESSION_ID: {
+        int64_t sid = ((ow_session_id_t *)id)->value;
+        for (apr_hash_index_t *hi = apr_hash_first(oc->scratch, oc->consumers); hi; hi = apr_hash_next(hi)) {
+            ow_cons_t *c = apr_hash_this_val(hi);
+            if (c->session_id == sid)
+                close_consumer(oc, c, UINT64_MAX);
+        }
+        forget_session_producers(oc, (ow_session_id_t *)id);
+        break;
+    }
+    case OW_CONNECTION_ID:
+        ow_close_all(oc);
+        break;
+    case OW_PRODUCER_ID: {
+        char *k = ow_producer_key((ow_producer_id_t *)id);
+        if (k) {
+            ow_key_set_remove(oc->producer_windows, k);
+            hm_producer_remove(oc->client, k);
+        }
+        free(k);
+        break;
+    }
+    default:
+        break;
+    }
+    ow_respond_ok(oc, &ri->cmd);
+}
+
+void ow_on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
+{
+    if (pi->producer_id && pi->window_size > 0) {
+        if (apr_hash_count(oc->producer_windows) >= HM_MAX_CONSUMERS_PER_CLIENT) {
+            ow_respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+            return;
+        }
+        char *k = ow_producer_key(pi->producer_id);
+        if (k)
+            ow_key_set_add(oc->producer_windows, k);
+    }
+    if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
+        hm_dest_ensure(oc->b, ow_dname(pi->destination));
+    if (pi->producer_id && pi->destination && pi->destination->physical_name) {
+        char *k = ow_producer_key(pi->producer_id);
+        if (k && hm_producer_add(oc->client, k, ow_dname(pi->destination)) == HM_ENOSPACE) {
+            free(k);
+            ow_respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+            return;
+        }
+        free(k);
+    }
+    ow_respond_ok(oc, &pi->cmd);
+}
+
+void ow_on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
+{
+    char err[256] = "";
+    if (!di->destination || !di->destination->physical_name) {
+        ow_respond_error(oc, &di->cmd, INVALID_DEST_EXC, "DestinationInfo without a destination");
+        return;
+    }
+    hm_dname_t d = ow_dname(di->destination);
+    apr_status_t st;
+    if (di->operation_type == 0)
+        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_ensure(oc->b, d);
+    else
+        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_delete(oc->client, d, err, sizeof err) : APR_SUCCESS;
+    if (st)
+        ow_respond_error(oc, &di->cmd, st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC, *err ? err : hm_strerror(st));
+    else
+        ow_respond_ok(oc, &di->cmd);
+}
+
+/* A transacted acknowledgement takes effect at commit; meanwhile it frees prefetch credit. */
+static void on_tx_ack(ow_conn_t *oc, ow_message_ack_t *a, ow_cons_t *c, const char *id, hm_delivery_t *d)
+{
+    int kind = a->ack_type == OW_ACK_INDIVIDUAL ? HM_ACK_CONSUMED
+             : a->ack_type == OW_ACK_DELIVERED || a->ack_type == OW_ACK_REDELIVERED ? -1
+             : HM_ACK_CONSUMED_UPTO;
+    apr_hash_t *table = ow_tx_table(oc, a->transaction_id);
+    ow_tx_t *tx = ow_tx_begin(table, a->transaction_id, ow_tx_limit(a->transaction_id));
+    apr_status_t st = !tx ? APR_ENOMEM
+                    : d && kind >= 0 ? ow_tx_add_ack(tx, hm_consumer_serial(c->hc), id, kind) : APR_SUCCESS;
+    ow_tx_table_done(a->transaction_id);
+    if (d)
+        hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, NULL, NULL);
+    if (st)
+        ow_respond_error(oc, &a->cmd, RESOURCE_EXC, "the transaction cannot hold more acknowledgements");
+    else
+        ow_respond_ok(oc, &a->cmd);
+}
+
+void ow_on_ack(ow_conn_t *oc, ow_message_ack_t *a)
+{
+    ow_cons_t *c = ow_find_consumer(oc, a->consumer_id);
+    char *id = c && a->last_message_id ? ow_message_id_string(oc->scratch, a->last_message_id) : NULL;
+    hm_delivery_t *d = id ? hm_consumer_find(c->hc, id) : NULL;
+    if (a->transaction_id) {
+        on_tx_ack(oc, a, c, id, d);
+        return;
+    }
+    if (d) {
+        /* a synchronous ack is answered once its removal is durable */
+        pending_t *p = a->cmd.response_required ? ow_pending_new(oc, &a->cmd) : NULL;
+        hm_send_done_fn done = p ? ow_pending_done : NULL;
+        switch (a->ack_type) {
+        case OW_ACK_POISON: {
+            const ow_throwable_t *t = a->poison_cause;
+            const char *cause = t ? apr_psprintf(oc->scratch, "%s: %s", t->class_name ? t->class_name : "java.lang.Throwable",
+                                                 t->message ? t->message : "null")
+                                  : "java.lang.Throwable: poison acknowledgement";
+            hm_consumer_poison(c->hc, d, cause, done, p);
+            break;
+        }
+        case OW_ACK_DELIVERED:
+        case OW_ACK_REDELIVERED:
+            hm_consumer_ack(c->hc, d, HM_ACK_DELIVERED_UPTO, done, p);
+            break;
+        case OW_ACK_INDIVIDUAL:
+            hm_consumer_ack(c->hc, d, HM_ACK_CONSUMED, done, p);
+            break;
+        case OW_ACK_EXPIRED:
+            hm_consumer_expired(c->hc, d, done, p);
+            break;
+        case OW_ACK_STANDARD:
+        case OW_ACK_UNMATCHED:
+        default:
+            hm_consumer_ack(c->hc, d, a->message_count == 1 && a->first_message_id &&
+                                      a->ack_type != OW_ACK_STANDARD
+                                      ? HM_ACK_CONSUMED : HM_ACK_CONSUMED_UPTO, done, p);
+            break;
+        }
+        if (a->cmd.response_required && !p)
+            ow_respond_error(oc, &a->cmd, RESOURCE_EXC, "out of memory");
+        return;
+    }
+    hm_debug("openwire %s: ack for an unknown delivery ignored", hm_conn_peer(oc->conn));
+    ow_respond_ok(oc, &a->cmd);
+}
+
+void ow_on_pull(ow_conn_t *oc, ow_message_pull_t *p)
+{
+    ow_cons_t *c = ow_find_consumer(oc, p->consumer_id);
+    if (c)
+        hm_consumer_pull(c->hc, p->timeout);
+    ow_respond_ok(oc, &p->cmd);
+}
+
+void ow_on_consumer_control(ow_conn_t *oc, ow_consumer_control_t *cc)
+{
+    ow_cons_t *c = ow_find_consumer(oc, cc->consumer_id);
+    if (c && cc->close)
+        close_consumer(oc, c, UINT64_MAX);
+    else if (c)
+        hm_consumer_set_prefetch(c->hc, cc->prefetch);
+    ow_respond_ok(oc, &cc->cmd);
+}
