@@ -24,6 +24,7 @@
 #include "hm_log.h"
 #include "hm_limits.h"
 #include "hm_server.h"
+#include "hm_transport.h"
 
 #define READ_BUDGET  (1024 * 1024)    /* bytes read from one connection per wake-up */
 #define IOV_MAX_HM   64
@@ -47,6 +48,7 @@ typedef struct hm_listener_s {
     char *name;
     apr_socket_t *sock;
     const hm_proto_t *proto;
+    hm_tls_ctx_t *tls;                   /* NULL: plain TCP */
     hm_listen_opts_t opts;
     volatile apr_uint32_t active;
     apr_pollfd_t pfd;
@@ -57,6 +59,7 @@ struct hm_conn_s {
     APR_RING_ENTRY(hm_conn_s) link;
     apr_pool_t *pool;
     apr_socket_t *sock;
+    hm_transport_t *t;                   /* every byte in and out goes through it */
     hm_loop_t *loop;
     hm_listener_t *lst;
     void *pstate;
@@ -71,6 +74,8 @@ struct hm_conn_s {
     struct out_ring_s out;
     volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
     int pollout;                         /* POLLOUT currently requested */
+    int read_wants_out;                  /* TLS: a read waits for the socket to be writable */
+    int write_wants_in;                  /* TLS: a write waits for the socket to be readable */
     int in_paused;                       /* input not read nor fed (hm_conn_pause_input) */
     int refeed;                          /* buffered input to feed once input restarts */
     volatile apr_uint32_t kicked;        /* hm_conn_kick: run the protocol's resume */
@@ -144,7 +149,8 @@ const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts;
 static void set_events(hm_conn_t *c)
 {
     apr_pollset_remove(c->loop->ps, &c->pfd);
-    c->pfd.reqevents = (c->in_paused || c->budget_wait ? 0 : APR_POLLIN) | (c->pollout ? APR_POLLOUT : 0);
+    c->pfd.reqevents = (c->in_paused || c->budget_wait ? (c->write_wants_in ? APR_POLLIN : 0) : APR_POLLIN) |
+                       (c->pollout || c->read_wants_out ? APR_POLLOUT : 0);
     apr_pollset_add(c->loop->ps, &c->pfd);
 }
 
@@ -173,28 +179,6 @@ void hm_conn_pause_input(hm_conn_t *c, int paused)
     set_events(c);
 }
 
-/* sendmsg with MSG_NOSIGNAL: a peer that reset its socket gives EPIPE here, never a SIGPIPE
- * (which would stop the whole broker).  main() also ignores SIGPIPE. */
-static apr_status_t send_iov(hm_conn_t *c, struct iovec *iov, int n, apr_size_t *written)
-{
-    apr_os_sock_t fd;
-    *written = 0;
-    if (apr_os_sock_get(&fd, c->sock) != APR_SUCCESS)
-        return APR_EBADF;
-    struct msghdr mh;
-    memset(&mh, 0, sizeof mh);
-    mh.msg_iov = iov;
-    mh.msg_iovlen = (size_t)n;
-    ssize_t r;
-    do
-        r = sendmsg(fd, &mh, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return errno == EWOULDBLOCK ? APR_EAGAIN : APR_FROM_OS_ERROR(errno);
-    *written = (apr_size_t)r;
-    return APR_SUCCESS;
-}
-
 /* Writes as much queued output as the socket takes.  Returns non-zero on a write error. */
 static int conn_flush(hm_conn_t *c)
 {
@@ -216,8 +200,8 @@ static int conn_flush(hm_conn_t *c)
             set_pollout(c, 0);
             return 0;
         }
-        apr_size_t written = 0;
-        apr_status_t st = send_iov(c, iov, n, &written);
+        size_t written = 0;
+        apr_status_t st = hm_transport_sendv(c->t, iov, n, &written);
         if (st != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(st)) {
             hm_info("connection %s: write failed: %s; closing", c->peer, hm_strerror(st));
             return 1;
@@ -237,6 +221,11 @@ static int conn_flush(hm_conn_t *c)
         }
         int more = !APR_RING_EMPTY(&c->out, out_chunk_s, link);
         apr_thread_mutex_unlock(c->out_lock);
+        if (APR_STATUS_IS_EAGAIN(st) && hm_transport_wants(c->t) == APR_POLLIN) {
+            c->write_wants_in = 1;    /* TLS handshake: the peer must speak first */
+            set_events(c);
+            return 0;
+        }
         if (APR_STATUS_IS_EAGAIN(st) || (more && st != APR_SUCCESS)) {
             set_pollout(c, 1);
             return 0;
@@ -246,6 +235,16 @@ static int conn_flush(hm_conn_t *c)
             return 0;
         }
     }
+}
+
+/* A flush from a poll event: clears what the transport waited for before writing again. */
+static int conn_flush_again(hm_conn_t *c)
+{
+    if (c->write_wants_in) {
+        c->write_wants_in = 0;
+        set_events(c);
+    }
+    return conn_flush(c);
 }
 
 static int conn_has_output(hm_conn_t *c)
@@ -342,6 +341,8 @@ static void conn_destroy(hm_conn_t *c)
         c->lst->proto->close(c->pstate);
     apr_pollset_remove(c->loop->ps, &c->pfd);
     APR_RING_REMOVE(c, link);
+    if (c->t)
+        hm_transport_shutdown(c->t);
     apr_socket_close(c->sock);
     while (!APR_RING_EMPTY(&c->out, out_chunk_s, link)) {
         out_chunk_t *ch = APR_RING_FIRST(&c->out);
@@ -392,20 +393,30 @@ static void conn_read(hm_conn_t *c)
     while (!c->closing && budget > 0 && !c->budget_wait) {
         if ((c->in_len == c->in_cap || c->want > c->in_cap) && input_resize(c, input_next_cap(c)) <= 0)
             return;
-        apr_size_t n = c->in_cap - c->in_len;
-        apr_status_t st = apr_socket_recv(c->sock, (char *)c->in + c->in_len, &n);
+        size_t n = c->in_cap - c->in_len;
+        apr_status_t st = hm_transport_recv(c->t, c->in + c->in_len, &n);
         if (n > 0) {
+            if (c->read_wants_out) {
+                c->read_wants_out = 0;
+                set_events(c);
+            }
             c->in_len += n;
             budget = budget > n ? budget - n : 0;
             conn_feed(c);
         }
-        if (st == APR_EOF || (n == 0 && st == APR_SUCCESS)) {
+        if (st == APR_EOF) {
             c->closing = 1;           /* peer went away: nothing more to write */
             c->close_deadline = 0;
             return;
         }
-        if (APR_STATUS_IS_EAGAIN(st))
+        if (APR_STATUS_IS_EAGAIN(st)) {
+            int out = hm_transport_wants(c->t) == APR_POLLOUT;
+            if (out != c->read_wants_out) {
+                c->read_wants_out = out;  /* TLS handshake: our answer must go out first */
+                set_events(c);
+            }
             return;
+        }
         if (st != APR_SUCCESS) {
             hm_info("connection %s: read failed: %s; closing", c->peer, hm_strerror(st));
             c->closing = 1;
@@ -484,6 +495,13 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         APR_RING_INIT(&c->out, out_chunk_s, link);
         apr_port_t port = sa ? sa->port : 0;
         apr_snprintf(c->peer, sizeof c->peer, "%s:%u", ip ? ip : "?", (unsigned)port);
+        if (hm_transport_open(p, sock, lst->tls, c->peer, &c->t) != APR_SUCCESS) {
+            hm_warn("connection %s on %s: cannot set up its transport", c->peer, lst->name);
+            free(c->in);
+            apr_socket_close(sock);
+            apr_pool_destroy(p);
+            continue;
+        }
         apr_atomic_inc32(&lst->active);
         hm_debug("connection %s accepted on %s", c->peer, lst->name);
         hm_loop_t *to = s->loops[apr_atomic_inc32(&s->next_loop) % (apr_uint32_t)s->nloops];
@@ -536,6 +554,8 @@ static void loop_housekeeping(hm_loop_t *l)
         }
         if (c->budget_wait && !c->closing && input_resize(c, c->budget_wait) > 0)
             conn_read(c);
+        else if (!c->closing && !c->in_paused && !c->budget_wait && hm_transport_pending(c->t))
+            conn_read(c);             /* TLS bytes already decrypted: poll cannot report them */
         if (tick && !c->closing && !c->budget_wait)
             input_shrink(c);
         if (tick && !c->closing && c->opened && c->lst->proto->tick)
@@ -577,11 +597,14 @@ static void *APR_THREAD_FUNC loop_main(apr_thread_t *t, void *arg)
                 continue;
             }
             hm_conn_t *c = ev[i].client_data;
-            if (ev[i].rtnevents & APR_POLLOUT && conn_flush(c)) {
+            int readable = ev[i].rtnevents & (APR_POLLIN | APR_POLLHUP | APR_POLLERR);
+            if (ev[i].rtnevents & APR_POLLOUT && c->read_wants_out)
+                readable = 1;             /* the TLS read that waited to write goes on */
+            if ((ev[i].rtnevents & APR_POLLOUT || (readable && c->write_wants_in)) && conn_flush_again(c)) {
                 c->closing = 1;
                 c->close_deadline = 0;
             }
-            if (ev[i].rtnevents & (APR_POLLIN | APR_POLLHUP | APR_POLLERR))
+            if (readable)
                 conn_read(c);
         }
         loop_housekeeping(l);
@@ -627,7 +650,7 @@ apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops,
 
 apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host, int port,
                               const hm_proto_t *proto, const hm_listen_opts_t *opts,
-                              char *err, size_t errlen)
+                              hm_tls_ctx_t *tls, char *err, size_t errlen)
 {
     apr_sockaddr_t *sa;
     apr_socket_t *sock;
@@ -648,7 +671,9 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
     hm_listener_t *lst = apr_pcalloc(s->pool, sizeof *lst);
     lst->kind = EV_LISTENER;
     lst->srv = s;
-    lst->name = apr_psprintf(s->pool, "%s (%s://%s:%d)", name, proto->name, host, port);
+    lst->name = apr_psprintf(s->pool, "%s (%s%s://%s:%d)", name, proto->name, tls ? "+ssl" : "",
+                             host, port);
+    lst->tls = tls;
     lst->sock = sock;
     lst->proto = proto;
     lst->opts = *opts;

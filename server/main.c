@@ -255,17 +255,47 @@ static void *APR_THREAD_FUNC signal_thread(apr_thread_t *t, void *arg)
     return NULL;
 }
 
+/* The TLS context of an ssl:// connector, from <sslContext> and the connector's options. */
+static apr_status_t tls_context(const cfg_t *cfg, const cfg_connector_t *c, apr_pool_t *pool,
+                                hm_tls_ctx_t **out, char *err, size_t errlen)
+{
+    const cfg_tls_t *t = cfg->tls;
+    if (!t) {
+        snprintf(err, errlen, "a TLS connector needs an <sslContext> with the broker's certificate");
+        return HM_EINVAL;
+    }
+    hm_tls_opts_t o = {
+        .certificate = t->format == CFG_TLS_PEM ? t->certificate : NULL,
+        .private_key = t->format == CFG_TLS_PEM ? t->private_key : NULL,
+        .private_key_password = t->private_key_password,
+        .pkcs12 = t->format == CFG_TLS_PKCS12 ? t->key_store : NULL,
+        .pkcs12_password = t->key_store_password,
+        .ca_certificate = t->ca_certificate,
+        .crl = t->crl_path,
+        .want_client_auth = c->want_client_auth,
+        .need_client_auth = c->need_client_auth,
+        .protocols = c->enabled_protocols,
+        .ciphers = c->enabled_cipher_suites,
+    };
+    return hm_tls_ctx_create(pool, &o, out, err, errlen);
+}
+
 /* Starts one listener per connector the build supports; the others are reported. */
-static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
+static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool_t *pool)
 {
     int started = 0;
     for (int i = 0; i < cfg->connectors->nelts; i++) {
         const cfg_connector_t *c = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
-        if (c->tls || !(c->protocols & CFG_PROTO_OPENWIRE)) {
-            hm_warn("%s:%d: <transportConnector name=\"%s\" uri=\"%s\">: not started: %s is not "
-                    "supported by this build yet", cfg->source, c->line, c->name, c->uri,
-                    c->tls ? "TLS" : "AMQP");
+        char err[512];
+        if (!(c->protocols & CFG_PROTO_OPENWIRE)) {
+            hm_warn("%s:%d: <transportConnector name=\"%s\" uri=\"%s\">: not started: AMQP is not "
+                    "supported by this build yet", cfg->source, c->line, c->name, c->uri);
             continue;
+        }
+        hm_tls_ctx_t *tls = NULL;
+        if (c->tls && tls_context(cfg, c, pool, &tls, err, sizeof err) != APR_SUCCESS) {
+            hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
+            return HM_EINVAL;
         }
         hm_listen_opts_t lo = {
             .max_frame_size = c->max_frame_size_enabled ? c->max_frame_size : 0,
@@ -274,9 +304,8 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv)
             .max_connections = c->max_connections,
             .connect_timeout_ms = c->connect_timeout_ms,
         };
-        char err[256];
         apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, ow_protocol(), &lo,
-                                           err, sizeof err);
+                                           tls, err, sizeof err);
         if (st) {
             hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
             return st;
@@ -420,7 +449,7 @@ int main(int argc, const char *const *argv)
         hm_info("hermod stopped");
         return 0;
     }
-    if (start_listeners(cfg, the_server) != APR_SUCCESS)
+    if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
         return 2;
     hm_life_set(the_life, HM_LIFE_ACTIVE);
     if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {

@@ -1,0 +1,202 @@
+package hermodit.tls;
+
+import static hermodit.Suite.check;
+import static hermodit.Suite.eq;
+import static hermodit.Suite.log;
+
+import hermodit.RawWire;
+import hermodit.Suite;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.jms.BytesMessage;
+import javax.jms.Connection;
+import javax.jms.DeliveryMode;
+import javax.jms.JMSException;
+import javax.jms.Message;
+import javax.jms.MessageConsumer;
+import javax.jms.MessageProducer;
+import javax.jms.Queue;
+import javax.jms.Session;
+import javax.jms.TextMessage;
+import org.apache.activemq.ActiveMQConnectionFactory;
+import org.apache.activemq.ActiveMQSslConnectionFactory;
+
+/**
+ * The JMS client over TLS (issue 13, the transport layer): certificates made by OpenSSL in
+ * run.sh; port it.port is ssl:// (connectAttemptTimeout 2 s), it.port2 ssl:// with
+ * needClientAuth=true.  The broker must stay up throughout (run.sh).
+ */
+public final class TlsSuite {
+    static final int PORT = Integer.getInteger("it.port", 62960);
+    static final int PORT2 = Integer.getInteger("it.port2", 62961);
+    static final String PKI = System.getProperty("it.pki", "");
+    static final String LOG = System.getProperty("it.log", "");
+    static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
+
+    public static void main(String[] args) throws Exception {
+        Suite s = new Suite(60);
+        s.add("tls_text_round_trip", TlsSuite::textRoundTrip);
+        s.add("tls_large_messages_8mib", TlsSuite::largeMessages);
+        s.add("tls_2000_messages_to_a_listener", TlsSuite::manyMessages);
+        s.add("tls_client_certificate_required", TlsSuite::clientCertRequired);
+        s.add("tls_plain_openwire_on_tls_port_closed", TlsSuite::plainOnTlsPort);
+        s.add("tls_garbage_and_silence_closed", TlsSuite::garbageAndSilence);
+        System.exit(s.run(args) == 0 ? 0 : 1);
+    }
+
+    static ActiveMQSslConnectionFactory cf(int port, boolean withClientCert) throws Exception {
+        ActiveMQSslConnectionFactory f = new ActiveMQSslConnectionFactory("ssl://127.0.0.1:" + port
+                + "?connectionTimeout=5000&soTimeout=0");
+        f.setTrustStore(PKI + "/trust.p12");
+        f.setTrustStorePassword("secret");
+        f.setTrustStoreType("PKCS12");
+        if (withClientCert) {
+            f.setKeyStore(PKI + "/client.p12");
+            f.setKeyStorePassword("secret");
+            f.setKeyStoreType("PKCS12");
+        }
+        f.setCloseTimeout(3000);
+        f.setConnectResponseTimeout(5000);
+        f.setSendTimeout(20000);
+        return f;
+    }
+
+    static void roundTrip(Connection c, String text) throws JMSException {
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue("it.tls." + text + "." + RUN);
+        s.createProducer(q).send(s.createTextMessage(text));
+        Message m = s.createConsumer(q).receive(10_000);
+        check(m instanceof TextMessage && ((TextMessage) m).getText().equals(text), "'" + text + "' did not come back over TLS");
+        s.close();
+    }
+
+    static void textRoundTrip() throws Exception {
+        Connection c = cf(PORT, false).createConnection();
+        try {
+            c.start();
+            roundTrip(c, "hello-tls");
+        } finally {
+            c.close();
+        }
+    }
+
+    /** 8 MiB bodies cross many TLS records and partial writes, both ways, byte for byte. */
+    static void largeMessages() throws Exception {
+        Connection c = cf(PORT, false).createConnection();
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("it.tls.large." + RUN);
+            MessageProducer p = s.createProducer(q);
+            byte[] body = new byte[8 * 1024 * 1024];
+            new Random(13).nextBytes(body);
+            for (int i = 0; i < 3; i++) {
+                BytesMessage m = s.createBytesMessage();
+                m.writeBytes(body);
+                m.setIntProperty("i", i);
+                p.send(m, DeliveryMode.NON_PERSISTENT, 4, 0);
+            }
+            MessageConsumer mc = s.createConsumer(q);
+            for (int i = 0; i < 3; i++) {
+                Message m = mc.receive(20_000);
+                check(m instanceof BytesMessage, "8 MiB message " + i + " not received over TLS");
+                BytesMessage b = (BytesMessage) m;
+                eq((long) body.length, b.getBodyLength(), "body length");
+                byte[] got = new byte[body.length];
+                b.readBytes(got);
+                check(java.util.Arrays.equals(body, got), "8 MiB body " + i + " differs after TLS");
+                eq(i, b.getIntProperty("i"), "order");
+            }
+        } finally {
+            c.close();
+        }
+    }
+
+    /** Many small messages pushed to an asynchronous listener: TLS records hold several frames. */
+    static void manyMessages() throws Exception {
+        Connection c = cf(PORT, false).createConnection();
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("it.tls.many." + RUN);
+            int n = 2000;
+            CountDownLatch done = new CountDownLatch(n);
+            AtomicInteger next = new AtomicInteger();
+            AtomicInteger wrong = new AtomicInteger();
+            s.createConsumer(q).setMessageListener(m -> {
+                try {
+                    if (((TextMessage) m).getText().equals("m" + next.getAndIncrement())) done.countDown();
+                    else wrong.incrementAndGet();
+                } catch (JMSException e) {
+                    wrong.incrementAndGet();
+                }
+            });
+            Session ps = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer p = ps.createProducer(q);
+            for (int i = 0; i < n; i++) p.send(ps.createTextMessage("m" + i), DeliveryMode.NON_PERSISTENT, 4, 0);
+            check(done.await(30, TimeUnit.SECONDS), "only " + (n - done.getCount()) + " of " + n + " arrived");
+            eq(0, wrong.get(), "messages out of order or unreadable");
+        } finally {
+            c.close();
+        }
+    }
+
+    /** needClientAuth=true: no certificate, no connection; the CA's client certificate gets in,
+     * and the broker logs the refused handshake. */
+    static void clientCertRequired() throws Exception {
+        boolean refused = false;
+        try {
+            Connection c = cf(PORT2, false).createConnection();
+            c.start();
+            c.close();
+        } catch (JMSException e) {
+            refused = true;
+            log("without a client certificate: " + e);
+        }
+        check(refused, "a client without a certificate got in with needClientAuth=true");
+        Connection c = cf(PORT2, true).createConnection();
+        try {
+            c.start();
+            roundTrip(c, "with-client-cert");
+        } finally {
+            c.close();
+        }
+        String log = new String(Files.readAllBytes(Paths.get(LOG)));
+        check(log.contains("TLS handshake failed"), "the refused handshake was not logged");
+    }
+
+    /** A plain OpenWire client on the TLS port gets no service and is closed; the broker stays up. */
+    static void plainOnTlsPort() throws Exception {
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + PORT + "?connectionTimeout=3000");
+        f.setConnectResponseTimeout(3000);
+        boolean failed = false;
+        try {
+            Connection c = f.createConnection();
+            c.start();
+            c.close();
+        } catch (JMSException e) {
+            failed = true;
+            log("plain client on the TLS port: " + e);
+        }
+        check(failed, "a plain OpenWire client was served on the TLS port");
+        textRoundTrip();
+    }
+
+    /** Random bytes end the connection at once; a silent one is closed by the 2 s handshake deadline. */
+    static void garbageAndSilence() throws Exception {
+        try (RawWire junk = new RawWire(PORT, 1 << 20); RawWire silent = new RawWire(PORT, 1 << 20)) {
+            byte[] b = new byte[4096];
+            new Random(5).nextBytes(b);
+            junk.send(b);
+            check(junk.waitClosed(3000) == null, "random bytes on the TLS port did not close the connection");
+            long t0 = System.currentTimeMillis();
+            check(silent.waitClosed(6000) == null, "a silent TLS connection was not closed by the handshake deadline");
+            log("silent TLS connection closed after " + (System.currentTimeMillis() - t0) + " ms");
+        }
+        textRoundTrip();
+    }
+}
