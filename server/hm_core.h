@@ -459,6 +459,11 @@ typedef struct hm_proto_s {
     void (*resume)(void *state);
 } hm_proto_t;
 
+/* The registry (main() fills it before listening): HM_EEXISTS for a second table of the same
+ * name.  Not thread-safe: registration happens before any loop runs. */
+apr_status_t hm_proto_register(const hm_proto_t *p);
+const hm_proto_t *hm_proto_find(const char *name);
+
 typedef struct hm_listen_opts_s {
     int64_t max_frame_size;
     int64_t max_inactivity_ms;

@@ -24,5 +24,7 @@
 #define HM_INPUT_SHRINK_AT        (1024 * 1024)       /* larger: given back right after the frame */
 #define HM_DEFAULT_INPUT_BUDGET   (512LL * 1024 * 1024)
 #define HM_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define HM_MAX_PROTOCOLS          8        /* protocol tables registered */
+#define HM_MAX_LISTEN_PROTOS      4        /* protocols one auto:// listener sniffs for */
 
 #endif

@@ -47,7 +47,8 @@ typedef struct hm_listener_s {
     hm_server_t *srv;
     char *name;
     apr_socket_t *sock;
-    const hm_proto_t *proto;
+    const hm_proto_t *protos[HM_MAX_LISTEN_PROTOS];   /* one, or the candidates auto:// sniffs */
+    int nprotos;
     hm_tls_ctx_t *tls;                   /* NULL: plain TCP */
     hm_listen_opts_t opts;
     volatile apr_uint32_t active;
@@ -60,6 +61,7 @@ struct hm_conn_s {
     apr_pool_t *pool;
     apr_socket_t *sock;
     hm_transport_t *t;                   /* every byte in and out goes through it */
+    const hm_proto_t *proto;             /* NULL until the first bytes name it (auto://) */
     hm_loop_t *loop;
     hm_listener_t *lst;
     void *pstate;
@@ -337,8 +339,8 @@ void hm_conn_handshake_done(hm_conn_t *c)
 
 static void conn_destroy(hm_conn_t *c)
 {
-    if (c->pstate && c->lst->proto->close)
-        c->lst->proto->close(c->pstate);
+    if (c->pstate && c->proto->close)
+        c->proto->close(c->pstate);
     apr_pollset_remove(c->loop->ps, &c->pfd);
     APR_RING_REMOVE(c, link);
     if (c->t)
@@ -357,6 +359,40 @@ static void conn_destroy(hm_conn_t *c)
     apr_pool_destroy(c->pool);
 }
 
+static void conn_open_protocol(hm_conn_t *c, const hm_proto_t *proto)
+{
+    c->proto = proto;
+    if (proto->open(c, &c->pstate) != APR_SUCCESS) {
+        hm_conn_close(c, "protocol refused the connection");
+        return;
+    }
+    c->opened = 1;
+}
+
+/* auto://: the first bytes name the protocol (each candidate's sniff).  1: identified and opened;
+ * 0: not yet (more bytes needed) or never (the connection is closing). */
+static int conn_identify(hm_conn_t *c)
+{
+    int undecided = 0;
+    for (int i = 0; i < c->lst->nprotos; i++) {
+        const hm_proto_t *p = c->lst->protos[i];
+        int r = p->sniff ? p->sniff(c->in, c->in_len) : 0;
+        if (r > 0) {
+            hm_debug("connection %s: speaks %s", c->peer, p->name);
+            conn_open_protocol(c, p);
+            return c->opened && !c->closing;
+        }
+        undecided |= r < 0;
+    }
+    if (!undecided) {
+        hm_warn("connection %s: its first bytes are none of the protocols of %s; closing",
+                c->peer, c->lst->name);
+        c->closing = 1;
+        c->close_deadline = 0;
+    }
+    return 0;
+}
+
 /* Feeds buffered bytes to the protocol until it needs more; compacts what is left. */
 static void conn_feed(hm_conn_t *c)
 {
@@ -364,7 +400,9 @@ static void conn_feed(hm_conn_t *c)
     while (off < c->in_len && !c->closing && !c->in_paused) {
         size_t used = 0;
         c->want = 0;
-        apr_status_t st = c->lst->proto->input(c->pstate, c->in + off, c->in_len - off, &used);
+        if (!c->proto && !conn_identify(c))
+            return;
+        apr_status_t st = c->proto->input(c->pstate, c->in + off, c->in_len - off, &used);
         if (st != APR_SUCCESS) {
             hm_conn_close(c, NULL);
             c->in_len = 0;
@@ -435,11 +473,8 @@ static void conn_start(hm_loop_t *l, hm_conn_t *c)
     c->pfd.reqevents = APR_POLLIN;
     c->pfd.client_data = c;
     apr_pollset_add(l->ps, &c->pfd);
-    if (c->lst->proto->open(c, &c->pstate) != APR_SUCCESS) {
-        hm_conn_close(c, "protocol refused the connection");
-        return;
-    }
-    c->opened = 1;
+    if (c->lst->nprotos == 1)
+        conn_open_protocol(c, c->lst->protos[0]);
 }
 
 /* ------------------------------------------------------------------ accepting */
@@ -558,11 +593,11 @@ static void loop_housekeeping(hm_loop_t *l)
             conn_read(c);             /* TLS bytes already decrypted: poll cannot report them */
         if (tick && !c->closing && !c->budget_wait)
             input_shrink(c);
-        if (tick && !c->closing && c->opened && c->lst->proto->tick)
-            c->lst->proto->tick(c->pstate, now);
+        if (tick && !c->closing && c->opened && c->proto->tick)
+            c->proto->tick(c->pstate, now);
         if (apr_atomic_read32(&c->kicked) && apr_atomic_xchg32(&c->kicked, 0) && !c->closing &&
-            c->opened && c->lst->proto->resume)
-            c->lst->proto->resume(c->pstate);
+            c->opened && c->proto->resume)
+            c->proto->resume(c->pstate);
         if (c->refeed && !c->in_paused && !c->closing) {
             c->refeed = 0;
             conn_feed(c);
@@ -649,9 +684,14 @@ apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops,
 }
 
 apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host, int port,
-                              const hm_proto_t *proto, const hm_listen_opts_t *opts,
-                              hm_tls_ctx_t *tls, char *err, size_t errlen)
+                              const hm_proto_t *const *protos, int nprotos,
+                              const hm_listen_opts_t *opts, hm_tls_ctx_t *tls, char *err,
+                              size_t errlen)
 {
+    if (nprotos < 1 || nprotos > HM_MAX_LISTEN_PROTOS) {
+        snprintf(err, errlen, "%s: %d protocols (1 to %d)", name, nprotos, HM_MAX_LISTEN_PROTOS);
+        return HM_EINVAL;
+    }
     apr_sockaddr_t *sa;
     apr_socket_t *sock;
     apr_status_t st = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, (apr_port_t)port, 0, s->pool);
@@ -671,11 +711,16 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
     hm_listener_t *lst = apr_pcalloc(s->pool, sizeof *lst);
     lst->kind = EV_LISTENER;
     lst->srv = s;
-    lst->name = apr_psprintf(s->pool, "%s (%s%s://%s:%d)", name, proto->name, tls ? "+ssl" : "",
-                             host, port);
+    const char *pn = protos[0]->name;
+    for (int i = 1; i < nprotos; i++)
+        pn = apr_pstrcat(s->pool, pn, "|", protos[i]->name, NULL);
+    lst->name = apr_psprintf(s->pool, "%s (%s%s%s://%s:%d)", name, nprotos > 1 ? "auto:" : "", pn,
+                             tls ? "+ssl" : "", host, port);
     lst->tls = tls;
     lst->sock = sock;
-    lst->proto = proto;
+    for (int i = 0; i < nprotos; i++)
+        lst->protos[i] = protos[i];
+    lst->nprotos = nprotos;
     lst->opts = *opts;
     lst->pfd.desc_type = APR_POLL_SOCKET;
     lst->pfd.desc.s = sock;

@@ -13,11 +13,13 @@ typedef struct hm_server_s hm_server_t;
 
 /* nloops event loops (at least 1); the broker outlives the server. */
 apr_status_t hm_server_create(apr_pool_t *pool, hm_broker_t *broker, int nloops, hm_server_t **out);
-/* Listens on host:port for one protocol, over TLS when tls is not NULL.  Errors name the
- * address in err. */
+/* Listens on host:port, over TLS when tls is not NULL, for one protocol or, with several
+ * (auto://), for whichever of them a connection's first bytes name (each protocol's sniff).
+ * Errors name the address in err. */
 apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host, int port,
-                              const hm_proto_t *proto, const hm_listen_opts_t *opts,
-                              hm_tls_ctx_t *tls, char *err, size_t errlen);
+                              const hm_proto_t *const *protos, int nprotos,
+                              const hm_listen_opts_t *opts, hm_tls_ctx_t *tls, char *err,
+                              size_t errlen);
 /* Bytes all connections' input buffers may hold together above their base size (default
  * HM_DEFAULT_INPUT_BUDGET); 0 keeps the default.  Call before hm_server_run. */
 void hm_server_set_input_budget(hm_server_t *s, int64_t bytes);

@@ -17,6 +17,7 @@
 
 #include "cfg.h"
 #include "hm_life.h"
+#include "hm_limits.h"
 #include "hm_log.h"
 #include "hm_server.h"
 #include "ow_adapter.h"
@@ -287,9 +288,23 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
     for (int i = 0; i < cfg->connectors->nelts; i++) {
         const cfg_connector_t *c = &APR_ARRAY_IDX(cfg->connectors, i, cfg_connector_t);
         char err[512];
-        if (!(c->protocols & CFG_PROTO_OPENWIRE)) {
-            hm_warn("%s:%d: <transportConnector name=\"%s\" uri=\"%s\">: not started: AMQP is not "
-                    "supported by this build yet", cfg->source, c->line, c->name, c->uri);
+        /* the connector's protocols, as the registry has them: auto:// sniffs among several */
+        static const struct { unsigned bit; const char *name; } kinds[] = {
+            { CFG_PROTO_OPENWIRE, "openwire" }, { CFG_PROTO_AMQP, "amqp" },
+        };
+        const hm_proto_t *protos[HM_MAX_LISTEN_PROTOS];
+        int n = 0;
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            const hm_proto_t *p = (c->protocols & kinds[k].bit) ? hm_proto_find(kinds[k].name) : NULL;
+            if (p && n < HM_MAX_LISTEN_PROTOS)
+                protos[n++] = p;
+            else if (c->protocols & kinds[k].bit)
+                hm_warn("%s:%d: <transportConnector name=\"%s\">: %s is not supported by this build "
+                        "yet", cfg->source, c->line, c->name, kinds[k].name);
+        }
+        if (!n) {
+            hm_warn("%s:%d: <transportConnector name=\"%s\" uri=\"%s\">: not started",
+                    cfg->source, c->line, c->name, c->uri);
             continue;
         }
         hm_tls_ctx_t *tls = NULL;
@@ -304,8 +319,8 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
             .max_connections = c->max_connections,
             .connect_timeout_ms = c->connect_timeout_ms,
         };
-        apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, ow_protocol(), &lo,
-                                           tls, err, sizeof err);
+        apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, protos, n, &lo, tls,
+                                           err, sizeof err);
         if (st) {
             hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
             return st;
@@ -437,6 +452,7 @@ int main(int argc, const char *const *argv)
     the_broker = broker;
     hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
     hm_broker_register_codec(broker, ow_msg_codec());
+    hm_proto_register(ow_protocol());
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
                  hm_strerror(st), cfg->store.directory);

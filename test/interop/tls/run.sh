@@ -13,6 +13,7 @@ if [ "$IT_REF" = 1 ]; then
 fi
 port=${IT_PORT:-62960}
 port2=$((port + 1))
+port3=$((port + 2))
 it_suite_setup tls hermodit.tls.TlsSuite || exit 1
 dir=$IT_ROOT/build/interop-run/tls
 it_port_open "$port" && it_suite_abort "port $port is already in use"
@@ -42,10 +43,11 @@ cat > "$dir/hermod.xml" <<XML
   <transportConnectors>
     <transportConnector name="ssl" uri="ssl://127.0.0.1:$port?transport.connectAttemptTimeout=2000"/>
     <transportConnector name="ssl-auth" uri="ssl://127.0.0.1:$port2?needClientAuth=true"/>
+    <transportConnector name="auto-ssl" uri="auto+ssl://127.0.0.1:$port3"/>
   </transportConnectors>
 </broker>
 XML
 it_state_save "$port" 104857600
 it_hermod_launch "$port" || it_suite_abort "broker did not start"
 IT_SUITE_BROKER_MUST_LIVE=1
-it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.pki="$pki" -Dit.log="$dir/hermod.log"
+it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log"

@@ -33,6 +33,7 @@ import org.apache.activemq.ActiveMQSslConnectionFactory;
 public final class TlsSuite {
     static final int PORT = Integer.getInteger("it.port", 62960);
     static final int PORT2 = Integer.getInteger("it.port2", 62961);
+    static final int PORT3 = Integer.getInteger("it.port3", 62962);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
@@ -45,6 +46,7 @@ public final class TlsSuite {
         s.add("tls_client_certificate_required", TlsSuite::clientCertRequired);
         s.add("tls_plain_openwire_on_tls_port_closed", TlsSuite::plainOnTlsPort);
         s.add("tls_garbage_and_silence_closed", TlsSuite::garbageAndSilence);
+        s.add("auto_ssl_serves_openwire", TlsSuite::autoSsl);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -198,5 +200,16 @@ public final class TlsSuite {
             log("silent TLS connection closed after " + (System.currentTimeMillis() - t0) + " ms");
         }
         textRoundTrip();
+    }
+
+    /** auto+ssl://: TLS first, then the protocol is told from the client's first bytes. */
+    static void autoSsl() throws Exception {
+        Connection c = cf(PORT3, false).createConnection();
+        try {
+            c.start();
+            roundTrip(c, "auto-ssl");
+        } finally {
+            c.close();
+        }
     }
 }
