@@ -25,6 +25,7 @@ static const char *hm_describe(apr_status_t st)
     case HM_ENOSPACE:    return "resource limit reached";
     case HM_EINVAL:      return "invalid argument";
     case HM_ESELECTOR:   return "invalid message selector";
+    case HM_ENOTALLOWED: return "not authorized";
     case HM_EFLOW:       return "memory limit reached (producer flow control)";
     default:             return NULL;
     }

@@ -21,6 +21,7 @@
 #define HM_ENOSPACE     (HM_ERRSPACE(0) + 9)   /* a memory or store limit is reached */
 #define HM_EINVAL       (HM_ERRSPACE(0) + 10)  /* an argument or setting is invalid */
 #define HM_ESELECTOR    (HM_ERRSPACE(0) + 11)  /* a message selector is invalid */
+#define HM_ENOTALLOWED  (HM_ERRSPACE(0) + 12)  /* authentication or authorization refused */
 #define HM_EFLOW        (HM_ERRSPACE(0) + 40)  /* a memory limit holds the producer (flow control) */
 
 /* A static description of any status, hermod's or APR's (thread-safe). */

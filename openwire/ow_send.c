@@ -285,7 +285,8 @@ apr_status_t ow_on_message(ow_conn_t *oc, ow_message_t *m)
         st = HM_EFLOW;
     } else if (m->transaction_id) {
         /* held like any send, but it joins its transaction instead of being routed */
-        if ((st = hm_flow_check(oc->b, hm, err, sizeof err)) == APR_SUCCESS) {
+        if ((st = hm_send_allowed(oc->client, hm->dest, err, sizeof err)) == APR_SUCCESS &&
+            (st = hm_flow_check(oc->b, hm, err, sizeof err)) == APR_SUCCESS) {
             tx_send(oc, m->transaction_id, hm, p);
             hm_msg_unref(hm);
             return APR_SUCCESS;
@@ -318,7 +319,8 @@ apr_status_t ow_on_message(ow_conn_t *oc, ow_message_t *m)
     }
     if (st) {
         ow_pending_free(p);
-        ow_respond_error(oc, &m->cmd, st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
+        ow_respond_error(oc, &m->cmd, st == HM_ENOTALLOWED ? SECURITY_EXC
+                                   : st == HM_ENOTFOUND ? NO_DEST_EXC : st == HM_EINVAL ? INVALID_DEST_EXC
                                    : st == HM_EMALFORMED ? MSG_FORMAT_EXC : JMS_EXC,
                       *err ? err : hm_strerror(st));
     }

@@ -106,7 +106,7 @@ void ow_close_all(ow_conn_t *oc)
 
 void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
 {
-    char err[256];
+    char err[512];
     if (oc->client) {
         ow_respond_error(oc, &ci->cmd, JMS_EXC, "connection already established");
         return;
@@ -115,10 +115,13 @@ void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     oc->connection_id = apr_pstrdup(oc->pool, cid);
     hm_client_info_t info = { cid, ci->client_id, ci->user_name,
                               ci->client_ip ? ci->client_ip
-                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL) };
+                                            : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL),
+                              ci->password, hm_conn_peer_subject(oc->conn) };
     apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         ow_respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
+    else if (st == HM_ENOTALLOWED)
+        ow_respond_error(oc, &ci->cmd, SECURITY_EXC, err);
     else if (st)
         ow_respond_error(oc, &ci->cmd, JMS_EXC, hm_strerror(st));
     else
@@ -173,6 +176,7 @@ void ow_on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
         close_consumer(oc, c, UINT64_MAX);
         ow_respond_error(oc, &ci->cmd,
                       st == HM_ESELECTOR ? INVALID_SEL_EXC
+                      : st == HM_ENOTALLOWED ? SECURITY_EXC
                       : st == HM_EDENIED || st == HM_ENOTFOUND || st == HM_EINVAL ? INVALID_DEST_EXC
                       : JMS_EXC,
                       *err ? err : hm_strerror(st));
@@ -253,12 +257,14 @@ void ow_on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
         hm_dest_ensure(oc->b, ow_dname(pi->destination));
     if (pi->producer_id && pi->destination && pi->destination->physical_name) {
         char *k = ow_producer_key(pi->producer_id);
-        if (k && hm_producer_add(oc->client, k, ow_dname(pi->destination)) == HM_ENOSPACE) {
-            free(k);
-            ow_respond_error(oc, &pi->cmd, RESOURCE_EXC, "too many producers on this connection");
+        apr_status_t st = k ? hm_producer_add(oc->client, k, ow_dname(pi->destination)) : APR_ENOMEM;
+        free(k);
+        if (st == HM_ENOSPACE || st == HM_ENOTALLOWED) {
+            ow_respond_error(oc, &pi->cmd, st == HM_ENOSPACE ? RESOURCE_EXC : SECURITY_EXC,
+                             st == HM_ENOSPACE ? "too many producers on this connection"
+                                               : hm_client_denied(oc->client));
             return;
         }
-        free(k);
     }
     ow_respond_ok(oc, &pi->cmd);
 }
@@ -273,10 +279,12 @@ void ow_on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
     hm_dname_t d = ow_dname(di->destination);
     apr_status_t st;
     if (di->operation_type == 0)
-        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_ensure(oc->b, d);
+        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_create(oc->client, d);
     else
         st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_delete(oc->client, d, err, sizeof err) : APR_SUCCESS;
-    if (st)
+    if (st == HM_ENOTALLOWED)
+        ow_respond_error(oc, &di->cmd, SECURITY_EXC, hm_client_denied(oc->client));
+    else if (st)
         ow_respond_error(oc, &di->cmd, st == HM_EINVAL ? INVALID_DEST_EXC : JMS_EXC, *err ? err : hm_strerror(st));
     else
         ow_respond_ok(oc, &di->cmd);

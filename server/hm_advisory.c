@@ -470,6 +470,9 @@ apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)
     hm_broker_t *b = c->b;
     if (!id)
         return HM_EINVAL;
+    apr_status_t ast = hm_authorize(c, HM_AUTHZ_WRITE, dest, NULL, 0);
+    if (ast)
+        return ast;
     hm_lock(b);
     if (!producer_tracked(dest) || apr_hash_get(c->producers, id, APR_HASH_KEY_STRING)) {
         hm_unlock(b);

@@ -118,6 +118,18 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
         hm_unlock(b);
         return APR_ENOMEM;
     }
+    /* authentication: under the broker lock, so an authenticator must answer from memory */
+    const hm_auth_ops_t *auth = b->opts.auth ? b->opts.auth : &hm_auth_allow_all;
+    hm_credentials_t cr = { user, info->password, info->cert_subject, client_id, info->client_ip };
+    apr_status_t ast = auth->authenticate(b->opts.auth_baton, &cr, p, &c->principal, err, errlen);
+    if (ast) {
+        apr_pool_destroy(p);
+        free(c);
+        hm_unlock(b);
+        hm_info("connection %s (user %s) refused: %s", connection_id ? connection_id : "?",
+                user ? user : "anonymous", err);
+        return HM_ENOTALLOWED;
+    }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
     c->producers = apr_hash_make(p);
     c->b = b;
@@ -154,6 +166,8 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     apr_status_t st = hm_name_check(d.name, err, sizeof err);
     if (st || !HM_KIND_IS_TEMP(d.kind))
         return st ? st : HM_EINVAL;
+    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)))
+        return st;
     hm_lock(b);
     if (temp_index(c, d) >= 0) {
         hm_unlock(b);
@@ -257,4 +271,10 @@ void hm_client_close(hm_client_t *c)
     apr_pool_destroy(c->temps->pool);
     free(c);
     hm_unlock(b);
+}
+
+apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d)
+{
+    apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0);
+    return st ? st : hm_dest_ensure(c->b, d);
 }

@@ -15,6 +15,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "hm_auth.h"
 #include "hm_status.h"
 #include "hm_wbuf.h"
 
@@ -225,6 +226,8 @@ typedef struct hm_broker_opts_s {
     int64_t store_limit, temp_limit;   /* <storeUsage>/<tempUsage> limits, for statistics */
     hm_policy_fn policy;           /* NULL: no per-destination limits, expiry every expire_period_ms */
     void *policy_baton;
+    const hm_auth_ops_t *auth;     /* NULL: hm_auth_allow_all */
+    void *auth_baton;
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -251,12 +254,19 @@ apr_status_t hm_client_open(hm_broker_t *b, const char *connection_id, const cha
  * connection advisories report; any field may be NULL. */
 typedef struct hm_client_info_s {
     const char *connection_id, *client_id, *user, *client_ip;
+    const char *password;          /* for authentication only; not kept */
+    const char *cert_subject;      /* the verified TLS client certificate's subject, or NULL */
 } hm_client_info_t;
 apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
                                  char *err, size_t errlen);
 /* Closes every consumer still open (their deliveries return to their queues) and deletes the
  * client's temporary destinations. */
 void hm_client_close(hm_client_t *c);
+/* Authentication (the broker's hm_auth_ops_t) happens in hm_client_open_info: HM_ENOTALLOWED
+ * with the reason in err.  Every later refusal (consumer, producer, send, destination) is also
+ * HM_ENOTALLOWED; its text, in ActiveMQ's words, is here until the next one. */
+const char *hm_client_denied(const hm_client_t *c);
+const hm_principal_t *hm_client_principal(const hm_client_t *c);
 
 /* Temporary destinations belong to the client that created them. */
 apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);
@@ -264,6 +274,8 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);
 apr_status_t hm_temp_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
 /* Creates an ordinary destination explicitly (DestinationInfo ADD). */
 apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d);
+/* The same for a client, which must be authorized to create it (HM_ENOTALLOWED). */
+apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d);
 
 /* ---------------------------------------------------------------- sending */
 
@@ -283,6 +295,9 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
  * and waits with hm_space_wait. */
 apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                      char *err, size_t errlen);
+/* Whether the client may send to d (HM_ENOTALLOWED, reason in err): what hm_send checks, for a
+ * protocol that holds a transacted send until its commit (which checks again). */
+apr_status_t hm_send_allowed(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- producers */
 
@@ -489,6 +504,8 @@ void hm_conn_handshake_done(hm_conn_t *conn);
  * to that at once, within the limits.  Called from input() when it reports an incomplete frame. */
 void hm_conn_expect(hm_conn_t *conn, size_t bytes);
 const char *hm_conn_peer(const hm_conn_t *conn);
+/* The verified TLS client certificate's subject ("/CN=..."); NULL over plain TCP or without one. */
+const char *hm_conn_peer_subject(hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);
 

@@ -159,6 +159,8 @@ struct hm_client_s {
     char *client_id;               /* NULL if none */
     char *user;
     char *client_ip;               /* NULL if unknown */
+    hm_principal_t *principal;     /* from authentication (in the client's pool) */
+    char denied[512];              /* the last authorization refusal (hm_client_denied) */
     struct hm_consumer_ring_s consumers;
     apr_array_header_t *temps;     /* hm_dname_t with malloc'd names */
     APR_RING_ENTRY(hm_client_s) link;
@@ -430,5 +432,10 @@ int hm_selector_match(const hm_selector_t *s, const hm_msg_t *m, int32_t redeliv
 
 static inline void hm_lock(hm_broker_t *b) { apr_thread_mutex_lock(b->lock); }
 static inline void hm_unlock(hm_broker_t *b) { apr_thread_mutex_unlock(b->lock); }
+
+/* The one place the core asks the authorizer (hm_auth.c): APR_SUCCESS or HM_ENOTALLOWED with
+ * ActiveMQ's wording in err, or in the client's denied text when err is NULL. */
+apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen);
+apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
 
 #endif

@@ -253,6 +253,9 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
                      char *err, size_t errlen)
 {
     hm_broker_t *b = c->b;
+    apr_status_t ast = hm_authorize(c, HM_AUTHZ_WRITE, msg->dest, err, errlen);
+    if (ast)
+        return ast;
     hm_lock(b);
     msg->producer_client = c->serial;
     apr_status_t st;
@@ -274,7 +277,9 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
 {
     hm_broker_t *b = c->b;
     hm_pbatch_t pb = { NULL, 0, 0 };
-    apr_status_t st = APR_SUCCESS;
+    apr_status_t st = hm_authorize_msgs(c, msgs, nmsgs, err, errlen);
+    if (st)
+        return st;
     plan_t *plans = nmsgs ? calloc((size_t)nmsgs, sizeof *plans) : NULL;
     hm_sjob_t **jobs = nmsgs ? calloc((size_t)nmsgs, sizeof *jobs) : NULL;
     if (nmsgs && (!plans || !jobs)) {

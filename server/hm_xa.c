@@ -153,6 +153,9 @@ apr_status_t hm_xa_prepare(hm_client_t *c, const hm_xid_t *xid, hm_msg_t *const 
                            char *err, size_t errlen)
 {
     hm_broker_t *b = c->b;
+    apr_status_t ast = hm_authorize_msgs(c, msgs, nmsgs, err, errlen);
+    if (ast)
+        return ast;
     hm_xa_t *x = xa_new(xid);
     if (!x)
         return APR_ENOMEM;

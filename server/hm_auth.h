@@ -1,0 +1,53 @@
+/* Authentication and authorization: one interface the core calls where a connection opens, a
+ * consumer or producer is created, a message is sent, and a destination or temporary
+ * destination is created.  Protocols only carry the client's credentials (user, password and,
+ * over TLS, its certificate's subject) to hm_client_open_info.  The broker ships with allow-all
+ * (hm_auth_allow_all, also what a NULL hm_broker_opts_t.auth means); users and permissions from
+ * the configuration implement the same two calls. */
+#ifndef HM_AUTH_H
+#define HM_AUTH_H
+
+#include <apr_pools.h>
+
+#include "hm_status.h"
+
+/* What a connecting client presents.  Any field may be NULL. */
+typedef struct hm_credentials_s {
+    const char *user, *password;
+    const char *cert_subject;      /* TLS client certificate's subject ("/CN=..."), verified */
+    const char *client_id;
+    const char *remote;            /* "tcp://ip:port" */
+} hm_credentials_t;
+
+/* Whom the broker took the client for. */
+typedef struct hm_principal_s {
+    const char *user;              /* NULL: anonymous */
+    const char *const *groups;
+    int ngroups;
+} hm_principal_t;
+
+typedef enum { HM_AUTHZ_READ, HM_AUTHZ_WRITE, HM_AUTHZ_ADMIN } hm_authz_op_e;
+
+/* A destination as the authorizer sees it (the core's hm_dname_t without including the core). */
+typedef struct hm_authz_dest_s {
+    int kind;                      /* hm_dkind_e: queue, topic, temp queue, temp topic */
+    const char *name;
+} hm_authz_dest_t;
+
+typedef struct hm_auth_ops_s {
+    const char *name;
+    /* APR_SUCCESS with *out (allocated in pool, which lives as long as the connection), or
+     * HM_ENOTALLOWED with the reason the client is told in err. */
+    apr_status_t (*authenticate)(void *baton, const hm_credentials_t *cr, apr_pool_t *pool,
+                                 hm_principal_t **out, char *err, size_t errlen);
+    /* APR_SUCCESS, or HM_ENOTALLOWED with the reason in err.  Called on the send path: cheap. */
+    apr_status_t (*authorize)(void *baton, const hm_principal_t *who, hm_authz_op_e op,
+                              hm_authz_dest_t dest, char *err, size_t errlen);
+} hm_auth_ops_t;
+
+/* Everyone may do everything; the principal is the user name the client gave. */
+extern const hm_auth_ops_t hm_auth_allow_all;
+
+const char *hm_authz_op_name(hm_authz_op_e op);
+
+#endif

@@ -1,0 +1,215 @@
+/* The core's authentication and authorization interface (server/hm_auth.h), with a test
+ * authorizer: the core asks it where a connection opens, a consumer or producer is created, a
+ * message is sent (also in a transaction or an XA branch), and a destination or temporary
+ * destination is created; the client's user, password and certificate subject reach it; a
+ * refusal is HM_ENOTALLOWED in ActiveMQ's words; allow-all lets everything through. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "hm_core.h"
+
+static apr_pool_t *pool;
+
+/* ---- the test authorizer: alice/wonder (group "writers"), bob/builder, or a client
+ * certificate "/CN=carol" without a password.  writers may read and write "orders.*"; everyone
+ * may read "orders.*" and "ActiveMQ.Advisory.*"; only carol may create (admin). */
+
+static hm_credentials_t last;
+static int authorize_calls;
+
+static apr_status_t t_authenticate(void *baton, const hm_credentials_t *cr, apr_pool_t *p,
+                                   hm_principal_t **out, char *err, size_t errlen)
+{
+    last = *cr;
+    static const char *const writers[] = { "writers" };
+    hm_principal_t *pr = apr_pcalloc(p, sizeof *pr);
+    if (cr->cert_subject && strcmp(cr->cert_subject, "/CN=carol") == 0) {
+        pr->user = "carol";
+    } else if (cr->user && cr->password && strcmp(cr->user, "alice") == 0 && strcmp(cr->password, "wonder") == 0) {
+        pr->user = "alice";
+        pr->groups = writers;
+        pr->ngroups = 1;
+    } else if (cr->user && cr->password && strcmp(cr->user, "bob") == 0 && strcmp(cr->password, "builder") == 0) {
+        pr->user = "bob";
+    } else {
+        snprintf(err, errlen, "User name [%s] or password is invalid.", cr->user ? cr->user : "");
+        return HM_ENOTALLOWED;
+    }
+    *out = pr;
+    return APR_SUCCESS;
+}
+
+static apr_status_t t_authorize(void *baton, const hm_principal_t *who, hm_authz_op_e op,
+                                hm_authz_dest_t d, char *err, size_t errlen)
+{
+    authorize_calls++;
+    int writer = who->ngroups == 1 && strcmp(who->groups[0], "writers") == 0;
+    int orders = strncmp(d.name, "orders.", 7) == 0;
+    int advisory = strncmp(d.name, "ActiveMQ.Advisory.", 18) == 0;
+    int carol = who->user && strcmp(who->user, "carol") == 0;
+    int ok = op == HM_AUTHZ_READ ? orders || advisory || carol
+           : op == HM_AUTHZ_WRITE ? (orders && writer) || carol
+           : carol;
+    return ok ? APR_SUCCESS : HM_ENOTALLOWED;
+}
+
+static const hm_auth_ops_t test_auth = { "test", t_authenticate, t_authorize };
+
+static hm_broker_t *make_broker(const hm_auth_ops_t *auth)
+{
+    hm_broker_opts_t bo = { .name = "auth", .auth = auth };
+    hm_broker_t *b = NULL;
+    CU_ASSERT_FATAL(hm_broker_create(pool, &bo, &b) == APR_SUCCESS);
+    return b;
+}
+
+static hm_client_t *login(hm_broker_t *b, const char *user, const char *pw, const char *subject,
+                          apr_status_t want)
+{
+    hm_client_info_t info = { "ID:c", NULL, user, "tcp://127.0.0.1:1", pw, subject };
+    hm_client_t *c = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(hm_client_open_info(b, &info, &c, err, sizeof err), want);
+    if (want == HM_ENOTALLOWED)
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "is invalid"));
+    return c;
+}
+
+/* a message to (kind, dest) */
+static hm_msg_t *mk(hm_dest_kind_e kind, const char *dest)
+{
+    void *extra;
+    hm_msg_t *m = hm_msg_new(strlen(dest) + 8, &extra);
+    m->dest.kind = kind;
+    m->dest.name = strcpy(extra, dest);
+    m->message_id = "ID:m:1:1:1";
+    m->priority = 4;
+    return m;
+}
+
+static void no_deliver(void *ctx, hm_consumer_t *c, hm_delivery_t *d) { }
+static void no_empty(void *ctx, hm_consumer_t *c) { }
+static const hm_consumer_ops_t ops = { no_deliver, no_empty };
+
+static apr_status_t open_consumer(hm_client_t *c, const char *dest, char *err, size_t errlen)
+{
+    hm_consumer_opts_t o = { { HM_QUEUE, dest }, NULL, 10, 0, 0, 0, 0 };
+    hm_consumer_t *k = NULL;
+    apr_status_t st = hm_consumer_open(c, &o, &ops, NULL, &k, err, errlen);
+    if (k)
+        hm_consumer_close(k, UINT64_MAX);
+    return st;
+}
+
+static void test_credentials_reach_the_authenticator(void)
+{
+    hm_broker_t *b = make_broker(&test_auth);
+    login(b, "alice", "nope", NULL, HM_ENOTALLOWED);
+    login(b, NULL, NULL, NULL, HM_ENOTALLOWED);
+    hm_client_t *a = login(b, "alice", "wonder", NULL, APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(last.password, "wonder");
+    CU_ASSERT_STRING_EQUAL(last.remote, "tcp://127.0.0.1:1");
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(a)->user, "alice");
+    hm_client_t *c = login(b, NULL, NULL, "/CN=carol", APR_SUCCESS);   /* certificate only */
+    CU_ASSERT_STRING_EQUAL(last.cert_subject, "/CN=carol");
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "carol");
+    hm_client_close(a);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
+static void test_consumers_producers_and_sends_are_authorized(void)
+{
+    hm_broker_t *b = make_broker(&test_auth);
+    hm_client_t *alice = login(b, "alice", "wonder", NULL, APR_SUCCESS);
+    hm_client_t *bob = login(b, "bob", "builder", NULL, APR_SUCCESS);
+    char err[512];
+    CU_ASSERT_EQUAL(open_consumer(bob, "orders.in", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(bob, "payroll", err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User bob is not authorized to read from: queue://payroll");
+
+    CU_ASSERT_EQUAL(hm_producer_add(alice, "ID:p:1:1", (hm_dname_t){ HM_QUEUE, "orders.in" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_producer_add(bob, "ID:p:1:2", (hm_dname_t){ HM_QUEUE, "orders.in" }), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(hm_client_denied(bob), "User bob is not authorized to write to: queue://orders.in");
+    CU_ASSERT_EQUAL(hm_producer_add(bob, "ID:p:1:3", (hm_dname_t){ HM_QUEUE, NULL }), APR_SUCCESS); /* anonymous */
+
+    hm_msg_t *m = mk(HM_QUEUE, "orders.in");
+    CU_ASSERT_EQUAL(hm_send(alice, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_send(bob, m, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User bob is not authorized to write to: queue://orders.in");
+    CU_ASSERT_EQUAL(hm_send_allowed(bob, m->dest, err, sizeof err), HM_ENOTALLOWED);
+    /* a transaction with one forbidden message is refused whole, before anything is applied */
+    hm_msg_t *t = mk(HM_TOPIC, "prices");
+    hm_msg_t *both[] = { m, t };
+    CU_ASSERT_EQUAL(hm_commit(alice, both, 2, NULL, 0, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User alice is not authorized to write to: topic://prices");
+    hm_xid_t xid;
+    memset(&xid, 0, sizeof xid);
+    xid.gtrid_len = xid.bqual_len = 1;
+    CU_ASSERT_EQUAL(hm_xa_prepare(bob, &xid, both, 1, NULL, 0, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
+    hm_msg_unref(t);
+    hm_msg_unref(m);
+    hm_client_close(alice);
+    hm_client_close(bob);
+    hm_broker_destroy(b);
+}
+
+static void test_creating_destinations_needs_admin(void)
+{
+    hm_broker_t *b = make_broker(&test_auth);
+    hm_client_t *alice = login(b, "alice", "wonder", NULL, APR_SUCCESS);
+    hm_client_t *carol = login(b, NULL, NULL, "/CN=carol", APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_dest_create(alice, (hm_dname_t){ HM_QUEUE, "orders.new" }), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(hm_client_denied(alice), "User alice is not authorized to create: queue://orders.new");
+    CU_ASSERT_EQUAL(hm_temp_dest_create(alice, (hm_dname_t){ HM_TEMP_QUEUE, "ID:c:1:1" }), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(hm_client_denied(alice), "User alice is not authorized to create: temp-queue://ID:c:1:1");
+    CU_ASSERT_EQUAL(hm_dest_create(carol, (hm_dname_t){ HM_QUEUE, "orders.new" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_temp_dest_create(carol, (hm_dname_t){ HM_TEMP_QUEUE, "ID:c:1:2" }), APR_SUCCESS);
+    hm_client_close(alice);
+    hm_client_close(carol);
+    hm_broker_destroy(b);
+}
+
+static void test_allow_all_by_default(void)
+{
+    hm_broker_t *b = make_broker(NULL);
+    hm_client_t *c = login(b, "anyone", "anything", NULL, APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "anyone");
+    char err[256];
+    authorize_calls = 0;
+    CU_ASSERT_EQUAL(open_consumer(c, "payroll", err, sizeof err), APR_SUCCESS);
+    hm_msg_t *m = mk(HM_QUEUE, "payroll");
+    CU_ASSERT_EQUAL(hm_send(c, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    hm_msg_unref(m);
+    CU_ASSERT_EQUAL(hm_dest_create(c, (hm_dname_t){ HM_TOPIC, "news" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(authorize_calls, 0);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
+int main(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    CU_initialize_registry();
+    CU_pSuite s = CU_add_suite("server_auth", NULL, NULL);
+    CU_add_test(s, "credentials reach the authenticator; bad ones are refused",
+                test_credentials_reach_the_authenticator);
+    CU_add_test(s, "consumers, producers, sends and transactions are authorized",
+                test_consumers_producers_and_sends_are_authorized);
+    CU_add_test(s, "creating destinations and temporary destinations needs admin",
+                test_creating_destinations_needs_admin);
+    CU_add_test(s, "allow-all when no authorizer is configured", test_allow_all_by_default);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return failed ? 1 : 0;
+}
