@@ -283,10 +283,25 @@ typedef void (*hm_send_done_fn)(void *baton, apr_status_t st);
 
 /* Routes a message to its destination(s).  msg->dest may name a composite ("a,b") and, for
  * topics, fans out to every matching subscription.  The core takes its own references; the
- * caller keeps (and later drops) its own.  A persistent message is written to the store before
- * anyone can receive it.  done is called exactly once when the message is accepted — for a
- * persistent message once it is durable, from the store's thread — possibly before hm_send
- * returns; it is not called when hm_send itself returns an error (then nothing was enqueued).
+ * caller keeps (and later drops) its own.
+ *
+ * THE DURABILITY CONTRACT (tested by test/unit/server_durability_test.c):
+ * - A persistent message is enqueued, and may be dispatched to a consumer, as soon as its store
+ *   batch is committed, i.e. queued for writing: before the write is durable (ActiveMQ's
+ *   concurrentStoreAndDispatch).  Its sender is answered (done) only once it is durable, so a
+ *   sender that was told "sent" never loses the message, even to kill -9.
+ * - A message delivered and acknowledged before its write began is never written; its sender is
+ *   then answered at once (there is nothing left to lose).
+ * - A batch the store refuses when it is committed (store limit, full disk, a failed store) is
+ *   an error from hm_send: nothing was enqueued and done is not called.
+ * - A write that fails later (its log flush) reaches the sender as done(error); the message stays
+ *   enqueued in memory and may still be delivered, and whether it survives a restart is unknown
+ *   (the store takes no further change until reopened).  A sender that resends after an error may
+ *   therefore cause a duplicate: at least once, as with ActiveMQ.
+ *
+ * done is called exactly once when the message is accepted (for a persistent message as above,
+ * from the store's thread), possibly before hm_send returns; it is not called when hm_send
+ * itself returns an error.
  * Errors: HM_ENOTFOUND (a temporary destination that no longer exists), HM_EINVAL,
  * HM_ENOSPACE (the store limit), HM_EFLOW (producer flow control: a destination, or the broker,
  * holds as many message bytes as its memory limit allows; err is then the destination's
