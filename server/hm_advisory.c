@@ -22,36 +22,6 @@ static int adv_on(const hm_broker_t *b)
     return !b->opts.advisories_off;
 }
 
-/* One part of a (possibly composite) name names an advisory topic. */
-static int part_is_advisory(const char *p, size_t len, hm_dest_kind_e kind)
-{
-    size_t pl = strlen(HM_ADV_PREFIX);
-    if (len >= 8 && strncmp(p, "topic://", 8) == 0) {
-        p += 8;
-        len -= 8;
-        kind = HM_TOPIC;
-    } else if (len >= 8 && strncmp(p, "queue://", 8) == 0) {
-        return 0;
-    }
-    return kind == HM_TOPIC && len >= pl && strncmp(p, HM_ADV_PREFIX, pl) == 0;
-}
-
-int hm_adv_is_advisory(hm_dname_t d)
-{
-    if (!d.name)
-        return 0;
-    const char *p = d.name;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (part_is_advisory(p, len, d.kind))
-            return 1;
-        if (!comma)
-            return 0;
-        p = comma + 1;
-    }
-}
-
 /* Policy bits for a destination, cached (policy lookups walk the configuration). */
 static unsigned policy(hm_broker_t *b, hm_dname_t d)
 {
@@ -247,7 +217,7 @@ static void dest_advise(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const 
 
 void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id)
 {
-    if (adv_on(b) && !hm_adv_is_advisory(d))
+    if (adv_on(b) && !hm_name_is_advisory(d))
         dest_advise(b, kind, d, conn_id, NULL);
 }
 
@@ -330,7 +300,7 @@ static int consumer_count_of(hm_broker_t *b, hm_dname_t d)
         for (apr_hash_index_t *hi = apr_hash_first(NULL, h); hi; hi = apr_hash_next(hi)) {
             hm_dname_t x = HM_KIND_IS_QUEUE(kind) ? ((hm_queue_t *)apr_hash_this_val(hi))->name
                                                   : ((hm_topic_t *)apr_hash_this_val(hi))->name;
-            if (x.kind == kind && !hm_adv_is_advisory(x) && hm_name_matches(p, x.name))
+            if (x.kind == kind && !hm_name_is_advisory(x) && hm_name_matches(p, x.name))
                 n += consumers_on(b, x);
         }
     }
@@ -371,7 +341,7 @@ static void consumer_advise(hm_consumer_t *c, hm_adv_kind_e kind, hm_consumer_t 
 
 void hm_adv_consumer(hm_consumer_t *c, int add)
 {
-    if (!adv_on(c->b) || hm_adv_is_advisory(c->opts.dest))
+    if (!adv_on(c->b) || hm_name_is_advisory(c->opts.dest))
         return;
     if (add) {
         c->advised = 1;
@@ -388,7 +358,7 @@ void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id
 {
     char buf[TOPIC_CAP];
     const char *t;
-    if (!adv_on(c->b) || hm_adv_is_advisory(topic) ||
+    if (!adv_on(c->b) || hm_name_is_advisory(topic) ||
         !(t = topic_name(buf, sizeof buf, "Consumer.", topic, 0, 1)))
         return;
     hm_advisory_t a = { .kind = HM_ADV_UNSUBSCRIBE, .dest = topic, .connection_id = c->connection_id,
@@ -457,7 +427,7 @@ static void producer_advise(hm_client_t *c, const hm_producer_t *p, hm_adv_kind_
 /* Producers are registered (and counted) with advisories off too: the statistics count them. */
 static int producer_tracked(hm_dname_t d)
 {
-    return d.name && !hm_adv_is_advisory(d);
+    return d.name && !hm_name_is_advisory(d);
 }
 
 int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d)
@@ -566,7 +536,7 @@ void hm_adv_client_close(hm_client_t *c)
 
 void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const hm_msg_t *m)
 {
-    if (!adv_on(b) || m->advisory || !where.name || hm_adv_is_advisory(where))
+    if (!adv_on(b) || m->advisory || !where.name || hm_name_is_advisory(where))
         return;
     const char *prefix;
     int full = 1;
@@ -616,7 +586,7 @@ void hm_adv_sent(hm_broker_t *b, const hm_plan_t *pl)
 {
     const hm_msg_t *m = pl->msg;
     if (!b->opts.advisory_policy || !adv_on(b) || m->advisory || strchr(m->dest.name, ',') ||
-        hm_adv_is_advisory(m->dest))
+        hm_name_is_advisory(m->dest))
         return;
     unsigned bits = policy(b, m->dest);
     if (bits & HM_ADVP_DELIVERED)
@@ -640,7 +610,7 @@ void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64
     char buf[TOPIC_CAP];
     const char *topic;
     hm_lock(b);
-    if (adv_on(b) && dest.name && !hm_adv_is_advisory(dest) && (policy(b, dest) & HM_ADVP_FULL) &&
+    if (adv_on(b) && dest.name && !hm_name_is_advisory(dest) && (policy(b, dest) & HM_ADVP_FULL) &&
         (topic = topic_name(buf, sizeof buf, "FULL.", dest, 1, 0)) != NULL) {
         hm_advisory_t a = { .kind = HM_ADV_FULL, .dest = dest, .usage_name = usage_name, .usage = usage,
                             .count = -1 };
@@ -732,7 +702,7 @@ static void replay_destinations(hm_consumer_t *c)
     }
     for (apr_hash_index_t *hi = apr_hash_first(NULL, b->topics); hi; hi = apr_hash_next(hi)) {
         hm_topic_t *t = apr_hash_this_val(hi);
-        if (!hm_adv_is_advisory(t->name) && !hm_name_is_wildcard(t->name.name))
+        if (!hm_name_is_advisory(t->name) && !hm_name_is_wildcard(t->name.name))
             dest_advise(b, HM_ADV_DEST_ADD, t->name, t->owner ? t->owner->connection_id : NULL, c);
     }
 }

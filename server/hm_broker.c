@@ -32,6 +32,22 @@ static apr_status_t compile_filters(hm_broker_t *b)
     return APR_SUCCESS;
 }
 
+/* The composition root: the features that listen to the core's events (hm_events.h).  The core
+ * (consumers, queues, destinations, routing, usage) raises them without naming any feature. */
+static void subscribe_features(hm_broker_t *b)
+{
+    HM_EV_SUBSCRIBE(b, dest_created, hm_adv_dest_created);
+    HM_EV_SUBSCRIBE(b, consumer, hm_adv_consumer);
+    HM_EV_SUBSCRIBE(b, watching, hm_adv_replay);
+    HM_EV_SUBSCRIBE(b, unsubscribed, hm_adv_unsubscribed);
+    HM_EV_SUBSCRIBE(b, message, hm_adv_message);
+    HM_EV_SUBSCRIBE(b, sent, hm_adv_sent);
+    HM_EV_SUBSCRIBE(b, full, hm_dest_full);
+    HM_EV_SUBSCRIBE(b, dead_letter, hm_dead_letter);
+    HM_EV_SUBSCRIBE(b, tick, hm_sched_tick_locked);
+    HM_EV_SUBSCRIBE(b, tick, hm_adv_tick_locked);
+}
+
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out)
 {
     hm_broker_t *b = apr_pcalloc(pool, sizeof *b);
@@ -57,6 +73,7 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     APR_RING_INIT(&b->pull_waiters, hm_consumer_s, pull_link);
     if ((st = compile_filters(b)) != APR_SUCCESS)
         return st;
+    subscribe_features(b);
     *out = b;
     return APR_SUCCESS;
 }
@@ -277,4 +294,25 @@ apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d)
 {
     apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0);
     return st ? st : hm_dest_ensure(c->b, d);
+}
+
+/* Start-up: the queues and durable subscriptions, then prepared XA branches, then scheduled
+ * jobs, each from the store; progress is logged. */
+apr_status_t hm_broker_recover(hm_broker_t *b)
+{
+    if (!b->store)
+        return APR_SUCCESS;
+    apr_time_t start = apr_time_now();
+    hm_loaded_t r;
+    apr_status_t st = hm_persist_load(b, &r);
+    if (st == APR_SUCCESS)
+        st = hm_xa_recover_store(b);
+    if (st == APR_SUCCESS && r.sched_dest)
+        st = hm_sched_recover(b, r.sched_dest);
+    if (st == APR_SUCCESS)
+        hm_info("store: %llu persistent messages recovered from %d queues in %.1f s%s",
+                (unsigned long long)r.messages, r.queues,
+                (double)(apr_time_now() - start) / APR_USEC_PER_SEC,
+                r.skipped ? "; damaged records were skipped" : "");
+    return st;
 }

@@ -256,7 +256,7 @@ static apr_status_t open_topic_consumer(hm_consumer_t *c, char *err, size_t errl
     s->active = c;
     s->owner_client = c->client->serial;
     hm_queue_attach(s->q, c);
-    hm_adv_replay(c);
+    HM_EV_EACH(c->b, watching, c);
     return APR_SUCCESS;
 }
 
@@ -342,7 +342,7 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
         return st;
     }
     *out = c;
-    hm_adv_consumer(c, 1);
+    HM_EV_EACH(c->b, consumer, c, 1);
     if (c->opts.browser)
         browser_pump(c);
     else
@@ -359,7 +359,7 @@ static void settle_as(hm_consumer_t *c, hm_dlv_t *d, hm_pbatch_t *pb, int consum
         c->outstanding--;
     if (d->entry) {
         if (consumed && c->b->opts.advisory_policy)
-            hm_adv_message(c->b, HM_ADV_CONSUMED, d->pub.dest, d->pub.msg);
+            HM_EV_EACH(c->b, message, c->b, HM_ADV_CONSUMED, d->pub.dest, d->pub.msg);
         hm_persist_remove(c->b, pb, d->queue, d->entry);
         d->queue->dequeued++;
         d->queue->inflight_count--;
@@ -430,7 +430,7 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
     }
     for (int i = 0; i < queues->nelts; i++)
         hm_queue_dispatch(APR_ARRAY_IDX(queues, i, hm_queue_t *));
-    hm_adv_consumer(c, 0);
+    HM_EV_EACH(c->b, consumer, c, 0);
     APR_RING_REMOVE(c, link);
     apr_hash_set(b->consumers, &c->serial, sizeof c->serial, NULL);
     apr_pool_destroy(c->pool);
@@ -450,7 +450,7 @@ void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind,
     hm_dlv_t *target = (hm_dlv_t *)pub;
     if (kind == HM_ACK_CONSUMED || kind == HM_ACK_POISON) {
         if (kind == HM_ACK_POISON && target->entry)
-            hm_dead_letter(c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
+            HM_EV_EACH(c->b, dead_letter, c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
         return;
     }
@@ -520,9 +520,9 @@ static void dead_letter_delivery(hm_consumer_t *c, hm_delivery_t *pub, int expir
         d->queue->expired++;
     }
     if (d->entry)
-        hm_dead_letter(c->b, d->queue, d->pub.msg, expired, cause, &pb);
+        HM_EV_EACH(c->b, dead_letter, c->b, d->queue, d->pub.msg, expired, cause, &pb);
     if (d->entry && expired)           /* after MessageDLQd, as ActiveMQ orders them */
-        hm_adv_message(c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
+        HM_EV_EACH(c->b, message, c->b, HM_ADV_EXPIRED, d->pub.dest, d->pub.msg);
     settle_as(c, d, &pb, !expired);
     if (hm_persist_commit(&pb, done, baton) != APR_SUCCESS && done)
         done(baton, HM_ENOSPACE);
@@ -640,7 +640,6 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
         }
         c = next;
     }
-    hm_sched_tick_locked(b, now);
-    hm_adv_tick_locked(b, now);
+    HM_EV_EACH(b, tick, b, now);       /* the scheduler, slow-consumer advisories */
     hm_unlock(b);
 }

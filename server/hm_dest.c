@@ -124,7 +124,7 @@ hm_queue_t *hm_queue_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner)
     apr_hash_set(b->queues, q->key, APR_HASH_KEY_STRING, q);
     hm_consumer_attach_new_queue(b, q);
     if (!owner)
-        hm_adv_dest_created(b, q->name);
+        HM_EV_EACH(b, dest_created, b, q->name);
     return q;
 }
 
@@ -191,8 +191,8 @@ hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t d, hm_client_t *owner)
     APR_RING_INIT(&t->subs, hm_tsub_s, link);
     t->owner = owner;
     apr_hash_set(b->topics, t->key, APR_HASH_KEY_STRING, t);
-    if (!owner && !hm_adv_is_advisory(t->name))
-        hm_adv_dest_created(b, t->name);
+    if (!owner && !hm_name_is_advisory(t->name))
+        HM_EV_EACH(b, dest_created, b, t->name);
     return t;
 }
 
@@ -203,4 +203,34 @@ void hm_topic_free(hm_broker_t *b, hm_topic_t *t)
     free(t->key);
     free((char *)t->name.name);
     free(t);
+}
+
+/* One part of a (possibly composite) name names an advisory topic. */
+static int part_is_advisory(const char *p, size_t len, hm_dest_kind_e kind)
+{
+    size_t pl = strlen(HM_ADV_PREFIX);
+    if (len >= 8 && strncmp(p, "topic://", 8) == 0) {
+        p += 8;
+        len -= 8;
+        kind = HM_TOPIC;
+    } else if (len >= 8 && strncmp(p, "queue://", 8) == 0) {
+        return 0;
+    }
+    return kind == HM_TOPIC && len >= pl && strncmp(p, HM_ADV_PREFIX, pl) == 0;
+}
+
+int hm_name_is_advisory(hm_dname_t d)
+{
+    if (!d.name)
+        return 0;
+    const char *p = d.name;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (part_is_advisory(p, len, d.kind))
+            return 1;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
 }

@@ -8,6 +8,7 @@
 #include <apr_thread_mutex.h>
 
 #include "hm_core.h"
+#include "hm_events.h"
 #include "hm_limits.h"
 
 typedef struct hm_queue_s hm_queue_t;
@@ -203,6 +204,7 @@ struct hm_broker_s {
     apr_hash_t *consumers;         /* serial -> open hm_consumer_t */
     uint64_t next_consumer;
     struct hm_sched_s *sched;      /* scheduled messages (hm_sched.c); NULL until the first */
+    struct hm_events_s ev;         /* who hears the core's events (hm_events.h) */
     hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
     uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
     int mem_full;
@@ -271,7 +273,8 @@ apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t er
 /* advisories (hm_advisory.c), all under the broker lock; each does nothing when advisories are
  * off.  A name under ActiveMQ.Advisory. never produces advisories itself. */
 #define HM_ADV_PREFIX "ActiveMQ.Advisory."
-int hm_adv_is_advisory(hm_dname_t d);
+/* Any part of d (a composite too) is an advisory topic (hm_dest.c). */
+int hm_name_is_advisory(hm_dname_t d);
 void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id);
 /* An ordinary queue or topic came into being (not a temporary one, nor an advisory topic). */
 void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d);
@@ -293,6 +296,15 @@ void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now);
 struct hm_plan_s;
 void hm_adv_sent(hm_broker_t *b, const struct hm_plan_s *pl);
 void hm_adv_client_close(hm_client_t *c);
+
+/* What hm_persist_load found: the queues' and durable subscriptions' messages are loaded; the
+ * scheduler's destination (0: none) is for hm_broker_recover to hand on. */
+typedef struct hm_loaded_s {
+    uint64_t messages, skipped;
+    int queues;
+    uint32_t sched_dest;
+} hm_loaded_t;
+apr_status_t hm_persist_load(hm_broker_t *b, hm_loaded_t *out);
 
 /* persistence (hm_persist.c): batches are created lazily; NULL means nothing to store */
 typedef struct hm_pbatch_s {

@@ -164,10 +164,9 @@ static void collect_dest(void *baton, uint32_t id, st_dest_kind_e kind, const ch
     APR_ARRAY_PUSH(l->names, char *) = apr_pstrdup(l->names->pool, name);
 }
 
-apr_status_t hm_broker_recover(hm_broker_t *b)
+apr_status_t hm_persist_load(hm_broker_t *b, hm_loaded_t *out)
 {
-    if (!b->store)
-        return APR_SUCCESS;
+    memset(out, 0, sizeof *out);
     apr_pool_t *tmp;
     apr_status_t st = apr_pool_create(&tmp, b->pool);
     if (st)
@@ -176,7 +175,6 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
     hm_lock(b);
     st = st_dest_list(b->store, collect_dest, &l);
     uint64_t total = 0, skipped = 0;
-    apr_time_t start = apr_time_now();
     for (int i = 0; i < l.ids->nelts && !st; i++) {
         const char *name = APR_ARRAY_IDX(l.names, i, char *);
         hm_queue_t *q = hm_queue_get(b, HM_QUEUE, name);
@@ -208,15 +206,10 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
         skipped += x.skipped;
     }
     hm_unlock(b);
-    if (st == APR_SUCCESS)
-        st = hm_xa_recover_store(b);
-    if (st == APR_SUCCESS && l.sched_id)
-        st = hm_sched_recover(b, l.sched_id);
-    if (st == APR_SUCCESS)
-        hm_info("store: %llu persistent messages recovered from %d queues in %.1f s%s",
-                (unsigned long long)total, l.ids->nelts,
-                (double)(apr_time_now() - start) / APR_USEC_PER_SEC,
-                skipped ? "; damaged records were skipped" : "");
+    out->messages = total;
+    out->skipped = skipped;
+    out->queues = l.ids->nelts;
+    out->sched_dest = l.sched_id;
     apr_pool_destroy(tmp);
     return st;
 }

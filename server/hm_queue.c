@@ -127,8 +127,8 @@ static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
     q->avail_count--;
     q->expired++;
     q->dequeued++;                 /* it left the queue, as ActiveMQ counts it */
-    hm_dead_letter(q->b, q, e->msg, 1, cause, &pb);
-    hm_adv_message(q->b, HM_ADV_EXPIRED, q->sub ? e->msg->dest : q->name, e->msg);
+    HM_EV_EACH(q->b, dead_letter, q->b, q, e->msg, 1, cause, &pb);
+    HM_EV_EACH(q->b, message, q->b, HM_ADV_EXPIRED, q->sub ? e->msg->dest : q->name, e->msg);
     hm_persist_remove(q->b, &pb, q, e);
     hm_persist_commit(&pb, NULL, NULL);
     hm_queue_entry_free(q, e);

@@ -138,7 +138,7 @@ static apr_status_t collect_one(hm_broker_t *b, hm_msg_t *msg, hm_dest_kind_e ki
     }
     /* a topic exists once sent to, as on ActiveMQ (its Topic advisory goes out then) */
     if (kind == HM_TOPIC && !b->opts.advisories_off && !hm_name_is_wildcard(name) &&
-        !hm_adv_is_advisory((hm_dname_t){ kind, name }))
+        !hm_name_is_advisory((hm_dname_t){ kind, name }))
         hm_topic_get(b, kind, name);
     st = collect_topic(b, msg, kind, name, composite ? name : NULL, r);
     if (!st && kind == HM_TOPIC && b->opts.nvirtuals)
@@ -222,7 +222,7 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
         hm_queue_dispatch(pl->r.t[i].q);
         hm_usage_trim_locked(pl->r.t[i].q);
     }
-    hm_adv_sent(b, pl);
+    HM_EV_EACH(b, sent, b, pl);
     hm_plan_free(pl);
     return st;
 }

@@ -174,7 +174,7 @@ apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char
         hm_dname_t topic = { s->q->name.kind, strdup(s->topic) };
         hm_sub_destroy(s, 1);
         if (topic.name)
-            hm_adv_unsubscribed(c, topic, client_id, name);
+            HM_EV_EACH(c->b, unsubscribed, c, topic, client_id, name);
         free((char *)topic.name);
     }
     hm_unlock(b);

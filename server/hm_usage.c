@@ -281,7 +281,7 @@ void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
     /* FULL.<type>.<name> advisory, by policy (advisoryWhenFull); usage named as ActiveMQ's */
     char usage_name[512];
     snprintf(usage_name, sizeof usage_name, "%s:%s:memory", b->name, d.name ? d.name : "");
-    hm_dest_full(b, d, usage_name, (int64_t)(q ? q->mem_used : b->mem_used));
+    HM_EV_EACH(b, full, b, d, usage_name, (int64_t)(q ? q->mem_used : b->mem_used));
     /* as ActiveMQ (blockedProducerWarningInterval): at most every 30 s per destination */
     if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
         *last = now;

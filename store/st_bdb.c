@@ -338,11 +338,31 @@ static apr_status_t bdb_flush(st_kv_t *kv)
  * normal recovery and can go, so the journal stays bounded while consumers keep up.  (Berkeley
  * DB keeps the files back to the checkpoint before the last, so removal lags one checkpoint.)
  * Files that still hold a live message body (st_journal.c) stay. */
+/* Why: Berkeley DB writes each page in place with one write, and a page of a growing file needs
+ * new blocks; when the disk fills up during that write, part of an 8 KB page lands (a torn
+ * page), which recovery cannot repair (a checksum error: catastrophic recovery).  So a checkpoint
+ * waits while the disk lacks room for every dirty page (counted at the largest page size) plus
+ * one log file, which commits may write meanwhile. */
+static int room_for_checkpoint(bdb_kv_t *b)
+{
+    struct statvfs v;
+    DB_MPOOL_STAT *gsp = NULL;
+    uint32_t lg_max = 0;
+    if (statvfs(b->dir, &v) != 0 || b->env->memp_stat(b->env, &gsp, NULL, 0) != 0)
+        return 1;                  /* cannot tell: as before */
+    uint64_t dirty = (uint64_t)gsp->st_page_dirty * (64u << 10);
+    free(gsp);
+    b->env->get_lg_max(b->env, &lg_max);
+    return (uint64_t)v.f_bavail * v.f_frsize >= dirty + lg_max;
+}
+
 static apr_status_t bdb_checkpoint(st_kv_t *kv, uint32_t kbytes)
 {
     bdb_kv_t *b = (bdb_kv_t *)kv;
     room_check(b);
     if (b->low_space)              /* page writes would eat the room kept for the journal */
+        return APR_FROM_OS_ERROR(ENOSPC);
+    if (!room_for_checkpoint(b))   /* no torn pages on a disk about to fill */
         return APR_FROM_OS_ERROR(ENOSPC);
     /* Read before the log flush below, which makes every release counted by then durable: a
      * file is removed only once no durable entry can still need a body in it. */
