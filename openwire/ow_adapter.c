@@ -230,9 +230,6 @@ static apr_status_t ow_open(hm_conn_t *conn, void **state)
     oc->producer_windows = apr_hash_make(pool);
     oc->txs = apr_hash_make(pool);
     oc->xa_joined = apr_hash_make(pool);
-    oc->parked_tail = &oc->parked;
-    oc->waiter.fn = ow_waiter_fire;
-    oc->waiter.baton = oc;
     oc->started = oc->last_read = oc->last_write = apr_time_now();
     oc->inactivity_ms = wo.max_inactivity_ms;
     oc->initial_delay_ms = wo.max_inactivity_initial_delay_ms;
@@ -281,8 +278,8 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
 static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
-    if (oc->parked && oc->client)
-        ow_unpark(oc, now);           /* the store frees space without telling; timeouts */
+    if (oc->flow && hm_flow_holding(oc->flow))
+        hm_flow_retry(oc->flow, now);   /* the store frees space without telling; timeouts */
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))
         return;
     apr_time_t period = apr_time_from_msec(oc->inactivity_ms);
@@ -304,8 +301,8 @@ static void ow_tick(void *state, apr_time_t now)
 static void ow_resume(void *state)
 {
     ow_conn_t *oc = state;
-    if (oc->parked && oc->client)
-        ow_unpark(oc, apr_time_now());
+    if (oc->flow && hm_flow_holding(oc->flow))
+        hm_flow_retry(oc->flow, apr_time_now());
 }
 
 static void ow_close(void *state)

@@ -46,7 +46,6 @@ int32_t ow_msg_size(const ow_message_t *m);
 #define OW_MAX_TX_OPS (1 << 20)       /* sends + acks in one transaction */
 #define OW_MAX_OPEN_TXS 4096           /* local transactions open on one connection */
 #define OW_MAX_OPEN_XA 65536           /* XA branches being worked on, broker-wide */
-#define OW_MAX_PARKED 1024             /* sends held for store space on one connection */
 typedef struct ow_tx_s ow_tx_t;
 char *ow_tx_key(const ow_transaction_id_t *id);
 ow_tx_t *ow_tx_find(apr_hash_t *txs, const ow_transaction_id_t *id);

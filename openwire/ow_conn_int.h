@@ -56,11 +56,8 @@ struct ow_conn_s {
     apr_hash_t *producer_windows;  /* producers with a window: an owned key set */
     apr_hash_t *txs;               /* local transaction key -> ow_tx_t */
     apr_hash_t *xa_joined;         /* XA branches this connection works on: an owned key set */
-    struct parked_s *parked;       /* sends held by flow control or a full store (FIFO) */
-    hm_space_waiter_t waiter;      /* armed while sends are held: memory freed somewhere */
-    int paused;                    /* input paused behind a held async send (no window) */
-    struct parked_s **parked_tail;
-    int nparked;
+    hm_flow_t *flow;               /* the core holds sends for space here (with the client) */
+    int paused;                    /* input paused behind a held send (hm_flow_ops_t.pause) */
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
 };
@@ -74,6 +71,7 @@ typedef struct pending_s {
     int32_t size;
     int int_response;              /* answer with an IntegerResponse (XA prepare) */
     int32_t int_result;
+    ow_transaction_id_t *txid;     /* flat copy: a transacted send joins it when admitted */
 } pending_t;
 
 /* ---- Output and replies (ow_reply.c) */
@@ -107,9 +105,7 @@ void ow_on_pull(ow_conn_t *oc, ow_message_pull_t *p);
 void ow_on_consumer_control(ow_conn_t *oc, ow_consumer_control_t *cc);
 
 /* ---- The send path and held sends (ow_send.c) */
-void ow_drop_parked(ow_conn_t *oc);
-void ow_waiter_fire(void *baton);
-void ow_unpark(ow_conn_t *oc, apr_time_t now);
+extern const hm_flow_ops_t ow_flow_ops;
 apr_status_t ow_on_message(ow_conn_t *oc, ow_message_t *m);
 
 /* ---- Transactions (ow_txcmd.c) */

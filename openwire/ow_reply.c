@@ -157,6 +157,7 @@ void ow_pending_free(pending_t *p)
 {
     ow_conn_t *oc = p->oc;
     free(p->window_producer);
+    free(p->txid);
     free(p);
     ow_conn_unref(oc);
 }

@@ -82,7 +82,8 @@ static void close_consumer(ow_conn_t *oc, ow_cons_t *c, uint64_t last_delivered)
 void ow_close_all(ow_conn_t *oc)
 {
     apr_hash_index_t *hi;
-    ow_drop_parked(oc);
+    hm_flow_destroy(oc->flow);     /* held sends go unanswered, as the connection closes */
+    oc->flow = NULL;
     /* open transactions roll back with their connection; an XA branch once nobody else works
      * on it (a prepared one belongs to the broker and stays) */
     while ((hi = apr_hash_first(NULL, oc->txs)) != NULL)
@@ -124,7 +125,11 @@ void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
         ow_respond_error(oc, &ci->cmd, SECURITY_EXC, err);
     else if (st)
         ow_respond_error(oc, &ci->cmd, JMS_EXC, hm_strerror(st));
-    else
+    else if ((st = hm_flow_create(oc->client, &ow_flow_ops, oc, &oc->flow)) != APR_SUCCESS) {
+        hm_client_close(oc->client);
+        oc->client = NULL;
+        ow_respond_error(oc, &ci->cmd, RESOURCE_EXC, "out of memory");
+    } else
         ow_respond_ok(oc, &ci->cmd);
 }
 

@@ -355,6 +355,49 @@ void hm_flow_mode(hm_broker_t *b, hm_dname_t d, int *fail, int64_t *after_ms);
  * destination's statistics (blockedSends) and logged once per time the destination fills. */
 void hm_flow_blocked(hm_broker_t *b, hm_dname_t d);
 
+/* ---------------------------------------------------------------- held sends (hm_flow.c) */
+
+/* Producer flow control and a full store, as broker policy: a protocol sends through its
+ * client's hm_flow_t, and a send that a memory limit or the full store refuses is held by the
+ * core in arrival order, retried when space frees, and refused after its timeout or at once
+ * (sendFailIfNoSpace), with ActiveMQ's ResourceAllocationException texts.  Later sends to a
+ * destination that has a held send queue up behind it; the others go on.  The protocol only
+ * translates: it answers, pauses its input, or (for a transacted send) adds the message to its
+ * transaction, through these callbacks. */
+typedef struct hm_flow_s hm_flow_t;
+typedef struct hm_flow_ops_s {
+    /* A held or checked transacted send fits now: add msg (borrowed) to its transaction and
+     * answer it.  Loop thread. */
+    void (*admit)(void *ctx, void *baton, hm_msg_t *msg);
+    /* The send failed: st HM_EFLOW / HM_ENOSPACE with ActiveMQ's text, or another error. */
+    void (*refused)(void *ctx, void *baton, apr_status_t st, const char *text);
+    /* A held send is dropped unanswered (the connection is closing): release baton. */
+    void (*dropped)(void *ctx, void *baton);
+    /* Stop (1) or restart (0) reading input: a send held that ActiveMQ answers by blocking the
+     * connection (asynchronous, no producer window; or transacted). */
+    void (*pause)(void *ctx, int paused);
+    /* Space may have freed (any thread): call hm_flow_retry soon on the loop thread. */
+    void (*wake)(void *ctx);
+} hm_flow_ops_t;
+
+typedef struct hm_flow_send_s {
+    int transacted;                /* admit instead of routing */
+    int pauses;                    /* holding it pauses the protocol's input */
+    const char *producer;          /* the producer's id, for texts and FastProducer advisories */
+} hm_flow_send_t;
+
+apr_status_t hm_flow_create(hm_client_t *c, const hm_flow_ops_t *ops, void *ctx, hm_flow_t **out);
+/* Sends (hm_send, with done/baton), admits (transacted), or holds msg.  APR_SUCCESS: routed (done
+ * follows), admitted (admit ran) or held (a callback follows).  HM_EFLOW / HM_ENOSPACE: refused at
+ * once, err holds ActiveMQ's text.  Other errors as hm_send's; neither done nor a callback runs. */
+apr_status_t hm_flow_send(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o,
+                          hm_send_done_fn done, void *baton, char *err, size_t errlen);
+/* Retries held sends in order, fails those past their timeout.  Loop thread (tick, wake). */
+void hm_flow_retry(hm_flow_t *f, apr_time_t now);
+int hm_flow_holding(const hm_flow_t *f);
+/* Drops every held send (dropped runs for each) and frees f. */
+void hm_flow_destroy(hm_flow_t *f);
+
 /* ---------------------------------------------------------------- transactions */
 
 /* One acknowledgement inside a transaction, resolved by the protocol at commit time. */
