@@ -39,6 +39,12 @@ ow_message_t *ow_broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t typ
  * (ConnectionInfo, ConsumerInfo, ProducerInfo, RemoveInfo, DestinationInfo or the message
  * concerned, body cleared) and properties (originBroker*, consumerCount, ...).  NULL: no memory. */
 ow_message_t *ow_advisory_message(const hm_msg_t *m, apr_pool_t *pool);
+/* The neutral content (hm_content.h) of an OpenWire message, in pool (ow_content.c). */
+apr_status_t ow_content_export(const ow_message_t *m, apr_pool_t *pool, hm_content_t *out);
+/* The ActiveMQ message for a message that came in by another protocol: its class from the body
+ * kind, headers from hm, properties and body from c.  NULL when it cannot be expressed. */
+ow_message_t *ow_content_import(const hm_msg_t *hm, const hm_content_t *c, apr_pool_t *pool);
+
 /* ActiveMQ's Message.getSize(): what producer flow-control windows count. */
 int32_t ow_msg_size(const ow_message_t *m);
 

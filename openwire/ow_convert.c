@@ -278,9 +278,14 @@ done:
 static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
 static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to);
 
+static apr_status_t origin_content(const void *data, apr_pool_t *pool, hm_content_t *out)
+{
+    return ow_content_export(((const ow_origin_t *)data)->msg, pool, out);
+}
+
 static const hm_msg_origin_t ow_origin_ops = {
     "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
-    origin_sched_copy, origin_readdress
+    origin_sched_copy, origin_readdress, origin_content
 };
 
 static void stored_free(void *data)
@@ -307,9 +312,18 @@ static int stored_text_body(const void *data, const char **text, size_t *len)
     return o ? origin_text_body(o, text, len) : 0;
 }
 
+/* A stored message's content: decoded into pool, then exported. */
+static apr_status_t stored_content(const void *data, apr_pool_t *pool, hm_content_t *out)
+{
+    const ow_stored_t *z = data;
+    ow_message_t *om;
+    apr_status_t st = stored_decode_into(z->raw, z->len, pool, &om);
+    return st ? st : ow_content_export(om, pool, out);
+}
+
 static const hm_msg_origin_t ow_stored_ops = {
     "openwire", OW_STORE_CODEC, stored_free, stored_get_property, stored_text_body, origin_dead_letter,
-    origin_sched_copy, origin_readdress
+    origin_sched_copy, origin_readdress, stored_content
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -521,6 +535,10 @@ ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
         return ow_advisory_message(m, pool);
     if (m->fields)
         return map_message(m, pool);
+    /* came in by another protocol: rebuilt from its neutral content */
+    hm_content_t c;
+    if (m->origin && m->origin->content && hm_msg_content(m, pool, &c) == APR_SUCCESS)
+        return ow_content_import(m, &c, pool);
     return NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <apr_time.h>
 
 #include "hm_auth.h"
+#include "hm_content.h"
 #include "hm_status.h"
 #include "hm_wbuf.h"
 
@@ -70,6 +71,9 @@ typedef struct hm_msg_origin_s {
     /* Optional: the same message (id, body, properties) addressed to `to`, with one reference
      * (ActiveMQ's NoConsumer advisories are the message itself).  NULL: cannot. */
     hm_msg_t *(*readdress)(const hm_msg_t *m, hm_dname_t to);
+    /* Optional: the neutral content (hm_content.h) of the protocol's form, in pool.  What lets
+     * the message leave by another protocol. */
+    apr_status_t (*content)(const void *data, apr_pool_t *pool, hm_content_t *out);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (ActiveMQ's advisory topics).  Protocols turn it into their own
@@ -166,6 +170,9 @@ typedef struct hm_msg_codec_s {
 /* A zeroed message with one reference; free_self frees the struct when the last reference goes
  * (after origin->free(origin_data)).  Returns NULL when out of memory. */
 hm_msg_t *hm_msg_new(size_t extra, void **extra_out);
+/* The message's neutral properties and body, in pool (from its origin's content, or a map the
+ * core made); an empty content when neither knows one. */
+apr_status_t hm_msg_content(const hm_msg_t *m, apr_pool_t *pool, hm_content_t *out);
 hm_msg_t *hm_msg_ref(hm_msg_t *m);
 void hm_msg_unref(hm_msg_t *m);
 int hm_msg_expired(const hm_msg_t *m, apr_time_t now);

@@ -11,6 +11,7 @@
 #define HM_MAX_ADV_POLICY_CACHE   4096     /* destinations whose advisory policy is remembered */
 #define HM_NOPFC_FACTOR           2        /* producerFlowControl="false": held at this x the
                                               broker's memory limit, so memory stays bounded */
+#define HM_MAX_CONTENT_DEPTH      32       /* maps and lists nested in a neutral content */
 #define HM_MAX_HELD_SENDS         1024     /* sends held for space on one connection */
 #define HM_FLOW_LOG_INTERVAL_S    30       /* a held destination is logged at most this often */
 #define HM_EXPIRE_RESOLUTION_MS   100      /* how often queues' expiry periods are looked at */
