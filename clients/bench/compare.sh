@@ -6,6 +6,9 @@
 #   BENCH_ONLY=xa2pc,xa2pc4,startup clients/bench/compare.sh    the XA and start-up rows only
 #   BENCH_STARTUP=0 clients/bench/compare.sh                    skip the start-up row (1M messages)
 #   BENCH_PORT_BASE=61310 clients/bench/compare.sh              ports BASE..BASE+39 (default 62310)
+#   BENCH_REF_HERMOD=/old/build/release/hermod clients/bench/compare.sh
+#                                       before/after: that hermod binary takes ActiveMQ's place (the
+#                                       "ActiveMQ" columns are then the other build)
 # Builds hermod (release) and the load tool, then for each workload starts a fresh hermod and a
 # fresh ActiveMQ (alternating which goes first), runs the same bench options against each, and
 # samples the broker's VmRSS and CPU time from /proc. Writes build/bench/results.{md,csv} and
@@ -33,6 +36,7 @@ sport_a=$((base + 37))
 pport=$((base + 39))
 refbroker=$root/test/tools/refbroker.sh
 hermod=$root/build/release/hermod
+ref_hermod=${BENCH_REF_HERMOD:-}
 
 # id|label|bench options[|measured seconds, when not BENCH_DURATION]. The same options go to
 # both brokers. The XA rows count committed global transactions, not messages.
@@ -82,10 +86,12 @@ start_broker() {
     mkdir -p "$dir/data"
     cur_kind=$kind; cur_dir=$dir; cur_pid=""
     if port_open "$port"; then log "port $port is already in use"; return 1; fi
-    [ "$kind" = hermod ] && hermod_config "$dir" "$port" "$extra"
+    [ "$kind" = hermod ] || [ -n "$ref_hermod" ] && hermod_config "$dir" "$port" "$extra"
     t0=$(now_ms); launch_ms=$t0
-    if [ "$kind" = hermod ]; then
-        "$hermod" --config "$dir/hermod.xml" 2>>"$dir/hermod.log" &
+    if [ "$kind" = hermod ] || [ -n "$ref_hermod" ]; then
+        local bin=$hermod
+        [ "$kind" = activemq ] && bin=$ref_hermod
+        "$bin" --config "$dir/hermod.xml" 2>>"$dir/hermod.log" &
         cur_pid=$!
     else
         bash "$refbroker" start "$port" "$dir/ref" "$extra" >/dev/null 2>"$dir/refbroker.err" &
@@ -93,16 +99,16 @@ start_broker() {
     fi
     for i in $(seq 1 ${start_polls:-1200}); do
         port_open "$port" && break
-        if [ "$kind" = hermod ] && ! kill -0 "$cur_pid" 2>/dev/null; then
+        if [ -n "$cur_pid" ] && ! kill -0 "$cur_pid" 2>/dev/null; then
             log "hermod exited at start-up:"; tail -5 "$dir/hermod.log" >&2; cur_pid=""; return 1
         fi
-        if [ "$kind" = activemq ] && ! kill -0 "$starter" 2>/dev/null && ! port_open "$port"; then
+        if [ -z "$cur_pid" ] && ! kill -0 "$starter" 2>/dev/null && ! port_open "$port"; then
             log "ActiveMQ did not start:"; tail -5 "$dir/refbroker.err" >&2; return 1
         fi
         sleep 0.02
     done
     startup_ms=$(( $(now_ms) - t0 ))
-    if [ "$kind" = activemq ]; then
+    if [ -z "$cur_pid" ]; then
         wait "$starter" || { log "ActiveMQ did not start"; return 1; }
         cur_pid=$(cat "$dir/ref/broker.pid")
     fi
@@ -110,9 +116,9 @@ start_broker() {
 }
 
 stop_broker() {
-    if [ "$cur_kind" = activemq ] && [ -n "$cur_dir" ]; then
+    if [ "$cur_kind" = activemq ] && [ -n "$cur_dir" ] && [ -z "$ref_hermod" ]; then
         bash "$refbroker" stop "$cur_dir/ref" >/dev/null 2>&1
-    elif [ "$cur_kind" = hermod ] && [ -n "$cur_pid" ]; then
+    elif [ -n "$cur_pid" ]; then
         kill -TERM "$cur_pid" 2>/dev/null
         for _ in $(seq 1 50); do kill -0 "$cur_pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$cur_pid" 2>/dev/null
