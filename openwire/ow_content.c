@@ -24,19 +24,42 @@
 static apr_status_t map_export(const ow_pmap_t *m, apr_pool_t *pool, const hm_entry_t **out, int *n,
                                int depth);
 
+/* The scalar types, which both sides hold as the same C type at the start of their unions. */
+static const struct { ow_pv_type_t ow; hm_vtype_e hm; size_t size; } scalars[] = {
+    { OW_PV_NULL, HM_V_NULL, 0 },
+    { OW_PV_BOOLEAN, HM_V_BOOL, sizeof(int) },
+    { OW_PV_BYTE, HM_V_BYTE, sizeof(int8_t) },
+    { OW_PV_CHAR, HM_V_CHAR, sizeof(uint16_t) },
+    { OW_PV_SHORT, HM_V_SHORT, sizeof(int16_t) },
+    { OW_PV_INT, HM_V_INT, sizeof(int32_t) },
+    { OW_PV_LONG, HM_V_LONG, sizeof(int64_t) },
+    { OW_PV_FLOAT, HM_V_FLOAT, sizeof(float) },
+    { OW_PV_DOUBLE, HM_V_DOUBLE, sizeof(double) },
+};
+
+/* 1 when pv is a scalar, copied into v (or, with to_ow, v into pv). */
+static int scalar(ow_pvalue_t *pv, hm_value_t *v, int to_ow)
+{
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
+        if (to_ow ? v->type != scalars[i].hm : pv->type != scalars[i].ow)
+            continue;
+        pv->type = scalars[i].ow;
+        v->type = scalars[i].hm;
+        if (to_ow)
+            memcpy(&pv->u, &v->u, scalars[i].size);
+        else
+            memcpy(&v->u, &pv->u, scalars[i].size);
+        return 1;
+    }
+    return 0;
+}
+
 static apr_status_t value_export(const ow_pvalue_t *pv, apr_pool_t *pool, hm_value_t *v, int depth)
 {
     memset(v, 0, sizeof *v);
+    if (scalar((ow_pvalue_t *)pv, v, 0))
+        return APR_SUCCESS;
     switch (pv->type) {
-    case OW_PV_NULL: v->type = HM_V_NULL; break;
-    case OW_PV_BOOLEAN: v->type = HM_V_BOOL; v->u.b = pv->u.b; break;
-    case OW_PV_BYTE: v->type = HM_V_BYTE; v->u.i8 = pv->u.i8; break;
-    case OW_PV_CHAR: v->type = HM_V_CHAR; v->u.ch = pv->u.ch; break;
-    case OW_PV_SHORT: v->type = HM_V_SHORT; v->u.i16 = pv->u.i16; break;
-    case OW_PV_INT: v->type = HM_V_INT; v->u.i32 = pv->u.i32; break;
-    case OW_PV_LONG: v->type = HM_V_LONG; v->u.i64 = pv->u.i64; break;
-    case OW_PV_FLOAT: v->type = HM_V_FLOAT; v->u.f = pv->u.f; break;
-    case OW_PV_DOUBLE: v->type = HM_V_DOUBLE; v->u.d = pv->u.d; break;
     case OW_PV_STRING:
     case OW_PV_BIG_STRING: {
         char *s;
@@ -202,16 +225,10 @@ static apr_status_t string_import(const char *s, size_t len, apr_pool_t *pool, o
 static apr_status_t value_import(const hm_value_t *v, apr_pool_t *pool, ow_pvalue_t *pv, int depth)
 {
     memset(pv, 0, sizeof *pv);
+    hm_value_t scalar_v = *v;
+    if (scalar(pv, &scalar_v, 1))
+        return APR_SUCCESS;
     switch (v->type) {
-    case HM_V_NULL: pv->type = OW_PV_NULL; break;
-    case HM_V_BOOL: pv->type = OW_PV_BOOLEAN; pv->u.b = v->u.b; break;
-    case HM_V_BYTE: pv->type = OW_PV_BYTE; pv->u.i8 = v->u.i8; break;
-    case HM_V_CHAR: pv->type = OW_PV_CHAR; pv->u.ch = v->u.ch; break;
-    case HM_V_SHORT: pv->type = OW_PV_SHORT; pv->u.i16 = v->u.i16; break;
-    case HM_V_INT: pv->type = OW_PV_INT; pv->u.i32 = v->u.i32; break;
-    case HM_V_LONG: pv->type = OW_PV_LONG; pv->u.i64 = v->u.i64; break;
-    case HM_V_FLOAT: pv->type = OW_PV_FLOAT; pv->u.f = v->u.f; break;
-    case HM_V_DOUBLE: pv->type = OW_PV_DOUBLE; pv->u.d = v->u.d; break;
     case HM_V_STRING: return string_import(v->u.s.p, v->u.s.len, pool, pv);
     case HM_V_BYTES:
         if (v->u.bytes.len > INT32_MAX)
@@ -224,6 +241,8 @@ static apr_status_t value_import(const hm_value_t *v, apr_pool_t *pool, ow_pvalu
     case HM_V_LIST:
         pv->type = v->type == HM_V_MAP ? OW_PV_MAP : OW_PV_LIST;
         return entries_import(v->u.map.e, v->u.map.n, v->type == HM_V_LIST, pool, &pv->u.map, depth + 1);
+    default:                       /* the scalars, above */
+        return HM_EINVAL;
     }
     return APR_SUCCESS;
 }
@@ -251,21 +270,26 @@ static apr_status_t entries_import(const hm_entry_t *e, int n, int is_list, apr_
     return APR_SUCCESS;
 }
 
+/* Keeps what an encoder wrote into wb as a byte sequence in pool, and frees wb. */
+static apr_status_t kept(hm_wbuf_t *wb, apr_status_t st, apr_pool_t *pool, ow_bytes_t *out)
+{
+    if (!st && wb->err)
+        st = wb->err;
+    if (!st) {
+        out->data = apr_pmemdup(pool, wb->data, wb->len);
+        out->len = (int32_t)wb->len;
+    }
+    hm_wbuf_free(wb);
+    return st;
+}
+
 /* Encodes with fn into a byte sequence in pool. */
 static apr_status_t encoded(apr_status_t (*fn)(const ow_pmap_t *, hm_wbuf_t *), const ow_pmap_t *m,
                             apr_pool_t *pool, ow_bytes_t *out)
 {
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, (size_t)OW_DEFAULT_MAX_FRAME_SIZE);
-    apr_status_t st = fn(m, &wb);
-    if (!st && wb.err)
-        st = wb.err;
-    if (!st) {
-        out->data = apr_pmemdup(pool, wb.data, wb.len);
-        out->len = (int32_t)wb.len;
-    }
-    hm_wbuf_free(&wb);
-    return st;
+    return kept(&wb, fn(m, &wb), pool, out);
 }
 
 static apr_status_t text_content(const hm_value_t *body, apr_pool_t *pool, ow_bytes_t *out)
@@ -278,15 +302,7 @@ static apr_status_t text_content(const hm_value_t *body, apr_pool_t *pool, ow_by
     if (st)
         return st;
     hm_wbuf_init(&wb, (size_t)OW_DEFAULT_MAX_FRAME_SIZE);
-    st = ow_text_encode(m, ml, &wb);
-    if (!st && wb.err)
-        st = wb.err;
-    if (!st) {
-        out->data = apr_pmemdup(pool, wb.data, wb.len);
-        out->len = (int32_t)wb.len;
-    }
-    hm_wbuf_free(&wb);
-    return st;
+    return kept(&wb, ow_text_encode(m, ml, &wb), pool, out);
 }
 
 static uint8_t class_of(hm_body_kind_e kind)

@@ -102,6 +102,30 @@ XML
     it_hermod_launch "$port"
 }
 
+# Suites that test hermod's own options write their own hermod.xml (and have no reference run):
+#   it_hermod_only REASON          under REF=1: says REASON and exits 0
+#   it_hermod_custom PORT DIR      a fresh DIR (and DIR/data) for DIR/hermod.xml; the port must be free
+#   it_hermod_custom_start PORT    starts hermod on DIR/hermod.xml; a dead broker fails the suite
+it_hermod_only() {
+    if [ "$IT_REF" = 1 ]; then
+        echo "$(basename "$(dirname "$0")"): $1; not run against the reference broker" >&2
+        exit 0
+    fi
+}
+
+it_hermod_custom() {
+    it_port_open "$1" && it_suite_abort "port $1 is already in use"
+    rm -rf "$2"; mkdir -p "$2/data"
+    IT_BROKER_DIR=$(cd "$2" && pwd)
+    IT_BROKER_KIND=hermod
+}
+
+it_hermod_custom_start() {
+    it_state_save "$1" 104857600
+    it_hermod_launch "$1" || it_suite_abort "broker did not start"
+    IT_SUITE_BROKER_MUST_LIVE=1
+}
+
 # it_state_save PORT MAXFRAME: records how the broker in $IT_BROKER_DIR was started (in this shell
 # too, so that it_broker_kill9/it_broker_resume work without it_broker_adopt).
 it_state_save() {

@@ -11,20 +11,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
-if [ "$IT_REF" = 1 ]; then
-    echo "limits: hermod's own limits; not run against the reference broker" >&2
-    exit 0
-fi
+it_hermod_only "hermod's own limits"
 
 port=${IT_PORT:-62950}
 it_suite_setup limits hermodit.limits.LimitsSuite || exit 1
 dir=$IT_ROOT/build/interop-run/limits
-if it_port_open "$port"; then
-    it_suite_abort "port $port is already in use"
-fi
-rm -rf "$dir"; mkdir -p "$dir/data"
-IT_BROKER_DIR=$dir
-IT_BROKER_KIND=hermod
+it_hermod_custom "$port" "$dir"
 cat > "$dir/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="limits" dataDirectory="$dir/data"
         persistent="false" inputBufferLimit="128 mb">
@@ -33,7 +25,5 @@ cat > "$dir/hermod.xml" <<XML
   </transportConnectors>
 </broker>
 XML
-it_state_save "$port" 104857600
-it_hermod_launch "$port" || it_suite_abort "broker did not start"
-IT_SUITE_BROKER_MUST_LIVE=1
+it_hermod_custom_start "$port"
 it_suite_java 400 -Xmx1200m -Dit.port=$port -Dit.pid="$IT_BROKER_PID" -Dit.log="$dir/hermod.log"

@@ -7,18 +7,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
-if [ "$IT_REF" = 1 ]; then
-    echo "tls: the reference run needs a JKS broker keystore; not run against it" >&2
-    exit 0
-fi
+it_hermod_only "the reference run would need a JKS broker keystore"
 port=${IT_PORT:-62960}
 port2=$((port + 1))
 port3=$((port + 2))
 it_suite_setup tls hermodit.tls.TlsSuite || exit 1
 dir=$IT_ROOT/build/interop-run/tls
-it_port_open "$port" && it_suite_abort "port $port is already in use"
-rm -rf "$dir"; mkdir -p "$dir/data" "$dir/pki"
+it_hermod_custom "$port" "$dir"
 pki=$dir/pki
+mkdir -p "$pki"
 make_pki() {
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hermod test CA" \
         -keyout "$pki/ca.key" -out "$pki/ca.pem" &&
@@ -35,8 +32,6 @@ make_pki() {
         -storetype PKCS12 -storepass secret
 }
 make_pki > "$dir/pki.log" 2>&1 || { cat "$dir/pki.log" >&2; it_suite_abort "could not make the test certificates"; }
-IT_BROKER_DIR=$dir
-IT_BROKER_KIND=hermod
 cat > "$dir/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="tls" dataDirectory="$dir/data" persistent="false">
   <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key" caCertificate="$pki/ca.pem"/></sslContext>
@@ -47,7 +42,5 @@ cat > "$dir/hermod.xml" <<XML
   </transportConnectors>
 </broker>
 XML
-it_state_save "$port" 104857600
-it_hermod_launch "$port" || it_suite_abort "broker did not start"
-IT_SUITE_BROKER_MUST_LIVE=1
+it_hermod_custom_start "$port"
 it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log"
