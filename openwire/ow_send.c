@@ -76,7 +76,13 @@ static void flow_wake(void *ctx)
     hm_conn_kick(oc->conn);
 }
 
-const hm_flow_ops_t ow_flow_ops = { flow_admit, flow_refused, flow_dropped, flow_pause, flow_wake };
+static char *flow_producer_text(const void *producer)
+{
+    return ow_producer_key(producer);
+}
+
+const hm_flow_ops_t ow_flow_ops = { flow_admit, flow_refused, flow_dropped, flow_pause, flow_wake,
+                                    flow_producer_text };
 
 /* Why a status: a message whose properties do not parse is a malformed frame, which closes the
  * connection like any other; everything else is answered and the connection goes on. */
@@ -122,12 +128,10 @@ apr_status_t ow_on_message(ow_conn_t *oc, ow_message_t *m)
     /* A held send pauses the connection where ActiveMQ blocks it: an asynchronous send without
      * a window, and a transacted one (so its commit cannot overtake it).  Decided before
      * sending: a send that goes through may be answered (p freed) at once. */
-    char *producer = m->producer_id ? ow_producer_key(m->producer_id) : NULL;
     hm_flow_send_t o = { m->transaction_id != NULL,
                          (!m->cmd.response_required && !p->window_producer) || m->transaction_id,
-                         producer };
+                         m->producer_id };
     apr_status_t st = hm_flow_send(oc->flow, hm, &o, ow_pending_done, p, err, sizeof err);
-    free(producer);
     hm_msg_unref(hm);
     if (st) {
         if (st != HM_EFLOW && st != HM_ENOSPACE)

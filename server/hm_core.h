@@ -385,12 +385,15 @@ typedef struct hm_flow_ops_s {
     void (*pause)(void *ctx, int paused);
     /* Space may have freed (any thread): call hm_flow_retry soon on the loop thread. */
     void (*wake)(void *ctx);
+    /* The producer's id as text (malloc'd; NULL: "null"), asked only when a send is held or
+     * refused, during hm_flow_send: the common path formats nothing. */
+    char *(*producer_text)(const void *producer);
 } hm_flow_ops_t;
 
 typedef struct hm_flow_send_s {
     int transacted;                /* admit instead of routing */
     int pauses;                    /* holding it pauses the protocol's input */
-    const char *producer;          /* the producer's id, for texts and FastProducer advisories */
+    const void *producer;          /* the protocol's producer id (producer_text), or NULL */
 } hm_flow_send_t;
 
 apr_status_t hm_flow_create(hm_client_t *c, const hm_flow_ops_t *ops, void *ctx, hm_flow_t **out);

@@ -137,11 +137,18 @@ static void set_paused(hm_flow_t *f, int paused)
     }
 }
 
+/* The producer's id as text, malloc'd ("null" when it has none). */
+static char *producer_text(hm_flow_t *f, const hm_flow_send_t *o)
+{
+    char *t = o->producer ? f->ops->producer_text(o->producer) : NULL;
+    return t ? t : strdup("null");
+}
+
 static int hold(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o, hm_send_done_fn done,
                 void *baton, apr_status_t why, int64_t fail_after_ms)
 {
     held_t *k = f->n < HM_MAX_HELD_SENDS ? calloc(1, sizeof *k) : NULL;
-    if (k && !(k->producer = strdup(o->producer ? o->producer : "null"))) {
+    if (k && !(k->producer = producer_text(f, o))) {
         free(k);
         k = NULL;
     }
@@ -157,7 +164,7 @@ static int hold(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o, hm_send_do
     k->fail_after_ms = fail_after_ms;
     if (why == HM_EFLOW) {
         hm_flow_blocked(f->b, msg->dest);
-        hm_producer_blocked(f->c, o->producer, msg->dest);  /* FastProducer advisory, by policy */
+        hm_producer_blocked(f->c, o->producer ? k->producer : NULL, msg->dest);  /* FastProducer, by policy */
     } else if (!f->held) {
         hm_info("client %s: the message store is full; holding its producer until space frees",
                 f->c->connection_id);
@@ -212,7 +219,9 @@ apr_status_t hm_flow_send(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o,
                  msg->dest.name);
     else
         snprintf(dest, sizeof dest, "%s", err);
-    flow_text(err, errlen, st, dest, o->producer ? o->producer : "null", 0);
+    char *producer = producer_text(f, o);
+    flow_text(err, errlen, st, dest, producer ? producer : "null", 0);
+    free(producer);
     hm_info("client %s: send refused: %s", f->c->connection_id, err);
     return st;
 }
