@@ -334,6 +334,21 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
     return APR_SUCCESS;
 }
 
+/* A configuration that asks for users or permissions gets them or nothing: until the
+ * configured plugins are enforced, such a broker does not start (and --check-config says why),
+ * rather than run open to everyone while the file says otherwise. */
+static int refuse_unenforced_security(const cfg_t *cfg)
+{
+    const char *what = cfg->plugins.authentication ? "<simpleAuthenticationPlugin>"
+                     : cfg->plugins.authorization ? "<authorizationPlugin>" : NULL;
+    if (!what)
+        return 0;
+    hm_error("%s: %s: this build does not enforce users and permissions yet, and refuses to start "
+             "rather than accept every client; remove the plugin to run without security",
+             cfg->source, what);
+    return 1;
+}
+
 int main(int argc, const char *const *argv)
 {
     const char *config = NULL;
@@ -384,6 +399,8 @@ int main(int argc, const char *const *argv)
         hm_error("bad configuration: %s", err);
         return 2;
     }
+    if (refuse_unenforced_security(cfg))
+        return 2;
     if (check_only) {
         hm_info("%s: configuration is valid", config);
         return 0;
