@@ -45,6 +45,9 @@ apr_status_t ow_content_export(const ow_message_t *m, apr_pool_t *pool, hm_conte
  * kind, headers from hm, properties and body from c.  NULL when it cannot be expressed. */
 ow_message_t *ow_content_import(const hm_msg_t *hm, const hm_content_t *c, apr_pool_t *pool);
 
+/* Appends neutral entries to a property map (names and strings to modified UTF-8). */
+apr_status_t ow_content_append(ow_pmap_t *m, const hm_entry_t *e, int n, apr_pool_t *pool);
+
 /* ActiveMQ's Message.getSize(): what producer flow-control windows count. */
 int32_t ow_msg_size(const ow_message_t *m);
 

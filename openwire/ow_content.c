@@ -247,6 +247,28 @@ static apr_status_t value_import(const hm_value_t *v, apr_pool_t *pool, ow_pvalu
     return APR_SUCCESS;
 }
 
+/* Appends e[0..n) (names converted to modified UTF-8 unless m is a list) to m. */
+static apr_status_t entries_append(ow_pmap_t *m, const hm_entry_t *e, int n, apr_pool_t *pool, int depth)
+{
+    for (int i = 0; i < n; i++) {
+        ow_pvalue_t pv;
+        char *name = NULL;
+        size_t nl;
+        apr_status_t st;
+        if (!m->is_list && (st = ow_utf8_to_mutf8(pool, e[i].name ? e[i].name : "", e[i].name ? strlen(e[i].name) : 0,
+                                                  &name, &nl)))
+            return st;
+        if ((st = value_import(&e[i].v, pool, &pv, depth)) || (st = ow_props_add(m, pool, name, &pv)))
+            return st;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ow_content_append(ow_pmap_t *m, const hm_entry_t *e, int n, apr_pool_t *pool)
+{
+    return entries_append(m, e, n, pool, 0);
+}
+
 static apr_status_t entries_import(const hm_entry_t *e, int n, int is_list, apr_pool_t *pool,
                                    ow_pmap_t **out, int depth)
 {
@@ -255,19 +277,8 @@ static apr_status_t entries_import(const hm_entry_t *e, int n, int is_list, apr_
     ow_pmap_t *m = ow_props_new(pool, is_list);
     if (!m)
         return APR_ENOMEM;
-    for (int i = 0; i < n; i++) {
-        ow_pvalue_t pv;
-        char *name = NULL;
-        size_t nl;
-        apr_status_t st;
-        if (!is_list && (st = ow_utf8_to_mutf8(pool, e[i].name ? e[i].name : "", e[i].name ? strlen(e[i].name) : 0,
-                                               &name, &nl)))
-            return st;
-        if ((st = value_import(&e[i].v, pool, &pv, depth)) || (st = ow_props_add(m, pool, name, &pv)))
-            return st;
-    }
     *out = m;
-    return APR_SUCCESS;
+    return entries_append(m, e, n, pool, depth);
 }
 
 /* Keeps what an encoder wrote into wb as a byte sequence in pool, and frees wb. */

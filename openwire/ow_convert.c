@@ -192,91 +192,7 @@ static int origin_text_body(const void *data, const char **text, size_t *len)
     return 1;
 }
 
-static int is_job_id(const char *name, int32_t len)
-{
-    return len == 14 && memcmp(name, "scheduledJobId", 14) == 0;
-}
-
-static int is_schedule_prop(const char *name, int32_t len)
-{
-    static const char *const names[] = { "AMQ_SCHEDULED_DELAY", "AMQ_SCHEDULED_PERIOD",
-                                         "AMQ_SCHEDULED_REPEAT", "AMQ_SCHEDULED_CRON",
-                                         "scheduledJobId" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if ((size_t)len == strlen(names[i]) && memcmp(name, names[i], (size_t)len) == 0)
-            return 1;
-    return 0;
-}
-
-/* What ActiveMQ's SchedulerBroker.scheduledJob sends: the stored message without its schedule,
- * tagged with the job id, with a new id for repeating jobs and the time to live restarted. */
-static hm_msg_t *origin_sched_copy(const hm_msg_t *hm, const char *job_id, const char *id_conn,
-                                   int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
-        return NULL;
-    const ow_message_t *src = msg_of(hm, p);
-    hm_msg_t *out = NULL;
-    ow_object_t *copy;
-    ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
-    hm_wbuf_t wb;
-    hm_wbuf_init(&wb, SIZE_MAX / 2);
-    if (!src || !props || ow_object_copy(&src->cmd.obj, p, &copy) != APR_SUCCESS)
-        goto done;
-    ow_message_t *m = (ow_message_t *)copy;
-    if (m->marshalled_properties.data && m->marshalled_properties.len > 0 &&
-        ow_props_decode(m->marshalled_properties.data, (size_t)m->marshalled_properties.len, p, &old))
-        goto done;
-    for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
-        const ow_pentry_t *e = &old->entries[i];
-        if (e->name && (browse_to ? !is_job_id(e->name, e->name_len) : !is_schedule_prop(e->name, e->name_len)) &&
-            ow_props_add(props, p, e->name, &e->value) != APR_SUCCESS)
-            goto done;
-    }
-    ow_pvalue_t jv = { .type = OW_PV_STRING };
-    jv.u.str.data = job_id;
-    jv.u.str.len = (int32_t)strlen(job_id);
-    if (ow_props_add(props, p, "scheduledJobId", &jv) != APR_SUCCESS ||
-        ow_props_encode(props, &wb) != APR_SUCCESS || wb.err)
-        goto done;
-    m->marshalled_properties.data = apr_pmemdup(p, wb.data, wb.len);
-    m->marshalled_properties.len = (int32_t)wb.len;
-    if (id_conn) {
-        ow_message_id_t *id = (ow_message_id_t *)ow_object_new(p, OW_MESSAGE_ID);
-        ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(p, OW_PRODUCER_ID);
-        if (!id || !pid)
-            goto done;
-        pid->connection_id = apr_pstrdup(p, id_conn);
-        id->producer_id = pid;
-        id->producer_sequence_id = id_seq;
-        m->message_id = id;
-    }
-    if (browse_to) {
-        if (!(m->original_destination = ow_destination_from(p, hm->dest)) ||
-            !(m->destination = ow_destination_from(p, *browse_to)))
-            goto done;
-        m->persistent = 0;
-        m->type = "Advisory";
-        m->transaction_id = NULL;
-    } else if (m->timestamp > 0 && m->expiration > 0) {
-        int64_t ttl = m->expiration - m->timestamp, exp = ttl + now_ms;
-        if (exp > m->expiration) {
-            if (ttl > 0)
-                m->expiration = exp;
-            m->timestamp = now_ms;
-        }
-    }
-    const char *why;
-    out = ow_msg_to_core(m, p, &why);
-done:
-    hm_wbuf_free(&wb);
-    apr_pool_destroy(p);
-    return out;
-}
-
-static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
-static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to);
+static hm_msg_t *origin_derive(const hm_msg_t *m, const hm_derive_t *d);
 
 static apr_status_t origin_content(const void *data, apr_pool_t *pool, hm_content_t *out)
 {
@@ -284,8 +200,9 @@ static apr_status_t origin_content(const void *data, apr_pool_t *pool, hm_conten
 }
 
 static const hm_msg_origin_t ow_origin_ops = {
-    "openwire", OW_STORE_CODEC, origin_free, origin_get_property, origin_text_body, origin_dead_letter,
-    origin_sched_copy, origin_readdress, origin_content
+    .protocol = "openwire", .codec = OW_STORE_CODEC, .free = origin_free,
+    .get_property = origin_get_property, .text_body = origin_text_body, .content = origin_content,
+    .derive = origin_derive
 };
 
 static void stored_free(void *data)
@@ -322,8 +239,9 @@ static apr_status_t stored_content(const void *data, apr_pool_t *pool, hm_conten
 }
 
 static const hm_msg_origin_t ow_stored_ops = {
-    "openwire", OW_STORE_CODEC, stored_free, stored_get_property, stored_text_body, origin_dead_letter,
-    origin_sched_copy, origin_readdress, stored_content
+    .protocol = "openwire", .codec = OW_STORE_CODEC, .free = stored_free,
+    .get_property = stored_get_property, .text_body = stored_text_body, .content = stored_content,
+    .derive = origin_derive
 };
 
 /* Maps a property to a selector value; types selectors cannot compare become NULL. */
@@ -667,11 +585,11 @@ const hm_msg_codec_t *ow_msg_codec(void)
     return &ow_store_codec;
 }
 
-/* ------------------------------------------------------------------ dead letters */
+/* ------------------------------------------------------------------ copies */
 
-/* The message's properties without the ones a dead letter sets, plus those (cause, expiry). */
-static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause, apr_pool_t *p,
-                                      hm_wbuf_t *out)
+/* The properties without those named in d->drop, then d->add, encoded into out. */
+static apr_status_t derived_props(const ow_message_t *om, const hm_derive_t *d, apr_pool_t *p,
+                                  hm_wbuf_t *out)
 {
     ow_pmap_t *old = NULL, *props = ow_props_new(p, 0);
     if (!props)
@@ -681,71 +599,68 @@ static apr_status_t dead_letter_props(const ow_message_t *om, const char *cause,
         return HM_EMALFORMED;
     for (int32_t i = 0; old && !old->is_list && i < old->count; i++) {
         const ow_pentry_t *e = &old->entries[i];
-        if (e->name && (strcmp(e->name, "dlqDeliveryFailureCause") == 0 || strcmp(e->name, "originalExpiration") == 0))
-            continue;
-        if (ow_props_add(props, p, e->name, &e->value))
+        int dropped = !e->name;
+        for (int k = 0; k < d->ndrop && !dropped; k++)
+            dropped = (size_t)e->name_len == strlen(d->drop[k]) && memcmp(e->name, d->drop[k], (size_t)e->name_len) == 0;
+        if (!dropped && ow_props_add(props, p, e->name, &e->value))
             return APR_ENOMEM;
     }
-    ow_pvalue_t v;
-    v.type = OW_PV_STRING;
-    v.u.str.data = cause;
-    v.u.str.len = (int32_t)strlen(cause);
-    apr_status_t st = ow_props_add(props, p, "dlqDeliveryFailureCause", &v);
-    v.type = OW_PV_LONG;
-    v.u.i64 = om->expiration;
-    if (!st)
-        st = ow_props_add(props, p, "originalExpiration", &v);
+    apr_status_t st = ow_content_append(props, d->add, d->nadd, p);
     return st ? st : ow_props_encode(props, out);
 }
 
-static hm_msg_t *origin_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
+/* A copy the core described (hm_copy.c), applied to the OpenWire form: everything not named in d
+ * stays as the original has it. */
+static hm_msg_t *origin_derive(const hm_msg_t *hm, const hm_derive_t *d)
 {
     apr_pool_t *p;
     if (apr_pool_create(&p, NULL) != APR_SUCCESS)
         return NULL;
-    const ow_message_t *om = msg_of(m, p);
-    if (!om) {
-        apr_pool_destroy(p);
-        return NULL;
-    }
+    const ow_message_t *om = msg_of(hm, p);
     hm_wbuf_t wb;
     hm_wbuf_init(&wb, OW_MAX_DEAD_LETTER_PROPS);
-    hm_msg_t *d = NULL;
-    ow_message_t copy = *om;
-    copy.destination = ow_destination_from(p, dlq);
-    if (!copy.original_destination)
-        copy.original_destination = om->destination;
-    copy.expiration = 0;
-    copy.redelivery_counter = 0;
-    if (copy.destination && dead_letter_props(om, cause, p, &wb) == APR_SUCCESS && !wb.err) {
-        const char *why;
-        copy.marshalled_properties.data = wb.data;
-        copy.marshalled_properties.len = (int32_t)wb.len;
-        d = ow_msg_to_core(&copy, p, &why);
+    hm_msg_t *out = NULL;
+    if (!om)
+        goto done;
+    ow_message_t m = *om;          /* shallow: ow_msg_to_core keeps its own flat copy */
+    if (d->dest && !(m.destination = ow_destination_from(p, *d->dest)))
+        goto done;
+    if (d->orig_mode == HM_ORIG_SET && !(m.original_destination = ow_destination_from(p, d->orig)))
+        goto done;
+    if (d->orig_mode == HM_ORIG_SET_IF_ABSENT && !m.original_destination)
+        m.original_destination = om->destination;
+    if (d->set_expiration)
+        m.expiration = d->expiration;
+    if (d->set_timestamp)
+        m.timestamp = d->timestamp;
+    if (d->persistent >= 0)
+        m.persistent = d->persistent;
+    if (d->type)
+        m.type = (char *)d->type;
+    if (d->reset_redelivery)
+        m.redelivery_counter = 0;
+    if (d->clear_transaction)
+        m.transaction_id = NULL;
+    if (d->ndrop || d->nadd) {
+        if (derived_props(om, d, p, &wb) != APR_SUCCESS || wb.err)
+            goto done;
+        m.marshalled_properties.data = wb.data;
+        m.marshalled_properties.len = (int32_t)wb.len;
     }
+    if (d->id_conn) {
+        ow_message_id_t *id = (ow_message_id_t *)ow_object_new(p, OW_MESSAGE_ID);
+        ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(p, OW_PRODUCER_ID);
+        if (!id || !pid)
+            goto done;
+        pid->connection_id = apr_pstrdup(p, d->id_conn);
+        id->producer_id = pid;
+        id->producer_sequence_id = d->id_seq;
+        m.message_id = id;
+    }
+    const char *why;
+    out = ow_msg_to_core(&m, p, &why);
+done:
     hm_wbuf_free(&wb);
     apr_pool_destroy(p);
-    return d;
-}
-
-/* The message as sent, to another destination (NoConsumer advisories). */
-static hm_msg_t *origin_readdress(const hm_msg_t *m, hm_dname_t to)
-{
-    apr_pool_t *p;
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS)
-        return NULL;
-    const ow_message_t *om = msg_of(m, p);
-    if (!om) {
-        apr_pool_destroy(p);
-        return NULL;
-    }
-    ow_message_t copy = *om;
-    const char *why;
-    hm_msg_t *d = NULL;
-    copy.destination = ow_destination_from(p, to);
-    copy.transaction_id = NULL;
-    if (copy.destination)
-        d = ow_msg_to_core(&copy, p, &why);
-    apr_pool_destroy(p);
-    return d;
+    return out;
 }

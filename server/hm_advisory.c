@@ -563,9 +563,9 @@ static void no_consumer(hm_broker_t *b, hm_dname_t where, const hm_msg_t *m)
 {
     char buf[TOPIC_CAP];
     const char *topic = topic_name(buf, sizeof buf, "NoConsumer.", where, 0, 0);
-    if (!topic || !m->origin || !m->origin->readdress)
+    if (!topic)
         return;
-    hm_msg_t *copy = m->origin->readdress(m, (hm_dname_t){ HM_TOPIC, topic });
+    hm_msg_t *copy = hm_copy_readdress(m, (hm_dname_t){ HM_TOPIC, topic });
     if (!copy)
         return;
     copy->producer_client = m->producer_client;

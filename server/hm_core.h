@@ -43,6 +43,31 @@ typedef struct hm_dname_s {
 
 struct sel_value_s;   /* selectors/sel.h: a typed property value */
 
+/* A copy of a message that the core decides on (dead letter, scheduled firing, readdressed
+ * advisory; hm_copy.c): which headers change and which properties go and come.  The protocol
+ * applies it to its own form (origin->derive), so the copy keeps everything else byte for byte.
+ * Fields left at their "keep" value change nothing. */
+typedef enum { HM_ORIG_KEEP, HM_ORIG_SET, HM_ORIG_SET_IF_ABSENT } hm_orig_mode_e;
+typedef struct hm_derive_s {
+    const hm_dname_t *dest;        /* the copy's destination; NULL: the same */
+    hm_orig_mode_e orig_mode;      /* the recorded original destination: */
+    hm_dname_t orig;               /*   set to orig (SET), or to the current one if none (IF_ABSENT) */
+    int set_expiration;            /* 1: expiration = the value below */
+    int64_t expiration;
+    int set_timestamp;
+    int64_t timestamp;
+    int persistent;                /* -1: keep; 0/1: set */
+    const char *type;              /* JMSType; NULL: keep */
+    int reset_redelivery;          /* the redelivery counter back to 0 */
+    int clear_transaction;         /* no transaction id */
+    const char *const *drop;       /* property names removed */
+    int ndrop;
+    const hm_entry_t *add;         /* properties added after them, in order */
+    int nadd;
+    const char *id_conn;           /* a new message id: producer id_conn:0:0, sequence id_seq; NULL: keep */
+    int64_t id_seq;
+} hm_derive_t;
+
 /* What a protocol tells the core about the original, protocol-specific form of a message it
  * created.  The core never looks inside origin_data. */
 typedef struct hm_msg_origin_s {
@@ -54,26 +79,12 @@ typedef struct hm_msg_origin_s {
     void (*get_property)(const void *data, const char *name, size_t len, struct sel_value_s *out);
     /* The body as text, for XPATH selectors; returns 0 when there is none. */
     int (*text_body)(const void *data, const char **text, size_t *len);
-    /* The dead letter for m: the same message (id, body, properties) addressed to dlq, with its
-     * original destination recorded, no expiration, and the properties dlqDeliveryFailureCause
-     * and originalExpiration added, as ActiveMQ does.  NULL: cannot (the message is dropped). */
-    hm_msg_t *(*dead_letter)(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
-    /* Optional: the message one scheduled firing delivers (ActiveMQ's scheduler) — this one
-     * without its AMQ_SCHEDULED_* properties, with string property scheduledJobId = job_id, and
-     * when id_conn is set a new message id (producer id_conn:0:0, sequence id_seq); the
-     * timestamp moves to now_ms when the message has an expiration, keeping its time to live.
-     * With browse_to (a BROWSE of the scheduler) it is instead the copy an administrator sees:
-     * schedule kept, sent to browse_to with the original destination recorded, non-persistent,
-     * JMSType "Advisory", new id.  A new message with one reference, or NULL (then the message
-     * itself is delivered; a browse is skipped). */
-    hm_msg_t *(*sched_copy)(const hm_msg_t *m, const char *job_id, const char *id_conn,
-                            int64_t id_seq, int64_t now_ms, const hm_dname_t *browse_to);
-    /* Optional: the same message (id, body, properties) addressed to `to`, with one reference
-     * (ActiveMQ's NoConsumer advisories are the message itself).  NULL: cannot. */
-    hm_msg_t *(*readdress)(const hm_msg_t *m, hm_dname_t to);
     /* Optional: the neutral content (hm_content.h) of the protocol's form, in pool.  What lets
      * the message leave by another protocol. */
     apr_status_t (*content)(const void *data, apr_pool_t *pool, hm_content_t *out);
+    /* Optional: the copy the core described (hm_derive_t) in the protocol's own form, with one
+     * reference; NULL: cannot (the core then drops it, and says so). */
+    hm_msg_t *(*derive)(const hm_msg_t *m, const hm_derive_t *d);
 } hm_msg_origin_t;
 
 /* An advisory the core raises (ActiveMQ's advisory topics).  Protocols turn it into their own

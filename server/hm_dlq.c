@@ -24,14 +24,10 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
     /* a dead letter never loops back into the queue it came from */
     if (!go || (dlq.kind == q->name.kind && strcmp(dlq.name, q->name.name) == 0 && !q->sub))
         return;
-    if (!m->origin || !m->origin->dead_letter) {
-        hm_warn("dead letter %s from %s dropped: its protocol cannot re-address it",
-                m->message_id ? m->message_id : "?", src.name);
-        return;
-    }
-    hm_msg_t *d = m->origin->dead_letter(m, dlq, cause);
+    hm_msg_t *d = hm_copy_dead_letter(m, dlq, cause);
     if (!d) {
-        hm_warn("dead letter %s from %s dropped: out of memory", m->message_id ? m->message_id : "?", src.name);
+        hm_warn("dead letter %s from %s dropped: its protocol cannot copy it (or out of memory)",
+                m->message_id ? m->message_id : "?", src.name);
         return;
     }
     d->producer_client = m->producer_client;

@@ -450,4 +450,11 @@ static inline void hm_unlock(hm_broker_t *b) { apr_thread_mutex_unlock(b->lock);
 apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen);
 apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
 
+/* The copies the broker makes (hm_copy.c): ActiveMQ's semantics, applied by the message's
+ * protocol (origin->derive).  NULL when it cannot (no derive, or out of memory). */
+hm_msg_t *hm_copy_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause);
+hm_msg_t *hm_copy_readdress(const hm_msg_t *m, hm_dname_t to);
+hm_msg_t *hm_copy_scheduled(const hm_msg_t *m, const char *job_id, const char *id_conn, int64_t id_seq,
+                            int64_t now_ms, const hm_dname_t *browse_to);
+
 #endif

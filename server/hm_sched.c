@@ -10,7 +10,7 @@
  *   a cron job with repeat 0 fires at every cron time; with repeat != 0 each cron time starts a
  *   separate non-cron job (delay, period, repeat) instead of firing itself.
  * Each copy loses its AMQ_SCHEDULED_* properties and gains scheduledJobId; repeating and cron jobs
- * give every copy a new message id (the protocol does that through origin->sched_copy).
+ * give every copy a new message id (hm_copy_scheduled; the protocol applies it).
  *
  * Jobs live in a min-heap by due time.  With a store, each job is an entry of one store
  * destination (HM_SCHED_STORE_DEST) whose seq is (due ms << 22 | job number), so the body is
@@ -406,10 +406,8 @@ static void jobs_browse(hm_broker_t *b, hm_sched_t *s, const jmatch_t *m, hm_dna
     qsort(list, n, sizeof *list, job_cmp);
     int64_t now_ms = apr_time_as_msec(apr_time_now());
     for (size_t i = 0; i < n; i++) {
-        const hm_msg_origin_t *o = list[i]->msg->origin;
-        hm_msg_t *c = o && o->sched_copy ? o->sched_copy(list[i]->msg, list[i]->job_id, s->id_conn,
-                                                        (int64_t)++s->next_msg_seq, now_ms, &to)
-                                         : NULL;
+        hm_msg_t *c = hm_copy_scheduled(list[i]->msg, list[i]->job_id, s->id_conn,
+                                        (int64_t)++s->next_msg_seq, now_ms, &to);
         if (!c)
             continue;
         char err[160];
@@ -570,11 +568,8 @@ int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, vo
 /* The message one firing delivers: a protocol copy when the protocol can make one. */
 static hm_msg_t *job_copy(hm_broker_t *b, hm_sched_t *s, hm_sjob_t *j, int new_id, int64_t now_ms)
 {
-    const hm_msg_origin_t *o = j->msg->origin;
-    hm_msg_t *m = NULL;
-    if (o && o->sched_copy)
-        m = o->sched_copy(j->msg, j->job_id, new_id ? s->id_conn : NULL,
-                          new_id ? (int64_t)++s->next_msg_seq : 0, now_ms, NULL);
+    hm_msg_t *m = hm_copy_scheduled(j->msg, j->job_id, new_id ? s->id_conn : NULL,
+                                    new_id ? (int64_t)++s->next_msg_seq : 0, now_ms, NULL);
     if (!m) {
         m = hm_msg_ref(j->msg);
     } else if (!new_id) {

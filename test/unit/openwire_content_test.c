@@ -22,7 +22,7 @@ static apr_status_t test_content(const void *data, apr_pool_t *pool, hm_content_
     return hm_content_copy(data, pool, out);
 }
 
-static const hm_msg_origin_t test_origin = { "test", 0, NULL, NULL, NULL, NULL, NULL, NULL, test_content };
+static const hm_msg_origin_t test_origin = { .protocol = "test", .content = test_content };
 
 static hm_msg_t *test_message(const hm_content_t *c)
 {

@@ -70,14 +70,14 @@ typedef struct tmsg_s {
 
 static hm_msg_t *mk(hm_dest_kind_e kind, const char *dest, const char *id, int persistent, int64_t expiration);
 
-static hm_msg_t *tmsg_dead_letter(const hm_msg_t *m, hm_dname_t dlq, const char *cause)
+/* The test protocol applies the core's copy: only the destination and expiration matter here. */
+static hm_msg_t *tmsg_derive(const hm_msg_t *m, const hm_derive_t *d)
 {
-    (void)cause;
-    hm_msg_t *d = mk(dlq.kind, dlq.name, m->message_id, m->persistent, 0);
-    return d;
+    hm_dname_t to = d->dest ? *d->dest : m->dest;
+    return mk(to.kind, to.name, m->message_id, m->persistent, d->set_expiration ? d->expiration : m->expiration);
 }
 
-static const hm_msg_origin_t tmsg_origin = { "test", 0, NULL, NULL, NULL, tmsg_dead_letter, NULL };
+static const hm_msg_origin_t tmsg_origin = { .protocol = "test", .derive = tmsg_derive };
 
 static hm_msg_t *mk(hm_dest_kind_e kind, const char *dest, const char *id, int persistent, int64_t expiration)
 {
