@@ -180,9 +180,9 @@ public final class DeliverySuite {
         s.add("ttl_expired_persistent_to_dlq", DeliverySuite::ttlPersistentToDlq);
         s.add("ttl_expired_nonpersistent_not_to_dlq", DeliverySuite::ttlNonPersistentNotToDlq);
         s.add("ttl_expired_in_prefetch_to_dlq", DeliverySuite::ttlExpiredInPrefetch);
-        s.add("groups_pinned_and_moved", DeliverySuite::groupsPinnedAndMoved);
-        s.add("groups_seq_minus_one_closes", DeliverySuite::groupSeqClose);
-        s.add("groups_close_moves_prefetched", DeliverySuite::groupCloseMovesPrefetched);
+        s.add("groups_pinned_and_moved", DeliveryGroups::groupsPinnedAndMoved);
+        s.add("groups_seq_minus_one_closes", DeliveryGroups::groupSeqClose);
+        s.add("groups_close_moves_prefetched", DeliveryGroups::groupCloseMovesPrefetched);
         s.add("exclusive_consumer", DeliverySuite::exclusiveConsumer);
         s.add("consumer_priority", DeliverySuite::consumerPriority);
         s.add("consumer_priority_overflow", DeliverySuite::consumerPriorityOverflow);
@@ -192,10 +192,10 @@ public final class DeliverySuite {
         s.add("composite_destination", DeliverySuite::compositeDestination);
         s.add("composite_filtered", DeliverySuite::compositeFiltered);
         s.add("composite_topic", DeliverySuite::compositeTopic);
-        s.add("statistics_destination", DeliverySuite::statisticsDestination);
-        s.add("statistics_topic", DeliverySuite::statisticsTopic);
-        s.add("statistics_expired", DeliverySuite::statisticsExpired);
-        s.add("statistics_broker", DeliverySuite::statisticsBroker);
+        s.add("statistics_destination", DeliveryStatistics::statisticsDestination);
+        s.add("statistics_topic", DeliveryStatistics::statisticsTopic);
+        s.add("statistics_expired", DeliveryStatistics::statisticsExpired);
+        s.add("statistics_broker", DeliveryStatistics::statisticsBroker);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
         try (Conns k = new Conns()) {
             k.session("").close();
@@ -522,150 +522,8 @@ public final class DeliverySuite {
         return owners;
     }
 
-    /**
-     * 6 groups over 3 consumers: each group pinned to one consumer, every consumer used, rounds in
-     * order, JMSXGroupFirstForConsumer on each group's first message. Then the consumer owning G0
-     * is closed: its groups move (each to one remaining consumer, flagged first again), the
-     * other groups stay where they were.
-     */
-    static void groupsPinnedAndMoved() throws Exception {
-        try (Conns k = new Conns()) {
-            Queue q = new org.apache.activemq.command.ActiveMQQueue(name("groups"));
-            List<Collector> cs = new ArrayList<>();
-            List<Session> sessions = new ArrayList<>();
-            List<MessageConsumer> consumers = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Session s = k.session("");
-                Collector c = new Collector("c" + i);
-                MessageConsumer mc = s.createConsumer(q);
-                mc.setMessageListener(c);
-                cs.add(c);
-                sessions.add(s);
-                consumers.add(mc);
-            }
-            Session ps = k.session("");
-            sendGroups(ps, q, 0, 5);
-            awaitTotal(cs, 30, 15_000, "phase 1");
-            Thread.sleep(300);
-            Map<String, Integer> owners1 = checkGroups(cs, 0, 5, null, "phase 1");
-            log("phase 1 owners " + owners1);
-            for (int ci = 0; ci < 3; ci++)
-                check(owners1.containsValue(ci), "consumer " + ci + " got no group: " + owners1);
-            int closed = owners1.get("G0");
-            consumers.get(closed).close();
-            sessions.get(closed).close();
-            cs.set(closed, null);
-            List<Collector> left = new ArrayList<>();
-            for (Collector c : cs) if (c != null) left.add(c);
-            synchronized (COUNT_LOCK) { for (Collector c : left) c.got.clear(); }
-            sendGroups(ps, q, 5, 10);
-            awaitTotal(left, 30, 15_000, "phase 2");
-            Thread.sleep(300);
-            Map<String, Integer> owners2 = checkGroups(cs, 5, 10, owners1, "phase 2");
-            log("phase 2 owners " + owners2);
-            for (Map.Entry<String, Integer> e : owners1.entrySet())
-                if (e.getValue() != closed)
-                    eq(e.getValue(), owners2.get(e.getKey()), "group " + e.getKey() + " stays on its consumer");
-        }
-    }
 
-    /**
-     * JMSXGroupSeq -1 closes a group: the next message of that group is assigned afresh
-     * (JMSXGroupFirstForConsumer true again), the ones up to the close stay on one consumer.
-     */
-    static void groupSeqClose() throws Exception {
-        try (Conns k = new Conns()) {
-            Queue q = new org.apache.activemq.command.ActiveMQQueue(name("groupseq"));
-            List<Collector> cs = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                Collector c = new Collector("c" + i);
-                k.session("").createConsumer(q).setMessageListener(c);
-                cs.add(c);
-            }
-            Session s = k.session("");
-            MessageProducer p = s.createProducer(q);
-            for (int n = 1; n <= 6; n++) {
-                TextMessage m = s.createTextMessage("S" + n);
-                m.setStringProperty("JMSXGroupID", "S");
-                m.setIntProperty("n", n);
-                if (n == 3) m.setIntProperty("JMSXGroupSeq", -1);
-                p.send(m);
-            }
-            awaitTotal(cs, 6, 15_000, "group S");
-            Thread.sleep(300);
-            Map<Integer, Integer> where = new HashMap<>();
-            Map<Integer, Boolean> first = new HashMap<>();
-            for (int ci = 0; ci < 2; ci++)
-                synchronized (COUNT_LOCK) {
-                    int lastN = 0;
-                    for (Message m : cs.get(ci).got) {
-                        int n = m.getIntProperty("n");
-                        check(n > lastN, "consumer " + ci + " got S" + n + " after S" + lastN);
-                        lastN = n;
-                        where.put(n, ci);
-                        first.put(n, m.getBooleanProperty("JMSXGroupFirstForConsumer"));
-                    }
-                }
-            log("consumer per message " + where + " first flags " + first);
-            eq(6, where.size(), "messages of group S received");
-            eq(where.get(1), where.get(2), "S2 on S1's consumer");
-            eq(where.get(1), where.get(3), "S3 (JMSXGroupSeq -1) on S1's consumer");
-            eq(where.get(4), where.get(5), "S5 on S4's consumer");
-            eq(where.get(4), where.get(6), "S6 on S4's consumer");
-            eq(true, first.get(1), "JMSXGroupFirstForConsumer of S1");
-            eq(false, first.get(2), "JMSXGroupFirstForConsumer of S2");
-            eq(false, first.get(3), "JMSXGroupFirstForConsumer of S3");
-            eq(true, first.get(4), "JMSXGroupFirstForConsumer of S4 (group reopened after the close)");
-            eq(false, first.get(5), "JMSXGroupFirstForConsumer of S5");
-            eq(false, first.get(6), "JMSXGroupFirstForConsumer of S6");
-        }
-    }
 
-    /**
-     * The owner of a group closes with messages of the group still in its prefetch buffer (3 of
-     * 10 consumed): the other consumer gets exactly the 7 others, in order, the first of them
-     * flagged JMSXGroupFirstForConsumer, and then the group's later messages too.
-     */
-    static void groupCloseMovesPrefetched() throws Exception {
-        try (Conns k = new Conns()) {
-            Queue q = new org.apache.activemq.command.ActiveMQQueue(name("groupmove"));
-            Session sx = k.session("");
-            MessageConsumer x = sx.createConsumer(q);
-            Session ps = k.session("");
-            MessageProducer p = ps.createProducer(q);
-            for (int n = 0; n < 10; n++) {
-                TextMessage m = ps.createTextMessage("M" + n);
-                m.setStringProperty("JMSXGroupID", "M");
-                m.setIntProperty("n", n);
-                p.send(m);
-            }
-            List<Integer> gotX = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                Message m = x.receive(10_000);
-                check(m != null, "group owner got only " + i + " messages");
-                eq(i == 0, m.getBooleanProperty("JMSXGroupFirstForConsumer"), "JMSXGroupFirstForConsumer of M" + i + " on the owner");
-                gotX.add(m.getIntProperty("n"));
-            }
-            eq(range(0, 3), gotX, "owner's messages");
-            Session sy = k.session("");
-            MessageConsumer y = sy.createConsumer(q);
-            Message early = y.receive(1000);
-            check(early == null, "second consumer got a group message while the owner was open: " + describe(early));
-            x.close();
-            List<Message> gotY = receiveExactly(y, 7, 1000, "second consumer after the owner closed");
-            eq(range(3, 10), ints(gotY, "n"), "messages that moved");
-            for (int i = 0; i < gotY.size(); i++)
-                eq(i == 0, gotY.get(i).getBooleanProperty("JMSXGroupFirstForConsumer"),
-                        "JMSXGroupFirstForConsumer of M" + (i + 3) + " on the new owner");
-            for (int n = 10; n < 13; n++) {
-                TextMessage m = ps.createTextMessage("M" + n);
-                m.setStringProperty("JMSXGroupID", "M");
-                m.setIntProperty("n", n);
-                p.send(m);
-            }
-            eq(range(10, 13), ints(receiveExactly(y, 3, 500, "later group messages"), "n"), "later group messages on the new owner");
-        }
-    }
 
     // ------------------------------------------------------------------ consumers
 
@@ -953,135 +811,7 @@ public final class DeliverySuite {
         return m.getLong(key);
     }
 
-    /**
-     * statisticsBrokerPlugin: ActiveMQ.Statistics.Destination.<queue> answers a MapMessage to
-     * JMSReplyTo (correlation ID echoed) with the queue's name, enqueueCount 5, dequeueCount 2
-     * (two consumed and acked), size 3, consumerCount 1 (the open consumer), producerCount 1;
-     * a wildcard query with the List.End.With.Null property gets one reply per matching queue
-     * and then an empty map.
-     */
-    static void statisticsDestination() throws Exception {
-        try (Conns k = new Conns()) {
-            String qn = name("stats");
-            Session s = k.session("jms.prefetchPolicy.queuePrefetch=1");
-            Queue q = s.createQueue(qn);
-            sendNumbered(s, q, 0, 5);
-            MessageConsumer c = s.createConsumer(q);
-            eq(range(0, 2), ints(List.of(c.receive(10_000), c.receive(10_000)), "i"), "the two consumed messages");
-            MessageProducer open = k.session("").createProducer(q);
-            Thread.sleep(300);
-            MapMessage m = statsRequest(s, "ActiveMQ.Statistics.Destination." + qn, "dest-" + RUN, false, 1).get(0);
-            log("destination statistics keys " + mapNames(m));
-            eq("queue://" + qn, m.getString("destinationName"), "destinationName");
-            eq(BROKER_NAME, m.getString("brokerName"), "brokerName");
-            eq(5L, num(m, "enqueueCount"), "enqueueCount");
-            eq(2L, num(m, "dequeueCount"), "dequeueCount");
-            eq(3L, num(m, "size"), "size");
-            eq(1L, num(m, "consumerCount"), "consumerCount");
-            eq(1L, num(m, "producerCount"), "producerCount (one producer open on the queue)");
-            open.close();
 
-            // Two more queues under one prefix, queried by wildcard with the end-of-list marker.
-            String prefix = name("statsw");
-            sendNumbered(s, s.createQueue(prefix + ".a"), 0, 1);
-            sendNumbered(s, s.createQueue(prefix + ".b"), 0, 2);
-            List<MapMessage> rs = statsRequest(s, "ActiveMQ.Statistics.Destination." + prefix + ".>", "wild-" + RUN, true, 3);
-            Map<String, Long> sizes = new HashMap<>();
-            for (int i = 0; i < 2; i++) sizes.put(rs.get(i).getString("destinationName"), num(rs.get(i), "size"));
-            eq(Map.of("queue://" + prefix + ".a", 1L, "queue://" + prefix + ".b", 2L), sizes, "wildcard replies (name -> size)");
-            eq(Set.of(), mapNames(rs.get(2)), "the end-of-list reply is an empty map");
-        }
-    }
 
-    /**
-     * A statistics request sent to a topic (topic://ActiveMQ.Statistics.Destination.<topic>) is
-     * about topics: one reply for the topic, destinationName topic://<topic>, enqueueCount 3
-     * (three published), consumerCount 1 (one subscriber); a queue of the same name is not reported.
-     */
-    static void statisticsTopic() throws Exception {
-        try (Conns k = new Conns()) {
-            String tn = name("statst");
-            Session s = k.session("");
-            sendNumbered(s, s.createQueue(tn), 0, 1);   // a queue of the same name must not answer
-            Topic t = s.createTopic(tn);
-            MessageConsumer sub = s.createConsumer(t);
-            MessageProducer p = s.createProducer(t);
-            for (int i = 0; i < 3; i++) p.send(s.createTextMessage("t" + i));
-            p.close();
-            eq(3, receiveExactly(sub, 3, 300, "topic subscriber").size(), "messages published");
-            Thread.sleep(300);
-            TemporaryQueue reply = s.createTemporaryQueue();
-            MessageConsumer rc = s.createConsumer(reply);
-            Message req = s.createMessage();
-            req.setJMSReplyTo(reply);
-            req.setJMSCorrelationID("topic-" + RUN);
-            s.createProducer(s.createTopic("ActiveMQ.Statistics.Destination." + tn)).send(req);
-            Message r = rc.receive(10_000);
-            check(r instanceof MapMessage, "a MapMessage reply to the topic statistics request, got " + describe(r));
-            MapMessage m = (MapMessage) r;
-            eq("topic://" + tn, m.getString("destinationName"), "destinationName");
-            eq(3L, num(m, "enqueueCount"), "enqueueCount");
-            eq(1L, num(m, "consumerCount"), "consumerCount");
-            Message extra = rc.receive(1000);
-            check(extra == null, "a second reply (the queue of the same name?): " + describe(extra));
-        }
-    }
 
-    /**
-     * A queue whose persistent message expired (and went to the DLQ) while a live one was
-     * consumed: enqueueCount 2, expiredCount 1, dequeueCount 2 (the consumed one and the expired
-     * one both left the queue), size 0.
-     */
-    static void statisticsExpired() throws Exception {
-        try (Conns k = new Conns()) {
-            String qn = name("statsx");
-            Session s = k.session("");
-            Queue q = s.createQueue(qn);
-            MessageProducer p = s.createProducer(q);
-            p.send(s.createTextMessage("expires"), DeliveryMode.PERSISTENT, 4, 500);
-            p.send(s.createTextMessage("live"), DeliveryMode.PERSISTENT, 4, 0);
-            p.close();
-            Thread.sleep(1500);
-            MessageConsumer c = s.createConsumer(q);
-            eq("live", ((TextMessage) receiveExactly(c, 1, 1000, "live message").get(0)).getText(), "delivered");
-            c.close();
-            Thread.sleep(300);
-            MapMessage m = statsRequest(s, "ActiveMQ.Statistics.Destination." + qn, "x-" + RUN, false, 1).get(0);
-            log("expired statistics " + m.getLong("enqueueCount") + "/" + m.getLong("dequeueCount") + "/" + m.getLong("expiredCount") + "/" + m.getLong("size"));
-            eq(2L, num(m, "enqueueCount"), "enqueueCount");
-            eq(1L, num(m, "expiredCount"), "expiredCount");
-            eq(2L, num(m, "dequeueCount"), "dequeueCount");
-            eq(0L, num(m, "size"), "size");
-            eq(0L, num(m, "consumerCount"), "consumerCount");
-        }
-    }
-
-    /**
-     * ActiveMQ.Statistics.Broker answers one MapMessage: the broker's name and id and broker-wide
-     * counters (at least the 4 messages this test sent, at least its own reply consumer) and the
-     * memory/store/temp usage percentages and limits (ActiveMQ's reply has them all).
-     */
-    static void statisticsBroker() throws Exception {
-        try (Conns k = new Conns()) {
-            Session s = k.session("");
-            sendNumbered(s, s.createQueue(name("statsb")), 0, 4);
-            MapMessage m = statsRequest(s, "ActiveMQ.Statistics.Broker", "broker-" + RUN, false, 1).get(0);
-            log("broker statistics keys " + mapNames(m));
-            eq(BROKER_NAME, m.getString("brokerName"), "brokerName");
-            check(m.getString("brokerId") != null && !m.getString("brokerId").isEmpty(), "brokerId present");
-            check(num(m, "enqueueCount") >= 4, "broker enqueueCount counts this test's 4 messages, was " + m.getLong("enqueueCount"));
-            check(num(m, "size") >= 4, "broker size counts this test's 4 queued messages, was " + m.getLong("size"));
-            check(num(m, "consumerCount") >= 1, "broker consumerCount counts the reply consumer, was " + m.getLong("consumerCount"));
-            num(m, "dequeueCount");
-            num(m, "producerCount");
-            // The health figures a monitoring script reads from this reply.
-            for (String usage : new String[] { "memoryPercentUsage", "storePercentUsage", "tempPercentUsage" }) {
-                long pct = num(m, usage);
-                check(pct >= 0 && pct <= 100, usage + " is a percentage, was " + pct);
-            }
-            check(num(m, "storeLimit") > 0, "storeLimit is positive (persistent broker), was " + m.getLong("storeLimit"));
-            check(num(m, "memoryLimit") > 0, "memoryLimit is positive, was " + m.getLong("memoryLimit"));
-            check(!m.itemExists("destinationName"), "the broker reply names no destination");
-        }
-    }
 }

@@ -131,20 +131,20 @@ public final class JmsSuite {
         Suite s = new Suite(30);
         s.add("connect_close", JmsSuite::connectClose);
         s.add("text_non_ascii", JmsSuite::textNonAscii);
-        s.add("message_types", JmsSuite::messageTypes);
-        s.add("property_types", JmsSuite::propertyTypes);
-        s.add("headers", JmsSuite::headers);
+        s.add("message_types", JmsTypes::messageTypes);
+        s.add("property_types", JmsTypes::propertyTypes);
+        s.add("headers", JmsTypes::headers);
         s.add("competing_consumers_2000", JmsSuite::competingConsumers);
         s.add("topic_fanout_ordered", JmsSuite::topicFanout);
         s.add("temp_queue_request_reply", JmsSuite::tempQueueRequestReply);
         s.add("queue_browser", JmsSuite::queueBrowser);
         s.add("wildcard_queue", JmsSuite::wildcardQueue);
         s.add("wildcard_topic", JmsSuite::wildcardTopic);
-        s.add("client_ack_redelivery", JmsSuite::clientAckRedelivery);
-        s.add("ack_auto", JmsSuite::ackAuto);
-        s.add("ack_dups_ok", JmsSuite::ackDupsOk);
-        s.add("ack_client_cumulative", JmsSuite::ackClientCumulative);
-        s.add("ack_individual", JmsSuite::ackIndividual);
+        s.add("client_ack_redelivery", JmsAcks::clientAckRedelivery);
+        s.add("ack_auto", JmsAcks::ackAuto);
+        s.add("ack_dups_ok", JmsAcks::ackDupsOk);
+        s.add("ack_client_cumulative", JmsAcks::ackClientCumulative);
+        s.add("ack_individual", JmsAcks::ackIndividual);
         s.add("prefetch_zero", JmsSuite::prefetchZero);
         s.add("bytes_8mib", 90, JmsSuite::bytes8MiB);
         s.add("listener_20000_in_order", 120, JmsSuite::listener20000);
@@ -240,246 +240,8 @@ public final class JmsSuite {
         }
     }
 
-    static void messageTypes() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s.createQueue(name("types"));
-            MessageProducer p = s.createProducer(q);
-            byte[] raw = new byte[256];
-            for (int i = 0; i < raw.length; i++) raw[i] = (byte) i;
-            Payload payload = new Payload(NON_ASCII, -42, new double[] { 1.5, -0.0, Double.MAX_VALUE },
-                    Arrays.asList("a", "b\u00e9"));
 
-            Message plain = s.createMessage();
-            plain.setStringProperty("kind", "plain");
-            p.send(plain);
 
-            p.send(s.createTextMessage(NON_ASCII));
-            p.send(s.createTextMessage());  // null text
-
-            BytesMessage bm = s.createBytesMessage();
-            bm.writeBoolean(true);
-            bm.writeByte((byte) -128);
-            bm.writeShort((short) -32768);
-            bm.writeChar('\u263a');
-            bm.writeInt(Integer.MIN_VALUE);
-            bm.writeLong(Long.MAX_VALUE);
-            bm.writeFloat(3.25f);
-            bm.writeDouble(-1e300);
-            bm.writeUTF(NON_ASCII);
-            bm.writeBytes(raw);
-            p.send(bm);
-
-            MapMessage mm = s.createMapMessage();
-            mm.setBoolean("bool", false);
-            mm.setByte("byte", (byte) 127);
-            mm.setShort("short", (short) 12345);
-            mm.setChar("char", '\u00e9');
-            mm.setInt("int", -7);
-            mm.setLong("long", Long.MIN_VALUE);
-            mm.setFloat("float", Float.MIN_VALUE);
-            mm.setDouble("double", Math.PI);
-            mm.setString("string", NON_ASCII_BMP);
-            mm.setString("empty", "");
-            mm.setBytes("bytes", raw);
-            mm.setObject("obj", Integer.valueOf(99));
-            p.send(mm);
-
-            StreamMessage sm = s.createStreamMessage();
-            sm.writeBoolean(true);
-            sm.writeByte((byte) 1);
-            sm.writeShort((short) 2);
-            sm.writeChar('c');
-            sm.writeInt(3);
-            sm.writeLong(4L);
-            sm.writeFloat(5.5f);
-            sm.writeDouble(6.25);
-            sm.writeString(NON_ASCII_BMP);
-            sm.writeBytes(raw);
-            sm.writeObject(Long.valueOf(-9));
-            p.send(sm);
-
-            p.send(s.createObjectMessage(payload));
-
-            MessageConsumer mc = s.createConsumer(q);
-            Message m = mc.receive(10_000);
-            check(m != null && !(m instanceof TextMessage) && !(m instanceof BytesMessage) && !(m instanceof MapMessage)
-                    && !(m instanceof StreamMessage) && !(m instanceof ObjectMessage), "plain Message, got " + m);
-            eq("plain", m.getStringProperty("kind"), "plain message property");
-
-            eq(NON_ASCII, textOf(mc.receive(10_000)), "TextMessage");
-            eq(null, textOf(mc.receive(10_000)), "TextMessage with null text");
-
-            m = mc.receive(10_000);
-            check(m instanceof BytesMessage, "BytesMessage, got " + m);
-            BytesMessage b = (BytesMessage) m;
-            java.io.ByteArrayOutputStream utf = new java.io.ByteArrayOutputStream();
-            new java.io.DataOutputStream(utf).writeUTF(NON_ASCII);  // writeUTF is Java's modified UTF-8
-            eq(1L + 1 + 2 + 2 + 4 + 8 + 4 + 8 + utf.size() + 256, b.getBodyLength(), "bytes body length");
-            eq(true, b.readBoolean(), "readBoolean");
-            eq((byte) -128, b.readByte(), "readByte");
-            eq((short) -32768, b.readShort(), "readShort");
-            eq('\u263a', b.readChar(), "readChar");
-            eq(Integer.MIN_VALUE, b.readInt(), "readInt");
-            eq(Long.MAX_VALUE, b.readLong(), "readLong");
-            eq(3.25f, b.readFloat(), "readFloat");
-            eq(-1e300, b.readDouble(), "readDouble");
-            eq(NON_ASCII, b.readUTF(), "readUTF");
-            byte[] back = new byte[300];
-            eq(256, b.readBytes(back), "readBytes count");
-            eq(raw, Arrays.copyOf(back, 256), "readBytes content");
-            eq(-1, b.readBytes(back), "end of bytes body");
-
-            m = mc.receive(10_000);
-            check(m instanceof MapMessage, "MapMessage, got " + m);
-            MapMessage mr = (MapMessage) m;
-            eq(new TreeSet<>(Arrays.asList("bool", "byte", "short", "char", "int", "long", "float", "double", "string",
-                    "empty", "bytes", "obj")), new TreeSet<>(Collections.list((Enumeration<String>) mr.getMapNames())), "map names");
-            eq(false, mr.getBoolean("bool"), "map bool");
-            eq((byte) 127, mr.getByte("byte"), "map byte");
-            eq((short) 12345, mr.getShort("short"), "map short");
-            eq('\u00e9', mr.getChar("char"), "map char");
-            eq(-7, mr.getInt("int"), "map int");
-            eq(Long.MIN_VALUE, mr.getLong("long"), "map long");
-            eq(Float.MIN_VALUE, mr.getFloat("float"), "map float");
-            eq(Math.PI, mr.getDouble("double"), "map double");
-            eq(NON_ASCII_BMP, mr.getString("string"), "map string");
-            eq("", mr.getString("empty"), "map empty string");
-            eq(raw, mr.getBytes("bytes"), "map bytes");
-            eq(Integer.valueOf(99), mr.getObject("obj"), "map object");
-            eq(null, mr.getObject("missing"), "map missing key");
-
-            m = mc.receive(10_000);
-            check(m instanceof StreamMessage, "StreamMessage, got " + m);
-            StreamMessage sr = (StreamMessage) m;
-            eq(true, sr.readBoolean(), "stream boolean");
-            eq((byte) 1, sr.readByte(), "stream byte");
-            eq((short) 2, sr.readShort(), "stream short");
-            eq('c', sr.readChar(), "stream char");
-            eq(3, sr.readInt(), "stream int");
-            eq(4L, sr.readLong(), "stream long");
-            eq(5.5f, sr.readFloat(), "stream float");
-            eq(6.25, sr.readDouble(), "stream double");
-            eq(NON_ASCII_BMP, sr.readString(), "stream string");
-            eq(raw, sr.readObject(), "stream bytes");
-            eq(Long.valueOf(-9), sr.readObject(), "stream object");
-            expectThrows(MessageEOFException.class, "read past end of stream", sr::readObject);
-
-            m = mc.receive(10_000);
-            check(m instanceof ObjectMessage, "ObjectMessage, got " + m);
-            eq(payload, ((ObjectMessage) m).getObject(), "ObjectMessage payload");
-
-            check(mc.receive(300) == null, "no extra message");
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    static void propertyTypes() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s.createQueue(name("props"));
-            Message m = s.createMessage();
-            m.setBooleanProperty("pBool", true);
-            m.setByteProperty("pByte", (byte) -1);
-            m.setShortProperty("pShort", Short.MIN_VALUE);
-            m.setIntProperty("pInt", Integer.MAX_VALUE);
-            m.setLongProperty("pLong", Long.MIN_VALUE);
-            m.setFloatProperty("pFloat", -0.5f);
-            m.setDoubleProperty("pDouble", Double.MIN_VALUE);
-            m.setStringProperty("pString", NON_ASCII_BMP);
-            m.setStringProperty("pEmpty", "");
-            Object[] objs = { Boolean.FALSE, Byte.valueOf((byte) 7), Short.valueOf((short) 300), Integer.valueOf(-70000),
-                    Long.valueOf(1L << 40), Float.valueOf(1.25f), Double.valueOf(-2.5e-10), "obj\u00e9" };
-            for (int i = 0; i < objs.length; i++) m.setObjectProperty("pObj" + i, objs[i]);
-            MessageProducer p = s.createProducer(q);
-            p.send(m);
-            Message r = s.createConsumer(q).receive(10_000);
-            check(r != null, "message not received");
-            eq(Boolean.TRUE, r.getObjectProperty("pBool"), "boolean property");
-            eq(Byte.valueOf((byte) -1), r.getObjectProperty("pByte"), "byte property");
-            eq(Short.valueOf(Short.MIN_VALUE), r.getObjectProperty("pShort"), "short property");
-            eq(Integer.valueOf(Integer.MAX_VALUE), r.getObjectProperty("pInt"), "int property");
-            eq(Long.valueOf(Long.MIN_VALUE), r.getObjectProperty("pLong"), "long property");
-            eq(Float.valueOf(-0.5f), r.getObjectProperty("pFloat"), "float property");
-            eq(Double.valueOf(Double.MIN_VALUE), r.getObjectProperty("pDouble"), "double property");
-            eq(NON_ASCII_BMP, r.getObjectProperty("pString"), "string property");
-            eq("", r.getObjectProperty("pEmpty"), "empty string property");
-            for (int i = 0; i < objs.length; i++) eq(objs[i], r.getObjectProperty("pObj" + i), "object property pObj" + i);
-            // JMS conversions work on the received values.
-            eq("2147483647", r.getStringProperty("pInt"), "int property read as string");
-            eq(-1L, r.getLongProperty("pByte"), "byte property read as long");
-            Set<String> names = new TreeSet<>();
-            for (String n : Collections.list((Enumeration<String>) r.getPropertyNames())) if (!n.startsWith("JMSX")) names.add(n);
-            Set<String> want = new TreeSet<>(Arrays.asList("pBool", "pByte", "pShort", "pInt", "pLong", "pFloat", "pDouble",
-                    "pString", "pEmpty"));
-            for (int i = 0; i < objs.length; i++) want.add("pObj" + i);
-            eq(want, names, "property names");
-            eq(null, r.getObjectProperty("absent"), "absent property");
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    static void headers() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s.createQueue(name("hdr"));
-            Queue replyQ = s.createQueue(name("hdr") + ".reply");
-            Topic replyT = s.createTopic(name("hdr") + ".replyT");
-            MessageProducer p = s.createProducer(q);
-
-            TextMessage a = s.createTextMessage("a");
-            a.setJMSCorrelationID("corr-\u00e9-1");
-            a.setJMSType("it-type");
-            a.setJMSReplyTo(replyQ);
-            long before = System.currentTimeMillis();
-            p.send(a, DeliveryMode.NON_PERSISTENT, 7, 600_000);
-            long after = System.currentTimeMillis();
-
-            TextMessage b = s.createTextMessage("b");
-            b.setJMSCorrelationID("corr-2");
-            b.setJMSReplyTo(replyT);
-            p.send(b, DeliveryMode.PERSISTENT, 2, 0);
-
-            check(a.getJMSTimestamp() >= before && a.getJMSTimestamp() <= after, "send set JMSTimestamp");
-            eq(a.getJMSTimestamp() + 600_000, a.getJMSExpiration(), "send set JMSExpiration");
-            check(a.getJMSMessageID() != null && a.getJMSMessageID().startsWith("ID:"), "send set JMSMessageID");
-            check(!a.getJMSMessageID().equals(b.getJMSMessageID()), "message IDs differ");
-
-            MessageConsumer mc = s.createConsumer(q);
-            Message ra = mc.receive(10_000);
-            Message rb = mc.receive(10_000);
-            check(ra != null && rb != null, "both messages received");
-            eq("a", textOf(ra), "first message");
-            eq(a.getJMSMessageID(), ra.getJMSMessageID(), "JMSMessageID");
-            eq(a.getJMSTimestamp(), ra.getJMSTimestamp(), "JMSTimestamp");
-            eq(a.getJMSExpiration(), ra.getJMSExpiration(), "JMSExpiration");
-            eq("corr-\u00e9-1", ra.getJMSCorrelationID(), "JMSCorrelationID");
-            eq("it-type", ra.getJMSType(), "JMSType");
-            eq(replyQ, ra.getJMSReplyTo(), "JMSReplyTo queue");
-            eq(7, ra.getJMSPriority(), "JMSPriority");
-            eq(DeliveryMode.NON_PERSISTENT, ra.getJMSDeliveryMode(), "JMSDeliveryMode non-persistent");
-            eq(q, ra.getJMSDestination(), "JMSDestination");
-            eq(false, ra.getJMSRedelivered(), "JMSRedelivered");
-
-            eq("b", textOf(rb), "second message");
-            eq(b.getJMSMessageID(), rb.getJMSMessageID(), "JMSMessageID b");
-            eq(b.getJMSTimestamp(), rb.getJMSTimestamp(), "JMSTimestamp b");
-            eq(0L, rb.getJMSExpiration(), "JMSExpiration b (no TTL)");
-            eq("corr-2", rb.getJMSCorrelationID(), "JMSCorrelationID b");
-            eq(null, rb.getJMSType(), "JMSType b");
-            eq(replyT, rb.getJMSReplyTo(), "JMSReplyTo topic");
-            eq(2, rb.getJMSPriority(), "JMSPriority b");
-            eq(DeliveryMode.PERSISTENT, rb.getJMSDeliveryMode(), "JMSDeliveryMode persistent");
-            check(mc.receive(300) == null, "no extra message");
-        } finally {
-            closeQuietly(c);
-        }
-    }
 
     static void competingConsumers() throws Exception {
         final int total = 2000;
@@ -736,123 +498,10 @@ public final class JmsSuite {
         }
     }
 
-    static void clientAckRedelivery() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s0 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s0.createQueue(name("cack"));
-            sendTexts(s0, q, seq("c", 0, 5), DeliveryMode.PERSISTENT);
 
-            Session s1 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            for (Message m : expectTexts(s1.createConsumer(q), seq("c", 0, 5), 0)) {
-                eq(false, m.getJMSRedelivered(), "first delivery JMSRedelivered");
-                eq(1, m.getIntProperty("JMSXDeliveryCount"), "first delivery JMSXDeliveryCount");
-            }
-            s1.close();  // nothing acknowledged
 
-            Session s2 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            MessageConsumer mc2 = s2.createConsumer(q);
-            List<Message> again = expectTexts(mc2, seq("c", 0, 5), 300);
-            for (Message m : again) {
-                eq(true, m.getJMSRedelivered(), "redelivery JMSRedelivered");
-                eq(2, m.getIntProperty("JMSXDeliveryCount"), "redelivery JMSXDeliveryCount");
-            }
-            again.get(4).acknowledge();
-            s2.close();
 
-            Session s3 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            check(s3.createConsumer(q).receive(1000) == null, "acknowledged messages came back");
-        } finally {
-            closeQuietly(c);
-        }
-    }
 
-    static void ackAuto() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s.createQueue(name("auto"));
-            sendTexts(s, q, seq("a", 0, 5), DeliveryMode.PERSISTENT);
-            MessageConsumer mc = s.createConsumer(q);
-            expectTexts(mc, seq("a", 0, 3), 0);
-            mc.close();  // a3, a4 were prefetched but never given to the application
-            MessageConsumer mc2 = s.createConsumer(q);
-            for (Message m : expectTexts(mc2, seq("a", 3, 5), 500)) {
-                eq(false, m.getJMSRedelivered(), "message never seen by the application is not flagged redelivered");
-            }
-            mc2.close();
-            check(s.createConsumer(q).receive(500) == null, "auto-acknowledged message came back");
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    static void ackDupsOk() throws Exception {
-        ActiveMQConnection c = open(cf());
-        Queue q;
-        try {
-            Session s = c.createSession(false, Session.DUPS_OK_ACKNOWLEDGE);
-            q = s.createQueue(name("dups"));
-            sendTexts(s, q, seq("d", 0, 10), DeliveryMode.PERSISTENT);
-            expectTexts(s.createConsumer(q), seq("d", 0, 10), 200);
-        } finally {
-            closeQuietly(c);
-        }
-        // The lazily acknowledged messages were acknowledged by the orderly close.
-        ActiveMQConnection c2 = open(cf());
-        try {
-            Session s = c2.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Message m = s.createConsumer(q).receive(1000);
-            check(m == null, "DUPS_OK message came back after orderly close: " + (m == null ? "" : textOf(m)));
-        } finally {
-            closeQuietly(c2);
-        }
-    }
-
-    static void ackClientCumulative() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s0 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s0.createQueue(name("cum"));
-            sendTexts(s0, q, seq("k", 0, 5), DeliveryMode.PERSISTENT);
-            Session s1 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            MessageConsumer mc = s1.createConsumer(q);
-            List<Message> first = expectTexts(mc, seq("k", 0, 3), 0);
-            first.get(1).acknowledge();  // acknowledges everything consumed so far: k0..k2
-            expectTexts(mc, seq("k", 3, 5), 0);
-            s1.close();
-            Session s2 = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            for (Message m : expectTexts(s2.createConsumer(q), seq("k", 3, 5), 500)) {
-                eq(true, m.getJMSRedelivered(), "unacknowledged message redelivered");
-                eq(2, m.getIntProperty("JMSXDeliveryCount"), "JMSXDeliveryCount");
-            }
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    static void ackIndividual() throws Exception {
-        ActiveMQConnection c = open(cf());
-        try {
-            Session s0 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s0.createQueue(name("indiv"));
-            sendTexts(s0, q, seq("i", 0, 5), DeliveryMode.PERSISTENT);
-            Session s1 = c.createSession(false, ActiveMQSession.INDIVIDUAL_ACKNOWLEDGE);
-            List<Message> got = expectTexts(s1.createConsumer(q), seq("i", 0, 5), 0);
-            got.get(1).acknowledge();
-            got.get(3).acknowledge();
-            s1.close();
-            Session s2 = c.createSession(false, ActiveMQSession.INDIVIDUAL_ACKNOWLEDGE);
-            List<Message> back = expectTexts(s2.createConsumer(q), Arrays.asList("i0", "i2", "i4"), 500);
-            for (Message m : back) eq(true, m.getJMSRedelivered(), "redelivered flag of " + textOf(m));
-            for (Message m : back) m.acknowledge();
-            s2.close();
-            Session s3 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            check(s3.createConsumer(q).receive(500) == null, "individually acknowledged messages came back");
-        } finally {
-            closeQuietly(c);
-        }
-    }
 
     static void prefetchZero() throws Exception {
         ActiveMQConnection c = open(cf("jms.prefetchPolicy.all=0"));

@@ -563,84 +563,8 @@ public final class TxSuite {
         }
     }
 
-    static void xaUnknownXid() throws Exception {
-        Xid u = new TestXid(0x3001, "nobody-knows", "b1");
-        XAConnection c = xopen();
-        try {
-            XAResource xr = c.createXASession().getXAResource();
-            expectXA(XAException.XAER_NOTA, "commit two-phase of an unknown xid", () -> xr.commit(u, false));
-            expectXA(XAException.XAER_NOTA, "commit one-phase of an unknown xid", () -> xr.commit(u, true));
-            expectXA(XAException.XAER_NOTA, "rollback of an unknown xid", () -> xr.rollback(u));
-            // The reference answers prepare of an unknown xid with a plain JMSException (no
-            // xaErrorCode), which the client turns into XAER_RMFAIL.
-            XAException pe = expectXA(XAException.XAER_RMFAIL, "prepare of an unknown xid", () -> xr.prepare(u));
-            check(pe.getCause() instanceof JMSException && !(pe.getCause().getCause() instanceof XAException),
-                    "prepare of an unknown xid: the broker's exception is a JMSException, not an XAException: " + pe.getCause());
-            expectXA(XAException.XAER_NOTA, "forget of an unknown xid", () -> xr.forget(u));
-            // The connection is still usable afterwards.
-            Xid ok = new TestXid(0x3001, "after-errors", "b1");
-            xr.start(ok, XAResource.TMNOFLAGS);
-            xr.end(ok, XAResource.TMSUCCESS);
-            eq(XAResource.XA_RDONLY, xr.prepare(ok), "a new branch after the errors");
-        } finally {
-            c.close();
-        }
-    }
 
-    static void xaOutOfOrder() throws Exception {
-        String OUT = "TX.XA.ORDER.OUT";
-        int F = 0x3002;
-        Xid ended = new TestXid(F, "ended-not-prepared", "b1");
-        Xid prepared = new TestXid(F, "prepared", "b1");
-        XAConnection c = xopen();
-        try {
-            XASession xs = c.createXASession();
-            XAResource xr = xs.getXAResource();
-            MessageProducer p = xs.createProducer(q(OUT));
-            xr.start(ended, XAResource.TMNOFLAGS);
-            p.send(xs.createTextMessage("ended"));
-            xr.end(ended, XAResource.TMSUCCESS);
-            xr.start(prepared, XAResource.TMNOFLAGS);
-            p.send(xs.createTextMessage("prepared"));
-            xr.end(prepared, XAResource.TMSUCCESS);
-            eq(XAResource.XA_OK, xr.prepare(prepared), "prepare");
-            expectXA(XAException.XAER_PROTO, "two-phase commit of a branch that was not prepared",
-                    () -> xr.commit(ended, false));
-            // The reference answers a repeated prepare with XA_OK again (idempotent).
-            eq(XAResource.XA_OK, xr.prepare(prepared), "second prepare of a prepared branch");
-            eq(list(), drain(OUT, 700), "nothing committed by the refused calls");
-            // Both branches are intact and can still be finished. The reference accepts a
-            // one-phase commit of a prepared branch (and commits it).
-            xr.commit(prepared, true);
-            xr.rollback(ended);
-            eq(setOf(), recover(xr, F), "nothing left in doubt");
-            expectXA(XAException.XAER_NOTA, "rollback after commit", () -> xr.rollback(prepared));
-            expectXA(XAException.XAER_NOTA, "commit after rollback", () -> xr.commit(ended, false));
-        } finally {
-            c.close();
-        }
-        eq(list("prepared"), drain(OUT, 5000), "only the properly committed branch");
-    }
 
-    static void xaForget() throws Exception {
-        String OUT = "TX.XA.FORGET.OUT";
-        Xid x = new TestXid(0x1007, "forget", "b1");
-        XAConnection c = xopen();
-        try {
-            XASession xs = c.createXASession();
-            XAResource xr = xs.getXAResource();
-            xr.start(x, XAResource.TMNOFLAGS);
-            xs.createProducer(q(OUT)).send(xs.createTextMessage("forgotten"));
-            xr.end(x, XAResource.TMSUCCESS);
-            eq(XAResource.XA_OK, xr.prepare(x), "prepare");
-            xr.forget(x);
-            eq(setOf(), recover(xr, 0x1007), "a forgotten branch is no longer in doubt");
-            expectXA(XAException.XAER_NOTA, "commit after forget", () -> xr.commit(x, false));
-        } finally {
-            c.close();
-        }
-        eq(list(), drain(OUT, 1000), "the forgotten branch's send is discarded");
-    }
 
     /**
      * kill -9 between prepare and commit of two branches; after restart the TM commits one and
@@ -867,108 +791,9 @@ public final class TxSuite {
                 + (oe == null ? "" : " (" + oe.getClass().getSimpleName() + ")") + ", JMSXDeliveryCount=" + m.getObjectProperty("JMSXDeliveryCount"));
     }
 
-    static void dlqAfterMaxRedeliveries() throws Exception {
-        String Q = "TX.DLQ.MAXREDELIVERIES";
-        drain(DLQ, 300);
-        String id = putPoison(Q, "poison-1");
-        rollBackUntilDead(Q, 2, "poison-1");
-        eq(list(), drain(Q, 700), "gone from its queue");
-        Message m = takeOne(DLQ, 5000);
-        check(m != null, "nothing on " + DLQ);
-        checkDeadLetter(m, DLQ, Q, "poison-1", id, 0L);
-        String cause = m.getStringProperty("dlqDeliveryFailureCause");
-        log("dlqDeliveryFailureCause = " + cause);
-        check(cause != null, "dlqDeliveryFailureCause property missing");
-        // The client sends the cause with its poison ack; the broker stores "<class>: <message>".
-        check(cause.startsWith("java.lang.Throwable: Delivery[3] exceeds redelivery policy limit:RedeliveryPolicy {"),
-                "dlqDeliveryFailureCause is the poison ack's cause: " + cause);
-        check(cause.endsWith(", cause:null"), "dlqDeliveryFailureCause ends with the client's cause:null: " + cause);
-        check(cause.contains("maximumRedeliveries = 2"), "dlqDeliveryFailureCause names maximumRedeliveries = 2: " + cause);
-        eq(list(), drain(DLQ, 700), "exactly one dead letter");
-    }
 
-    static void dlqIndividual() throws Exception {
-        String Q = "TX.IDLQ.ORDERS";
-        drain(DLQ, 300);
-        String id = putPoison(Q, "poison-2");
-        rollBackUntilDead(Q, 2, "poison-2");
-        Message m = takeOne("DLQ." + Q, 5000);
-        check(m != null, "nothing on DLQ." + Q);
-        checkDeadLetter(m, "DLQ." + Q, Q, "poison-2", id, 0L);
-        check(m.getStringProperty("dlqDeliveryFailureCause") != null, "dlqDeliveryFailureCause missing");
-        eq(list(), drain(DLQ, 700), "the shared DLQ stays empty");
-        eq(list(), drain(Q, 500), "gone from its queue");
-    }
 
-    static void dlqExpired() throws Exception {
-        String Q = "TX.DLQ.EXPIRED";
-        drain(DLQ, 300);
-        String id;
-        long expiration;
-        Connection c = open();
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            MessageProducer p = s.createProducer(q(Q));
-            TextMessage m = s.createTextMessage("short-lived");
-            m.setStringProperty("color", "teal");
-            m.setIntProperty("attempt", 41);
-            m.setJMSCorrelationID("corr-short-lived");
-            p.send(m, DeliveryMode.PERSISTENT, 4, 1000);
-            check(m.getJMSExpiration() > 0, "TTL set");
-            id = m.getJMSMessageID();
-            expiration = m.getJMSExpiration();
-        } finally {
-            c.close();
-        }
-        Thread.sleep(1500);   // expired before anyone consumes
-        Message none = takeOne(Q, 1500);
-        check(none == null, "an expired message was delivered: " + none);
-        // Expiry is noticed when the consumer's subscription pages the message in (or by the
-        // broker's expiry sweep); either way it must reach the DLQ within a bounded time.
-        Message m = takeOne(DLQ, 10000);
-        check(m != null, "the expired persistent message did not reach " + DLQ);
-        checkDeadLetter(m, DLQ, Q, "short-lived", id, expiration);
-        String cause = m.getStringProperty("dlqDeliveryFailureCause");
-        log("expired dead letter dlqDeliveryFailureCause = " + cause);
-        eq("java.lang.Throwable: Message Expired. Expiration:" + expiration, cause, "dlqDeliveryFailureCause of an expired message");
-        eq(list(), drain(DLQ, 500), "exactly one dead letter");
-    }
 
-    static void dlqOrdinaryQueue() throws Exception {
-        String Q = "TX.DLQ.RESEND";
-        drain(DLQ, 300);
-        String id = putPoison(Q, "poison-3");
-        rollBackUntilDead(Q, 0, "poison-3");
-        Connection c = open();
-        try {
-            Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
-            QueueBrowser br = s.createBrowser(q(DLQ));
-            List<String> browsed = new ArrayList<>();
-            for (Enumeration<?> e = br.getEnumeration(); e.hasMoreElements();) browsed.add(text((Message) e.nextElement()));
-            br.close();
-            eq(list("poison-3"), browsed, "browse of the DLQ");
-            MessageConsumer mc = s.createConsumer(q(DLQ));
-            Message m = mc.receive(5000);
-            checkDeadLetter(m, DLQ, Q, "poison-3", id, 0L);
-            Destination back = ((ActiveMQMessage) m).getOriginalDestination();
-            MessageProducer p = s.createProducer(back);
-            p.send(m);   // re-send the very message object back where it came from
-            m.acknowledge();
-            mc.close();
-        } finally {
-            c.close();
-        }
-        eq(list(), drain(DLQ, 700), "DLQ empty once consumed");
-        Connection c2 = open();
-        try {
-            Message m = c2.createSession(false, Session.AUTO_ACKNOWLEDGE).createConsumer(q(Q)).receive(5000);
-            eq("poison-3", text(m), "back on the original queue");
-            eq("teal", m.getStringProperty("color"), "property kept through the round trip");
-            eq(q(Q), m.getJMSDestination(), "JMSDestination of the re-sent message");
-        } finally {
-            c2.close();
-        }
-    }
 
     // ---------------------------------------------------------------- main
 
@@ -989,19 +814,19 @@ public final class TxSuite {
         s.add("xa_recover_lists_prepared", TxSuite::xaRecoverListsPrepared);
         s.add("xa_suspend_resume", TxSuite::xaSuspendResume);
         s.add("xa_join", TxSuite::xaJoin);
-        s.add("xa_unknown_xid_nota", TxSuite::xaUnknownXid);
-        s.add("xa_out_of_order_proto", TxSuite::xaOutOfOrder);
-        s.add("xa_forget", TxSuite::xaForget);
+        s.add("xa_unknown_xid_nota", TxXaErrors::xaUnknownXid);
+        s.add("xa_out_of_order_proto", TxXaErrors::xaOutOfOrder);
+        s.add("xa_forget", TxXaErrors::xaForget);
         s.add("kill9_restart_baseline", 90, TxSuite::kill9Baseline);
         s.add("xa_kill9_after_prepare_commit_and_rollback", 90, TxSuite::xaCrashAfterPrepare);
         s.add("tm_kill9_before_prepare", 90, () -> tmScenario(Crash.BEFORE_PREPARE));
         s.add("tm_kill9_after_prepare_one", 90, () -> tmScenario(Crash.AFTER_PREPARE_ONE));
         s.add("tm_kill9_after_prepare_both", 90, () -> tmScenario(Crash.AFTER_PREPARE_BOTH));
         s.add("tm_kill9_after_commit_one", 90, () -> tmScenario(Crash.AFTER_COMMIT_ONE));
-        s.add("dlq_after_max_redeliveries", TxSuite::dlqAfterMaxRedeliveries);
-        s.add("dlq_individual_strategy", TxSuite::dlqIndividual);
-        s.add("dlq_expired_message", TxSuite::dlqExpired);
-        s.add("dlq_is_ordinary_queue", TxSuite::dlqOrdinaryQueue);
+        s.add("dlq_after_max_redeliveries", TxDeadLetters::dlqAfterMaxRedeliveries);
+        s.add("dlq_individual_strategy", TxDeadLetters::dlqIndividual);
+        s.add("dlq_expired_message", TxDeadLetters::dlqExpired);
+        s.add("dlq_is_ordinary_queue", TxDeadLetters::dlqOrdinaryQueue);
         if (args.length > 0 && args[0].equals("--list")) {
             s.run(args);
             System.exit(0);
