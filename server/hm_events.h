@@ -26,6 +26,11 @@ typedef void (*hm_ev_full_fn)(hm_broker_t *b, hm_dname_t d, const char *usage_na
 typedef void (*hm_ev_dead_fn)(hm_broker_t *b, struct hm_queue_s *q, const hm_msg_t *m, int expired,
                               const char *cause, struct hm_pbatch_s *pb);
 typedef void (*hm_ev_tick_fn)(hm_broker_t *b, apr_time_t now);
+/* A feature that takes a sent message instead of letting it route (the statistics plugin answers
+ * requests, the scheduler holds scheduled messages): 1 with *st set (done is then its business),
+ * 0 to let it go on. */
+typedef int (*hm_ev_take_fn)(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                             apr_status_t *st, char *err, size_t errlen);
 
 /* Subscribers, in the order they subscribed.  Lives in hm_broker_t (hm_int.h). */
 struct hm_events_s {
@@ -38,7 +43,20 @@ struct hm_events_s {
     hm_ev_full_fn full[HM_MAX_SUBSCRIBERS];               /* a memory limit holds producers */
     hm_ev_dead_fn dead_letter[HM_MAX_SUBSCRIBERS];        /* a message must be dead-lettered */
     hm_ev_tick_fn tick[HM_MAX_SUBSCRIBERS];               /* about every HM_TICK_MS */
+    hm_ev_take_fn request[HM_MAX_SUBSCRIBERS];            /* a send, before memory limits apply */
+    hm_ev_take_fn take[HM_MAX_SUBSCRIBERS];               /* a send that fits, before routing */
 };
+
+/* Offers a send to the subscribers of a take event in order; 1 when one took it. */
+static inline int hm_ev_taken(hm_ev_take_fn const *list, hm_broker_t *b, hm_msg_t *msg,
+                              hm_send_done_fn done, void *baton, apr_status_t *st, char *err,
+                              size_t errlen)
+{
+    for (int i = 0; i < HM_MAX_SUBSCRIBERS && list[i]; i++)
+        if (list[i](b, msg, done, baton, st, err, errlen))
+            return 1;
+    return 0;
+}
 
 /* Subscribing: at broker creation, before any event.  More than HM_MAX_SUBSCRIBERS is a wiring
  * mistake in hm_broker.c, which every test would find. */

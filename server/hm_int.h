@@ -357,6 +357,9 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
 
 /* statistics plugin (hm_stats.c): 1 if msg was a statistics request (answered, not routed) */
 int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg);
+/* The same as a send interceptor (hm_events.h): a request is answered, done runs at once. */
+int hm_stats_intercept(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                       apr_status_t *st, char *err, size_t errlen);
 
 /* scheduled and delayed delivery (hm_sched.c; cron entries in hm_cron.c) */
 #define HM_SCHED_DELAY   "AMQ_SCHEDULED_DELAY"

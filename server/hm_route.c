@@ -259,13 +259,11 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     hm_lock(b);
     msg->producer_client = c->serial;
     apr_status_t st;
-    if (b->opts.statistics && hm_stats_request(b, msg)) {
-        st = APR_SUCCESS;
-        if (done)
-            done(baton, APR_SUCCESS);
+    if (hm_ev_taken(b->ev.request, b, msg, done, baton, &st, err, errlen)) {
+        /* answered (statistics requests), never routed nor held */
     } else if ((st = hm_usage_check_locked(b, msg, err, errlen)) != APR_SUCCESS) {
         /* held by flow control: nothing happened, done is not called */
-    } else if (!hm_sched_take_locked(b, msg, done, baton, &st, err, errlen)) {
+    } else if (!hm_ev_taken(b->ev.take, b, msg, done, baton, &st, err, errlen)) {
         st = route_locked(b, msg, done, baton, err, errlen);
     }
     hm_unlock(b);

@@ -204,3 +204,14 @@ int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg)
     }
     return 1;
 }
+
+int hm_stats_intercept(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
+                       apr_status_t *st, char *err, size_t errlen)
+{
+    if (!b->opts.statistics || !hm_stats_request(b, msg))
+        return 0;
+    *st = APR_SUCCESS;
+    if (done)
+        done(baton, APR_SUCCESS);
+    return 1;
+}
