@@ -280,6 +280,14 @@ static int input_resize(hm_conn_t *c, size_t cap)
         c->close_deadline = 0;
         return -1;
     }
+    if (charge_of(cap) > s->input_budget) {       /* could never fit, even alone */
+        hm_warn("connection %s: a frame of %zu bytes is over the broker's inputBufferLimit of %"
+                APR_INT64_T_FMT " bytes; closing", c->peer, cap, s->input_budget);
+        hm_conn_close(c, NULL);
+        c->closing = 1;
+        c->close_deadline = 0;
+        return -1;
+    }
     int64_t delta = charge_of(cap) - charge_of(c->in_cap);
     if (delta > 0 && atomic_fetch_add(&s->input_charged, delta) + delta > s->input_budget) {
         atomic_fetch_sub(&s->input_charged, delta);
