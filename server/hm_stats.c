@@ -44,8 +44,10 @@ static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest, const i
     char idbuf[96];
     snprintf(idbuf, sizeof idbuf, "ID:%s-stats:1:1:1:%llu", b->id, (unsigned long long)(b->next_seq + 1));
     size_t ml = strlen(idbuf) + 1;
+    /* the request goes away once answered; the reply may wait in its queue longer */
+    size_t rl = strlen(req->reply_to.name) + 1, cl = req->correlation_id ? strlen(req->correlation_id) + 1 : 0;
     void *extra;
-    hm_msg_t *m = hm_msg_new(sizeof(hm_field_t) * (NVALUES + 3) + nl + bl + il + ml, &extra);
+    hm_msg_t *m = hm_msg_new(sizeof(hm_field_t) * (NVALUES + 3) + nl + bl + il + ml + rl + cl, &extra);
     if (!m)
         return;
     hm_field_t *f = extra;
@@ -67,8 +69,12 @@ static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest, const i
     m->fields = f;
     m->nfields = n;
     m->message_id = memcpy(s, idbuf, ml);
-    m->dest = req->reply_to;
-    m->correlation_id = req->correlation_id;   /* as ActiveMQ: none when the request had none */
+    s += ml;
+    m->dest.kind = req->reply_to.kind;
+    m->dest.name = memcpy(s, req->reply_to.name, rl);
+    s += rl;
+    /* as ActiveMQ: none when the request had none */
+    m->correlation_id = cl ? memcpy(s, req->correlation_id, cl) : NULL;
     m->timestamp = apr_time_as_msec(apr_time_now());
     m->origin = &stats_origin;
     char err[128];
