@@ -424,6 +424,40 @@ static void test_composite_send_and_expiry(void)
     hm_client_close(cl);
 }
 
+/* A statistics reply that waits in its queue outlives the request it answers: its JMSReplyTo
+ * name and correlation id are its own (they were borrowed; asan saw a use after free). */
+static void test_statistics_reply_outlives_request(void)
+{
+    hm_broker_opts_t bo = { .name = "stats", .statistics = 1 };
+    hm_broker_t *b;
+    CU_ASSERT_FATAL(hm_broker_create(pool, &bo, &b) == APR_SUCCESS);
+    hm_client_t *c;
+    char err[128];
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:s", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    void *extra;
+    hm_msg_t *req = hm_msg_new(64, &extra);
+    char *names = extra;
+    strcpy(names, "stats.replies");
+    strcpy(names + 20, "corr-1");
+    req->dest = (hm_dname_t){ HM_QUEUE, "ActiveMQ.Statistics.Broker" };
+    req->reply_to = (hm_dname_t){ HM_QUEUE, names };
+    req->correlation_id = names + 20;
+    req->message_id = "ID:req:1:1:1";
+    req->priority = 4;
+    CU_ASSERT_EQUAL(hm_send(c, req, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    memset(names, 'x', 27);            /* the request's memory changes, then goes */
+    hm_msg_unref(req);
+    rec_t r = { 0 };
+    hm_consumer_t *k = consume(c, HM_QUEUE, "stats.replies", 10, NULL, 0, &r);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_STRING_EQUAL(r.d[0]->msg->dest.name, "stats.replies");
+    CU_ASSERT_STRING_EQUAL(r.d[0]->msg->correlation_id, "corr-1");
+    CU_ASSERT(r.d[0]->msg->nfields > 3);
+    hm_consumer_close(k, UINT64_MAX);
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -448,6 +482,7 @@ int main(void)
     CU_add_test(s, "exclusive consumer and take-over", test_exclusive_consumer_and_takeover);
     CU_add_test(s, "consumer priority", test_consumer_priority);
     CU_add_test(s, "message groups stick to a consumer and move when it closes", test_message_groups_stick_and_move);
+    CU_add_test(s, "a statistics reply outlives its request", test_statistics_reply_outlives_request);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
