@@ -47,7 +47,8 @@ apr_status_t hm_transport_open(apr_pool_t *pool, apr_socket_t *sock, hm_tls_ctx_
 /* Reads up to *len bytes.  APR_SUCCESS: *len > 0 bytes read; APR_EAGAIN; APR_EOF: the peer
  * closed; another status: the connection failed (a TLS error is logged with the peer). */
 apr_status_t hm_transport_recv(hm_transport_t *t, uint8_t *buf, size_t *len);
-/* Writes what it can of iov[0..n); *written says how much.  Never raises SIGPIPE. */
+/* Writes what it can of iov[0..n); *written says how much.  Plain TCP never raises SIGPIPE
+ * (MSG_NOSIGNAL); TLS writes rely on the process ignoring it (see hm_transport_open). */
 apr_status_t hm_transport_sendv(hm_transport_t *t, struct iovec *iov, int n, size_t *written);
 /* APR_POLLIN / APR_POLLOUT the last APR_EAGAIN waits for (TLS); 0 for plain reads/writes. */
 int hm_transport_wants(const hm_transport_t *t);
