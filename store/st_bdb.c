@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,8 +410,8 @@ static void bdb_close(st_kv_t *kv)
             b->db[t]->close(b->db[t], 0);
     if (b->env)
         b->env->close(b->env, 0);
-    if (b->lock_fd >= 0)
-        close(b->lock_fd);
+    if (b->lease_pool)
+        apr_pool_destroy(b->lease_pool);   /* closes the lock file: the lease is free again */
     pthread_mutex_destroy(&b->jmu);
     free(b->jf);
     free(b->dir);
@@ -537,18 +536,21 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     if (!b || !(b->dir = strdup(o->dir))) { free(b); return APR_ENOMEM; }
     b->kv.vt = &bdb_vt;
     pthread_mutex_init(&b->jmu, NULL);
-    /* Why a lock file: recovery on open assumes no other process uses the environment.  A broker
-     * took it already as its lease (st_lease.h); the offline tools take it here. */
-    char lock[4200];
-    snprintf(lock, sizeof lock, "%s/" ST_LOCK_FILE, o->dir);
-    b->lock_fd = o->lease_held ? -1 : open(lock, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (!o->lease_held && (b->lock_fd < 0 || flock(b->lock_fd, LOCK_EX | LOCK_NB) != 0)) {
-        apr_status_t st = b->lock_fd < 0 ? APR_FROM_OS_ERROR(errno) : ST_EBUSY;
-        hm_error("store: cannot lock %s: %s", lock, st == ST_EBUSY ?
-                 "another broker or store tool has this store open" : strerror(errno));
+    /* Why the lease: recovery on open assumes no other process uses the environment.  A broker
+     * took it already (st_lease.h); the offline tools take it here, the same way. */
+    apr_status_t lst = APR_SUCCESS;
+    if (!o->lease_held &&
+        ((lst = apr_pool_create(&b->lease_pool, NULL)) ||
+         (lst = st_lease_lockfile(b->lease_pool, o->dir, &b->lease)) ||
+         (lst = st_lease_try(b->lease)))) {
+        char who[512] = "";
+        if (b->lease)
+            b->lease->ops->holder(b->lease, who, sizeof who);
+        hm_error("store: cannot lock %s: %s", *who ? who : o->dir, lst == ST_EBUSY ?
+                 "another broker or store tool has this store open" : hm_strerror(lst));
         b->env = NULL;
         bdb_close(&b->kv);
-        return st;
+        return lst;
     }
     if (short_of_space(o->dir))
         reserve_release(o->dir, RESERVE_RECOVER);   /* before recovery fails for want of room */

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "st_int.h"
+#include "st_lease.h"
 
 /* Files of the journal that bodies keep (st_journal.c): file number and bodies in it. */
 typedef struct st_jfile_s { uint32_t file; uint64_t bodies; } st_jfile_t;
@@ -20,7 +21,8 @@ typedef struct bdb_kv_s {
     DB_ENV *env;
     DB *db[ST_T_COUNT];
     char *dir;
-    int lock_fd;             /* holds an exclusive flock on DIR/hermod.lock while open */
+    apr_pool_t *lease_pool;  /* the offline tools' own hold on the store's lease; NULL when */
+    st_lease_t *lease;       /*   the broker holds it (st_options_t.lease_held) */
     pthread_mutex_t jmu;     /* jf, jn, jcap */
     st_jfile_t *jf;          /* ascending by file */
     size_t jn, jcap;
