@@ -20,10 +20,12 @@
  * HM_HANDSHAKE_INPUT_MAX bytes and must finish the handshake within its listener's
  * connect_timeout_ms; after it, one frame up to the listener's max_frame_size, and all
  * connections' buffers above HM_INPUT_BASE together at most the server's input budget (a
- * connection that would exceed it stops being read until others release theirs). */
+ * connection that would exceed it stops being read until others release theirs, and is closed
+ * after HM_INPUT_BUDGET_WAIT_S). */
 #define HM_HANDSHAKE_INPUT_MAX    (16 * 1024)
 #define HM_INPUT_BASE             (64 * 1024)         /* kept per connection, never charged */
 #define HM_INPUT_SHRINK_AT        (1024 * 1024)       /* larger: given back right after the frame */
+#define HM_INPUT_BUDGET_WAIT_S    30                  /* waiting longer for budget closes it */
 #define HM_DEFAULT_INPUT_BUDGET   (512LL * 1024 * 1024)
 #define HM_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define HM_MAX_PROTOCOLS          8        /* protocol tables registered */

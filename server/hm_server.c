@@ -9,12 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <apr_atomic.h>
 #include <apr_network_io.h>
-#include <apr_portable.h>
 #include <apr_poll.h>
 #include <apr_ring.h>
 #include <apr_strings.h>
@@ -70,8 +67,8 @@ struct hm_conn_s {
     size_t in_len, in_cap, in_max;
     size_t want;                         /* bytes the frame being received needs (hm_conn_expect) */
     size_t budget_wait;                  /* input capacity waiting for the server's budget */
-    int handshaken;                      /* hm_conn_handshake_done: in_max is the frame limit */
-    apr_time_t handshake_deadline;       /* 0: none */
+    apr_time_t budget_since;             /* when it began to wait */
+    apr_time_t handshake_deadline;       /* 0: handshake done (in_max is then the frame limit) */
     apr_thread_mutex_t *out_lock;
     struct out_ring_s out;
     volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
@@ -274,7 +271,7 @@ static int input_resize(hm_conn_t *c, size_t cap)
     hm_server_t *s = conn_server(c);
     if (cap > c->in_max) {
         hm_warn("connection %s: a frame of %zu bytes is over the %zu-byte limit%s; closing", c->peer,
-                cap, c->in_max, c->handshaken ? "" : " before the handshake");
+                cap, c->in_max, c->handshake_deadline ? " before the handshake" : "");
         hm_conn_close(c, NULL);
         c->closing = 1;
         c->close_deadline = 0;
@@ -291,9 +288,11 @@ static int input_resize(hm_conn_t *c, size_t cap)
     int64_t delta = charge_of(cap) - charge_of(c->in_cap);
     if (delta > 0 && atomic_fetch_add(&s->input_charged, delta) + delta > s->input_budget) {
         atomic_fetch_sub(&s->input_charged, delta);
-        if (!c->budget_wait)
+        if (!c->budget_wait) {
             hm_warn("connection %s: input budget of %" APR_INT64_T_FMT " bytes in use; not reading "
                     "it until others finish their frames", c->peer, s->input_budget);
+            c->budget_since = apr_time_now();
+        }
         c->budget_wait = cap;
         set_events(c);
         return 0;
@@ -323,12 +322,14 @@ static void input_shrink(hm_conn_t *c)
         input_resize(c, HM_INPUT_BASE);
 }
 
-/* The capacity the next read needs: the declared frame if the protocol said, else double. */
+/* The capacity for the next read once the buffer is full: double, but no more than the frame
+ * being received needs (the protocol said, hm_conn_expect).  Buffers grow with the bytes that
+ * arrive, not with what a header declares, so a peer holds only the budget it filled. */
 static size_t input_next_cap(const hm_conn_t *c)
 {
-    if (c->want > c->in_cap)
-        return c->want;
     size_t cap = c->in_cap * 2;
+    if (c->want > c->in_cap && cap > c->want)
+        cap = c->want;
     return cap > c->in_max ? (c->in_cap < c->in_max ? c->in_max : c->in_cap + 1) : cap;
 }
 
@@ -339,9 +340,8 @@ void hm_conn_expect(hm_conn_t *c, size_t bytes)
 
 void hm_conn_handshake_done(hm_conn_t *c)
 {
-    if (c->handshaken)
+    if (!c->handshake_deadline)
         return;
-    c->handshaken = 1;
     c->handshake_deadline = 0;
     c->in_max = (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
 }
@@ -438,7 +438,7 @@ static void conn_read(hm_conn_t *c)
 {
     size_t budget = READ_BUDGET;
     while (!c->closing && budget > 0 && !c->budget_wait) {
-        if ((c->in_len == c->in_cap || c->want > c->in_cap) && input_resize(c, input_next_cap(c)) <= 0)
+        if (c->in_len == c->in_cap && input_resize(c, input_next_cap(c)) <= 0)
             return;
         size_t n = c->in_cap - c->in_len;
         apr_status_t st = hm_transport_recv(c->t, c->in + c->in_len, &n);
@@ -596,7 +596,12 @@ static void loop_housekeeping(hm_loop_t *l)
             c->closing = 1;
             c->close_deadline = 0;
         }
-        if (c->budget_wait && !c->closing && input_resize(c, c->budget_wait) > 0)
+        if (c->budget_wait && !c->closing &&
+            now - c->budget_since > apr_time_from_sec(HM_INPUT_BUDGET_WAIT_S)) {
+            hm_warn("connection %s: no input budget for %d s; closing", c->peer, HM_INPUT_BUDGET_WAIT_S);
+            c->closing = 1;   /* frees what it holds: waiters behind it, or a deadlock of them, go on */
+            c->close_deadline = 0;
+        } else if (c->budget_wait && !c->closing && input_resize(c, c->budget_wait) > 0)
             conn_read(c);
         else if (!c->closing && !c->in_paused && !c->budget_wait && hm_transport_pending(c->t))
             conn_read(c);             /* TLS bytes already decrypted: poll cannot report them */
@@ -747,11 +752,6 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
 void hm_server_set_input_budget(hm_server_t *s, int64_t bytes)
 {
     s->input_budget = bytes > 0 ? bytes : HM_DEFAULT_INPUT_BUDGET;
-}
-
-int64_t hm_server_input_charged(hm_server_t *s)
-{
-    return atomic_load(&s->input_charged);
 }
 
 apr_status_t hm_server_run(hm_server_t *s)

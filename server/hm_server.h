@@ -23,8 +23,6 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
 /* Bytes all connections' input buffers may hold together above their base size (default
  * HM_DEFAULT_INPUT_BUDGET); 0 keeps the default.  Call before hm_server_run. */
 void hm_server_set_input_budget(hm_server_t *s, int64_t bytes);
-/* Input bytes currently charged against that budget (for tests and statistics). */
-int64_t hm_server_input_charged(hm_server_t *s);
 /* Runs the loops until hm_server_stop; returns after every connection is closed. */
 apr_status_t hm_server_run(hm_server_t *s);
 /* Asks the loops to stop; safe from any thread. */

@@ -70,6 +70,7 @@ public final class LimitsSuite {
         add(s, "inactivity_client_delay_1e12_capped", 30, () -> inactivity(1_000_000_000_000L));
         add(s, "inactivity_client_delay_int64_max", 30, () -> inactivity(Long.MAX_VALUE));
         add(s, "half_sent_frames_bounded_by_budget", 120, LimitsSuite::halfSentFrames);
+        add(s, "declared_frames_hold_no_budget", 60, LimitsSuite::declaredFramesHoldNoBudget);
         add(s, "input_buffers_shrink_after_large_messages", 180, LimitsSuite::buffersShrink);
         add(s, "stalled_topic_consumers_reset", 120, () -> stalledConsumersReset(true));
         add(s, "stalled_queue_consumers_reset", 120, () -> stalledConsumersReset(false));
@@ -384,17 +385,46 @@ public final class LimitsSuite {
             for (Thread t : writers) t.join(5000);
         }
         Thread.sleep(1000);
+        sendAndReceive(30 * 1024 * 1024, "it.limits.afterbudget." + RUN);
+    }
+
+    /** 8 connections declare 100 MiB frames (800 MiB, over the 128 MiB budget) and send 1 KiB of
+     * each, then stay open: a frame header reserves nothing, so a 30 MiB message still goes
+     * through meanwhile. */
+    static void declaredFramesHoldNoBudget() throws Exception {
+        List<RawWire> conns = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                RawWire r = raw();
+                r.handshake();
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                DataOutputStream d = new DataOutputStream(b);
+                d.writeInt(MAX_FRAME - 16);
+                d.writeByte(28);                     // ACTIVEMQ_TEXT_MESSAGE
+                d.write(new byte[1024]);
+                r.send(b.toByteArray());
+                conns.add(r);
+            }
+            Thread.sleep(500);
+            sendAndReceive(30 * 1024 * 1024, "it.limits.declared." + RUN);
+        } finally {
+            for (RawWire r : conns) r.reset();
+        }
+    }
+
+    /** One message of size bytes through a new connection; it must come back whole within 20 s. */
+    static void sendAndReceive(int size, String queue) throws Exception {
         Connection c = cf().createConnection();
         try {
             c.start();
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Queue q = s.createQueue("it.limits.afterbudget." + RUN);
+            Queue q = s.createQueue(queue);
             BytesMessage m = s.createBytesMessage();
-            m.writeBytes(new byte[30 * 1024 * 1024]);
+            m.writeBytes(new byte[size]);
             s.createProducer(q).send(m, DeliveryMode.NON_PERSISTENT, 4, 0);
             Message got = s.createConsumer(q).receive(20_000);
-            check(got instanceof BytesMessage && ((BytesMessage) got).getBodyLength() == 30 * 1024 * 1024,
-                  "a 30 MiB message after the half-sent frames were dropped did not come back");
+            check(got instanceof BytesMessage && ((BytesMessage) got).getBodyLength() == size,
+                  "a " + size + "-byte message did not come back");
         } finally {
             c.close();
         }
