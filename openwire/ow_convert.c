@@ -413,49 +413,15 @@ ow_message_t *ow_broker_message(const hm_msg_t *m, apr_pool_t *pool, uint8_t typ
     return om;
 }
 
-/* A core map body (statistics) as an ActiveMQMapMessage. */
-static ow_message_t *map_message(const hm_msg_t *m, apr_pool_t *pool)
-{
-    ow_message_t *om = ow_broker_message(m, pool, OW_ACTIVEMQ_MAP_MESSAGE);
-    ow_pmap_t *map = ow_props_new(pool, 0);
-    if (!om || !map)
-        return NULL;
-    for (int i = 0; i < m->nfields; i++) {
-        ow_pvalue_t v;
-        if (m->fields[i].is_string) {
-            v.type = OW_PV_STRING;
-            v.u.str.data = m->fields[i].s;
-            v.u.str.len = (int32_t)strlen(m->fields[i].s);
-        } else {
-            v.type = OW_PV_LONG;
-            v.u.i64 = m->fields[i].l;
-        }
-        if (ow_props_add(map, pool, m->fields[i].name, &v))
-            return NULL;
-    }
-    hm_wbuf_t wb;
-    hm_wbuf_init(&wb, 1 << 20);
-    if (ow_props_encode(map, &wb) || wb.err) {
-        hm_wbuf_free(&wb);
-        return NULL;
-    }
-    om->content.data = apr_pmemdup(pool, wb.data, wb.len);
-    om->content.len = (int32_t)wb.len;
-    hm_wbuf_free(&wb);
-    return om;
-}
-
 ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
 {
     if (m->origin == &ow_origin_ops || m->origin == &ow_stored_ops)
         return msg_of(m, pool);
     if (m->advisory)
         return ow_advisory_message(m, pool);
-    if (m->fields)
-        return map_message(m, pool);
-    /* came in by another protocol: rebuilt from its neutral content */
+    /* came in by another protocol, or a map the core made (statistics): from its neutral content */
     hm_content_t c;
-    if (m->origin && m->origin->content && hm_msg_content(m, pool, &c) == APR_SUCCESS)
+    if ((m->fields || (m->origin && m->origin->content)) && hm_msg_content(m, pool, &c) == APR_SUCCESS)
         return ow_content_import(m, &c, pool);
     return NULL;
 }

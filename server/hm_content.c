@@ -2,8 +2,6 @@
  * its protocol's own form, or from what the core made it with. */
 #include <string.h>
 
-#include <apr_strings.h>
-
 #include "hm_int.h"
 
 static int entries_equal(const hm_entry_t *a, int na, const hm_entry_t *b, int nb)
@@ -50,51 +48,6 @@ int hm_content_equal(const hm_content_t *a, const hm_content_t *b)
            hm_value_equal(&a->body, &b->body) &&
            (a->body_type == NULL) == (b->body_type == NULL) &&
            (!a->body_type || strcmp(a->body_type, b->body_type) == 0);
-}
-
-static apr_status_t value_copy(const hm_value_t *src, apr_pool_t *pool, hm_value_t *dst, int depth);
-
-static apr_status_t entries_copy(const hm_entry_t *src, int n, apr_pool_t *pool, const hm_entry_t **out,
-                                 int depth)
-{
-    if (depth > HM_MAX_CONTENT_DEPTH)
-        return HM_ETOOBIG;
-    hm_entry_t *e = n ? apr_palloc(pool, sizeof *e * (size_t)n) : NULL;
-    for (int i = 0; i < n; i++) {
-        e[i].name = src[i].name ? apr_pstrdup(pool, src[i].name) : NULL;
-        apr_status_t st = value_copy(&src[i].v, pool, &e[i].v, depth + 1);
-        if (st)
-            return st;
-    }
-    *out = e;
-    return APR_SUCCESS;
-}
-
-static apr_status_t value_copy(const hm_value_t *src, apr_pool_t *pool, hm_value_t *dst, int depth)
-{
-    *dst = *src;
-    switch (src->type) {
-    case HM_V_STRING:
-        dst->u.s.p = apr_pstrmemdup(pool, src->u.s.p, src->u.s.len);
-        break;
-    case HM_V_BYTES:
-        dst->u.bytes.p = src->u.bytes.len ? apr_pmemdup(pool, src->u.bytes.p, src->u.bytes.len) : NULL;
-        break;
-    case HM_V_MAP:
-    case HM_V_LIST:
-        return entries_copy(src->u.map.e, src->u.map.n, pool, &dst->u.map.e, depth);
-    default:
-        break;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t hm_content_copy(const hm_content_t *src, apr_pool_t *pool, hm_content_t *dst)
-{
-    *dst = *src;
-    dst->body_type = src->body_type ? apr_pstrdup(pool, src->body_type) : NULL;
-    apr_status_t st = entries_copy(src->props, src->nprops, pool, &dst->props, 0);
-    return st ? st : value_copy(&src->body, pool, &dst->body, 0);
 }
 
 apr_status_t hm_msg_content(const hm_msg_t *m, apr_pool_t *pool, hm_content_t *out)

@@ -66,7 +66,5 @@ typedef struct hm_content_s {
 /* Exact equality, types included (floating point compared bit for bit; maps in order). */
 int hm_value_equal(const hm_value_t *a, const hm_value_t *b);
 int hm_content_equal(const hm_content_t *a, const hm_content_t *b);
-/* A deep copy into pool (names, strings, bytes, nested entries). */
-apr_status_t hm_content_copy(const hm_content_t *src, apr_pool_t *pool, hm_content_t *dst);
 
 #endif

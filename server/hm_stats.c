@@ -76,6 +76,7 @@ static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest, const i
     /* as ActiveMQ: none when the request had none */
     m->correlation_id = cl ? memcpy(s, req->correlation_id, cl) : NULL;
     m->timestamp = apr_time_as_msec(apr_time_now());
+    m->priority = 4;                           /* Message.DEFAULT_PRIORITY, as ActiveMQ sends it */
     m->origin = &stats_origin;
     char err[128];
     hm_plan_t pl;

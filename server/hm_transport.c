@@ -363,7 +363,6 @@ apr_status_t hm_transport_sendv(hm_transport_t *t, struct iovec *iov, int n, siz
 
 int hm_transport_wants(const hm_transport_t *t) { return t->ssl ? t->wants : 0; }
 int hm_transport_pending(const hm_transport_t *t) { return t->ssl ? SSL_pending(t->ssl) > 0 : 0; }
-const char *hm_transport_name(const hm_transport_t *t) { return t->ssl ? "tls" : "tcp"; }
 
 const char *hm_transport_peer_subject(hm_transport_t *t)
 {

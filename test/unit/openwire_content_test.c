@@ -15,11 +15,12 @@
 
 static apr_pool_t *root;
 
-/* ---- the test protocol: its form is the neutral content itself */
+/* ---- the test protocol: its form is the neutral content itself (the entries outlive the test) */
 
 static apr_status_t test_content(const void *data, apr_pool_t *pool, hm_content_t *out)
 {
-    return hm_content_copy(data, pool, out);
+    *out = *(const hm_content_t *)data;
+    return APR_SUCCESS;
 }
 
 static const hm_msg_origin_t test_origin = { .protocol = "test", .content = test_content };
