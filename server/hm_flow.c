@@ -64,6 +64,21 @@ static void flow_text(char *out, size_t len, apr_status_t st, const char *err, c
         snprintf(out, len, "Usage Manager Memory Limit reached on %.*s." FLOW_URL, dl, err);
 }
 
+/* The refusal's text into out (which may be err itself) and its log line.  err is hm_send's
+ * "<destination>\n<limit>", or empty: then the destination is named from the message. */
+static void refusal(hm_flow_t *f, const hm_msg_t *msg, apr_status_t st, const char *err,
+                    const char *producer, int timed_out, char *out, size_t outlen)
+{
+    char dest[HM_MAX_DEST_NAME + 64];
+    if (*err)
+        snprintf(dest, sizeof dest, "%s", err);
+    else
+        snprintf(dest, sizeof dest, "%s://%s", HM_KIND_IS_QUEUE(msg->dest.kind) ? "queue" : "topic",
+                 msg->dest.name);
+    flow_text(out, outlen, st, dest, producer, timed_out);
+    hm_info("client %s: send refused: %s", f->c->connection_id, out);
+}
+
 static void waiter_fire(void *baton)
 {
     hm_flow_t *f = baton;
@@ -213,16 +228,9 @@ apr_status_t hm_flow_send(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o,
         return APR_SUCCESS;        /* answered when it fits, or when it times out */
     if (st == HM_EFLOW)
         hm_flow_blocked(f->b, msg->dest);
-    char dest[HM_MAX_DEST_NAME + 64];
-    if (!*err)
-        snprintf(dest, sizeof dest, "%s://%s", HM_KIND_IS_QUEUE(msg->dest.kind) ? "queue" : "topic",
-                 msg->dest.name);
-    else
-        snprintf(dest, sizeof dest, "%s", err);
     char *producer = producer_text(f, o);
-    flow_text(err, errlen, st, dest, producer ? producer : "null", 0);
+    refusal(f, msg, st, err, producer ? producer : "null", 0, err, errlen);
     free(producer);
-    hm_info("client %s: send refused: %s", f->c->connection_id, err);
     return st;
 }
 
@@ -260,11 +268,9 @@ void hm_flow_retry(hm_flow_t *f, apr_time_t now)
         }
         if (st == HM_EFLOW || st == HM_ENOSPACE) {
             char text[HM_MAX_DEST_NAME + 512];
-            if (behind || !*err)
-                snprintf(err, sizeof err, "%s://%s", HM_KIND_IS_QUEUE(k->msg->dest.kind) ? "queue" : "topic",
-                         k->msg->dest.name);
-            flow_text(text, sizeof text, st, err, k->producer, 1);
-            hm_info("client %s: send refused: %s", f->c->connection_id, text);
+            if (behind)
+                *err = '\0';      /* its own attempt said nothing: name the destination */
+            refusal(f, k->msg, st, err, k->producer, 1, text, sizeof text);
             f->ops->refused(f->ctx, k->baton, st, text);
         } else if (st) {
             f->ops->refused(f->ctx, k->baton, st, *err ? err : hm_strerror(st));
