@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-61000}
+port=${IT_PORT:-$((61000 + ${IT_PORT_SHIFT:-0}))}
 # The optional advisories the suite judges, the same policy for both brokers: slow consumers on
 # adv.slow.>, consumed messages on queues adv.consumed.>, messages nobody receives on adv.nocons.>.
 policy='<policyEntry queue="adv.slow.>" advisoryForSlowConsumers="true"/>'

@@ -18,7 +18,7 @@ if [ -z "$IT_HERMOD" ]; then
     for t in "${tests[@]}"; do echo "FAIL: $t"; done
     exit 2
 fi
-port=${BENCH_IT_PORT:-62390}
+port=${BENCH_IT_PORT:-$((62390 + ${IT_PORT_SHIFT:-0}))}
 logs=$IT_ROOT/build/interop-logs/bench
 mkdir -p "$logs"
 trap 'it_broker_stop' EXIT

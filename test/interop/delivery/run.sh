@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-61200}
+port=${IT_PORT:-$((61200 + ${IT_PORT_SHIFT:-0}))}
 run=$IT_ROOT/build/interop-run/delivery
 it_suite_setup delivery hermodit.delivery.DeliverySuite || exit 1
 

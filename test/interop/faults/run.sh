@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62600}
+port=${IT_PORT:-$((62600 + ${IT_PORT_SHIFT:-0}))}
 fs_mb=${FAULTS_FS_MB:-96}
 free_mb=${FAULTS_FREE_MB:-6}
 logs=$IT_ROOT/build/interop-logs/faults

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-61100}
+port=${IT_PORT:-$((61100 + ${IT_PORT_SHIFT:-0}))}
 logs=$IT_ROOT/build/interop-logs/flow
 classes=$IT_ROOT/build/interop-classes/flow
 mkdir -p "$logs"

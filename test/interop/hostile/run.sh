@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62010}  # IT_PORT overrides, e.g. to run two copies side by side
+port=${IT_PORT:-$((62010 + ${IT_PORT_SHIFT:-0}))}  # IT_PORT overrides, e.g. to run two copies side by side
 maxframe=1048576
 it_suite_setup hostile hermodit.hostile.HostileSuite || exit 1
 it_broker_start "$port" "$IT_ROOT/build/interop-run/hostile" "$maxframe" || it_suite_abort "broker did not start"

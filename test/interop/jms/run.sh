@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62000}  # IT_PORT overrides, e.g. to run two copies side by side
+port=${IT_PORT:-$((62000 + ${IT_PORT_SHIFT:-0}))}  # IT_PORT overrides, e.g. to run two copies side by side
 it_suite_setup jms hermodit.jms.JmsSuite || exit 1
 it_broker_start "$port" "$IT_ROOT/build/interop-run/jms" || it_suite_abort "broker did not start"
 [ "$IT_REF" = 1 ] && bname=ref || bname=itest

@@ -6,7 +6,7 @@
 set -u
 hermod=${1:?hermod binary}
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-port=${IT_PORT:-62090}
+port=${IT_PORT:-$((62090 + ${IT_PORT_SHIFT:-0}))}
 dir=$root/build/interop-run/lifecycle
 rm -rf "$dir"; mkdir -p "$dir"
 report() { if [ "$2" = 0 ]; then echo "PASS: $1"; else echo "FAIL: $1"; fi; }

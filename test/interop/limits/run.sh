@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 it_parse_args "$@" || exit 2
 it_hermod_only "hermod's own limits"
 
-port=${IT_PORT:-62950}
+port=${IT_PORT:-$((62950 + ${IT_PORT_SHIFT:-0}))}
 it_suite_setup limits hermodit.limits.LimitsSuite || exit 1
 dir=$IT_ROOT/build/interop-run/limits
 it_hermod_custom "$port" "$dir"

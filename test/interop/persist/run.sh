@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62700}
+port=${IT_PORT:-$((62700 + ${IT_PORT_SHIFT:-0}))}
 port2=$((port + 1))
 port3=$((port + 2))
 cycles=${SOAK:-${CYCLES:-20}}

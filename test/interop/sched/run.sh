@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62900}
+port=${IT_PORT:-$((62900 + ${IT_PORT_SHIFT:-0}))}
 logs=$IT_ROOT/build/interop-logs/sched
 classes=$IT_ROOT/build/interop-classes/sched
 run=$IT_ROOT/build/interop-run/sched

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62750}
+port=${IT_PORT:-$((62750 + ${IT_PORT_SHIFT:-0}))}
 it_suite_setup selectors_jms hermodit.seljms.SelectorsJmsSuite || exit 1
 # Persistent, so that the durable subscriber and the 5,000-message queue behave as in production.
 IT_PERSISTENT=1 it_broker_start "$port" "$IT_ROOT/build/interop-run/selectors_jms" ||

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 it_hermod_only "the reference run would need a JKS broker keystore"
-port=${IT_PORT:-62960}
+port=${IT_PORT:-$((62960 + ${IT_PORT_SHIFT:-0}))}
 port2=$((port + 1))
 port3=$((port + 2))
 it_suite_setup tls hermodit.tls.TlsSuite || exit 1

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 
-port=${IT_PORT:-62800}  # IT_PORT overrides (the proxy uses IT_PORT+1)
+port=${IT_PORT:-$((62800 + ${IT_PORT_SHIFT:-0}))}  # IT_PORT overrides (the proxy uses IT_PORT+1)
 ctl=$IT_ROOT/build/interop-run/tx-ctl
 it_suite_setup tx hermodit.tx.TxSuite || exit 1
 IT_SUITE_ON_EXIT='exec 3<&- 4<&- 2>/dev/null; rm -rf "$ctl"'
