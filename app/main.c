@@ -20,6 +20,7 @@
 #include "hm_limits.h"
 #include "hm_log.h"
 #include "hm_server.h"
+#include "amqp_adapter.h"
 #include "ow_adapter.h"
 #include "sel.h"
 #include "st.h"
@@ -469,7 +470,9 @@ int main(int argc, const char *const *argv)
     the_broker = broker;
     hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
     hm_broker_register_codec(broker, ow_msg_codec());
+    hm_broker_register_codec(broker, amqp_msg_codec());
     hm_proto_register(ow_protocol());
+    hm_proto_register(amqp_protocol());
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
                  hm_strerror(st), cfg->store.directory);

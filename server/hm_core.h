@@ -284,6 +284,10 @@ void hm_client_close(hm_client_t *c);
  * with the reason in err.  Every later refusal (consumer, producer, send, destination) is also
  * HM_ENOTALLOWED; its text, in ActiveMQ's words, is here until the next one. */
 const char *hm_client_denied(const hm_client_t *c);
+/* Checks credentials without opening a client (a protocol's own handshake, e.g. SASL):
+ * HM_ENOTALLOWED with the reason in err.  The client is authenticated again when it opens. */
+apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, char *err,
+                                    size_t errlen);
 const hm_principal_t *hm_client_principal(const hm_client_t *c);
 
 /* Temporary destinations belong to the client that created them. */
@@ -485,6 +489,8 @@ typedef struct hm_consumer_opts_s {
     int priority;
     const char *durable_name;     /* topics: a durable subscription of the client's client ID */
     const char *id;               /* the protocol's name for it (advisories); NULL: none */
+    int credit;                   /* 1: AMQP-style link credit: prefetch is ignored and the
+                                     consumer is handed only what hm_consumer_grant allows */
 } hm_consumer_opts_t;
 
 /* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);
@@ -510,6 +516,8 @@ typedef enum {
     HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
+    HM_ACK_RELEASE,           /* give this one back, not counted (AMQP released) */
+    HM_ACK_RETURN,            /* give this one back, counted as redelivered (AMQP modified) */
 } hm_ack_e;
 /* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
 void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
@@ -526,6 +534,9 @@ hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id);
 /* Prefetch-0 consumers ask for one message; timeout_ms < 0: answer now, 0: wait forever. */
 void hm_consumer_pull(hm_consumer_t *c, int64_t timeout_ms);
 void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch);
+/* A credit consumer (opts.credit) may be handed delta more messages (negative: fewer, never
+ * below none); they are dispatched before this returns when they are there. */
+void hm_consumer_grant(hm_consumer_t *c, int32_t delta);
 hm_client_t *hm_consumer_client(const hm_consumer_t *c);
 /* A broker-wide number naming the consumer for as long as it is open. */
 uint64_t hm_consumer_serial(const hm_consumer_t *c);
