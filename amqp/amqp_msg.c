@@ -445,7 +445,7 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
         m->timestamp = created ? created : now;
         m->expiration = abs_expiry ? abs_expiry : x->has_ttl && x->ttl ? now + x->ttl : 0;
         if (!m->message_id && in->id_prefix) {
-            snprintf(idbuf, sizeof idbuf, "ID:%s:%llu", in->id_prefix, (unsigned long long)in->id_seq);
+            snprintf(idbuf, sizeof idbuf, "%s:%llu", in->id_prefix, (unsigned long long)in->id_seq);
             m->message_id = arena_str(&a, idbuf, strlen(idbuf));
         }
     }
