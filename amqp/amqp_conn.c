@@ -425,6 +425,7 @@ static void amqp_resume(void *state)
 static void amqp_close(void *state)
 {
     amqp_conn_t *ac = state;
+    amqp_tx_close_all(ac);         /* uncommitted work is dropped; acknowledged messages come back */
     if (ac->pc)
         amqp_link_close_all(ac);
     if (ac->flow)

@@ -25,12 +25,19 @@
 
 typedef struct amqp_conn_s amqp_conn_t;
 typedef struct amqp_link_s amqp_link_t;
+typedef struct amqp_tx_s amqp_tx_t;
+
+/* Transaction states (AMQP 1.0 part 4.5). */
+#define AMQP_TX_DECLARED 0x33
+#define AMQP_TX_STATE    0x34
 
 /* A message the client is sending us, until the core answers it. */
 typedef struct amqp_in_s {
     amqp_conn_t *ac;
     pn_delivery_t *pd;             /* NULL once settled by the client (pre-settled) */
     amqp_link_t *link;
+    uint64_t txid;                 /* a transactional transfer's transaction; 0: none */
+    int discharge;                 /* a commit: a failure is amqp:transaction:rollback */
 } amqp_in_t;
 
 /* Work the loop applies to Proton (amqp_conn_drain). */
@@ -50,6 +57,7 @@ struct amqp_link_s {
     pn_link_t *pl;
     amqp_link_t *next, **prevp;    /* the connection's links */
     int consumer;                  /* 1: we send (the client's receiver); 0: the client sends */
+    int coordinator;               /* the client's transaction coordinator link */
     hm_dname_t dest;               /* producer: its target (name NULL: anonymous relay) */
     char *dest_name;
     char *producer_id;             /* registered with the core (advisories, counts) */
@@ -95,6 +103,9 @@ struct amqp_conn_s {
     uint64_t next_tag, next_id;
     int64_t max_message;
     amqp_link_t *links;
+    amqp_tx_t *txs;                /* open transactions */
+    int ntxs;
+    uint64_t next_txn;
 };
 
 /* ---- amqp_conn.c */
@@ -122,6 +133,26 @@ void amqp_link_session_end(amqp_conn_t *ac, pn_session_t *s);
 /* Frees every link's core objects (the connection is going). */
 void amqp_link_close_all(amqp_conn_t *ac);
 extern const hm_flow_ops_t amqp_flow_ops;
+/* The core's answer to a send or a commit (hm_send_done_fn; baton: the amqp_in_t). */
+void amqp_link_answer(void *baton, apr_status_t st);
+/* Answers in with a refusal now (loop thread) and forgets it. */
+void amqp_link_refused(amqp_conn_t *ac, amqp_in_t *in, apr_status_t st, const char *text);
+
+/* ---- amqp_tx.c */
+/* A coordinator link's transfer: declare or discharge.  track makes the amqp_in_t that the
+ * commit's answer settles. */
+void amqp_tx_control(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const uint8_t *p, size_t len,
+                     amqp_in_t *(*track)(amqp_conn_t *, amqp_link_t *, pn_delivery_t *));
+/* The transaction a transactional-state names (its outcome in *outcome), or NULL. */
+amqp_tx_t *amqp_tx_of_state(amqp_conn_t *ac, pn_disposition_t *state, uint64_t *outcome);
+amqp_tx_t *amqp_tx_find(amqp_conn_t *ac, uint64_t id);
+uint64_t amqp_tx_id(const amqp_tx_t *t);
+/* Answers a transactional transfer: transactional-state(txn-id, accepted). */
+void amqp_tx_reply_state(pn_delivery_t *pd, uint64_t txid);
+apr_status_t amqp_tx_add_msg(amqp_tx_t *t, hm_msg_t *m);
+apr_status_t amqp_tx_add_ack(amqp_tx_t *t, amqp_link_t *l, const hm_delivery_t *d);
+void amqp_tx_forget_link(amqp_conn_t *ac, amqp_link_t *l);
+void amqp_tx_close_all(amqp_conn_t *ac);
 
 /* ---- amqp_sasl.c */
 /* Installs hermod's SASL server (ANONYMOUS, PLAIN checked by the broker's authenticator). */

@@ -38,6 +38,10 @@
  * ActiveMQ's default RedeliveryPolicy (maximumRedeliveries 6). */
 #define AMQP_MAX_REDELIVERIES     6
 
+/* Open transactions on one connection, and sends plus acknowledgements in one transaction. */
+#define AMQP_MAX_TXS              64
+#define AMQP_MAX_TX_ITEMS         100000
+
 /* Events handled per input call before output is flushed and other connections get a turn. */
 #define AMQP_EVENTS_PER_INPUT     4096
 

@@ -394,6 +394,15 @@ static void on_outcome(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd)
         return;                    /* nothing decided yet */
     pn_delivery_set_context(pd, NULL);
     pn_disposition_t *disp = pn_delivery_remote(pd);
+    if (state == AMQP_TX_STATE) {
+        uint64_t outcome;
+        amqp_tx_t *t = amqp_tx_of_state(ac, disp, &outcome);
+        if (t && outcome == PN_ACCEPTED && amqp_tx_add_ack(t, l, d) == APR_SUCCESS) {
+            pn_delivery_settle(pd);
+            return;
+        }
+        state = t ? outcome : PN_RELEASED;   /* other outcomes apply at once */
+    }
     switch (state) {
     case PN_RELEASED:
         hm_consumer_ack(l->hc, d, HM_ACK_RELEASE, NULL, NULL);
@@ -427,7 +436,16 @@ static void open_producer(amqp_conn_t *ac, pn_link_t *pl)
 {
     pn_terminus_t *tgt = pn_link_remote_target(pl);
     if (pn_terminus_get_type(tgt) == PN_COORDINATOR) {
-        refuse(ac, pl, "amqp:not-implemented", "transactions are not supported over AMQP yet");
+        amqp_link_t *l = link_new(ac, pl, 0);
+        if (!l) {
+            refuse(ac, pl, "amqp:internal-error", "out of memory");
+            return;
+        }
+        l->coordinator = 1;
+        pn_terminus_copy(pn_link_target(pl), tgt);
+        pn_terminus_copy(pn_link_source(pl), pn_link_remote_source(pl));
+        pn_link_open(pl);
+        pn_link_flow(pl, AMQP_PRODUCER_CREDIT);
         return;
     }
     const char *addr = pn_terminus_get_address(tgt);
@@ -483,7 +501,7 @@ void amqp_link_credit_all(amqp_conn_t *ac)
             topup(ac, l->pl);
 }
 
-static void sent_done(void *baton, apr_status_t st)
+void amqp_link_answer(void *baton, apr_status_t st)
 {
     amqp_in_t *in = baton;
     amqp_item_t *it = calloc(1, sizeof *it);
@@ -512,11 +530,13 @@ void amqp_link_sent(amqp_conn_t *ac, amqp_item_t *it)
         pending_remove(p);
         pn_delivery_t *pd = p->in.pd;
         if (pd) {
-            if (it->st == APR_SUCCESS) {
+            if (it->st == APR_SUCCESS && p->in.txid) {
+                amqp_tx_reply_state(pd, p->in.txid);
+            } else if (it->st == APR_SUCCESS) {
                 pn_delivery_update(pd, PN_ACCEPTED);
             } else {
                 pn_condition_t *c = pn_disposition_condition(pn_delivery_local(pd));
-                pn_condition_set_name(c, condition_for(it->st));
+                pn_condition_set_name(c, p->in.discharge ? "amqp:transaction:rollback" : condition_for(it->st));
                 pn_condition_set_description(c, it->text ? it->text : hm_strerror(it->st));
                 pn_delivery_update(pd, PN_REJECTED);
             }
@@ -528,11 +548,61 @@ void amqp_link_sent(amqp_conn_t *ac, amqp_item_t *it)
     amqp_conn_unref(ac);
 }
 
+/* Remembers a delivery of the client's until the core answers it (amqp_link_answer). */
+static amqp_in_t *track_in(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd)
+{
+    pending_in_t *pi = calloc(1, sizeof *pi);
+    if (!pi)
+        return NULL;
+    pi->in.ac = ac;
+    pi->in.link = l;
+    pi->in.pd = pn_delivery_settled(pd) ? NULL : pd;
+    link_extra_t *x = EXTRA(l);
+    pi->next = x->ins;
+    pi->prevp = &x->ins;
+    if (x->ins)
+        x->ins->prevp = &pi->next;
+    x->ins = pi;
+    amqp_conn_ref(ac);
+    return &pi->in;
+}
+
+void amqp_link_refused(amqp_conn_t *ac, amqp_in_t *in, apr_status_t st, const char *text)
+{
+    amqp_item_t it = { NULL, ITEM_SENT, NULL, NULL, in, st, text ? strdup(text) : NULL };
+    amqp_link_sent(ac, &it);
+}
+
+static void reject_now(pn_delivery_t *pd, const char *condition, const char *text)
+{
+    if (!pn_delivery_settled(pd)) {
+        pn_condition_t *c = pn_disposition_condition(pn_delivery_local(pd));
+        pn_condition_set_name(c, condition);
+        pn_condition_set_description(c, text);
+        pn_delivery_update(pd, PN_REJECTED);
+    }
+    pn_delivery_settle(pd);
+}
+
 /* A complete transfer: into the core. */
 static void on_message(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const uint8_t *p, size_t len)
 {
     const char *why = NULL;
     hm_msg_t *m = NULL;
+    if (l->coordinator) {
+        amqp_tx_control(ac, l, pd, p, len, track_in);
+        return;
+    }
+    uint64_t txid = 0;
+    if (pn_delivery_remote_state(pd) == AMQP_TX_STATE) {
+        uint64_t outcome;
+        amqp_tx_t *t = amqp_tx_of_state(ac, pn_delivery_remote(pd), &outcome);
+        if (!t) {
+            reject_now(pd, "amqp:transaction:unknown-id", "a transfer in an unknown transaction");
+            return;
+        }
+        txid = amqp_tx_id(t);
+    }
     amqp_in_ctx_t ctx = { l->dest, ac->connection_id, ++ac->next_id, ac->scratch };
     apr_status_t st = amqp_msg_from_wire(p, len, &ctx, &m, &why);
     int presettled = pn_delivery_settled(pd);
@@ -543,51 +613,26 @@ static void on_message(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const
             return;
         }
         hm_info("amqp %s: message refused: %s", hm_conn_peer(ac->conn), why);
-        if (!presettled) {
-            pn_condition_t *c = pn_disposition_condition(pn_delivery_local(pd));
-            pn_condition_set_name(c, condition_for(st));
-            pn_condition_set_description(c, why);
-            pn_delivery_update(pd, PN_REJECTED);
-        }
-        pn_delivery_settle(pd);
+        reject_now(pd, condition_for(st), why);
         return;
     }
-    pending_in_t *pi = calloc(1, sizeof *pi);
-    if (!pi) {
+    amqp_in_t *in = track_in(ac, l, pd);
+    if (!in) {
         hm_msg_unref(m);
         pn_delivery_update(pd, PN_RELEASED);
         pn_delivery_settle(pd);
         return;
     }
-    pi->in.ac = ac;
-    pi->in.link = l;
-    pi->in.pd = presettled ? NULL : pd;
-    link_extra_t *x = EXTRA(l);
-    pi->next = x->ins;
-    pi->prevp = &x->ins;
-    if (x->ins)
-        x->ins->prevp = &pi->next;
-    x->ins = pi;
-    amqp_conn_ref(ac);
+    in->txid = txid;
     if (presettled)
         pn_delivery_settle(pd);
     char err[HM_MAX_DEST_NAME + 128] = "";
-    hm_flow_send_t o = { 0, 1, l->producer_id };
-    st = hm_flow_send(ac->flow, m, &o, sent_done, &pi->in, err, sizeof err);
+    hm_flow_send_t o = { txid != 0, 1, l->producer_id };
+    st = hm_flow_send(ac->flow, m, &o, amqp_link_answer, in, err, sizeof err);
     hm_msg_unref(m);
-    if (st) {
-        amqp_item_t *it = calloc(1, sizeof *it);
-        if (it) {
-            const char *text = st == HM_ENOTALLOWED && hm_client_denied(ac->client) ? hm_client_denied(ac->client)
-                             : *err ? err : hm_strerror(st);
-            it->kind = ITEM_SENT;
-            it->in = &pi->in;
-            it->st = st;
-            it->text = strdup(text);
-            amqp_link_sent(ac, it);
-            free(it);
-        }
-    }
+    if (st)
+        amqp_link_refused(ac, in, st, st == HM_ENOTALLOWED && hm_client_denied(ac->client)
+                                      ? hm_client_denied(ac->client) : *err ? err : hm_strerror(st));
     topup(ac, l->pl);
 }
 
@@ -635,6 +680,7 @@ static void on_transfer(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd)
         return;
     }
     x->partial_pd = NULL;
+    pn_link_advance(l->pl);        /* the next delivery becomes readable; this one is answered later */
     on_message(ac, l, pd, buf->data, buf->len);
     hm_wbuf_reset(buf);
     if (buf->cap > 1024 * 1024) {
@@ -667,9 +713,17 @@ void amqp_link_delivery(amqp_conn_t *ac, pn_delivery_t *pd)
 
 /* ------------------------------------------------------------------ flow ops (held sends) */
 
+/* A transactional transfer fits: it joins its transaction (if still open) and is answered. */
 static void flow_admit(void *ctx, void *baton, hm_msg_t *msg)
 {
-    (void)ctx; (void)baton; (void)msg;   /* no transacted sends over AMQP yet */
+    amqp_conn_t *ac = ctx;
+    amqp_in_t *in = baton;
+    amqp_tx_t *t = amqp_tx_find(ac, in->txid);
+    apr_status_t st = t ? amqp_tx_add_msg(t, msg) : HM_ENOTFOUND;
+    if (st)
+        amqp_link_refused(ac, in, st, t ? "the transaction cannot hold more messages" : "the transaction has ended");
+    else
+        amqp_link_answer(in, APR_SUCCESS);
 }
 
 static void flow_refused(void *ctx, void *baton, apr_status_t st, const char *text)
@@ -743,6 +797,7 @@ static void link_release(amqp_conn_t *ac, amqp_link_t *l, int closed)
 {
     link_extra_t *x = EXTRA(l);
     if (l->hc) {
+        amqp_tx_forget_link(ac, l);
         hm_consumer_close(l->hc, l->last_seq);
         l->hc = NULL;
         /* no more deliveries can be posted: drop the ones queued for this link */

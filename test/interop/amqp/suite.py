@@ -5,6 +5,7 @@
 #   suite.py --list                      the test names
 #   suite.py [--only a,b]                run (env: AMQP_PORT, OW_PORT, OW_CP, BROKERCTL, BROKER_DIR)
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -14,6 +15,7 @@ import traceback
 import uuid
 
 from proton import Message, Condition, Delivery, symbol, byte, short, int32, float32, ulong, char
+from proton.handlers import MessagingHandler, TransactionHandler
 from proton.reactor import AtMostOnce, Container, Copy, DurableSubscription, Selector, Filter
 from proton import ConnectionException
 from proton.utils import BlockingConnection, ConnectionClosed, LinkDetached, SendException
@@ -467,6 +469,133 @@ def amqp_selector_sees_openwire_headers():
     c.close()
 
 
+class Pipeline(MessagingHandler):
+    """Sends n durable messages without waiting for each outcome; counts the outcomes."""
+
+    def __init__(self, addr, n):
+        super(Pipeline, self).__init__()
+        self.addr, self.n, self.sent, self.accepted, self.other = addr, n, 0, 0, 0
+
+    def on_start(self, event):
+        self.conn = event.container.connect(URL)
+        event.container.create_sender(self.conn, self.addr)
+
+    def on_sendable(self, event):
+        while event.sender.credit and self.sent < self.n:
+            event.sender.send(Message(body="p%d" % self.sent, durable=True))
+            self.sent += 1
+
+    def on_accepted(self, event):
+        self.accepted += 1
+        if self.accepted + self.other == self.n:
+            self.conn.close()
+
+    def on_rejected(self, event):
+        self.other += 1
+        if self.accepted + self.other == self.n:
+            self.conn.close()
+
+
+@test
+def pipelined_unsettled_sends():
+    q = "q.pipeline." + RUN
+    h = Pipeline(q, 3000)
+    c = Container(h)
+    c.run()
+    check(h.accepted == 3000, "every pipelined send accepted: %d accepted, %d not" % (h.accepted, h.other))
+    c = conn()
+    got = drain(c, q, 3000, timeout=10)
+    check([m.body for m in got[:3]] == ["p0", "p1", "p2"] and got[-1].body == "p2999", "all in order")
+    c.close()
+
+
+# ------------------------------------------------------------------ transactions
+
+class TxClient(MessagingHandler, TransactionHandler):
+    """Declares a transaction, sends `send` messages to addr and/or accepts `take` from it within
+    it, then commits or aborts."""
+
+    def __init__(self, addr, send=0, take=0, commit=True):
+        super(TxClient, self).__init__(prefetch=0, auto_accept=False)
+        self.addr, self.send, self.take, self.commit = addr, send, take, commit
+        self.result, self.taken, self.sent_ok = None, [], 0
+
+    def on_start(self, event):
+        self.conn = event.container.connect(URL)
+        self.sender = event.container.create_sender(self.conn, self.addr) if self.send else None
+        self.receiver = event.container.create_receiver(self.conn, self.addr) if self.take else None
+        event.container.declare_transaction(self.conn, handler=self)
+
+    def on_transaction_declared(self, event):
+        self.txn = event.transaction
+        for i in range(self.send):
+            self.txn.send(self.sender, Message(body="tx%d" % i, durable=True))
+        if self.take:
+            self.receiver.flow(self.take)
+        else:
+            self.finish()
+
+    def on_accepted(self, event):
+        self.sent_ok += 1
+
+    def on_message(self, event):
+        self.taken.append(event.message.body)
+        self.txn.accept(event.delivery)
+        if len(self.taken) == self.take:
+            self.finish()
+
+    def finish(self):
+        if self.commit:
+            self.txn.commit()
+        else:
+            self.txn.abort()
+
+    def on_transaction_committed(self, event):
+        self.result = "committed"
+        self.conn.close()
+
+    def on_transaction_aborted(self, event):
+        self.result = "aborted"
+        self.conn.close()
+
+    def on_transaction_declare_failed(self, event):
+        self.result = "declare failed"
+        self.conn.close()
+
+    def on_transaction_commit_failed(self, event):
+        self.result = "commit failed"
+        self.conn.close()
+
+
+def run_tx(**kw):
+    h = TxClient(**kw)
+    c = Container(h)
+    c.timeout = 10
+    c.run()
+    return h
+
+
+@test
+def transactions_commit_and_rollback():
+    q = "q.tx." + RUN
+    h = run_tx(addr=q, send=3, commit=False)
+    check(h.result == "aborted", "rollback: %s" % h.result)
+    c = conn()
+    check(nothing_left(c, q), "rolled-back sends never arrive")
+    c.close()
+    h = run_tx(addr=q, send=3, commit=True)
+    check(h.result == "committed", "commit: %s" % h.result)
+    h = run_tx(addr=q, take=2, commit=False)
+    check(h.result == "aborted" and h.taken == ["tx0", "tx1"], "took in a rolled-back transaction: %r" % h.taken)
+    h = run_tx(addr=q, take=2, commit=True)
+    check(h.result == "committed" and h.taken == ["tx0", "tx1"], "rolled-back acknowledgements come back: %r" % h.taken)
+    c = conn()
+    got = drain(c, q, 1)
+    check(got[0].body == "tx2", "committed acknowledgements consumed: %r" % got[0].body)
+    check(nothing_left(c, q), "nothing more")
+    c.close()
+
+
 # ------------------------------------------------------------------ durability
 
 @test
@@ -587,7 +716,19 @@ def hostile_link_before_open():
 
 # ------------------------------------------------------------------ runner
 
+class TestTimeout(Exception):
+    pass
+
+
+def on_alarm(signum, frame):
+    raise TestTimeout("no verdict within %d s" % TEST_TIMEOUT_S)
+
+
+TEST_TIMEOUT_S = 60
+
+
 def main():
+    signal.signal(signal.SIGALRM, on_alarm)
     if "--list" in sys.argv:
         for t in TESTS:
             print(t.__name__)
@@ -599,12 +740,14 @@ def main():
         if only and t.__name__ not in only:
             continue
         start = time.time()
+        signal.alarm(TEST_TIMEOUT_S)
         try:
             t()
             print("PASS: %s" % t.__name__, flush=True)
         except BaseException as e:
             print("FAIL: %s" % t.__name__, flush=True)
             sys.stderr.write("%s: %s\n" % (t.__name__, "".join(traceback.format_exception(type(e), e, e.__traceback__))[-3000:]))
+        signal.alarm(0)
         sys.stderr.write("%s: %.1f s\n" % (t.__name__, time.time() - start))
 
 
