@@ -356,7 +356,8 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
                 (void)annotation_long(d);   /* scheduled delivery: not yet honoured */
         }
     }
-    m->priority = fx ? fx->priority : (x->priority > 9 ? 9 : x->priority);
+    int raw_priority = fx ? fx->priority : x->priority;   /* AMQP allows 0..255; JMS has 0..9 */
+    m->priority = raw_priority > 9 ? 9 : raw_priority;
     m->persistent = fx ? fx->persistent : x->durable;
     o->durable = fx ? fx->durable : x->durable;
     o->priority = fx ? (uint8_t)fx->priority : x->priority;
@@ -542,7 +543,7 @@ static void fixed_of(const hm_msg_t *m, fixed_t *fx)
     fx->expiration = m->expiration;
     fx->timestamp = m->timestamp;
     fx->persistent = m->persistent;
-    fx->priority = m->priority;
+    fx->priority = o->priority;
     fx->durable = o->durable;
     fx->first_acquirer = o->first_acquirer;
     fx->has_ttl = o->has_ttl;
@@ -598,7 +599,7 @@ static apr_status_t codec_encode(const hm_msg_t *m, hm_wbuf_t *out)
     hm_wbuf_put(out, m->dest.name, nlen);
     hm_wbuf_be64(out, (uint64_t)m->expiration);
     hm_wbuf_be64(out, (uint64_t)m->timestamp);
-    hm_wbuf_u8(out, (uint8_t)m->priority);
+    hm_wbuf_u8(out, o->priority);
     hm_wbuf_u8(out, (uint8_t)((m->persistent ? 1 : 0) | (o->durable ? 2 : 0) |
                               (o->first_acquirer ? 4 : 0) | (o->has_ttl ? 8 : 0)));
     hm_wbuf_be32(out, o->ttl);
@@ -631,7 +632,7 @@ static apr_status_t codec_decode(const uint8_t *p, size_t len, hm_msg_t **out)
     fx.ttl = hm_rd_be32(&rd);
     uint16_t ilen = hm_rd_be16(&rd);
     const uint8_t *id = hm_rd_take(&rd, ilen);
-    if (!hm_rd_ok(&rd) || fx.priority > 9 || !nm || ilen > AMQP_MAX_NAME)
+    if (!hm_rd_ok(&rd) || !nm || ilen > AMQP_MAX_NAME)
         return HM_EMALFORMED;
     char idbuf[AMQP_MAX_NAME + 1];
     memcpy(idbuf, id ? (const char *)id : "", ilen);
