@@ -61,6 +61,9 @@ void amqp_conn_fail(amqp_conn_t *ac, const char *condition, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (ac->failing)
+        return;                    /* the first reason is the one the peer gets */
+    ac->failing = 1;
     hm_warn("amqp %s: %s; closing the connection", hm_conn_peer(ac->conn), text);
     pn_condition_t *c = pn_connection_condition(ac->pc);
     if (!pn_condition_is_set(c)) {
@@ -210,7 +213,9 @@ static void on_session_open(amqp_conn_t *ac, pn_session_t *s)
         amqp_conn_fail(ac, "amqp:resource-limit-exceeded", "more than %d sessions", AMQP_MAX_SESSIONS);
         return;
     }
-    pn_session_set_incoming_capacity(s, AMQP_SESSION_CAPACITY);
+    /* Proton's incoming window is this capacity in frames; every transfer is read at once
+     * (amqp_link.c), so it bounds frames in flight, not memory held */
+    pn_session_set_incoming_capacity(s, (size_t)AMQP_SESSION_WINDOW * pn_transport_get_max_frame(ac->pt));
     pn_session_open(s);
 }
 
@@ -225,6 +230,8 @@ static void on_session_close(amqp_conn_t *ac, pn_session_t *s)
 
 static void handle(amqp_conn_t *ac, pn_event_t *e)
 {
+    if (ac->failing && pn_event_type(e) != PN_TRANSPORT_ERROR)
+        return;                    /* closing: the peer's further frames are not served */
     switch (pn_event_type(e)) {
     case PN_CONNECTION_REMOTE_OPEN:
         on_remote_open(ac);

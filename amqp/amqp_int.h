@@ -99,6 +99,7 @@ struct amqp_conn_s {
     int sasl_done;
     int held;                      /* the core holds one of our sends: producers get no credit */
     int opened;                    /* the peer's open was accepted */
+    int failing;                   /* amqp_conn_fail ran: the connection is closing */
     int nsessions, nlinks;
     uint64_t next_tag, next_id;
     int64_t max_message;

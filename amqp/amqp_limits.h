@@ -16,9 +16,9 @@
 #define AMQP_MAX_SESSIONS         64
 #define AMQP_MAX_LINKS            1024
 
-/* Bytes Proton buffers for one session's incoming transfers that we have not read: the
- * session's incoming window is this divided by the frame size. */
-#define AMQP_SESSION_CAPACITY     (4 * 1024 * 1024)
+/* A session's incoming window, in transfer frames.  Transfers are read as they arrive (a whole
+ * message is bounded by the message size limit), so this bounds frames in flight, not memory. */
+#define AMQP_SESSION_WINDOW       2048
 
 /* Credit a producer's link is given, topped up when half is used; withheld while the core holds
  * one of this connection's sends (producer flow control). */

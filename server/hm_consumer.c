@@ -409,8 +409,10 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
         c->wildcard = 0;
     }
     hm_pbatch_t pb = { NULL, 0, 0 };
+    /* newest first: each goes back in front of the queue's head (hm_queue_return finds its
+     * place at once), so many unsettled deliveries return in linear time */
     while (!APR_RING_EMPTY(&c->dlv, hm_dlv_s, link)) {
-        hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
+        hm_dlv_t *d = APR_RING_LAST(&c->dlv);
         give_back(c, d, !b->stopping && (last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered), &pb);
     }
     hm_persist_commit(&pb, NULL, NULL);
