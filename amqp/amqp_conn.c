@@ -353,10 +353,12 @@ static apr_status_t amqp_open(hm_conn_t *conn, void **state)
     ac->pool = hm_conn_pool(conn);
     const hm_listen_opts_t *lo = hm_conn_opts(conn);
     ac->max_message = lo->max_frame_size > 0 ? lo->max_frame_size : AMQP_DEFAULT_MAX_MESSAGE;
-    /* maxFrameSize bounds whole messages; AMQP frames stay at most AMQP_DEFAULT_FRAME_SIZE */
+    /* maxFrameSize bounds whole messages; AMQP frames are wireFormat.maxAmqpFrameSize */
     uint32_t frame = AMQP_DEFAULT_FRAME_SIZE;
-    if (lo->max_frame_size > 0 && lo->max_frame_size < frame)
-        frame = lo->max_frame_size < AMQP_MIN_FRAME_SIZE ? AMQP_MIN_FRAME_SIZE : (uint32_t)lo->max_frame_size;
+    if (lo->amqp_max_frame_size > 0)
+        frame = lo->amqp_max_frame_size < AMQP_MIN_FRAME_SIZE ? AMQP_MIN_FRAME_SIZE
+              : lo->amqp_max_frame_size > AMQP_MAX_FRAME_SIZE ? AMQP_MAX_FRAME_SIZE
+              : (uint32_t)lo->amqp_max_frame_size;
     static volatile apr_uint32_t serial;
     ac->connection_id = apr_psprintf(ac->pool, "ID:%s-amqp-%u", hm_broker_name(ac->b),
                                      apr_atomic_inc32(&serial) + 1);
@@ -371,8 +373,8 @@ static apr_status_t amqp_open(hm_conn_t *conn, void **state)
     pn_transport_set_server(ac->pt);
     pn_transport_set_max_frame(ac->pt, frame);
     pn_transport_set_channel_max(ac->pt, AMQP_MAX_SESSIONS - 1);
-    pn_transport_set_idle_timeout(ac->pt, lo->max_inactivity_ms > 0 && lo->max_inactivity_ms < 3600000
-                                          ? (pn_millis_t)lo->max_inactivity_ms : 30000);
+    pn_transport_set_idle_timeout(ac->pt, (pn_millis_t)(lo->amqp_idle_timeout_ms > AMQP_MAX_IDLE_TIMEOUT_MS
+                                                        ? AMQP_MAX_IDLE_TIMEOUT_MS : lo->amqp_idle_timeout_ms));
     pn_transport_require_auth(ac->pt, false);
     amqp_sasl_install(ac);
     pn_connection_collect(ac->pc, ac->coll);

@@ -3,10 +3,15 @@
 #ifndef AMQP_LIMITS_H
 #define AMQP_LIMITS_H
 
-/* The largest AMQP frame we accept (our open's max-frame-size); a smaller transport.maxFrameSize
- * lowers it, down to AMQP_MIN_FRAME_SIZE.  Larger messages come as several transfer frames. */
-#define AMQP_DEFAULT_FRAME_SIZE   (1024 * 1024)
+/* The largest AMQP frame we accept (our open's max-frame-size): wireFormat.maxAmqpFrameSize
+ * (ActiveMQ's option and default, 128 KiB) within these bounds.  Larger messages come as several
+ * transfer frames. */
+#define AMQP_DEFAULT_FRAME_SIZE   (128 * 1024)
 #define AMQP_MIN_FRAME_SIZE       512            /* the spec's MIN-MAX-FRAME-SIZE */
+#define AMQP_MAX_FRAME_SIZE       (16 * 1024 * 1024)
+
+/* The idle-time-out we announce (wireFormat.idleTimeout / transport.idleTimeout) at most. */
+#define AMQP_MAX_IDLE_TIMEOUT_MS  (24LL * 3600 * 1000)
 
 /* A whole message (all its transfer frames): the listener's maxFrameSize when set, else this
  * (OpenWire's default maxFrameSize, so both protocols accept the same messages). */

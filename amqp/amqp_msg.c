@@ -31,6 +31,7 @@ typedef struct amqp_origin_s {
     amqp_prop_t *props;
     int nprops;
     const char *user_id;           /* properties.user-id as text (JMSXUserID), or NULL */
+    int64_t sched_delay;           /* x-opt-delivery-delay / -time as a delay in ms; 0: none */
 } amqp_origin_t;
 
 /* A bump allocator over the rest of the message's block. */
@@ -281,6 +282,10 @@ static void origin_get_property(const void *data, const char *name, size_t len, 
             *out = o->props[i].v;
             return;
         }
+    if (o->sched_delay > 0 && len == 19 && memcmp(name, "AMQ_SCHEDULED_DELAY", 19) == 0) {
+        out->type = SEL_LONG;
+        out->u.l = o->sched_delay;
+    }
 }
 
 static apr_status_t origin_content(const void *data, apr_pool_t *pool, hm_content_t *out)
@@ -310,6 +315,7 @@ typedef struct fixed_s {
     int durable, first_acquirer, has_ttl;
     uint32_t ttl;
     const char *message_id;        /* the core's id of a message that carries none */
+    int id_override;               /* message_id replaces the message's own (a core copy's new id) */
 } fixed_t;
 
 /* Builds the core message over kept bytes; headers from the properties section. */
@@ -317,7 +323,11 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
                           const amqp_in_ctx_t *in, const fixed_t *fx, pn_data_t *d, hm_msg_t **out,
                           const char **why)
 {
-    size_t strings = 2 * x->prebody + 2 * HM_MAX_DEST_NAME / 8 + 512;
+    /* strings decoded from the sections are no longer than the sections; the rest are named */
+    const hm_dname_t *dn = fx ? &fx->dest : &in->dest;
+    size_t strings = 2 * x->prebody + 512 + (dn->name ? strlen(dn->name) + 1 : 0) +
+                     (fx && fx->message_id ? strlen(fx->message_id) + 1 : 0) +
+                     (in && in->id_prefix ? strlen(in->id_prefix) + 32 : 0);
     size_t nprops_max = x->app_len / 2 + 1;
     void *extra;
     hm_msg_t *m = hm_msg_new(sizeof(amqp_origin_t) + 8 + kept_len + strings + 8 +
@@ -338,6 +348,7 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
 
     const char *to = NULL;
     int to_type = -1, reply_type = -1;
+    int64_t delay = 0, at = 0;
     char idbuf[256];
     /* message-annotations: the JMS destination kinds, scheduled delivery (read, not removed) */
     if (x->ann_len && section_decode(d, base + x->ann_off, x->ann_len) > 0 && pn_data_type(d) == PN_MAP) {
@@ -353,7 +364,9 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
             else if (BYTES_IS(k, "x-opt-jms-reply-to"))
                 reply_type = annotation_int(d);
             else if (BYTES_IS(k, "x-opt-delivery-time"))
-                (void)annotation_long(d);   /* scheduled delivery: not yet honoured */
+                at = annotation_long(d);
+            else if (BYTES_IS(k, "x-opt-delivery-delay"))
+                delay = annotation_long(d);
         }
     }
     int raw_priority = fx ? fx->priority : x->priority;   /* AMQP allows 0..255; JMS has 0..9 */
@@ -428,7 +441,7 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
             m->dest.name = arena_str(&a, m->dest.name, strlen(m->dest.name));
         m->expiration = fx->expiration;
         m->timestamp = fx->timestamp;
-        if (!m->message_id && fx->message_id)
+        if ((!m->message_id || fx->id_override) && fx->message_id)
             m->message_id = arena_str(&a, fx->message_id, strlen(fx->message_id));
     } else {
         m->dest = in->dest;
@@ -444,6 +457,9 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
         }
         int64_t now = apr_time_as_msec(apr_time_now());
         m->timestamp = created ? created : now;
+        /* scheduled delivery (DELAYED_DELIVERY): what the scheduler reads as AMQ_SCHEDULED_DELAY
+         * on a message as it arrives; copies and stored messages carry none */
+        o->sched_delay = delay > 0 ? delay : at > now ? at - now : 0;
         m->expiration = abs_expiry ? abs_expiry : x->has_ttl && x->ttl ? now + x->ttl : 0;
         if (!m->message_id && in->id_prefix) {
             snprintf(idbuf, sizeof idbuf, "%s:%llu", in->id_prefix, (unsigned long long)in->id_seq);
@@ -549,6 +565,7 @@ static void fixed_of(const hm_msg_t *m, fixed_t *fx)
     fx->has_ttl = o->has_ttl;
     fx->ttl = o->ttl;
     fx->message_id = m->message_id;
+    fx->id_override = 0;
 }
 
 static hm_msg_t *rebuild(const uint8_t *kept, size_t kept_len, const fixed_t *fx)
@@ -580,6 +597,12 @@ static hm_msg_t *origin_derive(const hm_msg_t *m, const hm_derive_t *dv)
         fx.timestamp = dv->timestamp;
     if (dv->persistent >= 0)
         fx.persistent = fx.durable = dv->persistent;
+    char id[AMQP_MAX_NAME + 32];
+    if (dv->id_conn) {             /* the core's new id for this copy (the bytes keep theirs) */
+        snprintf(id, sizeof id, "%s:0:0:%lld", dv->id_conn, (long long)dv->id_seq);
+        fx.message_id = id;
+        fx.id_override = 1;
+    }
     hm_msg_t *c = rebuild(o->kept, o->kept_len, &fx);
     if (c)
         c->producer_client = m->producer_client;
@@ -642,6 +665,7 @@ static apr_status_t codec_decode(const uint8_t *p, size_t len, hm_msg_t **out)
     name[nlen] = 0;
     fx.dest.kind = (hm_dest_kind_e)kind;
     fx.dest.name = name;
+    fx.id_override = 0;
     fx.persistent = flags & 1;
     fx.durable = (flags & 2) != 0;
     fx.first_acquirer = (flags & 4) != 0;

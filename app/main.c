@@ -319,6 +319,8 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
             .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
             .max_connections = c->max_connections,
             .connect_timeout_ms = c->connect_timeout_ms,
+            .amqp_max_frame_size = c->amqp_max_frame_size,
+            .amqp_idle_timeout_ms = c->amqp_idle_timeout_ms,
         };
         apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, protos, n, &lo, tls,
                                            err, sizeof err);

@@ -575,6 +575,8 @@ typedef struct hm_listen_opts_s {
     int64_t max_inactivity_initial_delay_ms;
     int max_connections;
     int64_t connect_timeout_ms;    /* handshake deadline; 0: HM_DEFAULT_CONNECT_TIMEOUT_MS */
+    int64_t amqp_max_frame_size;   /* AMQP frames (wireFormat.maxAmqpFrameSize); 0: the default */
+    int64_t amqp_idle_timeout_ms;  /* AMQP idle-time-out announced (wireFormat.idleTimeout); 0: none */
 } hm_listen_opts_t;
 
 /* Queues bytes for sending (takes ownership of malloc'd data); safe from any thread. */

@@ -14,7 +14,7 @@ import time
 import traceback
 import uuid
 
-from proton import Message, Condition, Delivery, symbol, byte, short, int32, float32, ulong, char
+from proton import Message, Condition, Delivery, symbol, byte, short, int32, float32, ulong, char, timestamp
 from proton.handlers import MessagingHandler, TransactionHandler
 from proton.reactor import AtMostOnce, Container, Copy, DurableSubscription, Selector, Filter
 from proton import ConnectionException
@@ -380,6 +380,59 @@ def priority_and_expiry():
     c.close()
 
 
+@test
+def scheduled_delivery_annotations():
+    c = conn()
+    caps = c.conn.remote_offered_capabilities
+    check(symbol("DELAYED_DELIVERY") in caps, "DELAYED_DELIVERY offered: %r" % caps)
+    q = "q.delayed." + RUN
+    s = c.create_sender(q)
+    s.send(Message(body="later", annotations={symbol("x-opt-delivery-delay"): 1500}))
+    s.send(Message(body="at", annotations={symbol("x-opt-delivery-time"): timestamp(int(time.time() * 1000) + 1500)}))
+    s.send(Message(body="now"))
+    r = c.create_receiver(q, credit=10)
+    first = r.receive(timeout=5)
+    r.accept()
+    check(first.body == "now", "the undelayed message first: %r" % first.body)
+    start = time.time()
+    later = sorted([r.receive(timeout=10).body, r.receive(timeout=10).body])
+    r.accept()
+    waited = time.time() - start
+    check(later == ["at", "later"], "delayed messages arrive: %r" % later)
+    check(waited > 0.8, "after their delay (%.2f s)" % waited)
+    c.close()
+
+
+@test
+def auto_connector_serves_amqp_and_openwire():
+    q = "q.auto." + RUN
+    c = BlockingConnection("127.0.0.1:%s" % os.environ["AUTO_PORT"], timeout=10)
+    r = c.create_receiver(q, credit=5)
+    ow_port = os.environ["AUTO_PORT"]
+    out = subprocess.run(["java", "-Xmx128m", "-cp", os.environ["OW_CP"], "hermodit.amqp.OwPeer", ow_port,
+                          "sendtext", q, "over openwire on auto"], capture_output=True, text=True, timeout=60)
+    check(out.returncode == 0, "OpenWire on the auto:// port: %s" % out.stderr[-500:])
+    m = r.receive(timeout=10)
+    r.accept()
+    check(m.body == "over openwire on auto", "AMQP on the same port receives it: %r" % m.body)
+    c.close()
+
+
+@test
+def amqp_over_tls():
+    from proton import SSLDomain
+    d = SSLDomain(SSLDomain.MODE_CLIENT)
+    d.set_trusted_ca_db(os.environ["CA_PEM"])
+    d.set_peer_authentication(SSLDomain.VERIFY_PEER_NAME)
+    c = BlockingConnection("amqps://127.0.0.1:%s" % os.environ["SSL_PORT"], ssl_domain=d, timeout=10)
+    q = "q.tls." + RUN
+    c.create_sender(q).send(Message(body="secret", durable=True))
+    check(drain(c, q, 1)[0].body == "secret", "a round trip over amqp+ssl://")
+    c.close()
+    closed, _ = raw_to(int(os.environ["SSL_PORT"]), AMQP_HDR + b"\x00" * 32)
+    check(closed, "plain AMQP on the TLS port is refused")
+
+
 # ------------------------------------------------------------------ crossing protocols
 
 def ow(*args):
@@ -621,7 +674,11 @@ def persistent_survives_restart():
 
 def raw(data, expect_close=True, wait=5.0):
     """Sends data on a raw connection; returns (closed, bytes received)."""
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=wait)
+    return raw_to(PORT, data, wait)
+
+
+def raw_to(port, data, wait=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=wait)
     got = b""
     try:
         s.sendall(data)
