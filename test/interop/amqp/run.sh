@@ -26,6 +26,14 @@ mkdir -p "$IT_SUITE_LOGS"
 trap it_suite_finish EXIT
 trap 'exit 130' INT TERM
 it_compile "$classes" "$here/java/hermodit/amqp/"*.java || it_suite_abort "javac failed"
+# Debian's Proton C examples (libqpid-proton11-dev-examples) and rhea from npm
+examples=/usr/share/proton/examples/c
+for ex in send receive; do
+    gcc -O1 -o "$classes/pn_$ex" "$examples/$ex.c" -lqpid-proton > "$IT_SUITE_LOGS/pn_$ex.log" 2>&1 ||
+        echo "cannot build Proton's $ex example (libqpid-proton11-dev-examples)" >&2
+done
+[ -d "$here/node/node_modules/rhea" ] || (cd "$here/node" && npm ci --no-audit --no-fund >&2) ||
+    echo "cannot install rhea (npm ci in $here/node)" >&2
 dir=$IT_ROOT/build/interop-run/amqp
 it_hermod_custom "$port" "$dir"
 for p in $owport $autoport $sslport; do it_port_open "$p" && it_suite_abort "port $p is already in use"; done
@@ -49,7 +57,7 @@ cat > "$dir/hermod.xml" <<XML
 </broker>
 XML
 it_hermod_custom_start "$port"
-AMQP_PORT=$port OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
+AMQP_PORT=$port OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" PN_SEND="$classes/pn_send" PN_RECEIVE="$classes/pn_receive" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
     BROKER_DIR="$dir" timeout 600 "$py" "$here/suite.py" ${IT_ONLY:+--only "$IT_ONLY"} \
     > "$IT_SUITE_RESULTS" 2> "$IT_SUITE_LOGS/details.log"
 rc=$?

@@ -433,6 +433,50 @@ def amqp_over_tls():
     check(closed, "plain AMQP on the TLS port is refused")
 
 
+# ------------------------------------------------------------------ other clients: rhea, Proton C
+
+def rhea(*args):
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run(["node", os.path.join(here, "node", "rhea_client.js"), str(PORT)] + list(args),
+                         capture_output=True, text=True, timeout=40)
+    import json
+    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    check(lines, "rhea printed a result: %s %s" % (out.stdout[-300:], out.stderr[-500:]))
+    return json.loads(lines[-1])
+
+
+@test
+def rhea_roundtrip_and_selector():
+    q = "q.rhea." + RUN
+    r = rhea("roundtrip", q)
+    check(r.get("selected") == "rhea 2" and r.get("props") == {"k": 2}, "rhea: sent, selected back: %r" % r)
+    check(r.get("echoedFilter"), "rhea sees the selector filter echoed")
+    c = conn()
+    check(sorted(m.body for m in drain(c, q, 2)) == ["rhea 0", "rhea 1"], "the unselected ones stay for others")
+    c.close()
+
+
+@test
+def rhea_durable_subscription():
+    r = rhea("durable", "topic://t.rhea." + RUN, RUN)
+    check(r.get("resumed") == "kept", "rhea: the durable subscription kept a message across a detach: %r" % r)
+
+
+@test
+def proton_c_examples_send_receive():
+    q = "q.cexamples." + RUN
+    send = subprocess.run([os.environ["PN_SEND"], "127.0.0.1", str(PORT), q, "100"],
+                          capture_output=True, text=True, timeout=60)
+    check(send.returncode == 0 and "100 messages sent and acknowledged" in send.stdout,
+          "Proton's send example: %s %s" % (send.stdout[-300:], send.stderr[-300:]))
+    got = ow("recv", q, "1")
+    check(got and got[0]["kind"] == "map" and "sequence=" in got[0]["body"], "its map body as a MapMessage: %r" % got)
+    recv = subprocess.run([os.environ["PN_RECEIVE"], "127.0.0.1", str(PORT), q, "99"],
+                          capture_output=True, text=True, timeout=60)
+    check(recv.returncode == 0 and "99 messages received" in recv.stdout,
+          "Proton's receive example: %s %s" % (recv.stdout[-300:], recv.stderr[-300:]))
+
+
 # ------------------------------------------------------------------ crossing protocols
 
 def ow(*args):
