@@ -213,6 +213,48 @@ static apr_status_t read_filters(amqp_conn_t *ac, pn_terminus_t *src, const char
     return APR_SUCCESS;
 }
 
+static void open_consumer(amqp_conn_t *ac, pn_link_t *pl);
+
+/* A receiver without a source address names a durable subscription by its link name (Qpid JMS
+ * does so to unsubscribe): the source becomes the subscription's, as if attached with it. */
+static void resume_by_name(amqp_conn_t *ac, pn_link_t *pl)
+{
+    char *topic, *selector;
+    int no_local;
+    const char *cid = pn_connection_remote_container(ac->pc);
+    if (hm_durable_lookup(ac->b, cid, pn_link_name(pl), ac->pool, &topic, &selector, &no_local)) {
+        refuse(ac, pl, "amqp:not-found", "no durable subscription by this link's name");
+        return;
+    }
+    pn_terminus_t *src = pn_link_remote_source(pl);
+    pn_terminus_set_type(src, PN_SOURCE);   /* Proton reads an address-less source as unspecified */
+    pn_terminus_set_address(src, apr_pstrcat(ac->pool, "topic://", topic, NULL));
+    pn_terminus_set_durability(src, PN_DELIVERIES);
+    pn_terminus_set_expiry_policy(src, PN_EXPIRE_NEVER);
+    pn_data_t *f = pn_terminus_filter(src);
+    pn_data_clear(f);
+    pn_data_put_map(f);
+    pn_data_enter(f);
+    if (selector) {
+        pn_data_put_symbol(f, pn_bytes(strlen("jms-selector"), "jms-selector"));
+        pn_data_put_described(f);
+        pn_data_enter(f);
+        pn_data_put_ulong(f, SELECTOR_CODE);
+        pn_data_put_string(f, pn_bytes(strlen(selector), selector));
+        pn_data_exit(f);
+    }
+    if (no_local) {
+        pn_data_put_symbol(f, pn_bytes(strlen("no-local"), "no-local"));
+        pn_data_put_described(f);
+        pn_data_enter(f);
+        pn_data_put_ulong(f, NO_LOCAL_CODE);
+        pn_data_put_list(f);
+        pn_data_exit(f);
+    }
+    pn_data_exit(f);
+    open_consumer(ac, pl);
+}
+
 static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
 {
     pn_terminus_t *src = pn_link_remote_source(pl);
@@ -231,7 +273,7 @@ static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
         }
         addr = apr_pstrcat(ac->pool, topic ? "temp-topic://" : "temp-queue://", dest.name, NULL);
     } else if (!addr || !*addr) {
-        refuse(ac, pl, "amqp:invalid-field", "a receiver without a source address");
+        resume_by_name(ac, pl);
         return;
     } else if (strlen(addr) > AMQP_MAX_NAME) {
         refuse(ac, pl, "amqp:invalid-field", "a source address that is too long");

@@ -500,6 +500,10 @@ typedef struct hm_consumer_opts_s {
 apr_status_t hm_consumer_open(hm_client_t *c, const hm_consumer_opts_t *opts,
                               const hm_consumer_ops_t *ops, void *ctx, hm_consumer_t **out,
                               char *err, size_t errlen);
+/* A durable subscription's topic, selector (NULL: none) and noLocal, in pool; HM_ENOTFOUND.  For
+ * protocols that resume a subscription by name alone (AMQP's receiver without a source). */
+apr_status_t hm_durable_lookup(hm_broker_t *b, const char *client_id, const char *name,
+                               apr_pool_t *pool, char **topic, char **selector, int *no_local);
 /* Deletes a durable subscription and its backlog.  HM_ENOTFOUND: none by that name;
  * HM_EPROTO: a consumer is still attached. */
 apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char *name,

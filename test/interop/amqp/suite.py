@@ -273,6 +273,41 @@ def durable_subscription_detach_and_resume():
 
 
 @test
+def durable_subscription_by_name_across_restart():
+    t = "topic://t.durable2." + RUN
+    cid = "cid-durable2-" + RUN
+    c = conn(cid)
+    r = c.create_receiver(t, name="sub2", credit=10, options=[DurableSubscription(), Selector("k = 1")])
+    r.link.detach()
+    c.wait(lambda: r.link.state & r.link.REMOTE_CLOSED, timeout=5)
+    c.close()
+    p = conn()
+    s = p.create_sender(t)
+    s.send(Message(body="match", durable=True, properties={"k": int32(1)}))
+    s.send(Message(body="other", durable=True, properties={"k": int32(2)}))
+    p.close()
+    subprocess.run([os.environ["BROKERCTL"], os.environ["BROKER_DIR"], "kill9"], check=True, timeout=30)
+    subprocess.run([os.environ["BROKERCTL"], os.environ["BROKER_DIR"], "start"], check=True, timeout=60)
+    c = conn(cid)
+    r = c.create_receiver(None, name="sub2", credit=10)   # no source: the subscription by name
+    src = r.link.remote_source
+    check(src.address == t, "the subscription's topic comes back in the attach: %r" % src.address)
+    m = r.receive(timeout=5)
+    r.accept()
+    check(m.body == "match", "the backlog survived kill -9, selector kept: %r" % m.body)
+    r.close()                                      # unsubscribe
+    c.close()
+    c = conn(cid)
+    try:
+        c.create_receiver(None, name="sub2", credit=1)
+        ok = False
+    except LinkDetached as e:
+        ok = "not-found" in str(e)
+    check(ok, "after closing, the name finds no subscription")
+    c.close()
+
+
+@test
 def dynamic_temporary_queue():
     c = conn()
     r = c.create_receiver(None, dynamic=True, credit=5)
