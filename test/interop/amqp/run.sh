@@ -47,9 +47,12 @@ mkdir -p "$pki"
 cat > "$dir/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="amqpit" dataDirectory="$dir/data" persistent="true" schedulerSupport="true">
   <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key"/></sslContext>
+  <destinationPolicy><policyMap><policyEntries>
+    <policyEntry queue="q.flow.>" memoryLimit="1 mb" producerFlowControl="true"/>
+  </policyEntries></policyMap></destinationPolicy>
   <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
   <transportConnectors>
-    <transportConnector name="amqp" uri="amqp://127.0.0.1:$port?maximumConnections=1000"/>
+    <transportConnector name="amqp" uri="amqp://127.0.0.1:$port?maximumConnections=1000&amp;transport.connectAttemptTimeout=3000"/>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$owport"/>
     <transportConnector name="auto" uri="auto://127.0.0.1:$autoport"/>
     <transportConnector name="amqps" uri="amqp+ssl://127.0.0.1:$sslport"/>

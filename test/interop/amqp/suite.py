@@ -641,6 +641,52 @@ def pipelined_unsettled_sends():
     c.close()
 
 
+class HeldProducer(MessagingHandler):
+    """Sends n messages to a queue with a 1 MB memory limit and no consumer; after 3 s notes how
+    many were accepted, then drains the queue on the same connection."""
+
+    def __init__(self, addr, n):
+        super(HeldProducer, self).__init__(prefetch=0)
+        self.addr, self.n, self.sent, self.accepted, self.received = addr, n, 0, 0, 0
+        self.accepted_while_full = None
+
+    def on_start(self, event):
+        self.container = event.container
+        self.conn = event.container.connect(URL)
+        event.container.create_sender(self.conn, self.addr)
+        event.container.schedule(3.0, self)
+
+    def on_sendable(self, event):
+        while event.sender.credit and self.sent < self.n:
+            event.sender.send(Message(body=b"f" * 4096))
+            self.sent += 1
+
+    def on_accepted(self, event):
+        self.accepted += 1
+
+    def on_timer_task(self, event):
+        self.accepted_while_full = self.accepted
+        self.receiver = self.container.create_receiver(self.conn, self.addr)
+        self.receiver.flow(500)
+
+    def on_message(self, event):
+        self.received += 1
+        if self.receiver.credit < 100:
+            self.receiver.flow(400)
+        if self.received == self.n:
+            self.conn.close()
+
+
+@test
+def producer_held_by_memory_limit_then_resumes():
+    h = HeldProducer("q.flow." + RUN, 2000)      # 8 MB against a 1 MB destination limit
+    c = Container(h)
+    c.run()
+    check(h.accepted_while_full is not None and h.accepted_while_full < 1000,
+          "a full destination holds the producer: %r of 2000 accepted" % h.accepted_while_full)
+    check(h.received == 2000 and h.accepted == 2000, "all sent and received once drained: %d/%d" % (h.accepted, h.received))
+
+
 # ------------------------------------------------------------------ transactions
 
 class TxClient(MessagingHandler, TransactionHandler):
@@ -847,6 +893,104 @@ def hostile_link_before_open():
     # a begin and an attach on a connection whose open was never sent
     closed, _ = raw(AMQP_HDR + frame(b"\x00\x53\x11\x45") + b"\x00" * 8)
     check(closed, "frames before open close the connection")
+    check(still_serves(), "the broker still serves")
+
+
+def handshake_bytes(receiver=None, credit=0):
+    """A valid client's first bytes (header, open, begin and optionally a receiver with credit),
+    from Proton's own engine, for raw-socket attacks that go past the handshake."""
+    from proton import Transport, Connection
+    t, c = Transport(), Connection()
+    c.container = "raw-%s-%d" % (RUN, int(time.time() * 1e6))
+    t.bind(c)
+    c.open()
+    ssn = c.session()
+    ssn.open()
+    if receiver:
+        l = ssn.receiver("raw-recv")
+        l.source.address = receiver
+        l.open()
+        l.flow(credit)
+    out = b""
+    while t.pending() > 0:
+        n = t.pending()
+        out += t.peek(n)
+        t.pop(n)
+    return out
+
+
+def broker_rss_kb():
+    pid = open(os.path.join(os.environ["BROKER_DIR"], "hermod.pid")).read().strip()
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@test
+def hostile_silent_and_half_handshakes_closed():
+    socks = []
+    for i in range(40):
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+        if i % 2:
+            s.sendall(AMQP_HDR)                    # a header, then silence before the open
+        socks.append(s)
+    check(still_serves(), "a real client works meanwhile")
+    start = time.time()
+    closed = 0
+    for s in socks:
+        try:
+            s.settimeout(max(0.1, 8 - (time.time() - start)))
+            while s.recv(4096):
+                pass
+            closed += 1
+        except (socket.timeout, OSError):
+            pass
+        s.close()
+    check(closed == 40, "every silent or half-way connection closed by the handshake deadline (%d of 40)" % closed)
+
+
+@test
+def hostile_trickled_frames_hold_little_memory():
+    before = broker_rss_kb()
+    socks = []
+    head = handshake_bytes()
+    for i in range(50):
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+        # past the handshake, a frame declaring 120,000 bytes (under the 128 KiB maximum), trickled
+        s.sendall(head + struct.pack(">IBBH", 120000, 2, 0, 0) + b"\x00" * 1000)
+        socks.append(s)
+    for round_ in range(3):
+        for s in socks:
+            try:
+                s.sendall(b"\x00" * 2000)
+            except OSError:
+                pass
+        time.sleep(0.2)
+    grown = broker_rss_kb() - before
+    check(still_serves(), "the broker serves while 50 frames trickle")
+    for s in socks:
+        s.close()
+    check(grown < 40 * 1024, "50 trickled frames cost %d KiB (bound 40 MiB)" % grown)
+
+
+@test
+def hostile_unread_consumer_reset():
+    q = "q.unread." + RUN
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(handshake_bytes(receiver=q, credit=5000))    # then never reads
+    c = conn()
+    snd = c.create_sender(q)
+    body = b"x" * 10240
+    for i in range(1500):
+        snd.send(Message(body=body, durable=True, properties={"i": int32(i)}))
+    time.sleep(0.5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()                                              # a reset with output queued for it
+    got = drain(c, q, 1500, timeout=10)
+    check(sorted(m.properties["i"] for m in got) == list(range(1500)), "every message back after the reset")
+    c.close()
     check(still_serves(), "the broker still serves")
 
 
