@@ -68,31 +68,15 @@ static int has_capability(pn_data_t *caps, const char *name)
     return found;
 }
 
-/* A terminus address: queue://, topic://, temp-queue://, temp-topic:// or bare (a queue, or what
- * the terminus's capabilities say). */
+/* A terminus address: a scheme names the kind; a bare name is a queue unless the terminus's
+ * capabilities say otherwise (Qpid JMS sends `topic`, `temporary-queue`, `temporary-topic`). */
 static hm_dname_t terminus_dest(pn_terminus_t *t, const char *addr)
 {
-    static const struct { const char *prefix; hm_dest_kind_e kind; } schemes[] = {
-        { "queue://", HM_QUEUE }, { "topic://", HM_TOPIC },
-        { "temp-queue://", HM_TEMP_QUEUE }, { "temp-topic://", HM_TEMP_TOPIC },
-    };
-    hm_dname_t d = { HM_QUEUE, addr };
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-        size_t n = strlen(schemes[i].prefix);
-        if (strncmp(addr, schemes[i].prefix, n) == 0) {
-            d.kind = schemes[i].kind;
-            d.name = addr + n;
-            return d;
-        }
-    }
     pn_data_t *caps = pn_terminus_capabilities(t);
-    if (has_capability(caps, "topic"))
-        d.kind = HM_TOPIC;
-    else if (has_capability(caps, "temporary-queue"))
-        d.kind = HM_TEMP_QUEUE;
-    else if (has_capability(caps, "temporary-topic"))
-        d.kind = HM_TEMP_TOPIC;
-    return d;
+    int kind = has_capability(caps, "topic") ? HM_TOPIC
+             : has_capability(caps, "temporary-queue") ? HM_TEMP_QUEUE
+             : has_capability(caps, "temporary-topic") ? HM_TEMP_TOPIC : -1;
+    return amqp_address_dest(addr, kind);
 }
 
 static const char *condition_for(apr_status_t st)

@@ -182,9 +182,7 @@ static const char *get_str(pn_data_t *d, arena_t *a)
     return arena_str(a, b.start, b.size);
 }
 
-/* A destination from an address: queue://, topic://, temp-queue://, temp-topic:// or bare (a
- * queue, or the kind the message annotation x-opt-jms-dest says). */
-static hm_dname_t address_dest(const char *addr, int jms_dest_type)
+hm_dname_t amqp_address_dest(const char *addr, int jms_dest_type)
 {
     static const struct { const char *prefix; hm_dest_kind_e kind; } schemes[] = {
         { "queue://", HM_QUEUE }, { "topic://", HM_TOPIC },
@@ -397,7 +395,7 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
             case 3: m->type = get_str(d, &a); break;
             case 4: {
                 const char *r = get_str(d, &a);
-                m->reply_to = address_dest(r, reply_type);
+                m->reply_to = amqp_address_dest(r, reply_type);
                 break;
             }
             case 5: {
@@ -446,7 +444,7 @@ static apr_status_t build(const uint8_t *kept, size_t kept_len, const parsed_t *
     } else {
         m->dest = in->dest;
         if (!m->dest.name) {
-            m->dest = address_dest(to, to_type);
+            m->dest = amqp_address_dest(to, to_type);
             if (!m->dest.name) {
                 hm_msg_unref(m);
                 *why = "a message sent by the anonymous relay without a `to` address";

@@ -48,6 +48,11 @@ apr_status_t amqp_msg_from_wire(const uint8_t *p, size_t len, const amqp_in_ctx_
 apr_status_t amqp_msg_to_wire(const hm_msg_t *m, int32_t redelivery_count, pn_data_t *scratch,
                               hm_wbuf_t *out);
 
+/* A destination from an address: queue://, topic://, temp-queue://, temp-topic:// or bare (a
+ * queue, or the kind given: 0 queue, 1 topic, 2 temporary queue, 3 temporary topic, as
+ * x-opt-jms-dest says; -1: none).  The name points into addr; NULL for an empty address. */
+hm_dname_t amqp_address_dest(const char *addr, int kind);
+
 /* Whether m came in by AMQP (its bytes are kept). */
 int amqp_msg_is_amqp(const hm_msg_t *m);
 

@@ -86,23 +86,31 @@ results=$out/amqp-results.csv
 echo "id,label,broker,rate,p50_ms,p99_ms,cpu_per_100k" > "$results"
 record() { echo "$1,$2,$3,$4,$5,$6,$7" >> "$results"; }
 
+# amqp_row TAG BROKER PORT ADDRESS [amqp_load options]: one AMQP row against the running broker
+# ($pid), for the row being measured ($id, $label, $aopts, $ncons); stops the broker.
+amqp_row() {
+    local tag=$1 broker=$2 port=$3 addr=$4 line c0 c1 rate recv cpu
+    shift 4
+    c0=$(cpu_ticks "$pid")
+    # shellcheck disable=SC2086
+    line=$(timeout $((warm + dur + 60)) "$out/amqp_load" --url "127.0.0.1:$port" --address "$addr" "$@" \
+           --consumers "$ncons" --size 1024 --duration "$dur" --warmup "$warm" $aopts 2> "$out/logs/amqp-$id-$tag.err")
+    c1=$(cpu_ticks "$pid")
+    stop_broker
+    log "$id $broker: $line"
+    rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<< "$line")
+    recv=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' <<< "$line")
+    cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tck" -v m="$recv" 'BEGIN{ if (m > 0) printf "%.2f", (b-a)/t*100000/m }')
+    record "$id" "$label" "$broker" "$rate" "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")" \
+           "$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<< "$line")" "$cpu"
+}
+
 for row in "${rows[@]}"; do
     IFS='|' read -r id label aopts jopts ncons <<< "$row"
     # hermod over AMQP
     if start_hermod; then
-        c0=$(cpu_ticks "$pid")
         addr=bench.$id; [ "$ncons" -gt 1 ] && addr=topic://bench.$id
-        # shellcheck disable=SC2086
-        line=$(timeout $((warm + dur + 60)) "$out/amqp_load" --url 127.0.0.1:$hport --address "$addr" \
-               --consumers "$ncons" --size 1024 --duration "$dur" --warmup "$warm" $aopts 2> "$out/logs/amqp-$id-hermod.err")
-        c1=$(cpu_ticks "$pid")
-        stop_broker
-        log "$id hermod amqp: $line"
-        rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<< "$line")
-        recv=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' <<< "$line")
-        cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tck" -v m="$recv" 'BEGIN{ if (m > 0) printf "%.2f", (b-a)/t*100000/m }')
-        record "$id" "$label" "hermod AMQP" "$rate" "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")" \
-               "$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<< "$line")" "$cpu"
+        amqp_row hermod "hermod AMQP" "$hport" "$addr"
     else
         log "$id: hermod did not start"; stop_broker
     fi
@@ -127,20 +135,8 @@ for row in "${rows[@]}"; do
     fi
     # RabbitMQ 3.10 over AMQP 1.0
     if start_rabbit; then
-        c0=$(cpu_ticks "$pid")
         addr=/queue/bench.$id; [ "$ncons" -gt 1 ] && addr=/topic/bench.$id
-        # shellcheck disable=SC2086
-        line=$(timeout $((warm + dur + 60)) "$out/amqp_load" --url 127.0.0.1:$rport --user guest --password guest \
-               --address "$addr" --consumers "$ncons" --size 1024 --duration "$dur" --warmup "$warm" $aopts \
-               2> "$out/logs/amqp-$id-rabbit.err")
-        c1=$(cpu_ticks "$pid")
-        stop_broker
-        log "$id rabbitmq: $line"
-        rate=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<< "$line")
-        recv=$(sed -n 's/.*received=\([0-9]*\).*/\1/p' <<< "$line")
-        cpu=$(awk -v a="$c0" -v b="$c1" -v t="$tck" -v m="$recv" 'BEGIN{ if (m > 0) printf "%.2f", (b-a)/t*100000/m }')
-        record "$id" "$label" "RabbitMQ 3.10 AMQP 1.0" "$rate" "$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<< "$line")" \
-               "$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<< "$line")" "$cpu"
+        amqp_row rabbit "RabbitMQ 3.10 AMQP 1.0" "$rport" "$addr" --user guest --password guest
     else
         log "$id: RabbitMQ did not start (apt-get install rabbitmq-server)"; stop_broker
     fi
