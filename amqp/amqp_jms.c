@@ -10,11 +10,25 @@
 #include <apr_time.h>
 
 #include "amqp_limits.h"
-#include "amqp_msg.h"
+#include "amqp_jms.h"
 
 #include "hm_rd.h"
 
 #define SERIALIZED_OBJECT "application/x-java-serialized-object"
+
+/* ------------------------------------------------------------------ encoding */
+
+apr_status_t amqp_data_append(pn_data_t *d, hm_wbuf_t *out)
+{
+    ssize_t need = pn_data_encoded_size(d);
+    if (need < 0)
+        return HM_EMALFORMED;
+    uint8_t *dst = hm_wbuf_extend(out, (size_t)need);
+    if (!dst)
+        return APR_ENOMEM;
+    ssize_t n = pn_data_encode(d, (char *)dst, (size_t)need);
+    return n == need ? APR_SUCCESS : HM_EMALFORMED;
+}
 
 /* ------------------------------------------------------------------ ids */
 

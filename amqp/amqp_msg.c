@@ -512,18 +512,6 @@ static apr_status_t put_header(pn_data_t *d, int durable, int priority, int has_
     return APR_SUCCESS;
 }
 
-apr_status_t amqp_data_append(pn_data_t *d, hm_wbuf_t *out)
-{
-    ssize_t need = pn_data_encoded_size(d);
-    if (need < 0)
-        return HM_EMALFORMED;
-    uint8_t *dst = hm_wbuf_extend(out, (size_t)need);
-    if (!dst)
-        return APR_ENOMEM;
-    ssize_t n = pn_data_encode(d, (char *)dst, (size_t)need);
-    return n == need ? APR_SUCCESS : HM_EMALFORMED;
-}
-
 apr_status_t amqp_msg_to_wire(const hm_msg_t *m, int32_t redelivery_count, pn_data_t *scratch,
                               hm_wbuf_t *out)
 {
