@@ -398,6 +398,14 @@ apr_status_t amqp_jms_export(const uint8_t *p, size_t len, apr_pool_t *pool, hm_
             default: t = -1; break;
             }
     }
+    if (!b.nsections) {            /* no body: the kind's empty one (an unknown kind: none) */
+        out->kind = t == AMQP_JMS_TEXT ? HM_BODY_TEXT : t == AMQP_JMS_BYTES ? HM_BODY_BYTES
+                  : t == AMQP_JMS_OBJECT ? HM_BODY_OBJECT : t == AMQP_JMS_MAP ? HM_BODY_MAP
+                  : t == AMQP_JMS_STREAM ? HM_BODY_STREAM : HM_BODY_NONE;
+        if (out->kind == HM_BODY_BYTES || out->kind == HM_BODY_OBJECT)
+            out->body = bytes;
+        return APR_SUCCESS;
+    }
     switch (t) {
     case AMQP_JMS_MESSAGE:
         out->kind = HM_BODY_NONE;
