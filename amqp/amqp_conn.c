@@ -426,6 +426,7 @@ static void amqp_resume(void *state)
 {
     amqp_conn_t *ac = state;
     enter(ac);
+    amqp_link_resume_all(ac);
     if (ac->flow && hm_flow_holding(ac->flow))
         hm_flow_retry(ac->flow, apr_time_now());
     leave(ac);

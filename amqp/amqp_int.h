@@ -129,6 +129,8 @@ void amqp_link_sent(amqp_conn_t *ac, amqp_item_t *it);
 void amqp_link_deliver(amqp_conn_t *ac, amqp_item_t *it);
 /* Producers may be given credit again (the core stopped holding). */
 void amqp_link_credit_all(amqp_conn_t *ac);
+/* Output drained: deliveries waiting in links' backlogs go out. */
+void amqp_link_resume_all(amqp_conn_t *ac);
 /* The session ends: its links' core objects go (durable subscriptions stay). */
 void amqp_link_session_end(amqp_conn_t *ac, pn_session_t *s);
 /* Frees every link's core objects (the connection is going). */

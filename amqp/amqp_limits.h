@@ -33,6 +33,11 @@
  * the core hands one link ahead of the wire. */
 #define AMQP_MAX_CONSUMER_CREDIT  100000
 
+/* Output queued for a peer that reads slower than it gives credit: above HIGH, deliveries wait
+ * (in the link's backlog) until the socket has taken all but LOW. */
+#define AMQP_OUTPUT_HIGH          (8 * 1024 * 1024)
+#define AMQP_OUTPUT_LOW           (1024 * 1024)
+
 /* A terminus address, a link name, a container id, a filter string. */
 #define AMQP_MAX_NAME             4096
 

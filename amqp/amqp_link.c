@@ -319,6 +319,10 @@ static int send_delivery(amqp_conn_t *ac, amqp_link_t *l, hm_delivery_t *d)
     pn_link_t *pl = l->pl;
     if (pn_link_credit(pl) <= 0)
         return 0;
+    if (hm_conn_output_queued(ac->conn) > AMQP_OUTPUT_HIGH) {
+        hm_conn_wake_when_drained(ac->conn, AMQP_OUTPUT_LOW);   /* amqp_link_resume_all then */
+        return 0;
+    }
     hm_wbuf_reset(&ac->out);
     apr_status_t st = amqp_msg_to_wire(d->msg, d->redelivery_count, ac->scratch, &ac->out);
     if (st) {
@@ -885,6 +889,13 @@ void amqp_link_remote_close(amqp_conn_t *ac, pn_link_t *pl, int closed)
     } else if (!(pn_link_state(pl) & PN_LOCAL_CLOSED)) {
         pn_link_close(pl);         /* we end it (an error set on the link says why) */
     }
+}
+
+void amqp_link_resume_all(amqp_conn_t *ac)
+{
+    for (amqp_link_t *l = ac->links; l; l = l->next)
+        if (l->consumer && l->hc)
+            send_backlog(ac, l);
 }
 
 void amqp_link_session_end(amqp_conn_t *ac, pn_session_t *s)

@@ -588,6 +588,10 @@ void hm_conn_send(hm_conn_t *conn, uint8_t *data, size_t len);
 /* Closes after pending output is written; safe from the connection's own loop thread. */
 void hm_conn_close(hm_conn_t *conn, const char *reason);
 apr_pool_t *hm_conn_pool(hm_conn_t *conn);
+/* Bytes queued for the peer and not yet written (the peer reads slower than we send). */
+size_t hm_conn_output_queued(hm_conn_t *conn);
+/* Runs the protocol's resume once the queued output is down to `below` bytes.  Loop thread. */
+void hm_conn_wake_when_drained(hm_conn_t *conn, size_t below);
 /* Asks the connection's loop to run the protocol's resume soon; safe from any thread. */
 void hm_conn_kick(hm_conn_t *conn);
 /* Stops (1) or restarts (0) reading the connection's input, so TCP pushes back on a producer

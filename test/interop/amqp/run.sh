@@ -47,6 +47,7 @@ mkdir -p "$pki"
 cat > "$dir/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="amqpit" dataDirectory="$dir/data" persistent="true" schedulerSupport="true">
   <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key"/></sslContext>
+  <plugins><statisticsBrokerPlugin/></plugins>
   <destinationPolicy><policyMap><policyEntries>
     <policyEntry queue="q.flow.>" memoryLimit="1 mb" producerFlowControl="true"/>
   </policyEntries></policyMap></destinationPolicy>

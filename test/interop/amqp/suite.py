@@ -468,6 +468,27 @@ def amqp_over_tls():
     check(closed, "plain AMQP on the TLS port is refused")
 
 
+@test
+def statistics_count_amqp_consumers():
+    q = "q.stats." + RUN
+    c = conn()
+    r1 = c.create_receiver(q, credit=1, name="s1")
+    r2 = c.create_receiver(q, credit=1, name="s2")
+    s = c.create_sender(q)
+    for i in range(3):
+        s.send(Message(body=i))
+    replies = c.create_receiver(None, dynamic=True, credit=5)
+    reply_to = replies.link.remote_source.address
+    c.create_sender("queue://ActiveMQ.Statistics.Destination." + q).send(Message(body="", reply_to=reply_to))
+    m = replies.receive(timeout=10)
+    replies.accept()
+    check(isinstance(m.body, dict), "the statistics reply is a map: %r" % m.body)
+    check(m.body.get("consumerCount") == 2, "two AMQP consumers counted: %r" % m.body)
+    check(m.body.get("enqueueCount") == 3 and m.body.get("destinationName") == "queue://" + q,
+          "three sent to it: %r" % m.body)
+    c.close()
+
+
 # ------------------------------------------------------------------ other clients: rhea, Proton C
 
 def rhea(*args):
