@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # AMQP 1.0 (issue 15): hermod judged through Qpid Proton's Python client, raw bytes for hostile
 # input, and the ActiveMQ JMS client (OwPeer.java) for messages crossing to and from OpenWire.
-# One broker, persistent, with amqp:// (port 62980), OpenWire (62981), auto:// (62982) and
-# amqp+ssl:// (62983, a certificate made here by OpenSSL) connectors.
+# One broker, persistent, with amqp:// (port 62200), OpenWire (62201), auto:// (62202) and
+# amqp+ssl:// (62203, a certificate made here by OpenSSL) connectors.
 #   test/interop/amqp/run.sh /abs/path/hermod      (IT_PORT / IT_PORT_SHIFT move the ports)
 #   IT_ONLY=a,b test/interop/amqp/run.sh ...       a subset
 set -u
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
 it_hermod_only "ActiveMQ 5.17 from Debian has no AMQP module"
-port=${IT_PORT:-$((62980 + ${IT_PORT_SHIFT:-0}))}
+port=${IT_PORT:-$((62200 + ${IT_PORT_SHIFT:-0}))}
 owport=$((port + 1))
 autoport=$((port + 2))
 sslport=$((port + 3))

@@ -20,8 +20,8 @@ from proton.reactor import AtMostOnce, Container, Copy, DurableSubscription, Sel
 from proton import ConnectionException
 from proton.utils import BlockingConnection, ConnectionClosed, LinkDetached, SendException
 
-PORT = int(os.environ.get("AMQP_PORT", "62980"))
-OW_PORT = os.environ.get("OW_PORT", "62981")
+PORT = int(os.environ.get("AMQP_PORT", "62200"))
+OW_PORT = os.environ.get("OW_PORT", "62201")
 URL = "127.0.0.1:%d" % PORT
 TESTS = []
 RUN = str(int(time.time()))
