@@ -610,6 +610,21 @@ def amqp_to_openwire_every_kind():
 
 
 @test
+def large_messages_cross_both_ways():
+    n = 8 * 1024 * 1024
+    pattern = bytes(i % 251 for i in range(251)) * (n // 251 + 1)
+    q = "q.bigcross." + RUN
+    ow("sendbig", q, str(n))
+    c = conn()
+    m = drain(c, q, 1, timeout=30)[0]
+    check(m.body == pattern[:n], "8 MiB from OpenWire arrive over AMQP intact (%d bytes)" % len(m.body or b""))
+    c.create_sender(q).send(Message(body=pattern[:n], inferred=True, durable=True))
+    c.close()
+    got = ow("recvbig", q)
+    check(got and got[0]["size"] == str(n) and got[0]["pattern"] == "ok", "8 MiB from AMQP arrive over OpenWire: %r" % got)
+
+
+@test
 def amqp_selector_sees_openwire_headers():
     q = "q.crosssel." + RUN
     ow("send", q)
@@ -786,8 +801,11 @@ def transactions_commit_and_rollback():
     check(h.result == "committed", "commit: %s" % h.result)
     h = run_tx(addr=q, take=2, commit=False)
     check(h.result == "aborted" and h.taken == ["tx0", "tx1"], "took in a rolled-back transaction: %r" % h.taken)
+    subprocess.run([os.environ["BROKERCTL"], os.environ["BROKER_DIR"], "kill9"], check=True, timeout=30)
+    subprocess.run([os.environ["BROKERCTL"], os.environ["BROKER_DIR"], "start"], check=True, timeout=60)
     h = run_tx(addr=q, take=2, commit=True)
-    check(h.result == "committed" and h.taken == ["tx0", "tx1"], "rolled-back acknowledgements come back: %r" % h.taken)
+    check(h.result == "committed" and h.taken == ["tx0", "tx1"],
+          "committed sends survive kill -9, rolled-back acknowledgements come back: %r" % h.taken)
     c = conn()
     got = drain(c, q, 1)
     check(got[0].body == "tx2", "committed acknowledgements consumed: %r" % got[0].body)

@@ -13,6 +13,8 @@ import org.apache.activemq.ActiveMQConnectionFactory;
  *   OwPeer PORT recv QUEUE N [SEL]    receives N messages and prints one line per message describing
  *                                     its kind, headers, properties (name=type:value) and body
  *   OwPeer PORT sendtext DEST TEXT    one persistent TextMessage (queue://, topic:// or a queue name)
+ *   OwPeer PORT sendbig QUEUE N       one persistent BytesMessage of N bytes (byte i = i % 251)
+ *   OwPeer PORT recvbig QUEUE         receives one BytesMessage; prints "size=N pattern=ok|bad"
  * Output lines are "key=value" fields separated by TABs, so the Python side can compare exactly. */
 public final class OwPeer {
     static String esc(Object o) {
@@ -173,6 +175,29 @@ public final class OwPeer {
             case "sendtext": {
                 Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
                 s.createProducer(dest(s, a[2])).send(s.createTextMessage(a[3]));
+                break;
+            }
+            case "sendbig": {
+                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                byte[] b = new byte[Integer.parseInt(a[3])];
+                for (int i = 0; i < b.length; i++) b[i] = (byte) (i % 251);
+                BytesMessage m = s.createBytesMessage();
+                m.writeBytes(b);
+                s.createProducer(dest(s, a[2])).send(m);
+                break;
+            }
+            case "recvbig": {
+                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                MessageConsumer mc = s.createConsumer(dest(s, a[2]));
+                c.start();
+                Message m = mc.receive(20000);
+                if (!(m instanceof BytesMessage)) { System.out.println("kind=" + (m == null ? "none" : kind(m)) + "\tsize=0"); break; }
+                BytesMessage bm = (BytesMessage) m;
+                byte[] b = new byte[(int) bm.getBodyLength()];
+                bm.readBytes(b);
+                boolean ok = true;
+                for (int i = 0; i < b.length && ok; i++) ok = b[i] == (byte) (i % 251);
+                System.out.println("kind=bytes\tsize=" + b.length + "\tpattern=" + (ok ? "ok" : "bad"));
                 break;
             }
             default: throw new IllegalArgumentException(a[1]);
