@@ -52,8 +52,11 @@ typedef struct amqp_item_s {
     char *text;                    /* SENT: the refusal's text (malloc'd), or NULL */
 } amqp_item_t;
 
+typedef struct amqp_pending_s amqp_pending_t;
+
 struct amqp_link_s {
     amqp_conn_t *ac;
+    amqp_pending_t *ins;           /* the client's deliveries the core has not answered yet */
     pn_link_t *pl;
     amqp_link_t *next, **prevp;    /* the connection's links */
     int consumer;                  /* 1: we send (the client's receiver); 0: the client sends */
@@ -78,6 +81,8 @@ struct amqp_conn_s {
     apr_pool_t *own;               /* holds qlock; outlives the connection's pool */
     apr_thread_mutex_t *qlock;
     amqp_item_t *q_head, **q_tail; /* under qlock */
+    void (*apply_deliver)(amqp_conn_t *ac, amqp_item_t *it);   /* the loop's handling of items */
+    void (*apply_answer)(amqp_conn_t *ac, amqp_item_t *it);
     int kicked;                    /* under qlock: a wake-up is on its way */
     apr_os_thread_t loop;          /* the connection's loop thread */
     int in_loop;                   /* the loop is inside our code and drains before leaving */
@@ -109,7 +114,7 @@ struct amqp_conn_s {
     uint64_t next_txn;
 };
 
-/* ---- amqp_conn.c */
+/* ---- amqp_post.c */
 void amqp_conn_ref(amqp_conn_t *ac);
 void amqp_conn_unref(amqp_conn_t *ac);
 /* Appends an item (from any thread); wakes the loop unless it will drain anyway. */
@@ -124,8 +129,7 @@ void amqp_link_remote_open(amqp_conn_t *ac, pn_link_t *pl);
 void amqp_link_remote_close(amqp_conn_t *ac, pn_link_t *pl, int closed);
 void amqp_link_flow(amqp_conn_t *ac, pn_link_t *pl);
 void amqp_link_delivery(amqp_conn_t *ac, pn_delivery_t *pd);
-/* The core answered a send (ITEM_SENT), or handed a delivery (ITEM_DELIVER). */
-void amqp_link_sent(amqp_conn_t *ac, amqp_item_t *it);
+/* The core handed a delivery (ITEM_DELIVER). */
 void amqp_link_deliver(amqp_conn_t *ac, amqp_item_t *it);
 /* Producers may be given credit again (the core stopped holding). */
 void amqp_link_credit_all(amqp_conn_t *ac);
@@ -136,10 +140,24 @@ void amqp_link_session_end(amqp_conn_t *ac, pn_session_t *s);
 /* Frees every link's core objects (the connection is going). */
 void amqp_link_close_all(amqp_conn_t *ac);
 extern const hm_flow_ops_t amqp_flow_ops;
-/* The core's answer to a send or a commit (hm_send_done_fn; baton: the amqp_in_t). */
-void amqp_link_answer(void *baton, apr_status_t st);
+
+/* ---- amqp_answer.c */
+/* Remembers a client's delivery on its link until the core answers it; NULL: out of memory. */
+amqp_in_t *amqp_answer_track(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd);
+/* The core's answer to a send or a commit (hm_send_done_fn; baton: the amqp_in_t); any thread. */
+void amqp_answer_done(void *baton, apr_status_t st);
+/* Puts an answer (ITEM_SENT) on the wire and forgets its delivery.  Loop thread. */
+void amqp_answer_apply(amqp_conn_t *ac, amqp_item_t *it);
 /* Answers in with a refusal now (loop thread) and forgets it. */
-void amqp_link_refused(amqp_conn_t *ac, amqp_in_t *in, apr_status_t st, const char *text);
+void amqp_answer_refused(amqp_conn_t *ac, amqp_in_t *in, apr_status_t st, const char *text);
+/* Forgets in unanswered (the core dropped a held send: the connection is closing). */
+void amqp_answer_forget(amqp_in_t *in);
+/* The link closes: its remembered deliveries will settle nothing. */
+void amqp_answer_orphan(amqp_link_t *l);
+/* The AMQP error condition for a core status. */
+const char *amqp_condition_for(apr_status_t st);
+/* A txn-id as this broker hands them out (8 bytes, big-endian). */
+void amqp_put_txn_id(pn_data_t *d, uint64_t id);
 
 /* ---- amqp_tx.c */
 /* A coordinator link's transfer: declare or discharge.  track makes the amqp_in_t that the
@@ -150,8 +168,6 @@ void amqp_tx_control(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const u
 amqp_tx_t *amqp_tx_of_state(amqp_conn_t *ac, pn_disposition_t *state, uint64_t *outcome);
 amqp_tx_t *amqp_tx_find(amqp_conn_t *ac, uint64_t id);
 uint64_t amqp_tx_id(const amqp_tx_t *t);
-/* Answers a transactional transfer: transactional-state(txn-id, accepted). */
-void amqp_tx_reply_state(pn_delivery_t *pd, uint64_t txid);
 apr_status_t amqp_tx_add_msg(amqp_tx_t *t, hm_msg_t *m);
 apr_status_t amqp_tx_add_ack(amqp_tx_t *t, amqp_link_t *l, const hm_delivery_t *d);
 void amqp_tx_forget_link(amqp_conn_t *ac, amqp_link_t *l);

@@ -23,14 +23,8 @@
 #define NO_LOCAL_NAME   "apache.org:no-local-filter:list"
 
 /* Per-link state the loop keeps besides amqp_link_t (which amqp_int.h shares). */
-typedef struct pending_in_s {
-    amqp_in_t in;
-    struct pending_in_s *next, **prevp;
-} pending_in_t;
-
 typedef struct link_extra_s {
     amqp_link_t l;
-    pending_in_t *ins;             /* sends the core has not answered yet */
     hm_wbuf_t partial;             /* a transfer arriving in several frames */
     pn_delivery_t *partial_pd;
     amqp_item_t *backlog, **backlog_tail;   /* handed by the core beyond the link's credit */
@@ -77,16 +71,6 @@ static hm_dname_t terminus_dest(pn_terminus_t *t, const char *addr)
              : has_capability(caps, "temporary-queue") ? HM_TEMP_QUEUE
              : has_capability(caps, "temporary-topic") ? HM_TEMP_TOPIC : -1;
     return amqp_address_dest(addr, kind);
-}
-
-static const char *condition_for(apr_status_t st)
-{
-    return st == HM_ENOTALLOWED ? "amqp:unauthorized-access"
-         : st == HM_EFLOW || st == HM_ENOSPACE ? "amqp:resource-limit-exceeded"
-         : st == HM_ENOTFOUND ? "amqp:not-found"
-         : st == HM_EINVAL || st == HM_ESELECTOR ? "amqp:invalid-field"
-         : st == HM_EEXISTS ? "amqp:resource-locked"
-         : st == HM_EMALFORMED ? "amqp:decode-error" : "amqp:internal-error";
 }
 
 /* Answers an attach with a refusal: a null terminus on our side, then a detach with the error. */
@@ -252,7 +236,7 @@ static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
                                  (unsigned long long)++ac->next_id);
         apr_status_t st = hm_temp_dest_create(ac->client, dest);
         if (st) {
-            refuse(ac, pl, condition_for(st), hm_client_denied(ac->client) ? hm_client_denied(ac->client) : hm_strerror(st));
+            refuse(ac, pl, amqp_condition_for(st), hm_client_denied(ac->client) ? hm_client_denied(ac->client) : hm_strerror(st));
             return;
         }
         addr = apr_pstrcat(ac->pool, topic ? "temp-topic://" : "temp-queue://", dest.name, NULL);
@@ -298,7 +282,7 @@ static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
         const char *text = st == HM_ENOTALLOWED && hm_client_denied(ac->client) ? hm_client_denied(ac->client)
                          : *err ? err : hm_strerror(st);
         link_release(ac, l, 0);
-        refuse(ac, pl, condition_for(st), text);
+        refuse(ac, pl, amqp_condition_for(st), text);
         return;
     }
     /* echo the source as asked (clients check the address and the filters we accepted) */
@@ -506,7 +490,7 @@ static void open_producer(amqp_conn_t *ac, pn_link_t *pl)
                                                                                  : hm_strerror(st);
         l->producer_id = NULL;
         link_release(ac, l, 0);
-        refuse(ac, pl, condition_for(st), text);
+        refuse(ac, pl, amqp_condition_for(st), text);
         return;
     }
     pn_terminus_copy(pn_link_target(pl), tgt);
@@ -531,78 +515,6 @@ void amqp_link_credit_all(amqp_conn_t *ac)
             topup(ac, l->pl);
 }
 
-void amqp_link_answer(void *baton, apr_status_t st)
-{
-    amqp_in_t *in = baton;
-    amqp_item_t *it = calloc(1, sizeof *it);
-    if (!it)
-        return;                    /* the client's delivery stays unsettled */
-    it->kind = ITEM_SENT;
-    it->in = in;
-    it->st = st;
-    amqp_conn_post(in->ac, it);
-}
-
-static void pending_remove(pending_in_t *p)
-{
-    if (p->prevp) {
-        *p->prevp = p->next;
-        if (p->next)
-            p->next->prevp = p->prevp;
-        p->prevp = NULL;
-    }
-}
-
-void amqp_link_sent(amqp_conn_t *ac, amqp_item_t *it)
-{
-    pending_in_t *p = (pending_in_t *)it->in;
-    if (p->in.link) {
-        pending_remove(p);
-        pn_delivery_t *pd = p->in.pd;
-        if (pd) {
-            if (it->st == APR_SUCCESS && p->in.txid) {
-                amqp_tx_reply_state(pd, p->in.txid);
-            } else if (it->st == APR_SUCCESS) {
-                pn_delivery_update(pd, PN_ACCEPTED);
-            } else {
-                pn_condition_t *c = pn_disposition_condition(pn_delivery_local(pd));
-                pn_condition_set_name(c, p->in.discharge ? "amqp:transaction:rollback" : condition_for(it->st));
-                pn_condition_set_description(c, it->text ? it->text : hm_strerror(it->st));
-                pn_delivery_update(pd, PN_REJECTED);
-            }
-            pn_delivery_settle(pd);
-        }
-    }
-    free(it->text);
-    free(p);
-    amqp_conn_unref(ac);
-}
-
-/* Remembers a delivery of the client's until the core answers it (amqp_link_answer). */
-static amqp_in_t *track_in(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd)
-{
-    pending_in_t *pi = calloc(1, sizeof *pi);
-    if (!pi)
-        return NULL;
-    pi->in.ac = ac;
-    pi->in.link = l;
-    pi->in.pd = pn_delivery_settled(pd) ? NULL : pd;
-    link_extra_t *x = EXTRA(l);
-    pi->next = x->ins;
-    pi->prevp = &x->ins;
-    if (x->ins)
-        x->ins->prevp = &pi->next;
-    x->ins = pi;
-    amqp_conn_ref(ac);
-    return &pi->in;
-}
-
-void amqp_link_refused(amqp_conn_t *ac, amqp_in_t *in, apr_status_t st, const char *text)
-{
-    amqp_item_t it = { NULL, ITEM_SENT, NULL, NULL, in, st, text ? strdup(text) : NULL };
-    amqp_link_sent(ac, &it);
-}
-
 static void reject_now(pn_delivery_t *pd, const char *condition, const char *text)
 {
     if (!pn_delivery_settled(pd)) {
@@ -620,7 +532,7 @@ static void on_message(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const
     const char *why = NULL;
     hm_msg_t *m = NULL;
     if (l->coordinator) {
-        amqp_tx_control(ac, l, pd, p, len, track_in);
+        amqp_tx_control(ac, l, pd, p, len, amqp_answer_track);
         return;
     }
     uint64_t txid = 0;
@@ -643,10 +555,10 @@ static void on_message(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const
             return;
         }
         hm_info("amqp %s: message refused: %s", hm_conn_peer(ac->conn), why);
-        reject_now(pd, condition_for(st), why);
+        reject_now(pd, amqp_condition_for(st), why);
         return;
     }
-    amqp_in_t *in = track_in(ac, l, pd);
+    amqp_in_t *in = amqp_answer_track(ac, l, pd);
     if (!in) {
         hm_msg_unref(m);
         pn_delivery_update(pd, PN_RELEASED);
@@ -658,10 +570,10 @@ static void on_message(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const
         pn_delivery_settle(pd);
     char err[HM_MAX_DEST_NAME + 128] = "";
     hm_flow_send_t o = { txid != 0, 1, l->producer_id };
-    st = hm_flow_send(ac->flow, m, &o, amqp_link_answer, in, err, sizeof err);
+    st = hm_flow_send(ac->flow, m, &o, amqp_answer_done, in, err, sizeof err);
     hm_msg_unref(m);
     if (st)
-        amqp_link_refused(ac, in, st, st == HM_ENOTALLOWED && hm_client_denied(ac->client)
+        amqp_answer_refused(ac, in, st, st == HM_ENOTALLOWED && hm_client_denied(ac->client)
                                       ? hm_client_denied(ac->client) : *err ? err : hm_strerror(st));
     topup(ac, l->pl);
 }
@@ -751,9 +663,9 @@ static void flow_admit(void *ctx, void *baton, hm_msg_t *msg)
     amqp_tx_t *t = amqp_tx_find(ac, in->txid);
     apr_status_t st = t ? amqp_tx_add_msg(t, msg) : HM_ENOTFOUND;
     if (st)
-        amqp_link_refused(ac, in, st, t ? "the transaction cannot hold more messages" : "the transaction has ended");
+        amqp_answer_refused(ac, in, st, t ? "the transaction cannot hold more messages" : "the transaction has ended");
     else
-        amqp_link_answer(in, APR_SUCCESS);
+        amqp_answer_done(in, APR_SUCCESS);
 }
 
 static void flow_refused(void *ctx, void *baton, apr_status_t st, const char *text)
@@ -771,12 +683,8 @@ static void flow_refused(void *ctx, void *baton, apr_status_t st, const char *te
 
 static void flow_dropped(void *ctx, void *baton)
 {
-    amqp_in_t *in = baton;
-    pending_in_t *p = (pending_in_t *)in;
-    if (p->in.link)
-        pending_remove(p);
-    free(p);
-    amqp_conn_unref(ctx);
+    (void)ctx;
+    amqp_answer_forget(baton);
 }
 
 /* Held sends withhold producers' credit rather than stop reading: acknowledgements and other
@@ -859,11 +767,7 @@ static void link_release(amqp_conn_t *ac, amqp_link_t *l, int closed)
     }
     if (l->producer_id)
         hm_producer_remove(ac->client, l->producer_id);
-    for (pending_in_t *p = x->ins; p; p = p->next) {
-        p->in.link = NULL;         /* the core's answer finds no delivery to settle */
-        p->in.pd = NULL;
-        p->prevp = NULL;
-    }
+    amqp_answer_orphan(l);
     hm_wbuf_free(&x->partial);
     *l->prevp = l->next;
     if (l->next)

@@ -76,14 +76,6 @@ static int txn_id_of(pn_data_t *d, uint64_t *id)
     return 1;
 }
 
-static void put_txn_id(pn_data_t *d, uint64_t id)
-{
-    char b[8];
-    for (int i = 7; i >= 0; i--, id >>= 8)
-        b[i] = (char)(id & 0xff);
-    pn_data_put_binary(d, pn_bytes(8, b));
-}
-
 amqp_tx_t *amqp_tx_of_state(amqp_conn_t *ac, pn_disposition_t *state, uint64_t *outcome)
 {
     pn_data_t *d = pn_disposition_data(state);
@@ -105,22 +97,6 @@ amqp_tx_t *amqp_tx_of_state(amqp_conn_t *ac, pn_disposition_t *state, uint64_t *
         pn_data_exit(d);
     }
     return amqp_tx_find(ac, id);
-}
-
-void amqp_tx_reply_state(pn_delivery_t *pd, uint64_t txid)
-{
-    pn_data_t *d = pn_disposition_data(pn_delivery_local(pd));
-    pn_data_clear(d);
-    pn_data_put_list(d);               /* transactional-state: [txn-id, outcome] */
-    pn_data_enter(d);
-    put_txn_id(d, txid);
-    pn_data_put_described(d);
-    pn_data_enter(d);
-    pn_data_put_ulong(d, PN_ACCEPTED);
-    pn_data_put_list(d);
-    pn_data_exit(d);
-    pn_data_exit(d);
-    pn_delivery_update(pd, AMQP_TX_STATE);
 }
 
 uint64_t amqp_tx_id(const amqp_tx_t *t)
@@ -257,7 +233,7 @@ void amqp_tx_control(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const u
         pn_data_clear(dd);
         pn_data_put_list(dd);          /* declared: [txn-id] */
         pn_data_enter(dd);
-        put_txn_id(dd, t->id);
+        amqp_put_txn_id(dd, t->id);
         pn_data_exit(dd);
         pn_delivery_update(pd, AMQP_TX_DECLARED);
         pn_delivery_settle(pd);
@@ -297,7 +273,7 @@ void amqp_tx_control(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const u
     if (in)
         in->discharge = 1;
     char err[512] = "";
-    apr_status_t st = in ? hm_commit(ac->client, t->msgs, t->nmsgs, acks, t->nacks, amqp_link_answer, in,
+    apr_status_t st = in ? hm_commit(ac->client, t->msgs, t->nmsgs, acks, t->nacks, amqp_answer_done, in,
                                      err, sizeof err)
                          : APR_ENOMEM;
     free(acks);
@@ -305,7 +281,7 @@ void amqp_tx_control(amqp_conn_t *ac, amqp_link_t *l, pn_delivery_t *pd, const u
     if (st) {
         hm_warn("amqp %s: commit failed: %s", hm_conn_peer(ac->conn), *err ? err : hm_strerror(st));
         if (in)
-            amqp_link_refused(ac, in, st, *err ? err : hm_strerror(st));
+            amqp_answer_refused(ac, in, st, *err ? err : hm_strerror(st));
         else
             refuse_control(pd, "amqp:transaction:rollback", hm_strerror(st));
     }
