@@ -79,6 +79,8 @@ struct hm_queue_s {
     size_t expirable;              /* entries (pending or in flight) whose message has an
                                     * expiration: the sweep skips a queue that has none */
     uint64_t sweep_visits;         /* statistics: entries the expiry sweep has looked at */
+    uint64_t dead_lettered;        /* statistics: messages that died here (expired or poison) */
+    int paused;                    /* dispatch paused by an operator (hm_admin_pause) */
 };
 
 /* A subscription's registration with one topic. */
@@ -211,6 +213,8 @@ struct hm_broker_s {
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
     apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
+    apr_time_t started;            /* hm_broker_create: uptime */
+    volatile apr_uint32_t held_sends;   /* sends held by flow control now (hm_flow.c, atomic) */
 };
 
 /* destinations (hm_dest.c) */

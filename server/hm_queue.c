@@ -190,7 +190,7 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
  * one served. */
 void hm_queue_dispatch(hm_queue_t *q)
 {
-    if (q->dispatching)
+    if (q->dispatching || q->paused)
         return;
     q->dispatching = 1;
     apr_time_t now = apr_time_now();
