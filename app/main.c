@@ -20,6 +20,7 @@
 #include "hm_limits.h"
 #include "hm_log.h"
 #include "hm_server.h"
+#include "mg.h"
 #include "ow_adapter.h"
 #include "sel.h"
 #include "st.h"
@@ -195,6 +196,8 @@ static int usage(void)
     fprintf(stderr,
             "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n"
             "       hermod --check-config FILE       load the configuration, report problems, exit\n"
+            "       hermod admin [--url URL] [--json] dstat|list|browse|purge|move|send|query ...\n"
+            "                                        manage a running broker through its web console's API\n"
             "       hermod store verify|stats|dump|recover DIR\n"
             "                                        check, summarise, list or recover a stopped\n"
             "                                        broker's Berkeley DB store (its directory)\n");
@@ -349,10 +352,31 @@ static int refuse_unenforced_security(const cfg_t *cfg)
     return 1;
 }
 
+/* The web console, API and metrics (<webConsole>), in libmicrohttpd's own thread. */
+static apr_status_t start_console(const cfg_t *cfg, hm_broker_t *broker, apr_pool_t *pool,
+                                  mg_server_t **out)
+{
+    const cfg_web_t *w = cfg->web;
+    mg_opts_t o = {
+        .host = w->host,
+        .port = w->port,
+        .allow_remote_without_auth = w->allow_remote_without_auth,
+        .auth_configured = cfg->plugins.authentication,
+        .admin_group = w->admin_group,
+    };
+    char err[512];
+    apr_status_t st = mg_start(pool, broker, &o, out, err, sizeof err);
+    if (st)
+        hm_error("%s:%d: <webConsole uri=\"%s\">: %s", cfg->source, w->line, w->uri, err);
+    return st;
+}
+
 int main(int argc, const char *const *argv)
 {
     const char *config = NULL;
     int loops = (int)sysconf(_SC_NPROCESSORS_ONLN), check_only = 0;
+    if (argc >= 2 && strcmp(argv[1], "admin") == 0)
+        return mg_admin_main(argc - 2, argv + 2);
     if (argc == 4 && strcmp(argv[1], "store") == 0) {
         apr_app_initialize(&argc, &argv, NULL);
         int rc = store_tool(argv[2], argv[3]);
@@ -484,6 +508,9 @@ int main(int argc, const char *const *argv)
     }
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
         return 2;
+    mg_server_t *console = NULL;
+    if (cfg->web && start_console(cfg, broker, pool, &console) != APR_SUCCESS)
+        return 2;
     hm_life_set(the_life, HM_LIFE_ACTIVE);
     if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {
         hm_error("cannot watch the store's lease: %s", hm_strerror(st));
@@ -493,6 +520,7 @@ int main(int argc, const char *const *argv)
             cfg->data_directory);
     hm_server_run(the_server);
     hm_life_set(the_life, HM_LIFE_STOPPING);
+    mg_stop(console);              /* no HTTP request may reach the broker once it goes */
     hm_broker_destroy(broker);
     if (store)
         st_close(store);

@@ -173,6 +173,7 @@ static const cfg_elem_spec_t broker_children[] = {
     { "destinations", CFG_E_PARSE, do_destinations, NULL },
     { "plugins", CFG_E_PARSE, do_plugins, NULL },
     { "sslContext", CFG_E_PARSE, do_ssl, NULL },
+    { "webConsole", CFG_E_PARSE, cfg_web_console, NULL },
     { "managementContext", CFG_E_WARN, NULL, "hermod has no JMX management context" },
     { "shutdownHooks", CFG_E_INFO, NULL, "hermod shuts down cleanly on SIGTERM; Java shutdown "
       "hooks do not apply" },

@@ -337,9 +337,12 @@ static apr_status_t admin_text_content(const void *data, apr_pool_t *pool, hm_co
     return APR_SUCCESS;
 }
 
+static hm_msg_t *admin_derive(const hm_msg_t *m, const hm_derive_t *d);
+
 /* A message the broker makes: no stored form (codec 0), its protocol's form made from the
  * neutral content when delivered. */
-static const hm_msg_origin_t admin_origin = { "core", 0, NULL, NULL, admin_text_body, admin_text_content, NULL };
+static const hm_msg_origin_t admin_origin = { "core", 0, NULL, NULL, admin_text_body, admin_text_content,
+                                              admin_derive };
 
 static char *put(char **at, const char *s, size_t len)
 {
@@ -350,6 +353,54 @@ static char *put(char **at, const char *s, size_t len)
     return p;
 }
 
+/* A text message in one allocation: headers as given, no properties. */
+static hm_msg_t *text_msg(const char *id, hm_dname_t d, const char *text, size_t len, const char *type,
+                          const char *correlation_id)
+{
+    size_t il = strlen(id), nl = strlen(d.name), tl = type ? strlen(type) : 0;
+    size_t cl = correlation_id ? strlen(correlation_id) : 0;
+    void *extra;
+    hm_msg_t *m = hm_msg_new(sizeof(admin_text_t) + il + nl + tl + cl + len + 5, &extra);
+    if (!m)
+        return NULL;
+    admin_text_t *t = extra;
+    char *at = (char *)(t + 1);
+    m->message_id = put(&at, id, il);
+    m->dest.kind = d.kind;
+    m->dest.name = put(&at, d.name, nl);
+    m->type = type ? put(&at, type, tl) : NULL;
+    m->correlation_id = correlation_id ? put(&at, correlation_id, cl) : NULL;
+    t->text = put(&at, text, len);
+    t->len = len;
+    m->size = len + 256;           /* about what an OpenWire text message of it takes */
+    m->origin = &admin_origin;
+    m->origin_data = t;
+    return m;
+}
+
+/* The copies the core makes of such a message (moved, copied, dead-lettered): headers as d
+ * says; added properties cannot be carried (a message without properties), so such a copy is
+ * refused and the core reports it. */
+static hm_msg_t *admin_derive(const hm_msg_t *m, const hm_derive_t *d)
+{
+    if (d->nadd > 0)
+        return NULL;
+    const admin_text_t *t = m->origin_data;
+    char id[192];
+    if (d->id_conn)
+        snprintf(id, sizeof id, "%s:0:0:%lld", d->id_conn, (long long)d->id_seq);
+    hm_msg_t *c = text_msg(d->id_conn ? id : m->message_id, d->dest ? *d->dest : m->dest, t->text, t->len,
+                           d->type ? d->type : m->type, m->correlation_id);
+    if (!c)
+        return NULL;
+    c->priority = m->priority;
+    c->persistent = 0;             /* it has no stored form, whatever d asks */
+    c->expiration = d->set_expiration ? d->expiration : m->expiration;
+    c->timestamp = d->set_timestamp ? d->timestamp : m->timestamp;
+    c->producer_client = m->producer_client;
+    return c;
+}
+
 apr_status_t hm_admin_send_text(hm_broker_t *b, hm_dname_t d, const char *text, size_t len,
                                 const char *type, const char *correlation_id, int priority,
                                 apr_pool_t *pool, const char **id_out, char *err, size_t errlen)
@@ -358,27 +409,15 @@ apr_status_t hm_admin_send_text(hm_broker_t *b, hm_dname_t d, const char *text, 
     if (st)
         return st;
     char id[160];
-    size_t nl = strlen(d.name), tl = type ? strlen(type) : 0, cl = correlation_id ? strlen(correlation_id) : 0;
-    void *extra;
-    hm_msg_t *m = hm_msg_new(sizeof(admin_text_t) + sizeof id + nl + tl + cl + len + 4, &extra);
-    if (!m)
-        return APR_ENOMEM;
-    admin_text_t *t = extra;
-    char *at = (char *)(t + 1);
     hm_lock(b);
     snprintf(id, sizeof id, "ID:%s-admin:1:1:1:%llu", b->id, (unsigned long long)(b->next_seq + 1));
-    m->message_id = put(&at, id, strlen(id));
-    m->dest.kind = d.kind;
-    m->dest.name = put(&at, d.name, nl);
-    m->type = type ? put(&at, type, tl) : NULL;
-    m->correlation_id = correlation_id ? put(&at, correlation_id, cl) : NULL;
-    t->text = put(&at, text, len);
-    t->len = len;
+    hm_msg_t *m = text_msg(id, d, text, len, type, correlation_id);
+    if (!m) {
+        hm_unlock(b);
+        return APR_ENOMEM;
+    }
     m->timestamp = apr_time_as_msec(apr_time_now());
     m->priority = priority < 0 ? 4 : priority > 9 ? 9 : priority;
-    m->size = len + 256;           /* about what an OpenWire text message of it takes */
-    m->origin = &admin_origin;
-    m->origin_data = t;
     if ((st = hm_usage_check_locked(b, m, err, errlen)) == APR_SUCCESS) {
         hm_pbatch_t pb = { NULL, 0, 0 };
         hm_plan_t pl;

@@ -1,0 +1,60 @@
+/* <webConsole uri="http://127.0.0.1:8161" allowRemoteWithoutAuth="false" adminGroup="admins"/>:
+ * hermod's own element for the management HTTP side (console, JSON API, Prometheus metrics).
+ * Only the address is checked here; who may reach it is decided where it starts (mgmt/). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "cfg_int.h"
+
+static const cfg_attr_spec_t web_attrs[] = {
+    CFG_ATTR("uri", CFG_A_STR, cfg_web_t, uri, 0, 0),
+    CFG_ATTR("allowRemoteWithoutAuth", CFG_A_BOOL, cfg_web_t, allow_remote_without_auth, 0, 0),
+    CFG_ATTR("adminGroup", CFG_A_STR, cfg_web_t, admin_group, 0, 0),
+};
+
+/* http://host:port with a literal IPv4 address or a name, no path but "/". */
+static apr_status_t parse_uri(cfg_ctx_t *ctx, const xmlNode *node, cfg_web_t *w)
+{
+    const xmlAttr *a = cfg_attr_find(node, "uri");
+    const char *u = w->uri, *p;
+    if (strncmp(u, "https://", 8) == 0)
+        return cfg_fail(ctx, node, a, CFG_EUNSUPPORTED, "\"%s\": https is not served yet; use "
+                        "http:// on the loopback address (or a TLS proxy in front)", u);
+    if (strncmp(u, "http://", 7) != 0)
+        return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": expected http://host:port", u);
+    p = u + 7;
+    const char *colon = strrchr(p, ':');
+    if (!colon || colon == p)
+        return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": expected http://host:port", u);
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || port < 1 || port > 65535 || (*end && strcmp(end, "/") != 0))
+        return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": the port must be 1..65535 and no path "
+                        "may follow", u);
+    w->host = apr_pstrmemdup(ctx->pool, p, (size_t)(colon - p));
+    w->port = (int)port;
+    return APR_SUCCESS;
+}
+
+apr_status_t cfg_web_console(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    cfg_t *cfg = ctx->cfg;
+    if (cfg->web)
+        return cfg_fail(ctx, node, NULL, CFG_EVALUE, "appears twice; give it once");
+    cfg_web_t *w = apr_pcalloc(ctx->pool, sizeof *w);
+    w->admin_group = "admins";
+    w->line = cfg_line(node, NULL);
+    apr_status_t rv = cfg_attrs(ctx, node, web_attrs, CFG_NELEMS(web_attrs), w);
+    if (rv == APR_SUCCESS)
+        rv = cfg_children(ctx, node, NULL, 0, NULL);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (!w->uri)
+        return cfg_fail(ctx, node, NULL, CFG_EMISSING, "give uri=\"http://127.0.0.1:8161\"");
+    if ((rv = parse_uri(ctx, node, w)) != APR_SUCCESS)
+        return rv;
+    cfg->web = w;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,92 @@
+/* /metrics: the Prometheus text format (version 0.0.4).  One snapshot of the destinations and
+ * one of the broker, then every family written whole (HELP, TYPE, its samples), as the format
+ * requires.  Counters end in _total, sizes in _bytes. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mg_int.h"
+
+typedef struct dest_metric_s {
+    const char *suffix;            /* after hermod_queue_ / hermod_topic_ */
+    const char *type;
+    const char *help;
+    size_t offset;                 /* of the uint64_t in hm_admin_dest_t */
+} dest_metric_t;
+
+#define DM(s, t, h, f) { s, t, h, offsetof(hm_admin_dest_t, f) }
+static const dest_metric_t dest_metrics[] = {
+    DM("messages", "gauge", "Messages waiting to be dispatched", pending),
+    DM("messages_inflight", "gauge", "Messages dispatched and not yet acknowledged", inflight),
+    DM("consumers", "gauge", "Consumers (topics: subscriptions' consumers)", consumers),
+    DM("producers", "gauge", "Producers registered on the destination", producers),
+    DM("enqueued_total", "counter", "Messages that arrived", enqueued),
+    DM("dequeued_total", "counter", "Messages that left (acknowledged, purged, moved, expired)", dequeued),
+    DM("expired_total", "counter", "Messages that expired", expired),
+    DM("dead_lettered_total", "counter", "Messages that died here (expired or refused by consumers)",
+       dead_lettered),
+    DM("memory_bytes", "gauge", "Bytes of the messages held in memory", memory_bytes),
+};
+#undef DM
+
+static void family(hm_wbuf_t *w, const char *name, const char *type, const char *help)
+{
+    mg_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void dest_family(hm_wbuf_t *w, const apr_array_header_t *dests, hm_dest_kind_e kind,
+                        const dest_metric_t *m)
+{
+    const char *what = kind == HM_QUEUE ? "queue" : "topic";
+    char name[96];
+    snprintf(name, sizeof name, "hermod_%s_%s", what, m->suffix);
+    family(w, name, m->type, m->help);
+    for (int i = 0; i < dests->nelts; i++) {
+        const hm_admin_dest_t *d = &APR_ARRAY_IDX(dests, i, hm_admin_dest_t);
+        if (d->name.kind != kind)
+            continue;
+        uint64_t v;
+        memcpy(&v, (const char *)d + m->offset, sizeof v);
+        mg_printf(w, "%s{%s=\"", name, what);
+        mg_prom_label(w, d->name.name);
+        mg_printf(w, "\"} %llu\n", (unsigned long long)v);
+    }
+}
+
+static void gauge(hm_wbuf_t *w, const char *name, const char *type, const char *help, double v)
+{
+    family(w, name, type, help);
+    mg_printf(w, "%s %.17g\n", name, v);
+}
+
+int mg_metrics(mg_req_t *r)
+{
+    apr_array_header_t *dests;
+    hm_admin_broker_t b;
+    hm_admin_dests(r->b, r->pool, &dests);
+    hm_admin_broker(r->b, &b);
+    hm_wbuf_t *w = &r->out;
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof dest_metrics / sizeof dest_metrics[0]; i++)
+            dest_family(w, dests, k ? HM_TOPIC : HM_QUEUE, &dest_metrics[i]);
+    gauge(w, "hermod_connections", "gauge", "Client connections open", (double)b.connections);
+    gauge(w, "hermod_consumers", "gauge", "Consumers open", (double)b.consumers);
+    gauge(w, "hermod_memory_usage_bytes", "gauge", "Bytes of messages held in memory", (double)b.memory_bytes);
+    gauge(w, "hermod_memory_limit_bytes", "gauge", "<memoryUsage> limit (0: none)", (double)b.memory_limit);
+    gauge(w, "hermod_store_usage_bytes", "gauge", "Bytes of stored message bodies", (double)b.store_bytes);
+    gauge(w, "hermod_store_limit_bytes", "gauge", "<storeUsage> limit (0: none or no store)", (double)b.store_limit);
+    gauge(w, "hermod_temp_usage_bytes", "gauge", "Bytes in the temporary store (hermod keeps none)",
+          (double)b.temp_bytes);
+    gauge(w, "hermod_temp_limit_bytes", "gauge", "<tempUsage> limit", (double)b.temp_limit);
+    gauge(w, "hermod_store_commits_total", "counter", "Store batches committed since start",
+          (double)b.store_commits);
+    gauge(w, "hermod_store_log_flushes_total", "counter", "Store log flushes since start (commits per "
+          "flush: group commit)", (double)b.store_flushes);
+    gauge(w, "hermod_producers_held", "gauge", "Sends held now by producer flow control or a full store",
+          (double)b.producers_held);
+    gauge(w, "hermod_blocked_sends_total", "counter", "Sends held or refused by flow control since start",
+          (double)b.blocked_sends);
+    gauge(w, "hermod_uptime_seconds", "gauge", "Seconds since the broker started", (double)b.uptime_ms / 1000.0);
+    r->type = "text/plain; version=0.0.4; charset=utf-8";
+    return 200;
+}
