@@ -82,85 +82,102 @@ int mg_api_broker(mg_req_t *r)
     return 200;
 }
 
-int mg_api_destinations(mg_req_t *r)
+/* A JSON array of what list() copied out of the broker, one object per element written by
+ * item (which returns 0 to leave an element out). */
+typedef apr_status_t (*list_fn)(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out);
+typedef int (*item_fn)(mg_req_t *r, hm_wbuf_t *w, const void *elt);
+
+static int json_list(mg_req_t *r, list_fn list, item_fn item)
 {
     apr_array_header_t *a;
-    hm_admin_dests(r->b, r->pool, &a);
-    const char *only = mg_arg(r, "kind");
+    apr_status_t st = list(r->b, r->pool, &a);
+    if (st)
+        return mg_fail(r, mg_http_status(st), "%s", hm_strerror(st));
     hm_wbuf_t *w = &r->out;
-    mg_puts(w, "[");
     int n = 0;
+    mg_puts(w, "[");
     for (int i = 0; i < a->nelts; i++) {
-        const hm_admin_dest_t *d = &APR_ARRAY_IDX(a, i, hm_admin_dest_t);
-        if (only && strcmp(only, kind_name(d->name.kind)) != 0)
-            continue;
-        mg_printf(w, "%s{\"kind\":\"%s\",\"name\":", n++ ? ",\n" : "\n", kind_name(d->name.kind));
-        mg_json_cstr(w, d->name.name);
-        json_u64(w, "size", d->pending + d->inflight, 1);     /* ActiveMQ's QueueSize */
-        json_u64(w, "pending", d->pending, 1);
-        json_u64(w, "inflight", d->inflight, 1);
-        json_u64(w, "consumers", d->consumers, 1);
-        json_u64(w, "producers", d->producers, 1);
-        json_u64(w, "enqueued", d->enqueued, 1);
-        json_u64(w, "dequeued", d->dequeued, 1);
-        json_u64(w, "dispatched", d->dispatched, 1);
-        json_u64(w, "expired", d->expired, 1);
-        json_u64(w, "deadLettered", d->dead_lettered, 1);
-        json_u64(w, "blockedSends", d->blocked_sends, 1);
-        json_u64(w, "memoryBytes", d->memory_bytes, 1);
-        json_i64(w, "memoryLimit", d->memory_limit);
-        mg_printf(w, ",\"memoryPercent\":%d", d->memory_limit > 0
-                  ? (int)(d->memory_bytes * 100 / (uint64_t)d->memory_limit) : 0);
-        mg_printf(w, ",\"paused\":%s}", d->paused ? "true" : "false");
+        size_t mark = w->len;
+        mg_puts(w, n ? ",\n{" : "\n{");
+        if (item(r, w, a->elts + (size_t)i * (size_t)a->elt_size)) {
+            mg_puts(w, "}");
+            n++;
+        } else if (!w->err) {
+            w->len = mark;
+        }
     }
     mg_puts(w, "\n]\n");
     return 200;
+}
+
+static int dest_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
+{
+    const hm_admin_dest_t *d = elt;
+    const char *only = mg_arg(r, "kind");
+    if (only && strcmp(only, kind_name(d->name.kind)) != 0)
+        return 0;
+    mg_printf(w, "\"kind\":\"%s\",\"name\":", kind_name(d->name.kind));
+    mg_json_cstr(w, d->name.name);
+    json_u64(w, "size", d->pending + d->inflight, 1);     /* ActiveMQ's QueueSize */
+    json_u64(w, "pending", d->pending, 1);
+    json_u64(w, "inflight", d->inflight, 1);
+    json_u64(w, "consumers", d->consumers, 1);
+    json_u64(w, "producers", d->producers, 1);
+    json_u64(w, "enqueued", d->enqueued, 1);
+    json_u64(w, "dequeued", d->dequeued, 1);
+    json_u64(w, "dispatched", d->dispatched, 1);
+    json_u64(w, "expired", d->expired, 1);
+    json_u64(w, "deadLettered", d->dead_lettered, 1);
+    json_u64(w, "blockedSends", d->blocked_sends, 1);
+    json_u64(w, "memoryBytes", d->memory_bytes, 1);
+    json_i64(w, "memoryLimit", d->memory_limit);
+    mg_printf(w, ",\"memoryPercent\":%d", d->memory_limit > 0
+              ? (int)(d->memory_bytes * 100 / (uint64_t)d->memory_limit) : 0);
+    mg_printf(w, ",\"paused\":%s", d->paused ? "true" : "false");
+    return 1;
+}
+
+static int conn_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
+{
+    const hm_admin_conn_t *c = elt;
+    json_field(w, "connectionId", c->connection_id, 0);
+    json_field(w, "clientId", c->client_id, 1);
+    json_field(w, "user", c->user, 1);
+    json_field(w, "remoteAddress", c->client_ip, 1);
+    json_u64(w, "consumers", c->consumers, 1);
+    json_u64(w, "producers", c->producers, 1);
+    return 1;
+}
+
+static int consumer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
+{
+    const hm_admin_consumer_t *c = elt;
+    json_field(w, "id", c->id, 0);
+    json_field(w, "connectionId", c->connection_id, 1);
+    json_field(w, "clientId", c->client_id, 1);
+    json_dname(w, "destination", c->dest);
+    json_field(w, "selector", c->selector, 1);
+    json_field(w, "durableName", c->durable_name, 1);
+    mg_printf(w, ",\"prefetch\":%d,\"browser\":%s,\"exclusive\":%s,\"priority\":%d",
+              (int)c->prefetch, c->browser ? "true" : "false", c->exclusive ? "true" : "false",
+              c->priority);
+    json_u64(w, "inflight", c->inflight, 1);
+    return 1;
+}
+
+int mg_api_destinations(mg_req_t *r)
+{
+    return json_list(r, hm_admin_dests, dest_item);
 }
 
 int mg_api_connections(mg_req_t *r)
 {
-    apr_array_header_t *a;
-    hm_admin_conns(r->b, r->pool, &a);
-    hm_wbuf_t *w = &r->out;
-    mg_puts(w, "[");
-    for (int i = 0; i < a->nelts; i++) {
-        const hm_admin_conn_t *c = &APR_ARRAY_IDX(a, i, hm_admin_conn_t);
-        mg_puts(w, i ? ",\n{" : "\n{");
-        json_field(w, "connectionId", c->connection_id, 0);
-        json_field(w, "clientId", c->client_id, 1);
-        json_field(w, "user", c->user, 1);
-        json_field(w, "remoteAddress", c->client_ip, 1);
-        json_u64(w, "consumers", c->consumers, 1);
-        json_u64(w, "producers", c->producers, 1);
-        mg_puts(w, "}");
-    }
-    mg_puts(w, "\n]\n");
-    return 200;
+    return json_list(r, hm_admin_conns, conn_item);
 }
 
 int mg_api_consumers(mg_req_t *r)
 {
-    apr_array_header_t *a;
-    hm_admin_consumers(r->b, r->pool, &a);
-    hm_wbuf_t *w = &r->out;
-    mg_puts(w, "[");
-    for (int i = 0; i < a->nelts; i++) {
-        const hm_admin_consumer_t *c = &APR_ARRAY_IDX(a, i, hm_admin_consumer_t);
-        mg_puts(w, i ? ",\n{" : "\n{");
-        json_field(w, "id", c->id, 0);
-        json_field(w, "connectionId", c->connection_id, 1);
-        json_field(w, "clientId", c->client_id, 1);
-        json_dname(w, "destination", c->dest);
-        json_field(w, "selector", c->selector, 1);
-        json_field(w, "durableName", c->durable_name, 1);
-        mg_printf(w, ",\"prefetch\":%d,\"browser\":%s,\"exclusive\":%s,\"priority\":%d",
-                  (int)c->prefetch, c->browser ? "true" : "false", c->exclusive ? "true" : "false",
-                  c->priority);
-        json_u64(w, "inflight", c->inflight, 1);
-        mg_puts(w, "}");
-    }
-    mg_puts(w, "\n]\n");
-    return 200;
+    return json_list(r, hm_admin_consumers, consumer_item);
 }
 
 static void json_bytes(hm_wbuf_t *w, const uint8_t *p, size_t len, apr_pool_t *pool)

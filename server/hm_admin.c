@@ -10,21 +10,12 @@
 #include "hm_int.h"
 #include "st.h"
 
-static uint64_t consumers_of(const hm_queue_t *q)
-{
-    uint64_t n = 0;
-    const hm_attach_t *a;
-    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
-        n++;
-    return n;
-}
-
 /* A queue's numbers, added into d (a topic sums its subscriptions' private queues). */
 static void add_queue(hm_broker_t *b, const hm_queue_t *q, hm_admin_dest_t *d)
 {
     d->pending += q->avail_count;
     d->inflight += q->inflight_count;
-    d->consumers += consumers_of(q);
+    d->consumers += hm_queue_consumer_count(q);
     d->dequeued += q->dequeued;
     d->dispatched += q->dispatched;
     d->expired += q->expired;

@@ -241,6 +241,8 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
+/* Consumers attached to q (statistics' consumerCount). */
+size_t hm_queue_consumer_count(const hm_queue_t *q);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
 
 /* consumers (hm_consumer.c) */

@@ -238,6 +238,15 @@ static void choose_exclusive(hm_queue_t *q)
     q->exclusive = best ? best->c : NULL;
 }
 
+size_t hm_queue_consumer_count(const hm_queue_t *q)
+{
+    size_t n = 0;
+    const hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
+        n++;
+    return n;
+}
+
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)
 {
     hm_attach_t *a = apr_pcalloc(c->pool, sizeof *a);

@@ -128,6 +128,15 @@ public final class MgmtSuite {
         });
     }
 
+    /** Receives (and acknowledges) exactly n messages of queue. */
+    static void consume(String queue, int n) throws Exception {
+        jms(s -> {
+            MessageConsumer c = s.createConsumer(s.createQueue(queue));
+            for (int i = 0; i < n; i++)
+                check(c.receive(5000) != null, "message " + i + " of " + queue);
+        });
+    }
+
     /** Receives everything waiting in queue (until 1.5 s of silence); returns the texts in order. */
     static List<String> drain(String queue) throws Exception {
         List<String> got = new ArrayList<>();
@@ -335,11 +344,7 @@ public final class MgmtSuite {
     static void metricsMatchJms() throws Exception {
         String q = "MG.metrics";
         send(q, 10, "m");
-        jms(s -> {
-            MessageConsumer c = s.createConsumer(s.createQueue(q));
-            for (int i = 0; i < 4; i++)
-                check(c.receive(5000) != null, "message " + i);
-        });
+        consume(q, 4);
         Connection c = cf().createConnection();
         try {
             c.start();
@@ -425,11 +430,7 @@ public final class MgmtSuite {
     static void apiDestinations() throws Exception {
         String q = "MG.api.dest";
         send(q, 7, "d");
-        jms(s -> {
-            MessageConsumer c = s.createConsumer(s.createQueue(q));
-            for (int i = 0; i < 2; i++)
-                check(c.receive(5000) != null, "message " + i);
-        });
+        consume(q, 2);
         Map<String, String> d = json("/api/destinations");
         String i = destIndex(d, "queue", q);
         check(i != null, "queue listed");
