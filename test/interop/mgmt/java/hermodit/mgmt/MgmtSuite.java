@@ -76,6 +76,7 @@ public final class MgmtSuite {
         add(s, "cross_site_requests_refused", MgmtSuite::crossSite);
         add(s, "hostile_http_answered_4xx", MgmtSuite::hostileHttp);
         add(s, "console_page_served_from_binary", MgmtSuite::consolePage);
+        add(s, "console_in_headless_chromium", 90, MgmtSuite::consoleInChromium);
         add(s, "http_and_messaging_at_once", 120, MgmtSuite::concurrent);
         add(s, "remote_address_needs_explicit_opt_in", MgmtSuite::remoteOptIn);
         System.exit(s.run(args) == 0 ? 0 : 1);
@@ -754,6 +755,29 @@ public final class MgmtSuite {
         check(js.body.contains("X-Requested-By") && !js.body.contains("innerHTML"), "the script sends the header, never innerHTML");
         ok("GET", "/admin/console.css", null);
         eq(404, http("GET", "/admin/nope.html", null).status, "no other file");
+    }
+
+    /** The page in Debian's chromium (console_check.py over the DevTools protocol): the queue and
+     * its depth in the table, a markup body shown as text, the Pause button, a screenshot. */
+    static void consoleInChromium() throws Exception {
+        String qn = "MG.console", hostile = "<b>bold</b> & <img src=x onerror=alert(1)>";
+        jms(s -> {
+            MessageProducer p = s.createProducer(s.createQueue(qn));
+            p.send(s.createTextMessage(hostile));
+            for (int i = 1; i < 5; i++)
+                p.send(s.createTextMessage("c" + i));
+        });
+        Process p = new ProcessBuilder("/usr/bin/python3", System.getProperty("it.console"), "/usr/bin/chromium",
+                                       BASE, qn, "5", hostile, DIR + "/console.png")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        check(p.waitFor(80, TimeUnit.SECONDS), "console_check did not end");
+        log(out.trim().replace("\n", "\n    "));
+        eq(0, p.exitValue(), "console_check (see above)");
+        eq("true", json("/api/destinations").get(destIndex(json("/api/destinations"), "queue", qn) + ".paused"),
+           "the page's Pause reached the broker");
+        ok("POST", "/api/resume" + q("queue", qn), null);
+        eq(5, drain(qn).size(), "the messages, after resume");
     }
 
     /** Scrapes, browses, purges and moves from 3 threads while 4,000 messages flow. */
