@@ -165,6 +165,62 @@ static int consumer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
     return 1;
 }
 
+static int producer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
+{
+    const hm_admin_producer_t *p = elt;
+    json_field(w, "id", p->id, 0);
+    json_field(w, "connectionId", p->connection_id, 1);
+    json_field(w, "clientId", p->client_id, 1);
+    json_dname(w, "destination", p->dest);
+    return 1;
+}
+
+static int durable_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
+{
+    const hm_admin_durable_t *d = elt;
+    json_field(w, "clientId", d->client_id, 0);
+    json_field(w, "name", d->name, 1);
+    json_field(w, "topic", d->topic, 1);
+    json_field(w, "selector", d->selector, 1);
+    mg_printf(w, ",\"active\":%s", d->active ? "true" : "false");
+    json_u64(w, "pending", d->pending, 1);
+    json_u64(w, "inflight", d->inflight, 1);
+    json_u64(w, "enqueued", d->enqueued, 1);
+    json_u64(w, "dequeued", d->dequeued, 1);
+    return 1;
+}
+
+int mg_api_producers(mg_req_t *r)
+{
+    return json_list(r, hm_admin_producers, producer_item);
+}
+
+int mg_api_subscriptions(mg_req_t *r)
+{
+    return json_list(r, hm_admin_durables, durable_item);
+}
+
+int mg_api_scheduled(mg_req_t *r)
+{
+    apr_array_header_t *a;
+    size_t total;
+    hm_admin_jobs(r->b, MG_JOBS_MAX, r->pool, &a, &total);
+    hm_wbuf_t *w = &r->out;
+    mg_printf(w, "{\"total\":%zu,\"jobs\":[", total);
+    for (int i = 0; i < a->nelts; i++) {
+        const hm_admin_job_t *j = &APR_ARRAY_IDX(a, i, hm_admin_job_t);
+        mg_puts(w, i ? ",\n{" : "\n{");
+        json_field(w, "jobId", j->job_id, 0);
+        json_field(w, "messageId", j->message_id, 1);
+        json_dname(w, "destination", j->dest);
+        json_i64(w, "due", j->due_ms);
+        json_i64(w, "period", j->period_ms);
+        mg_printf(w, ",\"repeat\":%d,\"cron\":%s}", (int)j->repeat, j->cron ? "true" : "false");
+    }
+    mg_puts(w, "\n]}\n");
+    return 200;
+}
+
 int mg_api_destinations(mg_req_t *r)
 {
     return json_list(r, hm_admin_dests, dest_item);

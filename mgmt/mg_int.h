@@ -48,6 +48,9 @@ int mg_api_broker(mg_req_t *r);                 /* mg_api.c: reading */
 int mg_api_destinations(mg_req_t *r);
 int mg_api_connections(mg_req_t *r);
 int mg_api_consumers(mg_req_t *r);
+int mg_api_producers(mg_req_t *r);
+int mg_api_subscriptions(mg_req_t *r);
+int mg_api_scheduled(mg_req_t *r);
 int mg_api_browse(mg_req_t *r);
 int mg_api_create(mg_req_t *r);                 /* mg_api_ops.c: changing */
 int mg_api_delete(mg_req_t *r);

@@ -13,6 +13,7 @@
 #define MG_MAX_OUTPUT           (256u * 1024 * 1024)   /* one response (metrics of 10,000s of destinations) */
 #define MG_BROWSE_DEFAULT       50              /* messages per browse page */
 #define MG_BROWSE_MAX           1000
+#define MG_JOBS_MAX             10000           /* scheduled jobs listed in one answer */
 #define MG_BODY_PREVIEW         (64 * 1024)     /* bytes of a browsed body shown; longer ones are cut */
 #define MG_CSRF_HEADER          "X-Requested-By"   /* mutating requests carry it (any value) */
 

@@ -164,3 +164,78 @@ apr_status_t hm_admin_consumers(hm_broker_t *b, apr_pool_t *pool, apr_array_head
     *out = a;
     return APR_SUCCESS;
 }
+
+apr_status_t hm_admin_producers(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out)
+{
+    apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_admin_producer_t));
+    hm_lock(b);
+    const hm_client_t *c;
+    APR_RING_FOREACH(c, &b->clients, hm_client_s, link) {
+        for (apr_hash_index_t *hi = c->producers ? apr_hash_first(NULL, c->producers) : NULL; hi;
+             hi = apr_hash_next(hi)) {
+            const hm_producer_t *p = apr_hash_this_val(hi);
+            hm_admin_producer_t *x = apr_array_push(a);
+            x->id = dup_or_null(pool, p->id);
+            x->connection_id = dup_or_null(pool, c->connection_id);
+            x->client_id = dup_or_null(pool, c->client_id);
+            x->dest.kind = p->dest.kind;
+            x->dest.name = dup_or_null(pool, p->dest.name);
+        }
+    }
+    hm_unlock(b);
+    *out = a;
+    return APR_SUCCESS;
+}
+
+apr_status_t hm_admin_durables(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out)
+{
+    apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_admin_durable_t));
+    hm_lock(b);
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->durables); hi; hi = apr_hash_next(hi)) {
+        const hm_sub_t *s = apr_hash_this_val(hi);
+        hm_admin_durable_t *x = apr_array_push(a);
+        x->client_id = dup_or_null(pool, s->client_id);
+        x->name = dup_or_null(pool, s->name);
+        x->topic = dup_or_null(pool, s->topic);
+        x->selector = s->selector_text && *s->selector_text ? apr_pstrdup(pool, s->selector_text) : NULL;
+        x->active = s->active != NULL;
+        x->pending = s->q->avail_count;
+        x->inflight = s->q->inflight_count;
+        x->enqueued = s->q->enqueued;
+        x->dequeued = s->q->dequeued;
+    }
+    hm_unlock(b);
+    *out = a;
+    return APR_SUCCESS;
+}
+
+typedef struct jobs_baton_s {
+    apr_pool_t *pool;
+    apr_array_header_t *a;
+} jobs_baton_t;
+
+static void job_copy(void *baton, const char *job_id, const hm_msg_t *m, int64_t due_ms,
+                     int64_t period_ms, int32_t repeat, int cron)
+{
+    jobs_baton_t *jb = baton;
+    hm_admin_job_t *x = apr_array_push(jb->a);
+    x->job_id = dup_or_null(jb->pool, job_id);
+    x->message_id = dup_or_null(jb->pool, m->message_id);
+    x->dest.kind = m->dest.kind;
+    x->dest.name = dup_or_null(jb->pool, m->dest.name);
+    x->due_ms = due_ms;
+    x->period_ms = period_ms;
+    x->repeat = repeat;
+    x->cron = cron;
+}
+
+apr_status_t hm_admin_jobs(hm_broker_t *b, size_t max, apr_pool_t *pool, apr_array_header_t **out,
+                           size_t *total)
+{
+    jobs_baton_t jb = { pool, apr_array_make(pool, 16, sizeof(hm_admin_job_t)) };
+    hm_lock(b);
+    *total = hm_sched_each_locked(b, max, job_copy, &jb);
+    hm_unlock(b);
+    *out = jb.a;
+    return APR_SUCCESS;
+}

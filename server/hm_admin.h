@@ -49,6 +49,27 @@ typedef struct hm_admin_consumer_s {
     uint64_t inflight;             /* deliveries not yet acknowledged */
 } hm_admin_consumer_t;
 
+typedef struct hm_admin_producer_s {
+    const char *id, *connection_id, *client_id;
+    hm_dname_t dest;
+} hm_admin_producer_t;
+
+/* A durable topic subscription, with or without its consumer. */
+typedef struct hm_admin_durable_s {
+    const char *client_id, *name, *topic, *selector;
+    int active;                    /* a consumer is attached */
+    uint64_t pending, inflight, enqueued, dequeued;
+} hm_admin_durable_t;
+
+/* A scheduled message (AMQ_SCHEDULED_*) waiting for its time. */
+typedef struct hm_admin_job_s {
+    const char *job_id, *message_id;
+    hm_dname_t dest;
+    int64_t due_ms, period_ms;
+    int32_t repeat;                /* repeats left; < 0: forever (cron) */
+    int cron;
+} hm_admin_job_t;
+
 /* A message as browsed: headers, and the neutral content (properties and body) in pool. */
 typedef struct hm_admin_msg_s {
     const char *message_id, *correlation_id, *type, *group_id;
@@ -65,6 +86,12 @@ apr_status_t hm_admin_dests(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t
 void hm_admin_broker(hm_broker_t *b, hm_admin_broker_t *out);
 apr_status_t hm_admin_conns(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out);
 apr_status_t hm_admin_consumers(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out);
+apr_status_t hm_admin_producers(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out);
+apr_status_t hm_admin_durables(hm_broker_t *b, apr_pool_t *pool, apr_array_header_t **out);
+/* Scheduled jobs in due order would cost a sort of the heap: they come in heap order, at most
+ * max of them (*total says how many wait). */
+apr_status_t hm_admin_jobs(hm_broker_t *b, size_t max, apr_pool_t *pool, apr_array_header_t **out,
+                           size_t *total);
 
 /* The operations.  Errors: HM_ENOTFOUND (no such queue or message), HM_ESELECTOR (err says why),
  * HM_EINVAL (a bad name, a temporary or wildcard destination), HM_EPROTO (deleting a destination

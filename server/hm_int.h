@@ -425,6 +425,10 @@ void hm_sched_job_delivered(hm_sjob_t *job, uint64_t seq, uint32_t delivered);
 void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
 /* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */
 apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest);
+/* Calls fn for each waiting job (at most max), in heap order; returns how many wait. */
+typedef void (*hm_sched_each_fn)(void *baton, const char *job_id, const hm_msg_t *m, int64_t due_ms,
+                                 int64_t period_ms, int32_t repeat, int cron);
+size_t hm_sched_each_locked(hm_broker_t *b, size_t max, hm_sched_each_fn fn, void *baton);
 /* Jobs waiting (for tests and statistics). */
 size_t hm_sched_pending(hm_broker_t *b);
 /* Drops every job from memory (the stored ones stay for the next start). */

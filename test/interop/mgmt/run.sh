@@ -18,7 +18,8 @@ dir=$IT_ROOT/build/interop-run/mgmt
 it_port_open "$http" && it_suite_abort "HTTP port $http is already in use"
 it_hermod_custom "$port" "$dir"
 cat > "$dir/hermod.xml" <<XML
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="mgmt" dataDirectory="$dir/data" persistent="true">
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="mgmt" dataDirectory="$dir/data" persistent="true"
+        schedulerSupport="true">
   <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
   <systemUsage><systemUsage><memoryUsage><memoryUsage limit="64 mb"/></memoryUsage></systemUsage></systemUsage>
   <transportConnectors>

@@ -65,6 +65,7 @@ public final class MgmtSuite {
         add(s, "api_destinations_statistics", MgmtSuite::apiDestinations);
         add(s, "api_connections_and_consumers", MgmtSuite::apiConnectionsConsumers);
         add(s, "api_create_and_delete", MgmtSuite::apiCreateDelete);
+        add(s, "api_durables_and_scheduled", MgmtSuite::apiDurablesScheduled);
         add(s, "api_browse_paged_with_selector", MgmtSuite::apiBrowse);
         add(s, "api_send_text_reaches_jms", MgmtSuite::apiSend);
         add(s, "api_purge_with_selector", MgmtSuite::apiPurge);
@@ -474,6 +475,12 @@ public final class MgmtSuite {
             eq(str("MG.api.cons"), cons.get(ci + ".destination.name"), "consumer's destination");
             eq(str("color = 'red'"), cons.get(ci + ".selector"), "consumer's selector");
             eq("1000", cons.get(ci + ".prefetch"), "the client's default prefetch");
+            Map<String, String> prods = json("/api/producers");
+            String pi = null;
+            for (int i = 0; prods.containsKey("[" + i + "].id"); i++)
+                if (str("mg-client-1").equals(prods.get("[" + i + "].clientId"))) pi = "[" + i + "]";
+            check(pi != null, "its producer is listed: " + prods);
+            eq(str("MG.api.cons"), prods.get(pi + ".destination.name"), "producer's destination");
         } finally {
             c.close();
         }
@@ -506,6 +513,45 @@ public final class MgmtSuite {
         check(destIndex(d, "topic", "MG.created.t") == null, "deleted topic gone");
         eq(404, http("DELETE", "/api/destinations" + q("queue", "MG.created"), null).status, "deleting again");
         eq(List.of(), drain("MG.created"), "its messages went with it");
+    }
+
+    static void apiDurablesScheduled() throws Exception {
+        Connection c = cf().createConnection();
+        try {
+            c.setClientID("mg-durable");
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Topic t = s.createTopic("MG.durable.t");
+            s.createDurableSubscriber(t, "sub1", "color = 'red'", false).close();
+            MessageProducer p = s.createProducer(t);
+            p.setDeliveryMode(DeliveryMode.PERSISTENT);
+            for (int i = 0; i < 4; i++) {
+                TextMessage m = s.createTextMessage("d" + i);
+                m.setStringProperty("color", i < 3 ? "red" : "blue");
+                p.send(m);
+            }
+            TextMessage later = s.createTextMessage("later");
+            later.setLongProperty("AMQ_SCHEDULED_DELAY", 600_000);
+            s.createProducer(s.createQueue("MG.sched")).send(later);
+            Map<String, String> d = json("/api/subscriptions");
+            String at = null;
+            for (int i = 0; d.containsKey("[" + i + "].name"); i++)
+                if (str("sub1").equals(d.get("[" + i + "].name"))) at = "[" + i + "]";
+            check(at != null, "the durable subscription is listed: " + d);
+            eq(str("mg-durable"), d.get(at + ".clientId"), "its client id");
+            eq(str("MG.durable.t"), d.get(at + ".topic"), "its topic");
+            eq(str("color = 'red'"), d.get(at + ".selector"), "its selector");
+            eq("false", d.get(at + ".active"), "offline");
+            eq("3", d.get(at + ".pending"), "the 3 red messages wait for it");
+            Map<String, String> j = json("/api/scheduled");
+            eq("1", j.get("total"), "one scheduled message");
+            eq(str("MG.sched"), j.get("jobs[0].destination.name"), "its destination");
+            long due = Long.parseLong(j.get("jobs[0].due"));
+            check(Math.abs(due - System.currentTimeMillis() - 600_000) < 30_000, "due in 10 minutes: " + due);
+            s.unsubscribe("sub1");
+        } finally {
+            c.close();
+        }
     }
 
     static void apiBrowse() throws Exception {
