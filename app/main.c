@@ -244,6 +244,13 @@ static void on_fenced(void *baton, const char *why)
 
 static int on_signal(int signum)
 {
+    if (signum == SIGHUP) {
+        /* nothing of the configuration is reloaded in a running broker yet (listeners, store,
+         * policies, the web console all keep what they started with): say so, keep running */
+        hm_warn("SIGHUP: configuration reload is not supported; nothing changed (restart hermod "
+                "to apply a changed configuration)");
+        return 0;   /* keep waiting for signals */
+    }
     hm_info("signal %d received: shutting down", signum);
     hm_life_request_stop(the_life);
     if (the_broker)

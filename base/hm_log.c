@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,19 +12,33 @@ static volatile hm_log_level_e min_level = HM_LOG_INFO;
 void hm_log_set_level(hm_log_level_e level) { min_level = level; }
 hm_log_level_e hm_log_get_level(void) { return min_level; }
 
+/* Under systemd stderr is the journal (JOURNAL_STREAM names it): each line then starts with its
+ * syslog priority ("<6>", sd-daemon(3)), which the journal turns into the entry's priority, and
+ * carries no timestamp of its own (the journal keeps one). */
+static int to_journal(void)
+{
+    return getenv("JOURNAL_STREAM") != NULL;   /* nobody sets the environment after start */
+}
+
 void hm_log(hm_log_level_e level, const char *fmt, ...)
 {
     static const char *names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
+    static const char *priorities[] = { "<7>", "<6>", "<4>", "<3>" };
     if (level < min_level)
         return;
     char line[2048];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ",
+    int n;
+    if (to_journal()) {
+        n = snprintf(line, sizeof line, "%s%-5s ", priorities[level], names[level]);
+    } else {
+        struct timeval tv;
+        struct tm tm;
+        gettimeofday(&tv, NULL);
+        gmtime_r(&tv.tv_sec, &tm);
+        n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %-5s ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, (int)(tv.tv_usec / 1000), names[level]);
+    }
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
