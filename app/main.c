@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_network_io.h>
 #include <apr_signal.h>
@@ -359,22 +360,64 @@ static int refuse_unenforced_security(const cfg_t *cfg)
     return 1;
 }
 
+/* A whole small file (a PEM certificate or key) as a NUL-terminated string in pool. */
+static apr_status_t read_small_file(const char *path, apr_pool_t *pool, char **out, apr_size_t *len)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t st = apr_file_open(&f, path, APR_READ | APR_BINARY, APR_OS_DEFAULT, pool);
+    if (st)
+        return st;
+    if ((st = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) == APR_SUCCESS && fi.size > 1024 * 1024)
+        st = HM_ETOOBIG;
+    if (st == APR_SUCCESS) {
+        *out = apr_palloc(pool, (apr_size_t)fi.size + 1);
+        st = apr_file_read_full(f, *out, (apr_size_t)fi.size, len);
+        if (st == APR_SUCCESS)
+            (*out)[*len] = '\0';
+    }
+    apr_file_close(f);
+    return st;
+}
+
 /* The web console, API and metrics (<webConsole>), in libmicrohttpd's own thread. */
-static apr_status_t start_console(const cfg_t *cfg, hm_broker_t *broker, apr_pool_t *pool,
-                                  mg_server_t **out)
+static apr_status_t console_opts(const cfg_t *cfg, apr_pool_t *pool, mg_opts_t *o)
 {
     const cfg_web_t *w = cfg->web;
-    mg_opts_t o = {
+    *o = (mg_opts_t){
         .host = w->host,
         .port = w->port,
         .allow_remote_without_auth = w->allow_remote_without_auth,
         .auth_configured = cfg->plugins.authentication,
         .admin_group = w->admin_group,
     };
+    apr_status_t st = APR_SUCCESS;
+    if (w->https) {                /* cfg_web_check made sure <sslContext> has PEM files */
+        apr_size_t n;
+        char *cert, *key;
+        if ((st = read_small_file(cfg->tls->certificate, pool, &cert, &n)) != APR_SUCCESS ||
+            (st = read_small_file(cfg->tls->private_key, pool, &key, &n)) != APR_SUCCESS) {
+            hm_error("%s:%d: <webConsole uri=\"%s\">: the <sslContext> PEM files cannot be read: %s",
+                     cfg->source, w->line, w->uri, hm_strerror(st));
+            return st;
+        }
+        o->tls_cert_pem = cert;
+        o->tls_key_pem = key;
+        o->tls_key_password = cfg->tls->private_key_password;
+    }
     char err[512];
-    apr_status_t st = mg_start(pool, broker, &o, out, err, sizeof err);
-    if (st)
+    if ((st = mg_check(o, err, sizeof err)) != APR_SUCCESS)
         hm_error("%s:%d: <webConsole uri=\"%s\">: %s", cfg->source, w->line, w->uri, err);
+    return st;
+}
+
+static apr_status_t start_console(const cfg_t *cfg, const mg_opts_t *o, hm_broker_t *broker,
+                                  apr_pool_t *pool, mg_server_t **out)
+{
+    char err[512];
+    apr_status_t st = mg_start(pool, broker, o, out, err, sizeof err);
+    if (st)
+        hm_error("%s:%d: <webConsole uri=\"%s\">: %s", cfg->source, cfg->web->line, cfg->web->uri, err);
     return st;
 }
 
@@ -431,6 +474,11 @@ int main(int argc, const char *const *argv)
         return 2;
     }
     if (refuse_unenforced_security(cfg))
+        return 2;
+    /* the console's address and files are checked before any thread starts (and by
+     * --check-config); only the listening itself can still fail later */
+    mg_opts_t console_o;
+    if (cfg->web && console_opts(cfg, pool, &console_o) != APR_SUCCESS)
         return 2;
     if (check_only) {
         hm_info("%s: configuration is valid", config);
@@ -516,8 +564,8 @@ int main(int argc, const char *const *argv)
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
         return 2;
     mg_server_t *console = NULL;
-    if (cfg->web && start_console(cfg, broker, pool, &console) != APR_SUCCESS)
-        return 2;
+    if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
+        _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
     hm_life_set(the_life, HM_LIFE_ACTIVE);
     if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {
         hm_error("cannot watch the store's lease: %s", hm_strerror(st));

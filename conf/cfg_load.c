@@ -231,6 +231,8 @@ apr_status_t cfg_broker_element(cfg_ctx_t *ctx, xmlNode *broker)
                       "must not be empty");
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, broker, broker_children, CFG_NELEMS(broker_children), ctx->cfg);
+    if (rv == APR_SUCCESS)
+        rv = cfg_web_check(ctx, broker);
     return rv;
 }
 

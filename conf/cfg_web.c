@@ -19,12 +19,10 @@ static apr_status_t parse_uri(cfg_ctx_t *ctx, const xmlNode *node, cfg_web_t *w)
 {
     const xmlAttr *a = cfg_attr_find(node, "uri");
     const char *u = w->uri, *p;
-    if (strncmp(u, "https://", 8) == 0)
-        return cfg_fail(ctx, node, a, CFG_EUNSUPPORTED, "\"%s\": https is not served yet; use "
-                        "http:// on the loopback address (or a TLS proxy in front)", u);
-    if (strncmp(u, "http://", 7) != 0)
-        return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": expected http://host:port", u);
-    p = u + 7;
+    w->https = strncmp(u, "https://", 8) == 0;
+    if (!w->https && strncmp(u, "http://", 7) != 0)
+        return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": expected http://host:port or https://host:port", u);
+    p = u + (w->https ? 8 : 7);
     const char *colon = strrchr(p, ':');
     if (!colon || colon == p)
         return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": expected http://host:port", u);
@@ -55,6 +53,24 @@ apr_status_t cfg_web_console(cfg_ctx_t *ctx, xmlNode *node, void *target)
         return cfg_fail(ctx, node, NULL, CFG_EMISSING, "give uri=\"http://127.0.0.1:8161\"");
     if ((rv = parse_uri(ctx, node, w)) != APR_SUCCESS)
         return rv;
+    /* https serves the broker's own certificate: checked once the whole <broker> is read
+     * (cfg_web_check), since <sslContext> may come after <webConsole> */
     cfg->web = w;
+    return APR_SUCCESS;
+}
+
+apr_status_t cfg_web_check(cfg_ctx_t *ctx, xmlNode *broker)
+{
+    const cfg_t *cfg = ctx->cfg;
+    const cfg_web_t *w = cfg->web;
+    if (!w || !w->https)
+        return APR_SUCCESS;
+    if (!cfg->tls)
+        return cfg_fail_at(ctx, w->line, CFG_EMISSING, "<webConsole uri=\"%s\">: https needs an "
+                           "<sslContext> with the broker's certificate", w->uri);
+    if (cfg->tls->format != CFG_TLS_PEM)
+        return cfg_fail_at(ctx, w->line, CFG_EUNSUPPORTED, "<webConsole uri=\"%s\">: the console "
+                           "serves PEM files (certificate= and privateKey= of <sslContext>), not a "
+                           "PKCS#12 keyStore", w->uri);
     return APR_SUCCESS;
 }

@@ -17,8 +17,14 @@ typedef struct mg_opts_s {
     int auth_configured;           /* users exist: HTTP Basic is required (not enforced yet:
                                     * then mg_start refuses, see mg_http.c) */
     const char *admin_group;
+    const char *tls_cert_pem;      /* https: the certificate chain and key, PEM text; NULL: http */
+    const char *tls_key_pem;
+    const char *tls_key_password;  /* NULL: none */
 } mg_opts_t;
 
+/* What mg_start would refuse about opts without starting anything (the address is resolved):
+ * for --check-config, and to refuse before the broker starts any thread. */
+apr_status_t mg_check(const mg_opts_t *opts, char *err, size_t errlen);
 /* Starts serving.  Errors (with err): HM_EINVAL (an address it must not serve), HM_EDENIED
  * (authentication asked for but not available), the listening socket's errors. */
 apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *opts,

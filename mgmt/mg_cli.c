@@ -16,6 +16,7 @@
 
 typedef struct cli_s {
     const char *url, *user, *password;
+    const char *cacert;            /* https: the CA (or self-signed certificate) to trust */
     int json;
     CURL *curl;
 } cli_t;
@@ -82,6 +83,8 @@ static long call(cli_t *c, const char *method, const char *path, const buf_t *qu
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (c->cacert)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->cacert);
     if (c->user) {
         curl_easy_setopt(c->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
@@ -323,7 +326,7 @@ static int change(cli_t *c, const char *method, const char *path, buf_t *q, cons
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: hermod admin [--url URL] [--user U --password P] [--json] COMMAND\n"
+            "usage: hermod admin [--url URL] [--cacert PEM] [--user U --password P] [--json] COMMAND\n"
             "  dstat [queues|topics|all]        destinations with ActiveMQ's dstat columns\n"
             "  list                             every queue and topic\n"
             "  browse QUEUE [--msgsel SEL]      each message's headers, properties and body\n"
@@ -331,7 +334,8 @@ static int usage(void)
             "  move FROM TO [--msgsel SEL]      move the (matching) messages to another queue\n"
             "  send QUEUE TEXT                  send a text message\n"
             "  query                            every attribute of the broker and destinations\n"
-            "URL defaults to http://127.0.0.1:8161 (the broker's <webConsole uri>).\n");
+            "URL defaults to http://127.0.0.1:8161 (the broker's <webConsole uri>); --cacert names\n"
+            "the certificate to trust for an https:// console.\n");
     return 2;
 }
 
@@ -348,6 +352,8 @@ int mg_admin_main(int argc, const char *const *argv)
             c.user = argv[++i];
         else if (strcmp(a, "--password") == 0 && i + 1 < argc)
             c.password = argv[++i];
+        else if (strcmp(a, "--cacert") == 0 && i + 1 < argc)
+            c.cacert = argv[++i];
         else if (strcmp(a, "--msgsel") == 0 && i + 1 < argc)
             sel = argv[++i];
         else if (strcmp(a, "--json") == 0)

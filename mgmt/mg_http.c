@@ -343,14 +343,18 @@ static apr_status_t stop_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *opts,
-                      mg_server_t **out, char *err, size_t errlen)
+/* The address to listen on (freeaddrinfo it), after the checks of mg_check. */
+static apr_status_t resolve(const mg_opts_t *opts, struct addrinfo **out, char *err, size_t errlen)
 {
     if (opts->auth_configured) {
         snprintf(err, errlen, "the broker has users, and the web console cannot ask for them yet "
                  "(HTTP Basic with the %s group comes with authentication); remove <webConsole> "
                  "or the users", opts->admin_group ? opts->admin_group : "admins");
         return HM_EDENIED;
+    }
+    if (opts->tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        return HM_EINVAL;
     }
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE }, *ai;
@@ -368,6 +372,26 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
         freeaddrinfo(ai);
         return HM_EINVAL;
     }
+    *out = ai;
+    return APR_SUCCESS;
+}
+
+apr_status_t mg_check(const mg_opts_t *opts, char *err, size_t errlen)
+{
+    struct addrinfo *ai;
+    apr_status_t st = resolve(opts, &ai, err, errlen);
+    if (st == APR_SUCCESS)
+        freeaddrinfo(ai);
+    return st;
+}
+
+apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *opts,
+                      mg_server_t **out, char *err, size_t errlen)
+{
+    struct addrinfo *ai;
+    apr_status_t st = resolve(opts, &ai, err, errlen);
+    if (st)
+        return st;
     if (!is_loopback(ai->ai_addr))
         hm_warn("web console on %s:%d WITHOUT authentication (allowRemoteWithoutAuth=\"true\"): "
                 "anyone who reaches this address can read, send and delete messages",
@@ -379,6 +403,18 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
     snprintf(s->port_text, sizeof s->port_text, "%d", opts->port);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                      (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* https: libmicrohttpd's TLS (GnuTLS) with the broker's <sslContext> PEM files */
+    struct MHD_OptionItem tls[4];
+    int nt = 0;
+    if (opts->tls_cert_pem) {
+        flags |= MHD_USE_TLS;
+        tls[nt++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->tls_cert_pem };
+        tls[nt++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->tls_key_pem };
+        if (opts->tls_key_password)
+            tls[nt++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_KEY_PASSWORD, 0,
+                                                 (void *)opts->tls_key_password };
+    }
+    tls[nt] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
     s->d = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -387,6 +423,7 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MG_CONN_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MG_CONN_MEMORY,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
@@ -395,8 +432,8 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
         return APR_EGENERAL;
     }
     apr_pool_cleanup_register(pool, s, stop_cleanup, apr_pool_cleanup_null);
-    hm_info("web console, API and metrics on http://%s:%d/ (/admin/, /api/, /metrics)",
-            opts->host, opts->port);
+    hm_info("web console, API and metrics on %s://%s:%d/ (/admin/, /api/, /metrics)",
+            opts->tls_cert_pem ? "https" : "http", opts->host, opts->port);
     *out = s;
     return APR_SUCCESS;
 }

@@ -80,6 +80,7 @@ public final class MgmtSuite {
         add(s, "console_in_headless_chromium", 90, MgmtSuite::consoleInChromium);
         add(s, "http_and_messaging_at_once", 120, MgmtSuite::concurrent);
         add(s, "remote_address_needs_explicit_opt_in", MgmtSuite::remoteOptIn);
+        add(s, "https_console_with_ssl_context", MgmtSuite::httpsConsole);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -884,6 +885,58 @@ public final class MgmtSuite {
         eq(0, httpErrors.get(), "HTTP calls that failed");
         check(calls.get() > 20, "HTTP calls were made during the run");
         eq(n / 10, drain(side).size() + drain(side + ".2").size(), "side messages moved once, none lost or doubled");
+    }
+
+    static int run(List<String> cmd, Path log) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        check(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd) + " did not end");
+        return p.exitValue();
+    }
+
+    /** A second broker serving the console over https with its <sslContext> PEM files (a
+     * self-signed certificate made by openssl): hermod admin trusting it works, plain http to
+     * that port gets no answer, an untrusted client is refused. */
+    static void httpsConsole() throws Exception {
+        Path dir = Files.createDirectories(Paths.get(DIR, "https"));
+        int port = PORT + 2, http = HTTP + 2;
+        eq(0, run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                          "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"), dir.resolve("openssl.log")),
+           "openssl made a certificate");
+        Path xml = dir.resolve("https.xml");
+        Files.writeString(xml, "<broker xmlns=\"http://activemq.apache.org/schema/core\" brokerName=\"tls\" "
+                + "persistent=\"false\" dataDirectory=\"" + dir + "/data\">\n"
+                + "  <webConsole uri=\"https://127.0.0.1:" + http + "\"/>\n"
+                + "  <sslContext><sslContext certificate=\"" + dir + "/cert.pem\" privateKey=\"" + dir + "/key.pem\"/></sslContext>\n"
+                + "  <transportConnectors><transportConnector name=\"o\" uri=\"tcp://127.0.0.1:" + port + "\"/></transportConnectors>\n"
+                + "</broker>\n");
+        Path logf = dir.resolve("hermod.log");
+        Process p = new ProcessBuilder(HERMOD, "--config", xml.toString()).redirectErrorStream(true)
+                .redirectOutput(logf.toFile()).start();
+        try {
+            long end = System.currentTimeMillis() + 10_000;
+            while (!Files.readString(logf).contains("web console, API and metrics on https://") && System.currentTimeMillis() < end)
+                Thread.sleep(100);
+            check(Files.readString(logf).contains("on https://127.0.0.1:" + http), "started with https: " + Files.readString(logf));
+            List<String> cmd = List.of(HERMOD, "admin", "--url", "https://localhost:" + http, "--cacert", dir + "/cert.pem", "send", "TLS.Q", "over tls");
+            eq(0, run(cmd, dir.resolve("admin-send.log")), "hermod admin send over https: " + Files.readString(dir.resolve("admin-send.log")));
+            eq(0, run(List.of(HERMOD, "admin", "--url", "https://localhost:" + http, "--cacert", dir + "/cert.pem", "dstat"),
+                      dir.resolve("admin-dstat.log")), "dstat over https");
+            check(Files.readString(dir.resolve("admin-dstat.log")).lines().anyMatch(l -> l.matches("TLS\\.Q\\s+1\\s.*")),
+                  "the queue with its message: " + Files.readString(dir.resolve("admin-dstat.log")));
+            eq(1, run(List.of(HERMOD, "admin", "--url", "https://localhost:" + http, "dstat"), dir.resolve("admin-untrusted.log")),
+               "a client that does not trust the certificate is refused");
+            eq(1, run(List.of(HERMOD, "admin", "--url", "http://localhost:" + http, "dstat"), dir.resolve("admin-plain.log")),
+               "plain http to the https port gets no answer");
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        // https without an <sslContext> is a configuration error naming the element
+        Files.writeString(xml, Files.readString(xml).replaceAll("  <sslContext>.*</sslContext>\n", ""));
+        eq(2, run(List.of(HERMOD, "--check-config", xml.toString()), dir.resolve("check.log")), "refused");
+        check(Files.readString(dir.resolve("check.log")).contains("https.xml:2: <webConsole uri=\"https://"),
+              "names file, line and element: " + Files.readString(dir.resolve("check.log")));
     }
 
     /** A second broker with the console on a non-loopback address: refused without the opt-in,
