@@ -7,6 +7,7 @@
 #include <apr_base64.h>
 #include <apr_strings.h>
 
+#include "mg_history.h"
 #include "mg_int.h"
 
 int mg_dest_arg(mg_req_t *r, const char *param_queue, const char *param_topic, hm_dname_t *d)
@@ -360,5 +361,16 @@ int mg_api_browse(mg_req_t *r)
         json_message(w, &APR_ARRAY_IDX(a, i, hm_admin_msg_t), r->pool);
     }
     mg_puts(w, "\n]}\n");
+    return 200;
+}
+
+int mg_api_history(mg_req_t *r)
+{
+    hm_dname_t d;
+    if (!mg_dest_arg(r, "queue", "topic", &d))
+        return mg_fail(r, 400, "give queue=NAME or topic=NAME");
+    if (!mg_history_json(r->history, d, &r->out))
+        return mg_fail(r, 404, "no samples of %s yet (one every %d s, for at most %d destinations)",
+                       d.name, MG_HISTORY_STEP_S, MG_HISTORY_DESTS);
     return 200;
 }

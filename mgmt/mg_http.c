@@ -14,11 +14,13 @@
 #include <apr_strings.h>
 
 #include "hm_log.h"
+#include "mg_history.h"
 #include "mg_int.h"
 
 struct mg_server_s {
     struct MHD_Daemon *d;
     hm_broker_t *b;
+    mg_history_t *history;
     mg_opts_t opts;
     char port_text[8];
 };
@@ -50,6 +52,7 @@ static const route_t routes[] = {
     { "GET", "/api/subscriptions", mg_api_subscriptions },
     { "GET", "/api/scheduled", mg_api_scheduled },
     { "GET", "/api/browse", mg_api_browse },
+    { "GET", "/api/history", mg_api_history },
     { "POST", "/api/destinations", mg_api_create },
     { "DELETE", "/api/destinations", mg_api_delete },
     { "POST", "/api/purge", mg_api_purge },
@@ -265,6 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs = apr_pcalloc(pool, sizeof *cs);
         cs->r.pool = pool;
         cs->r.b = s->b;
+        cs->r.history = s->history;
         cs->r.conn = c;
         cs->r.method = apr_pstrdup(pool, method);
         cs->r.path = apr_pstrdup(pool, url);
@@ -403,6 +407,12 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
     snprintf(s->port_text, sizeof s->port_text, "%d", opts->port);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                      (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    /* the charts' sampler first: requests may read it as soon as the daemon runs */
+    if ((st = mg_history_start(pool, broker, &s->history)) != APR_SUCCESS) {
+        freeaddrinfo(ai);
+        snprintf(err, errlen, "cannot start the console's sampling thread: %s", hm_strerror(st));
+        return st;
+    }
     /* https: libmicrohttpd's TLS (GnuTLS) with the broker's <sslContext> PEM files */
     struct MHD_OptionItem tls[4];
     int nt = 0;
@@ -427,10 +437,12 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
                             MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->d) {
+        mg_history_stop(s->history);
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine)",
                  opts->host, opts->port);
         return APR_EGENERAL;
     }
+
     apr_pool_cleanup_register(pool, s, stop_cleanup, apr_pool_cleanup_null);
     hm_info("web console, API and metrics on %s://%s:%d/ (/admin/, /api/, /metrics)",
             opts->tls_cert_pem ? "https" : "http", opts->host, opts->port);
@@ -441,7 +453,8 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
 void mg_stop(mg_server_t *s)
 {
     if (s && s->d) {
-        MHD_stop_daemon(s->d);
+        MHD_stop_daemon(s->d);     /* first: no request reads the history any more */
         s->d = NULL;
+        mg_history_stop(s->history);
     }
 }

@@ -17,6 +17,7 @@ struct MHD_Connection;
 typedef struct mg_req_s {
     apr_pool_t *pool;              /* this request's, freed when it is answered */
     hm_broker_t *b;
+    struct mg_history_s *history;  /* the charts' samples (mg_history.h) */
     struct MHD_Connection *conn;
     const char *method, *path;
     apr_table_t *form;             /* fields of a form-encoded body */
@@ -52,6 +53,7 @@ int mg_api_producers(mg_req_t *r);
 int mg_api_subscriptions(mg_req_t *r);
 int mg_api_scheduled(mg_req_t *r);
 int mg_api_browse(mg_req_t *r);
+int mg_api_history(mg_req_t *r);
 int mg_api_create(mg_req_t *r);                 /* mg_api_ops.c: changing */
 int mg_api_delete(mg_req_t *r);
 int mg_api_purge(mg_req_t *r);

@@ -15,6 +15,9 @@
 #define MG_BROWSE_MAX           1000
 #define MG_JOBS_MAX             10000           /* scheduled jobs listed in one answer */
 #define MG_BODY_PREVIEW         (64 * 1024)     /* bytes of a browsed body shown; longer ones are cut */
+#define MG_HISTORY_STEP_S       10              /* the console's charts: a sample every 10 s */
+#define MG_HISTORY_SAMPLES      360             /* ... for an hour */
+#define MG_HISTORY_DESTS        1000            /* ... of at most this many destinations (24 KiB each) */
 #define MG_CSRF_HEADER          "X-Requested-By"   /* mutating requests carry it (any value) */
 
 #endif

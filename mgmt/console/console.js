@@ -1,9 +1,12 @@
-// hermod's console: reads /api/ every 2 s, keeps an hour of depth and rates in the page, and
+// hermod's console: reads /api/ every 2 s, starts each chart from the broker's last hour
+// (/api/history, a sample every 10 s), keeps adding to it while open, and
 // performs operations with the X-Requested-By header the API requires of changing requests.
 // Everything from the broker is put into the page as text (textContent), never as markup.
 'use strict';
-const REFRESH_MS = 2000, HISTORY = 1800;   // 1800 x 2 s = one hour
+const REFRESH_MS = 2000, HISTORY = 2160;   // an hour: 360 broker samples + 1800 of the page
 const history = new Map();                 // "kind:name" -> [{t, pending, enq, deq}]
+const asked = new Set();                   // destinations whose server history was fetched
+const HISTORY_FETCH_MAX = 50;              // rows whose past is fetched when the page opens
 let browsing = null;
 
 function el(tag, text, cls) {
@@ -64,7 +67,24 @@ function rate(h, key) {
   return ((b[key] - a[key]) * 1000 / Math.max(1, b.t - a.t)).toFixed(1);
 }
 
+// The broker's samples of the last hour, before what this page has seen itself.
+async function pastOf(d) {
+  const key = d.kind + ':' + d.name;
+  asked.add(key);
+  try {
+    const p = await api('GET', '/api/history', d.kind === 'queue' ? { queue: d.name } : { topic: d.name });
+    const past = p.samples.map((v, i) => ({ t: p.first + i * p.stepSeconds * 1000, pending: v[0], enq: v[1], deq: v[2] }));
+    const mine = history.get(key) || [];
+    const since = past.length ? past[past.length - 1].t : 0;
+    history.set(key, past.concat(mine.filter(x => x.t > since)).slice(-HISTORY));
+  } catch (e) {
+    // not sampled yet: the chart starts with this page
+  }
+}
+
 function renderDests(dests) {
+  for (const d of dests.slice(0, HISTORY_FETCH_MAX))
+    if (!asked.has(d.kind + ':' + d.name)) pastOf(d);
   const tbody = document.querySelector('#dests tbody');
   tbody.replaceChildren();
   const now = Date.now();

@@ -77,6 +77,7 @@ public final class MgmtSuite {
         add(s, "cross_site_requests_refused", MgmtSuite::crossSite);
         add(s, "hostile_http_answered_4xx", MgmtSuite::hostileHttp);
         add(s, "console_page_served_from_binary", MgmtSuite::consolePage);
+        add(s, "history_for_the_charts", MgmtSuite::history);
         add(s, "console_in_headless_chromium", 90, MgmtSuite::consoleInChromium);
         add(s, "http_and_messaging_at_once", 120, MgmtSuite::concurrent);
         add(s, "remote_address_needs_explicit_opt_in", MgmtSuite::remoteOptIn);
@@ -802,6 +803,31 @@ public final class MgmtSuite {
         check(js.body.contains("X-Requested-By") && !js.body.contains("innerHTML"), "the script sends the header, never innerHTML");
         ok("GET", "/admin/console.css", null);
         eq(404, http("GET", "/admin/nope.html", null).status, "no other file");
+    }
+
+    /** The broker's own samples behind the console's charts: one every 10 s per destination. */
+    static void history() throws Exception {
+        String qn = "MG.history";
+        send(qn, 3, "h");
+        eq(404, http("GET", "/api/history" + q("queue", "MG.never"), null).status, "a queue never seen");
+        eq(400, http("GET", "/api/history", null).status, "no name");
+        long end = System.currentTimeMillis() + 25_000;
+        Map<String, String> h = null;
+        while (System.currentTimeMillis() < end) {
+            if (http("GET", "/api/history" + q("queue", qn), null).status == 200) {
+                h = json("/api/history" + q("queue", qn));
+                if (h.containsKey("samples[0][0]")) break;
+            }
+            Thread.sleep(1000);
+        }
+        check(h != null, "sampled within 25 s");
+        eq("10", h.get("stepSeconds"), "a sample every 10 s");
+        int last = 0;
+        while (h.containsKey("samples[" + (last + 1) + "][0]")) last++;
+        eq("3", h.get("samples[" + last + "][0]"), "pending in the last sample");
+        eq("3", h.get("samples[" + last + "][1]"), "enqueued in the last sample");
+        check(Math.abs(Long.parseLong(h.get("first")) - System.currentTimeMillis()) < 3_700_000L, "first sample within the hour");
+        drain(qn);
     }
 
     /** The page in Debian's chromium (console_check.py over the DevTools protocol): the queue and
