@@ -539,6 +539,7 @@ int main(int argc, const char *const *argv)
     bo.temp_limit = cfg->usage.temp_limit;
     bo.policy = config_policy;
     bo.policy_baton = cfg;
+    bo.adopt = ow_msg_adopt;       /* the console's messages are stored as OpenWire messages */
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {

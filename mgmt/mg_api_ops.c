@@ -132,13 +132,18 @@ int mg_api_send(mg_req_t *r)
     int priority = prio ? atoi(prio) : 4;
     if (priority < 0 || priority > 9)
         return mg_fail(r, 400, "priority is 0..9");
+    const char *pers = mg_arg(r, "persistent");
+    if (pers && strcmp(pers, "true") != 0 && strcmp(pers, "false") != 0)
+        return mg_fail(r, 400, "persistent is true (the default) or false");
     const char *id = NULL;
+    int persistent = 0;
     apr_status_t st = hm_admin_send_text(r->b, d, text, len, mg_arg(r, "type"), mg_arg(r, "correlationId"),
-                                         priority, r->pool, &id, err, sizeof err);
+                                         priority, !pers || strcmp(pers, "true") == 0, r->pool, &id,
+                                         &persistent, err, sizeof err);
     if (st)
         return mg_fail(r, mg_http_status(st), "%s", *err ? err : hm_strerror(st));
     mg_puts(&r->out, "{\"ok\":true,\"id\":");
     mg_json_cstr(&r->out, id);
-    mg_puts(&r->out, "}\n");
+    mg_printf(&r->out, ",\"persistent\":%s}\n", persistent ? "true" : "false");
     return 200;
 }

@@ -121,10 +121,12 @@ apr_status_t hm_admin_copy(hm_broker_t *b, hm_dname_t from, hm_dname_t to, const
                            int move, uint64_t max, uint64_t *count, char *err, size_t errlen);
 /* Stops (1) or restarts (0) dispatch from queue d; consumers keep what they already have. */
 apr_status_t hm_admin_pause(hm_broker_t *b, hm_dname_t d, int paused, char *err, size_t errlen);
-/* Sends a text message (non-persistent: a message the broker makes has no stored form yet) to
- * d, with a JMSType and correlation id when not NULL; *id_out (in pool) names it. */
+/* Sends a text message to d, with a JMSType and correlation id when not NULL.  Persistent only
+ * when the broker can give it a stored form (opts.adopt); *persistent_out says which it was,
+ * *id_out (in pool) names it. */
 apr_status_t hm_admin_send_text(hm_broker_t *b, hm_dname_t d, const char *text, size_t len,
                                 const char *type, const char *correlation_id, int priority,
-                                apr_pool_t *pool, const char **id_out, char *err, size_t errlen);
+                                int persistent, apr_pool_t *pool, const char **id_out,
+                                int *persistent_out, char *err, size_t errlen);
 
 #endif

@@ -401,9 +401,28 @@ static hm_msg_t *admin_derive(const hm_msg_t *m, const hm_derive_t *d)
     return c;
 }
 
+/* The persistent form of an admin text message (the protocol's, through opts.adopt), or m
+ * itself (non-persistent) when there is none.  Takes m's reference. */
+static hm_msg_t *adopted(hm_broker_t *b, hm_msg_t *m, apr_pool_t *pool)
+{
+    hm_content_t c;
+    hm_msg_t *a = NULL;
+    m->persistent = 1;
+    if (b->opts.adopt && admin_text_content(m->origin_data, pool, &c) == APR_SUCCESS)
+        a = b->opts.adopt(m, &c);
+    if (!a) {
+        m->persistent = 0;
+        return m;
+    }
+    a->producer_client = m->producer_client;
+    hm_msg_unref(m);
+    return a;
+}
+
 apr_status_t hm_admin_send_text(hm_broker_t *b, hm_dname_t d, const char *text, size_t len,
                                 const char *type, const char *correlation_id, int priority,
-                                apr_pool_t *pool, const char **id_out, char *err, size_t errlen)
+                                int persistent, apr_pool_t *pool, const char **id_out,
+                                int *persistent_out, char *err, size_t errlen)
 {
     apr_status_t st = plain_name(d, err, errlen);
     if (st)
@@ -418,13 +437,23 @@ apr_status_t hm_admin_send_text(hm_broker_t *b, hm_dname_t d, const char *text, 
     }
     m->timestamp = apr_time_as_msec(apr_time_now());
     m->priority = priority < 0 ? 4 : priority > 9 ? 9 : priority;
+    if (persistent)
+        m = adopted(b, m, pool);
+    if (persistent_out)
+        *persistent_out = m->persistent;
     if ((st = hm_usage_check_locked(b, m, err, errlen)) == APR_SUCCESS) {
         hm_pbatch_t pb = { NULL, 0, 0 };
         hm_plan_t pl;
-        if ((st = hm_plan_route(b, m, &pb, &pl, err, errlen)) == APR_SUCCESS)
+        /* stored (and committed: queued for writing) before it is enqueued, as hm_send does;
+         * nobody waits for the write to be durable */
+        if ((st = hm_plan_route(b, m, &pb, &pl, err, errlen)) == APR_SUCCESS &&
+            (st = hm_persist_commit(&pb, NULL, NULL)) == APR_SUCCESS) {
             st = hm_plan_apply(b, &pl);
-        else
+        } else {
+            if (pb.batch)
+                st_batch_discard(pb.batch);
             hm_plan_free(&pl);
+        }
     } else {
         char *nlp = strchr(err, '\n');
         if (nlp)

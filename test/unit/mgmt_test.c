@@ -80,7 +80,7 @@ static void test_metrics_follow_the_operations(void)
     hm_dname_t q = { HM_QUEUE, "Q \"one\"" }, to = { HM_QUEUE, "Q.two" };
     CU_ASSERT_EQUAL(hm_admin_create(b, q, err, sizeof err), APR_SUCCESS);
     for (int i = 0; i < 5; i++)
-        CU_ASSERT_EQUAL(hm_admin_send_text(b, q, "hello", 5, NULL, NULL, i, pool, NULL, err, sizeof err),
+        CU_ASSERT_EQUAL(hm_admin_send_text(b, q, "hello", 5, NULL, NULL, i, 1, pool, NULL, NULL, err, sizeof err),
                         APR_SUCCESS);
     uint64_t n = 0;
     CU_ASSERT_EQUAL(hm_admin_copy(b, q, to, "JMSPriority >= 3", 1, 0, &n, err, sizeof err), APR_SUCCESS);

@@ -30,4 +30,5 @@ cat > "$dir/hermod.xml" <<XML
 XML
 it_hermod_custom_start "$port"
 it_suite_java 500 -Xmx512m -Dit.port=$port -Dit.http=$http -Dit.hermod="$IT_HERMOD" \
-    -Dit.probe="$here/mg_probe.py" -Dit.console="$here/console_check.py" -Dit.dir="$dir"
+    -Dit.probe="$here/mg_probe.py" -Dit.console="$here/console_check.py" -Dit.dir="$dir" \
+    -Dit.brokerctl="$IT_ROOT/test/interop/common/brokerctl.sh"

@@ -82,6 +82,7 @@ public final class MgmtSuite {
         add(s, "http_and_messaging_at_once", 120, MgmtSuite::concurrent);
         add(s, "remote_address_needs_explicit_opt_in", MgmtSuite::remoteOptIn);
         add(s, "https_console_with_ssl_context", MgmtSuite::httpsConsole);
+        add(s, "operations_survive_restart", 120, MgmtSuite::survivesRestart);   // last: restarts the broker
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -595,7 +596,7 @@ public final class MgmtSuite {
         String qn = "MG.send";
         Resp r = ok("POST", "/api/send" + q("queue", qn, "type", "Greeting", "correlationId", "c-1", "priority", "7"),
                     "h\u00e9llo from the console");
-        check(r.body.contains("\"id\""), "the answer names the message");
+        check(r.body.contains("\"id\"") && r.body.contains("\"persistent\":true"), "the answer names the message: " + r);
         AtomicReference<Message> got = new AtomicReference<>();
         jms(s -> got.set(s.createConsumer(s.createQueue(qn)).receive(5000)));
         check(got.get() instanceof TextMessage, "a TextMessage arrives");
@@ -604,6 +605,7 @@ public final class MgmtSuite {
         eq("Greeting", m.getJMSType(), "JMSType");
         eq("c-1", m.getJMSCorrelationID(), "JMSCorrelationID");
         eq(7, m.getJMSPriority(), "JMSPriority");
+        eq(DeliveryMode.PERSISTENT, m.getJMSDeliveryMode(), "persistent by default, as ActiveMQ's console sends");
         ok("POST", "/api/send" + q("topic", "MG.send.t"), "to a topic");
         eq(400, http("POST", "/api/send" + q("queue", qn, "priority", "12"), "x").status, "priority 12");
         eq(400, http("POST", "/api/send", "x").status, "no destination");
@@ -911,6 +913,39 @@ public final class MgmtSuite {
         eq(0, httpErrors.get(), "HTTP calls that failed");
         check(calls.get() > 20, "HTTP calls were made during the run");
         eq(n / 10, drain(side).size() + drain(side + ".2").size(), "side messages moved once, none lost or doubled");
+    }
+
+    /** What the API sent (persistent), moved and purged is still so after the broker restarts. */
+    static void survivesRestart() throws Exception {
+        Resp sent = ok("POST", "/api/send" + q("queue", "MG.keep", "type", "Kept"), "kept across a restart");
+        check(sent.body.contains("\"persistent\":true"), "sent persistent: " + sent);
+        String id = sent.body.replaceAll(".*\"id\":\"([^\"]*)\".*\\s*", "$1");
+        send("MG.src", 4, "s");
+        check(ok("POST", "/api/move" + q("from", "MG.src", "to", "MG.dst", "selector", "i < 2"), null).body.contains("\"moved\":2"), "moved 2");
+        check(ok("POST", "/api/purge" + q("queue", "MG.src", "selector", "i = 3"), null).body.contains("\"removed\":1"), "purged 1");
+        Resp np = ok("POST", "/api/send" + q("queue", "MG.keep.np", "persistent", "false"), "gone after a restart");
+        check(np.body.contains("\"persistent\":false"), "sent non-persistent: " + np);
+        eq(0, run(List.of(System.getProperty("it.brokerctl"), DIR, "restart"), Paths.get(DIR, "brokerctl.log")),
+           "brokerctl restart");
+        long end = System.currentTimeMillis() + 20_000;
+        while (System.currentTimeMillis() < end) {
+            try {
+                if (http("GET", "/api/broker", null).status == 200) break;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        AtomicReference<Message> got = new AtomicReference<>();
+        jms(s -> got.set(s.createConsumer(s.createQueue("MG.keep")).receive(5000)));
+        check(got.get() instanceof TextMessage, "the API's message after the restart");
+        TextMessage m = (TextMessage) got.get();
+        eq("kept across a restart", m.getText(), "its text");
+        eq("Kept", m.getJMSType(), "its JMSType");
+        eq(id, m.getJMSMessageID(), "its id");
+        eq(DeliveryMode.PERSISTENT, m.getJMSDeliveryMode(), "persistent");
+        eq(List.of("s0", "s1"), drain("MG.dst"), "the moved ones are in their new queue");
+        eq(List.of("s2"), drain("MG.src"), "the source lost the moved and the purged ones");
+        eq(List.of(), drain("MG.keep.np"), "the non-persistent one is gone");
     }
 
     static int run(List<String> cmd, Path log) throws Exception {
