@@ -309,6 +309,15 @@ public final class MgmtSuite {
         return b.append('"').toString();
     }
 
+    /** The flattened prefix ("[i]") of the first element whose field is value (JSON text), or null. */
+    static String indexWhere(Map<String, String> flat, String field, String value) {
+        for (int i = 0; flat.containsKey("[" + i + "]." + field) || flat.containsKey("[" + i + "].name")
+                        || flat.containsKey("[" + i + "].id"); i++)
+            if (value.equals(flat.get("[" + i + "]." + field)))
+                return "[" + i + "]";
+        return null;
+    }
+
     /** The flattened prefix ("[i]") of the destination kind:name in /api/destinations. */
     static String destIndex(Map<String, String> flat, String kind, String name) {
         for (int i = 0; flat.containsKey("[" + i + "].name"); i++)
@@ -463,25 +472,19 @@ public final class MgmtSuite {
             s.createProducer(s.createQueue("MG.api.cons"));
             Thread.sleep(300);
             Map<String, String> conns = json("/api/connections");
-            String at = null;
-            for (int i = 0; conns.containsKey("[" + i + "].connectionId"); i++)
-                if (str("mg-client-1").equals(conns.get("[" + i + "].clientId"))) at = "[" + i + "]";
+            String at = indexWhere(conns, "clientId", str("mg-client-1"));
             check(at != null, "the connection with clientID mg-client-1 is listed: " + conns);
             eq("1", conns.get(at + ".consumers"), "its consumers");
             eq("1", conns.get(at + ".producers"), "its producers");
             check(conns.get(at + ".remoteAddress").contains("127.0.0.1"), "its address");
             Map<String, String> cons = json("/api/consumers");
-            String ci = null;
-            for (int i = 0; cons.containsKey("[" + i + "].connectionId"); i++)
-                if (str("mg-client-1").equals(cons.get("[" + i + "].clientId"))) ci = "[" + i + "]";
+            String ci = indexWhere(cons, "clientId", str("mg-client-1"));
             check(ci != null, "its consumer is listed");
             eq(str("MG.api.cons"), cons.get(ci + ".destination.name"), "consumer's destination");
             eq(str("color = 'red'"), cons.get(ci + ".selector"), "consumer's selector");
             eq("1000", cons.get(ci + ".prefetch"), "the client's default prefetch");
             Map<String, String> prods = json("/api/producers");
-            String pi = null;
-            for (int i = 0; prods.containsKey("[" + i + "].id"); i++)
-                if (str("mg-client-1").equals(prods.get("[" + i + "].clientId"))) pi = "[" + i + "]";
+            String pi = indexWhere(prods, "clientId", str("mg-client-1"));
             check(pi != null, "its producer is listed: " + prods);
             eq(str("MG.api.cons"), prods.get(pi + ".destination.name"), "producer's destination");
         } finally {
@@ -537,9 +540,7 @@ public final class MgmtSuite {
             later.setLongProperty("AMQ_SCHEDULED_DELAY", 600_000);
             s.createProducer(s.createQueue("MG.sched")).send(later);
             Map<String, String> d = json("/api/subscriptions");
-            String at = null;
-            for (int i = 0; d.containsKey("[" + i + "].name"); i++)
-                if (str("sub1").equals(d.get("[" + i + "].name"))) at = "[" + i + "]";
+            String at = indexWhere(d, "name", str("sub1"));
             check(at != null, "the durable subscription is listed: " + d);
             eq(str("mg-durable"), d.get(at + ".clientId"), "its client id");
             eq(str("MG.durable.t"), d.get(at + ".topic"), "its topic");
