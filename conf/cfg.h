@@ -329,7 +329,7 @@ typedef struct cfg_tls_s {
 typedef struct cfg_web_s {
     const char *uri;                  /* as written, e.g. "http://127.0.0.1:8161" */
     bool https;                       /* uri is https://: served with <sslContext>'s PEM files */
-    const char *host;                 /* from uri: an address or name to listen on */
+    const char *host;                 /* from uri: an address (IPv6 without brackets) or name */
     int port;
     bool allow_remote_without_auth;   /* serve a non-loopback address without authentication */
     const char *admin_group;          /* the group whose users may use it; default "admins" */

@@ -32,6 +32,9 @@ static apr_status_t parse_uri(cfg_ctx_t *ctx, const xmlNode *node, cfg_web_t *w)
         return cfg_fail(ctx, node, a, CFG_EVALUE, "\"%s\": the port must be 1..65535 and no path "
                         "may follow", u);
     w->host = apr_pstrmemdup(ctx->pool, p, (size_t)(colon - p));
+    size_t hl = strlen(w->host);
+    if (hl >= 2 && w->host[0] == '[' && w->host[hl - 1] == ']')    /* [v6]: the address itself */
+        w->host = apr_pstrmemdup(ctx->pool, w->host + 1, hl - 2);
     w->port = (int)port;
     return APR_SUCCESS;
 }
