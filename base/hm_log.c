@@ -1,8 +1,10 @@
 #include "hm_log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,12 +14,26 @@ static volatile hm_log_level_e min_level = HM_LOG_INFO;
 void hm_log_set_level(hm_log_level_e level) { min_level = level; }
 hm_log_level_e hm_log_get_level(void) { return min_level; }
 
-/* Under systemd stderr is the journal (JOURNAL_STREAM names it): each line then starts with its
- * syslog priority ("<6>", sd-daemon(3)), which the journal turns into the entry's priority, and
- * carries no timestamp of its own (the journal keeps one). */
+/* Under systemd stderr is the journal: JOURNAL_STREAM names its device and inode, and only when
+ * stderr is still that stream (a child of a service may have redirected it) does each line start
+ * with its syslog priority ("<6>", sd-daemon(3)), which the journal turns into the entry's
+ * priority, without a timestamp of its own (the journal keeps one). */
+static int journal;
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+
+static void journal_check(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+              (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 static int to_journal(void)
 {
-    return getenv("JOURNAL_STREAM") != NULL;   /* nobody sets the environment after start */
+    pthread_once(&journal_once, journal_check);
+    return journal;
 }
 
 void hm_log(hm_log_level_e level, const char *fmt, ...)

@@ -160,12 +160,16 @@ sighup_keeps_running() {
 }
 sighup_keeps_running; report sighup_logged_and_keeps_running $?
 
-# Under systemd (JOURNAL_STREAM set) every line starts with its syslog priority and carries no
-# timestamp of its own; otherwise lines start with an ISO timestamp.
+# Under systemd (JOURNAL_STREAM names stderr's device:inode) every line starts with its syslog
+# priority and carries no timestamp of its own; a JOURNAL_STREAM that names another file (stderr
+# redirected by a parent) changes nothing: lines start with an ISO timestamp.
 journal_lines() {
-    JOURNAL_STREAM=8:1234 timeout 10 "$hermod" --check-config "$root/conf/hermod.xml" > "$dir/journal.log" 2>&1
+    : > "$dir/journal.log"
+    JOURNAL_STREAM=$(stat -c '%d:%i' "$dir/journal.log") timeout 10 "$hermod" --check-config \
+        "$root/conf/hermod.xml" >> "$dir/journal.log" 2>&1
+    JOURNAL_STREAM=8:1234 timeout 10 "$hermod" --check-config "$root/conf/hermod.xml" > "$dir/other.log" 2>&1
     grep -qx '<6>INFO  .*configuration is valid' "$dir/journal.log" &&
         ! grep -v '^<[3467]>' "$dir/journal.log" | grep -q . &&
-        grep -q '^20[0-9][0-9]-.*Z INFO ' "$dir/check.log"
+        grep -q '^20[0-9][0-9]-.*Z INFO .*configuration is valid' "$dir/other.log"
 }
 journal_lines; report journal_lines_carry_priority $?
