@@ -22,6 +22,9 @@ cat > "$dir/hermod.xml" <<XML
         schedulerSupport="true">
   <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
   <systemUsage><systemUsage><memoryUsage><memoryUsage limit="64 mb"/></memoryUsage></systemUsage></systemUsage>
+  <destinationPolicy><policyMap><policyEntries>
+    <policyEntry queue="MG.full" memoryLimit="256 kb"/>
+  </policyEntries></policyMap></destinationPolicy>
   <transportConnectors>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$port"/>
   </transportConnectors>

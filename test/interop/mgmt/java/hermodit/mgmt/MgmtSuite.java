@@ -62,6 +62,7 @@ public final class MgmtSuite {
         Suite s = new Suite(60);
         add(s, "metrics_match_jms_activity", MgmtSuite::metricsMatchJms);
         add(s, "metrics_topics_and_broker", MgmtSuite::metricsTopicsAndBroker);
+        add(s, "metrics_held_producer", MgmtSuite::metricsHeldProducer);
         add(s, "api_destinations_statistics", MgmtSuite::apiDestinations);
         add(s, "api_connections_and_consumers", MgmtSuite::apiConnectionsConsumers);
         add(s, "api_create_and_delete", MgmtSuite::apiCreateDelete);
@@ -439,6 +440,47 @@ public final class MgmtSuite {
               "log flushes grew");
         check(metric(after, "hermod_store_usage_bytes", null, null) > 0, "store usage of 5 stored messages");
         drain("MG.commits");
+    }
+
+    /** A producer held by flow control (MG.full has memoryLimit 256 kb): held producers 1 and
+     * blocked sends counted while it waits; 0 held again once a consumer drains the queue. */
+    static void metricsHeldProducer() throws Exception {
+        String qn = "MG.full";
+        double blockedBefore = metric(metrics(), "hermod_blocked_sends_total", null, null);
+        AtomicInteger sentCount = new AtomicInteger();
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        Thread producer = new Thread(() -> {
+            try {
+                jms(s -> {
+                    MessageProducer p = s.createProducer(s.createQueue(qn));
+                    p.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+                    String body = "x".repeat(50_000);
+                    for (int i = 0; i < 10; i++) {
+                        p.send(s.createTextMessage(body));
+                        sentCount.incrementAndGet();
+                    }
+                });
+            } catch (Exception e) {
+                failed.set(e);
+            }
+        });
+        producer.setDaemon(true);
+        producer.start();
+        long end = System.currentTimeMillis() + 15_000;
+        double held = 0;
+        while (System.currentTimeMillis() < end && (held = metric(metrics(), "hermod_producers_held", null, null)) < 1)
+            Thread.sleep(200);
+        eq(1.0, held, "one send held (after " + sentCount.get() + " went through)");
+        Map<String, Double> m = metrics();
+        check(metric(m, "hermod_blocked_sends_total", null, null) > blockedBefore, "blocked sends counted");
+        check(metric(m, "hermod_queue_memory_bytes", "queue", qn) >= 200_000, "the queue holds its limit's worth");
+        check(sentCount.get() < 10, "the producer waits");
+        drain(qn);
+        producer.join(15_000);
+        check(failed.get() == null, "the producer went on: " + failed.get());
+        eq(10, sentCount.get(), "every send completed once the queue drained");
+        eq(0.0, metric(metrics(), "hermod_producers_held", null, null), "nothing held any more");
+        drain(qn);
     }
 
     static void apiDestinations() throws Exception {
