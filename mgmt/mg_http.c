@@ -21,6 +21,12 @@ struct mg_server_s {
     struct MHD_Daemon *d;
     hm_broker_t *b;
     mg_history_t *history;
+    /* Why memory is kept between requests: a 10,000-destination scrape every second would
+     * otherwise map and unmap megabytes each time, and every unmap interrupts the broker's
+     * other threads (TLB shootdowns).  Both are used only on libmicrohttpd's one thread. */
+    apr_allocator_t *alloc;        /* request pools' memory, up to MG_KEEP_POOLS kept */
+    uint8_t *spare;                /* the last answer's buffer, for the next one */
+    size_t spare_cap;
     mg_opts_t opts;
     char port_text[8];
 };
@@ -147,19 +153,46 @@ static int authenticated(const mg_server_t *s, struct MHD_Connection *c)
     return !s->opts.auth_configured;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, conn_state_t *cs, int status)
+/* An answer's buffer on its way out: kept as the server's spare once sent. */
+typedef struct outbuf_s {
+    mg_server_t *s;
+    uint8_t *data;
+    size_t cap;
+} outbuf_t;
+
+static void outbuf_done(void *cls)
+{
+    outbuf_t *o = cls;
+    if (!o->s->spare && o->cap <= MG_KEEP_OUTPUT) {
+        o->s->spare = o->data;
+        o->s->spare_cap = o->cap;
+    } else {
+        free(o->data);
+    }
+    free(o);
+}
+
+static enum MHD_Result answer(mg_server_t *s, struct MHD_Connection *c, conn_state_t *cs, int status)
 {
     mg_req_t *r = &cs->r;
     size_t len = 0;
     if (r->out.err)
         status = mg_fail(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the answer is larger than %u bytes",
                          MG_MAX_OUTPUT);
-    uint8_t *data = hm_wbuf_detach(&r->out, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data ? data : (void *)"",
-                                                                data ? MHD_RESPMEM_MUST_FREE
-                                                                     : MHD_RESPMEM_PERSISTENT);
+    outbuf_t *o = malloc(sizeof *o);
+    size_t cap = r->out.cap;
+    uint8_t *data = o ? hm_wbuf_detach(&r->out, &len) : NULL;
+    if (o && !data && (data = malloc(1)) != NULL)    /* an empty answer */
+        cap = 1;
+    if (!data) {
+        free(o);
+        return MHD_NO;
+    }
+    *o = (outbuf_t){ s, data, cap };
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data,
+                                                                                       outbuf_done, o);
     if (!resp) {
-        free(data);
+        outbuf_done(o);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", r->type ? r->type : "application/json");
@@ -263,7 +296,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     conn_state_t *cs = *con_cls;
     if (!cs) {
         apr_pool_t *pool;
-        if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS)
+        if (apr_pool_create_unmanaged_ex(&pool, NULL, s->alloc) != APR_SUCCESS)
             return MHD_NO;
         cs = apr_pcalloc(pool, sizeof *cs);
         cs->r.pool = pool;
@@ -275,6 +308,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->r.form = apr_table_make(pool, 8);
         hm_wbuf_init(&cs->r.body, MG_MAX_BODY);
         hm_wbuf_init(&cs->r.out, MG_MAX_OUTPUT);
+        if (s->spare) {            /* the last answer's memory, already mapped */
+            cs->r.out.data = s->spare;
+            cs->r.out.cap = s->spare_cap;
+            s->spare = NULL;
+        }
         *con_cls = cs;
         cs->refused = admit(s, c, cs, method, url);
         return MHD_YES;
@@ -304,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         status = mg_fail(&cs->r, cs->refused, "%s", cs->why[0] ? cs->why : "refused");
     else
         status = cs->route->fn(&cs->r);
-    return answer(c, cs, status);
+    return answer(s, c, cs, status);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -402,6 +440,11 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
                 opts->host, opts->port);
     mg_server_t *s = apr_pcalloc(pool, sizeof *s);
     s->b = broker;
+    if ((st = apr_allocator_create(&s->alloc)) != APR_SUCCESS) {
+        freeaddrinfo(ai);
+        return st;
+    }
+    apr_allocator_max_free_set(s->alloc, MG_KEEP_POOLS);
     s->opts = *opts;
     s->opts.host = apr_pstrdup(pool, opts->host);
     snprintf(s->port_text, sizeof s->port_text, "%d", opts->port);
@@ -410,6 +453,7 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
     /* the charts' sampler first: requests may read it as soon as the daemon runs */
     if ((st = mg_history_start(pool, broker, &s->history)) != APR_SUCCESS) {
         freeaddrinfo(ai);
+        apr_allocator_destroy(s->alloc);
         snprintf(err, errlen, "cannot start the console's sampling thread: %s", hm_strerror(st));
         return st;
     }
@@ -438,6 +482,7 @@ apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *op
     freeaddrinfo(ai);
     if (!s->d) {
         mg_history_stop(s->history);
+        apr_allocator_destroy(s->alloc);
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not an address of this machine)",
                  opts->host, opts->port);
         return APR_EGENERAL;
@@ -456,5 +501,8 @@ void mg_stop(mg_server_t *s)
         MHD_stop_daemon(s->d);     /* first: no request reads the history any more */
         s->d = NULL;
         mg_history_stop(s->history);
+        free(s->spare);
+        s->spare = NULL;
+        apr_allocator_destroy(s->alloc);
     }
 }

@@ -11,6 +11,8 @@
 #define MG_MAX_FIELD            (1024 * 1024)   /* one field's value */
 #define MG_MAX_PARAM            (256 * 1024)    /* one query parameter (a selector's limit) */
 #define MG_MAX_OUTPUT           (256u * 1024 * 1024)   /* one response (metrics of 10,000s of destinations) */
+#define MG_KEEP_OUTPUT          (64u * 1024 * 1024)   /* an answer's buffer kept for the next one */
+#define MG_KEEP_POOLS           (32u * 1024 * 1024)   /* request memory kept for the next requests */
 #define MG_BROWSE_DEFAULT       50              /* messages per browse page */
 #define MG_BROWSE_MAX           1000
 #define MG_JOBS_MAX             10000           /* scheduled jobs listed in one answer */

@@ -38,10 +38,9 @@ static void family(hm_wbuf_t *w, const char *name, const char *type, const char 
     mg_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Decimal digits of v into the end of buf; returns where they start. */
+/* Decimal digits of v ending just before end; returns where they start. */
 static char *u64_text(uint64_t v, char *end)
 {
-    *--end = '\0';
     do {
         *--end = (char)('0' + v % 10);
         v /= 10;
@@ -52,9 +51,14 @@ static char *u64_text(uint64_t v, char *end)
 /* Why the labels are made once: every destination appears in nine families, and 10,000
  * destinations scraped every second must cost the broker's machine little (see
  * clients/bench/metrics_cost.sh). */
-static const char **labels_of(const apr_array_header_t *dests, apr_pool_t *pool)
+typedef struct label_s {
+    const char *text;              /* {queue="NAME"} and a space */
+    size_t len;
+} label_t;
+
+static const label_t *labels_of(const apr_array_header_t *dests, apr_pool_t *pool)
 {
-    const char **labels = apr_palloc(pool, sizeof *labels * (size_t)(dests->nelts + 1));
+    label_t *labels = apr_palloc(pool, sizeof *labels * (size_t)(dests->nelts + 1));
     hm_wbuf_t w;
     hm_wbuf_init(&w, MG_MAX_OUTPUT);
     for (int i = 0; i < dests->nelts; i++) {
@@ -63,13 +67,14 @@ static const char **labels_of(const apr_array_header_t *dests, apr_pool_t *pool)
         mg_puts(&w, d->name.kind == HM_QUEUE ? "{queue=\"" : "{topic=\"");
         mg_prom_label(&w, d->name.name);
         mg_puts(&w, "\"} ");
-        labels[i] = w.err ? "{}" : apr_pstrmemdup(pool, (const char *)w.data, w.len);
+        labels[i].text = w.err ? "{} " : apr_pstrmemdup(pool, (const char *)w.data, w.len);
+        labels[i].len = w.err ? 3 : w.len;
     }
     hm_wbuf_free(&w);
     return labels;
 }
 
-static void dest_family(hm_wbuf_t *w, const apr_array_header_t *dests, const char **labels,
+static void dest_family(hm_wbuf_t *w, const apr_array_header_t *dests, const label_t *labels,
                         hm_dest_kind_e kind, const dest_metric_t *m)
 {
     char name[96], num[24];
@@ -82,10 +87,11 @@ static void dest_family(hm_wbuf_t *w, const apr_array_header_t *dests, const cha
             continue;
         uint64_t v;
         memcpy(&v, (const char *)d + m->offset, sizeof v);
+        char *end = num + sizeof num - 1, *digits = u64_text(v, end);
+        *end = '\n';
         hm_wbuf_put(w, name, nl);
-        mg_puts(w, labels[i]);
-        mg_puts(w, u64_text(v, num + sizeof num));
-        hm_wbuf_u8(w, '\n');
+        hm_wbuf_put(w, labels[i].text, labels[i].len);
+        hm_wbuf_put(w, digits, (size_t)(end + 1 - digits));
     }
 }
 
@@ -104,7 +110,7 @@ int mg_metrics(mg_req_t *r)
     hm_admin_broker(r->b, &b);
     apr_time_t t1 = apr_time_now();
     hm_wbuf_t *w = &r->out;
-    const char **labels = labels_of(dests, r->pool);
+    const label_t *labels = labels_of(dests, r->pool);
     size_t nfam = sizeof dest_metrics / sizeof dest_metrics[0];
     /* one allocation for the usual answer instead of a dozen doublings of a 4 MB buffer */
     size_t guess = (size_t)dests->nelts * nfam * 80 + 8192;
