@@ -21,6 +21,7 @@
 #include "hm_limits.h"
 #include "hm_log.h"
 #include "hm_server.h"
+#include "amqp_adapter.h"
 #include "mg.h"
 #include "ow_adapter.h"
 #include "sel.h"
@@ -329,6 +330,8 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
             .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
             .max_connections = c->max_connections,
             .connect_timeout_ms = c->connect_timeout_ms,
+            .amqp_max_frame_size = c->amqp_max_frame_size,
+            .amqp_idle_timeout_ms = c->amqp_idle_timeout_ms,
         };
         apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, protos, n, &lo, tls,
                                            err, sizeof err);
@@ -549,7 +552,9 @@ int main(int argc, const char *const *argv)
     the_broker = broker;
     hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
     hm_broker_register_codec(broker, ow_msg_codec());
+    hm_broker_register_codec(broker, amqp_msg_codec());
     hm_proto_register(ow_protocol());
+    hm_proto_register(amqp_protocol());
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
                  hm_strerror(st), cfg->store.directory);

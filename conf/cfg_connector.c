@@ -104,6 +104,7 @@ static const cfg_attr_spec_t options[] = {
     O("wireFormat.version", CFG_A_INT, max_wire_version, 1, 12),
     O("wireFormat.maxAmqpFrameSize", CFG_A_SIZE, amqp_max_frame_size, 512, INT32_MAX),
     O("wireFormat.idleTimeout", CFG_A_I64, amqp_idle_timeout_ms, 0, INT64_MAX),
+    O("transport.idleTimeout", CFG_A_I64, amqp_idle_timeout_ms, 0, INT64_MAX),
     O("wireFormat.allowNonSaslConnections", CFG_A_BOOL, amqp_allow_non_sasl, 0, 0),
     O("wireFormat.connectAttemptTimeout", CFG_A_I64, connect_timeout_ms, 0, INT64_MAX),
     O("transport.connectAttemptTimeout", CFG_A_I64, connect_timeout_ms, 0, INT64_MAX),

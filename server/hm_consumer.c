@@ -20,6 +20,8 @@ int hm_consumer_has_credit(const hm_consumer_t *c)
 {
     if (c->opts.browser)
         return 0;
+    if (c->opts.credit)
+        return c->pulls > 0;
     if (c->opts.prefetch > 0)
         return c->outstanding < c->opts.prefetch;
     return c->pulls > 0;
@@ -52,7 +54,10 @@ void hm_consumer_hand(hm_consumer_t *c, hm_queue_t *q, hm_qentry_t *e, int group
     d->entry = e;
     APR_RING_INSERT_TAIL(&c->dlv, d, hm_dlv_s, link);
     c->outstanding++;
-    if (c->opts.prefetch == 0 && --c->pulls <= 0) {
+    if (c->opts.credit) {
+        if (c->pulls > 0)
+            c->pulls--;
+    } else if (c->opts.prefetch == 0 && --c->pulls <= 0) {
         c->pulls = 0;
         pull_wait_end(c);
     }
@@ -71,7 +76,7 @@ static void consumer_kick(hm_consumer_t *c)
 static void browser_pump(hm_consumer_t *c)
 {
     while (c->snap_pos < c->snapshot->nelts &&
-           (c->opts.prefetch <= 0 || c->outstanding < c->opts.prefetch)) {
+           (c->opts.credit ? c->pulls > 0 : c->opts.prefetch <= 0 || c->outstanding < c->opts.prefetch)) {
         hm_browse_item_t *it = &APR_ARRAY_IDX(c->snapshot, c->snap_pos, hm_browse_item_t);
         c->snap_pos++;
         if (hm_msg_expired(it->msg, apr_time_now()) || !hm_consumer_wants(c, it->msg, it->redelivery_count)) {
@@ -89,6 +94,8 @@ static void browser_pump(hm_consumer_t *c)
         d->pub.dest = d->pub.msg->dest;
         APR_RING_INSERT_TAIL(&c->dlv, d, hm_dlv_s, link);
         c->outstanding++;
+        if (c->opts.credit)
+            c->pulls--;
         c->ops->deliver(c->ctx, c, &d->pub);
     }
     if (c->snap_pos >= c->snapshot->nelts && !c->browse_done) {
@@ -402,8 +409,10 @@ void hm_consumer_close_locked(hm_consumer_t *c, uint64_t last_delivered)
         c->wildcard = 0;
     }
     hm_pbatch_t pb = { NULL, 0, 0 };
+    /* newest first: each goes back in front of the queue's head (hm_queue_return finds its
+     * place at once), so many unsettled deliveries return in linear time */
     while (!APR_RING_EMPTY(&c->dlv, hm_dlv_s, link)) {
-        hm_dlv_t *d = APR_RING_FIRST(&c->dlv);
+        hm_dlv_t *d = APR_RING_LAST(&c->dlv);
         give_back(c, d, !b->stopping && (last_delivered == UINT64_MAX || d->pub.msg->broker_seq <= last_delivered), &pb);
     }
     hm_persist_commit(&pb, NULL, NULL);
@@ -452,6 +461,10 @@ void hm_consumer_ack_locked(hm_consumer_t *c, hm_delivery_t *pub, hm_ack_e kind,
         if (kind == HM_ACK_POISON && target->entry)
             HM_EV_EACH(c->b, dead_letter, c->b, target->queue, target->pub.msg, 0, "java.lang.Throwable: poison acknowledgement", pb);
         settle(c, target, pb);
+        return;
+    }
+    if (kind == HM_ACK_RELEASE || kind == HM_ACK_RETURN) {
+        give_back(c, target, kind == HM_ACK_RETURN, pb);
         return;
     }
     /* every delivery up to and including the target, oldest first */
@@ -602,6 +615,16 @@ void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch)
         browser_pump(c);
     else
         consumer_kick(c);
+    hm_unlock(c->b);
+}
+
+void hm_consumer_grant(hm_consumer_t *c, int32_t delta)
+{
+    hm_lock(c->b);
+    c->pulls += delta;
+    if (c->pulls < 0)
+        c->pulls = 0;
+    hm_consumer_kick_locked(c);
     hm_unlock(c->b);
 }
 

@@ -287,6 +287,10 @@ void hm_client_close(hm_client_t *c);
  * with the reason in err.  Every later refusal (consumer, producer, send, destination) is also
  * HM_ENOTALLOWED; its text, in ActiveMQ's words, is here until the next one. */
 const char *hm_client_denied(const hm_client_t *c);
+/* Checks credentials without opening a client (a protocol's own handshake, e.g. SASL):
+ * HM_ENOTALLOWED with the reason in err.  The client is authenticated again when it opens. */
+apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, char *err,
+                                    size_t errlen);
 const hm_principal_t *hm_client_principal(const hm_client_t *c);
 
 /* Temporary destinations belong to the client that created them. */
@@ -488,6 +492,8 @@ typedef struct hm_consumer_opts_s {
     int priority;
     const char *durable_name;     /* topics: a durable subscription of the client's client ID */
     const char *id;               /* the protocol's name for it (advisories); NULL: none */
+    int credit;                   /* 1: AMQP-style link credit: prefetch is ignored and the
+                                     consumer is handed only what hm_consumer_grant allows */
 } hm_consumer_opts_t;
 
 /* Errors: HM_ESELECTOR or HM_EINVAL with err naming the problem (selector, destination name);
@@ -497,6 +503,10 @@ typedef struct hm_consumer_opts_s {
 apr_status_t hm_consumer_open(hm_client_t *c, const hm_consumer_opts_t *opts,
                               const hm_consumer_ops_t *ops, void *ctx, hm_consumer_t **out,
                               char *err, size_t errlen);
+/* A durable subscription's topic, selector (NULL: none) and noLocal, in pool; HM_ENOTFOUND.  For
+ * protocols that resume a subscription by name alone (AMQP's receiver without a source). */
+apr_status_t hm_durable_lookup(hm_broker_t *b, const char *client_id, const char *name,
+                               apr_pool_t *pool, char **topic, char **selector, int *no_local);
 /* Deletes a durable subscription and its backlog.  HM_ENOTFOUND: none by that name;
  * HM_EPROTO: a consumer is still attached. */
 apr_status_t hm_durable_remove(hm_client_t *c, const char *client_id, const char *name,
@@ -513,6 +523,8 @@ typedef enum {
     HM_ACK_CONSUMED_UPTO,     /* this one and every earlier delivery of the consumer are done */
     HM_ACK_DELIVERED_UPTO,    /* seen by the application: frees prefetch credit, not consumed */
     HM_ACK_REDELIVER_UPTO,    /* give these back now, counted as redelivered */
+    HM_ACK_RELEASE,           /* give this one back, not counted (AMQP released) */
+    HM_ACK_RETURN,            /* give this one back, counted as redelivered (AMQP modified) */
 } hm_ack_e;
 /* Dead-letters one delivery the client gave up on (cause: "<class>: <message>"). */
 void hm_consumer_poison(hm_consumer_t *c, hm_delivery_t *d, const char *cause,
@@ -529,6 +541,9 @@ hm_delivery_t *hm_consumer_find(hm_consumer_t *c, const char *message_id);
 /* Prefetch-0 consumers ask for one message; timeout_ms < 0: answer now, 0: wait forever. */
 void hm_consumer_pull(hm_consumer_t *c, int64_t timeout_ms);
 void hm_consumer_set_prefetch(hm_consumer_t *c, int32_t prefetch);
+/* A credit consumer (opts.credit) may be handed delta more messages (negative: fewer, never
+ * below none); they are dispatched before this returns when they are there. */
+void hm_consumer_grant(hm_consumer_t *c, int32_t delta);
 hm_client_t *hm_consumer_client(const hm_consumer_t *c);
 /* A broker-wide number naming the consumer for as long as it is open. */
 uint64_t hm_consumer_serial(const hm_consumer_t *c);
@@ -567,6 +582,8 @@ typedef struct hm_listen_opts_s {
     int64_t max_inactivity_initial_delay_ms;
     int max_connections;
     int64_t connect_timeout_ms;    /* handshake deadline; 0: HM_DEFAULT_CONNECT_TIMEOUT_MS */
+    int64_t amqp_max_frame_size;   /* AMQP frames (wireFormat.maxAmqpFrameSize); 0: the default */
+    int64_t amqp_idle_timeout_ms;  /* AMQP idle-time-out announced (wireFormat.idleTimeout); 0: none */
 } hm_listen_opts_t;
 
 /* Queues bytes for sending (takes ownership of malloc'd data); safe from any thread. */
@@ -574,6 +591,10 @@ void hm_conn_send(hm_conn_t *conn, uint8_t *data, size_t len);
 /* Closes after pending output is written; safe from the connection's own loop thread. */
 void hm_conn_close(hm_conn_t *conn, const char *reason);
 apr_pool_t *hm_conn_pool(hm_conn_t *conn);
+/* Bytes queued for the peer and not yet written (the peer reads slower than we send). */
+size_t hm_conn_output_queued(hm_conn_t *conn);
+/* Runs the protocol's resume once the queued output is down to `below` bytes.  Loop thread. */
+void hm_conn_wake_when_drained(hm_conn_t *conn, size_t below);
 /* Asks the connection's loop to run the protocol's resume soon; safe from any thread. */
 void hm_conn_kick(hm_conn_t *conn);
 /* Stops (1) or restarts (0) reading the connection's input, so TCP pushes back on a producer

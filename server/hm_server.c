@@ -71,6 +71,9 @@ struct hm_conn_s {
     apr_time_t handshake_deadline;       /* 0: handshake done (in_max is then the frame limit) */
     apr_thread_mutex_t *out_lock;
     struct out_ring_s out;
+    _Atomic size_t out_queued;           /* bytes queued and not yet written */
+    size_t drain_below;                  /* hm_conn_wake_when_drained: kick when queued <= this */
+    int drain_watch;
     volatile apr_uint32_t out_pending;   /* output queued since the loop last flushed */
     int pollout;                         /* POLLOUT currently requested */
     int read_wants_out;                  /* TLS: a read waits for the socket to be writable */
@@ -123,6 +126,7 @@ void hm_conn_send(hm_conn_t *c, uint8_t *data, size_t len)
     ch->data = data;
     ch->len = len;
     ch->off = 0;
+    atomic_fetch_add(&c->out_queued, len);
     apr_thread_mutex_lock(c->out_lock);
     APR_RING_INSERT_TAIL(&c->out, ch, out_chunk_s, link);
     apr_thread_mutex_unlock(c->out_lock);
@@ -160,6 +164,21 @@ static void set_pollout(hm_conn_t *c, int on)
         return;
     c->pollout = on;
     set_events(c);
+}
+
+size_t hm_conn_output_queued(hm_conn_t *c)
+{
+    return atomic_load(&c->out_queued);
+}
+
+void hm_conn_wake_when_drained(hm_conn_t *c, size_t below)
+{
+    c->drain_below = below;
+    c->drain_watch = 1;
+    if (atomic_load(&c->out_queued) <= below) {
+        c->drain_watch = 0;
+        hm_conn_kick(c);
+    }
 }
 
 void hm_conn_kick(hm_conn_t *c)
@@ -205,6 +224,11 @@ static int conn_flush(hm_conn_t *c)
         if (st != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(st)) {
             hm_info("connection %s: write failed: %s; closing", c->peer, hm_strerror(st));
             return 1;
+        }
+        atomic_fetch_sub(&c->out_queued, written);
+        if (c->drain_watch && atomic_load(&c->out_queued) <= c->drain_below) {
+            c->drain_watch = 0;
+            hm_conn_kick(c);
         }
         apr_thread_mutex_lock(c->out_lock);
         while (written > 0) {

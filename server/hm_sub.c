@@ -146,6 +146,20 @@ hm_sub_t *hm_sub_find_durable(hm_broker_t *b, const char *client_id, const char 
     return apr_hash_get(b->durables, buf, APR_HASH_KEY_STRING);
 }
 
+apr_status_t hm_durable_lookup(hm_broker_t *b, const char *client_id, const char *name,
+                               apr_pool_t *pool, char **topic, char **selector, int *no_local)
+{
+    hm_lock(b);
+    hm_sub_t *s = client_id && name ? hm_sub_find_durable(b, client_id, name) : NULL;
+    if (s) {
+        *topic = apr_pstrdup(pool, s->topic);
+        *selector = s->selector_text ? apr_pstrdup(pool, s->selector_text) : NULL;
+        *no_local = s->no_local;
+    }
+    hm_unlock(b);
+    return s ? APR_SUCCESS : HM_ENOTFOUND;
+}
+
 /* Same subscription?  ActiveMQ replaces a durable subscription whose topic, selector or noLocal
  * changed (its backlog is dropped). */
 int hm_sub_same(const hm_sub_t *s, hm_dname_t dest, const char *selector, int no_local)
