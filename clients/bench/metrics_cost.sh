@@ -4,12 +4,12 @@
 # without /metrics scraped every second, the two modes alternating (ROUNDS times each).
 #   clients/bench/metrics_cost.sh          writes build/bench/metrics-cost.md
 # Environment: HERMOD (default build/release/hermod), BENCH_DURATION (s, default 15), ROUNDS
-# (default 2), DESTS (default 10000), BENCH_PORT (default 62990; HTTP at +1; IT_PORT_SHIFT moves it).
+# (default 2), DESTS (default 10000), BENCH_PORT (default 61610; HTTP at +1; IT_PORT_SHIFT moves it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 hermod=${HERMOD:-$root/build/release/hermod}
-port=${BENCH_PORT:-$((62990 + ${IT_PORT_SHIFT:-0}))}
+port=${BENCH_PORT:-$((61610 + ${IT_PORT_SHIFT:-0}))}
 http=$((port + 1))
 dur=${BENCH_DURATION:-15}
 rounds=${ROUNDS:-2}

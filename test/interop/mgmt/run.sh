@@ -2,8 +2,8 @@
 # The management side (issue 18): /metrics read by prometheus_client's parser, the JSON API,
 # ActiveMQ's queues.jsp, `hermod admin`, the console page, cross-site and hostile HTTP refused,
 # HTTP and messaging at once; each checked against what the ActiveMQ JMS client did or receives.
-#   test/interop/mgmt/run.sh /abs/path/hermod     (OpenWire port 62980, HTTP 62981; or IT_PORT,
-#                                                  HTTP at IT_PORT + 1; 62982/62983 for a second broker)
+#   test/interop/mgmt/run.sh /abs/path/hermod     (OpenWire port 61600, HTTP 61601; or IT_PORT,
+#                                                  HTTP at IT_PORT + 1; 61602/61603 for a second broker)
 # hermod only: ActiveMQ's console is a different program (Jetty, JSP) with other URLs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 it_parse_args "$@" || exit 2
 it_hermod_only "hermod's own console and API"
 
-port=${IT_PORT:-$((62980 + ${IT_PORT_SHIFT:-0}))}
+port=${IT_PORT:-$((61600 + ${IT_PORT_SHIFT:-0}))}
 http=$((port + 1))
 it_suite_setup mgmt hermodit.mgmt.MgmtSuite || exit 1
 dir=$IT_ROOT/build/interop-run/mgmt

@@ -50,8 +50,8 @@ import org.w3c.dom.NodeList;
  * messaging keeps working.  The broker runs with <webConsole uri="http://127.0.0.1:HTTP"/>.
  */
 public final class MgmtSuite {
-    static final int PORT = Integer.getInteger("it.port", 62980);
-    static final int HTTP = Integer.getInteger("it.http", 62981);
+    static final int PORT = Integer.getInteger("it.port", 61600);
+    static final int HTTP = Integer.getInteger("it.http", 61601);
     static final String HERMOD = System.getProperty("it.hermod", "");
     static final String PROBE = System.getProperty("it.probe", "");
     static final String DIR = System.getProperty("it.dir", "/tmp");
