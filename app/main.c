@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_network_io.h>
 #include <apr_signal.h>
@@ -21,6 +22,7 @@
 #include "hm_log.h"
 #include "hm_server.h"
 #include "amqp_adapter.h"
+#include "mg.h"
 #include "ow_adapter.h"
 #include "sel.h"
 #include "st.h"
@@ -196,6 +198,8 @@ static int usage(void)
     fprintf(stderr,
             "usage: hermod --config FILE [--log-level debug|info|warn|error] [--loops N]\n"
             "       hermod --check-config FILE       load the configuration, report problems, exit\n"
+            "       hermod admin [--url URL] [--json] dstat|list|browse|purge|move|send|query ...\n"
+            "                                        manage a running broker through its web console's API\n"
             "       hermod store verify|stats|dump|recover DIR\n"
             "                                        check, summarise, list or recover a stopped\n"
             "                                        broker's Berkeley DB store (its directory)\n");
@@ -242,6 +246,13 @@ static void on_fenced(void *baton, const char *why)
 
 static int on_signal(int signum)
 {
+    if (signum == SIGHUP) {
+        /* nothing of the configuration is reloaded in a running broker yet (listeners, store,
+         * policies, the web console all keep what they started with): say so, keep running */
+        hm_warn("SIGHUP: configuration reload is not supported; nothing changed (restart hermod "
+                "to apply a changed configuration)");
+        return 0;   /* keep waiting for signals */
+    }
     hm_info("signal %d received: shutting down", signum);
     hm_life_request_stop(the_life);
     if (the_broker)
@@ -352,10 +363,73 @@ static int refuse_unenforced_security(const cfg_t *cfg)
     return 1;
 }
 
+/* A whole small file (a PEM certificate or key) as a NUL-terminated string in pool. */
+static apr_status_t read_small_file(const char *path, apr_pool_t *pool, char **out, apr_size_t *len)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t st = apr_file_open(&f, path, APR_READ | APR_BINARY, APR_OS_DEFAULT, pool);
+    if (st)
+        return st;
+    if ((st = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) == APR_SUCCESS && fi.size > 1024 * 1024)
+        st = HM_ETOOBIG;
+    if (st == APR_SUCCESS) {
+        *out = apr_palloc(pool, (apr_size_t)fi.size + 1);
+        st = apr_file_read_full(f, *out, (apr_size_t)fi.size, len);
+        if (st == APR_SUCCESS)
+            (*out)[*len] = '\0';
+    }
+    apr_file_close(f);
+    return st;
+}
+
+/* The web console, API and metrics (<webConsole>), in libmicrohttpd's own thread. */
+static apr_status_t console_opts(const cfg_t *cfg, apr_pool_t *pool, mg_opts_t *o)
+{
+    const cfg_web_t *w = cfg->web;
+    *o = (mg_opts_t){
+        .host = w->host,
+        .port = w->port,
+        .allow_remote_without_auth = w->allow_remote_without_auth,
+        .auth_configured = cfg->plugins.authentication,
+        .admin_group = w->admin_group,
+    };
+    apr_status_t st = APR_SUCCESS;
+    if (w->https) {                /* cfg_web_check made sure <sslContext> has PEM files */
+        apr_size_t n;
+        char *cert, *key;
+        if ((st = read_small_file(cfg->tls->certificate, pool, &cert, &n)) != APR_SUCCESS ||
+            (st = read_small_file(cfg->tls->private_key, pool, &key, &n)) != APR_SUCCESS) {
+            hm_error("%s:%d: <webConsole uri=\"%s\">: the <sslContext> PEM files cannot be read: %s",
+                     cfg->source, w->line, w->uri, hm_strerror(st));
+            return st;
+        }
+        o->tls_cert_pem = cert;
+        o->tls_key_pem = key;
+        o->tls_key_password = cfg->tls->private_key_password;
+    }
+    char err[512];
+    if ((st = mg_check(o, err, sizeof err)) != APR_SUCCESS)
+        hm_error("%s:%d: <webConsole uri=\"%s\">: %s", cfg->source, w->line, w->uri, err);
+    return st;
+}
+
+static apr_status_t start_console(const cfg_t *cfg, const mg_opts_t *o, hm_broker_t *broker,
+                                  apr_pool_t *pool, mg_server_t **out)
+{
+    char err[512];
+    apr_status_t st = mg_start(pool, broker, o, out, err, sizeof err);
+    if (st)
+        hm_error("%s:%d: <webConsole uri=\"%s\">: %s", cfg->source, cfg->web->line, cfg->web->uri, err);
+    return st;
+}
+
 int main(int argc, const char *const *argv)
 {
     const char *config = NULL;
     int loops = (int)sysconf(_SC_NPROCESSORS_ONLN), check_only = 0;
+    if (argc >= 2 && strcmp(argv[1], "admin") == 0)
+        return mg_admin_main(argc - 2, argv + 2);
     if (argc == 4 && strcmp(argv[1], "store") == 0) {
         apr_app_initialize(&argc, &argv, NULL);
         int rc = store_tool(argv[2], argv[3]);
@@ -403,6 +477,11 @@ int main(int argc, const char *const *argv)
         return 2;
     }
     if (refuse_unenforced_security(cfg))
+        return 2;
+    /* the console's address and files are checked before any thread starts (and by
+     * --check-config); only the listening itself can still fail later */
+    mg_opts_t console_o;
+    if (cfg->web && console_opts(cfg, pool, &console_o) != APR_SUCCESS)
         return 2;
     if (check_only) {
         hm_info("%s: configuration is valid", config);
@@ -463,6 +542,7 @@ int main(int argc, const char *const *argv)
     bo.temp_limit = cfg->usage.temp_limit;
     bo.policy = config_policy;
     bo.policy_baton = cfg;
+    bo.adopt = ow_msg_adopt;       /* the console's messages are stored as OpenWire messages */
     hm_broker_t *broker;
     if ((st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
@@ -489,6 +569,9 @@ int main(int argc, const char *const *argv)
     }
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
         return 2;
+    mg_server_t *console = NULL;
+    if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
+        _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
     hm_life_set(the_life, HM_LIFE_ACTIVE);
     if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {
         hm_error("cannot watch the store's lease: %s", hm_strerror(st));
@@ -498,6 +581,7 @@ int main(int argc, const char *const *argv)
             cfg->data_directory);
     hm_server_run(the_server);
     hm_life_set(the_life, HM_LIFE_STOPPING);
+    mg_stop(console);              /* no HTTP request may reach the broker once it goes */
     hm_broker_destroy(broker);
     if (store)
         st_close(store);

@@ -325,6 +325,17 @@ typedef struct cfg_tls_s {
 
 /* ---- the whole configuration ------------------------------------------------------------ */
 
+/* <webConsole>: hermod's management HTTP side (console, JSON API, metrics). */
+typedef struct cfg_web_s {
+    const char *uri;                  /* as written, e.g. "http://127.0.0.1:8161" */
+    bool https;                       /* uri is https://: served with <sslContext>'s PEM files */
+    const char *host;                 /* from uri: an address (IPv6 without brackets) or name */
+    int port;
+    bool allow_remote_without_auth;   /* serve a non-loopback address without authentication */
+    const char *admin_group;          /* the group whose users may use it; default "admins" */
+    int line;
+} cfg_web_t;
+
 typedef struct cfg_destination_s {
     bool is_queue;
     const char *name;
@@ -368,6 +379,7 @@ typedef struct cfg_s {
     apr_array_header_t *destinations; /* of cfg_destination_t: <destinations> created at start */
     cfg_plugins_t plugins;
     cfg_tls_t *tls;                   /* <sslContext>; NULL when absent */
+    cfg_web_t *web;                   /* <webConsole>; NULL when absent (not served) */
 } cfg_t;
 
 /* ---- API --------------------------------------------------------------------------------- */

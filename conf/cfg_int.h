@@ -142,6 +142,9 @@ apr_status_t cfg_destination_interceptors(cfg_ctx_t *ctx, xmlNode *node, void *t
 apr_status_t cfg_destinations(cfg_ctx_t *ctx, xmlNode *node, void *target);
 apr_status_t cfg_plugins(cfg_ctx_t *ctx, xmlNode *node, void *target);
 apr_status_t cfg_ssl_context(cfg_ctx_t *ctx, xmlNode *node, void *target);
+apr_status_t cfg_web_console(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* After the whole <broker>: what <webConsole> needs of other elements (https: <sslContext>). */
+apr_status_t cfg_web_check(cfg_ctx_t *ctx, xmlNode *broker);
 
 void cfg_policy_defaults(cfg_policy_t *p);
 void cfg_redelivery_defaults(cfg_redelivery_policy_t *r);

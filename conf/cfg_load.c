@@ -173,6 +173,7 @@ static const cfg_elem_spec_t broker_children[] = {
     { "destinations", CFG_E_PARSE, do_destinations, NULL },
     { "plugins", CFG_E_PARSE, do_plugins, NULL },
     { "sslContext", CFG_E_PARSE, do_ssl, NULL },
+    { "webConsole", CFG_E_PARSE, cfg_web_console, NULL },
     { "managementContext", CFG_E_WARN, NULL, "hermod has no JMX management context" },
     { "shutdownHooks", CFG_E_INFO, NULL, "hermod shuts down cleanly on SIGTERM; Java shutdown "
       "hooks do not apply" },
@@ -230,6 +231,8 @@ apr_status_t cfg_broker_element(cfg_ctx_t *ctx, xmlNode *broker)
                       "must not be empty");
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, broker, broker_children, CFG_NELEMS(broker_children), ctx->cfg);
+    if (rv == APR_SUCCESS)
+        rv = cfg_web_check(ctx, broker);
     return rv;
 }
 

@@ -426,6 +426,49 @@ ow_message_t *ow_msg_from_core(const hm_msg_t *m, apr_pool_t *pool)
     return NULL;
 }
 
+/* The message id "<connection>:<session>:<producer>:<sequence>" as OpenWire's MessageId, so it
+ * reads the same after a restart (text_view is not stored); NULL when it is not of that shape. */
+static ow_message_id_t *id_of(const char *text, apr_pool_t *pool)
+{
+    const char *c3 = text ? strrchr(text, ':') : NULL, *c2 = NULL, *c1 = NULL;
+    for (const char *p = c3 ? c3 - 1 : NULL; p && p > text && !c1; p--)
+        if (*p == ':') {
+            if (!c2) c2 = p; else c1 = p;
+        }
+    if (!c1)
+        return NULL;
+    ow_message_id_t *id = (ow_message_id_t *)ow_object_new(pool, OW_MESSAGE_ID);
+    ow_producer_id_t *pid = (ow_producer_id_t *)ow_object_new(pool, OW_PRODUCER_ID);
+    if (!id || !pid)
+        return NULL;
+    pid->connection_id = apr_pstrmemdup(pool, text, (apr_size_t)(c1 - text));
+    pid->session_id = apr_atoi64(c1 + 1);
+    pid->value = apr_atoi64(c2 + 1);
+    id->producer_id = pid;
+    id->producer_sequence_id = apr_atoi64(c3 + 1);
+    return id;
+}
+
+hm_msg_t *ow_msg_adopt(const hm_msg_t *m, const hm_content_t *c)
+{
+    apr_pool_t *pool;
+    if (apr_pool_create(&pool, NULL) != APR_SUCCESS)
+        return NULL;
+    hm_msg_t *hm = NULL;
+    ow_message_t *om = ow_content_import(m, c, pool);
+    if (om) {
+        ow_message_id_t *id = id_of(m->message_id, pool);
+        if (id) {
+            om->message_id = id;
+            om->producer_id = id->producer_id;
+        }
+        const char *why;
+        hm = ow_msg_to_core(om, pool, &why);
+    }
+    apr_pool_destroy(pool);
+    return hm;
+}
+
 /* ------------------------------------------------------------------ the stored form */
 
 /* Stored messages use one fixed format (v12, loose, no cache) so any connection's negotiated

@@ -430,9 +430,22 @@ static int producer_tracked(hm_dname_t d)
     return d.name && !hm_name_is_advisory(d);
 }
 
+/* Why not producer_count_add(b, d, 0): statistics and metrics ask for every destination, so
+ * the lookup allocates nothing (a stack key for usual names) and is skipped when no producer
+ * is registered anywhere. */
 int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d)
 {
-    return producer_tracked(d) ? producer_count_add(b, d, 0) : 0;
+    if (!producer_tracked(d) || !b->adv_pcounts || apr_hash_count(b->adv_pcounts) == 0)
+        return 0;
+    size_t n = strlen(d.name);
+    char buf[256];
+    if (n + 3 > sizeof buf)
+        return producer_count_add(b, d, 0);
+    buf[0] = "qtQT"[d.kind];
+    buf[1] = ':';
+    memcpy(buf + 2, d.name, n + 1);
+    const int *slot = apr_hash_get(b->adv_pcounts, buf, (apr_ssize_t)(n + 2));
+    return slot && *slot > 0 ? *slot : 0;
 }
 
 apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)

@@ -57,6 +57,7 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     if (st)
         return st;
     b->pool = pool;
+    b->started = apr_time_now();
     b->opts = *opts;
     b->store = opts->store;
     b->name = apr_pstrdup(pool, opts->name ? opts->name : "hermod");

@@ -245,6 +245,9 @@ typedef struct hm_broker_opts_s {
     hm_policy_fn policy;           /* NULL: no per-destination limits, expiry every expire_period_ms */
     void *policy_baton;
     const hm_auth_ops_t *auth;     /* NULL: hm_auth_allow_all */
+    /* A message the broker makes from headers and neutral content (the console's sends) in a
+     * protocol's storable form (one reference); NULL: such messages are sent non-persistent. */
+    hm_msg_t *(*adopt)(const hm_msg_t *m, const hm_content_t *c);
     void *auth_baton;
 } hm_broker_opts_t;
 

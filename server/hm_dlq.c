@@ -15,6 +15,7 @@ void hm_dead_letter(hm_broker_t *b, hm_queue_t *q, const hm_msg_t *m, int expire
     char name[HM_MAX_DEST_NAME + 64], err[256];
     hm_dname_t src = q->sub ? m->dest : q->name, dlq = { HM_QUEUE, name };
     int go;
+    q->dead_lettered++;
     if (b->opts.dlq) {
         go = b->opts.dlq(b->opts.dlq_baton, src, m, expired, &dlq, name, sizeof name);
     } else {

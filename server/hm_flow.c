@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "hm_int.h"
@@ -184,6 +185,7 @@ static int hold(hm_flow_t *f, hm_msg_t *msg, const hm_flow_send_t *o, hm_send_do
         hm_info("client %s: the message store is full; holding its producer until space frees",
                 f->c->connection_id);
     }
+    apr_atomic_inc32(&f->b->held_sends);
     *f->tail = k;
     f->tail = &k->next;
     f->n++;
@@ -239,8 +241,9 @@ static int timed_out(const held_t *k, apr_time_t now)
     return k->fail_after_ms > 0 && now - k->since > apr_time_from_msec(k->fail_after_ms);
 }
 
-static void held_free(held_t *k)
+static void held_free(held_t *k, hm_broker_t *b)
 {
+    apr_atomic_dec32(&b->held_sends);
     hm_msg_unref(k->msg);
     free(k->producer);
     free(k);
@@ -277,7 +280,7 @@ void hm_flow_retry(hm_flow_t *f, apr_time_t now)
         }
         *pp = k->next;
         f->n--;
-        held_free(k);
+        held_free(k, f->b);
     }
     f->tail = last ? &last->next : &f->held;
     set_paused(f, pauses);
@@ -294,7 +297,7 @@ void hm_flow_destroy(hm_flow_t *f)
         held_t *k = f->held;
         f->held = k->next;
         f->ops->dropped(f->ctx, k->baton);
-        held_free(k);
+        held_free(k, f->b);
     }
     free(f);
 }

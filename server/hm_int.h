@@ -79,6 +79,8 @@ struct hm_queue_s {
     size_t expirable;              /* entries (pending or in flight) whose message has an
                                     * expiration: the sweep skips a queue that has none */
     uint64_t sweep_visits;         /* statistics: entries the expiry sweep has looked at */
+    uint64_t dead_lettered;        /* statistics: messages that died here (expired or poison) */
+    int paused;                    /* dispatch paused by an operator (hm_admin_pause) */
 };
 
 /* A subscription's registration with one topic. */
@@ -211,6 +213,8 @@ struct hm_broker_s {
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
     apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
+    apr_time_t started;            /* hm_broker_create: uptime */
+    volatile apr_uint32_t held_sends;   /* sends held by flow control now (hm_flow.c, atomic) */
 };
 
 /* destinations (hm_dest.c) */
@@ -237,6 +241,8 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
+/* Consumers attached to q (statistics' consumerCount). */
+size_t hm_queue_consumer_count(const hm_queue_t *q);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
 
 /* consumers (hm_consumer.c) */
@@ -419,6 +425,10 @@ void hm_sched_job_delivered(hm_sjob_t *job, uint64_t seq, uint32_t delivered);
 void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now);
 /* Re-arms the jobs stored under store_dest (the HM_SCHED_STORE_DEST destination). */
 apr_status_t hm_sched_recover(hm_broker_t *b, uint32_t store_dest);
+/* Calls fn for each waiting job (at most max), in heap order; returns how many wait. */
+typedef void (*hm_sched_each_fn)(void *baton, const char *job_id, const hm_msg_t *m, int64_t due_ms,
+                                 int64_t period_ms, int32_t repeat, int cron);
+size_t hm_sched_each_locked(hm_broker_t *b, size_t max, hm_sched_each_fn fn, void *baton);
 /* Jobs waiting (for tests and statistics). */
 size_t hm_sched_pending(hm_broker_t *b);
 /* Drops every job from memory (the stored ones stay for the next start). */

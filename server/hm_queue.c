@@ -190,7 +190,7 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
  * one served. */
 void hm_queue_dispatch(hm_queue_t *q)
 {
-    if (q->dispatching)
+    if (q->dispatching || q->paused)
         return;
     q->dispatching = 1;
     apr_time_t now = apr_time_now();
@@ -236,6 +236,15 @@ static void choose_exclusive(hm_queue_t *q)
             best = a;
     }
     q->exclusive = best ? best->c : NULL;
+}
+
+size_t hm_queue_consumer_count(const hm_queue_t *q)
+{
+    size_t n = 0;
+    const hm_attach_t *a;
+    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
+        n++;
+    return n;
 }
 
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c)

@@ -693,6 +693,16 @@ void hm_sched_tick_locked(hm_broker_t *b, apr_time_t now)
         job_run(b, s, heap_pop(s), now_ms);
 }
 
+size_t hm_sched_each_locked(hm_broker_t *b, size_t max, hm_sched_each_fn fn, void *baton)
+{
+    hm_sched_t *s = b->sched;
+    for (size_t i = 0; s && i < s->n && i < max; i++) {
+        const hm_sjob_t *j = s->heap[i];
+        fn(baton, j->job_id, j->msg, j->due_ms, j->period_ms, j->repeat, j->has_cron);
+    }
+    return s ? s->n : 0;
+}
+
 size_t hm_sched_pending(hm_broker_t *b)
 {
     hm_lock(b);

@@ -88,15 +88,6 @@ static void reply(hm_broker_t *b, const hm_msg_t *req, const char *dest, const i
     hm_msg_unref(m);
 }
 
-static int64_t count_consumers(const hm_queue_t *q)
-{
-    int64_t n = 0;
-    const hm_attach_t *a;
-    APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link)
-        n++;
-    return n;
-}
-
 /* A queue's counters (or a topic subscription's private queue's, summed into a topic's). */
 static void queue_values(hm_broker_t *b, const hm_queue_t *q, int64_t v[NVALUES])
 {
@@ -108,7 +99,7 @@ static void queue_values(hm_broker_t *b, const hm_queue_t *q, int64_t v[NVALUES]
     v[V_DISP] += (int64_t)q->dispatched;
     v[V_EXP] += (int64_t)q->expired;
     v[V_INFL] += (int64_t)q->inflight_count;
-    v[V_CONS] += count_consumers(q);
+    v[V_CONS] += (int64_t)hm_queue_consumer_count(q);
     v[V_MEM] += (int64_t)q->mem_used;
     v[V_MEMLIM] = limit;
     v[V_MEMPCT] = percent((uint64_t)v[V_MEM], limit);

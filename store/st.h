@@ -222,6 +222,9 @@ typedef struct st_stats_s {
 } st_stats_t;
 /* Counters are kept in memory; entries are counted by a scan (slow on a large store). */
 apr_status_t st_stats(st_store_t *s, st_stats_t *out);
+/* The in-memory counters only (messages, bytes, destinations, prepared, commits, flushes,
+ * corrupt), without the scan or the log-file count: cheap enough for every metrics scrape. */
+void st_counters(st_store_t *s, st_stats_t *out);
 /* Bytes of stored message bodies now (what size_limit bounds), without a scan. */
 uint64_t st_bytes(st_store_t *s);
 /* bdb: a checkpoint now, then removal of log files no longer needed.  Also runs periodically. */

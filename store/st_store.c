@@ -643,15 +643,9 @@ static apr_status_t count_one(void *baton, const uint8_t *k, size_t kl, const ui
     return APR_SUCCESS;
 }
 
-apr_status_t st_stats(st_store_t *s, st_stats_t *out)
+void st_counters(st_store_t *s, st_stats_t *out)
 {
     memset(out, 0, sizeof *out);
-    st_defer_drain(s);
-    st_kvtx_t *tx;
-    apr_status_t st = s->kv->vt->begin(s->kv, 0, &tx);
-    if (st) return st;
-    st = s->kv->vt->scan(tx, ST_T_ENTRY, NULL, 0, count_one, &out->entries);
-    s->kv->vt->abort(tx);
     pthread_mutex_lock(&s->mu);
     out->messages = s->messages;
     out->bytes = s->bytes;
@@ -661,6 +655,20 @@ apr_status_t st_stats(st_store_t *s, st_stats_t *out)
     out->flushes = s->flushes;
     out->corrupt = s->corrupt;
     pthread_mutex_unlock(&s->mu);
+}
+
+apr_status_t st_stats(st_store_t *s, st_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    st_defer_drain(s);
+    st_kvtx_t *tx;
+    apr_status_t st = s->kv->vt->begin(s->kv, 0, &tx);
+    if (st) return st;
+    st = s->kv->vt->scan(tx, ST_T_ENTRY, NULL, 0, count_one, &out->entries);
+    s->kv->vt->abort(tx);
+    uint64_t entries = out->entries;
+    st_counters(s, out);
+    out->entries = entries;
     out->cancelled = st_defer_cancelled(s, NULL);
     out->log_files = s->kv->vt->log_files(s->kv);
     return st;

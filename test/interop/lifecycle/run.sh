@@ -145,3 +145,31 @@ standby_stop() {
     return $rc
 }
 standby_stop; report standby_stops_on_sigterm $?
+
+# ---- as a service (issue 18) ----
+# SIGHUP (systemctl reload) is logged and changes nothing: the broker keeps serving.
+sighup_keeps_running() {
+    "$hermod" --config "$dir/ok.xml" > "$dir/hup.log" 2>&1 & local pid=$!
+    wait_port "$port" 100 || { kill -9 $pid; return 1; }
+    kill -HUP $pid; sleep 0.5
+    local rc=0
+    kill -0 $pid 2>/dev/null && port_open "$port" || { echo "stopped after SIGHUP" >&2; rc=1; }
+    grep -q "SIGHUP: configuration reload is not supported; nothing changed" "$dir/hup.log" || rc=1
+    kill -TERM $pid; wait $pid 2>/dev/null
+    return $rc
+}
+sighup_keeps_running; report sighup_logged_and_keeps_running $?
+
+# Under systemd (JOURNAL_STREAM names stderr's device:inode) every line starts with its syslog
+# priority and carries no timestamp of its own; a JOURNAL_STREAM that names another file (stderr
+# redirected by a parent) changes nothing: lines start with an ISO timestamp.
+journal_lines() {
+    : > "$dir/journal.log"
+    JOURNAL_STREAM=$(stat -c '%d:%i' "$dir/journal.log") timeout 10 "$hermod" --check-config \
+        "$root/conf/hermod.xml" >> "$dir/journal.log" 2>&1
+    JOURNAL_STREAM=8:1234 timeout 10 "$hermod" --check-config "$root/conf/hermod.xml" > "$dir/other.log" 2>&1
+    grep -qx '<6>INFO  .*configuration is valid' "$dir/journal.log" &&
+        ! grep -v '^<[3467]>' "$dir/journal.log" | grep -q . &&
+        grep -q '^20[0-9][0-9]-.*Z INFO .*configuration is valid' "$dir/other.log"
+}
+journal_lines; report journal_lines_carry_priority $?
