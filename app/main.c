@@ -337,16 +337,63 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
 /* A configuration that asks for users or permissions gets them or nothing: until the
  * configured plugins are enforced, such a broker does not start (and --check-config says why),
  * rather than run open to everyone while the file says otherwise. */
+/* ActiveMQ's AuthorizationBroker refuses every operation of a connection no authentication
+ * plugin has vouched for; hermod refuses the configuration instead, saying why. */
 static int refuse_unenforced_security(const cfg_t *cfg)
 {
-    const char *what = cfg->plugins.authentication ? "<simpleAuthenticationPlugin>"
-                     : cfg->plugins.authorization ? "<authorizationPlugin>" : NULL;
-    if (!what)
-        return 0;
-    hm_error("%s: %s: this build does not enforce users and permissions yet, and refuses to start "
-             "rather than accept every client; remove the plugin to run without security",
-             cfg->source, what);
-    return 1;
+    if (cfg->plugins.authorization && !cfg->plugins.authentication) {
+        hm_error("%s: <authorizationPlugin> needs an authentication plugin "
+                 "(<simpleAuthenticationPlugin> or <jaasAuthenticationPlugin>) to know who the "
+                 "users are; without one ActiveMQ refuses every client", cfg->source);
+        return 1;
+    }
+    return 0;
+}
+
+/* The configuration's authorization map as the core asks it (hm_authz_map_fn). */
+static int config_permits(void *baton, hm_authz_op_e op, hm_authz_dest_t d,
+                          const char *const *groups, int ngroups)
+{
+    static const cfg_dest_kind_e kinds[] = { [HM_QUEUE] = CFG_DEST_QUEUE, [HM_TOPIC] = CFG_DEST_TOPIC,
+                                             [HM_TEMP_QUEUE] = CFG_DEST_TEMP_QUEUE,
+                                             [HM_TEMP_TOPIC] = CFG_DEST_TEMP_TOPIC };
+    static const cfg_authz_op_e ops[] = { [HM_AUTHZ_READ] = CFG_AUTHZ_READ,
+                                          [HM_AUTHZ_WRITE] = CFG_AUTHZ_WRITE,
+                                          [HM_AUTHZ_ADMIN] = CFG_AUTHZ_ADMIN };
+    return cfg_authz_permits(baton, kinds[d.kind], d.name, ops[op], groups, (size_t)ngroups);
+}
+
+/* The configuration's users in the core's terms (arrays in pool). */
+static hm_auth_user_t *config_users(const apr_array_header_t *users, apr_pool_t *pool)
+{
+    hm_auth_user_t *out = apr_pcalloc(pool, sizeof *out * (size_t)(users->nelts + 1));
+    for (int i = 0; i < users->nelts; i++) {
+        const cfg_user_t *u = &APR_ARRAY_IDX(users, i, cfg_user_t);
+        out[i].name = u->username;
+        out[i].password = u->password;
+        out[i].groups = (const char *const *)u->groups->elts;
+        out[i].ngroups = u->groups->nelts;
+    }
+    return out;
+}
+
+/* Users and permissions: the built-in authenticator over the configuration's users, asking the
+ * configuration's authorization map; JMSXUserID stamping. */
+static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
+{
+    bo->populate_user_id = cfg->populate_jmsx_user_id;
+    bo->user_id_from_principal = cfg->use_authenticated_principal_for_jmsx_user_id;
+    if (!cfg->plugins.authentication)
+        return APR_SUCCESS;
+    const cfg_plugins_t *pl = &cfg->plugins;
+    hm_auth_simple_opts_t o = {
+        .users = config_users(pl->users, pool), .nusers = pl->users->nelts,
+        .anonymous_allowed = pl->anonymous_access_allowed,
+        .anonymous_user = pl->anonymous_user, .anonymous_group = pl->anonymous_group,
+        .permits = pl->authorization ? config_permits : NULL, .permits_baton = (void *)cfg,
+    };
+    bo->auth = &hm_auth_simple;
+    return hm_auth_simple_create(pool, &o, &bo->auth_baton);
 }
 
 int main(int argc, const char *const *argv)
@@ -461,7 +508,8 @@ int main(int argc, const char *const *argv)
     bo.policy = config_policy;
     bo.policy_baton = cfg;
     hm_broker_t *broker;
-    if ((st = hm_broker_create(pool, &bo, &broker)) ||
+    if ((st = config_security(cfg, pool, &bo)) ||
+        (st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
         hm_error("cannot start the broker: %s", hm_strerror(st));
         return 1;

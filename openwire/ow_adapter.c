@@ -278,6 +278,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
 static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
+    ow_login_refusal_due(oc, now);
     if (oc->flow && hm_flow_holding(oc->flow))
         hm_flow_retry(oc->flow, now);   /* the store frees space without telling; timeouts */
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))

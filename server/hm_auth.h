@@ -48,6 +48,38 @@ typedef struct hm_auth_ops_s {
 /* Everyone may do everything; the principal is the user name the client gave. */
 extern const hm_auth_ops_t hm_auth_allow_all;
 
+/* ---- The built-in users and permissions (simpleAuthenticationPlugin, JAAS properties files,
+ * authorizationPlugin), as ActiveMQ 5.17's SimpleAuthenticationBroker and AuthorizationBroker
+ * decide.  The broker's opts.auth = &hm_auth_simple, opts.auth_baton = hm_auth_simple_create's. */
+
+typedef struct hm_auth_user_s {
+    const char *name, *password;
+    const char *const *groups;
+    int ngroups;
+} hm_auth_user_t;
+
+/* Whether a member of `groups` may do op on one destination (never composite): the
+ * configuration's authorization map (conf/'s cfg_authz_permits behind it). */
+typedef int (*hm_authz_map_fn)(void *baton, hm_authz_op_e op, hm_authz_dest_t dest,
+                               const char *const *groups, int ngroups);
+
+typedef struct hm_auth_simple_opts_s {
+    const hm_auth_user_t *users;
+    int nusers;
+    int anonymous_allowed;         /* a client without user name and password gets: */
+    const char *anonymous_user;    /* NULL: "anonymous" */
+    const char *anonymous_group;   /* NULL: "anonymous" */
+    hm_authz_map_fn permits;       /* NULL: an authenticated user may do everything */
+    void *permits_baton;
+} hm_auth_simple_opts_t;
+
+/* Copies the users into pool (which outlives the broker); *baton is for hm_auth_simple. */
+apr_status_t hm_auth_simple_create(apr_pool_t *pool, const hm_auth_simple_opts_t *o, void **baton);
+/* Replaces the users (a reloaded users/groups file), safely against logins on other threads:
+ * a principal keeps its own copy of its groups, so the old table is freed at once. */
+apr_status_t hm_auth_simple_set_users(void *baton, const hm_auth_user_t *users, int nusers);
+extern const hm_auth_ops_t hm_auth_simple;
+
 const char *hm_authz_op_name(hm_authz_op_e op);
 
 #endif

@@ -144,9 +144,8 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     if (ast) {
         apr_pool_destroy(p);
         free(c);
+        hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
         hm_unlock(b);
-        hm_info("connection %s (user %s) refused: %s", connection_id ? connection_id : "?",
-                user ? user : "anonymous", err);
         return HM_ENOTALLOWED;
     }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
@@ -294,7 +293,7 @@ void hm_client_close(hm_client_t *c)
 
 apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d)
 {
-    apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0);
+    apr_status_t st = hm_authorize_create(c, d, NULL, 0);
     return st ? st : hm_dest_ensure(c->b, d);
 }
 

@@ -246,6 +246,8 @@ typedef struct hm_broker_opts_s {
     void *policy_baton;
     const hm_auth_ops_t *auth;     /* NULL: hm_auth_allow_all */
     void *auth_baton;
+    int populate_user_id;          /* <broker populateJMSXUserID>: sends carry the sender's user */
+    int user_id_from_principal;    /* useAuthenticatedPrincipalForJMSXUserID */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -285,6 +287,9 @@ void hm_client_close(hm_client_t *c);
  * HM_ENOTALLOWED; its text, in ActiveMQ's words, is here until the next one. */
 const char *hm_client_denied(const hm_client_t *c);
 const hm_principal_t *hm_client_principal(const hm_client_t *c);
+/* Whether this client's messages get JMSXUserID set (populateJMSXUserID): 1 with *user the value
+ * (NULL: none, which also removes a forged one), 0 when messages keep what the sender put. */
+int hm_client_user_id(const hm_client_t *c, const char **user);
 
 /* Temporary destinations belong to the client that created them. */
 apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);

@@ -211,6 +211,8 @@ struct hm_broker_s {
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
     apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
+    apr_time_t auth_log_since;     /* refused logins: the current log window (hm_auth.c) */
+    unsigned auth_log_count, auth_log_dropped;
 };
 
 /* destinations (hm_dest.c) */
@@ -452,6 +454,11 @@ static inline void hm_unlock(hm_broker_t *b) { apr_thread_mutex_unlock(b->lock);
  * ActiveMQ's wording in err, or in the client's denied text when err is NULL. */
 apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen);
 apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
+/* Admin, when d (or a part of it) does not exist yet: creating it is what the client asks. */
+apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* A refused login, logged within HM_AUTH_LOG_BURST per HM_AUTH_LOG_WINDOW_S.  Broker lock held. */
+void hm_auth_log_refusal_locked(hm_broker_t *b, const char *remote, const char *connection_id,
+                                const char *user, const char *why);
 
 /* The copies the broker makes (hm_copy.c): ActiveMQ's semantics, applied by the message's
  * protocol (origin->derive).  NULL when it cannot (no derive, or out of memory). */

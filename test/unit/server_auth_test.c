@@ -129,6 +129,8 @@ static void test_consumers_producers_and_sends_are_authorized(void)
     hm_client_t *alice = login(b, "alice", "wonder", NULL, APR_SUCCESS);
     hm_client_t *bob = login(b, "bob", "builder", NULL, APR_SUCCESS);
     char err[512];
+    /* existing destinations: creating one would need admin (test_creating_destinations_needs_admin) */
+    hm_dest_ensure(b, (hm_dname_t){ HM_QUEUE, "orders.in" });
     CU_ASSERT_EQUAL(open_consumer(bob, "orders.in", err, sizeof err), APR_SUCCESS);
     CU_ASSERT_EQUAL(open_consumer(bob, "payroll", err, sizeof err), HM_ENOTALLOWED);
     CU_ASSERT_STRING_EQUAL(err, "User bob is not authorized to read from: queue://payroll");
@@ -192,6 +194,132 @@ static void test_allow_all_by_default(void)
     hm_broker_destroy(b);
 }
 
+/* ---- the built-in authenticator (hm_auth_simple) with a map: "app" may read and write APP.>,
+ * "admins" everything, the anonymous group may read PUBLIC. */
+static int map_permits(void *baton, hm_authz_op_e op, hm_authz_dest_t d, const char *const *g, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(g[i], "admins") == 0)
+            return 1;
+        if (strcmp(g[i], "app") == 0 && op != HM_AUTHZ_ADMIN && strncmp(d.name, "APP.", 4) == 0)
+            return 1;
+        if (strcmp(g[i], "guests") == 0 && op == HM_AUTHZ_READ && strcmp(d.name, "PUBLIC") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static hm_broker_t *simple_broker(int anonymous, void **baton)
+{
+    static const char *const app[] = { "app" }, *const admins[] = { "admins", "app" };
+    hm_auth_user_t users[] = { { "app", "secret", app, 1 }, { "admin", "adm1n", admins, 2 } };
+    hm_auth_simple_opts_t o = { users, 2, anonymous, NULL, "guests", map_permits, NULL };
+    CU_ASSERT_FATAL(hm_auth_simple_create(pool, &o, baton) == APR_SUCCESS);
+    hm_broker_opts_t bo = { .name = "simple", .auth = &hm_auth_simple, .auth_baton = *baton };
+    hm_broker_t *b = NULL;
+    CU_ASSERT_FATAL(hm_broker_create(pool, &bo, &b) == APR_SUCCESS);
+    return b;
+}
+
+static apr_status_t simple_login(hm_broker_t *b, const char *user, const char *pw, hm_client_t **c,
+                                 char *err, size_t errlen)
+{
+    hm_client_info_t info = { "ID:s", NULL, user, "tcp://10.0.0.9:4242", pw, NULL };
+    *c = NULL;
+    return hm_client_open_info(b, &info, c, err, errlen);
+}
+
+static void test_simple_authentication(void)
+{
+    void *baton;
+    hm_broker_t *b = simple_broker(0, &baton);
+    hm_client_t *c;
+    char err[256];
+    CU_ASSERT_EQUAL(simple_login(b, "admin", "wrong", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User name [admin] or password is invalid.");
+    CU_ASSERT_EQUAL(simple_login(b, NULL, NULL, &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User name [null] or password is invalid.");
+    CU_ASSERT_EQUAL(simple_login(b, "app", NULL, &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_EQUAL(simple_login(b, "app", "secre", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_EQUAL(simple_login(b, "app", "secret!", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_EQUAL(simple_login(b, "nobody", "secret", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User name [nobody] or password is invalid.");
+    /* a flood of refusals is answered every time (the log is bounded, not the answers) */
+    for (int i = 0; i < 500; i++)
+        CU_ASSERT_EQUAL(simple_login(b, "admin", "guess", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_EQUAL(simple_login(b, "app", "secret", &c, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "app");
+    CU_ASSERT_EQUAL(hm_client_principal(c)->ngroups, 1);
+    hm_client_close(c);
+    /* reloaded users: the old password stops working, the new one works */
+    static const char *const app[] = { "app" };
+    hm_auth_user_t users[] = { { "app", "changed", app, 1 } };
+    CU_ASSERT_EQUAL(hm_auth_simple_set_users(baton, users, 1), APR_SUCCESS);
+    CU_ASSERT_EQUAL(simple_login(b, "app", "secret", &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_EQUAL(simple_login(b, "app", "changed", &c, err, sizeof err), APR_SUCCESS);
+    hm_client_close(c);
+    CU_ASSERT_EQUAL(simple_login(b, "admin", "adm1n", &c, err, sizeof err), HM_ENOTALLOWED);
+    hm_broker_destroy(b);
+}
+
+static void test_simple_anonymous(void)
+{
+    void *baton;
+    hm_broker_t *b = simple_broker(1, &baton);
+    hm_client_t *c;
+    char err[256];
+    CU_ASSERT_EQUAL(simple_login(b, NULL, NULL, &c, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "anonymous");
+    hm_dest_ensure(b, (hm_dname_t){ HM_QUEUE, "PUBLIC" });
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->groups[0], "guests");
+    CU_ASSERT_EQUAL(open_consumer(c, "PUBLIC", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(c, "APP.ORDERS", err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User anonymous is not authorized to read from: queue://APP.ORDERS");
+    hm_client_close(c);
+    /* a user name without a password is not anonymous */
+    CU_ASSERT_EQUAL(simple_login(b, "app", NULL, &c, err, sizeof err), HM_ENOTALLOWED);
+    hm_broker_destroy(b);
+}
+
+static void test_simple_authorization(void)
+{
+    void *baton;
+    hm_broker_t *b = simple_broker(0, &baton);
+    hm_client_t *app, *admin;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(simple_login(b, "app", "secret", &app, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(simple_login(b, "admin", "adm1n", &admin, err, sizeof err), APR_SUCCESS);
+    /* APP.ORDERS does not exist yet: app may read it but not create it */
+    CU_ASSERT_EQUAL(open_consumer(app, "APP.ORDERS", err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to create: queue://APP.ORDERS");
+    hm_msg_t *m = mk(HM_QUEUE, "APP.ORDERS");
+    CU_ASSERT_EQUAL(hm_send(app, m, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to create: queue://APP.ORDERS");
+    CU_ASSERT_EQUAL(hm_dest_create(app, (hm_dname_t){ HM_QUEUE, "APP.ORDERS" }), HM_ENOTALLOWED);
+    /* once admin made it, app may use it */
+    CU_ASSERT_EQUAL(hm_dest_create(admin, (hm_dname_t){ HM_QUEUE, "APP.ORDERS" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_dest_create(app, (hm_dname_t){ HM_QUEUE, "APP.ORDERS" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_send(app, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(app, "APP.ORDERS", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(app, "ADMIN.ONLY", err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to read from: queue://ADMIN.ONLY");
+    hm_msg_unref(m);
+    /* a composite needs every part: the permitted first part does not open the second */
+    m = mk(HM_QUEUE, "APP.ORDERS,topic://ADMIN.NEWS");
+    CU_ASSERT_EQUAL(hm_send(app, m, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to write to: topic://ADMIN.NEWS");
+    hm_msg_unref(m);
+    /* advisory topics are the broker's: reading one needs read, never admin */
+    hm_consumer_opts_t o = { { HM_TOPIC, "ActiveMQ.Advisory.Connection" }, NULL, 10, 0, 0, 0, 0 };
+    hm_consumer_t *k = NULL;
+    CU_ASSERT_EQUAL(hm_consumer_open(admin, &o, &ops, NULL, &k, err, sizeof err), APR_SUCCESS);
+    if (k)
+        hm_consumer_close(k, UINT64_MAX);
+    hm_client_close(app);
+    hm_client_close(admin);
+    hm_broker_destroy(b);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -205,6 +333,11 @@ int main(void)
     CU_add_test(s, "creating destinations and temporary destinations needs admin",
                 test_creating_destinations_needs_admin);
     CU_add_test(s, "allow-all when no authorizer is configured", test_allow_all_by_default);
+    CU_add_test(s, "built-in users: ActiveMQ's refusal text, exact passwords, reload",
+                test_simple_authentication);
+    CU_add_test(s, "anonymous access gets the anonymous user and group", test_simple_anonymous);
+    CU_add_test(s, "authorization map: read, write, create-only-when-missing, composites, advisories",
+                test_simple_authorization);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
