@@ -74,10 +74,14 @@ static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const c
         err = c->denied;
         errlen = sizeof c->denied;
     }
-    snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verbs[op],
-             HM_KIND_IS_TEMP(d.kind) ? "temp-" : "",
-             d.kind == HM_TOPIC || d.kind == HM_TEMP_TOPIC ? "topic" : "queue", d.name,
-             why && *why ? " -- " : "", why ? why : "");
+    if (strchr(d.name, ','))          /* ActiveMQ prints a composite as its bare name */
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s%s", user, verbs[op], d.name,
+                 why && *why ? " -- " : "", why ? why : "");
+    else
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verbs[op],
+                 HM_KIND_IS_TEMP(d.kind) ? "temp-" : "",
+                 d.kind == HM_TOPIC || d.kind == HM_TEMP_TOPIC ? "topic" : "queue", d.name,
+                 why && *why ? " -- " : "", why ? why : "");
     if (err != c->denied)
         snprintf(c->denied, sizeof c->denied, "%s", err);
     return HM_ENOTALLOWED;
@@ -96,7 +100,7 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
         char why[256] = "";
         hm_authz_dest_t ad = { (int)x.kind, x.name };
         if (o->auth->authorize(o->auth_baton, c->principal, op, ad, why, sizeof why))
-            return deny(c, op, x, why, err, errlen);
+            return deny(c, op, strchr(d.name, ',') ? d : x, why, err, errlen);
     }
     return APR_SUCCESS;
 }

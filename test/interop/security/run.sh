@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Users and permissions (issue 17): simpleAuthenticationPlugin and authorizationPlugin through
+# the ActiveMQ JMS client — every refusal with its exception class and ActiveMQ 5.17's text,
+# the operations each user may do, temporary destinations, advisories, JMSXUserID, and a
+# password-guessing flood that leaves the log bounded and the broker responsive.
+#   test/interop/security/run.sh /abs/path/hermod     (port 62980, or IT_PORT)
+#   REF=1 test/interop/security/run.sh                 (ActiveMQ 5.17 from the same XML)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common/lib.sh"
+it_parse_args "$@" || exit 2
+port=${IT_PORT:-$((62980 + ${IT_PORT_SHIFT:-0}))}
+it_suite_setup security hermodit.security.SecuritySuite || exit 1
+dir=$IT_ROOT/build/interop-run/security
+# The same <plugins> for both brokers.  Groups: admins may do everything; app owns APP.> and may
+# use (not create) LOCKED.>; readers may read APP.>; own may do anything on OWN.> only (no
+# advisories); temporary destinations for admins and app.
+plugins='<plugins>
+  <simpleAuthenticationPlugin anonymousAccessAllowed="false">
+    <users>
+      <authenticationUser username="admin" password="adminpw" groups="admins,users"/>
+      <authenticationUser username="app" password="apppw" groups="app,users"/>
+      <authenticationUser username="reader" password="readerpw" groups="readers,users"/>
+      <authenticationUser username="own" password="ownpw" groups="own"/>
+    </users>
+  </simpleAuthenticationPlugin>
+  <authorizationPlugin><map><authorizationMap>
+    <authorizationEntries>
+      <authorizationEntry queue=">" read="admins" write="admins" admin="admins"/>
+      <authorizationEntry topic=">" read="admins" write="admins" admin="admins"/>
+      <authorizationEntry queue="APP.>" read="app,readers" write="app" admin="app"/>
+      <authorizationEntry topic="APP.>" read="app,readers" write="app" admin="app"/>
+      <authorizationEntry queue="LOCKED.>" read="app" write="app"/>
+      <authorizationEntry queue="OWN.>" read="own" write="own" admin="own"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="users" write="users" admin="users"/>
+    </authorizationEntries>
+    <tempDestinationAuthorizationEntry>
+      <tempDestinationAuthorizationEntry read="admins,app" write="admins,app" admin="admins,app"/>
+    </tempDestinationAuthorizationEntry>
+  </authorizationMap></map></authorizationPlugin>
+</plugins>'
+if [ "$IT_REF" = 1 ]; then
+    it_port_open "$port" && it_suite_abort "port $port is already in use"
+    rm -rf "$dir"; mkdir -p "$dir"
+    IT_BROKER_DIR=$dir
+    IT_BROKER_KIND=ref
+    sed -e 's/advisorySupport="true">/advisorySupport="true" populateJMSXUserID="true">/' \
+        "$IT_ROOT/test/tools/refbroker.sh" > "$dir/refbroker.sh"
+    it_state_save "$port" 104857600
+    bash "$dir/refbroker.sh" start "$port" "$dir/ref" "$plugins" >&2 || it_suite_abort "reference broker did not start"
+    log=$dir/ref/broker.log
+else
+    it_hermod_custom "$port" "$dir"
+    cat > "$dir/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="secure" dataDirectory="$dir/data" persistent="false" populateJMSXUserID="true">
+  $plugins
+  <transportConnectors>
+    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000"/>
+  </transportConnectors>
+</broker>
+XML
+    it_hermod_custom_start "$port"
+    log=$dir/hermod.log
+fi
+it_suite_java 400 -Xmx512m -Dit.port=$port -Dit.log="$log"
