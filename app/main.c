@@ -377,6 +377,33 @@ static hm_auth_user_t *config_users(const apr_array_header_t *users, apr_pool_t 
     return out;
 }
 
+/* JAAS reload=true: the users files are looked at every second and, once changed, become the
+ * authenticator's users (ActiveMQ rereads them at the next login). */
+typedef struct jaas_watch_s {
+    cfg_jaas_t *jaas;
+    void *auth_baton;
+} jaas_watch_t;
+
+static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
+{
+    jaas_watch_t *w = arg;
+    apr_pool_t *scratch;
+    char err[512];
+    apr_pool_create(&scratch, NULL);
+    for (;;) {
+        apr_sleep(apr_time_from_sec(1));
+        apr_array_header_t *users = NULL;
+        apr_status_t st = cfg_jaas_reload(w->jaas, scratch, &users, err, sizeof err);
+        if (st)
+            hm_warn("JAAS reload: %s", err);
+        else if (users && (st = hm_auth_simple_set_users(w->auth_baton, config_users(users, scratch),
+                                                         users->nelts)) == APR_SUCCESS)
+            hm_info("JAAS reload: %d users from %s", users->nelts, w->jaas->users_file);
+        apr_pool_clear(scratch);
+    }
+    return NULL;
+}
+
 /* Users and permissions: the built-in authenticator over the configuration's users, asking the
  * configuration's authorization map; JMSXUserID stamping. */
 static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
@@ -393,7 +420,16 @@ static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broke
         .permits = pl->authorization ? config_permits : NULL, .permits_baton = (void *)cfg,
     };
     bo->auth = &hm_auth_simple;
-    return hm_auth_simple_create(pool, &o, &bo->auth_baton);
+    apr_status_t st = hm_auth_simple_create(pool, &o, &bo->auth_baton);
+    if (st == APR_SUCCESS && pl->jaas && pl->jaas->reload) {
+        jaas_watch_t *w = apr_pcalloc(pool, sizeof *w);
+        apr_thread_t *t;
+        w->jaas = pl->jaas;
+        w->auth_baton = bo->auth_baton;
+        if ((st = apr_thread_create(&t, NULL, jaas_watch_thread, w, pool)) == APR_SUCCESS)
+            apr_thread_detach(t);
+    }
+    return st;
 }
 
 int main(int argc, const char *const *argv)

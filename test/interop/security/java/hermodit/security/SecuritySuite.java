@@ -97,6 +97,25 @@ public final class SecuritySuite {
         }
     }
 
+    interface SessionBody { void run(Session s) throws Exception; }
+
+    /** Runs body on a session of a connection logged in as user, closed afterwards. */
+    static void as(String user, String password, SessionBody body) throws Exception {
+        Connection c = open(user, password);
+        try {
+            body.run(c.createSession(false, Session.AUTO_ACKNOWLEDGE));
+        } finally {
+            closeQuietly(c);
+        }
+    }
+
+    interface PairBody { void run(Session a, Session b) throws Exception; }
+
+    /** The same with two users' connections. */
+    static void both(String u1, String p1, String u2, String p2, PairBody body) throws Exception {
+        as(u1, p1, a -> as(u2, p2, b -> body.run(a, b)));
+    }
+
     /** The refusal must be a JMSSecurityException with exactly this text. */
     static void refused(String text, String what, Suite.Body body) {
         JMSSecurityException e = expectThrows(JMSSecurityException.class, what, body);
@@ -153,50 +172,33 @@ public final class SecuritySuite {
     }
 
     static void loginOk() throws Exception {
-        Connection c = open("app", "apppw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("app", "apppw", s -> {
             Queue q = s.createQueue("APP.OK." + RUN);
             s.createProducer(q).send(s.createTextMessage("hello"));
             Message m = s.createConsumer(q).receive(10_000);
             check(m instanceof TextMessage && "hello".equals(((TextMessage) m).getText()), "app's message did not come back");
-        } finally {
-            closeQuietly(c);
-        }
+        });
     }
 
     static void producerWithoutWrite() throws Exception {
-        Connection c = open("reader", "readerpw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("reader", "readerpw", s -> {
             refused("User reader is not authorized to write to: queue://APP.ORDERS", "reader's producer",
                     () -> s.createProducer(s.createQueue("APP.ORDERS")));
             refused("User reader is not authorized to write to: topic://APP.PRICES", "reader's topic producer",
                     () -> s.createProducer(s.createTopic("APP.PRICES")));
             // the connection is still usable
             s.createConsumer(s.createTopic("ActiveMQ.Advisory.Connection")).close();
-        } finally {
-            closeQuietly(c);
-        }
+        });
     }
 
     static void anonymousProducerSend() throws Exception {
-        Connection c = open("reader", "readerpw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("reader", "readerpw", s -> {
             MessageProducer p = s.createProducer(null);
             refused("User reader is not authorized to write to: queue://APP.ORDERS", "reader's persistent send",
                     () -> p.send(s.createQueue("APP.ORDERS"), s.createTextMessage("forbidden")));
-        } finally {
-            closeQuietly(c);
-        }
-        Connection a = open("admin", "adminpw");
-        try {
-            Session s = a.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            check(s.createConsumer(s.createQueue("APP.ORDERS")).receive(500) == null, "a refused send was delivered");
-        } finally {
-            closeQuietly(a);
-        }
+        });
+        as("admin", "adminpw", s ->
+                check(s.createConsumer(s.createQueue("APP.ORDERS")).receive(500) == null, "a refused send was delivered"));
     }
 
     static void nonPersistentRefused() throws Exception {
@@ -230,29 +232,21 @@ public final class SecuritySuite {
     }
 
     static void consumerWithoutRead() throws Exception {
-        Connection c = open("app", "apppw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("app", "apppw", s -> {
             refused("User app is not authorized to read from: queue://ADMIN.ONLY", "app's consumer",
                     () -> s.createConsumer(s.createQueue("ADMIN.ONLY")));
             refused("User app is not authorized to read from: topic://ADMIN.NEWS", "app's topic consumer",
                     () -> s.createConsumer(s.createTopic("ADMIN.NEWS")));
-        } finally {
-            closeQuietly(c);
-        }
+        });
     }
 
     static void browserWithoutRead() throws Exception {
-        Connection c = open("app", "apppw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("app", "apppw", s -> {
             refused("User app is not authorized to read from: queue://ADMIN.ONLY", "app's browser", () -> {
                 QueueBrowser b = s.createBrowser(s.createQueue("ADMIN.ONLY"));
                 b.getEnumeration().hasMoreElements();
             });
-        } finally {
-            closeQuietly(c);
-        }
+        });
     }
 
     static void durableWithoutRead() throws Exception {
@@ -277,9 +271,7 @@ public final class SecuritySuite {
 
     static void createWithoutAdmin() throws Exception {
         String name = "LOCKED.NEW." + RUN;
-        Connection c = open("app", "apppw");
-        try {
-            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        as("app", "apppw", s -> {
             refused("User app is not authorized to create: queue://" + name, "app's consumer on a new queue",
                     () -> s.createConsumer(s.createQueue(name)));
             refused("User app is not authorized to create: queue://" + name, "app's producer on a new queue",
@@ -288,20 +280,12 @@ public final class SecuritySuite {
             refused("User app is not authorized to create: queue://" + name, "app's send to a new queue",
                     () -> anon.send(s.createQueue(name), s.createTextMessage("x")));
             // once admin has created it, app may use it
-            Connection a = open("admin", "adminpw");
-            try {
-                Session as = a.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                as.createProducer(as.createQueue(name)).send(as.createTextMessage("made by admin"));
-            } finally {
-                closeQuietly(a);
-            }
+            as("admin", "adminpw", as -> as.createProducer(as.createQueue(name)).send(as.createTextMessage("made by admin")));
             Message m = s.createConsumer(s.createQueue(name)).receive(10_000);
             check(m instanceof TextMessage && "made by admin".equals(((TextMessage) m).getText()),
                     "app could not consume from the queue admin created");
             s.createProducer(s.createQueue(name)).send(s.createTextMessage("by app"));
-        } finally {
-            closeQuietly(c);
-        }
+        });
     }
 
     static void permitted() throws Exception {
@@ -340,13 +324,10 @@ public final class SecuritySuite {
     }
 
     static void tempQueues() throws Exception {
-        Connection app = open("app", "apppw"), reader = open("reader", "readerpw");
-        try {
-            Session as = app.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        both("app", "apppw", "reader", "readerpw", (as, rs) -> {
             TemporaryQueue tq = as.createTemporaryQueue();
             as.createProducer(tq).send(as.createTextMessage("to myself"));
             check(as.createConsumer(tq).receive(10_000) != null, "app's temporary queue");
-            Session rs = reader.createSession(false, Session.AUTO_ACKNOWLEDGE);
             JMSSecurityException e = expectThrows(JMSSecurityException.class, "reader's temporary queue",
                     rs::createTemporaryQueue);
             check(e.getMessage().startsWith("User reader is not authorized to create: temp-queue://ID:"),
@@ -354,20 +335,14 @@ public final class SecuritySuite {
             JMSSecurityException w = expectThrows(JMSSecurityException.class, "reader's send to app's temporary queue",
                     () -> rs.createProducer(null).send(tq, rs.createTextMessage("x")));
             eq("User reader is not authorized to write to: " + tq, w.getMessage(), "reader's send to a temp queue");
-        } finally {
-            closeQuietly(app);
-            closeQuietly(reader);
-        }
+        });
     }
 
     /** A reader watching consumer advisories sees app's consumer open. */
     static void advisories() throws Exception {
         String name = "APP.ADV." + RUN;
-        Connection reader = open("reader", "readerpw"), app = open("app", "apppw");
-        try {
-            Session rs = reader.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        both("reader", "readerpw", "app", "apppw", (rs, as) -> {
             MessageConsumer adv = rs.createConsumer(rs.createTopic("ActiveMQ.Advisory.Consumer.Queue." + name));
-            Session as = app.createSession(false, Session.AUTO_ACKNOWLEDGE);
             as.createConsumer(as.createQueue(name));
             Message m = adv.receive(10_000);
             check(m != null, "no consumer advisory for the reader");
@@ -383,10 +358,7 @@ public final class SecuritySuite {
             } finally {
                 closeQuietly(own);
             }
-        } finally {
-            closeQuietly(reader);
-            closeQuietly(app);
-        }
+        });
     }
 
     /**
@@ -418,10 +390,7 @@ public final class SecuritySuite {
 
     static void jmsxUserId() throws Exception {
         String name = "APP.UID." + RUN;
-        Connection app = open("app", "apppw"), admin = open("admin", "adminpw");
-        try {
-            Session as = app.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            Session ds = admin.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        both("app", "apppw", "admin", "adminpw", (as, ds) -> {
             MessageConsumer cons = ds.createConsumer(ds.createQueue(name));
             MessageProducer p = as.createProducer(as.createQueue(name));
             p.send(as.createTextMessage("plain"));
@@ -432,10 +401,7 @@ public final class SecuritySuite {
             check(m1 != null && m2 != null, "app's messages did not arrive");
             eq("app", m1.getStringProperty("JMSXUserID"), "JMSXUserID of a plain send");
             eq("app", m2.getStringProperty("JMSXUserID"), "JMSXUserID of a send that claimed to be admin");
-        } finally {
-            closeQuietly(app);
-            closeQuietly(admin);
-        }
+        });
     }
 
     /**
