@@ -3,7 +3,9 @@
 # the ActiveMQ JMS client — every refusal with its exception class and ActiveMQ 5.17's text,
 # the operations each user may do, temporary destinations, advisories, JMSXUserID, and a
 # password-guessing flood that leaves the log bounded and the broker responsive.
-#   test/interop/security/run.sh /abs/path/hermod     (port 62980, or IT_PORT)
+# A second broker on the next port authenticates through JAAS (login.config with a
+# PropertiesLoginModule, users.properties and groups.properties, reload=true).
+#   test/interop/security/run.sh /abs/path/hermod     (ports 62980 and 62981, or IT_PORT)
 #   REF=1 test/interop/security/run.sh                 (ActiveMQ 5.17 from the same XML)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +41,33 @@ plugins='<plugins>
     </tempDestinationAuthorizationEntry>
   </authorizationMap></map></authorizationPlugin>
 </plugins>'
+port2=$((port + 1))
+it_port_open "$port2" && it_suite_abort "port $port2 is already in use"
+jaas_plugins='<plugins>
+  <jaasAuthenticationPlugin configuration="activemq"/>
+  <authorizationPlugin><map><authorizationMap>
+    <authorizationEntries>
+      <authorizationEntry queue=">" read="admins" write="admins" admin="admins"/>
+      <authorizationEntry queue="APP.>" read="app,readers" write="app" admin="app"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="users" write="users" admin="users"/>
+    </authorizationEntries>
+  </authorizationMap></map></authorizationPlugin>
+</plugins>'
+# jaas_files DIR: login.config and the properties files it names (relative to it)
+jaas_files() {
+    mkdir -p "$1"
+    cat > "$1/login.config" <<'J'
+/* as ActiveMQ's distribution ships it */
+activemq {
+    org.apache.activemq.jaas.PropertiesLoginModule required
+        org.apache.activemq.jaas.properties.user="users.properties"
+        org.apache.activemq.jaas.properties.group="groups.properties"
+        reload=true;
+};
+J
+    printf 'admin=adminpw\napp=apppw\nreader=readerpw\n' > "$1/users.properties"
+    printf 'admins=admin\napp=app\nreaders=reader\nusers=admin,app,reader\n' > "$1/groups.properties"
+}
 if [ "$IT_REF" = 1 ]; then
     it_port_open "$port" && it_suite_abort "port $port is already in use"
     rm -rf "$dir"; mkdir -p "$dir"
@@ -49,6 +78,12 @@ if [ "$IT_REF" = 1 ]; then
     it_state_save "$port" 104857600
     bash "$dir/refbroker.sh" start "$port" "$dir/ref" "$plugins" >&2 || it_suite_abort "reference broker did not start"
     log=$dir/ref/broker.log
+    jaas_conf=$dir/ref2/conf
+    jaas_files "$jaas_conf"
+    sed -e 's#-Dactivemq.conf="$dir/conf"#& -Djava.security.auth.login.config="$dir/conf/login.config"#' \
+        "$dir/refbroker.sh" > "$dir/refbroker2.sh"
+    IT_SUITE_ON_EXIT='bash "$dir/refbroker2.sh" stop "$dir/ref2" >&2'
+    bash "$dir/refbroker2.sh" start "$port2" "$dir/ref2" "$jaas_plugins" >&2 || it_suite_abort "reference JAAS broker did not start"
 else
     it_hermod_custom "$port" "$dir"
     cat > "$dir/hermod.xml" <<XML
@@ -61,5 +96,18 @@ else
 XML
     it_hermod_custom_start "$port"
     log=$dir/hermod.log
+    jaas_conf=$dir/jaas
+    jaas_files "$jaas_conf"
+    cat > "$jaas_conf/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="jaas" persistent="false">
+  $jaas_plugins
+  <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:$port2"/></transportConnectors>
+</broker>
+XML
+    "$IT_HERMOD" --config "$jaas_conf/hermod.xml" 2>> "$jaas_conf/hermod.log" < /dev/null > /dev/null &
+    jaas_pid=$!
+    IT_SUITE_ON_EXIT='kill $jaas_pid 2>/dev/null; wait $jaas_pid 2>/dev/null'
+    for _ in $(seq 1 100); do it_port_open "$port2" && break; sleep 0.1; done
+    it_port_open "$port2" || { cat "$jaas_conf/hermod.log" >&2; it_suite_abort "the JAAS broker did not start"; }
 fi
-it_suite_java 400 -Xmx512m -Dit.port=$port -Dit.log="$log"
+it_suite_java 400 -Xmx512m -Dit.port=$port -Dit.log="$log" -Dit.port2=$port2 -Dit.jaas="$jaas_conf"

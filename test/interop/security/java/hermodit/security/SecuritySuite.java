@@ -43,6 +43,8 @@ public final class SecuritySuite {
     static final int PORT = Integer.getInteger("it.port", 62980);
     static final boolean REF = "1".equals(System.getProperty("it.ref"));
     static final String LOG = System.getProperty("it.log", "");
+    static final int JAAS_PORT = Integer.getInteger("it.port2", 62981);
+    static final String JAAS_DIR = System.getProperty("it.jaas", "");
     static final String ADVISORY_REFUSAL = "User own is not authorized to read from: "
             + "ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic";
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
@@ -67,6 +69,8 @@ public final class SecuritySuite {
         s.add("own_queues_only_without_advisories", SecuritySuite::ownQueuesOnly);
         s.add("jmsx_user_id_is_the_sender", SecuritySuite::jmsxUserId);
         s.add("login_flood_log_bounded_broker_responsive", 90, SecuritySuite::loginFlood);
+        s.add("jaas_login_and_groups", SecuritySuite::jaasLogin);
+        s.add("jaas_reload_picks_up_changed_users", SecuritySuite::jaasReload);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -75,7 +79,11 @@ public final class SecuritySuite {
     }
 
     static ActiveMQConnectionFactory cf(boolean watchAdvisories) {
-        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + PORT);
+        return cf(PORT, watchAdvisories);
+    }
+
+    static ActiveMQConnectionFactory cf(int port, boolean watchAdvisories) {
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port);
         f.setWatchTopicAdvisories(watchAdvisories);
         f.setCloseTimeout(3000);
         f.setConnectResponseTimeout(10000);
@@ -123,10 +131,14 @@ public final class SecuritySuite {
     }
 
     static void loginRefused(String user, String password, String text) {
+        loginRefused(PORT, user, password, text);
+    }
+
+    static void loginRefused(int port, String user, String password, String text) {
         Connection[] c = new Connection[1];
         try {
             refused(text, "login " + user + "/" + password, () -> {
-                c[0] = cf().createConnection(user, password);
+                c[0] = cf(port, true).createConnection(user, password);
                 c[0].start();
             });
         } finally {
@@ -451,5 +463,68 @@ public final class SecuritySuite {
     static long refusalLines() throws Exception {
         if (LOG.isEmpty() || !Files.exists(Paths.get(LOG))) return 0;
         return Files.readAllLines(Paths.get(LOG)).stream().filter(l -> l.contains("login refused")).count();
+    }
+
+    // ---- the second broker: JAAS PropertiesLoginModule (users.properties, groups.properties) ----
+
+    static void jaasLogin() throws Exception {
+        loginRefused(JAAS_PORT, "admin", "wrong", "User name [admin] or password is invalid.");
+        loginRefused(JAAS_PORT, null, null, "User name [null] or password is invalid.");
+        loginRefused(JAAS_PORT, "nobody", "x", "User name [nobody] or password is invalid.");
+        String name = "APP.JAAS." + RUN;
+        Connection app = cf(JAAS_PORT, true).createConnection("app", "apppw");
+        Connection reader = cf(JAAS_PORT, true).createConnection("reader", "readerpw");
+        try {
+            app.start();
+            reader.start();
+            Session as = app.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session rs = reader.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            as.createProducer(as.createQueue(name)).send(as.createTextMessage("from app"));
+            Message m = rs.createConsumer(rs.createQueue(name)).receive(10_000);
+            check(m instanceof TextMessage, "reader (group readers) did not get app's message");
+            refused("User reader is not authorized to write to: queue://" + name, "reader's producer",
+                    () -> rs.createProducer(rs.createQueue(name)));
+            refused("User app is not authorized to read from: queue://ADMIN.ONLY", "app's consumer",
+                    () -> as.createConsumer(as.createQueue("ADMIN.ONLY")));
+        } finally {
+            closeQuietly(app);
+            closeQuietly(reader);
+        }
+    }
+
+    /** reload=true: a user added to the files may log in, a changed password replaces the old. */
+    static void jaasReload() throws Exception {
+        check(!JAAS_DIR.isEmpty(), "it.jaas is not set");
+        java.nio.file.Path users = Paths.get(JAAS_DIR, "users.properties");
+        java.nio.file.Path groups = Paths.get(JAAS_DIR, "groups.properties");
+        String before = new String(Files.readAllBytes(users), "UTF-8");
+        String beforeGroups = new String(Files.readAllBytes(groups), "UTF-8");
+        try {
+            loginRefused(JAAS_PORT, "late", "latepw", "User name [late] or password is invalid.");
+            Thread.sleep(1100);     // a new modification time
+            Files.write(users, (before.replace("app=apppw", "app=newpw") + "late=latepw\n").getBytes("UTF-8"));
+            Files.write(groups, (beforeGroups + "latecomers=late\n").getBytes("UTF-8"));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            Connection c = null;
+            while (c == null) {
+                try {
+                    c = cf(JAAS_PORT, false).createConnection("late", "latepw");
+                    c.start();
+                } catch (JMSSecurityException e) {
+                    closeQuietly(c);
+                    c = null;
+                    check(System.nanoTime() < deadline, "the added user could not log in within 10 s");
+                    Thread.sleep(300);
+                }
+            }
+            closeQuietly(c);
+            loginRefused(JAAS_PORT, "app", "apppw", "User name [app] or password is invalid.");
+            Connection n = cf(JAAS_PORT, false).createConnection("app", "newpw");
+            n.start();
+            closeQuietly(n);
+        } finally {
+            Files.write(users, before.getBytes("UTF-8"));
+            Files.write(groups, beforeGroups.getBytes("UTF-8"));
+        }
     }
 }
