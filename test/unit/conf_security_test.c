@@ -196,6 +196,23 @@ static void test_activemq_security_example(void)
     unsetenv("ACTIVEMQ_ENCRYPTION_PASSWORD");
 }
 
+/* The README's example configuration loads, passwords from its credentials.properties. */
+static void test_shipped_secure_example(void)
+{
+    logcap_t lc;
+    cfg_load_opts_t o = opts_with(&lc);
+    cfg_t *cfg = NULL;
+    char err[1024] = "";
+    apr_status_t rv = cfg_load_file(pool, "conf/examples/hermod-secure.xml", &o, &cfg, err, sizeof err);
+    if (rv)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rv, APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(user(cfg, "admin")->password, "change-me-admin");
+    CU_ASSERT_TRUE(cfg->populate_jmsx_user_id);
+    CU_ASSERT_EQUAL(lc.warns, 0);
+    cfg_destroy(cfg);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -210,6 +227,7 @@ int main(void)
     CU_add_test(s, "PropertyPlaceholderConfigurer's properties file", test_placeholder_bean_properties);
     CU_add_test(s, "ActiveMQ's activemq-security.xml example loads with its credentials",
                 test_activemq_security_example);
+    CU_add_test(s, "the README's secured example loads", test_shipped_secure_example);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
