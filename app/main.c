@@ -317,6 +317,7 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
             .max_inactivity_ms = c->use_inactivity_monitor ? c->max_inactivity_ms : 0,
             .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
             .max_connections = c->max_connections,
+            .max_connections_per_address = c->max_connections_per_address,
             .connect_timeout_ms = c->connect_timeout_ms,
         };
         apr_status_t st = hm_server_listen(srv, c->name, c->host, c->port, protos, n, &lo, tls,

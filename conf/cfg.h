@@ -83,6 +83,7 @@ typedef struct cfg_connector_s {
     int line;                         /* of <transportConnector>, for the broker's messages */
 
     int max_connections;              /* maximumConnections; 0 = no limit (ActiveMQ's default) */
+    int max_connections_per_address;  /* maximumConnectionsPerAddress (hermod); 0 = no limit */
     int backlog;                      /* listen backlog; default 128 */
     int64_t connect_timeout_ms;       /* transport.connectAttemptTimeout (also connectionTimeout,
                                          wireFormat.connectAttemptTimeout): time to finish the

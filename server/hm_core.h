@@ -568,6 +568,7 @@ typedef struct hm_listen_opts_s {
     int64_t max_inactivity_ms;
     int64_t max_inactivity_initial_delay_ms;
     int max_connections;
+    int max_connections_per_address;   /* open connections from one remote ip; 0: no limit */
     int64_t connect_timeout_ms;    /* handshake deadline; 0: HM_DEFAULT_CONNECT_TIMEOUT_MS */
 } hm_listen_opts_t;
 

@@ -14,6 +14,7 @@
 #define HM_MAX_CONTENT_DEPTH      32       /* maps and lists nested in a neutral content */
 #define HM_MAX_HELD_SENDS         1024     /* sends held for space on one connection */
 #define HM_FLOW_LOG_INTERVAL_S    30       /* a held destination is logged at most this often */
+#define HM_REFUSAL_LOG_INTERVAL_S 30       /* a host over its connection limit: logged this often */
 #define HM_AUTH_LOG_BURST         20       /* refused logins logged per window, then counted */
 #define HM_AUTH_LOG_WINDOW_S      60
 #define HM_AUTH_FAIL_DELAY_MS     1000     /* a refused login is answered after this long (a

@@ -18,6 +18,7 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
+#include "hm_addrlimit.h"
 #include "hm_log.h"
 #include "hm_limits.h"
 #include "hm_server.h"
@@ -49,6 +50,8 @@ typedef struct hm_listener_s {
     hm_tls_ctx_t *tls;                   /* NULL: plain TCP */
     hm_listen_opts_t opts;
     volatile apr_uint32_t active;
+    hm_addrlimit_t *per_address;         /* maximumConnectionsPerAddress; NULL: no limit */
+    apr_time_t per_address_logged;       /* accepting loop only */
     apr_pollfd_t pfd;
 } hm_listener_t;
 
@@ -81,6 +84,7 @@ struct hm_conn_s {
     int closing;
     apr_time_t close_deadline;
     char peer[64];
+    char *addr;                          /* counted in lst->per_address (the remote ip) */
     apr_pollfd_t pfd;
 };
 APR_RING_HEAD(conn_ring_s, hm_conn_s);
@@ -364,6 +368,8 @@ static void conn_destroy(hm_conn_t *c)
     free(c->in);
     atomic_fetch_sub(&conn_server(c)->input_charged, charge_of(c->in_cap));
     apr_atomic_dec32(&c->lst->active);
+    if (c->addr)
+        hm_addrlimit_give(c->lst->per_address, c->addr);
     hm_debug("connection %s closed", c->peer);
     apr_pool_destroy(c->pool);
 }
@@ -516,10 +522,21 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
             apr_pool_destroy(p);
             continue;
         }
+        if (lst->per_address && ip && !hm_addrlimit_take(lst->per_address, ip)) {
+            if (apr_time_now() - lst->per_address_logged > apr_time_from_sec(HM_REFUSAL_LOG_INTERVAL_S)) {
+                lst->per_address_logged = apr_time_now();   /* one flooding host, few log lines */
+                hm_warn("refusing connections from %s on %s: maximumConnectionsPerAddress %d reached",
+                        ip, lst->name, lst->opts.max_connections_per_address);
+            }
+            apr_socket_close(sock);
+            apr_pool_destroy(p);
+            continue;
+        }
         apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
         apr_socket_timeout_set(sock, 0);
         apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
         hm_conn_t *c = apr_pcalloc(p, sizeof *c);
+        c->addr = lst->per_address && ip ? apr_pstrdup(p, ip) : NULL;
         c->kind = EV_CONN;
         c->pool = p;
         c->sock = sock;
@@ -532,6 +549,8 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         c->handshake_deadline = apr_time_now() + apr_time_from_msec(cto);
         if (!c->in || apr_thread_mutex_create(&c->out_lock, APR_THREAD_MUTEX_DEFAULT, p)) {
             free(c->in);
+            if (c->addr)
+                hm_addrlimit_give(lst->per_address, c->addr);
             apr_socket_close(sock);
             apr_pool_destroy(p);
             continue;
@@ -542,6 +561,8 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         if (hm_transport_open(p, sock, lst->tls, c->peer, &c->t) != APR_SUCCESS) {
             hm_warn("connection %s on %s: cannot set up its transport", c->peer, lst->name);
             free(c->in);
+            if (c->addr)
+                hm_addrlimit_give(lst->per_address, c->addr);
             apr_socket_close(sock);
             apr_pool_destroy(p);
             continue;
@@ -736,6 +757,11 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
         lst->protos[i] = protos[i];
     lst->nprotos = nprotos;
     lst->opts = *opts;
+    if (opts->max_connections_per_address > 0 &&
+        (st = hm_addrlimit_create(s->pool, opts->max_connections_per_address, &lst->per_address))) {
+        snprintf(err, errlen, "%s", hm_strerror(st));
+        return st;
+    }
     lst->pfd.desc_type = APR_POLL_SOCKET;
     lst->pfd.desc.s = sock;
     lst->pfd.reqevents = APR_POLLIN;

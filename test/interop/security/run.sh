@@ -90,7 +90,7 @@ else
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="secure" dataDirectory="$dir/data" persistent="false" populateJMSXUserID="true">
   $plugins
   <transportConnectors>
-    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000"/>
+    <transportConnector name="openwire" uri="tcp://127.0.0.1:$port?maximumConnections=1000&amp;maximumConnectionsPerAddress=100"/>
   </transportConnectors>
 </broker>
 XML

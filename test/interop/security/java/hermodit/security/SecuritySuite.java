@@ -69,6 +69,7 @@ public final class SecuritySuite {
         s.add("own_queues_only_without_advisories", SecuritySuite::ownQueuesOnly);
         s.add("jmsx_user_id_is_the_sender", SecuritySuite::jmsxUserId);
         s.add("login_flood_log_bounded_broker_responsive", 90, SecuritySuite::loginFlood);
+        s.add("connections_per_address_limited", SecuritySuite::perAddressLimit);
         s.add("jaas_login_and_groups", SecuritySuite::jaasLogin);
         s.add("jaas_reload_picks_up_changed_users", SecuritySuite::jaasReload);
         System.exit(s.run(args) == 0 ? 0 : 1);
@@ -463,6 +464,47 @@ public final class SecuritySuite {
     static long refusalLines() throws Exception {
         if (LOG.isEmpty() || !Files.exists(Paths.get(LOG))) return 0;
         return Files.readAllLines(Paths.get(LOG)).stream().filter(l -> l.contains("login refused")).count();
+    }
+
+    /**
+     * hermod's maximumConnectionsPerAddress=100 (run.sh): 100 silent sockets from this host
+     * are kept, the next connection is closed at once, and once they go a client connects again.
+     * (ActiveMQ has no such option: the reference run only logs.)
+     */
+    static void perAddressLimit() throws Exception {
+        if (REF) {
+            log("ActiveMQ has no per-address connection limit; not checked");
+            return;
+        }
+        List<java.net.Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) held.add(new java.net.Socket("127.0.0.1", PORT));
+            Thread.sleep(300);
+            try (java.net.Socket extra = new java.net.Socket("127.0.0.1", PORT)) {
+                extra.setSoTimeout(3000);
+                check(extra.getInputStream().read() == -1, "the 101st connection was not closed");
+            }
+            ActiveMQConnectionFactory f = cf(false);
+            f.setConnectResponseTimeout(3000);
+            Connection c = f.createConnection("admin", "adminpw");
+            try {
+                expectThrows(JMSException.class, "a JMS login over the limit", c::start);
+            } finally {
+                closeQuietly(c);
+            }
+        } finally {
+            for (java.net.Socket s : held) s.close();
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        for (;;) {
+            try {
+                as("admin", "adminpw", s -> { });
+                return;
+            } catch (JMSException e) {
+                check(System.nanoTime() < deadline, "no login within 5 s after the sockets closed: " + e);
+                Thread.sleep(200);
+            }
+        }
     }
 
     // ---- the second broker: JAAS PropertiesLoginModule (users.properties, groups.properties) ----
