@@ -30,8 +30,19 @@ import javax.jms.TemporaryQueue;
 import javax.jms.TextMessage;
 import javax.jms.Topic;
 import org.apache.activemq.ActiveMQConnectionFactory;
+import hermodit.RawWire;
 import org.apache.activemq.command.ActiveMQMessage;
+import org.apache.activemq.command.ActiveMQQueue;
+import org.apache.activemq.command.ActiveMQTextMessage;
+import org.apache.activemq.command.ConnectionId;
+import org.apache.activemq.command.ConnectionInfo;
+import org.apache.activemq.command.ConsumerId;
 import org.apache.activemq.command.ConsumerInfo;
+import org.apache.activemq.command.MessageId;
+import org.apache.activemq.command.ProducerId;
+import org.apache.activemq.command.ProducerInfo;
+import org.apache.activemq.command.SessionId;
+import org.apache.activemq.command.SessionInfo;
 
 /**
  * Users and permissions through the JMS client (issue 17).  run.sh starts the broker (hermod or,
@@ -69,6 +80,7 @@ public final class SecuritySuite {
         s.add("own_queues_only_without_advisories", SecuritySuite::ownQueuesOnly);
         s.add("jmsx_user_id_is_the_sender", SecuritySuite::jmsxUserId);
         s.add("login_flood_log_bounded_broker_responsive", 90, SecuritySuite::loginFlood);
+        s.add("unauthenticated_commands_refused", SecuritySuite::unauthenticatedCommands);
         s.add("connections_per_address_limited", SecuritySuite::perAddressLimit);
         s.add("jaas_login_and_groups", SecuritySuite::jaasLogin);
         s.add("jaas_reload_picks_up_changed_users", SecuritySuite::jaasReload);
@@ -464,6 +476,55 @@ public final class SecuritySuite {
     static long refusalLines() throws Exception {
         if (LOG.isEmpty() || !Files.exists(Paths.get(LOG))) return 0;
         return Files.readAllLines(Paths.get(LOG)).stream().filter(l -> l.contains("login refused")).count();
+    }
+
+    static <T extends org.apache.activemq.command.BaseCommand> T sync(T cmd, int id) {
+        cmd.setCommandId(id);
+        cmd.setResponseRequired(true);
+        return cmd;
+    }
+
+    /**
+     * Raw OpenWire: a ConnectionInfo with a wrong password, then (without waiting) a session, a
+     * producer, a persistent message and a consumer on the same connection: every one is answered
+     * with an ExceptionResponse, and the message is not delivered.
+     */
+    static void unauthenticatedCommands() throws Exception {
+        String name = "APP.RAW." + RUN;
+        ActiveMQQueue q = new ActiveMQQueue(name);
+        as("app", "apppw", s -> s.createConsumer(s.createQueue(name)).close());   // the queue exists
+        try (RawWire r = new RawWire(PORT, 1 << 20)) {
+            r.handshake();
+            ConnectionId cid = new ConnectionId("ID:raw-" + RUN);
+            SessionId sid = new SessionId(cid, 1);
+            ProducerId pid = new ProducerId(sid, 1);
+            ConnectionInfo ci = sync(new ConnectionInfo(cid), 1);
+            ci.setUserName("admin");
+            ci.setPassword("guess");
+            ProducerInfo pi = sync(new ProducerInfo(pid), 3);
+            pi.setDestination(q);
+            ActiveMQTextMessage m = sync(new ActiveMQTextMessage(), 4);
+            m.setDestination(q);
+            m.setProducerId(pid);
+            m.setMessageId(new MessageId(pid, 1));
+            m.setPersistent(true);
+            m.setText("smuggled");
+            ConsumerInfo ki = sync(new ConsumerInfo(new ConsumerId(sid, 1)), 5);
+            ki.setDestination(new ActiveMQQueue("ADMIN.ONLY"));
+            Object[] cmds = { ci, sync(new SessionInfo(sid), 2), pi, m, ki };
+            for (Object c : cmds) r.sendCommand(c);
+            StringBuilder answers = new StringBuilder();
+            for (Object c : cmds) {
+                int a = r.readResponse();
+                answers.append(c.getClass().getSimpleName()).append(a == RawWire.RESPONSE ? "=ok " : "=refused ");
+                // ActiveMQ 5.17 answers the SessionInfo with a plain Response (it adds nothing)
+                if (!REF || c == ci)
+                    eq(RawWire.EXCEPTION_RESPONSE, a, "answer to " + c.getClass().getSimpleName());
+            }
+            log("answers: " + answers);
+        }
+        as("admin", "adminpw", s ->
+                check(s.createConsumer(s.createQueue(name)).receive(500) == null, "the smuggled message was delivered"));
     }
 
     /**
