@@ -30,10 +30,14 @@ const char *hm_authz_op_name(hm_authz_op_e op)
     return op == HM_AUTHZ_READ ? "read" : op == HM_AUTHZ_WRITE ? "write" : "admin";
 }
 
+int hm_authz_enabled(const hm_broker_t *b)
+{
+    return b->opts.auth && b->opts.auth != &hm_auth_allow_all;
+}
+
 static int authz_on(const hm_client_t *c)
 {
-    const hm_broker_opts_t *o = &c->b->opts;
-    return o->auth && o->auth != &hm_auth_allow_all;
+    return hm_authz_enabled(c->b);
 }
 
 /* The next part of a possibly composite name ("A,topic://B"; a part's prefix gives its kind, as
@@ -106,9 +110,10 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
 }
 
 /* ActiveMQ's AuthorizationBroker.addDestination: creating a destination that does not exist yet
- * (by a producer, a consumer, a send or DestinationInfo) needs admin.  Advisory topics are the
- * broker's own and count as existing; wildcards and temporary destinations create nothing here
- * (a temporary one is created by hm_temp_dest_create, which asks for admin itself). */
+ * (by a producer, a consumer, a send or DestinationInfo) needs admin, and so does the
+ * destination advisory topic it is the first to raise (ActiveMQ.Advisory.Queue...).  An advisory
+ * topic exists once the broker published there; wildcards and temporary destinations create
+ * nothing here (hm_temp_dest_create asks for admin itself). */
 apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
 {
     if (!authz_on(c) || !d.name || HM_KIND_IS_TEMP(d.kind))
@@ -116,15 +121,19 @@ apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t
     char part[HM_MAX_DEST_NAME + 1];
     hm_dname_t x;
     for (const char *cur = d.name; next_part(&cur, d, part, sizeof part, &x);) {
-        if (!*x.name || hm_name_is_wildcard(x.name) || hm_name_is_advisory(x))
+        if (!*x.name || hm_name_is_wildcard(x.name))
             continue;
+        int advisory = hm_name_is_advisory(x);
         hm_lock(c->b);
-        int exists = HM_KIND_IS_QUEUE(x.kind) ? hm_queue_find(c->b, x.kind, x.name) != NULL
+        int exists = advisory ? hm_adv_topic_exists_locked(c->b, x.name)
+                   : HM_KIND_IS_QUEUE(x.kind) ? hm_queue_find(c->b, x.kind, x.name) != NULL
                                               : hm_topic_find(c->b, x.kind, x.name) != NULL;
         hm_unlock(c->b);
         if (exists)
             continue;
         apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, x, err, errlen);
+        if (!st && !advisory)
+            st = hm_adv_authorize_dest(c, x, err, errlen);
         if (st)
             return st;
     }

@@ -151,6 +151,13 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
     c->producers = apr_hash_make(p);
     c->b = b;
+    if ((ast = hm_adv_authorize_connection_locked(c, err, errlen)) != APR_SUCCESS) {
+        hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
+        apr_pool_destroy(p);
+        free(c);
+        hm_unlock(b);
+        return ast;
+    }
     c->serial = ++b->next_client;
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
     c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
@@ -184,7 +191,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     apr_status_t st = hm_name_check(d.name, err, sizeof err);
     if (st || !HM_KIND_IS_TEMP(d.kind))
         return st ? st : HM_EINVAL;
-    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)))
+    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_adv_authorize_dest(c, d, NULL, 0)))
         return st;
     hm_lock(b);
     if (temp_index(c, d) >= 0) {

@@ -8,6 +8,7 @@
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536
 #define HM_TICK_MS                50       /* resolution of pull timeouts */
+#define HM_MAX_ADV_CREATED        65536    /* advisory topics remembered as created (authz) */
 #define HM_MAX_ADV_POLICY_CACHE   4096     /* destinations whose advisory policy is remembered */
 #define HM_NOPFC_FACTOR           2        /* producerFlowControl="false": held at this x the
                                               broker's memory limit, so memory stays bounded */

@@ -17,7 +17,8 @@ static apr_pool_t *pool;
 
 /* ---- the test authorizer: alice/wonder (group "writers"), bob/builder, or a client
  * certificate "/CN=carol" without a password.  writers may read and write "orders.*"; everyone
- * may read "orders.*" and "ActiveMQ.Advisory.*"; only carol may create (admin). */
+ * may read "orders.*" and "ActiveMQ.Advisory.*"; only carol may create (admin), and everyone the
+ * advisory topics (which a client's first connection, consumer or producer creates). */
 
 static hm_credentials_t last;
 static int authorize_calls;
@@ -54,7 +55,7 @@ static apr_status_t t_authorize(void *baton, const hm_principal_t *who, hm_authz
     int carol = who->user && strcmp(who->user, "carol") == 0;
     int ok = op == HM_AUTHZ_READ ? orders || advisory || carol
            : op == HM_AUTHZ_WRITE ? (orders && writer) || carol
-           : carol;
+           : carol || advisory;
     return ok ? APR_SUCCESS : HM_ENOTALLOWED;
 }
 
@@ -195,9 +196,11 @@ static void test_allow_all_by_default(void)
 }
 
 /* ---- the built-in authenticator (hm_auth_simple) with a map: "app" may read and write APP.>,
- * "admins" everything, the anonymous group may read PUBLIC. */
+ * "admins" everything, the anonymous group may read PUBLIC; everyone ActiveMQ.Advisory.Connection. */
 static int map_permits(void *baton, hm_authz_op_e op, hm_authz_dest_t d, const char *const *g, int n)
 {
+    if (strcmp(d.name, "ActiveMQ.Advisory.Connection") == 0)
+        return 1;                     /* everyone may connect first */
     for (int i = 0; i < n; i++) {
         if (strcmp(g[i], "admins") == 0)
             return 1;
@@ -270,7 +273,11 @@ static void test_simple_anonymous(void)
     char err[256];
     CU_ASSERT_EQUAL(simple_login(b, NULL, NULL, &c, err, sizeof err), APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "anonymous");
-    hm_dest_ensure(b, (hm_dname_t){ HM_QUEUE, "PUBLIC" });
+    hm_client_t *admin;
+    CU_ASSERT_EQUAL_FATAL(simple_login(b, "admin", "adm1n", &admin, err, sizeof err), APR_SUCCESS);
+    /* admin's consumer creates PUBLIC and its consumer advisory topic (the guests may not) */
+    CU_ASSERT_EQUAL(open_consumer(admin, "PUBLIC", err, sizeof err), APR_SUCCESS);
+    hm_client_close(admin);
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->groups[0], "guests");
     CU_ASSERT_EQUAL(open_consumer(c, "PUBLIC", err, sizeof err), APR_SUCCESS);
     CU_ASSERT_EQUAL(open_consumer(c, "APP.ORDERS", err, sizeof err), HM_ENOTALLOWED);
@@ -300,6 +307,7 @@ static void test_simple_authorization(void)
     CU_ASSERT_EQUAL(hm_dest_create(admin, (hm_dname_t){ HM_QUEUE, "APP.ORDERS" }), APR_SUCCESS);
     CU_ASSERT_EQUAL(hm_dest_create(app, (hm_dname_t){ HM_QUEUE, "APP.ORDERS" }), APR_SUCCESS);
     CU_ASSERT_EQUAL(hm_send(app, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(admin, "APP.ORDERS", err, sizeof err), APR_SUCCESS);
     CU_ASSERT_EQUAL(open_consumer(app, "APP.ORDERS", err, sizeof err), APR_SUCCESS);
     CU_ASSERT_EQUAL(open_consumer(app, "ADMIN.ONLY", err, sizeof err), HM_ENOTALLOWED);
     CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to read from: queue://ADMIN.ONLY");
@@ -309,9 +317,23 @@ static void test_simple_authorization(void)
     CU_ASSERT_EQUAL(hm_send(app, m, NULL, NULL, err, sizeof err), HM_ENOTALLOWED);
     CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to write to: APP.ORDERS,topic://ADMIN.NEWS");
     hm_msg_unref(m);
-    /* advisory topics are the broker's: reading one needs read, never admin */
-    hm_consumer_opts_t o = { { HM_TOPIC, "ActiveMQ.Advisory.Connection" }, NULL, 10, 0, 0, 0, 0 };
+    /* ActiveMQ's advisory rule: the first advisory on a topic creates it in the context of the
+     * client that raised it, so app (no admin anywhere) may not be the first consumer or producer
+     * of a destination; once admin's were, app may */
+    CU_ASSERT_EQUAL(hm_dest_create(admin, (hm_dname_t){ HM_QUEUE, "APP.NEW" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(app, "APP.NEW", err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to create: topic://ActiveMQ.Advisory.Consumer.Queue.APP.NEW");
+    CU_ASSERT_EQUAL(hm_producer_add(app, "ID:p:9:1", (hm_dname_t){ HM_QUEUE, "APP.NEW" }), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(hm_client_denied(app), "User app is not authorized to create: topic://ActiveMQ.Advisory.Producer.Queue.APP.NEW");
+    CU_ASSERT_EQUAL(open_consumer(admin, "APP.NEW", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_producer_add(admin, "ID:p:9:2", (hm_dname_t){ HM_QUEUE, "APP.NEW" }), APR_SUCCESS);
+    CU_ASSERT_EQUAL(open_consumer(app, "APP.NEW", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_producer_add(app, "ID:p:9:3", (hm_dname_t){ HM_QUEUE, "APP.NEW" }), APR_SUCCESS);
+    /* subscribing to an advisory topic nobody published on yet creates it: admin */
+    hm_consumer_opts_t o = { { HM_TOPIC, "ActiveMQ.Advisory.Producer.Queue.APP.ORDERS" }, NULL, 10, 0, 0, 0, 0 };
     hm_consumer_t *k = NULL;
+    CU_ASSERT_EQUAL(hm_consumer_open(app, &o, &ops, NULL, &k, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User app is not authorized to read from: topic://ActiveMQ.Advisory.Producer.Queue.APP.ORDERS");
     CU_ASSERT_EQUAL(hm_consumer_open(admin, &o, &ops, NULL, &k, err, sizeof err), APR_SUCCESS);
     if (k)
         hm_consumer_close(k, UINT64_MAX);
