@@ -279,10 +279,13 @@ void ow_on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
     if (pi->producer_id && pi->destination && pi->destination->physical_name) {
         char *k = ow_producer_key(pi->producer_id);
         hm_dname_t d = ow_dname(pi->destination);
-        /* write, then (ActiveMQ's RegionBroker.addProducer) the destination is created: admin */
-        apr_status_t st = k ? hm_producer_add(oc->client, k, d) : APR_ENOMEM;
-        if (st == APR_SUCCESS && d.kind <= HM_TOPIC && (st = hm_dest_create(oc->client, d)))
-            hm_producer_remove(oc->client, k);
+        /* write, then the destination is created (admin) and its advisory goes out before the
+         * producer's, as in ActiveMQ's AuthorizationBroker and RegionBroker.addProducer */
+        apr_status_t st = !k ? APR_ENOMEM : hm_send_allowed(oc->client, d, NULL, 0);
+        if (st == APR_SUCCESS && d.kind <= HM_TOPIC)
+            st = hm_dest_create(oc->client, d);
+        if (st == APR_SUCCESS)
+            st = hm_producer_add(oc->client, k, d);
         free(k);
         if (st == HM_ENOSPACE || st == HM_ENOTALLOWED) {
             ow_respond_error(oc, &pi->cmd, st == HM_ENOSPACE ? RESOURCE_EXC : SECURITY_EXC,
