@@ -239,8 +239,30 @@ static void on_fenced(void *baton, const char *why)
     _exit(3);
 }
 
+/* The TLS listeners' contexts, reloaded on SIGHUP (renewed certificates without a restart). */
+static hm_tls_ctx_t *tls_contexts[64];
+static int ntls_contexts;
+static const char *tls_names[64];
+
+static void reload_certificates(void)
+{
+    for (int i = 0; i < ntls_contexts; i++) {
+        char err[512];
+        if (hm_tls_ctx_reload(tls_contexts[i], err, sizeof err) == APR_SUCCESS)
+            hm_info("SIGHUP: connector \"%s\": certificates reloaded; new connections use them",
+                    tls_names[i]);
+        else
+            hm_error("SIGHUP: connector \"%s\": certificates not reloaded, the previous ones stay: %s",
+                     tls_names[i], err);
+    }
+}
+
 static int on_signal(int signum)
 {
+    if (signum == SIGHUP) {
+        reload_certificates();
+        return 0;   /* keep waiting */
+    }
     hm_info("signal %d received: shutting down", signum);
     hm_life_request_stop(the_life);
     if (the_broker)
@@ -311,6 +333,10 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
         if (c->tls && tls_context(cfg, c, pool, &tls, err, sizeof err) != APR_SUCCESS) {
             hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
             return HM_EINVAL;
+        }
+        if (tls && ntls_contexts < (int)(sizeof tls_contexts / sizeof tls_contexts[0])) {
+            tls_names[ntls_contexts] = c->name;
+            tls_contexts[ntls_contexts++] = tls;
         }
         hm_listen_opts_t lo = {
             .max_frame_size = c->max_frame_size_enabled ? c->max_frame_size : 0,

@@ -39,6 +39,10 @@ typedef struct hm_tls_opts_s {
 apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_ctx_t **out,
                                char *err, size_t errlen);
 
+/* Reads the certificate, key, CA and CRL files again (SIGHUP): new connections get the new
+ * context, connections already open keep theirs.  On error the old context stays, err says why. */
+apr_status_t hm_tls_ctx_reload(hm_tls_ctx_t *t, char *err, size_t errlen);
+
 /* A transport over an accepted, non-blocking socket: TLS when tls is not NULL.  peer names the
  * connection in log lines (kept, not copied).  TLS writes go through write(2): the process must
  * ignore SIGPIPE (main() does). */

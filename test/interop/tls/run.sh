@@ -26,6 +26,9 @@ make_pki() {
     openssl req -newkey rsa:2048 -nodes -subj "/CN=jms client/O=hermod tests" -keyout "$pki/client.key" -out "$pki/client.csr" &&
     openssl x509 -req -in "$pki/client.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
         -days 2 -out "$pki/client.pem" &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1/O=reloaded" -keyout "$pki/broker2.key" -out "$pki/broker2.csr" &&
+    openssl x509 -req -in "$pki/broker2.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+        -days 2 -extfile "$pki/san.ext" -out "$pki/broker2.pem" &&
     openssl pkcs12 -export -in "$pki/client.pem" -inkey "$pki/client.key" -passout pass:secret \
         -name client -out "$pki/client.p12" &&
     keytool -importcert -noprompt -alias ca -file "$pki/ca.pem" -keystore "$pki/trust.p12" \
@@ -43,4 +46,5 @@ cat > "$dir/hermod.xml" <<XML
 </broker>
 XML
 it_hermod_custom_start "$port"
-it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log"
+it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log" \
+    -Dit.pid="$(cat "$dir/hermod.pid")"

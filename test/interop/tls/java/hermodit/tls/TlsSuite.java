@@ -36,6 +36,7 @@ public final class TlsSuite {
     static final int PORT3 = Integer.getInteger("it.port3", 62962);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
+    static final String PID = System.getProperty("it.pid", "");
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
 
     public static void main(String[] args) throws Exception {
@@ -47,6 +48,7 @@ public final class TlsSuite {
         s.add("tls_plain_openwire_on_tls_port_closed", TlsSuite::plainOnTlsPort);
         s.add("tls_garbage_and_silence_closed", TlsSuite::garbageAndSilence);
         s.add("auto_ssl_serves_openwire", TlsSuite::autoSsl);
+        s.add("certificates_reloaded_on_sighup", TlsSuite::reloadOnSighup);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -209,6 +211,66 @@ public final class TlsSuite {
             c.start();
             roundTrip(c, "auto-ssl");
         } finally {
+            c.close();
+        }
+    }
+
+    /** The subject of the certificate the broker presents now, as Java names it (RFC 2253). */
+    static String presented() throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = Files.newInputStream(Paths.get(PKI, "trust.p12"))) {
+            ks.load(in, "secret".toCharArray());
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", PORT)) {
+            sock.startHandshake();
+            return ((java.security.cert.X509Certificate) sock.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName();
+        }
+    }
+
+    static void sighup() throws Exception {
+        check(!PID.isEmpty(), "it.pid is not set");
+        eq(0, new ProcessBuilder("kill", "-HUP", PID).inheritIO().start().waitFor(), "kill -HUP");
+    }
+
+    /**
+     * Renewed certificate files and SIGHUP: new connections get the new certificate, a connection
+     * open across it keeps working, the broker keeps running; a broken key file and SIGHUP keep
+     * the certificate in use and say so in the log.
+     */
+    static void reloadOnSighup() throws Exception {
+        check(!presented().contains("reloaded"), "the first certificate is not the one presented");
+        Connection c = cf(PORT, false).createConnection();
+        c.start();
+        java.nio.file.Path cert = Paths.get(PKI, "broker.pem"), key = Paths.get(PKI, "broker.key");
+        try {
+            Files.copy(Paths.get(PKI, "broker2.pem"), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Paths.get(PKI, "broker2.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            sighup();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            String now;
+            while (!(now = presented()).contains("O=reloaded")) {
+                check(System.nanoTime() < deadline, "still presenting " + now + " 5 s after SIGHUP");
+                Thread.sleep(100);
+            }
+            roundTrip(c, "across-reload");
+            Files.write(key, "not a key".getBytes("UTF-8"));
+            sighup();
+            Thread.sleep(500);
+            check(presented().contains("O=reloaded"), "a broken reload changed the certificate");
+            String log = new String(Files.readAllBytes(Paths.get(LOG)));
+            check(log.contains("certificates not reloaded, the previous ones stay"), "the broken reload was not logged");
+            Connection d = cf(PORT, false).createConnection();
+            d.start();
+            roundTrip(d, "after-broken-reload");
+            d.close();
+        } finally {
+            Files.copy(Paths.get(PKI, "broker2.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             c.close();
         }
     }
