@@ -398,6 +398,7 @@ static hm_auth_user_t *config_users(const apr_array_header_t *users, apr_pool_t 
         const cfg_user_t *u = &APR_ARRAY_IDX(users, i, cfg_user_t);
         out[i].name = u->username;
         out[i].password = u->password;
+        out[i].dn = u->dn;
         out[i].groups = (const char *const *)u->groups->elts;
         out[i].ngroups = u->groups->nelts;
     }
@@ -443,6 +444,7 @@ static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broke
     hm_auth_simple_opts_t o = {
         .users = config_users(pl->users, pool), .nusers = pl->users->nelts,
         .anonymous_allowed = pl->anonymous_access_allowed,
+        .certificates = pl->jaas && pl->jaas->certificates,
         .anonymous_user = pl->anonymous_user, .anonymous_group = pl->anonymous_group,
         .permits = pl->authorization ? config_permits : NULL, .permits_baton = (void *)cfg,
     };

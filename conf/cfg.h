@@ -265,7 +265,8 @@ typedef struct cfg_virtual_s {
 
 typedef struct cfg_user_s {
     const char *username;
-    const char *password;
+    const char *password;             /* NULL for a certificate user */
+    const char *dn;                   /* jaasCertificateAuthenticationPlugin: the subject DN */
     apr_array_header_t *groups;       /* of const char * */
 } cfg_user_t;
 
@@ -290,14 +291,17 @@ typedef struct cfg_redelivery_policy_s {
 } cfg_redelivery_policy_t;
 
 /* <jaasAuthenticationPlugin configuration="activemq"/>: the entry of login.config it names,
- * which must be one org.apache.activemq.jaas.PropertiesLoginModule.  Its users and groups are
- * read at load into plugins.users (cfg_jaas.c). */
+ * which must be one org.apache.activemq.jaas.PropertiesLoginModule (or, for
+ * <jaasCertificateAuthenticationPlugin>, one TextFileCertificateLoginModule).  Its users and
+ * groups are read at load into plugins.users (cfg_jaas.c). */
 typedef struct cfg_jaas_s {
     const char *configuration;        /* the login.config entry; default "activemq" */
     const char *login_config;         /* the file read ($ACTIVEMQ_CONF/ or beside the XML) */
     const char *users_file;           /* absolute: org.apache.activemq.jaas.properties.user */
     const char *groups_file;          /* absolute: org.apache.activemq.jaas.properties.group */
     bool reload;                      /* reload=true: reread when the files change */
+    bool certificates;                /* jaasCertificateAuthenticationPlugin: users by client
+                                         certificate (TextFileCertificateLoginModule: user=DN) */
     int64_t users_mtime, groups_mtime, users_size, groups_size;   /* as last read */
 } cfg_jaas_t;
 

@@ -81,6 +81,8 @@ apr_status_t cfg_placeholder_beans(cfg_ctx_t *ctx, xmlNode *beans);
 
 /* <jaasAuthenticationPlugin> (cfg_jaas.c); target is the cfg_plugins_t. */
 apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* <jaasCertificateAuthenticationPlugin>: the same with a TextFileCertificateLoginModule. */
+apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
 
 /* ---- table-driven attributes and children (cfg_walk.c) ---- */
 typedef enum {

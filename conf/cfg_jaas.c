@@ -12,8 +12,13 @@
 #include "cfg_int.h"
 
 #define PROPS_MODULE "org.apache.activemq.jaas.PropertiesLoginModule"
-#define OPT_USER     "org.apache.activemq.jaas.properties.user"
-#define OPT_GROUP    "org.apache.activemq.jaas.properties.group"
+#define CERT_MODULE  "org.apache.activemq.jaas.TextFileCertificateLoginModule"
+
+/* The one login module each plugin reads, and its options naming the two files. */
+static const struct { const char *module, *user_opt, *group_opt; } modules[2] = {
+    { PROPS_MODULE, "org.apache.activemq.jaas.properties.user", "org.apache.activemq.jaas.properties.group" },
+    { CERT_MODULE, "org.apache.activemq.jaas.textfiledn.user", "org.apache.activemq.jaas.textfiledn.group" },
+};
 
 typedef struct lex_s {
     const char *p, *end;
@@ -83,9 +88,10 @@ static const char *resolve(apr_pool_t *pool, const char *dir, const char *name)
     return name[0] == '/' ? name : apr_pstrcat(pool, dir, "/", name, NULL);
 }
 
-/* Finds entry `name` in login.config and takes its one PropertiesLoginModule's options. */
+/* Finds entry `name` in login.config and takes its one login module's options. */
 static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *err, size_t errlen)
 {
+    const char *want = modules[j->certificates].module;
     char *text;
     size_t len;
     apr_status_t rv = cfg_side_file(pool, j->login_config, &text, &len, err, errlen);
@@ -103,7 +109,7 @@ static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *er
         const char *entry = t;
         if (!(t = token(&lx, &q)) || strcmp(t, "{") != 0)
             return bad(file, lx.line, err, errlen, "expected \"{\" after the entry name");
-        int mine = strcmp(entry, j->configuration) == 0, modules = 0;
+        int mine = strcmp(entry, j->configuration) == 0, nmodules = 0;
         for (;;) {
             const char *cls = token(&lx, &q);
             if (!cls)
@@ -115,28 +121,28 @@ static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *er
                           strcmp(flag, "sufficient") && strcmp(flag, "optional")))
                 return bad(file, lx.line, err, errlen, "expected a flag (required, requisite, "
                            "sufficient, optional) after the login module");
-            modules++;
-            if (mine && strcmp(cls, PROPS_MODULE) != 0)
+            nmodules++;
+            if (mine && strcmp(cls, want) != 0)
                 return bad(file, lx.line, err, errlen, apr_psprintf(pool, "login module %s is Java "
-                           "code hermod cannot run; hermod reads " PROPS_MODULE " only", cls));
-            if (mine && modules > 1)
-                return bad(file, lx.line, err, errlen, "more than one login module in the entry; "
-                           "hermod reads a single " PROPS_MODULE);
+                           "code hermod cannot run; hermod reads %s only here", cls, want));
+            if (mine && nmodules > 1)
+                return bad(file, lx.line, err, errlen, apr_psprintf(pool, "more than one login "
+                           "module in the entry; hermod reads a single %s", want));
             while ((t = token(&lx, &q)) != NULL && strcmp(t, ";") != 0) {
                 const char *opt = t;
                 if (!(t = token(&lx, &q)) || strcmp(t, "=") != 0 || !(t = token(&lx, &q)))
                     return bad(file, lx.line, err, errlen, "expected option=value");
                 if (!mine)
                     continue;
-                if (strcmp(opt, OPT_USER) == 0)
+                if (strcmp(opt, modules[j->certificates].user_opt) == 0)
                     j->users_file = resolve(pool, dir, t);
-                else if (strcmp(opt, OPT_GROUP) == 0)
+                else if (strcmp(opt, modules[j->certificates].group_opt) == 0)
                     j->groups_file = resolve(pool, dir, t);
                 else if (strcmp(opt, "reload") == 0)
                     j->reload = strcasecmp(t, "true") == 0;
                 else if (strcmp(opt, "debug") != 0 && strcmp(opt, "baseDir") != 0)
                     return bad(file, lx.line, err, errlen, apr_psprintf(pool, "option %s of "
-                               PROPS_MODULE " is not supported by hermod", opt));
+                               "%s is not supported by hermod", opt, want));
             }
             if (!t)
                 return bad(file, lx.line, err, errlen, "expected \";\" after the login module");
@@ -144,7 +150,7 @@ static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *er
         if ((t = token(&lx, &q)) == NULL || strcmp(t, ";") != 0)
             return bad(file, lx.line, err, errlen, "expected \";\" after \"}\"");
         if (mine) {
-            if (!modules)
+            if (!nmodules)
                 return bad(file, lx.line, err, errlen, "the entry has no login module");
             found = 1;
         }
@@ -161,7 +167,8 @@ static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *er
     return APR_SUCCESS;
 }
 
-/* users.properties and groups.properties into cfg_user_t (groups from every line naming the user). */
+/* users.properties (user = password, or user = certificate DN) and groups.properties into
+ * cfg_user_t (groups from every line naming the user). */
 static apr_status_t read_users(cfg_jaas_t *j, apr_pool_t *pool, apr_array_header_t **out,
                                char *err, size_t errlen)
 {
@@ -183,7 +190,8 @@ static apr_status_t read_users(cfg_jaas_t *j, apr_pool_t *pool, apr_array_header
     for (apr_hash_index_t *hi = apr_hash_first(pool, users); hi; hi = apr_hash_next(hi)) {
         cfg_user_t *u = apr_array_push(a);
         u->username = apr_hash_this_key(hi);
-        u->password = apr_hash_this_val(hi);
+        u->password = j->certificates ? NULL : apr_hash_this_val(hi);
+        u->dn = j->certificates ? apr_hash_this_val(hi) : NULL;
         u->groups = apr_array_make(pool, 2, sizeof(const char *));
         apr_hash_set(index, u->username, APR_HASH_KEY_STRING, u);
     }
@@ -239,17 +247,17 @@ static const char *login_config_path(cfg_ctx_t *ctx)
     return apr_filepath_merge(&abs, NULL, p, 0, ctx->pool) == APR_SUCCESS ? abs : p;
 }
 
-apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
+static apr_status_t jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, cfg_plugins_t *pl, bool certificates)
 {
     static const cfg_attr_spec_t attrs[] = {
         CFG_ATTR("configuration", CFG_A_STR, cfg_jaas_t, configuration, 0, 0),
         CFG_ATTR_NOTE("discoverLoginConfig", CFG_A_QUIET, NULL),
     };
-    cfg_plugins_t *pl = target;
     if (pl->authentication)
         return cfg_fail(ctx, node, NULL, CFG_EVALUE, "a second authentication plugin");
     cfg_jaas_t *j = apr_pcalloc(ctx->pool, sizeof *j);
     j->configuration = "activemq";
+    j->certificates = certificates;
     apr_status_t rv = cfg_attrs(ctx, node, attrs, CFG_NELEMS(attrs), j);
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, node, NULL, 0, NULL);
@@ -263,10 +271,21 @@ apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
         pl->authentication = true;
         pl->jaas = j;
         pl->users = users;
-        cfg_info(ctx, node, NULL, "%d users from %s (login.config: %s%s)", users->nelts,
-                 j->users_file, j->login_config, j->reload ? "; reloaded when changed" : "");
+        cfg_info(ctx, node, NULL, "%d %susers from %s (login.config: %s%s)", users->nelts,
+                 certificates ? "certificate " : "", j->users_file, j->login_config,
+                 j->reload ? "; reloaded when changed" : "");
         return APR_SUCCESS;
     }
     return cfg_fail(ctx, node, NULL, rv == APR_ENOENT || APR_STATUS_IS_ENOENT(rv) ? CFG_EMISSING : rv,
                     "%s", why);
+}
+
+apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    return jaas_plugin(ctx, node, target, false);
+}
+
+apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    return jaas_plugin(ctx, node, target, true);
 }

@@ -170,14 +170,14 @@ const char *hm_client_denied(const hm_client_t *c) { return c->denied; }
 const hm_principal_t *hm_client_principal(const hm_client_t *c) { return c->principal; }
 
 /* ActiveMQ's UserIDBroker: the connection's user name, or with useAuthenticatedPrincipal the
- * authenticated user (hermod's authenticators make it the same name; anonymous has none). */
+ * authenticated user (the certificate's user; anonymous has none, so keeps the given name). */
 int hm_client_user_id(const hm_client_t *c, const char **user)
 {
     const hm_broker_opts_t *o = &c->b->opts;
     if (!o->populate_user_id)
         return 0;
     *user = c->user;
-    if (o->user_id_from_principal && c->user && c->principal && c->principal->user)
+    if (o->user_id_from_principal && c->principal && c->principal->user && !c->principal->anonymous)
         *user = c->principal->user;
     return 1;
 }

@@ -14,7 +14,7 @@
 /* What a connecting client presents.  Any field may be NULL. */
 typedef struct hm_credentials_s {
     const char *user, *password;
-    const char *cert_subject;      /* TLS client certificate's subject ("/CN=..."), verified */
+    const char *cert_subject;      /* TLS client certificate's subject ("CN=x, O=y"), verified */
     const char *client_id;
     const char *remote;            /* "tcp://ip:port" */
 } hm_credentials_t;
@@ -22,6 +22,7 @@ typedef struct hm_credentials_s {
 /* Whom the broker took the client for. */
 typedef struct hm_principal_s {
     const char *user;              /* NULL: anonymous */
+    int anonymous;                 /* let in as the anonymous user (user is its name then) */
     const char *const *groups;
     int ngroups;
 } hm_principal_t;
@@ -54,6 +55,7 @@ extern const hm_auth_ops_t hm_auth_allow_all;
 
 typedef struct hm_auth_user_s {
     const char *name, *password;
+    const char *dn;                /* certificate users: the subject DN as Java prints it */
     const char *const *groups;
     int ngroups;
 } hm_auth_user_t;
@@ -69,6 +71,7 @@ typedef struct hm_auth_simple_opts_s {
     int anonymous_allowed;         /* a client without user name and password gets: */
     const char *anonymous_user;    /* NULL: "anonymous" */
     const char *anonymous_group;   /* NULL: "anonymous" */
+    int certificates;              /* users by TLS client certificate (DN), not password */
     hm_authz_map_fn permits;       /* NULL: an authenticated user may do everything */
     void *permits_baton;
 } hm_auth_simple_opts_t;

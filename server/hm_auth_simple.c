@@ -14,12 +14,14 @@
 typedef struct table_s {
     apr_pool_t *pool;
     apr_hash_t *users;             /* name -> hm_auth_user_t */
+    apr_hash_t *by_dn;             /* certificate DN -> hm_auth_user_t */
 } table_t;
 
 typedef struct simple_s {
     apr_pool_t *pool;
     apr_thread_mutex_t *lock;      /* guards tab: reloads come from another thread */
     table_t *tab;
+    int certificates;
     int anonymous_allowed;
     const char *anonymous_user;
     const char *anonymous_groups[1];
@@ -36,16 +38,20 @@ static apr_status_t table_make(apr_pool_t *parent, const hm_auth_user_t *users, 
     table_t *t = apr_pcalloc(p, sizeof *t);
     t->pool = p;
     t->users = apr_hash_make(p);
+    t->by_dn = apr_hash_make(p);
     for (int i = 0; i < n; i++) {
         hm_auth_user_t *u = apr_pcalloc(p, sizeof *u);
         const char **g = apr_pcalloc(p, sizeof *g * (size_t)(users[i].ngroups + 1));
         u->name = apr_pstrdup(p, users[i].name);
         u->password = apr_pstrdup(p, users[i].password ? users[i].password : "");
+        u->dn = users[i].dn ? apr_pstrdup(p, users[i].dn) : NULL;
         for (int k = 0; k < users[i].ngroups; k++)
             g[k] = apr_pstrdup(p, users[i].groups[k]);
         u->groups = g;
         u->ngroups = users[i].ngroups;
         apr_hash_set(t->users, u->name, APR_HASH_KEY_STRING, u);
+        if (u->dn)
+            apr_hash_set(t->by_dn, u->dn, APR_HASH_KEY_STRING, u);
     }
     *out = t;
     return APR_SUCCESS;
@@ -56,6 +62,7 @@ apr_status_t hm_auth_simple_create(apr_pool_t *pool, const hm_auth_simple_opts_t
     simple_t *s = apr_pcalloc(pool, sizeof *s);
     s->pool = pool;
     s->anonymous_allowed = o->anonymous_allowed;
+    s->certificates = o->certificates;
     s->anonymous_user = apr_pstrdup(pool, o->anonymous_user ? o->anonymous_user : "anonymous");
     s->anonymous_groups[0] = apr_pstrdup(pool, o->anonymous_group ? o->anonymous_group : "anonymous");
     s->permits = o->permits;
@@ -98,6 +105,38 @@ static int password_matches(const char *want, const char *given)
     return (CRYPTO_memcmp(a, b, sizeof a) == 0) & (lw == lg);
 }
 
+static void take_user(const hm_auth_user_t *u, apr_pool_t *pool, hm_principal_t *p)
+{
+    const char **g = apr_pcalloc(pool, sizeof *g * (size_t)(u->ngroups + 1));
+    for (int k = 0; k < u->ngroups; k++)
+        g[k] = apr_pstrdup(pool, u->groups[k]);
+    p->user = apr_pstrdup(pool, u->name);
+    p->groups = g;
+    p->ngroups = u->ngroups;
+}
+
+/* JaasCertificateAuthenticationBroker with a TextFileCertificateLoginModule: the verified client
+ * certificate's DN names the user; ActiveMQ's words for each refusal. */
+static apr_status_t certificate_login(simple_t *s, const hm_credentials_t *cr, apr_pool_t *pool,
+                                      hm_principal_t *p, char *err, size_t errlen)
+{
+    if (!cr->cert_subject) {
+        snprintf(err, errlen, "Unable to authenticate transport without SSL certificate.");
+        return HM_ENOTALLOWED;
+    }
+    apr_thread_mutex_lock(s->lock);
+    const hm_auth_user_t *u = apr_hash_get(s->tab->by_dn, cr->cert_subject, APR_HASH_KEY_STRING);
+    if (u)
+        take_user(u, pool, p);
+    apr_thread_mutex_unlock(s->lock);
+    if (!u) {
+        snprintf(err, errlen, "User name [%s] or password is invalid. No user for client certificate: %s",
+                 cr->user ? cr->user : "null", cr->cert_subject);
+        return HM_ENOTALLOWED;
+    }
+    return APR_SUCCESS;
+}
+
 /* SimpleAuthenticationBroker.authenticate: anonymous only when both user name and password are
  * absent; otherwise the user must exist with exactly this password. */
 static apr_status_t simple_authenticate(void *baton, const hm_credentials_t *cr, apr_pool_t *pool,
@@ -105,24 +144,25 @@ static apr_status_t simple_authenticate(void *baton, const hm_credentials_t *cr,
 {
     simple_t *s = baton;
     hm_principal_t *p = apr_pcalloc(pool, sizeof *p);
+    if (s->certificates) {
+        apr_status_t st = certificate_login(s, cr, pool, p, err, errlen);
+        if (st == APR_SUCCESS)
+            *out = p;
+        return st;
+    }
     if (s->anonymous_allowed && !cr->user && !cr->password) {
         p->user = s->anonymous_user;
         p->groups = s->anonymous_groups;
         p->ngroups = 1;
+        p->anonymous = 1;
         *out = p;
         return APR_SUCCESS;
     }
     apr_thread_mutex_lock(s->lock);
     const hm_auth_user_t *u = cr->user ? apr_hash_get(s->tab->users, cr->user, APR_HASH_KEY_STRING) : NULL;
     int ok = u && password_matches(u->password, cr->password ? cr->password : "") && cr->password;
-    if (ok) {
-        const char **g = apr_pcalloc(pool, sizeof *g * (size_t)(u->ngroups + 1));
-        for (int k = 0; k < u->ngroups; k++)
-            g[k] = apr_pstrdup(pool, u->groups[k]);
-        p->user = apr_pstrdup(pool, u->name);
-        p->groups = g;
-        p->ngroups = u->ngroups;
-    }
+    if (ok)
+        take_user(u, pool, p);
     apr_thread_mutex_unlock(s->lock);
     if (!ok) {
         snprintf(err, errlen, "User name [%s] or password is invalid.", cr->user ? cr->user : "null");

@@ -589,7 +589,8 @@ void hm_conn_handshake_done(hm_conn_t *conn);
  * to that at once, within the limits.  Called from input() when it reports an incomplete frame. */
 void hm_conn_expect(hm_conn_t *conn, size_t bytes);
 const char *hm_conn_peer(const hm_conn_t *conn);
-/* The verified TLS client certificate's subject ("/CN=..."); NULL over plain TCP or without one. */
+/* The verified TLS client certificate's subject ("CN=..., O=..." as Java prints it); NULL over
+ * plain TCP or without one. */
 const char *hm_conn_peer_subject(hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);

@@ -442,9 +442,16 @@ const char *hm_transport_peer_subject(hm_transport_t *t)
         X509 *c = SSL_get1_peer_certificate(t->ssl);
         if (!c)
             return NULL;
-        char *s = X509_NAME_oneline(X509_get_subject_name(c), NULL, 0);
-        t->subject = apr_pstrdup(t->pool, s ? s : "");
-        OPENSSL_free(s);
+        /* as Java's X509Certificate.getSubjectDN().getName() prints it ("CN=x, O=y": last RDN
+         * first, ", " between), which ActiveMQ's certificate login modules compare */
+        BIO *b = BIO_new(BIO_s_mem());
+        unsigned long flags = ((XN_FLAG_RFC2253 & ~XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC) &
+                              ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
+        char *data = NULL;
+        long n = b && X509_NAME_print_ex(b, X509_get_subject_name(c), 0, flags) >= 0
+                     ? BIO_get_mem_data(b, &data) : 0;
+        t->subject = apr_pstrmemdup(t->pool, data ? data : "", n > 0 ? (apr_size_t)n : 0);
+        BIO_free(b);
         X509_free(c);
     }
     return t->subject;

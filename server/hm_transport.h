@@ -59,7 +59,8 @@ int hm_transport_wants(const hm_transport_t *t);
 /* Bytes already received and decrypted but not yet returned by hm_transport_recv (TLS): poll
  * will not report them, so the caller reads again. */
 int hm_transport_pending(const hm_transport_t *t);
-/* For TLS after its handshake, the client certificate's subject (NULL: none, or plain TCP). */
+/* For TLS after its handshake, the verified client certificate's subject as Java prints it
+ * ("CN=jms client, O=hermod tests"); NULL: none, or plain TCP. */
 const char *hm_transport_peer_subject(hm_transport_t *t);
 /* Sends a TLS close_notify when it can (no waiting); the socket itself is closed by its pool. */
 void hm_transport_shutdown(hm_transport_t *t);

@@ -119,6 +119,37 @@ static void test_jaas_refusals(void)
     }
 }
 
+static void test_jaas_certificate_login_module(void)
+{
+    put("login.config",
+        "CertLogin {\n"
+        "    org.apache.activemq.jaas.TextFileCertificateLoginModule required\n"
+        "        debug=true\n"
+        "        org.apache.activemq.jaas.textfiledn.user=\"dn-users.properties\"\n"
+        "        org.apache.activemq.jaas.textfiledn.group=\"dn-groups.properties\";\n"
+        "};\n");
+    put("dn-users.properties", "app=CN=jms client, O=hermod tests\n");
+    put("dn-groups.properties", "apps=app\n");
+    logcap_t lc;
+    cfg_t *cfg = NULL;
+    char err[1024] = "";
+    const char *xml = "<broker " CORE "><plugins><jaasCertificateAuthenticationPlugin "
+                      "configuration='CertLogin'/></plugins></broker>";
+    apr_status_t rv = load_in_dir(xml, &lc, &cfg, err, sizeof err);
+    if (rv)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rv, APR_SUCCESS);
+    CU_ASSERT_TRUE(cfg->plugins.jaas->certificates);
+    CU_ASSERT_STRING_EQUAL(user(cfg, "app")->dn, "CN=jms client, O=hermod tests");
+    CU_ASSERT_PTR_NULL(user(cfg, "app")->password);
+    CU_ASSERT_TRUE(in_group(user(cfg, "app"), "apps"));
+    cfg_destroy(cfg);
+    /* the password module under the certificate plugin is refused, naming what is expected */
+    put("login.config", "CertLogin { org.apache.activemq.jaas.PropertiesLoginModule required; };");
+    CU_ASSERT_NOT_EQUAL(load_in_dir(xml, &lc, &cfg, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "hermod reads org.apache.activemq.jaas.TextFileCertificateLoginModule"));
+}
+
 static void test_jasypt_decrypt(void)
 {
     /* the values of ActiveMQ's credentials-enc.properties, made with password "activemq" */
@@ -223,6 +254,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("conf_security", NULL, NULL);
     CU_add_test(s, "JAAS: login.config, users and groups properties, reload", test_jaas_properties_login_module);
     CU_add_test(s, "JAAS: other login modules and broken files refused", test_jaas_refusals);
+    CU_add_test(s, "JAAS: TextFileCertificateLoginModule (user = DN)", test_jaas_certificate_login_module);
     CU_add_test(s, "Jasypt ENC() values (PBEWithMD5AndDES)", test_jasypt_decrypt);
     CU_add_test(s, "PropertyPlaceholderConfigurer's properties file", test_placeholder_bean_properties);
     CU_add_test(s, "ActiveMQ's activemq-security.xml example loads with its credentials",
@@ -233,7 +265,7 @@ int main(void)
     unsigned failed = CU_get_number_of_failures();
     CU_cleanup_registry();
     static const char *const files[] = { "login.config", "users.properties", "groups.properties",
-                                         "credentials.properties" };
+                                         "credentials.properties", "dn-users.properties", "dn-groups.properties" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         apr_file_remove(apr_pstrcat(pool, dir, "/", files[i], NULL), pool);
     apr_dir_remove(dir, pool);

@@ -16,7 +16,7 @@
 static apr_pool_t *pool;
 
 /* ---- the test authorizer: alice/wonder (group "writers"), bob/builder, or a client
- * certificate "/CN=carol" without a password.  writers may read and write "orders.*"; everyone
+ * certificate "CN=carol" without a password.  writers may read and write "orders.*"; everyone
  * may read "orders.*" and "ActiveMQ.Advisory.*"; only carol may create (admin), and everyone the
  * advisory topics (which a client's first connection, consumer or producer creates). */
 
@@ -29,7 +29,7 @@ static apr_status_t t_authenticate(void *baton, const hm_credentials_t *cr, apr_
     last = *cr;
     static const char *const writers[] = { "writers" };
     hm_principal_t *pr = apr_pcalloc(p, sizeof *pr);
-    if (cr->cert_subject && strcmp(cr->cert_subject, "/CN=carol") == 0) {
+    if (cr->cert_subject && strcmp(cr->cert_subject, "CN=carol") == 0) {
         pr->user = "carol";
     } else if (cr->user && cr->password && strcmp(cr->user, "alice") == 0 && strcmp(cr->password, "wonder") == 0) {
         pr->user = "alice";
@@ -116,8 +116,8 @@ static void test_credentials_reach_the_authenticator(void)
     CU_ASSERT_STRING_EQUAL(last.password, "wonder");
     CU_ASSERT_STRING_EQUAL(last.remote, "tcp://127.0.0.1:1");
     CU_ASSERT_STRING_EQUAL(hm_client_principal(a)->user, "alice");
-    hm_client_t *c = login(b, NULL, NULL, "/CN=carol", APR_SUCCESS);   /* certificate only */
-    CU_ASSERT_STRING_EQUAL(last.cert_subject, "/CN=carol");
+    hm_client_t *c = login(b, NULL, NULL, "CN=carol", APR_SUCCESS);   /* certificate only */
+    CU_ASSERT_STRING_EQUAL(last.cert_subject, "CN=carol");
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "carol");
     hm_client_close(a);
     hm_client_close(c);
@@ -166,7 +166,7 @@ static void test_creating_destinations_needs_admin(void)
 {
     hm_broker_t *b = make_broker(&test_auth);
     hm_client_t *alice = login(b, "alice", "wonder", NULL, APR_SUCCESS);
-    hm_client_t *carol = login(b, NULL, NULL, "/CN=carol", APR_SUCCESS);
+    hm_client_t *carol = login(b, NULL, NULL, "CN=carol", APR_SUCCESS);
     CU_ASSERT_EQUAL(hm_dest_create(alice, (hm_dname_t){ HM_QUEUE, "orders.new" }), HM_ENOTALLOWED);
     CU_ASSERT_STRING_EQUAL(hm_client_denied(alice), "User alice is not authorized to create: queue://orders.new");
     CU_ASSERT_EQUAL(hm_temp_dest_create(alice, (hm_dname_t){ HM_TEMP_QUEUE, "ID:c:1:1" }), HM_ENOTALLOWED);
@@ -215,8 +215,9 @@ static int map_permits(void *baton, hm_authz_op_e op, hm_authz_dest_t d, const c
 static hm_broker_t *simple_broker(int anonymous, void **baton)
 {
     static const char *const app[] = { "app" }, *const admins[] = { "admins", "app" };
-    hm_auth_user_t users[] = { { "app", "secret", app, 1 }, { "admin", "adm1n", admins, 2 } };
-    hm_auth_simple_opts_t o = { users, 2, anonymous, NULL, "guests", map_permits, NULL };
+    hm_auth_user_t users[] = { { "app", "secret", NULL, app, 1 }, { "admin", "adm1n", NULL, admins, 2 } };
+    hm_auth_simple_opts_t o = { .users = users, .nusers = 2, .anonymous_allowed = anonymous,
+                                .anonymous_group = "guests", .permits = map_permits };
     CU_ASSERT_FATAL(hm_auth_simple_create(pool, &o, baton) == APR_SUCCESS);
     hm_broker_opts_t bo = { .name = "simple", .auth = &hm_auth_simple, .auth_baton = *baton };
     hm_broker_t *b = NULL;
@@ -256,7 +257,7 @@ static void test_simple_authentication(void)
     hm_client_close(c);
     /* reloaded users: the old password stops working, the new one works */
     static const char *const app[] = { "app" };
-    hm_auth_user_t users[] = { { "app", "changed", app, 1 } };
+    hm_auth_user_t users[] = { { "app", "changed", NULL, app, 1 } };
     CU_ASSERT_EQUAL(hm_auth_simple_set_users(baton, users, 1), APR_SUCCESS);
     CU_ASSERT_EQUAL(simple_login(b, "app", "secret", &c, err, sizeof err), HM_ENOTALLOWED);
     CU_ASSERT_EQUAL(simple_login(b, "app", "changed", &c, err, sizeof err), APR_SUCCESS);
@@ -342,6 +343,33 @@ static void test_simple_authorization(void)
     hm_broker_destroy(b);
 }
 
+/* jaasCertificateAuthenticationPlugin: the client certificate's DN names the user. */
+static void test_certificate_users(void)
+{
+    static const char *const app[] = { "app" };
+    hm_auth_user_t users[] = { { "app", NULL, "CN=jms client, O=hermod tests", app, 1 } };
+    hm_auth_simple_opts_t o = { .users = users, .nusers = 1, .certificates = 1 };
+    void *baton;
+    CU_ASSERT_FATAL(hm_auth_simple_create(pool, &o, &baton) == APR_SUCCESS);
+    hm_broker_opts_t bo = { .name = "cert", .auth = &hm_auth_simple, .auth_baton = baton };
+    hm_broker_t *b = NULL;
+    CU_ASSERT_FATAL(hm_broker_create(pool, &bo, &b) == APR_SUCCESS);
+    char err[256];
+    hm_client_t *c = NULL;
+    hm_client_info_t plain = { "ID:x", NULL, "app", "tcp://10.0.0.1:1", "whatever", NULL };
+    CU_ASSERT_EQUAL(hm_client_open_info(b, &plain, &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "Unable to authenticate transport without SSL certificate.");
+    hm_client_info_t other = { "ID:x", NULL, NULL, "tcp://10.0.0.1:1", NULL, "CN=mallory" };
+    CU_ASSERT_EQUAL(hm_client_open_info(b, &other, &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "User name [null] or password is invalid. No user for client certificate: CN=mallory");
+    hm_client_info_t good = { "ID:x", NULL, NULL, "tcp://10.0.0.1:1", NULL, "CN=jms client, O=hermod tests" };
+    CU_ASSERT_EQUAL_FATAL(hm_client_open_info(b, &good, &c, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "app");
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->groups[0], "app");
+    hm_client_close(c);
+    hm_broker_destroy(b);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -358,6 +386,7 @@ int main(void)
     CU_add_test(s, "built-in users: ActiveMQ's refusal text, exact passwords, reload",
                 test_simple_authentication);
     CU_add_test(s, "anonymous access gets the anonymous user and group", test_simple_anonymous);
+    CU_add_test(s, "certificate users: the client certificate's DN", test_certificate_users);
     CU_add_test(s, "authorization map: read, write, create-only-when-missing, composites, advisories",
                 test_simple_authorization);
     CU_basic_set_mode(CU_BRM_VERBOSE);
