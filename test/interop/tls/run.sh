@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # TLS transport (issue 13): the ActiveMQ JMS client over ssl:// with certificates made by
 # OpenSSL here (a CA, the broker's certificate for 127.0.0.1, a client certificate), on two
-# connectors: ssl:// and ssl:// with needClientAuth=true.
-#   test/interop/tls/run.sh /abs/path/hermod       (ports 62960, 62961, or IT_PORT)
+# connectors: ssl:// and ssl:// with needClientAuth=true.  A second broker (port + 3) logs
+# clients in by their certificate (jaasCertificateAuthenticationPlugin, TextFileCertificateLoginModule).
+#   test/interop/tls/run.sh /abs/path/hermod       (ports 62960 to 62963, or IT_PORT)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
@@ -31,6 +32,11 @@ make_pki() {
         -days 2 -extfile "$pki/san.ext" -out "$pki/broker2.pem" &&
     openssl pkcs12 -export -in "$pki/client.pem" -inkey "$pki/client.key" -passout pass:secret \
         -name client -out "$pki/client.p12" &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=stranger" -keyout "$pki/stranger.key" -out "$pki/stranger.csr" &&
+    openssl x509 -req -in "$pki/stranger.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+        -days 2 -out "$pki/stranger.pem" &&
+    openssl pkcs12 -export -in "$pki/stranger.pem" -inkey "$pki/stranger.key" -passout pass:secret \
+        -name stranger -out "$pki/stranger.p12" &&
     keytool -importcert -noprompt -alias ca -file "$pki/ca.pem" -keystore "$pki/trust.p12" \
         -storetype PKCS12 -storepass secret
 }
@@ -46,5 +52,41 @@ cat > "$dir/hermod.xml" <<XML
 </broker>
 XML
 it_hermod_custom_start "$port"
-it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log" \
+# the certificate-login broker: users.properties maps the user to its certificate's DN as Java
+# prints it (the test checks that form against Java's own)
+port4=$((port + 3))
+cdir=$dir/certauth
+mkdir -p "$cdir"
+cat > "$cdir/login.config" <<'J'
+CertLogin {
+    org.apache.activemq.jaas.TextFileCertificateLoginModule required
+        org.apache.activemq.jaas.textfiledn.user="users.properties"
+        org.apache.activemq.jaas.textfiledn.group="groups.properties";
+};
+J
+printf 'app=O=hermod tests, CN=jms client\n' > "$cdir/users.properties"
+printf 'apps=app\n' > "$cdir/groups.properties"
+cat > "$cdir/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="certauth" persistent="false"
+        populateJMSXUserID="true" useAuthenticatedPrincipalForJMSXUserID="true">
+  <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key" caCertificate="$pki/ca.pem"/></sslContext>
+  <plugins>
+    <jaasCertificateAuthenticationPlugin configuration="CertLogin"/>
+    <authorizationPlugin><map><authorizationMap><authorizationEntries>
+      <authorizationEntry queue="APP.>" read="apps" write="apps" admin="apps"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="apps" write="apps" admin="apps"/>
+    </authorizationEntries></authorizationMap></map></authorizationPlugin>
+  </plugins>
+  <transportConnectors>
+    <transportConnector name="ssl-cert" uri="ssl://127.0.0.1:$port4?wantClientAuth=true"/>
+  </transportConnectors>
+</broker>
+XML
+it_port_open "$port4" && it_suite_abort "port $port4 is already in use"
+"$IT_HERMOD" --config "$cdir/hermod.xml" 2>> "$cdir/hermod.log" < /dev/null > /dev/null &
+cert_pid=$!
+IT_SUITE_ON_EXIT='kill $cert_pid 2>/dev/null; wait $cert_pid 2>/dev/null'
+for _ in $(seq 1 100); do it_port_open "$port4" && break; sleep 0.1; done
+it_port_open "$port4" || { cat "$cdir/hermod.log" >&2; it_suite_abort "the certificate-login broker did not start"; }
+it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.port4=$port4 -Dit.pki="$pki" -Dit.log="$dir/hermod.log" \
     -Dit.pid="$(cat "$dir/hermod.pid")"

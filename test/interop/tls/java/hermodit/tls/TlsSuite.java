@@ -34,6 +34,7 @@ public final class TlsSuite {
     static final int PORT = Integer.getInteger("it.port", 62960);
     static final int PORT2 = Integer.getInteger("it.port2", 62961);
     static final int PORT3 = Integer.getInteger("it.port3", 62962);
+    static final int PORT4 = Integer.getInteger("it.port4", 62963);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
     static final String PID = System.getProperty("it.pid", "");
@@ -49,17 +50,23 @@ public final class TlsSuite {
         s.add("tls_garbage_and_silence_closed", TlsSuite::garbageAndSilence);
         s.add("auto_ssl_serves_openwire", TlsSuite::autoSsl);
         s.add("certificates_reloaded_on_sighup", TlsSuite::reloadOnSighup);
+        s.add("certificate_login", TlsSuite::certificateLogin);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
     static ActiveMQSslConnectionFactory cf(int port, boolean withClientCert) throws Exception {
+        return cf(port, withClientCert ? "client" : null);
+    }
+
+    /** keyName: the client certificate's PKCS#12 file (PKI/keyName.p12), or null for none. */
+    static ActiveMQSslConnectionFactory cf(int port, String keyName) throws Exception {
         ActiveMQSslConnectionFactory f = new ActiveMQSslConnectionFactory("ssl://127.0.0.1:" + port
                 + "?connectionTimeout=5000&soTimeout=0");
         f.setTrustStore(PKI + "/trust.p12");
         f.setTrustStorePassword("secret");
         f.setTrustStoreType("PKCS12");
-        if (withClientCert) {
-            f.setKeyStore(PKI + "/client.p12");
+        if (keyName != null) {
+            f.setKeyStore(PKI + "/" + keyName + ".p12");
             f.setKeyStorePassword("secret");
             f.setKeyStoreType("PKCS12");
         }
@@ -273,5 +280,48 @@ public final class TlsSuite {
             Files.copy(Paths.get(PKI, "broker2.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             c.close();
         }
+    }
+
+    /**
+     * jaasCertificateAuthenticationPlugin (port it.port4, wantClientAuth): the client certificate's
+     * DN, as Java prints it, names the user "app" of users.properties; the user's groups
+     * authorize; JMSXUserID is that user; a certificate nobody listed, or none, is refused with
+     * ActiveMQ's texts.
+     */
+    static void certificateLogin() throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = Files.newInputStream(Paths.get(PKI, "client.p12"))) {
+            ks.load(in, "secret".toCharArray());
+        }
+        String dn = ((java.security.cert.X509Certificate) ks.getCertificate("client")).getSubjectDN().getName();
+        eq("O=hermod tests, CN=jms client", dn, "the client certificate's DN as Java prints it (run.sh's users.properties)");
+        Connection c = cf(PORT4, "client").createConnection();
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("APP.CERT." + RUN);
+            MessageConsumer k = s.createConsumer(q);
+            s.createProducer(q).send(s.createTextMessage("by certificate"));
+            Message m = k.receive(10_000);
+            check(m != null, "the certificate user's message did not come back");
+            eq("app", m.getStringProperty("JMSXUserID"), "JMSXUserID of a certificate user");
+            javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                    "app's producer outside APP.>", () -> s.createProducer(s.createQueue("OTHER.Q")));
+            eq("User app is not authorized to write to: queue://OTHER.Q", e.getMessage(), "refusal text");
+        } finally {
+            c.close();
+        }
+        javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                "an unlisted certificate", () -> {
+                    Connection x = cf(PORT4, "stranger").createConnection();
+                    try { x.start(); } finally { x.close(); }
+                });
+        eq("User name [null] or password is invalid. No user for client certificate: CN=stranger", e.getMessage(),
+                "unlisted certificate");
+        e = Suite.expectThrows(javax.jms.JMSSecurityException.class, "no certificate", () -> {
+            Connection x = cf(PORT4, (String) null).createConnection();
+            try { x.start(); } finally { x.close(); }
+        });
+        eq("Unable to authenticate transport without SSL certificate.", e.getMessage(), "no certificate");
     }
 }
