@@ -71,7 +71,8 @@ static int next_part(const char **cur, hm_dname_t whole, char *buf, size_t bufle
 static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const char *why,
                          char *err, size_t errlen)
 {
-    const char *user = c->principal && c->principal->user ? c->principal->user : "anonymous";
+    const hm_principal_t *p = c->principal;
+    const char *user = p && p->shown ? p->shown : p && p->user ? p->user : "anonymous";
     /* ActiveMQ's AuthorizationBroker wording, which clients may match on */
     static const char *const verbs[] = { "read from", "write to", "create" };
     if (!err || !errlen) {

@@ -23,6 +23,8 @@ typedef struct hm_credentials_s {
 typedef struct hm_principal_s {
     const char *user;              /* NULL: anonymous */
     int anonymous;                 /* let in as the anonymous user (user is its name then) */
+    const char *shown;             /* the name refusals give, when not user (ActiveMQ shows a
+                                      certificate user by its DN) */
     const char *const *groups;
     int ngroups;
 } hm_principal_t;

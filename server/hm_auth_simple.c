@@ -126,8 +126,10 @@ static apr_status_t certificate_login(simple_t *s, const hm_credentials_t *cr, a
     }
     apr_thread_mutex_lock(s->lock);
     const hm_auth_user_t *u = apr_hash_get(s->tab->by_dn, cr->cert_subject, APR_HASH_KEY_STRING);
-    if (u)
+    if (u) {
         take_user(u, pool, p);
+        p->shown = apr_pstrdup(pool, cr->cert_subject);
+    }
     apr_thread_mutex_unlock(s->lock);
     if (!u) {
         snprintf(err, errlen, "User name [%s] or password is invalid. No user for client certificate: %s",

@@ -366,6 +366,7 @@ static void test_certificate_users(void)
     CU_ASSERT_EQUAL_FATAL(hm_client_open_info(b, &good, &c, err, sizeof err), APR_SUCCESS);
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "app");
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->groups[0], "app");
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->shown, "CN=jms client, O=hermod tests");
     hm_client_close(c);
     hm_broker_destroy(b);
 }
