@@ -137,6 +137,8 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
         }
         negotiate_inactivity(oc);
         hm_conn_handshake_done(oc->conn);
+        if (!oc->client && hm_broker_requires_login(oc->b))
+            hm_conn_login_wait(oc->conn, 1);
         send_broker_info(oc);
         return APR_SUCCESS;
     }

@@ -135,8 +135,10 @@ void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
         hm_client_close(oc->client);
         oc->client = NULL;
         ow_respond_error(oc, &ci->cmd, RESOURCE_EXC, "out of memory");
-    } else
+    } else {
+        hm_conn_login_wait(oc->conn, 0);
         ow_respond_ok(oc, &ci->cmd);
+    }
 }
 
 /* Loop thread (tick): a deferred login refusal whose time has come is answered and the

@@ -35,6 +35,11 @@ int hm_authz_enabled(const hm_broker_t *b)
     return b->opts.auth && b->opts.auth != &hm_auth_allow_all;
 }
 
+int hm_broker_requires_login(const hm_broker_t *b)
+{
+    return hm_authz_enabled(b);
+}
+
 static int authz_on(const hm_client_t *c)
 {
     return hm_authz_enabled(c->b);

@@ -585,6 +585,11 @@ void hm_conn_pause_input(hm_conn_t *conn, int paused);
 /* The protocol's handshake is complete: the connection may now buffer a whole frame (up to
  * max_frame_size) and its handshake deadline is lifted.  Loop thread only. */
 void hm_conn_handshake_done(hm_conn_t *conn);
+/* While a protocol waits for its client to log in (1), frames are held to HM_PRELOGIN_INPUT_MAX,
+ * so an unauthenticated peer cannot make the broker buffer a large frame; 0 gives the frame
+ * limit back.  Only a broker with users asks this (hm_broker_requires_login).  Loop thread. */
+void hm_conn_login_wait(hm_conn_t *conn, int waiting);
+int hm_broker_requires_login(const hm_broker_t *b);
 /* The frame being received needs `bytes` in all (from its declared size): the input buffer grows
  * to that at once, within the limits.  Called from input() when it reports an incomplete frame. */
 void hm_conn_expect(hm_conn_t *conn, size_t bytes);

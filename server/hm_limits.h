@@ -29,6 +29,7 @@
  * connection that would exceed it stops being read until others release theirs, and is closed
  * after HM_INPUT_BUDGET_WAIT_S). */
 #define HM_HANDSHAKE_INPUT_MAX    (16 * 1024)
+#define HM_PRELOGIN_INPUT_MAX     (64 * 1024)         /* a frame before login (hm_conn_login_wait) */
 #define HM_INPUT_BASE             (64 * 1024)         /* kept per connection, never charged */
 #define HM_INPUT_SHRINK_AT        (1024 * 1024)       /* larger: given back right after the frame */
 #define HM_INPUT_BUDGET_WAIT_S    30                  /* waiting longer for budget closes it */

@@ -275,7 +275,8 @@ static int input_resize(hm_conn_t *c, size_t cap)
     hm_server_t *s = conn_server(c);
     if (cap > c->in_max) {
         hm_warn("connection %s: a frame of %zu bytes is over the %zu-byte limit%s; closing", c->peer,
-                cap, c->in_max, c->handshake_deadline ? " before the handshake" : "");
+                cap, c->in_max, c->handshake_deadline ? " before the handshake"
+                                : c->in_max == HM_PRELOGIN_INPUT_MAX ? " before login" : "");
         hm_conn_close(c, NULL);
         c->closing = 1;
         c->close_deadline = 0;
@@ -340,6 +341,19 @@ static size_t input_next_cap(const hm_conn_t *c)
 void hm_conn_expect(hm_conn_t *c, size_t bytes)
 {
     c->want = bytes;
+    if (bytes > c->in_max && !c->closing) {
+        /* it could never be taken: close now rather than when its bytes filled the limit */
+        hm_warn("connection %s: a frame of %zu bytes is declared, over the %zu-byte limit%s; closing",
+                c->peer, bytes, c->in_max, c->handshake_deadline ? " before the handshake"
+                : c->in_max == HM_PRELOGIN_INPUT_MAX ? " before login" : "");
+        c->closing = 1;
+        c->close_deadline = 0;
+    }
+}
+
+static size_t frame_limit(const hm_conn_t *c)
+{
+    return (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
 }
 
 void hm_conn_handshake_done(hm_conn_t *c)
@@ -347,7 +361,13 @@ void hm_conn_handshake_done(hm_conn_t *c)
     if (!c->handshake_deadline)
         return;
     c->handshake_deadline = 0;
-    c->in_max = (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
+    c->in_max = frame_limit(c);
+}
+
+void hm_conn_login_wait(hm_conn_t *c, int waiting)
+{
+    size_t full = frame_limit(c);
+    c->in_max = waiting && full > HM_PRELOGIN_INPUT_MAX ? HM_PRELOGIN_INPUT_MAX : full;
 }
 
 static void conn_destroy(hm_conn_t *c)

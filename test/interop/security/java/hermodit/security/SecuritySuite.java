@@ -81,6 +81,7 @@ public final class SecuritySuite {
         s.add("jmsx_user_id_is_the_sender", SecuritySuite::jmsxUserId);
         s.add("login_flood_log_bounded_broker_responsive", 90, SecuritySuite::loginFlood);
         s.add("unauthenticated_commands_refused", SecuritySuite::unauthenticatedCommands);
+        s.add("large_frame_before_login_closed", SecuritySuite::largeFrameBeforeLogin);
         s.add("connections_per_address_limited", SecuritySuite::perAddressLimit);
         s.add("jaas_login_and_groups", SecuritySuite::jaasLogin);
         s.add("jaas_reload_picks_up_changed_users", SecuritySuite::jaasReload);
@@ -540,6 +541,38 @@ public final class SecuritySuite {
         }
         as("admin", "adminpw", s ->
                 check(s.createConsumer(s.createQueue(name)).receive(500) == null, "the smuggled message was delivered"));
+    }
+
+    /**
+     * Before its ConnectionInfo is accepted a connection may send frames of 64 KiB at most
+     * (hermod, with users configured): one declaring 1 MiB closes it without the broker buffering
+     * it.  After login an 8 MiB message goes through.  (ActiveMQ reads the whole frame first.)
+     */
+    static void largeFrameBeforeLogin() throws Exception {
+        if (!REF) {
+            try (RawWire r = new RawWire(PORT, 1 << 20)) {
+                r.handshake();
+                java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+                java.io.DataOutputStream d = new java.io.DataOutputStream(b);
+                d.writeInt(1 << 20);          // a frame of 1 MiB declared ...
+                d.writeByte(28);              // ... an ActiveMQTextMessage, 4 KiB of it sent
+                d.write(new byte[4096]);
+                r.send(b.toByteArray());
+                String problem = r.waitClosed(3000);
+                check(problem == null, "a 1 MiB frame before login did not close the connection: " + problem);
+            }
+        }
+        String name = "APP.BIG." + RUN;
+        byte[] big = new byte[8 << 20];
+        new java.util.Random(17).nextBytes(big);
+        as("app", "apppw", s -> {
+            javax.jms.BytesMessage m = s.createBytesMessage();
+            m.writeBytes(big);
+            s.createProducer(s.createQueue(name)).send(m);
+            Message got = s.createConsumer(s.createQueue(name)).receive(20_000);
+            check(got instanceof javax.jms.BytesMessage && ((javax.jms.BytesMessage) got).getBodyLength() == big.length,
+                    "the 8 MiB message after login");
+        });
     }
 
     /**
