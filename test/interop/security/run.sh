@@ -5,13 +5,13 @@
 # password-guessing flood that leaves the log bounded and the broker responsive.
 # A second broker on the next port authenticates through JAAS (login.config with a
 # PropertiesLoginModule, users.properties and groups.properties, reload=true).
-#   test/interop/security/run.sh /abs/path/hermod     (ports 62980 and 62981, or IT_PORT)
+#   test/interop/security/run.sh /abs/path/hermod     (ports 62970 and 62971, or IT_PORT)
 #   REF=1 test/interop/security/run.sh                 (ActiveMQ 5.17 from the same XML)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
 it_parse_args "$@" || exit 2
-port=${IT_PORT:-$((62980 + ${IT_PORT_SHIFT:-0}))}
+port=${IT_PORT:-$((62970 + ${IT_PORT_SHIFT:-0}))}
 it_suite_setup security hermodit.security.SecuritySuite || exit 1
 dir=$IT_ROOT/build/interop-run/security
 # The same <plugins> for both brokers.  Groups: admins may do everything; app owns APP.> and may

@@ -51,10 +51,10 @@ import org.apache.activemq.command.SessionInfo;
  * and text ActiveMQ 5.17 gives.
  */
 public final class SecuritySuite {
-    static final int PORT = Integer.getInteger("it.port", 62980);
+    static final int PORT = Integer.getInteger("it.port", 62970);
     static final boolean REF = "1".equals(System.getProperty("it.ref"));
     static final String LOG = System.getProperty("it.log", "");
-    static final int JAAS_PORT = Integer.getInteger("it.port2", 62981);
+    static final int JAAS_PORT = Integer.getInteger("it.port2", 62971);
     static final String JAAS_DIR = System.getProperty("it.jaas", "");
     static final String ADVISORY_REFUSAL = "User own is not authorized to read from: "
             + "ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic";
