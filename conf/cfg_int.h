@@ -74,6 +74,9 @@ apr_status_t cfg_side_file(apr_pool_t *pool, const char *path, char **text, size
 /* A Java .properties file as java.util.Properties reads it: name -> value (strings in pool). */
 apr_status_t cfg_props_read(apr_pool_t *pool, const char *path, apr_hash_t **out, char *err,
                             size_t errlen);
+/* The same for text in memory (path names it in err). */
+apr_status_t cfg_props_parse(apr_pool_t *pool, const char *path, const char *text, size_t len,
+                             apr_hash_t **out, char *err, size_t errlen);
 
 /* The PropertyPlaceholderConfigurer beans of a <beans> document (cfg_placeholder.c): their
  * files' values into ctx->props, ENC() values decrypted.  Before anything else is read. */
@@ -81,6 +84,10 @@ apr_status_t cfg_placeholder_beans(cfg_ctx_t *ctx, xmlNode *beans);
 
 /* <jaasAuthenticationPlugin> (cfg_jaas.c); target is the cfg_plugins_t. */
 apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* login.config text (j->login_config names it; relative files resolve against its directory):
+ * j->configuration's entry into j's file names and options (the fuzz target's entry point). */
+apr_status_t cfg_jaas_parse(cfg_jaas_t *j, apr_pool_t *pool, const char *text, size_t len,
+                            char *err, size_t errlen);
 /* <jaasCertificateAuthenticationPlugin>: the same with a TextFileCertificateLoginModule. */
 apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
 

@@ -91,12 +91,16 @@ static const char *resolve(apr_pool_t *pool, const char *dir, const char *name)
 /* Finds entry `name` in login.config and takes its one login module's options. */
 static apr_status_t parse_login_config(cfg_jaas_t *j, apr_pool_t *pool, char *err, size_t errlen)
 {
-    const char *want = modules[j->certificates].module;
     char *text;
     size_t len;
     apr_status_t rv = cfg_side_file(pool, j->login_config, &text, &len, err, errlen);
-    if (rv)
-        return rv;
+    return rv ? rv : cfg_jaas_parse(j, pool, text, len, err, errlen);
+}
+
+apr_status_t cfg_jaas_parse(cfg_jaas_t *j, apr_pool_t *pool, const char *text, size_t len,
+                            char *err, size_t errlen)
+{
+    const char *want = modules[j->certificates].module;
     lex_t lx = { text, text + len, 1, pool };
     const char *t, *file = j->login_config;
     int q, found = 0;

@@ -120,8 +120,12 @@ apr_status_t cfg_props_read(apr_pool_t *pool, const char *path, apr_hash_t **out
     char *text;
     size_t len;
     apr_status_t rv = cfg_side_file(pool, path, &text, &len, err, errlen);
-    if (rv)
-        return rv;
+    return rv ? rv : cfg_props_parse(pool, path, text, len, out, err, errlen);
+}
+
+apr_status_t cfg_props_parse(apr_pool_t *pool, const char *path, const char *text, size_t len,
+                             apr_hash_t **out, char *err, size_t errlen)
+{
     apr_hash_t *h = apr_hash_make(pool);
     const char *p = text, *end = text + len;
     char *key = apr_palloc(pool, len + 1), *val = apr_palloc(pool, len + 1);
