@@ -175,16 +175,17 @@ void hm_auth_log_refusal_locked(hm_broker_t *b, const char *remote, const char *
 const char *hm_client_denied(const hm_client_t *c) { return c->denied; }
 const hm_principal_t *hm_client_principal(const hm_client_t *c) { return c->principal; }
 
-/* ActiveMQ's UserIDBroker: the connection's user name, or with useAuthenticatedPrincipal the
- * authenticated user (the certificate's user; anonymous has none, so keeps the given name). */
+/* ActiveMQ's UserIDBroker: the connection's user name (an anonymous client: anonymousUser), or
+ * with useAuthenticatedPrincipal the authenticated user (a certificate's user). */
 int hm_client_user_id(const hm_client_t *c, const char **user)
 {
     const hm_broker_opts_t *o = &c->b->opts;
     if (!o->populate_user_id)
         return 0;
-    *user = c->user;
-    if (o->user_id_from_principal && c->principal && c->principal->user && !c->principal->anonymous)
-        *user = c->principal->user;
+    const hm_principal_t *p = c->principal;
+    *user = p && p->anonymous ? p->user : c->user;   /* ActiveMQ names anonymous senders too */
+    if (o->user_id_from_principal && p && p->user)
+        *user = p->user;
     return 1;
 }
 

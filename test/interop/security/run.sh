@@ -4,8 +4,9 @@
 # the operations each user may do, temporary destinations, advisories, JMSXUserID, and a
 # password-guessing flood that leaves the log bounded and the broker responsive.
 # A second broker on the next port authenticates through JAAS (login.config with a
-# PropertiesLoginModule, users.properties and groups.properties, reload=true).
-#   test/interop/security/run.sh /abs/path/hermod     (ports 62970 and 62971, or IT_PORT)
+# PropertiesLoginModule, users.properties and groups.properties, reload=true); a third lets
+# clients without credentials in as an anonymous user.
+#   test/interop/security/run.sh /abs/path/hermod     (ports 62970 to 62972, or IT_PORT)
 #   REF=1 test/interop/security/run.sh                 (ActiveMQ 5.17 from the same XML)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,6 +69,48 @@ J
     printf 'admin=adminpw\napp=apppw\nreader=readerpw\n' > "$1/users.properties"
     printf 'admins=admin\napp=app\nreaders=reader\nusers=admin,app,reader\n' > "$1/groups.properties"
 }
+# A broker letting clients without credentials in as guest (group guests): read PUBLIC.>, write
+# and create PUBLIC.IN.>; admin as on the first broker.
+port3=$((port + 2))
+it_port_open "$port3" && it_suite_abort "port $port3 is already in use"
+anon_plugins='<plugins>
+  <simpleAuthenticationPlugin anonymousAccessAllowed="true" anonymousUser="guest" anonymousGroup="guests">
+    <users><authenticationUser username="admin" password="adminpw" groups="admins"/></users>
+  </simpleAuthenticationPlugin>
+  <authorizationPlugin><map><authorizationMap>
+    <authorizationEntries>
+      <authorizationEntry queue=">" read="admins" write="admins" admin="admins"/>
+      <authorizationEntry queue="PUBLIC.>" read="guests,admins" write="admins" admin="guests,admins"/>
+      <authorizationEntry queue="PUBLIC.IN.>" write="guests"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="guests,admins" write="guests,admins" admin="guests,admins"/>
+    </authorizationEntries>
+  </authorizationMap></map></authorizationPlugin>
+</plugins>'
+extra_pids=""
+# extra_broker NAME PORT PLUGINS: another broker in $dir/NAME (hermod, or ActiveMQ under REF=1,
+# which finds a login.config already in $dir/NAME/conf), stopped when the suite ends.
+extra_broker() {
+    local d=$dir/$1 pid
+    if [ "$IT_REF" = 1 ]; then
+        sed -e 's#-Dactivemq.conf="$dir/conf"#& -Djava.security.auth.login.config="$dir/conf/login.config"#' \
+            "$dir/refbroker.sh" > "$d.refbroker.sh"
+        IT_SUITE_ON_EXIT="${IT_SUITE_ON_EXIT:+$IT_SUITE_ON_EXIT; }bash $d.refbroker.sh stop $d >&2"
+        bash "$d.refbroker.sh" start "$2" "$d" "$3" >&2 || it_suite_abort "reference broker $1 did not start"
+        return
+    fi
+    mkdir -p "$d/conf"
+    cat > "$d/conf/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="$1" persistent="false" populateJMSXUserID="true">
+  $3
+  <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:$2"/></transportConnectors>
+</broker>
+XML
+    "$IT_HERMOD" --config "$d/conf/hermod.xml" 2>> "$d/hermod.log" < /dev/null > /dev/null &
+    pid=$!
+    IT_SUITE_ON_EXIT="${IT_SUITE_ON_EXIT:+$IT_SUITE_ON_EXIT; }kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    for _ in $(seq 1 100); do it_port_open "$2" && break; sleep 0.1; done
+    it_port_open "$2" || { cat "$d/hermod.log" >&2; it_suite_abort "broker $1 did not start"; }
+}
 if [ "$IT_REF" = 1 ]; then
     it_port_open "$port" && it_suite_abort "port $port is already in use"
     rm -rf "$dir"; mkdir -p "$dir"
@@ -78,12 +121,6 @@ if [ "$IT_REF" = 1 ]; then
     it_state_save "$port" 104857600
     bash "$dir/refbroker.sh" start "$port" "$dir/ref" "$plugins" >&2 || it_suite_abort "reference broker did not start"
     log=$dir/ref/broker.log
-    jaas_conf=$dir/ref2/conf
-    jaas_files "$jaas_conf"
-    sed -e 's#-Dactivemq.conf="$dir/conf"#& -Djava.security.auth.login.config="$dir/conf/login.config"#' \
-        "$dir/refbroker.sh" > "$dir/refbroker2.sh"
-    IT_SUITE_ON_EXIT='bash "$dir/refbroker2.sh" stop "$dir/ref2" >&2'
-    bash "$dir/refbroker2.sh" start "$port2" "$dir/ref2" "$jaas_plugins" >&2 || it_suite_abort "reference JAAS broker did not start"
 else
     it_hermod_custom "$port" "$dir"
     cat > "$dir/hermod.xml" <<XML
@@ -96,18 +133,10 @@ else
 XML
     it_hermod_custom_start "$port"
     log=$dir/hermod.log
-    jaas_conf=$dir/jaas
-    jaas_files "$jaas_conf"
-    cat > "$jaas_conf/hermod.xml" <<XML
-<broker xmlns="http://activemq.apache.org/schema/core" brokerName="jaas" persistent="false">
-  $jaas_plugins
-  <transportConnectors><transportConnector name="openwire" uri="tcp://127.0.0.1:$port2"/></transportConnectors>
-</broker>
-XML
-    "$IT_HERMOD" --config "$jaas_conf/hermod.xml" 2>> "$jaas_conf/hermod.log" < /dev/null > /dev/null &
-    jaas_pid=$!
-    IT_SUITE_ON_EXIT='kill $jaas_pid 2>/dev/null; wait $jaas_pid 2>/dev/null'
-    for _ in $(seq 1 100); do it_port_open "$port2" && break; sleep 0.1; done
-    it_port_open "$port2" || { cat "$jaas_conf/hermod.log" >&2; it_suite_abort "the JAAS broker did not start"; }
 fi
-it_suite_java 400 -Xmx512m -Dit.port=$port -Dit.log="$log" -Dit.port2=$port2 -Dit.jaas="$jaas_conf"
+jaas_conf=$dir/jaas/conf
+jaas_files "$jaas_conf"
+extra_broker jaas "$port2" "$jaas_plugins"
+extra_broker anon "$port3" "$anon_plugins"
+it_suite_java 400 -Xmx512m -Dit.port=$port -Dit.log="$log" -Dit.port2=$port2 -Dit.jaas="$jaas_conf" \
+    -Dit.port3=$port3

@@ -56,6 +56,7 @@ public final class SecuritySuite {
     static final String LOG = System.getProperty("it.log", "");
     static final int JAAS_PORT = Integer.getInteger("it.port2", 62971);
     static final String JAAS_DIR = System.getProperty("it.jaas", "");
+    static final int ANON_PORT = Integer.getInteger("it.port3", 62972);
     static final String ADVISORY_REFUSAL = "User own is not authorized to read from: "
             + "ActiveMQ.Advisory.TempQueue,ActiveMQ.Advisory.TempTopic";
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
@@ -83,6 +84,7 @@ public final class SecuritySuite {
         s.add("unauthenticated_commands_refused", SecuritySuite::unauthenticatedCommands);
         s.add("large_frame_before_login_closed", SecuritySuite::largeFrameBeforeLogin);
         s.add("connections_per_address_limited", SecuritySuite::perAddressLimit);
+        s.add("anonymous_access_as_guest", SecuritySuite::anonymousGuest);
         s.add("jaas_login_and_groups", SecuritySuite::jaasLogin);
         s.add("jaas_reload_picks_up_changed_users", SecuritySuite::jaasReload);
         System.exit(s.run(args) == 0 ? 0 : 1);
@@ -614,6 +616,42 @@ public final class SecuritySuite {
                 Thread.sleep(200);
             }
         }
+    }
+
+    // ---- the third broker: anonymousAccessAllowed, anonymousUser="guest", anonymousGroup="guests" ----
+
+    /**
+     * Without credentials a client is guest (group guests): it reads PUBLIC.>, sends to
+     * PUBLIC.IN.> only, and refusals name it guest; a user name or a password alone is no
+     * anonymous login; JMSXUserID of guest's messages is guest (measured on ActiveMQ 5.17).
+     */
+    static void anonymousGuest() throws Exception {
+        String news = "PUBLIC.NEWS." + RUN, in = "PUBLIC.IN." + RUN;
+        Connection admin = cf(ANON_PORT, false).createConnection("admin", "adminpw");
+        Connection guest = cf(ANON_PORT, true).createConnection();
+        try {
+            admin.start();
+            Session ds = admin.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            ds.createProducer(ds.createQueue(news)).send(ds.createTextMessage("for everyone"));
+            guest.start();
+            Session gs = guest.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Message m = gs.createConsumer(gs.createQueue(news)).receive(10_000);
+            check(m instanceof TextMessage, "guest could not read PUBLIC.>");
+            refused("User guest is not authorized to write to: queue://" + news, "guest's producer",
+                    () -> gs.createProducer(gs.createQueue(news)));
+            refused("User guest is not authorized to read from: queue://PRIVATE.Q", "guest's consumer",
+                    () -> gs.createConsumer(gs.createQueue("PRIVATE.Q")));
+            gs.createProducer(gs.createQueue(in)).send(gs.createTextMessage("from a guest"));
+            Message g = ds.createConsumer(ds.createQueue(in)).receive(10_000);
+            check(g != null, "guest's message to PUBLIC.IN did not arrive");
+            eq("guest", g.getStringProperty("JMSXUserID"), "JMSXUserID of an anonymous sender");
+        } finally {
+            closeQuietly(guest);
+            closeQuietly(admin);
+        }
+        loginRefused(ANON_PORT, "admin", null, "User name [admin] or password is invalid.");
+        loginRefused(ANON_PORT, null, "adminpw", "User name [null] or password is invalid.");
+        loginRefused(ANON_PORT, "guest", "", "User name [guest] or password is invalid.");
     }
 
     // ---- the second broker: JAAS PropertiesLoginModule (users.properties, groups.properties) ----
