@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_file_info.h>
 #include <apr_general.h>
 #include <apr_network_io.h>
@@ -410,7 +411,11 @@ static hm_auth_user_t *config_users(const apr_array_header_t *users, apr_pool_t 
 typedef struct jaas_watch_s {
     cfg_jaas_t *jaas;
     void *auth_baton;
+    apr_thread_t *thread;
+    volatile apr_uint32_t stop;    /* set at shutdown, before the pools go */
 } jaas_watch_t;
+
+static jaas_watch_t *the_watch;
 
 static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
 {
@@ -418,8 +423,9 @@ static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
     apr_pool_t *scratch;
     char err[512];
     apr_pool_create(&scratch, NULL);
-    for (;;) {
-        apr_sleep(apr_time_from_sec(1));
+    while (!apr_atomic_read32(&w->stop)) {
+        for (int i = 0; i < 10 && !apr_atomic_read32(&w->stop); i++)
+            apr_sleep(apr_time_from_msec(100));
         apr_array_header_t *users = NULL;
         apr_status_t st = cfg_jaas_reload(w->jaas, scratch, &users, err, sizeof err);
         if (st)
@@ -429,7 +435,17 @@ static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
             hm_info("JAAS reload: %d users from %s", users->nelts, w->jaas->users_file);
         apr_pool_clear(scratch);
     }
+    apr_pool_destroy(scratch);
     return NULL;
+}
+
+static void jaas_watch_end(void)
+{
+    apr_status_t rv;
+    if (!the_watch)
+        return;
+    apr_atomic_set32(&the_watch->stop, 1);
+    apr_thread_join(&rv, the_watch->thread);
 }
 
 /* Users and permissions: the built-in authenticator over the configuration's users, asking the
@@ -455,8 +471,10 @@ static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broke
         apr_thread_t *t;
         w->jaas = pl->jaas;
         w->auth_baton = bo->auth_baton;
-        if ((st = apr_thread_create(&t, NULL, jaas_watch_thread, w, pool)) == APR_SUCCESS)
-            apr_thread_detach(t);
+        if ((st = apr_thread_create(&t, NULL, jaas_watch_thread, w, pool)) == APR_SUCCESS) {
+            w->thread = t;
+            the_watch = w;
+        }
     }
     return st;
 }
@@ -606,6 +624,7 @@ int main(int argc, const char *const *argv)
             cfg->data_directory);
     hm_server_run(the_server);
     hm_life_set(the_life, HM_LIFE_STOPPING);
+    jaas_watch_end();
     hm_broker_destroy(broker);
     if (store)
         st_close(store);

@@ -251,6 +251,8 @@ void ow_on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
     }
     case OW_CONNECTION_ID:
         ow_close_all(oc);
+        if (hm_broker_requires_login(oc->b))
+            hm_conn_login_wait(oc->conn, 1);   /* logged out: small frames again */
         break;
     case OW_PRODUCER_ID: {
         char *k = ow_producer_key((ow_producer_id_t *)id);
