@@ -415,7 +415,7 @@ typedef struct jaas_watch_s {
     volatile apr_uint32_t stop;    /* set at shutdown, before the pools go */
 } jaas_watch_t;
 
-static jaas_watch_t *the_watch;
+static jaas_watch_t *the_watches[2];   /* the JAAS entries with reload=true (dual: two) */
 
 static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
 {
@@ -439,17 +439,33 @@ static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
     return NULL;
 }
 
+static apr_status_t jaas_watch_start(cfg_jaas_t *jaas, void *auth_baton, apr_pool_t *pool)
+{
+    int slot = the_watches[0] ? 1 : 0;
+    if (!jaas || !jaas->reload || the_watches[slot])
+        return APR_SUCCESS;
+    jaas_watch_t *w = apr_pcalloc(pool, sizeof *w);
+    w->jaas = jaas;
+    w->auth_baton = auth_baton;
+    apr_status_t st = apr_thread_create(&w->thread, NULL, jaas_watch_thread, w, pool);
+    if (st == APR_SUCCESS)
+        the_watches[slot] = w;
+    return st;
+}
+
 static void jaas_watch_end(void)
 {
     apr_status_t rv;
-    if (!the_watch)
-        return;
-    apr_atomic_set32(&the_watch->stop, 1);
-    apr_thread_join(&rv, the_watch->thread);
+    for (int i = 0; i < 2; i++)
+        if (the_watches[i]) {
+            apr_atomic_set32(&the_watches[i]->stop, 1);
+            apr_thread_join(&rv, the_watches[i]->thread);
+        }
 }
 
 /* Users and permissions: the built-in authenticator over the configuration's users, asking the
- * configuration's authorization map; JMSXUserID stamping. */
+ * configuration's authorization map (jaasDualAuthenticationPlugin: one over the password users
+ * for plain connectors, one over the certificate users for TLS ones); JMSXUserID stamping. */
 static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
 {
     bo->populate_user_id = cfg->populate_jmsx_user_id;
@@ -466,15 +482,18 @@ static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broke
     };
     bo->auth = &hm_auth_simple;
     apr_status_t st = hm_auth_simple_create(pool, &o, &bo->auth_baton);
-    if (st == APR_SUCCESS && pl->jaas && pl->jaas->reload) {
-        jaas_watch_t *w = apr_pcalloc(pool, sizeof *w);
-        apr_thread_t *t;
-        w->jaas = pl->jaas;
-        w->auth_baton = bo->auth_baton;
-        if ((st = apr_thread_create(&t, NULL, jaas_watch_thread, w, pool)) == APR_SUCCESS) {
-            w->thread = t;
-            the_watch = w;
-        }
+    if (st == APR_SUCCESS)
+        st = jaas_watch_start(pl->jaas, bo->auth_baton, pool);
+    if (st == APR_SUCCESS && pl->jaas_ssl) {
+        void *tls_baton;
+        o.users = config_users(pl->ssl_users, pool);
+        o.nusers = pl->ssl_users->nelts;
+        o.certificates = 1;
+        if ((st = hm_auth_simple_create(pool, &o, &tls_baton)) == APR_SUCCESS &&
+            (st = jaas_watch_start(pl->jaas_ssl, tls_baton, pool)) == APR_SUCCESS &&
+            (st = hm_auth_dual_create(pool, &hm_auth_simple, bo->auth_baton, &hm_auth_simple,
+                                      tls_baton, &bo->auth_baton)) == APR_SUCCESS)
+            bo->auth = &hm_auth_dual;
     }
     return st;
 }

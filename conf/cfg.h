@@ -308,6 +308,8 @@ typedef struct cfg_jaas_s {
 typedef struct cfg_plugins_s {
     bool authentication;              /* <simpleAuthenticationPlugin> or <jaasAuthenticationPlugin> */
     cfg_jaas_t *jaas;                 /* the JAAS plugin; NULL for simple authentication */
+    cfg_jaas_t *jaas_ssl;             /* jaasDualAuthenticationPlugin: the TLS connectors' entry */
+    apr_array_header_t *ssl_users;    /* ... its certificate users (cfg_user_t with dn) */
     bool anonymous_access_allowed;    /* default false */
     const char *anonymous_user;       /* default "anonymous" */
     const char *anonymous_group;      /* default "anonymous" */

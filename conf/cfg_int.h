@@ -90,6 +90,9 @@ apr_status_t cfg_jaas_parse(cfg_jaas_t *j, apr_pool_t *pool, const char *text, s
                             char *err, size_t errlen);
 /* <jaasCertificateAuthenticationPlugin>: the same with a TextFileCertificateLoginModule. */
 apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* <jaasDualAuthenticationPlugin>: configuration= for plain connectors, sslConfiguration= (a
+ * TextFileCertificateLoginModule) for TLS ones. */
+apr_status_t cfg_jaas_dual_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
 
 /* ---- table-driven attributes and children (cfg_walk.c) ---- */
 typedef enum {

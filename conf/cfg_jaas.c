@@ -251,45 +251,70 @@ static const char *login_config_path(cfg_ctx_t *ctx)
     return apr_filepath_merge(&abs, NULL, p, 0, ctx->pool) == APR_SUCCESS ? abs : p;
 }
 
-static apr_status_t jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, cfg_plugins_t *pl, bool certificates)
+/* One login.config entry and its users, or the error (naming the element) in ctx. */
+static apr_status_t load_entry(cfg_ctx_t *ctx, xmlNode *node, const char *configuration,
+                               bool certificates, cfg_jaas_t **out, apr_array_header_t **users)
+{
+    cfg_jaas_t *j = apr_pcalloc(ctx->pool, sizeof *j);
+    char why[1024];
+    j->configuration = configuration;
+    j->certificates = certificates;
+    j->login_config = login_config_path(ctx);
+    apr_status_t rv = parse_login_config(j, ctx->pool, why, sizeof why);
+    if (rv == APR_SUCCESS)
+        rv = read_users(j, ctx->pool, users, why, sizeof why);
+    if (rv)
+        return cfg_fail(ctx, node, NULL, rv == APR_ENOENT || APR_STATUS_IS_ENOENT(rv) ? CFG_EMISSING : rv,
+                        "%s", why);
+    cfg_info(ctx, node, NULL, "%d %susers from %s (login.config: %s, entry %s%s)", (*users)->nelts,
+             certificates ? "certificate " : "", j->users_file, j->login_config, configuration,
+             j->reload ? "; reloaded when changed" : "");
+    *out = j;
+    return APR_SUCCESS;
+}
+
+typedef struct jaas_attrs_s {
+    const char *configuration, *ssl_configuration;
+} jaas_attrs_t;
+
+/* kind 0: jaasAuthenticationPlugin, 1: jaasCertificateAuthenticationPlugin,
+ * 2: jaasDualAuthenticationPlugin (configuration for plain connectors, sslConfiguration for TLS). */
+static apr_status_t jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, cfg_plugins_t *pl, int kind)
 {
     static const cfg_attr_spec_t attrs[] = {
-        CFG_ATTR("configuration", CFG_A_STR, cfg_jaas_t, configuration, 0, 0),
+        CFG_ATTR("configuration", CFG_A_STR, jaas_attrs_t, configuration, 0, 0),
+        CFG_ATTR("sslConfiguration", CFG_A_STR, jaas_attrs_t, ssl_configuration, 0, 0),
         CFG_ATTR_NOTE("discoverLoginConfig", CFG_A_QUIET, NULL),
     };
     if (pl->authentication)
         return cfg_fail(ctx, node, NULL, CFG_EVALUE, "a second authentication plugin");
-    cfg_jaas_t *j = apr_pcalloc(ctx->pool, sizeof *j);
-    j->configuration = "activemq";
-    j->certificates = certificates;
-    apr_status_t rv = cfg_attrs(ctx, node, attrs, CFG_NELEMS(attrs), j);
+    jaas_attrs_t a = { "activemq", "activemq-ssl" };
+    apr_status_t rv = cfg_attrs(ctx, node, attrs, CFG_NELEMS(attrs), &a);
+    if (rv == APR_SUCCESS && kind != 2 && cfg_attr_find(node, "sslConfiguration"))
+        rv = cfg_fail(ctx, node, cfg_attr_find(node, "sslConfiguration"), CFG_EVALUE,
+                      "only <jaasDualAuthenticationPlugin> has an sslConfiguration");
     if (rv == APR_SUCCESS)
         rv = cfg_children(ctx, node, NULL, 0, NULL);
-    if (rv)
-        return rv;
-    j->login_config = login_config_path(ctx);
-    char why[1024];
-    apr_array_header_t *users;
-    if ((rv = parse_login_config(j, ctx->pool, why, sizeof why)) == APR_SUCCESS &&
-        (rv = read_users(j, ctx->pool, &users, why, sizeof why)) == APR_SUCCESS) {
+    if (rv == APR_SUCCESS)
+        rv = load_entry(ctx, node, a.configuration, kind == 1, &pl->jaas, &pl->users);
+    if (rv == APR_SUCCESS && kind == 2)
+        rv = load_entry(ctx, node, a.ssl_configuration, true, &pl->jaas_ssl, &pl->ssl_users);
+    if (rv == APR_SUCCESS)
         pl->authentication = true;
-        pl->jaas = j;
-        pl->users = users;
-        cfg_info(ctx, node, NULL, "%d %susers from %s (login.config: %s%s)", users->nelts,
-                 certificates ? "certificate " : "", j->users_file, j->login_config,
-                 j->reload ? "; reloaded when changed" : "");
-        return APR_SUCCESS;
-    }
-    return cfg_fail(ctx, node, NULL, rv == APR_ENOENT || APR_STATUS_IS_ENOENT(rv) ? CFG_EMISSING : rv,
-                    "%s", why);
+    return rv;
 }
 
 apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
-    return jaas_plugin(ctx, node, target, false);
+    return jaas_plugin(ctx, node, target, 0);
 }
 
 apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
-    return jaas_plugin(ctx, node, target, true);
+    return jaas_plugin(ctx, node, target, 1);
+}
+
+apr_status_t cfg_jaas_dual_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    return jaas_plugin(ctx, node, target, 2);
 }

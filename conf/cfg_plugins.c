@@ -354,9 +354,6 @@ static apr_status_t statistics(cfg_ctx_t *ctx, xmlNode *node, void *target)
     return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
 }
 
-#define NO_JAAS "hermod reads <jaasAuthenticationPlugin> with a PropertiesLoginModule only (and " \
-    "<jaasCertificateAuthenticationPlugin> with a TextFileCertificateLoginModule); list users there " \
-    "or in <simpleAuthenticationPlugin>"
 static const cfg_elem_spec_t plugin_children[] = {
     { "simpleAuthenticationPlugin", CFG_E_PARSE, simple_auth, NULL },
     { "authorizationPlugin", CFG_E_PARSE, authz_plugin, NULL },
@@ -364,7 +361,7 @@ static const cfg_elem_spec_t plugin_children[] = {
     { "redeliveryPlugin", CFG_E_PARSE, redelivery_plugin, NULL },
     { "jaasAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_plugin, NULL },
     { "jaasCertificateAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_cert_plugin, NULL },
-    { "jaasDualAuthenticationPlugin", CFG_E_REFUSE, NULL, NO_JAAS },
+    { "jaasDualAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_dual_plugin, NULL },
     { "loggingBrokerPlugin", CFG_E_WARN, NULL, "hermod logs connections at INFO; per-message "
       "event logging is not available" },
     { "timeStampingBrokerPlugin", CFG_E_WARN, NULL, "message timestamps are left as sent" },

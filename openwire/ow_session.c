@@ -117,7 +117,7 @@ void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     hm_client_info_t info = { cid, ci->client_id, ci->user_name,
                               ci->client_ip ? ci->client_ip
                                             : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL),
-                              ci->password, hm_conn_peer_subject(oc->conn) };
+                              ci->password, hm_conn_peer_subject(oc->conn), hm_conn_is_tls(oc->conn) };
     apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         ow_respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);

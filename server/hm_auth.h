@@ -17,6 +17,7 @@ typedef struct hm_credentials_s {
     const char *cert_subject;      /* TLS client certificate's subject ("CN=x, O=y"), verified */
     const char *client_id;
     const char *remote;            /* "tcp://ip:port" */
+    int tls;                       /* the connection came in on a TLS connector */
 } hm_credentials_t;
 
 /* Whom the broker took the client for. */
@@ -84,6 +85,12 @@ apr_status_t hm_auth_simple_create(apr_pool_t *pool, const hm_auth_simple_opts_t
  * a principal keeps its own copy of its groups, so the old table is freed at once. */
 apr_status_t hm_auth_simple_set_users(void *baton, const hm_auth_user_t *users, int nusers);
 extern const hm_auth_ops_t hm_auth_simple;
+
+/* jaasDualAuthenticationPlugin: connections on TLS connectors are authenticated by tls_*, the
+ * others by plain_*; both authorize alike (plain's map).  *baton (in pool) is for hm_auth_dual. */
+apr_status_t hm_auth_dual_create(apr_pool_t *pool, const hm_auth_ops_t *plain, void *plain_baton,
+                                 const hm_auth_ops_t *tls, void *tls_baton, void **baton);
+extern const hm_auth_ops_t hm_auth_dual;
 
 const char *hm_authz_op_name(hm_authz_op_e op);
 

@@ -185,3 +185,39 @@ static apr_status_t simple_authorize(void *baton, const hm_principal_t *who, hm_
 }
 
 const hm_auth_ops_t hm_auth_simple = { "simple", simple_authenticate, simple_authorize };
+
+/* ---- jaasDualAuthenticationPlugin: two authenticators chosen by the connector ---- */
+
+typedef struct dual_s {
+    const hm_auth_ops_t *plain, *tls;
+    void *plain_baton, *tls_baton;
+} dual_t;
+
+apr_status_t hm_auth_dual_create(apr_pool_t *pool, const hm_auth_ops_t *plain, void *plain_baton,
+                                 const hm_auth_ops_t *tls, void *tls_baton, void **baton)
+{
+    dual_t *d = apr_pcalloc(pool, sizeof *d);
+    d->plain = plain;
+    d->plain_baton = plain_baton;
+    d->tls = tls;
+    d->tls_baton = tls_baton;
+    *baton = d;
+    return APR_SUCCESS;
+}
+
+static apr_status_t dual_authenticate(void *baton, const hm_credentials_t *cr, apr_pool_t *pool,
+                                      hm_principal_t **out, char *err, size_t errlen)
+{
+    dual_t *d = baton;
+    return cr->tls ? d->tls->authenticate(d->tls_baton, cr, pool, out, err, errlen)
+                   : d->plain->authenticate(d->plain_baton, cr, pool, out, err, errlen);
+}
+
+static apr_status_t dual_authorize(void *baton, const hm_principal_t *who, hm_authz_op_e op,
+                                   hm_authz_dest_t dest, char *err, size_t errlen)
+{
+    dual_t *d = baton;
+    return d->plain->authorize(d->plain_baton, who, op, dest, err, errlen);
+}
+
+const hm_auth_ops_t hm_auth_dual = { "dual", dual_authenticate, dual_authorize };

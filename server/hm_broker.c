@@ -139,7 +139,8 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     }
     /* authentication: under the broker lock, so an authenticator must answer from memory */
     const hm_auth_ops_t *auth = b->opts.auth ? b->opts.auth : &hm_auth_allow_all;
-    hm_credentials_t cr = { user, info->password, info->cert_subject, client_id, info->client_ip };
+    hm_credentials_t cr = { user, info->password, info->cert_subject, client_id, info->client_ip,
+                            info->tls };
     apr_status_t ast = auth->authenticate(b->opts.auth_baton, &cr, p, &c->principal, err, errlen);
     if (ast) {
         apr_pool_destroy(p);

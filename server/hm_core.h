@@ -276,6 +276,7 @@ typedef struct hm_client_info_s {
     const char *connection_id, *client_id, *user, *client_ip;
     const char *password;          /* for authentication only; not kept */
     const char *cert_subject;      /* the verified TLS client certificate's subject, or NULL */
+    int tls;                       /* on a TLS connector (hm_conn_is_tls) */
 } hm_client_info_t;
 apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
                                  char *err, size_t errlen);
@@ -598,6 +599,8 @@ const char *hm_conn_peer(const hm_conn_t *conn);
  * plain TCP or without one. */
 const char *hm_conn_peer_subject(hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
+/* The connection came in on a TLS connector (ssl://, auto+ssl://). */
+int hm_conn_is_tls(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);
 
 #endif

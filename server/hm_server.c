@@ -147,6 +147,7 @@ void hm_conn_close(hm_conn_t *c, const char *reason)
 apr_pool_t *hm_conn_pool(hm_conn_t *c) { return c->pool; }
 const char *hm_conn_peer(const hm_conn_t *c) { return c->peer; }
 const char *hm_conn_peer_subject(hm_conn_t *c) { return hm_transport_peer_subject(c->t); }
+int hm_conn_is_tls(const hm_conn_t *c) { return c->lst->tls != NULL; }
 hm_broker_t *hm_conn_broker(const hm_conn_t *c) { return c->lst->srv->broker; }
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts; }
 

@@ -144,6 +144,26 @@ static void test_jaas_certificate_login_module(void)
     CU_ASSERT_PTR_NULL(user(cfg, "app")->password);
     CU_ASSERT_TRUE(in_group(user(cfg, "app"), "apps"));
     cfg_destroy(cfg);
+    /* jaasDualAuthenticationPlugin: both entries, password users and certificate users apart */
+    put("login.config",
+        "CertLogin { org.apache.activemq.jaas.TextFileCertificateLoginModule required\n"
+        "  org.apache.activemq.jaas.textfiledn.user=\"dn-users.properties\"\n"
+        "  org.apache.activemq.jaas.textfiledn.group=\"dn-groups.properties\"; };\n"
+        "activemq { org.apache.activemq.jaas.PropertiesLoginModule required\n"
+        "  org.apache.activemq.jaas.properties.user=\"users.properties\"\n"
+        "  org.apache.activemq.jaas.properties.group=\"dn-groups.properties\"; };\n");
+    put("users.properties", "app=apppw\n");
+    const char *dual = "<broker " CORE "><plugins><jaasDualAuthenticationPlugin configuration='activemq' "
+                       "sslConfiguration='CertLogin'/></plugins></broker>";
+    rv = load_in_dir(dual, &lc, &cfg, err, sizeof err);
+    if (rv)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rv, APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(user(cfg, "app")->password, "apppw");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg->plugins.jaas_ssl);
+    CU_ASSERT_EQUAL(cfg->plugins.ssl_users->nelts, 1);
+    CU_ASSERT_STRING_EQUAL(APR_ARRAY_IDX(cfg->plugins.ssl_users, 0, cfg_user_t).dn, "CN=jms client, O=hermod tests");
+    cfg_destroy(cfg);
     /* the password module under the certificate plugin is refused, naming what is expected */
     put("login.config", "CertLogin { org.apache.activemq.jaas.PropertiesLoginModule required; };");
     CU_ASSERT_NOT_EQUAL(load_in_dir(xml, &lc, &cfg, err, sizeof err), APR_SUCCESS);

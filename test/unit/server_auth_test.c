@@ -369,6 +369,29 @@ static void test_certificate_users(void)
     CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->shown, "CN=jms client, O=hermod tests");
     hm_client_close(c);
     hm_broker_destroy(b);
+
+    /* jaasDualAuthenticationPlugin: TLS connectors by certificate, the others by password */
+    static const char *const apps[] = { "apps" };
+    hm_auth_user_t pw_users[] = { { "app", "apppw", NULL, apps, 1 } };
+    hm_auth_simple_opts_t po = { .users = pw_users, .nusers = 1 };
+    void *pw_baton, *dual_baton;
+    CU_ASSERT_FATAL(hm_auth_simple_create(pool, &po, &pw_baton) == APR_SUCCESS);
+    CU_ASSERT_FATAL(hm_auth_dual_create(pool, &hm_auth_simple, pw_baton, &hm_auth_simple, baton,
+                                        &dual_baton) == APR_SUCCESS);
+    hm_broker_opts_t dbo = { .name = "dual", .auth = &hm_auth_dual, .auth_baton = dual_baton };
+    CU_ASSERT_FATAL(hm_broker_create(pool, &dbo, &b) == APR_SUCCESS);
+    hm_client_info_t pw = { "ID:y", NULL, "app", "tcp://10.0.0.1:1", "apppw", NULL, 0 };
+    CU_ASSERT_EQUAL_FATAL(hm_client_open_info(b, &pw, &c, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->groups[0], "apps");
+    hm_client_close(c);
+    pw.tls = 1;                       /* the same password on a TLS connector: a certificate is needed */
+    CU_ASSERT_EQUAL(hm_client_open_info(b, &pw, &c, err, sizeof err), HM_ENOTALLOWED);
+    CU_ASSERT_STRING_EQUAL(err, "Unable to authenticate transport without SSL certificate.");
+    good.tls = 1;
+    CU_ASSERT_EQUAL_FATAL(hm_client_open_info(b, &good, &c, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(hm_client_principal(c)->user, "app");
+    hm_client_close(c);
+    hm_broker_destroy(b);
 }
 
 int main(void)

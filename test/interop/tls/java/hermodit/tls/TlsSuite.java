@@ -35,6 +35,8 @@ public final class TlsSuite {
     static final int PORT2 = Integer.getInteger("it.port2", 62961);
     static final int PORT3 = Integer.getInteger("it.port3", 62962);
     static final int PORT4 = Integer.getInteger("it.port4", 62963);
+    static final int PORT5 = Integer.getInteger("it.port5", 62964);
+    static final int PORT6 = Integer.getInteger("it.port6", 62965);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
     static final String PID = System.getProperty("it.pid", "");
@@ -51,6 +53,7 @@ public final class TlsSuite {
         s.add("auto_ssl_serves_openwire", TlsSuite::autoSsl);
         s.add("certificates_reloaded_on_sighup", TlsSuite::reloadOnSighup);
         s.add("certificate_login", TlsSuite::certificateLogin);
+        s.add("dual_login_certificate_or_password", TlsSuite::dualLogin);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -289,13 +292,43 @@ public final class TlsSuite {
      * ActiveMQ's texts.
      */
     static void certificateLogin() throws Exception {
+        certificateLogin(PORT4);
+    }
+
+    /**
+     * jaasDualAuthenticationPlugin: on its TLS connector (it.port5) exactly the certificate
+     * login above; on its plain one (it.port6) passwords (app/apppw), a certificate unused.
+     */
+    static void dualLogin() throws Exception {
+        certificateLogin(PORT5);
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + PORT6);
+        f.setConnectResponseTimeout(5000);
+        Connection c = f.createConnection("app", "apppw");
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("APP.DUAL." + RUN);
+            s.createProducer(q).send(s.createTextMessage("by password"));
+            check(s.createConsumer(q).receive(10_000) != null, "app's message on the plain connector");
+        } finally {
+            c.close();
+        }
+        javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                "a wrong password on the plain connector", () -> {
+                    Connection x = f.createConnection("app", "wrong");
+                    try { x.start(); } finally { x.close(); }
+                });
+        eq("User name [app] or password is invalid.", e.getMessage(), "plain refusal");
+    }
+
+    static void certificateLogin(int port) throws Exception {
         java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
         try (java.io.InputStream in = Files.newInputStream(Paths.get(PKI, "client.p12"))) {
             ks.load(in, "secret".toCharArray());
         }
         String dn = ((java.security.cert.X509Certificate) ks.getCertificate("client")).getSubjectDN().getName();
         eq("O=hermod tests, CN=jms client", dn, "the client certificate's DN as Java prints it (run.sh's users.properties)");
-        Connection c = cf(PORT4, "client").createConnection();
+        Connection c = cf(port, "client").createConnection();
         try {
             c.start();
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -315,13 +348,13 @@ public final class TlsSuite {
         }
         javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
                 "an unlisted certificate", () -> {
-                    Connection x = cf(PORT4, "stranger").createConnection();
+                    Connection x = cf(port, "stranger").createConnection();
                     try { x.start(); } finally { x.close(); }
                 });
         eq("User name [null] or password is invalid. No user for client certificate: CN=stranger", e.getMessage(),
                 "unlisted certificate");
         e = Suite.expectThrows(javax.jms.JMSSecurityException.class, "no certificate", () -> {
-            Connection x = cf(PORT4, (String) null).createConnection();
+            Connection x = cf(port, (String) null).createConnection();
             try { x.start(); } finally { x.close(); }
         });
         eq("Unable to authenticate transport without SSL certificate.", e.getMessage(), "no certificate");
