@@ -69,6 +69,7 @@ static void on_remote_open(amqp_conn_t *ac)
         .password = ac->password,
         .client_ip = apr_pstrcat(ac->pool, "tcp://", hm_conn_peer(ac->conn), NULL),
         .cert_subject = hm_conn_peer_subject(ac->conn),
+        .tls = hm_conn_is_tls(ac->conn),
     };
     apr_status_t st = hm_client_open_info(ac->b, &info, &ac->client, err, sizeof err);
     if (ac->password) {
@@ -331,6 +332,7 @@ static void amqp_tick(void *state, apr_time_t now)
     enter(ac);
     if (ac->flow && hm_flow_holding(ac->flow))
         hm_flow_retry(ac->flow, now);
+    amqp_sasl_due(ac, now);
     pn_transport_tick(ac->pt, (int64_t)apr_time_as_msec(now));
     leave(ac);
 }

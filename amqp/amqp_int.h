@@ -102,6 +102,7 @@ struct amqp_conn_s {
     char *connection_id;
     char *user, *password;         /* from SASL PLAIN; the password is wiped once used */
     int sasl_done;
+    apr_time_t sasl_refuse_at;     /* a refused login is answered then (0: none pending) */
     int held;                      /* the core holds one of our sends: producers get no credit */
     int opened;                    /* the peer's open was accepted */
     int failing;                   /* amqp_conn_fail ran: the connection is closing */
@@ -176,5 +177,7 @@ void amqp_tx_close_all(amqp_conn_t *ac);
 /* ---- amqp_sasl.c */
 /* Installs hermod's SASL server (ANONYMOUS, PLAIN checked by the broker's authenticator). */
 void amqp_sasl_install(amqp_conn_t *ac);
+/* A refused login whose delay has passed gets its SASL outcome (loop thread, tick). */
+void amqp_sasl_due(amqp_conn_t *ac, apr_time_t now);
 
 #endif

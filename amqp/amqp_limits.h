@@ -44,6 +44,10 @@
 /* SASL PLAIN's initial response (authzid NUL authcid NUL password). */
 #define AMQP_MAX_SASL_RESPONSE    4096
 
+/* A refused SASL login is answered this much later (and at the next tick after it), as the
+ * broker answers refused OpenWire logins: password guessing gets one try a second. */
+#define AMQP_LOGIN_REFUSAL_DELAY_MS 1000
+
 /* Redeliveries before a message returned as modified(delivery-failed) is dead-lettered, as
  * ActiveMQ's default RedeliveryPolicy (maximumRedeliveries 6). */
 #define AMQP_MAX_REDELIVERIES     6

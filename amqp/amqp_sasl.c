@@ -54,24 +54,36 @@ static void sasl_process_init(pn_transport_t *t, const char *mechanism, const pn
     int ok = 0;
     if (strcmp(mechanism, "PLAIN") == 0) {
         if (plain_split(recv, ac)) {
-            hm_credentials_t cr = { ac->user, ac->password, hm_conn_peer_subject(ac->conn), NULL,
-                                    hm_conn_peer(ac->conn) };
+            hm_credentials_t cr = { .user = ac->user, .password = ac->password,
+                                    .cert_subject = hm_conn_peer_subject(ac->conn),
+                                    .remote = hm_conn_peer(ac->conn), .tls = hm_conn_is_tls(ac->conn) };
             ok = hm_broker_authenticate(ac->b, &cr, err, sizeof err) == APR_SUCCESS;
         } else {
             hm_info("amqp %s: a malformed SASL PLAIN response", hm_conn_peer(ac->conn));
         }
     } else if (strcmp(mechanism, "ANONYMOUS") == 0) {
-        hm_credentials_t cr = { NULL, NULL, hm_conn_peer_subject(ac->conn), NULL, hm_conn_peer(ac->conn) };
+        hm_credentials_t cr = { .cert_subject = hm_conn_peer_subject(ac->conn),
+                                .remote = hm_conn_peer(ac->conn), .tls = hm_conn_is_tls(ac->conn) };
         ok = hm_broker_authenticate(ac->b, &cr, err, sizeof err) == APR_SUCCESS;
     } else {
         hm_info("amqp %s: SASL mechanism %s is not offered", hm_conn_peer(ac->conn), mechanism);
     }
     ac->sasl_done = 1;
-    if (ok)
-        pnx_sasl_set_succeeded(t, ac->user ? ac->user : "anonymous", NULL);
-    else
-        pnx_sasl_set_failed(t);
+    if (!ok) {                     /* answered later (amqp_sasl_due), as OpenWire's refusals are */
+        ac->sasl_refuse_at = apr_time_now() + apr_time_from_msec(AMQP_LOGIN_REFUSAL_DELAY_MS);
+        return;
+    }
+    pnx_sasl_set_succeeded(t, ac->user ? ac->user : "anonymous", NULL);
     pnx_sasl_set_desired_state(t, SASL_POSTED_OUTCOME);
+}
+
+void amqp_sasl_due(amqp_conn_t *ac, apr_time_t now)
+{
+    if (!ac->sasl_refuse_at || now < ac->sasl_refuse_at)
+        return;
+    ac->sasl_refuse_at = 0;
+    pnx_sasl_set_failed(ac->pt);   /* the SASL outcome `auth` */
+    pnx_sasl_set_desired_state(ac->pt, SASL_POSTED_OUTCOME);
 }
 
 static void sasl_process_response(pn_transport_t *t, const pn_bytes_t *recv) { (void)t; (void)recv; }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_general.h>
@@ -244,13 +245,32 @@ static void on_fenced(void *baton, const char *why)
     _exit(3);
 }
 
+/* The TLS listeners' contexts, reloaded on SIGHUP (renewed certificates without a restart). */
+static hm_tls_ctx_t *tls_contexts[64];
+static int ntls_contexts;
+static const char *tls_names[64];
+
+static void reload_certificates(void)
+{
+    for (int i = 0; i < ntls_contexts; i++) {
+        char err[512];
+        if (hm_tls_ctx_reload(tls_contexts[i], err, sizeof err) == APR_SUCCESS)
+            hm_info("SIGHUP: connector \"%s\": certificates reloaded; new connections use them",
+                    tls_names[i]);
+        else
+            hm_error("SIGHUP: connector \"%s\": certificates not reloaded, the previous ones stay: %s",
+                     tls_names[i], err);
+    }
+}
+
 static int on_signal(int signum)
 {
     if (signum == SIGHUP) {
-        /* nothing of the configuration is reloaded in a running broker yet (listeners, store,
-         * policies, the web console all keep what they started with): say so, keep running */
-        hm_warn("SIGHUP: configuration reload is not supported; nothing changed (restart hermod "
-                "to apply a changed configuration)");
+        /* of the configuration only the TLS certificates are reloaded (listeners, store,
+         * policies, the web console keep what they started with): say so, keep running */
+        reload_certificates();
+        hm_warn("SIGHUP: TLS certificates reloaded; the rest of the configuration is not reloaded "
+                "(restart hermod to apply it)");
         return 0;   /* keep waiting for signals */
     }
     hm_info("signal %d received: shutting down", signum);
@@ -324,11 +344,16 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
             hm_error("%s:%d: <transportConnector name=\"%s\">: %s", cfg->source, c->line, c->name, err);
             return HM_EINVAL;
         }
+        if (tls && ntls_contexts < (int)(sizeof tls_contexts / sizeof tls_contexts[0])) {
+            tls_names[ntls_contexts] = c->name;
+            tls_contexts[ntls_contexts++] = tls;
+        }
         hm_listen_opts_t lo = {
             .max_frame_size = c->max_frame_size_enabled ? c->max_frame_size : 0,
             .max_inactivity_ms = c->use_inactivity_monitor ? c->max_inactivity_ms : 0,
             .max_inactivity_initial_delay_ms = c->max_inactivity_initial_delay_ms,
             .max_connections = c->max_connections,
+            .max_connections_per_address = c->max_connections_per_address,
             .connect_timeout_ms = c->connect_timeout_ms,
             .amqp_max_frame_size = c->amqp_max_frame_size,
             .amqp_idle_timeout_ms = c->amqp_idle_timeout_ms,
@@ -351,16 +376,137 @@ static apr_status_t start_listeners(const cfg_t *cfg, hm_server_t *srv, apr_pool
 /* A configuration that asks for users or permissions gets them or nothing: until the
  * configured plugins are enforced, such a broker does not start (and --check-config says why),
  * rather than run open to everyone while the file says otherwise. */
+/* ActiveMQ's AuthorizationBroker refuses every operation of a connection no authentication
+ * plugin has vouched for; hermod refuses the configuration instead, saying why. */
 static int refuse_unenforced_security(const cfg_t *cfg)
 {
-    const char *what = cfg->plugins.authentication ? "<simpleAuthenticationPlugin>"
-                     : cfg->plugins.authorization ? "<authorizationPlugin>" : NULL;
-    if (!what)
-        return 0;
-    hm_error("%s: %s: this build does not enforce users and permissions yet, and refuses to start "
-             "rather than accept every client; remove the plugin to run without security",
-             cfg->source, what);
-    return 1;
+    if (cfg->plugins.authorization && !cfg->plugins.authentication) {
+        hm_error("%s: <authorizationPlugin> needs an authentication plugin "
+                 "(<simpleAuthenticationPlugin> or <jaasAuthenticationPlugin>) to know who the "
+                 "users are; without one ActiveMQ refuses every client", cfg->source);
+        return 1;
+    }
+    return 0;
+}
+
+/* The configuration's authorization map as the core asks it (hm_authz_map_fn). */
+static int config_permits(void *baton, hm_authz_op_e op, hm_authz_dest_t d,
+                          const char *const *groups, int ngroups)
+{
+    static const cfg_dest_kind_e kinds[] = { [HM_QUEUE] = CFG_DEST_QUEUE, [HM_TOPIC] = CFG_DEST_TOPIC,
+                                             [HM_TEMP_QUEUE] = CFG_DEST_TEMP_QUEUE,
+                                             [HM_TEMP_TOPIC] = CFG_DEST_TEMP_TOPIC };
+    static const cfg_authz_op_e ops[] = { [HM_AUTHZ_READ] = CFG_AUTHZ_READ,
+                                          [HM_AUTHZ_WRITE] = CFG_AUTHZ_WRITE,
+                                          [HM_AUTHZ_ADMIN] = CFG_AUTHZ_ADMIN };
+    return cfg_authz_permits(baton, kinds[d.kind], d.name, ops[op], groups, (size_t)ngroups);
+}
+
+/* The configuration's users in the core's terms (arrays in pool). */
+static hm_auth_user_t *config_users(const apr_array_header_t *users, apr_pool_t *pool)
+{
+    hm_auth_user_t *out = apr_pcalloc(pool, sizeof *out * (size_t)(users->nelts + 1));
+    for (int i = 0; i < users->nelts; i++) {
+        const cfg_user_t *u = &APR_ARRAY_IDX(users, i, cfg_user_t);
+        out[i].name = u->username;
+        out[i].password = u->password;
+        out[i].dn = u->dn;
+        out[i].groups = (const char *const *)u->groups->elts;
+        out[i].ngroups = u->groups->nelts;
+    }
+    return out;
+}
+
+/* JAAS reload=true: the users files are looked at every second and, once changed, become the
+ * authenticator's users (ActiveMQ rereads them at the next login). */
+typedef struct jaas_watch_s {
+    cfg_jaas_t *jaas;
+    void *auth_baton;
+    apr_thread_t *thread;
+    volatile apr_uint32_t stop;    /* set at shutdown, before the pools go */
+} jaas_watch_t;
+
+static jaas_watch_t *the_watches[2];   /* the JAAS entries with reload=true (dual: two) */
+
+static void *APR_THREAD_FUNC jaas_watch_thread(apr_thread_t *t, void *arg)
+{
+    jaas_watch_t *w = arg;
+    apr_pool_t *scratch;
+    char err[512];
+    apr_pool_create(&scratch, NULL);
+    while (!apr_atomic_read32(&w->stop)) {
+        for (int i = 0; i < 10 && !apr_atomic_read32(&w->stop); i++)
+            apr_sleep(apr_time_from_msec(100));
+        apr_array_header_t *users = NULL;
+        apr_status_t st = cfg_jaas_reload(w->jaas, scratch, &users, err, sizeof err);
+        if (st)
+            hm_warn("JAAS reload: %s", err);
+        else if (users && (st = hm_auth_simple_set_users(w->auth_baton, config_users(users, scratch),
+                                                         users->nelts)) == APR_SUCCESS)
+            hm_info("JAAS reload: %d users from %s", users->nelts, w->jaas->users_file);
+        apr_pool_clear(scratch);
+    }
+    apr_pool_destroy(scratch);
+    return NULL;
+}
+
+static apr_status_t jaas_watch_start(cfg_jaas_t *jaas, void *auth_baton, apr_pool_t *pool)
+{
+    int slot = the_watches[0] ? 1 : 0;
+    if (!jaas || !jaas->reload || the_watches[slot])
+        return APR_SUCCESS;
+    jaas_watch_t *w = apr_pcalloc(pool, sizeof *w);
+    w->jaas = jaas;
+    w->auth_baton = auth_baton;
+    apr_status_t st = apr_thread_create(&w->thread, NULL, jaas_watch_thread, w, pool);
+    if (st == APR_SUCCESS)
+        the_watches[slot] = w;
+    return st;
+}
+
+static void jaas_watch_end(void)
+{
+    apr_status_t rv;
+    for (int i = 0; i < 2; i++)
+        if (the_watches[i]) {
+            apr_atomic_set32(&the_watches[i]->stop, 1);
+            apr_thread_join(&rv, the_watches[i]->thread);
+        }
+}
+
+/* Users and permissions: the built-in authenticator over the configuration's users, asking the
+ * configuration's authorization map (jaasDualAuthenticationPlugin: one over the password users
+ * for plain connectors, one over the certificate users for TLS ones); JMSXUserID stamping. */
+static apr_status_t config_security(const cfg_t *cfg, apr_pool_t *pool, hm_broker_opts_t *bo)
+{
+    bo->populate_user_id = cfg->populate_jmsx_user_id;
+    bo->user_id_from_principal = cfg->use_authenticated_principal_for_jmsx_user_id;
+    if (!cfg->plugins.authentication)
+        return APR_SUCCESS;
+    const cfg_plugins_t *pl = &cfg->plugins;
+    hm_auth_simple_opts_t o = {
+        .users = config_users(pl->users, pool), .nusers = pl->users->nelts,
+        .anonymous_allowed = pl->anonymous_access_allowed,
+        .certificates = pl->jaas && pl->jaas->certificates,
+        .anonymous_user = pl->anonymous_user, .anonymous_group = pl->anonymous_group,
+        .permits = pl->authorization ? config_permits : NULL, .permits_baton = (void *)cfg,
+    };
+    bo->auth = &hm_auth_simple;
+    apr_status_t st = hm_auth_simple_create(pool, &o, &bo->auth_baton);
+    if (st == APR_SUCCESS)
+        st = jaas_watch_start(pl->jaas, bo->auth_baton, pool);
+    if (st == APR_SUCCESS && pl->jaas_ssl) {
+        void *tls_baton;
+        o.users = config_users(pl->ssl_users, pool);
+        o.nusers = pl->ssl_users->nelts;
+        o.certificates = 1;
+        if ((st = hm_auth_simple_create(pool, &o, &tls_baton)) == APR_SUCCESS &&
+            (st = jaas_watch_start(pl->jaas_ssl, tls_baton, pool)) == APR_SUCCESS &&
+            (st = hm_auth_dual_create(pool, &hm_auth_simple, bo->auth_baton, &hm_auth_simple,
+                                      tls_baton, &bo->auth_baton)) == APR_SUCCESS)
+            bo->auth = &hm_auth_dual;
+    }
+    return st;
 }
 
 /* A whole small file (a PEM certificate or key) as a NUL-terminated string in pool. */
@@ -544,7 +690,8 @@ int main(int argc, const char *const *argv)
     bo.policy_baton = cfg;
     bo.adopt = ow_msg_adopt;       /* the console's messages are stored as OpenWire messages */
     hm_broker_t *broker;
-    if ((st = hm_broker_create(pool, &bo, &broker)) ||
+    if ((st = config_security(cfg, pool, &bo)) ||
+        (st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
         hm_error("cannot start the broker: %s", hm_strerror(st));
         return 1;
@@ -582,6 +729,7 @@ int main(int argc, const char *const *argv)
     hm_server_run(the_server);
     hm_life_set(the_life, HM_LIFE_STOPPING);
     mg_stop(console);              /* no HTTP request may reach the broker once it goes */
+    jaas_watch_end();
     hm_broker_destroy(broker);
     if (store)
         st_close(store);

@@ -83,6 +83,7 @@ typedef struct cfg_connector_s {
     int line;                         /* of <transportConnector>, for the broker's messages */
 
     int max_connections;              /* maximumConnections; 0 = no limit (ActiveMQ's default) */
+    int max_connections_per_address;  /* maximumConnectionsPerAddress (hermod); 0 = no limit */
     int backlog;                      /* listen backlog; default 128 */
     int64_t connect_timeout_ms;       /* transport.connectAttemptTimeout (also connectionTimeout,
                                          wireFormat.connectAttemptTimeout): time to finish the
@@ -264,7 +265,8 @@ typedef struct cfg_virtual_s {
 
 typedef struct cfg_user_s {
     const char *username;
-    const char *password;
+    const char *password;             /* NULL for a certificate user */
+    const char *dn;                   /* jaasCertificateAuthenticationPlugin: the subject DN */
     apr_array_header_t *groups;       /* of const char * */
 } cfg_user_t;
 
@@ -288,8 +290,26 @@ typedef struct cfg_redelivery_policy_s {
     double backoff_multiplier;        /* default 5.0 */
 } cfg_redelivery_policy_t;
 
+/* <jaasAuthenticationPlugin configuration="activemq"/>: the entry of login.config it names,
+ * which must be one org.apache.activemq.jaas.PropertiesLoginModule (or, for
+ * <jaasCertificateAuthenticationPlugin>, one TextFileCertificateLoginModule).  Its users and
+ * groups are read at load into plugins.users (cfg_jaas.c). */
+typedef struct cfg_jaas_s {
+    const char *configuration;        /* the login.config entry; default "activemq" */
+    const char *login_config;         /* the file read ($ACTIVEMQ_CONF/ or beside the XML) */
+    const char *users_file;           /* absolute: org.apache.activemq.jaas.properties.user */
+    const char *groups_file;          /* absolute: org.apache.activemq.jaas.properties.group */
+    bool reload;                      /* reload=true: reread when the files change */
+    bool certificates;                /* jaasCertificateAuthenticationPlugin: users by client
+                                         certificate (TextFileCertificateLoginModule: user=DN) */
+    int64_t users_mtime, groups_mtime, users_size, groups_size;   /* as last read */
+} cfg_jaas_t;
+
 typedef struct cfg_plugins_s {
-    bool authentication;              /* <simpleAuthenticationPlugin> present */
+    bool authentication;              /* <simpleAuthenticationPlugin> or <jaasAuthenticationPlugin> */
+    cfg_jaas_t *jaas;                 /* the JAAS plugin; NULL for simple authentication */
+    cfg_jaas_t *jaas_ssl;             /* jaasDualAuthenticationPlugin: the TLS connectors' entry */
+    apr_array_header_t *ssl_users;    /* ... its certificate users (cfg_user_t with dn) */
     bool anonymous_access_allowed;    /* default false */
     const char *anonymous_user;       /* default "anonymous" */
     const char *anonymous_group;      /* default "anonymous" */
@@ -415,6 +435,17 @@ const cfg_policy_t *cfg_policy_lookup(const cfg_t *cfg, cfg_dest_kind_e kind, co
  * matching entry denies.  Always true when no <authorizationPlugin> is configured. */
 bool cfg_authz_permits(const cfg_t *cfg, cfg_dest_kind_e kind, const char *name,
                        cfg_authz_op_e op, const char *const *groups, size_t ngroups);
+
+/* An ENC(...) value's inside as Jasypt's StandardPBEStringEncryptor (PBEWithMD5AndDES, 1000
+ * iterations, 8-byte salt) made it: the plain text in pool, CFG_EVALUE when it does not
+ * decrypt (wrong password or not Jasypt's), CFG_EUNSUPPORTED without OpenSSL's DES. */
+apr_status_t cfg_jasypt_decrypt(apr_pool_t *pool, const char *password, const char *b64,
+                                const char **out);
+
+/* reload=true: the users read again when either properties file changed since the last read
+ * (*users NULL when neither did), as cfg_user_t in pool.  One caller at a time per j. */
+apr_status_t cfg_jaas_reload(cfg_jaas_t *j, apr_pool_t *pool, apr_array_header_t **users,
+                             char *err, size_t errlen);
 
 /* The dead letter destination for a message from destination `dest` (is_queue) under policy
  * p, as ActiveMQ's dead letter strategies name it: the shared queue, or prefix + name (+ "." +

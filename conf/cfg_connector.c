@@ -80,6 +80,7 @@ static void connector_defaults(cfg_connector_t *c)
 #define O(n, k, f, lo, hi) CFG_ATTR(n, k, cfg_connector_t, f, lo, hi)
 static const cfg_attr_spec_t options[] = {
     O("maximumConnections", CFG_A_INT, max_connections, 1, INT32_MAX),
+    O("maximumConnectionsPerAddress", CFG_A_INT, max_connections_per_address, 1, INT32_MAX),
     O("backlog", CFG_A_INT, backlog, 1, 65535),
     O("connectionTimeout", CFG_A_I64, connect_timeout_ms, 0, INT64_MAX),
     O("protocolDetectionTimeOut", CFG_A_I64, connect_timeout_ms, 0, INT64_MAX),

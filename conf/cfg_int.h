@@ -3,6 +3,7 @@
 #ifndef CFG_INT_H
 #define CFG_INT_H
 
+#include <apr_hash.h>
 #include <libxml/tree.h>
 
 #include "cfg.h"
@@ -24,6 +25,7 @@ typedef struct cfg_ctx_s {
     bool saw_persistence;             /* <persistenceAdapter> present */
     const char *option;               /* URI option being read, named in messages */
     unsigned seen;                    /* CFG_SEEN_* bits: single-occurrence broker children */
+    apr_hash_t *props;                /* ${name} values from placeholder beans' files; or NULL */
 } cfg_ctx_t;
 
 /* ---- reporting (cfg_report.c) ---- */
@@ -64,6 +66,33 @@ apr_status_t cfg_to_size(cfg_ctx_t *ctx, const xmlNode *n, const xmlAttr *a, con
 /* Splits "a, b,c" on commas into trimmed non-empty strings. */
 apr_array_header_t *cfg_split_list(apr_pool_t *pool, const char *s);
 const char *cfg_trim(apr_pool_t *pool, const char *s);
+
+/* ---- side files (cfg_props.c) ---- */
+/* A whole file of at most CFG_MAX_SIDE_FILE_BYTES, NUL-terminated, in pool; err names it. */
+apr_status_t cfg_side_file(apr_pool_t *pool, const char *path, char **text, size_t *len,
+                           char *err, size_t errlen);
+/* A Java .properties file as java.util.Properties reads it: name -> value (strings in pool). */
+apr_status_t cfg_props_read(apr_pool_t *pool, const char *path, apr_hash_t **out, char *err,
+                            size_t errlen);
+/* The same for text in memory (path names it in err). */
+apr_status_t cfg_props_parse(apr_pool_t *pool, const char *path, const char *text, size_t len,
+                             apr_hash_t **out, char *err, size_t errlen);
+
+/* The PropertyPlaceholderConfigurer beans of a <beans> document (cfg_placeholder.c): their
+ * files' values into ctx->props, ENC() values decrypted.  Before anything else is read. */
+apr_status_t cfg_placeholder_beans(cfg_ctx_t *ctx, xmlNode *beans);
+
+/* <jaasAuthenticationPlugin> (cfg_jaas.c); target is the cfg_plugins_t. */
+apr_status_t cfg_jaas_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* login.config text (j->login_config names it; relative files resolve against its directory):
+ * j->configuration's entry into j's file names and options (the fuzz target's entry point). */
+apr_status_t cfg_jaas_parse(cfg_jaas_t *j, apr_pool_t *pool, const char *text, size_t len,
+                            char *err, size_t errlen);
+/* <jaasCertificateAuthenticationPlugin>: the same with a TextFileCertificateLoginModule. */
+apr_status_t cfg_jaas_cert_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
+/* <jaasDualAuthenticationPlugin>: configuration= for plain connectors, sslConfiguration= (a
+ * TextFileCertificateLoginModule) for TLS ones. */
+apr_status_t cfg_jaas_dual_plugin(cfg_ctx_t *ctx, xmlNode *node, void *target);
 
 /* ---- table-driven attributes and children (cfg_walk.c) ---- */
 typedef enum {

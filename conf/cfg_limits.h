@@ -10,5 +10,6 @@
 #define CFG_MAX_PLACEHOLDERS 64                   /* ${...} in one value */
 #define CFG_MAX_NAME_BYTES   1024                 /* a destination name or pattern */
 #define CFG_MAX_URI_OPTIONS  64                   /* ?a=b&c=d pairs in one connector URI */
+#define CFG_MAX_SIDE_FILE_BYTES (1024u * 1024)    /* a .properties or login.config file */
 
 #endif

@@ -267,7 +267,7 @@ static bool ends_with(const char *s, const char *tail)
  * A bean's class attribute is only ever text in a message: nothing is instantiated. */
 static apr_status_t beans_element(cfg_ctx_t *ctx, xmlNode *beans, xmlNode **broker)
 {
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv = cfg_placeholder_beans(ctx, beans);   /* Spring resolves these first */
     for (xmlNode *c = beans->children; c && rv == APR_SUCCESS; c = c->next) {
         if (c->type == XML_ENTITY_REF_NODE)
             return cfg_fail(ctx, beans, NULL, CFG_EXML, "entity references are not allowed");
@@ -294,9 +294,9 @@ static apr_status_t beans_element(cfg_ctx_t *ctx, xmlNode *beans, xmlNode **brok
             const xmlAttr *a = cfg_attr_find(c, "class");
             xmlChar *cls = a ? xmlNodeListGetString(c->doc, a->children, 1) : NULL;
             const char *text = cls ? (const char *)cls : "(none)";
-            if (ends_with(text, "PlaceholderConfigurer"))
-                cfg_info(ctx, c, NULL, "Spring bean %s ignored: hermod expands "
-                         "${activemq.*} placeholders itself", text);
+            if (ends_with(text, "PlaceholderConfigurer") || ends_with(text, "PBEConfig") ||
+                ends_with(text, "PBEStringEncryptor"))
+                ;   /* read by cfg_placeholder_beans */
             else
                 rv = cfg_warn(ctx, c, NULL, "Spring bean of class %s ignored: hermod never "
                               "instantiates Java classes", text);

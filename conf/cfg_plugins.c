@@ -354,15 +354,14 @@ static apr_status_t statistics(cfg_ctx_t *ctx, xmlNode *node, void *target)
     return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
 }
 
-#define NO_JAAS "JAAS login modules are Java code; list users in <simpleAuthenticationPlugin>"
 static const cfg_elem_spec_t plugin_children[] = {
     { "simpleAuthenticationPlugin", CFG_E_PARSE, simple_auth, NULL },
     { "authorizationPlugin", CFG_E_PARSE, authz_plugin, NULL },
     { "statisticsBrokerPlugin", CFG_E_PARSE, statistics, NULL },
     { "redeliveryPlugin", CFG_E_PARSE, redelivery_plugin, NULL },
-    { "jaasAuthenticationPlugin", CFG_E_REFUSE, NULL, NO_JAAS },
-    { "jaasCertificateAuthenticationPlugin", CFG_E_REFUSE, NULL, NO_JAAS },
-    { "jaasDualAuthenticationPlugin", CFG_E_REFUSE, NULL, NO_JAAS },
+    { "jaasAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_plugin, NULL },
+    { "jaasCertificateAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_cert_plugin, NULL },
+    { "jaasDualAuthenticationPlugin", CFG_E_PARSE, cfg_jaas_dual_plugin, NULL },
     { "loggingBrokerPlugin", CFG_E_WARN, NULL, "hermod logs connections at INFO; per-message "
       "event logging is not available" },
     { "timeStampingBrokerPlugin", CFG_E_WARN, NULL, "message timestamps are left as sent" },

@@ -46,6 +46,9 @@ static const char *lookup(cfg_ctx_t *ctx, const char *name)
     for (size_t i = 0; i < ctx->opts->nproperties; i++)
         if (ctx->opts->properties[i].name && strcmp(ctx->opts->properties[i].name, name) == 0)
             return ctx->opts->properties[i].value ? ctx->opts->properties[i].value : "";
+    const char *v = ctx->props ? apr_hash_get(ctx->props, name, APR_HASH_KEY_STRING) : NULL;
+    if (v)
+        return v;
     if (strcmp(name, "activemq.base") == 0) return ctx->dir_base;
     if (strcmp(name, "activemq.home") == 0) return ctx->dir_home;
     if (strcmp(name, "activemq.conf") == 0) return ctx->dir_conf;
@@ -89,8 +92,9 @@ apr_status_t cfg_expand(cfg_ctx_t *ctx, const xmlNode *node, const xmlAttr *attr
             if (!piece)
                 return cfg_fail(ctx, node, attr, CFG_EPLACEHOLDER,
                                 "unknown placeholder ${%s} (hermod knows ${activemq.base}, "
-                                "${activemq.home}, ${activemq.conf}, ${activemq.data} and "
-                                "the properties it is given)", name);
+                                "${activemq.home}, ${activemq.conf}, ${activemq.data}, "
+                                "the properties it is given and those of a "
+                                "PropertyPlaceholderConfigurer bean's files)", name);
             plen = strlen(piece);
             p = close + 1;
         } else {

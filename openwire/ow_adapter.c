@@ -137,6 +137,8 @@ static apr_status_t handle(ow_conn_t *oc, ow_command_t *cmd)
         }
         negotiate_inactivity(oc);
         hm_conn_handshake_done(oc->conn);
+        if (!oc->client && hm_broker_requires_login(oc->b))
+            hm_conn_login_wait(oc->conn, 1);
         send_broker_info(oc);
         return APR_SUCCESS;
     }
@@ -278,6 +280,7 @@ static apr_status_t ow_input(void *state, const uint8_t *p, size_t len, size_t *
 static void ow_tick(void *state, apr_time_t now)
 {
     ow_conn_t *oc = state;
+    ow_login_refusal_due(oc, now);
     if (oc->flow && hm_flow_holding(oc->flow))
         hm_flow_retry(oc->flow, now);   /* the store frees space without telling; timeouts */
     if (oc->inactivity_ms <= 0 || !ow_wire_negotiated(oc->wire))

@@ -60,6 +60,9 @@ struct ow_conn_s {
     int paused;                    /* input paused behind a held send (hm_flow_ops_t.pause) */
     apr_time_t last_read, last_write, started;
     int64_t inactivity_ms, initial_delay_ms;
+    apr_time_t refusal_at;         /* a refused login is answered then (input paused till) */
+    int32_t refusal_command_id;
+    char refusal[512];
 };
 
 /* A request answered when the store has made it durable (a persistent send or an ack). */
@@ -85,6 +88,8 @@ ow_cons_t *ow_find_consumer(ow_conn_t *oc, const ow_consumer_id_t *id);
 void ow_conn_unref(ow_conn_t *oc);
 apr_status_t ow_emit(ow_conn_t *oc, const ow_command_t *cmd);
 void ow_respond_ok(ow_conn_t *oc, const ow_command_t *req);
+void ow_connection_error(ow_conn_t *oc, const char *exc_class, const char *message);
+void ow_login_refusal_due(ow_conn_t *oc, apr_time_t now);
 void ow_respond_error_id(ow_conn_t *oc, int32_t command_id, const char *exc_class,
                              const char *message);
 void ow_respond_error(ow_conn_t *oc, const ow_command_t *req, const char *exc_class,

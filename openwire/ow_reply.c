@@ -131,6 +131,15 @@ void ow_respond_error_id(ow_conn_t *oc, int32_t command_id, const char *exc_clas
     ow_emit(oc, &r.cmd);
 }
 
+/* What ActiveMQ's TransportConnection.serviceException sends for a failed command that wanted
+ * no answer: the client hands it to the connection's ExceptionListener, and stays connected. */
+void ow_connection_error(ow_conn_t *oc, const char *exc_class, const char *message)
+{
+    ow_throwable_t t = { (char *)exc_class, (char *)message, NULL, 0, NULL };
+    ow_connection_error_t e = { { { OW_CONNECTION_ERROR }, 0, 0 }, &t, NULL };
+    ow_emit(oc, &e.cmd);
+}
+
 void ow_respond_error(ow_conn_t *oc, const ow_command_t *req, const char *exc_class,
                           const char *message)
 {

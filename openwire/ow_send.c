@@ -55,6 +55,8 @@ static void flow_refused(void *ctx, void *baton, apr_status_t st, const char *te
     pending_t *p = baton;
     if (p->response_required)
         ow_respond_error_id(oc, p->command_id, error_class(st), text);
+    else if (st == HM_ENOTALLOWED)
+        ow_connection_error(oc, SECURITY_EXC, text);   /* ActiveMQ: the ExceptionListener hears it */
     ow_pending_free(p);
 }
 
@@ -94,6 +96,9 @@ apr_status_t ow_on_message(ow_conn_t *oc, ow_message_t *m)
         return APR_SUCCESS;
     }
     m->broker_in_time = apr_time_as_msec(apr_time_now());
+    const char *uid;
+    if (hm_client_user_id(oc->client, &uid))
+        m->user_id = uid ? apr_pstrdup(oc->scratch, uid) : NULL;
     const char *why;
     hm_msg_t *hm = ow_msg_to_core(m, oc->scratch, &why);
     if (!hm && strcmp(why, OW_MALFORMED_PROPS) == 0) {

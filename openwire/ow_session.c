@@ -117,20 +117,40 @@ void ow_on_connection_info(ow_conn_t *oc, ow_connection_info_t *ci)
     hm_client_info_t info = { cid, ci->client_id, ci->user_name,
                               ci->client_ip ? ci->client_ip
                                             : apr_pstrcat(oc->scratch, "tcp://", hm_conn_peer(oc->conn), NULL),
-                              ci->password, hm_conn_peer_subject(oc->conn) };
+                              ci->password, hm_conn_peer_subject(oc->conn), hm_conn_is_tls(oc->conn) };
     apr_status_t st = hm_client_open_info(oc->b, &info, &oc->client, err, sizeof err);
     if (st == HM_EEXISTS)
         ow_respond_error(oc, &ci->cmd, INVALID_CLID_EXC, err);
-    else if (st == HM_ENOTALLOWED)
-        ow_respond_error(oc, &ci->cmd, SECURITY_EXC, err);
-    else if (st)
-        ow_respond_error(oc, &ci->cmd, JMS_EXC, hm_strerror(st));
+    else if (st == HM_ENOTALLOWED && ci->cmd.response_required) {
+        /* answered after HM_AUTH_FAIL_DELAY_MS by ow_login_refusal_due, reading nothing meanwhile */
+        snprintf(oc->refusal, sizeof oc->refusal, "%s", err);
+        oc->refusal_command_id = ci->cmd.command_id;
+        oc->refusal_at = apr_time_now() + apr_time_from_msec(HM_AUTH_FAIL_DELAY_MS);
+        oc->paused = 1;
+        hm_conn_pause_input(oc->conn, 1);
+    } else if (st)
+        ow_respond_error(oc, &ci->cmd, st == HM_ENOTALLOWED ? SECURITY_EXC : JMS_EXC,
+                         st == HM_ENOTALLOWED ? err : hm_strerror(st));
     else if ((st = hm_flow_create(oc->client, &ow_flow_ops, oc, &oc->flow)) != APR_SUCCESS) {
         hm_client_close(oc->client);
         oc->client = NULL;
         ow_respond_error(oc, &ci->cmd, RESOURCE_EXC, "out of memory");
-    } else
+    } else {
+        hm_conn_login_wait(oc->conn, 0);
         ow_respond_ok(oc, &ci->cmd);
+    }
+}
+
+/* Loop thread (tick): a deferred login refusal whose time has come is answered and the
+ * connection reads again. */
+void ow_login_refusal_due(ow_conn_t *oc, apr_time_t now)
+{
+    if (!oc->refusal_at || now < oc->refusal_at)
+        return;
+    oc->refusal_at = 0;
+    ow_respond_error_id(oc, oc->refusal_command_id, SECURITY_EXC, oc->refusal);
+    oc->paused = 0;
+    hm_conn_pause_input(oc->conn, 0);
 }
 
 void ow_on_consumer_info(ow_conn_t *oc, ow_consumer_info_t *ci)
@@ -231,6 +251,8 @@ void ow_on_remove(ow_conn_t *oc, ow_remove_info_t *ri)
     }
     case OW_CONNECTION_ID:
         ow_close_all(oc);
+        if (hm_broker_requires_login(oc->b))
+            hm_conn_login_wait(oc->conn, 1);   /* logged out: small frames again */
         break;
     case OW_PRODUCER_ID: {
         char *k = ow_producer_key((ow_producer_id_t *)id);
@@ -258,11 +280,16 @@ void ow_on_producer_info(ow_conn_t *oc, ow_producer_info_t *pi)
         if (k)
             ow_key_set_add(oc->producer_windows, k);
     }
-    if (pi->destination && ow_dname(pi->destination).kind <= HM_TOPIC)
-        hm_dest_ensure(oc->b, ow_dname(pi->destination));
     if (pi->producer_id && pi->destination && pi->destination->physical_name) {
         char *k = ow_producer_key(pi->producer_id);
-        apr_status_t st = k ? hm_producer_add(oc->client, k, ow_dname(pi->destination)) : APR_ENOMEM;
+        hm_dname_t d = ow_dname(pi->destination);
+        /* write, then the destination is created (admin) and its advisory goes out before the
+         * producer's, as in ActiveMQ's AuthorizationBroker and RegionBroker.addProducer */
+        apr_status_t st = !k ? APR_ENOMEM : hm_send_allowed(oc->client, d, NULL, 0);
+        if (st == APR_SUCCESS && d.kind <= HM_TOPIC)
+            st = hm_dest_create(oc->client, d);
+        if (st == APR_SUCCESS)
+            st = hm_producer_add(oc->client, k, d);
         free(k);
         if (st == HM_ENOSPACE || st == HM_ENOTALLOWED) {
             ow_respond_error(oc, &pi->cmd, st == HM_ENOSPACE ? RESOURCE_EXC : SECURITY_EXC,

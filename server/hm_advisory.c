@@ -140,9 +140,47 @@ static int listened(hm_broker_t *b, const char *topic)
            ((t = hm_topic_find(b, HM_TOPIC, topic)) != NULL && !APR_RING_EMPTY(&t->subs, hm_tsub_s, link));
 }
 
+/* ActiveMQ creates an advisory topic the first time it publishes there, in the context of the
+ * client whose action raised the advisory, so that client needs admin on it (AuthorizationBroker
+ * .addDestination).  With authorization on, hermod remembers the advisory topics published once
+ * (at most HM_MAX_ADV_CREATED; later ones keep needing admin).  Broker lock held. */
+static void mark_created(hm_broker_t *b, const char *topic)
+{
+    if (!hm_authz_enabled(b))
+        return;
+    if (!b->adv_created) {
+        if (apr_pool_create(&b->adv_created_pool, b->pool) != APR_SUCCESS)
+            return;
+        b->adv_created = apr_hash_make(b->adv_created_pool);
+    }
+    if (apr_hash_count(b->adv_created) < HM_MAX_ADV_CREATED &&
+        !apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING))
+        apr_hash_set(b->adv_created, apr_pstrdup(b->adv_created_pool, topic), APR_HASH_KEY_STRING, "");
+}
+
+int hm_adv_topic_exists_locked(hm_broker_t *b, const char *topic)
+{
+    return b->adv_created && apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING) != NULL;
+}
+
+/* Admin on `topic` when c's action would be the first to publish there (see mark_created). */
+static apr_status_t create_check(hm_client_t *c, const char *topic, int locked, char *err, size_t errlen)
+{
+    if (!topic || !adv_on(c->b) || !hm_authz_enabled(c->b))
+        return APR_SUCCESS;
+    if (!locked)
+        hm_lock(c->b);
+    int exists = hm_adv_topic_exists_locked(c->b, topic);
+    if (!locked)
+        hm_unlock(c->b);
+    return exists ? APR_SUCCESS : hm_authorize(c, HM_AUTHZ_ADMIN, (hm_dname_t){ HM_TOPIC, topic }, err, errlen);
+}
+
 /* Routes an advisory to everyone on its topic, or (replays) to the one consumer `only`. */
 static void publish(hm_broker_t *b, const char *topic, const hm_advisory_t *a, hm_consumer_t *only)
 {
+    if (!only)
+        mark_created(b, topic);
     if (only ? !only->sub || only->opts.dest.kind != HM_TOPIC : !listened(b, topic))
         return;
     hm_msg_t *m = adv_new(b, topic, a);
@@ -221,6 +259,11 @@ void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *c
         dest_advise(b, kind, d, conn_id, NULL);
 }
 
+apr_status_t hm_adv_authorize_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    return hm_name_is_advisory(d) ? APR_SUCCESS : create_check(c, dest_topic(d), 0, err, errlen);
+}
+
 void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d)
 {
     if (d.name && !HM_KIND_IS_TEMP(d.kind) && !hm_name_is_wildcard(d.name) && !strchr(d.name, ','))
@@ -234,6 +277,11 @@ static void conn_advise(hm_client_t *c, hm_adv_kind_e kind, hm_consumer_t *only)
     hm_advisory_t a = { .kind = kind, .connection_id = c->connection_id, .client_id = c->client_id,
                         .user = c->user, .client_ip = c->client_ip, .count = -1 };
     publish(c->b, HM_ADV_PREFIX "Connection", &a, only);
+}
+
+apr_status_t hm_adv_authorize_connection_locked(hm_client_t *c, char *err, size_t errlen)
+{
+    return create_check(c, HM_ADV_PREFIX "Connection", 1, err, errlen);
 }
 
 void hm_adv_connection(hm_client_t *c, int add)
@@ -331,12 +379,23 @@ static void consumer_advise(hm_consumer_t *c, hm_adv_kind_e kind, hm_consumer_t 
 {
     char buf[TOPIC_CAP];
     const char *topic = topic_name(buf, sizeof buf, "Consumer.", c->opts.dest, 0, 1);
+    if (topic && !only)
+        mark_created(c->b, topic);
     if (!topic || (!only && !listened(c->b, topic)))
         return;
     hm_advisory_t a = { .kind = kind };
     consumer_fields(c, &a);
     a.count = consumer_count(c);
     publish(c->b, topic, &a, only);
+}
+
+/* Why separate from hm_adv_consumer: the check comes before the consumer exists. */
+apr_status_t hm_adv_authorize_consumer(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    char buf[TOPIC_CAP];
+    if (!d.name || hm_name_is_advisory(d))
+        return APR_SUCCESS;
+    return create_check(c, topic_name(buf, sizeof buf, "Consumer.", d, 0, 1), 0, err, errlen);
 }
 
 void hm_adv_consumer(hm_consumer_t *c, int add)
@@ -451,9 +510,14 @@ int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d)
 apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)
 {
     hm_broker_t *b = c->b;
+    char buf[TOPIC_CAP];
     if (!id)
         return HM_EINVAL;
     apr_status_t ast = hm_authorize(c, HM_AUTHZ_WRITE, dest, NULL, 0);
+    if (!ast && producer_tracked(dest))
+        ast = hm_authorize_create(c, dest, NULL, 0);
+    if (!ast && producer_tracked(dest))
+        ast = create_check(c, topic_name(buf, sizeof buf, "Producer.", dest, 0, 1), 0, NULL, 0);
     if (ast)
         return ast;
     hm_lock(b);

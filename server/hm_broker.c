@@ -140,19 +140,26 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     }
     /* authentication: under the broker lock, so an authenticator must answer from memory */
     const hm_auth_ops_t *auth = b->opts.auth ? b->opts.auth : &hm_auth_allow_all;
-    hm_credentials_t cr = { user, info->password, info->cert_subject, client_id, info->client_ip };
+    hm_credentials_t cr = { user, info->password, info->cert_subject, client_id, info->client_ip,
+                            info->tls };
     apr_status_t ast = auth->authenticate(b->opts.auth_baton, &cr, p, &c->principal, err, errlen);
     if (ast) {
         apr_pool_destroy(p);
         free(c);
+        hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
         hm_unlock(b);
-        hm_info("connection %s (user %s) refused: %s", connection_id ? connection_id : "?",
-                user ? user : "anonymous", err);
         return HM_ENOTALLOWED;
     }
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
     c->producers = apr_hash_make(p);
     c->b = b;
+    if ((ast = hm_adv_authorize_connection_locked(c, err, errlen)) != APR_SUCCESS) {
+        hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
+        apr_pool_destroy(p);
+        free(c);
+        hm_unlock(b);
+        return ast;
+    }
     c->serial = ++b->next_client;
     c->connection_id = apr_pstrdup(p, connection_id ? connection_id : "");
     c->client_id = client_id && *client_id ? apr_pstrdup(p, client_id) : NULL;
@@ -186,7 +193,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     apr_status_t st = hm_name_check(d.name, err, sizeof err);
     if (st || !HM_KIND_IS_TEMP(d.kind))
         return st ? st : HM_EINVAL;
-    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)))
+    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_adv_authorize_dest(c, d, NULL, 0)))
         return st;
     hm_lock(b);
     if (temp_index(c, d) >= 0) {
@@ -295,7 +302,7 @@ void hm_client_close(hm_client_t *c)
 
 apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d)
 {
-    apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0);
+    apr_status_t st = hm_authorize_create(c, d, NULL, 0);
     return st ? st : hm_dest_ensure(c->b, d);
 }
 

@@ -305,7 +305,9 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     apr_pool_t *pool;
     apr_status_t st;
     *out = NULL;
-    if ((st = hm_authorize(cl, HM_AUTHZ_READ, opts->dest, err, errlen)))
+    if ((st = hm_authorize(cl, HM_AUTHZ_READ, opts->dest, err, errlen)) ||
+        (st = hm_authorize_create(cl, opts->dest, err, errlen)) ||
+        (st = hm_adv_authorize_consumer(cl, opts->dest, err, errlen)))
         return st;
     hm_lock(b);
     if ((st = apr_pool_create(&pool, b->pool)) != APR_SUCCESS) {

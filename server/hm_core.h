@@ -249,6 +249,8 @@ typedef struct hm_broker_opts_s {
      * protocol's storable form (one reference); NULL: such messages are sent non-persistent. */
     hm_msg_t *(*adopt)(const hm_msg_t *m, const hm_content_t *c);
     void *auth_baton;
+    int populate_user_id;          /* <broker populateJMSXUserID>: sends carry the sender's user */
+    int user_id_from_principal;    /* useAuthenticatedPrincipalForJMSXUserID */
 } hm_broker_opts_t;
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out);
@@ -277,6 +279,7 @@ typedef struct hm_client_info_s {
     const char *connection_id, *client_id, *user, *client_ip;
     const char *password;          /* for authentication only; not kept */
     const char *cert_subject;      /* the verified TLS client certificate's subject, or NULL */
+    int tls;                       /* on a TLS connector (hm_conn_is_tls) */
 } hm_client_info_t;
 apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, hm_client_t **out,
                                  char *err, size_t errlen);
@@ -292,6 +295,9 @@ const char *hm_client_denied(const hm_client_t *c);
 apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, char *err,
                                     size_t errlen);
 const hm_principal_t *hm_client_principal(const hm_client_t *c);
+/* Whether this client's messages get JMSXUserID set (populateJMSXUserID): 1 with *user the value
+ * (NULL: none, which also removes a forged one), 0 when messages keep what the sender put. */
+int hm_client_user_id(const hm_client_t *c, const char **user);
 
 /* Temporary destinations belong to the client that created them. */
 apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d);
@@ -581,6 +587,7 @@ typedef struct hm_listen_opts_s {
     int64_t max_inactivity_ms;
     int64_t max_inactivity_initial_delay_ms;
     int max_connections;
+    int max_connections_per_address;   /* open connections from one remote ip; 0: no limit */
     int64_t connect_timeout_ms;    /* handshake deadline; 0: HM_DEFAULT_CONNECT_TIMEOUT_MS */
     int64_t amqp_max_frame_size;   /* AMQP frames (wireFormat.maxAmqpFrameSize); 0: the default */
     int64_t amqp_idle_timeout_ms;  /* AMQP idle-time-out announced (wireFormat.idleTimeout); 0: none */
@@ -603,13 +610,21 @@ void hm_conn_pause_input(hm_conn_t *conn, int paused);
 /* The protocol's handshake is complete: the connection may now buffer a whole frame (up to
  * max_frame_size) and its handshake deadline is lifted.  Loop thread only. */
 void hm_conn_handshake_done(hm_conn_t *conn);
+/* While a protocol waits for its client to log in (1), frames are held to HM_PRELOGIN_INPUT_MAX,
+ * so an unauthenticated peer cannot make the broker buffer a large frame; 0 gives the frame
+ * limit back.  Only a broker with users asks this (hm_broker_requires_login).  Loop thread. */
+void hm_conn_login_wait(hm_conn_t *conn, int waiting);
+int hm_broker_requires_login(const hm_broker_t *b);
 /* The frame being received needs `bytes` in all (from its declared size): the input buffer grows
  * to that at once, within the limits.  Called from input() when it reports an incomplete frame. */
 void hm_conn_expect(hm_conn_t *conn, size_t bytes);
 const char *hm_conn_peer(const hm_conn_t *conn);
-/* The verified TLS client certificate's subject ("/CN=..."); NULL over plain TCP or without one. */
+/* The verified TLS client certificate's subject ("CN=..., O=..." as Java prints it); NULL over
+ * plain TCP or without one. */
 const char *hm_conn_peer_subject(hm_conn_t *conn);
 hm_broker_t *hm_conn_broker(const hm_conn_t *conn);
+/* The connection came in on a TLS connector (ssl://, auto+ssl://). */
+int hm_conn_is_tls(const hm_conn_t *conn);
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *conn);
 
 #endif

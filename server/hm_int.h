@@ -215,6 +215,10 @@ struct hm_broker_s {
     apr_time_t topic_flow_logged;  /* when a topic's "limit reached" was last logged */
     apr_time_t started;            /* hm_broker_create: uptime */
     volatile apr_uint32_t held_sends;   /* sends held by flow control now (hm_flow.c, atomic) */
+    apr_hash_t *adv_created;       /* advisory topics published once (authorization only) */
+    apr_pool_t *adv_created_pool;
+    apr_time_t auth_log_since;     /* refused logins: the current log window (hm_auth.c) */
+    unsigned auth_log_count, auth_log_dropped;
 };
 
 /* destinations (hm_dest.c) */
@@ -462,6 +466,20 @@ static inline void hm_unlock(hm_broker_t *b) { apr_thread_mutex_unlock(b->lock);
  * ActiveMQ's wording in err, or in the client's denied text when err is NULL. */
 apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen);
 apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
+/* Admin, when d (or a part of it) does not exist yet: creating it is what the client asks. */
+apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* Whether an authorizer other than allow-all is configured. */
+int hm_authz_enabled(const hm_broker_t *b);
+/* ActiveMQ's rule for advisory topics (hm_advisory.c): the client whose connection, consumer,
+ * producer or new destination would be the first advisory on a topic creates that topic and
+ * needs admin there.  HM_ENOTALLOWED with ActiveMQ's text (err NULL: the client's denied text). */
+apr_status_t hm_adv_authorize_connection_locked(hm_client_t *c, char *err, size_t errlen);
+apr_status_t hm_adv_authorize_consumer(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+apr_status_t hm_adv_authorize_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+int hm_adv_topic_exists_locked(hm_broker_t *b, const char *topic);
+/* A refused login, logged within HM_AUTH_LOG_BURST per HM_AUTH_LOG_WINDOW_S.  Broker lock held. */
+void hm_auth_log_refusal_locked(hm_broker_t *b, const char *remote, const char *connection_id,
+                                const char *user, const char *why);
 
 /* The copies the broker makes (hm_copy.c): ActiveMQ's semantics, applied by the message's
  * protocol (origin->derive).  NULL when it cannot (no derive, or out of memory). */

@@ -8,12 +8,18 @@
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536
 #define HM_TICK_MS                50       /* resolution of pull timeouts */
+#define HM_MAX_ADV_CREATED        65536    /* advisory topics remembered as created (authz) */
 #define HM_MAX_ADV_POLICY_CACHE   4096     /* destinations whose advisory policy is remembered */
 #define HM_NOPFC_FACTOR           2        /* producerFlowControl="false": held at this x the
                                               broker's memory limit, so memory stays bounded */
 #define HM_MAX_CONTENT_DEPTH      32       /* maps and lists nested in a neutral content */
 #define HM_MAX_HELD_SENDS         1024     /* sends held for space on one connection */
 #define HM_FLOW_LOG_INTERVAL_S    30       /* a held destination is logged at most this often */
+#define HM_REFUSAL_LOG_INTERVAL_S 30       /* a host over its connection limit: logged this often */
+#define HM_AUTH_LOG_BURST         20       /* refused logins logged per window, then counted */
+#define HM_AUTH_LOG_WINDOW_S      60
+#define HM_AUTH_FAIL_DELAY_MS     1000     /* a refused login is answered after this long (a
+                                              protocol defers its answer; the loop never sleeps) */
 #define HM_EXPIRE_RESOLUTION_MS   100      /* how often queues' expiry periods are looked at */
 
 /* Connections' input (hm_server.c).  Before its handshake a connection may buffer only
@@ -23,6 +29,7 @@
  * connection that would exceed it stops being read until others release theirs, and is closed
  * after HM_INPUT_BUDGET_WAIT_S). */
 #define HM_HANDSHAKE_INPUT_MAX    (16 * 1024)
+#define HM_PRELOGIN_INPUT_MAX     (64 * 1024)         /* a frame before login (hm_conn_login_wait) */
 #define HM_INPUT_BASE             (64 * 1024)         /* kept per connection, never charged */
 #define HM_INPUT_SHRINK_AT        (1024 * 1024)       /* larger: given back right after the frame */
 #define HM_INPUT_BUDGET_WAIT_S    30                  /* waiting longer for budget closes it */

@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "hm_int.h"
-#include "hm_log.h"
 
 apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, char *err,
                                     size_t errlen)
@@ -16,12 +15,9 @@ apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, 
     hm_lock(b);
     const hm_auth_ops_t *auth = b->opts.auth ? b->opts.auth : &hm_auth_allow_all;
     apr_status_t st = auth->authenticate(b->opts.auth_baton, cr, p, &who, err, errlen);
+    if (st)                        /* rate-limited with every other refused login */
+        hm_auth_log_refusal_locked(b, cr->remote, NULL, cr->user, err);
     hm_unlock(b);
     apr_pool_destroy(p);
-    if (st) {
-        hm_info("login from %s (user %s) refused: %s", cr->remote ? cr->remote : "?",
-                cr->user ? cr->user : "anonymous", err);
-        return HM_ENOTALLOWED;
-    }
-    return APR_SUCCESS;
+    return st ? HM_ENOTALLOWED : APR_SUCCESS;
 }

@@ -254,6 +254,8 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
 {
     hm_broker_t *b = c->b;
     apr_status_t ast = hm_authorize(c, HM_AUTHZ_WRITE, msg->dest, err, errlen);
+    if (!ast)
+        ast = hm_authorize_create(c, msg->dest, err, errlen);
     if (ast)
         return ast;
     hm_lock(b);

@@ -18,6 +18,7 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
+#include "hm_addrlimit.h"
 #include "hm_log.h"
 #include "hm_limits.h"
 #include "hm_server.h"
@@ -49,6 +50,8 @@ typedef struct hm_listener_s {
     hm_tls_ctx_t *tls;                   /* NULL: plain TCP */
     hm_listen_opts_t opts;
     volatile apr_uint32_t active;
+    hm_addrlimit_t *per_address;         /* maximumConnectionsPerAddress; NULL: no limit */
+    apr_time_t per_address_logged;       /* accepting loop only */
     apr_pollfd_t pfd;
 } hm_listener_t;
 
@@ -84,6 +87,7 @@ struct hm_conn_s {
     int closing;
     apr_time_t close_deadline;
     char peer[64];
+    char *addr;                          /* counted in lst->per_address (the remote ip) */
     apr_pollfd_t pfd;
 };
 APR_RING_HEAD(conn_ring_s, hm_conn_s);
@@ -147,6 +151,7 @@ void hm_conn_close(hm_conn_t *c, const char *reason)
 apr_pool_t *hm_conn_pool(hm_conn_t *c) { return c->pool; }
 const char *hm_conn_peer(const hm_conn_t *c) { return c->peer; }
 const char *hm_conn_peer_subject(hm_conn_t *c) { return hm_transport_peer_subject(c->t); }
+int hm_conn_is_tls(const hm_conn_t *c) { return c->lst->tls != NULL; }
 hm_broker_t *hm_conn_broker(const hm_conn_t *c) { return c->lst->srv->broker; }
 const hm_listen_opts_t *hm_conn_opts(const hm_conn_t *c) { return &c->lst->opts; }
 
@@ -295,7 +300,8 @@ static int input_resize(hm_conn_t *c, size_t cap)
     hm_server_t *s = conn_server(c);
     if (cap > c->in_max) {
         hm_warn("connection %s: a frame of %zu bytes is over the %zu-byte limit%s; closing", c->peer,
-                cap, c->in_max, c->handshake_deadline ? " before the handshake" : "");
+                cap, c->in_max, c->handshake_deadline ? " before the handshake"
+                                : c->in_max == HM_PRELOGIN_INPUT_MAX ? " before login" : "");
         hm_conn_close(c, NULL);
         c->closing = 1;
         c->close_deadline = 0;
@@ -360,6 +366,19 @@ static size_t input_next_cap(const hm_conn_t *c)
 void hm_conn_expect(hm_conn_t *c, size_t bytes)
 {
     c->want = bytes;
+    if (bytes > c->in_max && !c->closing) {
+        /* it could never be taken: close now rather than when its bytes filled the limit */
+        hm_warn("connection %s: a frame of %zu bytes is declared, over the %zu-byte limit%s; closing",
+                c->peer, bytes, c->in_max, c->handshake_deadline ? " before the handshake"
+                : c->in_max == HM_PRELOGIN_INPUT_MAX ? " before login" : "");
+        c->closing = 1;
+        c->close_deadline = 0;
+    }
+}
+
+static size_t frame_limit(const hm_conn_t *c)
+{
+    return (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
 }
 
 void hm_conn_handshake_done(hm_conn_t *c)
@@ -367,7 +386,13 @@ void hm_conn_handshake_done(hm_conn_t *c)
     if (!c->handshake_deadline)
         return;
     c->handshake_deadline = 0;
-    c->in_max = (size_t)(c->lst->opts.max_frame_size > 0 ? c->lst->opts.max_frame_size : 100 << 20) + 4096;
+    c->in_max = frame_limit(c);
+}
+
+void hm_conn_login_wait(hm_conn_t *c, int waiting)
+{
+    size_t full = frame_limit(c);
+    c->in_max = waiting && full > HM_PRELOGIN_INPUT_MAX ? HM_PRELOGIN_INPUT_MAX : full;
 }
 
 static void conn_destroy(hm_conn_t *c)
@@ -388,6 +413,8 @@ static void conn_destroy(hm_conn_t *c)
     free(c->in);
     atomic_fetch_sub(&conn_server(c)->input_charged, charge_of(c->in_cap));
     apr_atomic_dec32(&c->lst->active);
+    if (c->addr)
+        hm_addrlimit_give(c->lst->per_address, c->addr);
     hm_debug("connection %s closed", c->peer);
     apr_pool_destroy(c->pool);
 }
@@ -540,10 +567,21 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
             apr_pool_destroy(p);
             continue;
         }
+        if (lst->per_address && ip && !hm_addrlimit_take(lst->per_address, ip)) {
+            if (apr_time_now() - lst->per_address_logged > apr_time_from_sec(HM_REFUSAL_LOG_INTERVAL_S)) {
+                lst->per_address_logged = apr_time_now();   /* one flooding host, few log lines */
+                hm_warn("refusing connections from %s on %s: maximumConnectionsPerAddress %d reached",
+                        ip, lst->name, lst->opts.max_connections_per_address);
+            }
+            apr_socket_close(sock);
+            apr_pool_destroy(p);
+            continue;
+        }
         apr_socket_opt_set(sock, APR_SO_NONBLOCK, 1);
         apr_socket_timeout_set(sock, 0);
         apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
         hm_conn_t *c = apr_pcalloc(p, sizeof *c);
+        c->addr = lst->per_address && ip ? apr_pstrdup(p, ip) : NULL;
         c->kind = EV_CONN;
         c->pool = p;
         c->sock = sock;
@@ -556,6 +594,8 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         c->handshake_deadline = apr_time_now() + apr_time_from_msec(cto);
         if (!c->in || apr_thread_mutex_create(&c->out_lock, APR_THREAD_MUTEX_DEFAULT, p)) {
             free(c->in);
+            if (c->addr)
+                hm_addrlimit_give(lst->per_address, c->addr);
             apr_socket_close(sock);
             apr_pool_destroy(p);
             continue;
@@ -566,6 +606,8 @@ static void accept_all(hm_loop_t *l, hm_listener_t *lst)
         if (hm_transport_open(p, sock, lst->tls, c->peer, &c->t) != APR_SUCCESS) {
             hm_warn("connection %s on %s: cannot set up its transport", c->peer, lst->name);
             free(c->in);
+            if (c->addr)
+                hm_addrlimit_give(lst->per_address, c->addr);
             apr_socket_close(sock);
             apr_pool_destroy(p);
             continue;
@@ -760,6 +802,11 @@ apr_status_t hm_server_listen(hm_server_t *s, const char *name, const char *host
         lst->protos[i] = protos[i];
     lst->nprotos = nprotos;
     lst->opts = *opts;
+    if (opts->max_connections_per_address > 0 &&
+        (st = hm_addrlimit_create(s->pool, opts->max_connections_per_address, &lst->per_address))) {
+        snprintf(err, errlen, "%s", hm_strerror(st));
+        return st;
+    }
     lst->pfd.desc_type = APR_POLL_SOCKET;
     lst->pfd.desc.s = sock;
     lst->pfd.reqevents = APR_POLLIN;

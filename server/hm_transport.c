@@ -14,6 +14,7 @@
 #include <apr_poll.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
@@ -23,7 +24,10 @@
 #include "hm_transport.h"
 
 struct hm_tls_ctx_s {
-    SSL_CTX *ctx;
+    apr_thread_mutex_t *lock;      /* guards ctx: a reload swaps it from the signal thread */
+    SSL_CTX *ctx;                  /* what new connections get; old ones keep theirs (refcounted) */
+    hm_tls_opts_t opts;            /* copied, for reloads */
+    apr_pool_t *pool;
 };
 
 struct hm_transport_s {
@@ -185,18 +189,12 @@ static apr_status_t load_crl(SSL_CTX *ctx, const char *path, char *err, size_t e
     return APR_SUCCESS;
 }
 
-apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_ctx_t **out,
-                               char *err, size_t errlen)
+/* A configured SSL_CTX from o (pool: scratch), or NULL with err. */
+static apr_status_t ctx_configure(SSL_CTX *ctx, const hm_tls_opts_t *o, apr_pool_t *pool, char *err,
+                                  size_t errlen)
 {
     char e[256];
     apr_status_t st;
-    hm_tls_ctx_t *t = apr_pcalloc(pool, sizeof *t);
-    if (!(t->ctx = SSL_CTX_new(TLS_server_method()))) {
-        snprintf(err, errlen, "cannot create a TLS context: %s", ssl_error_text(e, sizeof e));
-        return APR_ENOMEM;
-    }
-    apr_pool_cleanup_register(pool, t, ctx_cleanup, apr_pool_cleanup_null);
-    SSL_CTX *ctx = t->ctx;
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                              SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -245,7 +243,76 @@ apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_
     }
     SSL_CTX_set_verify(ctx, o->need_client_auth ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
                             : o->want_client_auth ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    return APR_SUCCESS;
+}
+
+
+static apr_status_t ctx_build(const hm_tls_opts_t *o, apr_pool_t *pool, SSL_CTX **out, char *err,
+                              size_t errlen)
+{
+    char e[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, errlen, "cannot create a TLS context: %s", ssl_error_text(e, sizeof e));
+        return APR_ENOMEM;
+    }
+    apr_status_t st = ctx_configure(ctx, o, pool, err, errlen);
+    if (st) {
+        SSL_CTX_free(ctx);
+        return st;
+    }
+    *out = ctx;
+    return APR_SUCCESS;
+}
+
+static const char *dup_or_null(apr_pool_t *pool, const char *s)
+{
+    return s ? apr_pstrdup(pool, s) : NULL;
+}
+
+apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_ctx_t **out,
+                               char *err, size_t errlen)
+{
+    hm_tls_ctx_t *t = apr_pcalloc(pool, sizeof *t);
+    t->pool = pool;
+    t->opts = *o;
+    t->opts.certificate = dup_or_null(pool, o->certificate);
+    t->opts.private_key = dup_or_null(pool, o->private_key);
+    t->opts.private_key_password = dup_or_null(pool, o->private_key_password);
+    t->opts.pkcs12 = dup_or_null(pool, o->pkcs12);
+    t->opts.pkcs12_password = dup_or_null(pool, o->pkcs12_password);
+    t->opts.ca_certificate = dup_or_null(pool, o->ca_certificate);
+    t->opts.crl = dup_or_null(pool, o->crl);
+    t->opts.protocols = dup_or_null(pool, o->protocols);
+    t->opts.ciphers = dup_or_null(pool, o->ciphers);
+    apr_status_t st = apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pool);
+    if (st == APR_SUCCESS)
+        st = ctx_build(&t->opts, pool, &t->ctx, err, errlen);
+    if (st)
+        return st;
+    apr_pool_cleanup_register(pool, t, ctx_cleanup, apr_pool_cleanup_null);
     *out = t;
+    return APR_SUCCESS;
+}
+
+/* Why swap rather than change the context in place: connections in their handshake use the old
+ * one, which OpenSSL keeps until its last SSL is freed. */
+apr_status_t hm_tls_ctx_reload(hm_tls_ctx_t *t, char *err, size_t errlen)
+{
+    apr_pool_t *scratch;
+    SSL_CTX *fresh = NULL, *old;
+    apr_status_t st = apr_pool_create(&scratch, NULL);
+    if (st)
+        return st;
+    st = ctx_build(&t->opts, scratch, &fresh, err, errlen);
+    apr_pool_destroy(scratch);
+    if (st)
+        return st;
+    apr_thread_mutex_lock(t->lock);
+    old = t->ctx;
+    t->ctx = fresh;
+    apr_thread_mutex_unlock(t->lock);
+    SSL_CTX_free(old);
     return APR_SUCCESS;
 }
 
@@ -268,7 +335,10 @@ apr_status_t hm_transport_open(apr_pool_t *pool, apr_socket_t *sock, hm_tls_ctx_
     if (st)
         return st;
     if (tls) {
-        if (!(t->ssl = SSL_new(tls->ctx)))
+        apr_thread_mutex_lock(tls->lock);
+        t->ssl = SSL_new(tls->ctx);
+        apr_thread_mutex_unlock(tls->lock);
+        if (!t->ssl)
             return APR_ENOMEM;
         apr_pool_cleanup_register(pool, t->ssl, ssl_cleanup, apr_pool_cleanup_null);
         if (SSL_set_fd(t->ssl, t->fd) != 1)
@@ -372,9 +442,16 @@ const char *hm_transport_peer_subject(hm_transport_t *t)
         X509 *c = SSL_get1_peer_certificate(t->ssl);
         if (!c)
             return NULL;
-        char *s = X509_NAME_oneline(X509_get_subject_name(c), NULL, 0);
-        t->subject = apr_pstrdup(t->pool, s ? s : "");
-        OPENSSL_free(s);
+        /* as Java's X509Certificate.getSubjectDN().getName() prints it ("CN=x, O=y": last RDN
+         * first, ", " between), which ActiveMQ's certificate login modules compare */
+        BIO *b = BIO_new(BIO_s_mem());
+        unsigned long flags = ((XN_FLAG_RFC2253 & ~XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC) &
+                              ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
+        char *data = NULL;
+        long n = b && X509_NAME_print_ex(b, X509_get_subject_name(c), 0, flags) >= 0
+                     ? BIO_get_mem_data(b, &data) : 0;
+        t->subject = apr_pstrmemdup(t->pool, data ? data : "", n > 0 ? (apr_size_t)n : 0);
+        BIO_free(b);
         X509_free(c);
     }
     return t->subject;

@@ -39,6 +39,10 @@ typedef struct hm_tls_opts_s {
 apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_ctx_t **out,
                                char *err, size_t errlen);
 
+/* Reads the certificate, key, CA and CRL files again (SIGHUP): new connections get the new
+ * context, connections already open keep theirs.  On error the old context stays, err says why. */
+apr_status_t hm_tls_ctx_reload(hm_tls_ctx_t *t, char *err, size_t errlen);
+
 /* A transport over an accepted, non-blocking socket: TLS when tls is not NULL.  peer names the
  * connection in log lines (kept, not copied).  TLS writes go through write(2): the process must
  * ignore SIGPIPE (main() does). */
@@ -55,7 +59,8 @@ int hm_transport_wants(const hm_transport_t *t);
 /* Bytes already received and decrypted but not yet returned by hm_transport_recv (TLS): poll
  * will not report them, so the caller reads again. */
 int hm_transport_pending(const hm_transport_t *t);
-/* For TLS after its handshake, the client certificate's subject (NULL: none, or plain TCP). */
+/* For TLS after its handshake, the verified client certificate's subject as Java prints it
+ * ("CN=jms client, O=hermod tests"); NULL: none, or plain TCP. */
 const char *hm_transport_peer_subject(hm_transport_t *t);
 /* Sends a TLS close_notify when it can (no waiting); the socket itself is closed by its pool. */
 void hm_transport_shutdown(hm_transport_t *t);

@@ -311,7 +311,10 @@ static const bad_case_t bad_cases[] = {
     { "bad sync policy", B "<persistenceAdapter>\n<bdb syncPolicy='sometimes'/></persistenceAdapter>"
       "</broker>", CFG_EVALUE, "t.xml:3: <bdb>: attribute \"syncPolicy\": \"sometimes\" is not always, batch or none" },
     { "jaas", B "<plugins>\n<jaasAuthenticationPlugin configuration='activemq'/></plugins></broker>",
-      CFG_EUNSUPPORTED, "t.xml:3: <jaasAuthenticationPlugin>: not supported: JAAS" },
+      CFG_EMISSING, "t.xml:3: <jaasAuthenticationPlugin>: /opt/amq/conf/login.config: No such file" },
+    { "jaas sslConfiguration", B "<plugins>\n<jaasAuthenticationPlugin sslConfiguration='x'/></plugins></broker>",
+      CFG_EVALUE, "t.xml:3: <jaasAuthenticationPlugin>: attribute \"sslConfiguration\": only "
+      "<jaasDualAuthenticationPlugin> has an sslConfiguration" },
     { "JKS keystore", B "<sslContext>\n<sslContext keyStore='broker.ks' keyStorePassword='password'/>"
       "</sslContext></broker>", CFG_EUNSUPPORTED,
       "t.xml:3: <sslContext>: attribute \"keyStore\": \"broker.ks\" is a Java keystore" },

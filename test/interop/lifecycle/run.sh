@@ -57,7 +57,8 @@ report check_config_accepts_shipped_config $?
 timeout 10 "$hermod" --check-config "$dir/bad.xml" > "$dir/check-bad.log" 2>&1
 [ $? != 0 ]; report check_config_refuses_bad_config $?
 
-# a configuration naming users or permissions is refused (not enforced yet), by --check-config too
+# users and permissions are enforced (test/interop/security): a configuration with them is valid;
+# permissions without an authentication plugin would refuse every client, so that is refused
 cat > "$dir/secured.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="life">
   <plugins>
@@ -70,15 +71,18 @@ cat > "$dir/secured.xml" <<XML
 XML
 sed -e 's#<simpleAuthenticationPlugin anonymousAccessAllowed="false">#<authorizationPlugin><map><authorizationMap><authorizationEntries><authorizationEntry queue=">" read="admins" write="admins" admin="admins"/></authorizationEntries></authorizationMap></map></authorizationPlugin>#' \
     -e '/authenticationUser/d' -e '/simpleAuthenticationPlugin/d' "$dir/secured.xml" > "$dir/authz.xml"
-refused_security() {  # refused_security FILE ELEMENT: exit 2 naming file and element, port never opened
-    timeout 10 "$hermod" --config "$1" > "$dir/refused.log" 2>&1; local rc=$?
-    timeout 10 "$hermod" --check-config "$1" > "$dir/refused-check.log" 2>&1; local crc=$?
-    [ "$rc" = 2 ] && [ "$crc" = 2 ] && grep -q "$(basename "$1"): <$2>: this build does not enforce" "$dir/refused.log" &&
-        grep -q "refuses to start" "$dir/refused-check.log" && ! port_open "$port"
-}
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-refused_security "$dir/secured.xml" simpleAuthenticationPlugin; report security_plugins_refused_not_ignored $?
-refused_security "$dir/authz.xml" authorizationPlugin; report authorization_plugin_refused_not_ignored $?
+timeout 10 "$hermod" --check-config "$dir/secured.xml" > "$dir/secured-check.log" 2>&1 &&
+    grep -q "configuration is valid" "$dir/secured-check.log"
+report security_plugins_accepted $?
+authz_refused() {  # exit 2 naming the file and what is missing, port never opened
+    timeout 10 "$hermod" --config "$dir/authz.xml" > "$dir/refused.log" 2>&1; local rc=$?
+    timeout 10 "$hermod" --check-config "$dir/authz.xml" > "$dir/refused-check.log" 2>&1; local crc=$?
+    [ "$rc" = 2 ] && [ "$crc" = 2 ] &&
+        grep -q "authz.xml: <authorizationPlugin> needs an authentication plugin" "$dir/refused.log" &&
+        grep -q "needs an authentication plugin" "$dir/refused-check.log" && ! port_open "$port"
+}
+authz_refused; report authorization_without_authentication_refused $?
 
 # ---- standby on a store whose lease another broker holds (issue 13: lifecycle) ----
 # Two brokers on one store directory, ports $port and $port+1: the second waits in standby

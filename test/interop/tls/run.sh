@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # TLS transport (issue 13): the ActiveMQ JMS client over ssl:// with certificates made by
 # OpenSSL here (a CA, the broker's certificate for 127.0.0.1, a client certificate), on two
-# connectors: ssl:// and ssl:// with needClientAuth=true.
-#   test/interop/tls/run.sh /abs/path/hermod       (ports 62960, 62961, or IT_PORT)
+# connectors: ssl:// and ssl:// with needClientAuth=true.  A second broker (port + 3) logs
+# clients in by their certificate (jaasCertificateAuthenticationPlugin, TextFileCertificateLoginModule).
+#   test/interop/tls/run.sh /abs/path/hermod       (ports 62960 to 62965, or IT_PORT)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../common/lib.sh"
@@ -26,8 +27,16 @@ make_pki() {
     openssl req -newkey rsa:2048 -nodes -subj "/CN=jms client/O=hermod tests" -keyout "$pki/client.key" -out "$pki/client.csr" &&
     openssl x509 -req -in "$pki/client.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
         -days 2 -out "$pki/client.pem" &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1/O=reloaded" -keyout "$pki/broker2.key" -out "$pki/broker2.csr" &&
+    openssl x509 -req -in "$pki/broker2.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+        -days 2 -extfile "$pki/san.ext" -out "$pki/broker2.pem" &&
     openssl pkcs12 -export -in "$pki/client.pem" -inkey "$pki/client.key" -passout pass:secret \
         -name client -out "$pki/client.p12" &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=stranger" -keyout "$pki/stranger.key" -out "$pki/stranger.csr" &&
+    openssl x509 -req -in "$pki/stranger.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+        -days 2 -out "$pki/stranger.pem" &&
+    openssl pkcs12 -export -in "$pki/stranger.pem" -inkey "$pki/stranger.key" -passout pass:secret \
+        -name stranger -out "$pki/stranger.p12" &&
     keytool -importcert -noprompt -alias ca -file "$pki/ca.pem" -keystore "$pki/trust.p12" \
         -storetype PKCS12 -storepass secret
 }
@@ -43,4 +52,57 @@ cat > "$dir/hermod.xml" <<XML
 </broker>
 XML
 it_hermod_custom_start "$port"
-it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.pki="$pki" -Dit.log="$dir/hermod.log"
+# Two more brokers log clients in by their certificate: users.properties maps the user to its
+# certificate's DN as Java prints it (the test checks that form against Java's own).  certauth
+# (port + 3) has jaasCertificateAuthenticationPlugin; dual (port + 4 TLS, port + 5 plain) has
+# jaasDualAuthenticationPlugin: certificates on TLS, passwords (users "app"/"apppw") on plain TCP.
+port4=$((port + 3)) port5=$((port + 4)) port6=$((port + 5))
+# extra_broker NAME PORT PLUGIN_ELEMENT CONNECTORS: a broker in $dir/NAME with the login.config
+# below beside its XML, stopped when the suite ends
+extra_broker() {
+    local d=$dir/$1 pid
+    mkdir -p "$d"
+    cat > "$d/login.config" <<'J'
+CertLogin {
+    org.apache.activemq.jaas.TextFileCertificateLoginModule required
+        org.apache.activemq.jaas.textfiledn.user="dn-users.properties"
+        org.apache.activemq.jaas.textfiledn.group="groups.properties";
+};
+activemq {
+    org.apache.activemq.jaas.PropertiesLoginModule required
+        org.apache.activemq.jaas.properties.user="users.properties"
+        org.apache.activemq.jaas.properties.group="groups.properties";
+};
+J
+    printf 'app=O=hermod tests, CN=jms client\n' > "$d/dn-users.properties"
+    printf 'app=apppw\n' > "$d/users.properties"
+    printf 'apps=app\n' > "$d/groups.properties"
+    cat > "$d/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="$1" persistent="false"
+        populateJMSXUserID="true" useAuthenticatedPrincipalForJMSXUserID="true">
+  <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key" caCertificate="$pki/ca.pem"/></sslContext>
+  <plugins>
+    $3
+    <authorizationPlugin><map><authorizationMap><authorizationEntries>
+      <authorizationEntry queue="APP.>" read="apps" write="apps" admin="apps"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="apps" write="apps" admin="apps"/>
+    </authorizationEntries></authorizationMap></map></authorizationPlugin>
+  </plugins>
+  <transportConnectors>$4</transportConnectors>
+</broker>
+XML
+    it_port_open "$2" && it_suite_abort "port $2 is already in use"
+    "$IT_HERMOD" --config "$d/hermod.xml" 2>> "$d/hermod.log" < /dev/null > /dev/null &
+    pid=$!
+    IT_SUITE_ON_EXIT="${IT_SUITE_ON_EXIT:+$IT_SUITE_ON_EXIT; }kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    for _ in $(seq 1 100); do it_port_open "$2" && break; sleep 0.1; done
+    it_port_open "$2" || { cat "$d/hermod.log" >&2; it_suite_abort "broker $1 did not start"; }
+}
+extra_broker certauth "$port4" '<jaasCertificateAuthenticationPlugin configuration="CertLogin"/>' \
+    "<transportConnector name=\"ssl-cert\" uri=\"ssl://127.0.0.1:$port4?wantClientAuth=true\"/>"
+extra_broker dual "$port5" '<jaasDualAuthenticationPlugin configuration="activemq" sslConfiguration="CertLogin"/>' \
+    "<transportConnector name=\"ssl\" uri=\"ssl://127.0.0.1:$port5?wantClientAuth=true\"/>
+     <transportConnector name=\"tcp\" uri=\"tcp://127.0.0.1:$port6\"/>"
+it_suite_java 300 -Xmx512m -Dit.port=$port -Dit.port2=$port2 -Dit.port3=$port3 -Dit.port4=$port4 \
+    -Dit.port5=$port5 -Dit.port6=$port6 -Dit.pki="$pki" -Dit.log="$dir/hermod.log" \
+    -Dit.pid="$(cat "$dir/hermod.pid")"

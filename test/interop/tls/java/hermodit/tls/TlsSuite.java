@@ -34,8 +34,12 @@ public final class TlsSuite {
     static final int PORT = Integer.getInteger("it.port", 62960);
     static final int PORT2 = Integer.getInteger("it.port2", 62961);
     static final int PORT3 = Integer.getInteger("it.port3", 62962);
+    static final int PORT4 = Integer.getInteger("it.port4", 62963);
+    static final int PORT5 = Integer.getInteger("it.port5", 62964);
+    static final int PORT6 = Integer.getInteger("it.port6", 62965);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
+    static final String PID = System.getProperty("it.pid", "");
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
 
     public static void main(String[] args) throws Exception {
@@ -47,17 +51,25 @@ public final class TlsSuite {
         s.add("tls_plain_openwire_on_tls_port_closed", TlsSuite::plainOnTlsPort);
         s.add("tls_garbage_and_silence_closed", TlsSuite::garbageAndSilence);
         s.add("auto_ssl_serves_openwire", TlsSuite::autoSsl);
+        s.add("certificates_reloaded_on_sighup", TlsSuite::reloadOnSighup);
+        s.add("certificate_login", TlsSuite::certificateLogin);
+        s.add("dual_login_certificate_or_password", TlsSuite::dualLogin);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
     static ActiveMQSslConnectionFactory cf(int port, boolean withClientCert) throws Exception {
+        return cf(port, withClientCert ? "client" : null);
+    }
+
+    /** keyName: the client certificate's PKCS#12 file (PKI/keyName.p12), or null for none. */
+    static ActiveMQSslConnectionFactory cf(int port, String keyName) throws Exception {
         ActiveMQSslConnectionFactory f = new ActiveMQSslConnectionFactory("ssl://127.0.0.1:" + port
                 + "?connectionTimeout=5000&soTimeout=0");
         f.setTrustStore(PKI + "/trust.p12");
         f.setTrustStorePassword("secret");
         f.setTrustStoreType("PKCS12");
-        if (withClientCert) {
-            f.setKeyStore(PKI + "/client.p12");
+        if (keyName != null) {
+            f.setKeyStore(PKI + "/" + keyName + ".p12");
             f.setKeyStorePassword("secret");
             f.setKeyStoreType("PKCS12");
         }
@@ -211,5 +223,140 @@ public final class TlsSuite {
         } finally {
             c.close();
         }
+    }
+
+    /** The subject of the certificate the broker presents now, as Java names it (RFC 2253). */
+    static String presented() throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = Files.newInputStream(Paths.get(PKI, "trust.p12"))) {
+            ks.load(in, "secret".toCharArray());
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", PORT)) {
+            sock.startHandshake();
+            return ((java.security.cert.X509Certificate) sock.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName();
+        }
+    }
+
+    static void sighup() throws Exception {
+        check(!PID.isEmpty(), "it.pid is not set");
+        eq(0, new ProcessBuilder("kill", "-HUP", PID).inheritIO().start().waitFor(), "kill -HUP");
+    }
+
+    /**
+     * Renewed certificate files and SIGHUP: new connections get the new certificate, a connection
+     * open across it keeps working, the broker keeps running; a broken key file and SIGHUP keep
+     * the certificate in use and say so in the log.
+     */
+    static void reloadOnSighup() throws Exception {
+        check(!presented().contains("reloaded"), "the first certificate is not the one presented");
+        Connection c = cf(PORT, false).createConnection();
+        c.start();
+        java.nio.file.Path cert = Paths.get(PKI, "broker.pem"), key = Paths.get(PKI, "broker.key");
+        try {
+            Files.copy(Paths.get(PKI, "broker2.pem"), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(Paths.get(PKI, "broker2.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            sighup();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            String now;
+            while (!(now = presented()).contains("O=reloaded")) {
+                check(System.nanoTime() < deadline, "still presenting " + now + " 5 s after SIGHUP");
+                Thread.sleep(100);
+            }
+            roundTrip(c, "across-reload");
+            Files.write(key, "not a key".getBytes("UTF-8"));
+            sighup();
+            Thread.sleep(500);
+            check(presented().contains("O=reloaded"), "a broken reload changed the certificate");
+            String log = new String(Files.readAllBytes(Paths.get(LOG)));
+            check(log.contains("certificates not reloaded, the previous ones stay"), "the broken reload was not logged");
+            Connection d = cf(PORT, false).createConnection();
+            d.start();
+            roundTrip(d, "after-broken-reload");
+            d.close();
+        } finally {
+            Files.copy(Paths.get(PKI, "broker2.key"), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            c.close();
+        }
+    }
+
+    /**
+     * jaasCertificateAuthenticationPlugin (port it.port4, wantClientAuth): the client certificate's
+     * DN, as Java prints it, names the user "app" of users.properties; the user's groups
+     * authorize; JMSXUserID is that user; a certificate nobody listed, or none, is refused with
+     * ActiveMQ's texts.
+     */
+    static void certificateLogin() throws Exception {
+        certificateLogin(PORT4);
+    }
+
+    /**
+     * jaasDualAuthenticationPlugin: on its TLS connector (it.port5) exactly the certificate
+     * login above; on its plain one (it.port6) passwords (app/apppw), a certificate unused.
+     */
+    static void dualLogin() throws Exception {
+        certificateLogin(PORT5);
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + PORT6);
+        f.setConnectResponseTimeout(5000);
+        Connection c = f.createConnection("app", "apppw");
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("APP.DUAL." + RUN);
+            s.createProducer(q).send(s.createTextMessage("by password"));
+            check(s.createConsumer(q).receive(10_000) != null, "app's message on the plain connector");
+        } finally {
+            c.close();
+        }
+        javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                "a wrong password on the plain connector", () -> {
+                    Connection x = f.createConnection("app", "wrong");
+                    try { x.start(); } finally { x.close(); }
+                });
+        eq("User name [app] or password is invalid.", e.getMessage(), "plain refusal");
+    }
+
+    static void certificateLogin(int port) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = Files.newInputStream(Paths.get(PKI, "client.p12"))) {
+            ks.load(in, "secret".toCharArray());
+        }
+        String dn = ((java.security.cert.X509Certificate) ks.getCertificate("client")).getSubjectDN().getName();
+        eq("O=hermod tests, CN=jms client", dn, "the client certificate's DN as Java prints it (run.sh's users.properties)");
+        Connection c = cf(port, "client").createConnection();
+        try {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue("APP.CERT." + RUN);
+            MessageConsumer k = s.createConsumer(q);
+            s.createProducer(q).send(s.createTextMessage("by certificate"));
+            Message m = k.receive(10_000);
+            check(m != null, "the certificate user's message did not come back");
+            eq("app", m.getStringProperty("JMSXUserID"), "JMSXUserID of a certificate user");
+            javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                    "app's producer outside APP.>", () -> s.createProducer(s.createQueue("OTHER.Q")));
+            // ActiveMQ names a certificate user by its DN in refusals (JMSXUserID is the user)
+            eq("User O=hermod tests, CN=jms client is not authorized to write to: queue://OTHER.Q",
+                    e.getMessage(), "refusal text");
+        } finally {
+            c.close();
+        }
+        javax.jms.JMSSecurityException e = Suite.expectThrows(javax.jms.JMSSecurityException.class,
+                "an unlisted certificate", () -> {
+                    Connection x = cf(port, "stranger").createConnection();
+                    try { x.start(); } finally { x.close(); }
+                });
+        eq("User name [null] or password is invalid. No user for client certificate: CN=stranger", e.getMessage(),
+                "unlisted certificate");
+        e = Suite.expectThrows(javax.jms.JMSSecurityException.class, "no certificate", () -> {
+            Connection x = cf(port, (String) null).createConnection();
+            try { x.start(); } finally { x.close(); }
+        });
+        eq("Unable to authenticate transport without SSL certificate.", e.getMessage(), "no certificate");
     }
 }
