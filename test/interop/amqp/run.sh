@@ -2,7 +2,8 @@
 # AMQP 1.0 (issue 15): hermod judged through Qpid Proton's Python client, raw bytes for hostile
 # input, and the ActiveMQ JMS client (OwPeer.java) for messages crossing to and from OpenWire.
 # One broker, persistent, with amqp:// (port 62200), OpenWire (62201), auto:// (62202) and
-# amqp+ssl:// (62203, a certificate made here by OpenSSL) connectors.
+# amqp+ssl:// (62203, a certificate made here by OpenSSL) connectors; a second broker with users
+# and permissions on 62204 (AMQP).
 #   test/interop/amqp/run.sh /abs/path/hermod      (IT_PORT / IT_PORT_SHIFT move the ports)
 #   IT_ONLY=a,b test/interop/amqp/run.sh ...       a subset
 set -u
@@ -61,7 +62,36 @@ cat > "$dir/hermod.xml" <<XML
 </broker>
 XML
 it_hermod_custom_start "$port"
-AMQP_PORT=$port OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" PN_SEND="$classes/pn_send" PN_RECEIVE="$classes/pn_receive" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
+# A second broker with users and permissions (the security issue's plugins), AMQP only.
+secport=$((port + 4))
+sdir=$dir/secure
+mkdir -p "$sdir/data"
+it_port_open "$secport" && it_suite_abort "port $secport is already in use"
+cat > "$sdir/hermod.xml" <<XML
+<broker xmlns="http://activemq.apache.org/schema/core" brokerName="amqpsec" dataDirectory="$sdir/data" persistent="false">
+  <plugins>
+    <simpleAuthenticationPlugin anonymousAccessAllowed="false">
+      <users>
+        <authenticationUser username="admin" password="adminpw" groups="admins,users"/>
+        <authenticationUser username="reader" password="readerpw" groups="readers,users"/>
+      </users>
+    </simpleAuthenticationPlugin>
+    <authorizationPlugin><map><authorizationMap><authorizationEntries>
+      <authorizationEntry queue=">" read="admins" write="admins" admin="admins"/>
+      <authorizationEntry queue="SEC.>" read="readers,admins" write="admins" admin="admins,readers"/>
+      <authorizationEntry topic="ActiveMQ.Advisory.>" read="users" write="users" admin="users"/>
+    </authorizationEntries></authorizationMap></map></authorizationPlugin>
+  </plugins>
+  <transportConnectors>
+    <transportConnector name="amqp" uri="amqp://127.0.0.1:$secport"/>
+  </transportConnectors>
+</broker>
+XML
+"$IT_HERMOD" --config "$sdir/hermod.xml" 2>> "$sdir/hermod.log" < /dev/null > /dev/null &
+secpid=$!
+IT_SUITE_ON_EXIT='kill -TERM $secpid 2>/dev/null; wait $secpid 2>/dev/null'
+for i in $(seq 1 100); do it_port_open "$secport" && break; sleep 0.1; done
+AMQP_PORT=$port SEC_PORT=$secport OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" PN_SEND="$classes/pn_send" PN_RECEIVE="$classes/pn_receive" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
     BROKER_DIR="$dir" timeout 600 "$py" "$here/suite.py" ${IT_ONLY:+--only "$IT_ONLY"} \
     > "$IT_SUITE_RESULTS" 2> "$IT_SUITE_LOGS/details.log"
 rc=$?

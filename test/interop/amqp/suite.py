@@ -489,6 +489,59 @@ def statistics_count_amqp_consumers():
     c.close()
 
 
+# ------------------------------------------------------------------ users and permissions
+
+def sec_conn(**kw):
+    return BlockingConnection("127.0.0.1:%s" % os.environ["SEC_PORT"], timeout=10, **kw)
+
+
+@test
+def sasl_refusals_with_users():
+    for kw, what in (({"user": "admin", "password": "wrong", "allowed_mechs": "PLAIN"}, "a wrong password"),
+                     ({"allowed_mechs": "ANONYMOUS"}, "ANONYMOUS without anonymousAccessAllowed"),
+                     ({"sasl_enabled": False}, "no SASL at all")):
+        start = time.time()
+        try:
+            sec_conn(**kw).close()
+            ok = False
+        except (ConnectionException, ConnectionClosed) as e:
+            ok = True
+            reason = str(e)
+        check(ok, "%s is refused" % what)
+        if "password" in what:
+            check("auth" in reason.lower(), "SASL outcome auth: %s" % reason)
+            check(time.time() - start >= 0.9, "a refused login is answered after a delay")
+    c = sec_conn(user="admin", password="adminpw", allowed_mechs="PLAIN")
+    c.create_sender("SEC.a").send(Message(body="in"))
+    c.close()
+
+
+@test
+def link_permissions_with_users():
+    c = sec_conn(user="reader", password="readerpw", allowed_mechs="PLAIN")
+    try:
+        c.create_sender("SEC.b")
+        ok, why = False, ""
+    except LinkDetached as e:
+        ok, why = "unauthorized-access" in str(e), str(e)
+    check(ok, "a reader's sender is refused with amqp:unauthorized-access: %s" % why)
+    check("User reader is not authorized to write to: queue://SEC.b" in why, "ActiveMQ's text: %s" % why)
+    try:
+        c.create_receiver("OTHER.q", credit=1)
+        ok, why = False, ""
+    except LinkDetached as e:
+        ok, why = "unauthorized-access" in str(e), str(e)
+    check(ok and "not authorized to read from: queue://OTHER.q" in why, "reading elsewhere refused: %s" % why)
+    a = sec_conn(user="admin", password="adminpw", allowed_mechs="PLAIN")
+    a.create_sender("SEC.b").send(Message(body="for reader"))
+    a.close()
+    r = c.create_receiver("SEC.b", credit=1)
+    m = r.receive(timeout=5)
+    r.accept()
+    check(m.body == "for reader", "a permitted receiver works: %r" % m.body)
+    c.close()
+
+
 # ------------------------------------------------------------------ other clients: rhea, Proton C
 
 def rhea(*args):
