@@ -57,14 +57,14 @@ static void sasl_process_init(pn_transport_t *t, const char *mechanism, const pn
             hm_credentials_t cr = { .user = ac->user, .password = ac->password,
                                     .cert_subject = hm_conn_peer_subject(ac->conn),
                                     .remote = hm_conn_peer(ac->conn), .tls = hm_conn_is_tls(ac->conn) };
-            ok = hm_broker_authenticate(ac->b, &cr, err, sizeof err) == APR_SUCCESS;
+            ok = hm_broker_authenticate(ac->b, &cr, NULL, err, sizeof err) == APR_SUCCESS;
         } else {
             hm_info("amqp %s: a malformed SASL PLAIN response", hm_conn_peer(ac->conn));
         }
     } else if (strcmp(mechanism, "ANONYMOUS") == 0) {
         hm_credentials_t cr = { .cert_subject = hm_conn_peer_subject(ac->conn),
                                 .remote = hm_conn_peer(ac->conn), .tls = hm_conn_is_tls(ac->conn) };
-        ok = hm_broker_authenticate(ac->b, &cr, err, sizeof err) == APR_SUCCESS;
+        ok = hm_broker_authenticate(ac->b, &cr, NULL, err, sizeof err) == APR_SUCCESS;
     } else {
         hm_info("amqp %s: SASL mechanism %s is not offered", hm_conn_peer(ac->conn), mechanism);
     }

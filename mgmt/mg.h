@@ -14,8 +14,7 @@ typedef struct mg_opts_s {
     const char *host;              /* address to listen on (a literal or a name) */
     int port;
     int allow_remote_without_auth; /* else a non-loopback address is refused without auth */
-    int auth_configured;           /* users exist: HTTP Basic is required (not enforced yet:
-                                    * then mg_start refuses, see mg_http.c) */
+    int auth_configured;           /* users exist: HTTP Basic of a user in admin_group is required */
     const char *admin_group;
     const char *tls_cert_pem;      /* https: the certificate chain and key, PEM text; NULL: http */
     const char *tls_key_pem;
@@ -26,7 +25,7 @@ typedef struct mg_opts_s {
  * for --check-config, and to refuse before the broker starts any thread. */
 apr_status_t mg_check(const mg_opts_t *opts, char *err, size_t errlen);
 /* Starts serving.  Errors (with err): HM_EINVAL (an address it must not serve), HM_EDENIED
- * (authentication asked for but not available), the listening socket's errors. */
+ * (an address it must not serve without authentication), the listening socket's errors. */
 apr_status_t mg_start(apr_pool_t *pool, hm_broker_t *broker, const mg_opts_t *opts,
                       mg_server_t **out, char *err, size_t errlen);
 /* Stops the HTTP thread (before the broker is destroyed). */

@@ -145,12 +145,36 @@ static int host_allowed(const mg_server_t *s, const char *host)
     return strlen(s->opts.host) == hl && strncasecmp(host, s->opts.host, hl) == 0;
 }
 
-/* The hook for authentication: HTTP Basic of a user in opts.admin_group once the broker has
- * users (the security work).  Until then mg_start refuses to run when users are configured,
- * so reaching here means none are. */
+/* With users configured, every request carries HTTP Basic credentials of a user in the admin
+ * group (ActiveMQ's console realm), checked by the broker's authenticator; refusals are logged
+ * with every other refused login (rate-limited). */
 static int authenticated(const mg_server_t *s, struct MHD_Connection *c)
 {
-    return !s->opts.auth_configured;
+    if (!s->opts.auth_configured)
+        return 1;
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(c, &pass);
+    int ok = 0;
+    if (user && strlen(user) <= MG_MAX_CREDENTIAL && (!pass || strlen(pass) <= MG_MAX_CREDENTIAL)) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char remote[INET6_ADDRSTRLEN + 16] = "http";
+        if (ci && ci->client_addr)
+            getnameinfo(ci->client_addr, ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                               : sizeof(struct sockaddr_in),
+                        remote, sizeof remote, NULL, 0, NI_NUMERICHOST);
+        char err[256];
+        hm_credentials_t cr = { .user = user, .password = pass ? pass : "", .remote = remote,
+                                .tls = s->opts.tls_cert_pem != NULL };
+        ok = hm_broker_authenticate(s->b, &cr, s->opts.admin_group ? s->opts.admin_group : "admins",
+                                    err, sizeof err) == APR_SUCCESS;
+    }
+    if (pass) {
+        memset(pass, 0, strlen(pass));
+        MHD_free(pass);
+    }
+    if (user)
+        MHD_free(user);
+    return ok;
 }
 
 /* An answer's buffer on its way out: kept as the server's spare once sent. */
@@ -203,6 +227,8 @@ static enum MHD_Result answer(mg_server_t *s, struct MHD_Connection *c, conn_sta
                             "default-src 'self'; frame-ancestors 'none'; form-action 'none'");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, "Allow", "GET, POST, DELETE");
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"hermod\", charset=\"UTF-8\"");
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"hermod\"");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
@@ -388,12 +414,6 @@ static apr_status_t stop_cleanup(void *data)
 /* The address to listen on (freeaddrinfo it), after the checks of mg_check. */
 static apr_status_t resolve(const mg_opts_t *opts, struct addrinfo **out, char *err, size_t errlen)
 {
-    if (opts->auth_configured) {
-        snprintf(err, errlen, "the broker has users, and the web console cannot ask for them yet "
-                 "(HTTP Basic with the %s group comes with authentication); remove <webConsole> "
-                 "or the users", opts->admin_group ? opts->admin_group : "admins");
-        return HM_EDENIED;
-    }
     if (opts->tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
         snprintf(err, errlen, "this libmicrohttpd has no TLS support");
         return HM_EINVAL;
@@ -407,7 +427,7 @@ static apr_status_t resolve(const mg_opts_t *opts, struct addrinfo **out, char *
         snprintf(err, errlen, "%s: %s", opts->host, gai_strerror(gai));
         return HM_EINVAL;
     }
-    if (!is_loopback(ai->ai_addr) && !opts->allow_remote_without_auth) {
+    if (!is_loopback(ai->ai_addr) && !opts->allow_remote_without_auth && !opts->auth_configured) {
         snprintf(err, errlen, "%s is not a loopback address: without authentication the console "
                  "is served on loopback only (allowRemoteWithoutAuth=\"true\" overrides this)",
                  opts->host);

@@ -10,6 +10,7 @@
 #define MG_MAX_FIELDS           32              /* form fields in one body */
 #define MG_MAX_FIELD            (1024 * 1024)   /* one field's value */
 #define MG_MAX_PARAM            (256 * 1024)    /* one query parameter (a selector's limit) */
+#define MG_MAX_CREDENTIAL   1024      /* an HTTP Basic user name or password */
 #define MG_MAX_OUTPUT           (256u * 1024 * 1024)   /* one response (metrics of 10,000s of destinations) */
 #define MG_KEEP_OUTPUT          (64u * 1024 * 1024)   /* an answer's buffer kept for the next one */
 #define MG_KEEP_POOLS           (32u * 1024 * 1024)   /* request memory kept for the next requests */

@@ -290,10 +290,12 @@ void hm_client_close(hm_client_t *c);
  * with the reason in err.  Every later refusal (consumer, producer, send, destination) is also
  * HM_ENOTALLOWED; its text, in ActiveMQ's words, is here until the next one. */
 const char *hm_client_denied(const hm_client_t *c);
-/* Checks credentials without opening a client (a protocol's own handshake, e.g. SASL):
- * HM_ENOTALLOWED with the reason in err.  The client is authenticated again when it opens. */
-apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, char *err,
-                                    size_t errlen);
+/* Checks credentials without opening a client (a protocol's own handshake, e.g. SASL; the
+ * management HTTP side), and, when group is not NULL, that the user is in it: HM_ENOTALLOWED with
+ * the reason in err (refusals are logged with every other refused login).  A protocol's client is
+ * authenticated again when it opens. */
+apr_status_t hm_broker_authenticate(hm_broker_t *b, const hm_credentials_t *cr, const char *group,
+                                    char *err, size_t errlen);
 const hm_principal_t *hm_client_principal(const hm_client_t *c);
 /* Whether this client's messages get JMSXUserID set (populateJMSXUserID): 1 with *user the value
  * (NULL: none, which also removes a forged one), 0 when messages keep what the sender put. */

@@ -3,7 +3,7 @@
 # input, and the ActiveMQ JMS client (OwPeer.java) for messages crossing to and from OpenWire.
 # One broker, persistent, with amqp:// (port 62200), OpenWire (62201), auto:// (62202) and
 # amqp+ssl:// (62203, a certificate made here by OpenSSL) connectors; a second broker with users
-# and permissions on 62204 (AMQP).
+# and permissions on 62204 (AMQP) and its web console on 62205 (HTTP Basic, admins group).
 #   test/interop/amqp/run.sh /abs/path/hermod      (IT_PORT / IT_PORT_SHIFT move the ports)
 #   IT_ONLY=a,b test/interop/amqp/run.sh ...       a subset
 set -u
@@ -82,6 +82,7 @@ cat > "$sdir/hermod.xml" <<XML
       <authorizationEntry topic="ActiveMQ.Advisory.>" read="users" write="users" admin="users"/>
     </authorizationEntries></authorizationMap></map></authorizationPlugin>
   </plugins>
+  <webConsole uri="http://127.0.0.1:$((port + 5))"/>
   <transportConnectors>
     <transportConnector name="amqp" uri="amqp://127.0.0.1:$secport"/>
   </transportConnectors>
@@ -91,7 +92,7 @@ XML
 secpid=$!
 IT_SUITE_ON_EXIT='kill -TERM $secpid 2>/dev/null; wait $secpid 2>/dev/null'
 for i in $(seq 1 100); do it_port_open "$secport" && break; sleep 0.1; done
-AMQP_PORT=$port SEC_PORT=$secport OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" PN_SEND="$classes/pn_send" PN_RECEIVE="$classes/pn_receive" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
+AMQP_PORT=$port SEC_PORT=$secport SEC_HTTP_PORT=$((port + 5)) OW_PORT=$owport AUTO_PORT=$autoport SSL_PORT=$sslport CA_PEM="$pki/ca.pem" PN_SEND="$classes/pn_send" PN_RECEIVE="$classes/pn_receive" OW_CP="$classes:$IT_CP" BROKERCTL="$IT_ROOT/test/interop/common/brokerctl.sh" \
     BROKER_DIR="$dir" timeout 600 "$py" "$here/suite.py" ${IT_ONLY:+--only "$IT_ONLY"} \
     > "$IT_SUITE_RESULTS" 2> "$IT_SUITE_LOGS/details.log"
 rc=$?

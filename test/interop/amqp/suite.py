@@ -542,6 +542,30 @@ def link_permissions_with_users():
     c.close()
 
 
+@test
+def console_asks_admin_credentials():
+    import base64
+    import urllib.error
+    import urllib.request
+    url = "http://127.0.0.1:%s/metrics" % os.environ["SEC_HTTP_PORT"]
+
+    def get(user=None, password=None):
+        req = urllib.request.Request(url)
+        if user:
+            req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+    st, hd, _ = get()
+    check(st == 401 and "Basic" in (hd.get("WWW-Authenticate") or ""), "no credentials: 401 with a Basic challenge (%s)" % st)
+    check(get("admin", "wrong")[0] == 401, "a wrong password: 401")
+    check(get("reader", "readerpw")[0] == 401, "a user outside the admins group: 401")
+    st, _, body = get("admin", "adminpw")
+    check(st == 200 and b"hermod_" in body, "an admin gets the metrics (%s)" % st)
+
+
 # ------------------------------------------------------------------ other clients: rhea, Proton C
 
 def rhea(*args):
