@@ -269,8 +269,8 @@ static int on_signal(int signum)
         /* of the configuration only the TLS certificates are reloaded (listeners, store,
          * policies, the web console keep what they started with): say so, keep running */
         reload_certificates();
-        hm_warn("SIGHUP: TLS certificates reloaded; the rest of the configuration is not reloaded "
-                "(restart hermod to apply it)");
+        hm_warn("SIGHUP: %s; the rest of the configuration is not reloaded (restart hermod to "
+                "apply it)", ntls_contexts ? "TLS certificates reread" : "no TLS connector to reload");
         return 0;   /* keep waiting for signals */
     }
     hm_info("signal %d received: shutting down", signum);
