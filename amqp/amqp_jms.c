@@ -358,6 +358,47 @@ static apr_status_t read_sections(const uint8_t *p, size_t len, pn_data_t *d, ap
     return APR_SUCCESS;
 }
 
+/* The JMS kind a body says by itself (its section and content type); -1: none JMS has. */
+static int kind_of_body(const body_t *b)
+{
+    if (!b->nsections)
+        return AMQP_JMS_MESSAGE;
+    if (b->code == AMQP_SEC_DATA)
+        return b->content_type && strcmp(b->content_type, SERIALIZED_OBJECT) == 0 ? AMQP_JMS_OBJECT
+             : content_type_is_text(b->content_type) ? AMQP_JMS_TEXT : AMQP_JMS_BYTES;
+    if (b->code == AMQP_SEC_SEQUENCE)
+        return AMQP_JMS_STREAM;
+    switch (b->value.type) {
+    case HM_V_NULL: case HM_V_STRING: return AMQP_JMS_TEXT;
+    case HM_V_BYTES: return AMQP_JMS_BYTES;
+    case HM_V_MAP: return AMQP_JMS_MAP;
+    case HM_V_LIST: return AMQP_JMS_STREAM;
+    default: return -1;
+    }
+}
+
+/* Whether the body fits the kind x-opt-jms-msg-type names (no body fits every kind: its empty
+ * one).  A message whose annotation and body disagree is taken by its body. */
+static int kind_fits(int t, const body_t *b)
+{
+    if (!b->nsections)
+        return 1;
+    switch (t) {
+    case AMQP_JMS_TEXT:
+        return b->code == AMQP_SEC_DATA || (b->code == AMQP_SEC_VALUE &&
+               (b->value.type == HM_V_STRING || b->value.type == HM_V_NULL));
+    case AMQP_JMS_BYTES:
+    case AMQP_JMS_OBJECT:
+        return b->code == AMQP_SEC_DATA || (b->code == AMQP_SEC_VALUE && b->value.type == HM_V_BYTES);
+    case AMQP_JMS_MAP:
+        return b->code == AMQP_SEC_VALUE && b->value.type == HM_V_MAP;
+    case AMQP_JMS_STREAM:
+        return b->code == AMQP_SEC_SEQUENCE || (b->code == AMQP_SEC_VALUE && b->value.type == HM_V_LIST);
+    default:
+        return 0;                  /* MESSAGE with a body, or an unknown kind */
+    }
+}
+
 apr_status_t amqp_jms_export(const uint8_t *p, size_t len, apr_pool_t *pool, hm_content_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -381,23 +422,8 @@ apr_status_t amqp_jms_export(const uint8_t *p, size_t len, apr_pool_t *pool, hm_
     bytes.u.bytes.len = b.data.len;
     hm_wbuf_free(&b.data);
     int t = b.msg_type;
-    if (t < 0) {                   /* no annotation: by the body section and its content type */
-        if (!b.nsections)
-            t = AMQP_JMS_MESSAGE;
-        else if (b.code == AMQP_SEC_DATA)
-            t = b.content_type && strcmp(b.content_type, SERIALIZED_OBJECT) == 0 ? AMQP_JMS_OBJECT
-              : content_type_is_text(b.content_type) ? AMQP_JMS_TEXT : AMQP_JMS_BYTES;
-        else if (b.code == AMQP_SEC_SEQUENCE)
-            t = AMQP_JMS_STREAM;
-        else
-            switch (b.value.type) {
-            case HM_V_NULL: case HM_V_STRING: t = AMQP_JMS_TEXT; break;
-            case HM_V_BYTES: t = AMQP_JMS_BYTES; break;
-            case HM_V_MAP: t = AMQP_JMS_MAP; break;
-            case HM_V_LIST: t = AMQP_JMS_STREAM; break;
-            default: t = -1; break;
-            }
-    }
+    if (t < 0 || !kind_fits(t, &b))  /* no annotation, or one the body contradicts: by the body */
+        t = kind_of_body(&b);
     if (!b.nsections) {            /* no body: the kind's empty one (an unknown kind: none) */
         out->kind = t == AMQP_JMS_TEXT ? HM_BODY_TEXT : t == AMQP_JMS_BYTES ? HM_BODY_BYTES
                   : t == AMQP_JMS_OBJECT ? HM_BODY_OBJECT : t == AMQP_JMS_MAP ? HM_BODY_MAP
