@@ -332,9 +332,11 @@ static apr_status_t read_sections(const uint8_t *p, size_t len, pn_data_t *d, ap
                 apr_status_t st = value_export(d, pool, &items, 0);
                 if (st)
                     return st;
+                if (items.type != HM_V_LIST)
+                    return HM_EMALFORMED;      /* an amqp-sequence is a list */
                 if (b->nsections == 1) {
                     b->value = items;
-                } else if (items.type == HM_V_LIST) {   /* several sequences: one list */
+                } else {                       /* several sequences: one list */
                     int total = b->value.u.map.n + items.u.map.n;
                     hm_entry_t *e = apr_pcalloc(pool, (size_t)(total ? total : 1) * sizeof *e);
                     memcpy(e, b->value.u.map.e, (size_t)b->value.u.map.n * sizeof *e);
