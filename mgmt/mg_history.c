@@ -133,9 +133,13 @@ void mg_history_stop(mg_history_t *h)
     apr_status_t rv;
     apr_thread_join(&rv, h->thread);
     h->thread = NULL;
-    for (apr_hash_index_t *hi = apr_hash_first(h->pool, h->series); hi; hi = apr_hash_next(hi))
-        free(apr_hash_this_val(hi));
-    apr_hash_clear(h->series);
+    /* each key lives in its series: take the entry out of the table before freeing it */
+    for (apr_hash_index_t *hi = apr_hash_first(h->pool, h->series); hi;) {
+        series_t *s = apr_hash_this_val(hi);
+        hi = apr_hash_next(hi);
+        apr_hash_set(h->series, s->key, APR_HASH_KEY_STRING, NULL);
+        free(s);
+    }
 }
 
 int mg_history_json(mg_history_t *h, hm_dname_t d, hm_wbuf_t *w)
