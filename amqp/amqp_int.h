@@ -56,6 +56,7 @@ typedef struct amqp_pending_s amqp_pending_t;
 
 struct amqp_link_s {
     amqp_conn_t *ac;
+    apr_pool_t *pool;              /* the link's names and ids: gone with the link */
     amqp_pending_t *ins;           /* the client's deliveries the core has not answered yet */
     pn_link_t *pl;
     amqp_link_t *next, **prevp;    /* the connection's links */

@@ -93,6 +93,10 @@ static amqp_link_t *link_new(amqp_conn_t *ac, pn_link_t *pl, int consumer)
     if (!x)
         return NULL;
     amqp_link_t *l = &x->l;
+    if (apr_pool_create(&l->pool, ac->pool) != APR_SUCCESS) {
+        free(x);
+        return NULL;
+    }
     l->ac = ac;
     l->pl = pl;
     l->consumer = consumer;
@@ -131,7 +135,7 @@ static void on_empty(void *ctx, hm_consumer_t *hc)
 static const hm_consumer_ops_t consumer_ops = { on_deliver, on_empty };
 
 /* The filters a receiver asked for: a selector and no-local. */
-static apr_status_t read_filters(amqp_conn_t *ac, pn_terminus_t *src, const char **selector,
+static apr_status_t read_filters(apr_pool_t *pool, pn_terminus_t *src, const char **selector,
                                  int *no_local, char *err, size_t errlen)
 {
     pn_data_t *f = pn_terminus_filter(src);
@@ -171,7 +175,7 @@ static apr_status_t read_filters(amqp_conn_t *ac, pn_terminus_t *src, const char
                 pn_data_exit(f);
                 return HM_ESELECTOR;
             }
-            *selector = apr_pstrmemdup(ac->pool, s.start, s.size);
+            *selector = apr_pstrmemdup(pool, s.start, s.size);
         }
         if (nl)
             *no_local = 1;
@@ -189,14 +193,20 @@ static void resume_by_name(amqp_conn_t *ac, pn_link_t *pl)
 {
     char *topic, *selector;
     int no_local;
+    apr_pool_t *tmp;               /* what is kept is copied into the terminus and the link */
     const char *cid = pn_connection_remote_container(ac->pc);
-    if (hm_durable_lookup(ac->b, cid, pn_link_name(pl), ac->pool, &topic, &selector, &no_local)) {
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS) {
+        refuse(ac, pl, "amqp:internal-error", "out of memory");
+        return;
+    }
+    if (hm_durable_lookup(ac->b, cid, pn_link_name(pl), tmp, &topic, &selector, &no_local)) {
+        apr_pool_destroy(tmp);
         refuse(ac, pl, "amqp:not-found", "no durable subscription by this link's name");
         return;
     }
     pn_terminus_t *src = pn_link_remote_source(pl);
     pn_terminus_set_type(src, PN_SOURCE);   /* Proton reads an address-less source as unspecified */
-    pn_terminus_set_address(src, apr_pstrcat(ac->pool, "topic://", topic, NULL));
+    pn_terminus_set_address(src, apr_pstrcat(tmp, "topic://", topic, NULL));
     pn_terminus_set_durability(src, PN_DELIVERIES);
     pn_terminus_set_expiry_policy(src, PN_EXPIRE_NEVER);
     pn_data_t *f = pn_terminus_filter(src);
@@ -220,6 +230,7 @@ static void resume_by_name(amqp_conn_t *ac, pn_link_t *pl)
         pn_data_exit(f);
     }
     pn_data_exit(f);
+    apr_pool_destroy(tmp);
     open_consumer(ac, pl);
 }
 
@@ -229,43 +240,47 @@ static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
     const char *addr = pn_terminus_get_address(src);
     char err[HM_MAX_DEST_NAME + 128] = "";
     hm_dname_t dest;
-    if (pn_terminus_is_dynamic(src)) {
-        int topic = has_capability(pn_terminus_capabilities(src), "temporary-topic");
-        dest.kind = topic ? HM_TEMP_TOPIC : HM_TEMP_QUEUE;
-        dest.name = apr_psprintf(ac->pool, "%s:%llu", ac->connection_id,
-                                 (unsigned long long)++ac->next_id);
-        apr_status_t st = hm_temp_dest_create(ac->client, dest);
-        if (st) {
-            refuse(ac, pl, amqp_condition_for(st), hm_client_denied(ac->client) ? hm_client_denied(ac->client) : hm_strerror(st));
-            return;
-        }
-        addr = apr_pstrcat(ac->pool, topic ? "temp-topic://" : "temp-queue://", dest.name, NULL);
-    } else if (!addr || !*addr) {
+    if (!pn_terminus_is_dynamic(src) && (!addr || !*addr)) {
         resume_by_name(ac, pl);
         return;
-    } else if (strlen(addr) > AMQP_MAX_NAME) {
+    }
+    if (addr && strlen(addr) > AMQP_MAX_NAME) {
         refuse(ac, pl, "amqp:invalid-field", "a source address that is too long");
         return;
-    } else {
-        dest = terminus_dest(src, addr);
     }
-    const char *selector;
-    int no_local;
-    apr_status_t st = read_filters(ac, src, &selector, &no_local, err, sizeof err);
-    if (st) {
-        refuse(ac, pl, "amqp:invalid-field", err);
-        return;
-    }
-    int durable = dest.kind == HM_TOPIC && pn_terminus_get_durability(src) != PN_NONDURABLE &&
-                  pn_terminus_get_expiry_policy(src) == PN_EXPIRE_NEVER;
+    /* the link first: what it needs lives in its pool and goes with it */
     amqp_link_t *l = link_new(ac, pl, 1);
     if (!l) {
         refuse(ac, pl, "amqp:internal-error", "out of memory");
         return;
     }
-    l->dest_name = apr_pstrdup(ac->pool, dest.name);
+    apr_status_t st;
+    if (pn_terminus_is_dynamic(src)) {
+        int topic = has_capability(pn_terminus_capabilities(src), "temporary-topic");
+        dest.kind = topic ? HM_TEMP_TOPIC : HM_TEMP_QUEUE;
+        dest.name = apr_psprintf(l->pool, "%s:%llu", ac->connection_id,
+                                 (unsigned long long)++ac->next_id);
+        if ((st = hm_temp_dest_create(ac->client, dest))) {
+            link_release(ac, l, 0);
+            refuse(ac, pl, amqp_condition_for(st), hm_client_denied(ac->client) ? hm_client_denied(ac->client) : hm_strerror(st));
+            return;
+        }
+        addr = apr_pstrcat(l->pool, topic ? "temp-topic://" : "temp-queue://", dest.name, NULL);
+    } else {
+        dest = terminus_dest(src, addr);
+    }
+    const char *selector;
+    int no_local;
+    if ((st = read_filters(l->pool, src, &selector, &no_local, err, sizeof err))) {
+        link_release(ac, l, 0);
+        refuse(ac, pl, "amqp:invalid-field", err);
+        return;
+    }
+    int durable = dest.kind == HM_TOPIC && pn_terminus_get_durability(src) != PN_NONDURABLE &&
+                  pn_terminus_get_expiry_policy(src) == PN_EXPIRE_NEVER;
+    l->dest_name = apr_pstrdup(l->pool, dest.name);
     l->durable = durable;
-    l->sub_name = durable ? apr_pstrdup(ac->pool, pn_link_name(pl)) : NULL;
+    l->sub_name = durable ? apr_pstrdup(l->pool, pn_link_name(pl)) : NULL;
     l->presettled = pn_link_remote_snd_settle_mode(pl) == PN_SND_SETTLED;
     hm_consumer_opts_t o = {
         .dest = { dest.kind, l->dest_name },
@@ -274,7 +289,7 @@ static void open_consumer(amqp_conn_t *ac, pn_link_t *pl)
         .no_local = no_local,
         .browser = HM_KIND_IS_QUEUE(dest.kind) && pn_terminus_get_distribution_mode(src) == PN_DIST_MODE_COPY,
         .durable_name = l->sub_name,
-        .id = apr_psprintf(ac->pool, "%s:1:%llu", ac->connection_id, (unsigned long long)++ac->next_id),
+        .id = apr_psprintf(l->pool, "%s:1:%llu", ac->connection_id, (unsigned long long)++ac->next_id),
         .credit = 1,
     };
     st = hm_consumer_open(ac->client, &o, &consumer_ops, l, &l->hc, err, sizeof err);
@@ -479,10 +494,10 @@ static void open_producer(amqp_conn_t *ac, pn_link_t *pl)
         refuse(ac, pl, "amqp:internal-error", "out of memory");
         return;
     }
-    l->dest_name = dest.name ? apr_pstrdup(ac->pool, dest.name) : NULL;
+    l->dest_name = dest.name ? apr_pstrdup(l->pool, dest.name) : NULL;
     l->dest.kind = dest.kind;
     l->dest.name = l->dest_name;
-    l->producer_id = apr_psprintf(ac->pool, "%s:1:%llu", ac->connection_id,
+    l->producer_id = apr_psprintf(l->pool, "%s:1:%llu", ac->connection_id,
                                   (unsigned long long)++ac->next_id);
     apr_status_t st = hm_producer_add(ac->client, l->producer_id, l->dest);
     if (st) {
@@ -773,6 +788,7 @@ static void link_release(amqp_conn_t *ac, amqp_link_t *l, int closed)
     if (l->next)
         l->next->prevp = l->prevp;
     pn_link_set_context(l->pl, NULL);
+    apr_pool_destroy(l->pool);
     free(x);
 }
 
