@@ -57,7 +57,13 @@ static void test_shipped_default_config(void)
     CU_ASSERT_EQUAL(cfg->store.cache_size, 64 << 20);
     CU_ASSERT_EQUAL(cfg->store.log_file_size, 32 << 20);
     CU_ASSERT_EQUAL(cfg->store.sync, CFG_SYNC_ALWAYS);
-    CU_ASSERT_EQUAL_FATAL(cfg->connectors->nelts, 1);
+    CU_ASSERT_EQUAL_FATAL(cfg->connectors->nelts, 2);
+    const cfg_connector_t *a = connector(cfg, 1);   /* AMQP 1.0 on ActiveMQ's port, loopback */
+    CU_ASSERT_STRING_EQUAL(a->name, "amqp");
+    CU_ASSERT_EQUAL(a->scheme, CFG_SCHEME_AMQP);
+    CU_ASSERT_EQUAL(a->protocols, CFG_PROTO_AMQP);
+    CU_ASSERT_STRING_EQUAL(a->host, "127.0.0.1");
+    CU_ASSERT_EQUAL(a->port, 5672);
     const cfg_connector_t *c = connector(cfg, 0);
     CU_ASSERT_STRING_EQUAL(c->name, "openwire");
     CU_ASSERT_EQUAL(c->scheme, CFG_SCHEME_TCP);
