@@ -2,6 +2,7 @@
  *   hermod --config FILE [--log-level debug|info|warn|error] [--loops N]
  * Runs in the foreground, logs to stderr, stops gracefully on SIGTERM/SIGINT, and exits
  * non-zero with a message naming file, line and element when the configuration is bad. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,30 @@ static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **
     return st;
 }
 
+/* The store's lease: the exclusive lock file, or a pair's lease file (<locker>).  *poll_ms:
+ * how often a standby looks at it. */
+static apr_status_t store_lease(const cfg_t *cfg, apr_pool_t *pool, st_lease_t **out, int *poll_ms)
+{
+    *poll_ms = LEASE_POLL_MS;
+    if (cfg->store.locker != CFG_LOCKER_LEASE)
+        return st_lease_lockfile(pool, cfg->store.directory, out);
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    st_lease_opts_t lo = {
+        .lease_ms = cfg->store.lease_ms,
+        .renew_ms = cfg->store.keep_alive_ms,
+        .holder = cfg->store.lease_holder_id
+                  ? cfg->store.lease_holder_id
+                  : apr_psprintf(pool, "broker \"%s\" (pid %ld on %s)", cfg->broker_name,
+                                 (long)getpid(), host),
+    };
+    /* a standby looks often: a released lease is taken at once, a lapsed one within a poll */
+    *poll_ms = cfg->store.keep_alive_ms < 100 ? cfg->store.keep_alive_ms : 100;
+    hm_info("store: a primary/replica pair's lease in %s/hermod.lease: lasts %d ms, renewed every "
+            "%d ms", cfg->store.directory, cfg->store.lease_ms, cfg->store.keep_alive_ms);
+    return st_lease_file(pool, cfg->store.directory, &lo, out);
+}
+
 static int usage(void)
 {
     fprintf(stderr,
@@ -236,12 +261,18 @@ static int store_tool(const char *cmd, const char *dir)
 }
 
 static hm_life_t *the_life;
+static const char *const *the_argv;     /* for the re-execution of a fenced broker */
 
 /* The lease is gone while active: another broker may be writing the store now.  Nothing more
- * may reach it, not even a clean close (a checkpoint writes): the process ends here. */
+ * may reach it, not even a clean close (a checkpoint writes; the lease's gate refuses it anyway).
+ * The process image is replaced by a fresh one with the same arguments: every connection and
+ * listener closes with it, and the new image waits as standby (a pair's lease), or exits. */
 static void on_fenced(void *baton, const char *why)
 {
-    hm_error("hermod fenced (%s): exiting without touching the store", why);
+    hm_error("hermod fenced (%s): closing every connection and starting again as standby, "
+             "without touching the store", why);
+    execv("/proc/self/exe", (char *const *)the_argv);
+    hm_error("hermod fenced: cannot start again (%s): exiting", strerror(errno));
     _exit(3);
 }
 
@@ -603,6 +634,7 @@ int main(int argc, const char *const *argv)
     if (loops < 1 || loops > 64)
         loops = 2;
 
+    the_argv = argv;
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
     /* block SIGTERM/SIGINT before any thread exists (store flusher, event loops): only the
@@ -653,14 +685,24 @@ int main(int argc, const char *const *argv)
     apr_thread_detach(sig);
     st_lease_t *lease = NULL;
     if (uses_store(cfg)) {
-        if ((st = st_lease_lockfile(pool, cfg->store.directory, &lease)) ||
-            (st = hm_life_acquire(the_life, lease, LEASE_POLL_MS))) {
+        int poll_ms;
+        hm_life_fail_if_taken(the_life, cfg->store.fail_if_locked);
+        if ((st = store_lease(cfg, pool, &lease, &poll_ms)) ||
+            (st = hm_life_acquire(the_life, lease, poll_ms))) {
             if (st == HM_ECLOSED) {
                 hm_info("hermod stopped (was standby)");
                 return 0;
             }
             hm_error("%s:%d: the store's lease in %s cannot be taken: %s", cfg->source,
-                     cfg->store.line, cfg->store.directory, hm_strerror(st));
+                     cfg->store.line, cfg->store.directory, st == ST_EBUSY ? "another broker "
+                     "holds it (failIfLocked=\"true\")" : hm_strerror(st));
+            return 1;
+        }
+        /* from now on every write of the store asks the lease, and the lease is renewed (or
+         * checked) all through recovery, service and shutdown, until released */
+        st_lease_guard(lease);
+        if ((st = hm_life_watch(the_life, lease, lease->renew_ms ? lease->renew_ms : LEASE_POLL_MS))) {
+            hm_error("cannot watch the store's lease: %s", hm_strerror(st));
             return 1;
         }
     } else {
@@ -720,10 +762,6 @@ int main(int argc, const char *const *argv)
     if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
         _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
     hm_life_set(the_life, HM_LIFE_ACTIVE);
-    if (lease && (st = hm_life_watch(the_life, lease, LEASE_POLL_MS))) {
-        hm_error("cannot watch the store's lease: %s", hm_strerror(st));
-        return 1;
-    }
     hm_info("hermod broker \"%s\" started (%d event loops, data in %s)", cfg->broker_name, loops,
             cfg->data_directory);
     hm_server_run(the_server);
@@ -733,6 +771,12 @@ int main(int argc, const char *const *argv)
     hm_broker_destroy(broker);
     if (store)
         st_close(store);
+    if (lease) {
+        /* everything is written: a pair's standby may take over at once */
+        hm_life_unwatch(the_life);
+        st_lease_release(lease);
+        st_lease_guard(NULL);
+    }
     hm_info("hermod stopped");
     return 0;
 }

@@ -139,6 +139,11 @@ typedef enum {
     CFG_SYNC_NONE                     /* left to the OS and checkpoints */
 } cfg_sync_e;
 
+typedef enum {
+    CFG_LOCKER_EXCLUSIVE,             /* DIR/hermod.lock, flock: released by the kernel on exit */
+    CFG_LOCKER_LEASE                  /* DIR/hermod.lease: renewed, lapses unless renewed */
+} cfg_locker_e;
+
 typedef struct cfg_store_s {
     cfg_store_kind_e kind;
     const char *configured_as;        /* "bdb", "kahaDB", "mKahaDB", "levelDB", "default", ... */
@@ -151,6 +156,17 @@ typedef struct cfg_store_s {
                                          batch: flush interval (default 100) */
     bool delete_all_on_startup;       /* broker deleteAllMessagesOnStartup */
     int line;                         /* of the adapter element, 0 for the default */
+    /* Who may open the store: one broker at a time by an exclusive lock file (the default), or
+     * a primary/replica pair by a time-limited lease file (<locker><lease-file-locker/>, or
+     * ActiveMQ's <shared-file-locker>/<lease-database-locker> read as it). */
+    cfg_locker_e locker;
+    int lease_ms;                     /* lockAcquireSleepInterval: how long a lease lasts after its
+                                         last renewal (default 10000) */
+    int keep_alive_ms;                /* lockKeepAlivePeriod: renewal period (default lease / 4);
+                                         less than the lease */
+    bool fail_if_locked;              /* failIfLocked: exit instead of waiting as standby */
+    const char *lease_holder_id;      /* leaseHolderId: the name in the lease (default brokerName) */
+    int locker_line;
 } cfg_store_t;
 
 /* ---- system usage -------------------------------------------------------------------- */

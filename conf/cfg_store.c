@@ -44,12 +44,80 @@ static apr_status_t adapter_start(cfg_ctx_t *ctx, xmlNode *node, cfg_store_t *st
 }
 
 #define S(n, k, f, lo, hi) CFG_ATTR(n, k, cfg_store_t, f, lo, hi)
+
+/* <locker>: which locker guards the store.  ActiveMQ's lease-database-locker keeps a lease row
+ * in a database; hermod's lease-file-locker keeps the same lease in a file of the store's
+ * directory, which is what a pair on a shared file system needs.  ActiveMQ's shared-file-locker
+ * (an OS file lock, which a paused or partitioned primary keeps holding) is read as the lease
+ * file, with the same attributes. */
+static const cfg_attr_spec_t locker_attrs[] = {
+    S("lockAcquireSleepInterval", CFG_A_INT, lease_ms, 100, 3600000),
+    S("failIfLocked", CFG_A_BOOL, fail_if_locked, 0, 0),
+    S("leaseHolderId", CFG_A_STR, lease_holder_id, 0, 0),
+    CFG_ATTR_NOTE("maxAllowableDiffFromDBTime", CFG_A_QUIET, NULL),
+    CFG_ATTR_NOTE("createTablesOnStartup", CFG_A_QUIET, NULL),
+    CFG_ATTR_NOTE("directory", CFG_A_WARN, "the lease file is always in the store's directory"),
+    CFG_ATTR_NOTE("name", CFG_A_QUIET, NULL),
+};
+
+static apr_status_t lease_locker(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    cfg_store_t *st = target;
+    if (st->locker_line)
+        return cfg_fail(ctx, node, NULL, CFG_EVALUE, "a second locker (the first is on line %d)",
+                        st->locker_line);
+    st->locker = CFG_LOCKER_LEASE;
+    st->locker_line = cfg_line(node, NULL);
+    if (strcmp((const char *)node->name, "lease-file-locker") != 0)
+        cfg_info(ctx, node, NULL, "read as hermod's <lease-file-locker>: a lease in the store's "
+                 "directory, renewed every lockKeepAlivePeriod ms, lasting lockAcquireSleepInterval ms");
+    apr_status_t rv = cfg_attrs(ctx, node, locker_attrs, CFG_NELEMS(locker_attrs), st);
+    return rv == APR_SUCCESS ? cfg_children(ctx, node, NULL, 0, NULL) : rv;
+}
+
+static const cfg_elem_spec_t lockers[] = {
+    { "lease-file-locker", CFG_E_PARSE, lease_locker, NULL },
+    { "shared-file-locker", CFG_E_PARSE, lease_locker, NULL },
+    { "lease-database-locker", CFG_E_PARSE, lease_locker, NULL },
+    { "database-locker", CFG_E_REFUSE, NULL, "a database lock is not available; use "
+      "<lease-file-locker/> (a lease in the store's directory)" },
+};
+
+static apr_status_t locker(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
+    return rv == APR_SUCCESS ? cfg_children(ctx, node, lockers, CFG_NELEMS(lockers), target) : rv;
+}
+
+static const cfg_elem_spec_t adapter_children[] = {
+    { "locker", CFG_E_PARSE, locker, NULL },
+};
+
+/* The lease's timing once the whole adapter is read: the renewal period must leave the lease
+ * room for a few renewals, or a primary would fence itself at the first slow write. */
+static apr_status_t lease_timing(cfg_ctx_t *ctx, xmlNode *node, cfg_store_t *st)
+{
+    if (st->locker != CFG_LOCKER_LEASE)
+        return APR_SUCCESS;
+    if (!st->lease_ms)
+        st->lease_ms = 10000;
+    if (!st->keep_alive_ms)
+        st->keep_alive_ms = st->lease_ms / 4;
+    if (st->keep_alive_ms * 2 > st->lease_ms)
+        return cfg_fail(ctx, node, cfg_attr_find(node, "lockKeepAlivePeriod"), CFG_EVALUE,
+                        "lockKeepAlivePeriod=\"%d\" must be at most half the lease "
+                        "(lockAcquireSleepInterval=\"%d\"), so a renewal can fail once without "
+                        "the primary losing its lease", st->keep_alive_ms, st->lease_ms);
+    return APR_SUCCESS;
+}
+
 static const cfg_attr_spec_t bdb_attrs[] = {
     S("directory", CFG_A_STR, directory, 0, 0),
     S("cacheSize", CFG_A_SIZE, cache_size, 1 << 20, INT64_MAX),
     S("logFileSize", CFG_A_SIZE, log_file_size, 1 << 20, (int64_t)4 << 30),
     S("groupCommitMs", CFG_A_INT, group_commit_ms, 0, 60000),
     CFG_ATTR_NOTE("syncPolicy", CFG_A_SKIP, NULL),
+    S("lockKeepAlivePeriod", CFG_A_INT, keep_alive_ms, 0, 3600000),
 };
 
 static apr_status_t bdb(cfg_ctx_t *ctx, xmlNode *node, void *target)
@@ -61,7 +129,9 @@ static apr_status_t bdb(cfg_ctx_t *ctx, xmlNode *node, void *target)
     if (rv == APR_SUCCESS)
         rv = sync_policy(ctx, node, "syncPolicy", st);
     if (rv == APR_SUCCESS)
-        rv = cfg_children(ctx, node, NULL, 0, st);
+        rv = cfg_children(ctx, node, adapter_children, CFG_NELEMS(adapter_children), st);
+    if (rv == APR_SUCCESS)
+        rv = lease_timing(ctx, node, st);
     if (rv == APR_SUCCESS && !st->directory)
         st->directory = apr_pstrcat(ctx->pool, ctx->cfg->data_directory, "/bdb", NULL);
     return rv;
@@ -101,13 +171,9 @@ static const cfg_attr_spec_t kahadb_attrs[] = {
     CFG_ATTR_NOTE("compactAcksIgnoresStoreGrowth", CFG_A_WARN, KAHA_TUNING),
     CFG_ATTR_NOTE("cleanupOnStop", CFG_A_WARN, KAHA_TUNING),
     CFG_ATTR_NOTE("useLock", CFG_A_WARN, "hermod always locks its store directory"),
-    CFG_ATTR_NOTE("lockKeepAlivePeriod", CFG_A_WARN, "hermod always locks its store directory"),
+    S("lockKeepAlivePeriod", CFG_A_INT, keep_alive_ms, 0, 3600000),
 };
 #undef S
-
-static const cfg_elem_spec_t kahadb_children[] = {
-    { "locker", CFG_E_WARN, NULL, "hermod takes its own exclusive lock on the store directory" },
-};
 
 /* kahaDB (and levelDB, whose attributes overlap) mapped onto Berkeley DB. */
 static apr_status_t kahadb(cfg_ctx_t *ctx, xmlNode *node, void *target)
@@ -127,7 +193,9 @@ static apr_status_t kahadb(cfg_ctx_t *ctx, xmlNode *node, void *target)
             st->sync = CFG_SYNC_NONE;
     }
     if (rv == APR_SUCCESS)
-        rv = cfg_children(ctx, node, kahadb_children, CFG_NELEMS(kahadb_children), st);
+        rv = cfg_children(ctx, node, adapter_children, CFG_NELEMS(adapter_children), st);
+    if (rv == APR_SUCCESS)
+        rv = lease_timing(ctx, node, st);
     if (rv != APR_SUCCESS)
         return rv;
     if (!st->directory)

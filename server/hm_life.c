@@ -5,6 +5,8 @@
 #include <apr_thread_proc.h>
 
 #include "hm_life.h"
+#include <apr_strings.h>
+
 #include "hm_log.h"
 
 struct hm_life_s {
@@ -17,7 +19,10 @@ struct hm_life_s {
     void *baton;
     st_lease_t *watched;
     int watch_ms;
-    apr_thread_t *watcher;
+    int unwatch;                   /* the watch threads end (before the lease is released) */
+    int fenced;
+    int fail_if_taken;
+    apr_thread_t *watcher, *watchdog;
 };
 
 static const char *const names[] = { "starting", "standby", "recovering", "active", "stopping",
@@ -79,19 +84,37 @@ int hm_life_stop_requested(hm_life_t *l)
     return s;
 }
 
-/* Sleeps up to ms unless a stop is requested; returns the stop flag. */
-static int nap(hm_life_t *l, int ms)
+/* Sleeps up to ms unless *flag is set (under mu); returns the flag: nap ends at a stop
+ * request, watch_nap when the watch ends. */
+static int nap_until(hm_life_t *l, int ms, const int *flag)
 {
     apr_thread_mutex_lock(l->mu);
-    if (!l->stop)
+    if (!*flag)
         apr_thread_cond_timedwait(l->cv, l->mu, apr_time_from_msec(ms));
-    int s = l->stop;
+    int s = *flag;
     apr_thread_mutex_unlock(l->mu);
     return s;
 }
 
+static int nap(hm_life_t *l, int ms)
+{
+    return nap_until(l, ms, &l->stop);
+}
+
+static int watch_nap(hm_life_t *l, int ms)
+{
+    return nap_until(l, ms, &l->unwatch);
+}
+
+void hm_life_fail_if_taken(hm_life_t *l, int on)
+{
+    l->fail_if_taken = on;
+}
+
 apr_status_t hm_life_acquire(hm_life_t *l, st_lease_t *lease, int poll_ms)
 {
+    /* a time-limited lease is known to be taken only once it was seen renewed within a lease */
+    int64_t decided = st_lease_now_us() + (int64_t)lease->lease_ms * 1000 + 2000 * (int64_t)poll_ms;
     for (int waited = 0;; waited++) {
         if (hm_life_stop_requested(l))
             return HM_ECLOSED;
@@ -102,6 +125,8 @@ apr_status_t hm_life_acquire(hm_life_t *l, st_lease_t *lease, int poll_ms)
         }
         if (st != ST_EBUSY)
             return st;
+        if (l->fail_if_taken && (!lease->lease_ms || st_lease_now_us() > decided))
+            return ST_EBUSY;
         if (!waited) {
             char who[512];
             lease->ops->holder(lease, who, sizeof who);
@@ -114,17 +139,52 @@ apr_status_t hm_life_acquire(hm_life_t *l, st_lease_t *lease, int poll_ms)
     }
 }
 
+/* Once only, from whichever watch thread sees it first. */
+static void fence(hm_life_t *l, const char *why)
+{
+    apr_thread_mutex_lock(l->mu);
+    int first = !l->fenced;
+    l->fenced = 1;
+    apr_thread_mutex_unlock(l->mu);
+    if (!first)
+        return;
+    hm_life_set(l, HM_LIFE_FENCED);
+    hm_error("fenced: %s; this broker stops serving and writes nothing more", why);
+    l->fence(l->baton, why);
+}
+
+static int watching(hm_life_t *l)
+{
+    hm_life_state_e s = hm_life_state(l);
+    return s == HM_LIFE_ACTIVE || s == HM_LIFE_STOPPING || s == HM_LIFE_RECOVERING;
+}
+
+/* Renews (a time-limited lease) or checks (a lock) the lease every watch_ms, also while stopping:
+ * a stopping broker still writes (its last commits, a checkpoint) until it releases the lease. */
 static void *APR_THREAD_FUNC watch_main(apr_thread_t *t, void *arg)
 {
     hm_life_t *l = arg;
-    while (!nap(l, l->watch_ms)) {
-        if (hm_life_state(l) != HM_LIFE_ACTIVE)
-            continue;
-        if (!st_lease_still_held(l->watched)) {
-            hm_life_set(l, HM_LIFE_FENCED);
-            hm_error("fenced: the store's %s was lost; this broker stops serving and writes nothing",
-                     l->watched->ops->name);
-            l->fence(l->baton, "lease lost");
+    while (!watch_nap(l, l->watch_ms)) {
+        if (watching(l) && !st_lease_still_held(l->watched)) {
+            fence(l, apr_psprintf(l->pool, "the store's %s was lost", l->watched->ops->name));
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Why a second thread: the renewal itself may hang (a stalled disk, a hung file server), and
+ * the broker must still stop before its lease can have lapsed.  This one only reads a clock. */
+static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *arg)
+{
+    hm_life_t *l = arg;
+    st_lease_t *lease = l->watched;
+    int step = lease->renew_ms / 4 < 50 ? lease->renew_ms / 4 : 50;
+    while (!watch_nap(l, step > 5 ? step : 5)) {
+        int64_t until = lease->ops->valid_until(lease);
+        if (watching(l) && st_lease_now_us() >= until) {
+            fence(l, apr_psprintf(l->pool, "the store's %s was not renewed in time (the "
+                                  "standby may take it over now)", lease->ops->name));
             break;
         }
     }
@@ -135,9 +195,22 @@ apr_status_t hm_life_watch(hm_life_t *l, st_lease_t *lease, int poll_ms)
 {
     l->watched = lease;
     l->watch_ms = poll_ms > 0 ? poll_ms : 1000;
-    apr_threadattr_t *ta;
-    apr_status_t st = apr_threadattr_create(&ta, l->pool);
-    if (!st)
-        st = apr_threadattr_detach_set(ta, 1);
-    return st ? st : apr_thread_create(&l->watcher, ta, watch_main, l, l->pool);
+    apr_status_t st = apr_thread_create(&l->watcher, NULL, watch_main, l, l->pool);
+    if (st == APR_SUCCESS && lease->lease_ms > 0)
+        st = apr_thread_create(&l->watchdog, NULL, watchdog_main, l, l->pool);
+    return st;
+}
+
+void hm_life_unwatch(hm_life_t *l)
+{
+    apr_status_t rv;
+    apr_thread_mutex_lock(l->mu);
+    l->unwatch = 1;
+    apr_thread_cond_broadcast(l->cv);
+    apr_thread_mutex_unlock(l->mu);
+    if (l->watcher)
+        apr_thread_join(&rv, l->watcher);
+    if (l->watchdog)
+        apr_thread_join(&rv, l->watchdog);
+    l->watcher = l->watchdog = NULL;
 }

@@ -29,11 +29,16 @@ void hm_life_set(hm_life_t *l, hm_life_state_e s);
  * APR_SUCCESS: held, state recovering; HM_ECLOSED: a stop was requested while waiting; another
  * error: the lease cannot be used. */
 apr_status_t hm_life_acquire(hm_life_t *l, st_lease_t *lease, int poll_ms);
+/* failIfLocked: hm_life_acquire answers ST_EBUSY instead of waiting as standby. */
+void hm_life_fail_if_taken(hm_life_t *l, int on);
 /* From any thread (the signal thread): ends a standby wait; hm_life_stop_requested says so. */
 void hm_life_request_stop(hm_life_t *l);
 int hm_life_stop_requested(hm_life_t *l);
-/* While active, checks the lease every poll_ms on a thread of its own; a lost lease moves to
- * fenced and calls the fence function. */
+/* From recovery on, renews (or checks) the lease every poll_ms on a thread of its own, and for a
+ * time-limited lease watches its deadline on another; a lost or lapsed lease moves to fenced and
+ * calls the fence function. */
 apr_status_t hm_life_watch(hm_life_t *l, st_lease_t *lease, int poll_ms);
+/* Ends the watch (before the lease is released at a graceful stop). */
+void hm_life_unwatch(hm_life_t *l);
 
 #endif

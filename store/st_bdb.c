@@ -410,6 +410,8 @@ static void bdb_close(st_kv_t *kv)
             b->db[t]->close(b->db[t], 0);
     if (b->env)
         b->env->close(b->env, 0);
+    if (b->lease)
+        st_lease_release(b->lease);        /* a pair's lease file says "released" */
     if (b->lease_pool)
         apr_pool_destroy(b->lease_pool);   /* closes the lock file: the lease is free again */
     pthread_mutex_destroy(&b->jmu);
@@ -526,6 +528,33 @@ static int reserve_keep(const char *dir, const char *name, uint64_t want)
     return rc == 0;
 }
 
+/* The lease an offline tool takes: the lock file, or for a pair's store (it has a lease file)
+ * the lease file, waiting up to a lease for a holder that may have crashed.  Busy while a
+ * broker of the pair renews it. */
+static apr_status_t tool_lease(apr_pool_t *pool, const char *dir, st_lease_t **out)
+{
+    apr_status_t st;
+    if (!st_lease_file_exists(dir))
+        return (st = st_lease_lockfile(pool, dir, out)) ? st : st_lease_try(*out);
+    st_lease_opts_t lo = { .lease_ms = 1000, .holder = "hermod store tool" };
+    if ((st = st_lease_file(pool, dir, &lo, out)))
+        return st;
+    int64_t give_up = 0;
+    while ((st = st_lease_try(*out)) == ST_EBUSY) {
+        char who[512];
+        (*out)->ops->holder(*out, who, sizeof who);
+        /* the record names its lease length; wait a little longer than that */
+        const char *ms = strstr(who, "lease ");
+        int64_t lease = ms ? atoll(ms + 6) : 10000;
+        if (!give_up)
+            give_up = st_lease_now_us() + (lease + 1000) * 1000;
+        if (st_lease_now_us() > give_up)
+            return ST_EBUSY;
+        usleep(100000);
+    }
+    return st;
+}
+
 apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out)
 {
     if (!o->dir || !*o->dir)
@@ -539,10 +568,10 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     /* Why the lease: recovery on open assumes no other process uses the environment.  A broker
      * took it already (st_lease.h); the offline tools take it here, the same way. */
     apr_status_t lst = APR_SUCCESS;
+    st_bdb_gate_install();
     if (!o->lease_held &&
         ((lst = apr_pool_create(&b->lease_pool, NULL)) ||
-         (lst = st_lease_lockfile(b->lease_pool, o->dir, &b->lease)) ||
-         (lst = st_lease_try(b->lease)))) {
+         (lst = tool_lease(b->lease_pool, o->dir, &b->lease)))) {
         char who[512] = "";
         if (b->lease)
             b->lease->ops->holder(b->lease, who, sizeof who);

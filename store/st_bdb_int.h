@@ -43,6 +43,8 @@ struct st_kvtx_s {
 };
 
 apr_status_t st_bdb_map_err(int rc);
+/* Routes Berkeley DB's writes through the lease's gate (st_bdb_gate.c); once per process. */
+void st_bdb_gate_install(void);
 /* A write met a full disk: give up the running reserve (once); 1 if that made room. */
 int st_bdb_full_disk(bdb_kv_t *b, int rc);
 

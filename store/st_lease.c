@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 
 #include "st_lease.h"
@@ -55,7 +56,23 @@ static void lf_holder(st_lease_t *l, char *buf, size_t len)
     snprintf(buf, len, "%s (held by pid %s)", f->path, *pid ? pid : "?");
 }
 
-static const st_lease_ops_t lockfile_ops = { "lock file", lf_try, lf_still_held, lf_release, lf_holder };
+static int64_t lf_valid_until(st_lease_t *l)
+{
+    return l->held ? INT64_MAX : 0;
+}
+
+static int lf_may_write(st_lease_t *l)
+{
+    return 1;       /* nobody else can hold the lock while this process lives */
+}
+
+static uint64_t lf_epoch(st_lease_t *l)
+{
+    return 0;
+}
+
+static const st_lease_ops_t lockfile_ops = { "lock file", lf_try, lf_still_held, lf_release,
+                                             lf_holder, lf_valid_until, lf_may_write, lf_epoch };
 
 static apr_status_t lf_cleanup(void *data)
 {
@@ -78,4 +95,27 @@ apr_status_t st_lease_lockfile(apr_pool_t *pool, const char *dir, st_lease_t **o
     apr_pool_cleanup_register(pool, f, lf_cleanup, apr_pool_cleanup_null);
     *out = &f->base;
     return APR_SUCCESS;
+}
+
+/* The guard of the store's writes: one per process (a process opens one store). */
+static st_lease_t *volatile guard;
+static volatile apr_uint32_t refusals;
+
+void st_lease_guard(st_lease_t *l)
+{
+    guard = l;
+}
+
+int st_lease_gate_open(void)
+{
+    st_lease_t *l = guard;
+    if (!l || l->ops->may_write(l))
+        return 1;
+    apr_atomic_inc32(&refusals);
+    return 0;
+}
+
+uint64_t st_lease_gate_refusals(void)
+{
+    return apr_atomic_read32(&refusals);
 }

@@ -3,6 +3,10 @@
 #define ST_LIMITS_H
 
 #define ST_LOCK_FILE       "hermod.lock"         /* in the store directory: its lock-file lease */
+#define ST_LEASE_FILE      "hermod.lease"        /* ... or a pair's lease file (st_lease_file.c) */
+#define ST_LEASE_RECORD    512                   /* bytes of the lease record, written whole */
+#define ST_LEASE_HOLDER_MAX 256                  /* the holder's name in it */
+#define ST_LEASE_MIN_MARGIN_MS 100               /* the least safety margin of a lease */
 #define ST_MAX_BODY        (256u * 1024 * 1024)  /* one message body */
 #define ST_MAX_NAME        4096u                 /* destination, client id, subscription, topic */
 #define ST_MAX_SELECTOR    65536u

@@ -310,6 +310,12 @@ static const bad_case_t bad_cases[] = {
       "xmlns:amq='http://activemq.apache.org/schema/core'>\n<amq:broker>\n<transportConnectors/>"
       "</amq:broker></beans>", CFG_EUNKNOWN,
       "t.xml:3: <transportConnectors>: is in the Spring beans namespace" },
+    { "renewal as long as the lease", B "<persistenceAdapter>\n<bdb lockKeepAlivePeriod='1500'>"
+      "<locker><lease-file-locker lockAcquireSleepInterval='2000'/></locker></bdb>"
+      "</persistenceAdapter></broker>", CFG_EVALUE,
+      "t.xml:3: <bdb>: attribute \"lockKeepAlivePeriod\": lockKeepAlivePeriod=\"1500\" must be at most half" },
+    { "database locker", B "<persistenceAdapter><kahaDB><locker>\n<database-locker/></locker></kahaDB>"
+      "</persistenceAdapter></broker>", CFG_EUNSUPPORTED, "t.xml:3: <database-locker>: not supported" },
     { "jdbc store", B "<persistenceAdapter>\n<jdbcPersistenceAdapter dataSource='#ds'/>"
       "</persistenceAdapter></broker>", CFG_EUNSUPPORTED, "t.xml:3: <jdbcPersistenceAdapter>: not supported: JDBC" },
     { "empty persistenceAdapter", B "<persistenceAdapter>\n</persistenceAdapter></broker>",
@@ -632,6 +638,46 @@ static void test_tls_contexts(void)
     cfg_destroy(cfg);
 }
 
+/* The pair's lease: hermod's lease-file-locker with ActiveMQ's attribute names, and the
+ * lockers of an existing activemq.xml read as it; without a locker the exclusive lock stays. */
+static void test_store_lockers(void)
+{
+    logcap_t lc;
+    cfg_t *cfg = ok("<broker " CORE "><persistenceAdapter><bdb directory='/s' lockKeepAlivePeriod='500'>"
+                    "<locker><lease-file-locker lockAcquireSleepInterval='2000' leaseHolderId='a'/>"
+                    "</locker></bdb></persistenceAdapter></broker>", &lc);
+    CU_ASSERT_EQUAL(cfg->store.locker, CFG_LOCKER_LEASE);
+    CU_ASSERT_EQUAL(cfg->store.lease_ms, 2000);
+    CU_ASSERT_EQUAL(cfg->store.keep_alive_ms, 500);
+    CU_ASSERT_STRING_EQUAL(cfg->store.lease_holder_id, "a");
+    CU_ASSERT_EQUAL(lc.warns, 0);
+    cfg_destroy(cfg);
+
+    cfg = ok("<broker " CORE "><persistenceAdapter><kahaDB directory='/s'><locker>"
+             "<shared-file-locker lockAcquireSleepInterval='4000'/></locker></kahaDB>"
+             "</persistenceAdapter></broker>", &lc);
+    CU_ASSERT_EQUAL(cfg->store.locker, CFG_LOCKER_LEASE);
+    CU_ASSERT_EQUAL(cfg->store.lease_ms, 4000);
+    CU_ASSERT_EQUAL(cfg->store.keep_alive_ms, 1000);     /* a quarter of the lease */
+    CU_ASSERT(logged(&lc, "<shared-file-locker>: read as hermod's <lease-file-locker>"));
+    CU_ASSERT(!cfg->store.fail_if_locked);
+    cfg_destroy(cfg);
+
+    cfg = ok("<broker " CORE "><persistenceAdapter><kahaDB><locker><shared-file-locker/></locker>"
+             "</kahaDB></persistenceAdapter></broker>", &lc);
+    CU_ASSERT_EQUAL(cfg->store.lease_ms, 10000);         /* ActiveMQ's default */
+    cfg_destroy(cfg);
+
+    cfg = ok("<broker " CORE "><persistenceAdapter><bdb/></persistenceAdapter></broker>", &lc);
+    CU_ASSERT_EQUAL(cfg->store.locker, CFG_LOCKER_EXCLUSIVE);
+    cfg_destroy(cfg);
+
+    CU_ASSERT_EQUAL(validate("<broker " CORE "><persistenceAdapter><bdb lockKeepAlivePeriod='500'>"
+                             "<locker><lease-file-locker lockAcquireSleepInterval='2000'/></locker>"
+                             "</bdb></persistenceAdapter></broker>", NULL), 0);
+    CU_ASSERT_EQUAL(schema_errors, 0);
+}
+
 static void test_store_variants(void)
 {
     logcap_t lc;
@@ -722,6 +768,7 @@ int main(void)
     CU_add_test(s, "systemUsage", test_usage);
     CU_add_test(s, "TLS contexts", test_tls_contexts);
     CU_add_test(s, "store variants", test_store_variants);
+    CU_add_test(s, "store lockers", test_store_lockers);
     CU_add_test(s, "broker attributes", test_broker_attributes);
     CU_add_test(s, "hm_strerror names cfg codes", test_strerror_names_cfg_codes);
     CU_add_test(s, "attribute names longer than 255 characters", test_long_attribute_name);

@@ -41,8 +41,11 @@ static void fake_release(st_lease_t *l) { ((fake_lease_t *)l)->released = 1; }
 
 static void fake_holder(st_lease_t *l, char *buf, size_t len) { snprintf(buf, len, "the test"); }
 
+static int64_t fake_valid_until(st_lease_t *l) { return l->held ? INT64_MAX : 0; }
+static int fake_may_write(st_lease_t *l) { return 1; }
+static uint64_t fake_epoch(st_lease_t *l) { return 0; }
 static const st_lease_ops_t fake_ops = { "test lease", fake_try, fake_still_held, fake_release,
-                                         fake_holder };
+                                         fake_holder, fake_valid_until, fake_may_write, fake_epoch };
 
 static volatile int fenced;
 static void on_fence(void *baton, const char *why) { fenced++; }
@@ -100,6 +103,7 @@ static void test_lost_lease_fences(void)
     hm_life_set(l, HM_LIFE_ACTIVE);                   /* fenced is final */
     CU_ASSERT_EQUAL(hm_life_state(l), HM_LIFE_FENCED);
     hm_life_request_stop(l);
+    hm_life_unwatch(l);
 }
 
 /* Two lock-file leases on one directory (as two brokers would hold): one at a time; the second
