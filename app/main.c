@@ -263,14 +263,27 @@ static int store_tool(const char *cmd, const char *dir)
 static hm_life_t *the_life;
 static const char *const *the_argv;     /* for the re-execution of a fenced broker */
 
+/* Every way out of main() once the store's lease is held: the watch threads end before the
+ * pools go, and a pair's lease is released so the standby takes over at once (whatever was
+ * written is recovered by whoever opens the store next). */
+static int leave(st_lease_t *lease, int rc)
+{
+    if (lease) {
+        hm_life_unwatch(the_life);
+        st_lease_release(lease);
+        st_lease_guard(NULL);
+    }
+    return rc;
+}
+
 /* The lease is gone while active: another broker may be writing the store now.  Nothing more
  * may reach it, not even a clean close (a checkpoint writes; the lease's gate refuses it anyway).
  * The process image is replaced by a fresh one with the same arguments: every connection and
  * listener closes with it, and the new image waits as standby (a pair's lease), or exits. */
 static void on_fenced(void *baton, const char *why)
 {
-    hm_error("hermod fenced (%s): closing every connection and starting again as standby, "
-             "without touching the store", why);
+    hm_error("hermod fenced (%s; store writes refused since: %llu): closing every connection "
+             "and starting again as standby", why, (unsigned long long)st_lease_gate_refusals());
     execv("/proc/self/exe", (char *const *)the_argv);
     hm_error("hermod fenced: cannot start again (%s): exiting", strerror(errno));
     _exit(3);
@@ -710,7 +723,7 @@ int main(int argc, const char *const *argv)
     }
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
-        return 1;
+        return leave(lease, 1);
     hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
     map_virtuals(cfg, pool, &bo);
     bo.send_fail_if_no_space = cfg->usage.send_fail_if_no_space;
@@ -736,7 +749,7 @@ int main(int argc, const char *const *argv)
         (st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
         hm_error("cannot start the broker: %s", hm_strerror(st));
-        return 1;
+        return leave(lease, 1);
     }
     the_broker = broker;
     hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
@@ -747,17 +760,17 @@ int main(int argc, const char *const *argv)
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
                  hm_strerror(st), cfg->store.directory);
-        return 1;
+        return leave(lease, 1);
     }
     if (hm_life_stop_requested(the_life)) {     /* a signal came while recovering */
         hm_broker_destroy(broker);
         if (store)
             st_close(store);
         hm_info("hermod stopped");
-        return 0;
+        return leave(lease, 0);
     }
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
-        return 2;
+        return leave(lease, 2);
     mg_server_t *console = NULL;
     if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
         _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
@@ -771,12 +784,6 @@ int main(int argc, const char *const *argv)
     hm_broker_destroy(broker);
     if (store)
         st_close(store);
-    if (lease) {
-        /* everything is written: a pair's standby may take over at once */
-        hm_life_unwatch(the_life);
-        st_lease_release(lease);
-        st_lease_guard(NULL);
-    }
     hm_info("hermod stopped");
-    return 0;
+    return leave(lease, 0);
 }

@@ -183,8 +183,8 @@ static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *arg)
     while (!watch_nap(l, step > 5 ? step : 5)) {
         int64_t until = lease->ops->valid_until(lease);
         if (watching(l) && st_lease_now_us() >= until) {
-            fence(l, apr_psprintf(l->pool, "the store's %s was not renewed in time (the "
-                                  "standby may take it over now)", lease->ops->name));
+            fence(l, apr_psprintf(l->pool, "the store's %s was not renewed before its deadline",
+                                  lease->ops->name));
             break;
         }
     }

@@ -20,7 +20,10 @@ run=${1:?RUN}; cmd=${2:?command}; name=${3:-}
 
 port_of() { if [ "$1" = a ]; then echo "$PORT_A"; else echo "$PORT_B"; fi; }
 pid_of() { cat "$run/$1/pid" 2>/dev/null; }
-alive() { local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+# a process that ended is gone even while its zombie waits to be reaped (by init, which here may
+# take its time)
+running() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+alive() { running "$(pid_of "$1")"; }
 paused() { local p; p=$(pid_of "$1"); [ -n "$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ]; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -91,7 +94,7 @@ wait_gone() {   # NAME SECS
     local p i; p=$(pid_of "$1")
     [ -n "$p" ] || return 0
     for i in $(seq 1 $(($2 * 20))); do
-        kill -0 "$p" 2>/dev/null || { rm -f "$run/$1/pid"; return 0; }
+        running "$p" || { rm -f "$run/$1/pid"; return 0; }
         sleep 0.05
     done
     return 1
