@@ -372,6 +372,14 @@ hm_msg_t *ow_msg_to_core(const ow_message_t *m, apr_pool_t *scratch, const char 
     o->nprops = props_fill(props, nprops, o->props, &s);
     if (msgid)
         hm->message_id = strcpy(s, msgid);
+    /* the producer audit: "<producer id>:<sequence>" from a producer's own MessageId */
+    const ow_message_id_t *mid = m->message_id;
+    if (msgid && mid && !mid->text_view && mid->producer_id && mid->producer_sequence_id > 0) {
+        const char *colon = strrchr(hm->message_id, ':');
+        hm->producer_key = hm->message_id;
+        hm->producer_key_len = colon ? (size_t)(colon - hm->message_id) : 0;
+        hm->producer_seq = (uint64_t)mid->producer_sequence_id;
+    }
     const ow_message_t *fm = o->msg;
     hm->dest = ow_dname(fm->destination);
     hm->correlation_id = fm->correlation_id;

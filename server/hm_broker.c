@@ -67,6 +67,7 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     b->queues = apr_hash_make(pool);
     b->topics = apr_hash_make(pool);
     b->client_ids = apr_hash_make(pool);
+    b->audit = apr_hash_make(pool);
     APR_RING_INIT(&b->clients, hm_client_s, link);
     APR_RING_INIT(&b->wild_queue_consumers, hm_consumer_s, wild_link);
     APR_RING_INIT(&b->wild_topic_subs, hm_sub_s, wild_link);
@@ -107,6 +108,7 @@ void hm_broker_destroy(hm_broker_t *b)
         hm_topic_free(b, apr_hash_this_val(hi));
     }
     hm_sched_destroy(b);
+    hm_audit_destroy(b);
     hm_unlock(b);
 }
 
@@ -315,6 +317,8 @@ apr_status_t hm_broker_recover(hm_broker_t *b)
     apr_time_t start = apr_time_now();
     hm_loaded_t r;
     apr_status_t st = hm_persist_load(b, &r);
+    if (st == APR_SUCCESS)
+        st = hm_audit_recover(b);
     if (st == APR_SUCCESS)
         st = hm_xa_recover_store(b);
     if (st == APR_SUCCESS && r.sched_dest)

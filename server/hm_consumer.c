@@ -665,6 +665,7 @@ void hm_broker_tick(hm_broker_t *b, apr_time_t now)
         }
         c = next;
     }
+    hm_audit_prune_locked(b, now);
     HM_EV_EACH(b, tick, b, now);       /* the scheduler, slow-consumer advisories */
     hm_unlock(b);
 }

@@ -158,6 +158,12 @@ struct hm_msg_s {
     int64_t expiration;            /* ms since the epoch, 0 = never */
     int64_t timestamp;
     uint64_t producer_client;      /* hm_client id of the sender, for noLocal */
+    /* The sending producer and its sequence number, for the duplicate audit (hm_audit.c): a
+     * persistent send repeated by a failover transport has the same both.  producer_key points
+     * into the message (not NUL-terminated); length 0: not audited. */
+    const char *producer_key;
+    size_t producer_key_len;
+    uint64_t producer_seq;
     size_t size;                   /* bytes accounted against memory limits */
     hm_advisory_t *advisory;       /* set on advisory messages raised by the core */
     const hm_field_t *fields;      /* set on map messages the core makes (statistics) */

@@ -219,6 +219,9 @@ struct hm_broker_s {
     apr_pool_t *adv_created_pool;
     apr_time_t auth_log_since;     /* refused logins: the current log window (hm_auth.c) */
     unsigned auth_log_count, auth_log_dropped;
+    apr_hash_t *audit;             /* producer id -> last stored sequence (hm_audit.c) */
+    apr_time_t audit_next_prune;
+    uint64_t audit_dups;           /* repeated sends dropped */
 };
 
 /* destinations (hm_dest.c) */
@@ -332,6 +335,17 @@ void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_
 void hm_persist_delivered(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);
 /* Commits (done called when durable, or at once when the batch is empty). */
 apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *baton);
+
+/* the producer audit: duplicate persistent sends after a failover (hm_audit.c) */
+/* Whether m repeats a send already stored (same producer, sequence not above the last stored). */
+int hm_audit_dup_locked(hm_broker_t *b, const hm_msg_t *m);
+/* m is being stored in batch: its producer's sequence goes into memory and into the batch. */
+void hm_audit_note_locked(hm_broker_t *b, struct st_batch_s *batch, const hm_msg_t *m);
+/* Reads the producers' sequences back from the store (start-up). */
+apr_status_t hm_audit_recover(hm_broker_t *b);
+/* Forgets producers silent for HM_AUDIT_KEEP_MS (every HM_AUDIT_PRUNE_MS; from the tick). */
+void hm_audit_prune_locked(hm_broker_t *b, apr_time_t now);
+void hm_audit_destroy(hm_broker_t *b);
 
 /* Where one sent message goes: collected first, so a persistent message is stored (or refused)
  * before any queue holds it. */

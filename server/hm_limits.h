@@ -38,4 +38,10 @@
 #define HM_MAX_PROTOCOLS          8        /* protocol tables registered */
 #define HM_MAX_LISTEN_PROTOS      4        /* protocols one auto:// listener sniffs for */
 
+/* The producer audit (hm_audit.c): duplicate sends after a failover */
+#define HM_AUDIT_MAX        65536u      /* producers remembered at once */
+#define HM_AUDIT_KEY_MAX    1024u       /* bytes of a producer id that is audited */
+#define HM_AUDIT_KEEP_MS    3600000     /* a producer silent this long is forgotten */
+#define HM_AUDIT_PRUNE_MS   60000       /* how often silent producers are looked for */
+
 #endif

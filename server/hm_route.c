@@ -234,6 +234,11 @@ static apr_status_t route_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn 
 {
     hm_pbatch_t pb = { NULL, 0, 0 };
     plan_t pl;
+    if (hm_audit_dup_locked(b, msg)) {
+        if (done)                  /* stored already: the sender hears so again */
+            done(baton, APR_SUCCESS);
+        return APR_SUCCESS;
+    }
     apr_status_t st = hm_plan_route(b, msg, &pb, &pl, err, errlen);
     if (st) {
         if (pb.batch)

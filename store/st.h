@@ -138,6 +138,17 @@ apr_status_t st_batch_commit(st_batch_t *b, st_done_fn done, void *baton);
 /* Convenience: commit and wait until durable; returns the final status. */
 apr_status_t st_batch_commit_wait(st_batch_t *b);
 
+/* ---- producer audit ---- */
+/* Records in the batch that producer (len bytes, an opaque id) has sent everything up to seq,
+ * so a send repeated after a failover (same producer, same sequence number) is known as a
+ * duplicate by whichever broker opens the store next.  Not kept in a prepared XA record. */
+void st_batch_audit(st_batch_t *b, const char *producer, size_t len, uint64_t seq);
+/* Forgets a producer (a silent one, pruned). */
+void st_batch_audit_forget(st_batch_t *b, const char *producer, size_t len);
+typedef void (*st_audit_fn)(void *baton, const char *producer, size_t len, uint64_t seq);
+/* Every producer the store remembers, with its last stored sequence number. */
+apr_status_t st_audit_list(st_store_t *s, st_audit_fn each, void *baton);
+
 /* ---- XA ---- */
 #define ST_XID_MAX 64
 typedef struct st_xid_s {

@@ -77,13 +77,43 @@ void st_batch_set_delivered(st_batch_t *b, uint32_t dest, uint8_t priority, uint
     entry_op(b, ST_OP_DELIVERED, dest, 0, priority, seq, count);
 }
 
+static st_op_t *audit_op(st_batch_t *b, const char *producer, size_t len);
+
+void st_batch_audit(st_batch_t *b, const char *producer, size_t len, uint64_t seq)
+{
+    st_op_t *op = audit_op(b, producer, len);
+    if (op)
+        op->seq = seq;
+}
+
+void st_batch_audit_forget(st_batch_t *b, const char *producer, size_t len)
+{
+    st_op_t *op = audit_op(b, producer, len);
+    if (op)
+        op->count = 1;          /* a removal */
+}
+
+static st_op_t *audit_op(st_batch_t *b, const char *producer, size_t len)
+{
+    if (len == 0 || len > ST_MAX_NAME) { if (!b->err) b->err = HM_EINVAL; return NULL; }
+    st_op_t *op = push(b);
+    if (!op) return NULL;
+    uint8_t *copy = malloc(len);
+    if (!copy) { b->n--; b->err = APR_ENOMEM; return NULL; }
+    memcpy(copy, producer, len);
+    op->type = ST_OP_AUDIT;
+    op->bytes = copy;
+    op->len = (uint32_t)len;
+    return op;
+}
+
 size_t st_batch_size(const st_batch_t *b) { return b->n; }
 
 void st_batch_discard(st_batch_t *b)
 {
     if (!b) return;
     for (size_t i = 0; i < b->n; i++)
-        if (b->ops[i].type == ST_OP_MSG)
+        if (ST_OP_OWNS_BYTES(b->ops[i].type))
             free((void *)b->ops[i].bytes);
     free(b->ops);
     free(b);
@@ -274,6 +304,20 @@ apr_status_t st_apply(st_store_t *s, st_kvtx_t *tx, const st_op_t *ops, size_t n
             if (!st)
                 st = put_entry(s, tx, k, &e, 1);
             break;
+        case ST_OP_AUDIT: {
+            if (op->count) {
+                st = kv->del(tx, ST_T_AUDIT, op->bytes, op->len);
+                if (st == HM_ENOTFOUND)
+                    st = APR_SUCCESS;
+                break;
+            }
+            hm_wbuf_t wb;
+            hm_wbuf_init(&wb, 64);
+            st_rec_put_audit(&wb, op->seq);
+            st = wb.err ? wb.err : kv->put(tx, ST_T_AUDIT, op->bytes, op->len, wb.data, wb.len, 0);
+            hm_wbuf_free(&wb);
+            break;
+        }
         case ST_OP_DEL:
         case ST_OP_DELIVERED:
             st = kv->get(tx, ST_T_ENTRY, k, sizeof k, &v, 1);
@@ -554,6 +598,32 @@ apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton)
     if (st) return st;
     xa_list_t x = { s, each, baton };
     st = kv->scan(tx, ST_T_XA, NULL, 0, xa_each, &x);
+    kv->abort(tx);
+    return st;
+}
+
+typedef struct audit_list_s { st_store_t *s; st_audit_fn each; void *baton; } audit_list_t;
+
+static apr_status_t audit_each(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    audit_list_t *x = baton;
+    uint64_t seq;
+    if (kl == 0 || kl > ST_MAX_NAME || st_rec_get_audit(v, vl, &seq) != APR_SUCCESS) {
+        st_store_log_corrupt(x->s, "producer audit", k, kl);
+        return APR_SUCCESS;
+    }
+    x->each(x->baton, (const char *)k, kl, seq);
+    return APR_SUCCESS;
+}
+
+apr_status_t st_audit_list(st_store_t *s, st_audit_fn each, void *baton)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    audit_list_t x = { s, each, baton };
+    st = kv->scan(tx, ST_T_AUDIT, NULL, 0, audit_each, &x);
     kv->abort(tx);
     return st;
 }

@@ -610,7 +610,7 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
     }
     DB_ENV *env = b->env;
     static const char *const files[ST_T_COUNT] = {
-        "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db" };
+        "messages.db", "refs.db", "entries.db", "dests.db", "subs.db", "xa.db", "producers.db" };
     for (int t = 0; t < ST_T_COUNT; t++) {
         if ((rc = db_create(&b->db[t], env, 0)) == 0 &&
             (rc = b->db[t]->set_flags(b->db[t], DB_CHKSUM)) == 0 &&  /* damaged pages are detected */

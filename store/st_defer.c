@@ -205,7 +205,7 @@ void st_defer_free(st_store_t *s)
 static void pend_free(st_pend_t *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->ops[i].type == ST_OP_MSG)
+        if (ST_OP_OWNS_BYTES(p->ops[i].type))
             free((void *)p->ops[i].bytes);
     free(p->ops);
     free(p);
@@ -287,8 +287,8 @@ apr_status_t st_defer_commit(st_store_t *s, st_op_t *ops, size_t n, uint64_t res
     /* adds first: a batch that re-adds a body it also removes elsewhere keeps the body */
     for (size_t i = 0; i < n; i++) {
         st_op_t *op = &ops[i];
-        if (op->type == ST_OP_DEL || op->type == ST_OP_DELIVERED)
-            p->live++;
+        if (op->type == ST_OP_DEL || op->type == ST_OP_DELIVERED || op->type == ST_OP_AUDIT)
+            p->live++;                /* an audit record is written even if its add is cancelled */
         if (op->type != ST_OP_ADD)
             continue;
         p->live++;

@@ -14,6 +14,8 @@
  *   dests     kind, name                   -> DEST id, kind, name
  *   subs      dest id                      -> SUB  client id, name, topic, selector, noLocal
  *   xa        format, gtrid, bqual         -> XA   the prepared batch's operations
+ *   producers producer id (its bytes)      -> AUDIT the last sequence number stored from it
+ *                                             (duplicate sends after a failover: st_audit_list)
  * The store logic (st_batch.c, st_store.c) is written once over st_kv_vt_t, so both back ends
  * keep the same contract. */
 #ifndef ST_INT_H
@@ -37,14 +39,19 @@
 #define ST_REC_HDR      4
 typedef enum { ST_REC_MSG = 1, ST_REC_REF = 2, ST_REC_ENTRY = 3, ST_REC_DEST = 4,
                ST_REC_SUB = 5, ST_REC_XA = 6, ST_REC_ENTRY_BODY = 7, ST_REC_JBODY = 8,
-               ST_REC_ENTRY_JOURNAL = 9 } st_rec_type_e;
+               ST_REC_ENTRY_JOURNAL = 9, ST_REC_AUDIT = 10 } st_rec_type_e;
 
 /* Where a journal body record starts: log file number and offset. */
 typedef struct st_lsn_s { uint32_t file, offset; } st_lsn_t;
 
 /* One operation of a batch (also the unit of a prepared XA record). */
 /* ST_OP_NONE: an operation cancelled while its batch waited (st_defer.c); applying skips it. */
-typedef enum { ST_OP_NONE = 0, ST_OP_MSG = 1, ST_OP_ADD = 2, ST_OP_DEL = 3, ST_OP_DELIVERED = 4 } st_op_type_e;
+/* ST_OP_AUDIT: a producer's last stored sequence number (bytes: the producer's id); never part
+ * of a prepared XA record. */
+typedef enum { ST_OP_NONE = 0, ST_OP_MSG = 1, ST_OP_ADD = 2, ST_OP_DEL = 3, ST_OP_DELIVERED = 4,
+               ST_OP_AUDIT = 5 } st_op_type_e;
+/* Whether the operation owns a malloc'd copy in bytes (freed with its batch). */
+#define ST_OP_OWNS_BYTES(t) ((t) == ST_OP_MSG || (t) == ST_OP_AUDIT)
 typedef struct st_op_s {
     uint8_t type;
     uint8_t priority;
@@ -95,6 +102,8 @@ apr_status_t st_rec_get_jbody(const void *p, size_t len, uint64_t *msg_id, const
  * the type.  Outputs point into the input bytes. */
 apr_status_t st_rec_get_msg(const void *p, size_t len, const uint8_t **body, uint32_t *body_len);
 apr_status_t st_rec_get_ref(const void *p, size_t len, st_rec_ref_t *r);
+void st_rec_put_audit(hm_wbuf_t *wb, uint64_t seq);
+apr_status_t st_rec_get_audit(const void *p, size_t len, uint64_t *seq);
 apr_status_t st_rec_get_entry(const void *p, size_t len, st_rec_entry_t *e);
 apr_status_t st_rec_get_dest(const void *p, size_t len, st_rec_dest_t *d);
 apr_status_t st_rec_get_sub(const void *p, size_t len, st_rec_sub_t *s);
@@ -117,7 +126,8 @@ size_t st_key_xid(uint8_t *k, const st_xid_t *xid);
 apr_status_t st_xid_parse(hm_rd_t *rd, st_xid_t *xid);
 
 /* ---- the key/value back end ---- */
-typedef enum { ST_T_MSG, ST_T_REF, ST_T_ENTRY, ST_T_DEST, ST_T_SUB, ST_T_XA, ST_T_COUNT } st_table_e;
+typedef enum { ST_T_MSG, ST_T_REF, ST_T_ENTRY, ST_T_DEST, ST_T_SUB, ST_T_XA, ST_T_AUDIT,
+               ST_T_COUNT } st_table_e;
 extern const char *const st_table_names[ST_T_COUNT];
 
 typedef struct st_buf_s { uint8_t *p; size_t len, cap; } st_buf_t;

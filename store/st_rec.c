@@ -7,7 +7,7 @@
 #include "st_int.h"
 
 const char *const st_table_names[ST_T_COUNT] = {
-    "messages", "refs", "entries", "destinations", "subscriptions", "xa" };
+    "messages", "refs", "entries", "destinations", "subscriptions", "xa", "producers" };
 
 void st_rec_hdr(hm_wbuf_t *wb, st_rec_type_e type)
 {
@@ -99,9 +99,14 @@ void st_rec_put_xa(hm_wbuf_t *wb, const st_xid_t *xid, const st_op_t *ops, size_
 {
     st_rec_hdr(wb, ST_REC_XA);
     put_xid(wb, xid);
-    hm_wbuf_be32(wb, (uint32_t)n);
+    size_t kept = 0;               /* the producer audit is not part of a transaction's record */
+    for (size_t i = 0; i < n; i++)
+        kept += ops[i].type != ST_OP_AUDIT && ops[i].type != ST_OP_NONE;
+    hm_wbuf_be32(wb, (uint32_t)kept);
     for (size_t i = 0; i < n; i++) {
         const st_op_t *op = &ops[i];
+        if (op->type == ST_OP_AUDIT || op->type == ST_OP_NONE)
+            continue;
         hm_wbuf_u8(wb, op->type);
         switch (op->type) {
         case ST_OP_MSG:
@@ -149,7 +154,7 @@ int st_rec_type(const void *p, size_t len)
     const uint8_t *b = p;
     if (len < ST_REC_HDR || b[0] != ST_REC_MAGIC0 || b[1] != ST_REC_MAGIC1 || b[2] != ST_REC_VERSION)
         return 0;
-    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_ENTRY_JOURNAL ? b[3] : 0;
+    return b[3] >= ST_REC_MSG && b[3] <= ST_REC_AUDIT ? b[3] : 0;
 }
 
 /* A body: its length, bounded, then the bytes. */
@@ -429,4 +434,19 @@ apr_status_t st_buf_reserve(st_buf_t *b, size_t n)
     b->p = p;
     b->cap = cap;
     return APR_SUCCESS;
+}
+
+void st_rec_put_audit(hm_wbuf_t *wb, uint64_t seq)
+{
+    st_rec_hdr(wb, ST_REC_AUDIT);
+    hm_wbuf_be64(wb, seq);
+}
+
+apr_status_t st_rec_get_audit(const void *p, size_t len, uint64_t *seq)
+{
+    hm_rd_t rd;
+    hm_rd_init_whole(&rd, p, len);
+    read_hdr(&rd, ST_REC_AUDIT);
+    *seq = hm_rd_be64(&rd);
+    return finish(&rd);
 }

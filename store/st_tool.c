@@ -144,6 +144,12 @@ static apr_status_t verify_rec(void *baton, const uint8_t *k, size_t kl, const u
             problem(v, "damaged subscription record%.0llu%.0llu", k, kl, 0, 0);
         break;
     }
+    case ST_T_AUDIT: {
+        uint64_t seq;
+        if (kl == 0 || kl > ST_MAX_NAME || st_rec_get_audit(val, vl, &seq))
+            problem(v, "damaged producer audit record%.0llu%.0llu", k, kl, 0, 0);
+        break;
+    }
     case ST_T_XA: {
         st_xid_t xid;
         st_op_t *ops;

@@ -361,6 +361,60 @@ static void test_xa_prepare_commit_rollback(void)
     finish(s);
 }
 
+typedef struct audits_s { int n; char key[8][32]; uint64_t seq[8]; } audits_t;
+
+static void audit_seen(void *baton, const char *producer, size_t len, uint64_t seq)
+{
+    audits_t *a = baton;
+    if (a->n < 8 && len < 32) {
+        memcpy(a->key[a->n], producer, len);
+        a->key[a->n][len] = '\0';
+        a->seq[a->n++] = seq;
+    }
+}
+
+/* The producer audit: the last sequence stored per producer survives a restart (overwritten,
+ * one record each), can be forgotten, and stays out of a prepared transaction's record. */
+static void test_producer_audit_survives(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "q", &q);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        uint64_t id;
+        st_batch_t *b = st_batch_begin(s);
+        st_batch_add_message(b, "m", 1, &id);
+        st_batch_add_entry(b, q, id, 4, seq);
+        st_batch_audit(b, "ID:p:1:1", 8, seq);
+        CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    }
+    st_batch_t *b = st_batch_begin(s);
+    st_batch_audit(b, "ID:other:1:1", 12, 7);
+    st_xid_t x = make_xid("gtrid-audit");
+    uint64_t id;
+    st_batch_add_message(b, "xa", 2, &id);
+    st_batch_add_entry(b, q, id, 4, 9);
+    apr_status_t done = -1;
+    CU_ASSERT_EQUAL(st_batch_prepare(b, &x, nop_done, &done), APR_SUCCESS);
+    s = reopen(s);
+    audits_t a = { 0 };
+    CU_ASSERT_EQUAL(st_audit_list(s, audit_seen, &a), APR_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(a.n, 1);                  /* the prepared one is not applied */
+    CU_ASSERT_STRING_EQUAL(a.key[0], "ID:p:1:1");
+    CU_ASSERT_EQUAL(a.seq[0], 3);
+    CU_ASSERT_EQUAL(st_xa_commit(s, &x, nop_done, &done), APR_SUCCESS);
+    CU_ASSERT_EQUAL(load(s, q)->n, 4);
+    b = st_batch_begin(s);
+    st_batch_audit_forget(b, "ID:p:1:1", 8);
+    st_batch_audit_forget(b, "ID:never", 8);        /* absent: nothing happens */
+    CU_ASSERT_EQUAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    a.n = 0;
+    CU_ASSERT_EQUAL(st_audit_list(s, audit_seen, &a), APR_SUCCESS);
+    CU_ASSERT_EQUAL(a.n, 0);
+    finish(s);
+}
+
 static void test_size_limit_gives_enospace(void)
 {
     fresh_dir();
@@ -798,6 +852,7 @@ int main(void)
         { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
         { "purging or removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
         { "XA prepare survives, commit applies, rollback discards", test_xa_prepare_commit_rollback },
+        { "a producer's last stored sequence survives, can be forgotten", test_producer_audit_survives },
         { "size limit gives HM_ENOSPACE", test_size_limit_gives_enospace },
         { "injected ENOSPC/EIO fail the commit, store stays consistent", test_fault_commit_and_flush },
         { "a full disk at a flush fails that commit only", test_full_disk_flush_not_sticky },

@@ -31,8 +31,10 @@ import javax.jms.XASession;
 import javax.transaction.xa.XAResource;
 import javax.transaction.xa.Xid;
 
+import org.apache.activemq.ActiveMQConnection;
 import org.apache.activemq.ActiveMQConnectionFactory;
 import org.apache.activemq.ActiveMQXAConnectionFactory;
+import org.apache.activemq.command.ActiveMQMessage;
 
 /**
  * The primary/replica pair through the real ActiveMQ JMS client on a failover: URL: two brokers
@@ -435,6 +437,45 @@ public class FailoverSuite {
         verifyStore();
     }
 
+    /**
+     * The producer audit: a persistent send repeated with the same producer id and sequence
+     * number (what a failover transport does with a send whose receipt was lost) is confirmed but
+     * not delivered twice -- on the same broker, and on the new primary after a take-over.
+     */
+    static void duplicateSendDropped() throws Exception {
+        String a = fresh();
+        ActiveMQConnection c1 = (ActiveMQConnection) connect(direct(a));
+        Session s = c1.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        Queue q = s.createQueue("FO.DUP");
+        MessageProducer p = s.createProducer(q);
+        p.setDeliveryMode(DeliveryMode.PERSISTENT);
+        List<ActiveMQMessage> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            TextMessage m = s.createTextMessage("d" + i);
+            m.setIntProperty("seq", i);
+            p.send(m);                  // the client stamps m with its MessageId
+            sent.add((ActiveMQMessage) m);
+        }
+        resend(c1, sent.get(2));        // the same broker
+        String b = crashPrimary(a);
+        try { c1.close(); } catch (JMSException e) { /* a is gone */ }
+        ActiveMQConnection c2 = (ActiveMQConnection) connect(direct(b));
+        for (ActiveMQMessage m : sent) resend(c2, m);
+        c2.close();
+        Set<Integer> all = new HashSet<>();
+        for (int i = 0; i < 3; i++) all.add(i);
+        exactlyOnce(all, drain(direct(b), "FO.DUP", 1000), null);
+        verifyStore();
+    }
+
+    /** Sends m again as its producer sent it: same MessageId, same producer id. */
+    static void resend(ActiveMQConnection c, ActiveMQMessage m) throws JMSException {
+        ActiveMQMessage again = (ActiveMQMessage) m.copy();
+        again.setProducerId(m.getMessageId().getProducerId());
+        again.setPersistent(true);
+        c.syncSendPacket(again);
+    }
+
     /** SOAK alternating kill -9 failovers under a producer and a consumer. */
     static void soakKill9() throws Exception {
         String primary = fresh();
@@ -514,6 +555,7 @@ public class FailoverSuite {
         suite.add("sigterm_hands_over_at_once", FailoverSuite::sigtermHandover);
         suite.add("transacted_batches_through_failover", FailoverSuite::transactedFailover);
         suite.add("xa_prepared_branch_survives_takeover", FailoverSuite::xaPreparedSurvives);
+        suite.add("duplicate_send_dropped_after_takeover", FailoverSuite::duplicateSendDropped);
         suite.add("soak_kill9_failovers", 60 + SOAK * 20, FailoverSuite::soakKill9);
         int failed = suite.run(args);
         try { ctl("stopall"); } catch (Exception e) { /* reported by run.sh */ }
