@@ -44,6 +44,17 @@ done
 trap 'bash "$here/pairctl.sh" "$run" stopall' EXIT
 trap 'exit 130' INT TERM
 
+# the Kubernetes manifest of the pair, without a cluster (hermod only: it checks hermod's config)
+if [ "$IT_REF" != 1 ] && { [ -z "${IT_ONLY:-}" ] || [[ ",$IT_ONLY," == *",k8s_manifest_consistent,"* ]]; }; then
+    if /usr/bin/python3 "$here/k8s_check.py" "$IT_ROOT/dist/k8s/hermod-pair.yaml" "$IT_HERMOD" 2>> "$logs/details.log"; then
+        echo "PASS: k8s_manifest_consistent"
+    else
+        echo "FAIL: k8s_manifest_consistent"
+    fi
+    IT_ONLY=${IT_ONLY:+$(tr ',' '\n' <<< "$IT_ONLY" | grep -v -x k8s_manifest_consistent | paste -sd, -)}
+    [ -n "${IT_ONLY+x}" ] && [ -z "$IT_ONLY" ] && exit 0
+fi
+
 srcs=("$here"/java/hermodit/failover/*.java "$here"/../common/java/hermodit/*.java)
 if ! it_compile "$classes" "${srcs[@]}"; then
     echo "javac failed" >&2
