@@ -772,6 +772,7 @@ int main(int argc, const char *const *argv)
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
         return leave(lease, 2);
     mg_server_t *console = NULL;
+    console_o.lease = lease;
     if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
         _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
     hm_life_set(the_life, HM_LIFE_ACTIVE);

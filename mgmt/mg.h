@@ -19,6 +19,7 @@ typedef struct mg_opts_s {
     const char *tls_cert_pem;      /* https: the certificate chain and key, PEM text; NULL: http */
     const char *tls_key_pem;
     const char *tls_key_password;  /* NULL: none */
+    struct st_lease_s *lease;      /* the store's lease, for its metrics; NULL: no store */
 } mg_opts_t;
 
 /* What mg_start would refuse about opts without starting anything (the address is resolved):

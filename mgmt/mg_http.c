@@ -328,6 +328,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->r.pool = pool;
         cs->r.b = s->b;
         cs->r.history = s->history;
+        cs->r.lease = s->opts.lease;
         cs->r.conn = c;
         cs->r.method = apr_pstrdup(pool, method);
         cs->r.path = apr_pstrdup(pool, url);

@@ -18,6 +18,7 @@ typedef struct mg_req_s {
     apr_pool_t *pool;              /* this request's, freed when it is answered */
     hm_broker_t *b;
     struct mg_history_s *history;  /* the charts' samples (mg_history.h) */
+    struct st_lease_s *lease;      /* the store's lease (mg_opts_t), or NULL */
     struct MHD_Connection *conn;
     const char *method, *path;
     apr_table_t *form;             /* fields of a form-encoded body */

@@ -10,6 +10,7 @@
 
 #include "hm_log.h"
 #include "mg_int.h"
+#include "st_lease.h"
 
 typedef struct dest_metric_s {
     const char *suffix;            /* after hermod_queue_ / hermod_topic_ */
@@ -137,6 +138,20 @@ int mg_metrics(mg_req_t *r)
     gauge(w, "hermod_blocked_sends_total", "counter", "Sends held or refused by flow control since start",
           (double)b.blocked_sends);
     gauge(w, "hermod_uptime_seconds", "gauge", "Seconds since the broker started", (double)b.uptime_ms / 1000.0);
+    if (r->lease) {
+        /* a standby serves no metrics: only the primary answers, with its lease */
+        st_lease_t *l = r->lease;
+        int64_t until = l->ops->valid_until(l), now = st_lease_now_us();
+        gauge(w, "hermod_lease_primary", "gauge", "1 while this broker holds the store's lease "
+              "and may write", until > now ? 1.0 : 0.0);
+        gauge(w, "hermod_lease_epoch", "gauge", "The lease's epoch (grows with every take-over; "
+              "0 for the single broker's lock file)", (double)l->ops->epoch(l));
+        if (l->lease_ms)
+            gauge(w, "hermod_lease_remaining_seconds", "gauge", "How long this primary may write "
+                  "without another renewal", until > now ? (double)(until - now) / 1e6 : 0.0);
+        gauge(w, "hermod_lease_refused_writes_total", "counter", "Store writes refused because "
+              "the lease had lapsed or was taken", (double)st_lease_gate_refusals());
+    }
     r->type = "text/plain; version=0.0.4; charset=utf-8";
     /* what a scrape costs the broker (the snapshot holds its lock) and the HTTP thread */
     hm_debug("metrics: %d destinations: snapshot %.2f ms, written %.2f ms, %zu bytes",

@@ -60,12 +60,18 @@ int hm_audit_dup_locked(hm_broker_t *b, const hm_msg_t *m)
     return 1;
 }
 
-void hm_audit_note_locked(hm_broker_t *b, st_batch_t *batch, const hm_msg_t *m)
+void hm_audit_note(st_batch_t *batch, const hm_msg_t *m)
 {
-    if (!m->producer_key_len || m->producer_key_len > HM_AUDIT_KEY_MAX)
-        return;
-    if (entry_set(b, m->producer_key, m->producer_key_len, m->producer_seq, now_ms()))
+    if (m->producer_key_len && m->producer_key_len <= HM_AUDIT_KEY_MAX)
         st_batch_audit(batch, m->producer_key, m->producer_key_len, m->producer_seq);
+}
+
+/* Why only now: a send the store refused (full: the send is held and tried again later) must
+ * not count as stored, or its own retry would be taken for a repeat. */
+void hm_audit_stored_locked(hm_broker_t *b, const hm_msg_t *m)
+{
+    if (m->producer_key_len && m->producer_key_len <= HM_AUDIT_KEY_MAX && m->persistent && b->store)
+        entry_set(b, m->producer_key, m->producer_key_len, m->producer_seq, now_ms());
 }
 
 typedef struct load_s { hm_broker_t *b; int64_t now; uint64_t kept; } load_t;

@@ -246,11 +246,14 @@ static apr_status_t route_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn 
         hm_plan_free(&pl);
         return st;
     }
+    int stored = pl.stored;
     if ((st = hm_persist_commit(&pb, done, baton)) != APR_SUCCESS) {
         snprintf(err, errlen, "the store refused the message: %s", hm_strerror(st));
         hm_plan_free(&pl);
         return st;
     }
+    if (stored)
+        hm_audit_stored_locked(b, msg);
     return hm_plan_apply(b, &pl);
 }
 

@@ -2,6 +2,7 @@
 # Drives the two brokers of the failover suite: hermod "a" and "b" on one store directory with a
 # lease file (or, with IT_REF=1 in RUN/pair.env, two ActiveMQ 5.17 brokers on one KahaDB
 # directory with a shared-file-locker).  The Java suite runs it between its steps.
+# hermod's web console (metrics) listens on the broker's port + 2.
 #   pairctl.sh RUN fresh            stops both, wipes the store, starts a, waits until it serves, starts b
 #   pairctl.sh RUN start NAME       starts NAME (it serves or waits as standby)
 #   pairctl.sh RUN kill9 NAME       SIGKILL, waits until the process is gone
@@ -13,7 +14,8 @@
 #   pairctl.sh RUN pid NAME         its pid
 #   pairctl.sh RUN verify           stops both gracefully, runs `hermod store verify` on the store
 #   pairctl.sh RUN stopall          stops both (SIGTERM, then SIGKILL)
-# RUN/pair.env (written by run.sh) holds IT_REF, HERMOD, PORT_A, PORT_B, LEASE_MS, KEEPALIVE_MS.
+# RUN/pair.env (written by run.sh) holds IT_REF, HERMOD, PORT_A, PORT_B, LEASE_MS, KEEPALIVE_MS
+# and optionally PAIR_XML (more <broker> children for both, e.g. a plugin).
 set -u
 run=${1:?RUN}; cmd=${2:?command}; name=${3:-}
 . "$run/pair.env"
@@ -39,6 +41,7 @@ write_config() {   # NAME
        xsi:schemaLocation="http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd
        http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" brokerName="$n" dataDirectory="$dir/data" useJmx="false">
+    ${PAIR_XML:-}
     <persistenceAdapter>
       <kahaDB directory="$run/shared/kahadb" lockKeepAlivePeriod="$KEEPALIVE_MS">
         <locker><shared-file-locker lockAcquireSleepInterval="$LEASE_MS"/></locker>
@@ -61,6 +64,7 @@ P
     else
         cat > "$dir/hermod.xml" <<XML
 <broker xmlns="http://activemq.apache.org/schema/core" brokerName="$n" dataDirectory="$dir/data" persistent="true">
+  ${PAIR_XML:-}
   <persistenceAdapter>
     <bdb directory="$run/shared" lockKeepAlivePeriod="$KEEPALIVE_MS">
       <locker><lease-file-locker lockAcquireSleepInterval="$LEASE_MS"/></locker>
@@ -69,6 +73,7 @@ P
   <transportConnectors>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$port"/>
   </transportConnectors>
+  <webConsole uri="http://127.0.0.1:$((port + 2))"/>
 </broker>
 XML
     fi

@@ -16,9 +16,11 @@ it_parse_args "$@" || exit 2
 
 port=${IT_PORT:-$((63200 + ${IT_PORT_SHIFT:-0}))}
 soak=${SOAK:-20}
-logs=$IT_ROOT/build/interop-logs/failover
-classes=$IT_ROOT/build/interop-classes/failover
-run=$IT_ROOT/build/interop-run/failover
+# the reference run has directories of its own, so it can run beside hermod's (other ports)
+sfx=""; [ "$IT_REF" = 1 ] && sfx=-ref
+logs=$IT_ROOT/build/interop-logs/failover$sfx
+classes=$IT_ROOT/build/interop-classes/failover$sfx
+run=$IT_ROOT/build/interop-run/failover$sfx
 lease_ms=2000
 keepalive_ms=500
 # ActiveMQ's slave retries its file lock every lockAcquireSleepInterval
@@ -51,8 +53,10 @@ if [ "$IT_REF" != 1 ] && { [ -z "${IT_ONLY:-}" ] || [[ ",$IT_ONLY," == *",k8s_ma
     else
         echo "FAIL: k8s_manifest_consistent"
     fi
-    IT_ONLY=${IT_ONLY:+$(tr ',' '\n' <<< "$IT_ONLY" | grep -v -x k8s_manifest_consistent | paste -sd, -)}
-    [ -n "${IT_ONLY+x}" ] && [ -z "$IT_ONLY" ] && exit 0
+    if [ -n "${IT_ONLY:-}" ]; then
+        IT_ONLY=$(tr ',' '\n' <<< "$IT_ONLY" | grep -v -x k8s_manifest_consistent | paste -sd, -)
+        [ -z "$IT_ONLY" ] && exit 0
+    fi
 fi
 
 srcs=("$here"/java/hermodit/failover/*.java "$here"/../common/java/hermodit/*.java)
