@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,6 @@
 #include <unistd.h>
 
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include "hm_log.h"
 #include "st_lease.h"
@@ -51,9 +51,11 @@ typedef struct {
     char nonce[17];                     /* this process image's own: a re-exec gets a new one */
     uint64_t epoch;                     /* ours, once held */
     uint64_t beat;
-    volatile int64_t valid_until_us;    /* CLOCK_BOOTTIME; 0: may not write */
-    apr_thread_mutex_t *io;             /* our own reads and writes of the record, so a check
-                                           never reads our own half-written renewal */
+    _Atomic int64_t valid_until_us;     /* CLOCK_BOOTTIME; 0: may not write */
+    /* odd while this process writes its record (a renewal): a write check that overlaps one may
+     * read it half-written, and then trusts the deadline alone.  Why not a mutex: a renewal can
+     * stall in its write (a stalled disk), and no store write may wait behind it. */
+    _Atomic uint64_t writing;
     /* the standby's view: the last record bytes seen and since when (its own clock) */
     char seen[ST_LEASE_RECORD];
     int64_t seen_since_us;
@@ -252,30 +254,35 @@ static int lf_still_held(st_lease_t *l)
     int64_t t0 = st_lease_now_us();
     if (!rec_lock(f, F_WRLCK))
         return t0 < f->valid_until_us;
-    apr_thread_mutex_lock(f->io);
     ssize_t n = rec_read(f, buf);
     if (n >= 0 && (!rec_parse(buf, (size_t)n, &r) || r.epoch != f->epoch ||
                    strcmp(r.nonce, f->nonce) != 0)) {
-        apr_thread_mutex_unlock(f->io);
         rec_unlock(f);
         f->valid_until_us = 0;
+        int named = n > 0 && rec_parse(buf, (size_t)n, &r);
         hm_error("lease: %s now names %s (epoch %" PRIu64 "), not this broker (epoch %" PRIu64 ")",
-                 f->path, n > 0 && rec_parse(buf, (size_t)n, &r) ? r.holder : "nobody readable",
-                 n > 0 && rec_parse(buf, (size_t)n, &r) ? r.epoch : 0, f->epoch);
+                 f->path, named ? r.holder : "nobody readable", named ? r.epoch : 0, f->epoch);
         return 0;
     }
-    int w = n < 0 ? -1 : (rec_mine(f, &r, f->epoch, 0), rec_write(f, &r));
-    int err = errno;
-    apr_thread_mutex_unlock(f->io);
+    int w = -1, err = EIO;
+    if (n >= 0) {
+        rec_mine(f, &r, f->epoch, 0);
+        atomic_fetch_add(&f->writing, 1);
+        w = rec_write(f, &r);
+        err = errno;
+        atomic_fetch_add(&f->writing, 1);
+    }
     rec_unlock(f);
     if (w == 0 && fdatasync(f->fd) == 0) {
-        if (f->valid_until_us)      /* 0: fenced meanwhile, and fenced stays */
-            f->valid_until_us = t0 + (int64_t)(f->lease_ms - f->margin_ms) * 1000;
+        int64_t until = t0 + (int64_t)(f->lease_ms - f->margin_ms) * 1000, was = f->valid_until_us;
+        /* 0 means fenced meanwhile, and fenced stays */
+        while (was && !atomic_compare_exchange_weak(&f->valid_until_us, &was, until))
+            ;
         return f->valid_until_us != 0;
     }
+    int64_t left = f->valid_until_us - t0;
     hm_warn("lease: renewing %s failed: %s; the lease holds for %" PRId64 " ms more", f->path,
-            strerror(w == 0 ? errno : err),
-            f->valid_until_us > t0 ? (f->valid_until_us - t0) / 1000 : 0);
+            strerror(w == 0 ? errno : err), left > 0 ? left / 1000 : 0);
     return st_lease_now_us() < f->valid_until_us;
 }
 
@@ -324,11 +331,14 @@ static int lf_may_write(st_lease_t *l)
     lease_file_t *f = (lease_file_t *)l;
     if (st_lease_now_us() >= f->valid_until_us)
         return 0;
+    uint64_t g = atomic_load(&f->writing);
+    if (g & 1)
+        return 1;                   /* our own renewal is rewriting our record right now */
     char buf[ST_LEASE_RECORD];
     lease_rec_t r;
-    apr_thread_mutex_lock(f->io);
     ssize_t n = rec_read(f, buf);
-    apr_thread_mutex_unlock(f->io);
+    if (atomic_load(&f->writing) != g)
+        return 1;                   /* ... or was, while we read it */
     if (n > 0 && rec_parse(buf, (size_t)n, &r) && r.epoch == f->epoch &&
         strcmp(r.nonce, f->nonce) == 0)
         return 1;
@@ -380,9 +390,8 @@ apr_status_t st_lease_file(apr_pool_t *pool, const char *dir, const st_lease_opt
     for (int i = 0; i < 8; i++)
         snprintf(f->nonce + 2 * i, 3, "%02x", rnd[i]);
     f->fault = getenv("HERMOD_FAULT_LEASE");
-    apr_status_t st = apr_thread_mutex_create(&f->io, APR_THREAD_MUTEX_DEFAULT, pool);
-    if (st)
-        return st;
+    atomic_init(&f->valid_until_us, 0);
+    atomic_init(&f->writing, 0);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return APR_FROM_OS_ERROR(errno);
     f->fd = open(f->path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);

@@ -312,9 +312,10 @@ public class FailoverSuite {
         exactlyOnce(confirmed, drain(url(""), "FO.PAUSE", 2000), null);
     }
 
-    /** A renewal that stalls (a stalled disk under the lease file): the primary fences itself
-     * before its lease can have lapsed, the standby takes over only after. hermod's fault seam. */
-    static void renewalStallFences() throws Exception {
+    /** A renewal that stalls (a stalled disk under the lease file) or fails (a lease file that
+     * cannot be written): the primary fences itself before its lease can have lapsed, the standby
+     * takes over only after. hermod's fault seam. */
+    static void renewalFaultFences(String fault) throws Exception {
         String a = fresh();
         String b = other(a);
         Connection c = connect(url(""));
@@ -323,16 +324,21 @@ public class FailoverSuite {
         p.setDeliveryMode(DeliveryMode.PERSISTENT);
         Set<Integer> confirmed = new HashSet<>();
         sendRange(p, s, 0, 200, confirmed, null);
-        Files.write(Paths.get(RUN, "fault-" + a), "stall".getBytes(StandardCharsets.UTF_8));
+        Files.write(Paths.get(RUN, "fault-" + a), fault.getBytes(StandardCharsets.UTF_8));
         long stalled = System.nanoTime();
-        // a stops serving, b takes over and serves; the sender carries on through the failover
-        sendRange(p, s, 200, 300, confirmed, null);
+        // a goes on until its deadline, then stops serving; b takes over and serves; the sender
+        // carries on through the failover
+        sendRange(p, s, 200, 100, confirmed, null);
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!ctlOk("serving", b) && System.nanoTime() < deadline) Thread.sleep(20);
+        Suite.check(ctlOk("serving", b), b + " does not serve 15 s after " + a + "'s renewal stalled");
+        sendRange(p, s, 300, 200, confirmed, null);
         Files.deleteIfExists(Paths.get(RUN, "fault-" + a));
         Suite.eq(b, ctl("primary", "10"), "the primary after the stalled renewal");
         String la = log(a), lb = log(b);
         String fencedAt = stamp(la, "fenced:"), takenAt = stamp(lb, "lease: taken with epoch 2");
         Suite.check(fencedAt != null && takenAt != null, "fence or take-over not logged");
-        Suite.log("stalled at +0; " + a + " fenced at " + fencedAt + ", " + b + " took the lease at " + takenAt);
+        Suite.log(fault + " at +0; " + a + " fenced at " + fencedAt + ", " + b + " took the lease at " + takenAt);
         Suite.check(fencedAt.compareTo(takenAt) < 0, a + " was fenced only after " + b + " took the lease");
         Suite.check((System.nanoTime() - stalled) / 1_000_000 < 30_000, "slow");
         c.close();
@@ -634,7 +640,10 @@ public class FailoverSuite {
         suite.add("kill9_sync_sends_exactly_once", FailoverSuite::kill9SyncSends);
         if (REF) suite.add("sigstop_primary_paused_standby_waits", FailoverSuite::sigstopStandbyWaits);
         else suite.add("sigstop_primary_fenced_writes_nothing", FailoverSuite::sigstopFenced);
-        if (!REF) suite.add("stalled_renewal_fences_before_lapse", FailoverSuite::renewalStallFences);
+        if (!REF) {
+            suite.add("stalled_renewal_fences_before_lapse", () -> renewalFaultFences("stall"));
+            suite.add("failing_renewal_fences_before_lapse", () -> renewalFaultFences("fail"));
+        }
         suite.add("sigterm_hands_over_at_once", FailoverSuite::sigtermHandover);
         suite.add("transacted_batches_through_failover", FailoverSuite::transactedFailover);
         suite.add("xa_prepared_branch_survives_takeover", FailoverSuite::xaPreparedSurvives);
