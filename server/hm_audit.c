@@ -120,7 +120,10 @@ void hm_audit_prune_locked(hm_broker_t *b, apr_time_t now)
 
 void hm_audit_destroy(hm_broker_t *b)
 {
-    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->audit); hi; hi = apr_hash_next(hi))
-        free(apr_hash_this_val(hi));
-    apr_hash_clear(b->audit);
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, b->audit); hi; ) {
+        audit_entry_t *e = apr_hash_this_val(hi);
+        hi = apr_hash_next(hi);
+        apr_hash_set(b->audit, e->key, (apr_ssize_t)e->len, NULL);   /* the key lives in e */
+        free(e);
+    }
 }

@@ -14,7 +14,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-out=$root/build/bench/failover
+out=${BENCH_FO_OUT:-$root/build/bench/failover}
 count=${BENCH_FO_COUNT:-1000000}
 kinds=${BENCH_FO_KINDS:-hermod activemq}
 port=${BENCH_FO_PORT:-63290}
@@ -23,7 +23,7 @@ log() { echo "failover_compare: $*" >&2; }
 now_ms() { date +%s%3N; }
 iso_ms() { date -u -d "$1" +%s%3N 2>/dev/null; }
 
-(cd "$root" && scons -Q -j2 variant=release hermod >&2) || { log "build failed"; exit 1; }
+(cd "$root" && scons -Q -j2 variant=release >&2) || { log "build failed"; exit 1; }
 CP=$("$here/build.sh") || exit 1
 mkdir -p "$out"
 csv=$out/failover.csv
