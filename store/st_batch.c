@@ -590,16 +590,22 @@ static apr_status_t xa_each(void *baton, const uint8_t *k, size_t kl, const uint
     return APR_SUCCESS;
 }
 
-apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton)
+/* Every record of table t, in a read transaction of its own. */
+static apr_status_t scan_all(st_store_t *s, int t, st_scan_fn fn, void *baton)
 {
     const st_kv_vt_t *kv = s->kv->vt;
     st_kvtx_t *tx;
     apr_status_t st = kv->begin(s->kv, 0, &tx);
     if (st) return st;
-    xa_list_t x = { s, each, baton };
-    st = kv->scan(tx, ST_T_XA, NULL, 0, xa_each, &x);
+    st = kv->scan(tx, t, NULL, 0, fn, baton);
     kv->abort(tx);
     return st;
+}
+
+apr_status_t st_xa_recover(st_store_t *s, st_xid_fn each, void *baton)
+{
+    xa_list_t x = { s, each, baton };
+    return scan_all(s, ST_T_XA, xa_each, &x);
 }
 
 typedef struct audit_list_s { st_store_t *s; st_audit_fn each; void *baton; } audit_list_t;
@@ -618,14 +624,8 @@ static apr_status_t audit_each(void *baton, const uint8_t *k, size_t kl, const u
 
 apr_status_t st_audit_list(st_store_t *s, st_audit_fn each, void *baton)
 {
-    const st_kv_vt_t *kv = s->kv->vt;
-    st_kvtx_t *tx;
-    apr_status_t st = kv->begin(s->kv, 0, &tx);
-    if (st) return st;
     audit_list_t x = { s, each, baton };
-    st = kv->scan(tx, ST_T_AUDIT, NULL, 0, audit_each, &x);
-    kv->abort(tx);
-    return st;
+    return scan_all(s, ST_T_AUDIT, audit_each, &x);
 }
 
 apr_status_t st_xa_ops(st_store_t *s, const st_xid_t *xid, st_xa_op_fn each, void *baton)

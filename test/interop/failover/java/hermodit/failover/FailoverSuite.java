@@ -125,6 +125,19 @@ public class FailoverSuite {
         }
     }
 
+    /** Starts sender and crashes the primary each time its progress reaches one of cuts; waits
+     * for the sender to finish. */
+    static void crashesUnder(Thread sender, AtomicBoolean done, AtomicInteger progress, String primary,
+                             int... cuts) throws Exception {
+        sender.start();
+        for (int cut : cuts) {
+            while (progress.get() < cut && !done.get()) Thread.sleep(5);
+            primary = crashPrimary(primary);
+        }
+        sender.join(120_000);
+        Suite.check(done.get(), "the sender did not finish");
+    }
+
     static String log(String name) throws Exception {
         return new String(Files.readAllBytes(Paths.get(RUN, name, "broker.log")), StandardCharsets.UTF_8);
     }
@@ -207,13 +220,7 @@ public class FailoverSuite {
             try { sendRange(p, s, 0, 3000, confirmed, progress); } catch (JMSException e) { Suite.log("send: " + e); }
             done.set(true);
         });
-        sender.start();
-        for (int cut : new int[] { 800, 1800 }) {
-            while (progress.get() < cut && !done.get()) Thread.sleep(5);
-            primary = crashPrimary(primary);
-        }
-        sender.join(120_000);
-        Suite.check(done.get(), "the sender did not finish");
+        crashesUnder(sender, done, progress, primary, 800, 1800);
         c.close();
         Set<Integer> maybe = new HashSet<>();
         for (int i = 0; i < 3000; i++) maybe.add(i);
@@ -436,13 +443,7 @@ public class FailoverSuite {
             }
             done.set(true);
         });
-        sender.start();
-        for (int cut : new int[] { 40, 100 }) {
-            while (batch.get() < cut && !done.get()) Thread.sleep(5);
-            primary = crashPrimary(primary);
-        }
-        sender.join(120_000);
-        Suite.check(done.get(), "the sender did not finish");
+        crashesUnder(sender, done, batch, primary, 40, 100);
         c.close();
         Map<Integer, Integer> seen = drain(url(""), "FO.TX", 3000);
         Map<Integer, Integer> perBatch = new HashMap<>();
