@@ -4,9 +4,9 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
-#include "hm_life.h"
-#include <apr_strings.h>
+#include <stdio.h>
 
+#include "hm_life.h"
 #include "hm_log.h"
 
 struct hm_life_s {
@@ -166,7 +166,9 @@ static void *APR_THREAD_FUNC watch_main(apr_thread_t *t, void *arg)
     hm_life_t *l = arg;
     while (!watch_nap(l, l->watch_ms)) {
         if (watching(l) && !st_lease_still_held(l->watched)) {
-            fence(l, apr_psprintf(l->pool, "the store's %s was lost", l->watched->ops->name));
+            char why[128];
+            snprintf(why, sizeof why, "the store's %s was lost", l->watched->ops->name);
+            fence(l, why);
             break;
         }
     }
@@ -183,8 +185,10 @@ static void *APR_THREAD_FUNC watchdog_main(apr_thread_t *t, void *arg)
     while (!watch_nap(l, step > 5 ? step : 5)) {
         int64_t until = lease->ops->valid_until(lease);
         if (watching(l) && st_lease_now_us() >= until) {
-            fence(l, apr_psprintf(l->pool, "the store's %s was not renewed before its deadline",
-                                  lease->ops->name));
+            char why[128];
+            snprintf(why, sizeof why, "the store's %s was not renewed before its deadline",
+                     lease->ops->name);
+            fence(l, why);
             break;
         }
     }
