@@ -11,16 +11,38 @@
 #include "st_bdb_int.h"
 #include "st_lease.h"
 
+/* Why whole writes: Berkeley DB takes a replaced write's short count as a failure with
+ * whatever errno happens to be set, where its own loop writes the rest or meets the real
+ * error (ENOSPC on a full disk, which the store handles). */
+static ssize_t write_whole(int fd, const char *p, size_t n, off_t off, int positioned)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = positioned ? pwrite(fd, p + done, n - done, off + (off_t)done)
+                               : write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+
 static ssize_t gate_write(int fd, const void *buf, size_t n)
 {
     if (!st_lease_gate_open()) { errno = EIO; return -1; }
-    return write(fd, buf, n);
+    return write_whole(fd, buf, n, 0, 0);
 }
 
 static ssize_t gate_pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     if (!st_lease_gate_open()) { errno = EIO; return -1; }
-    return pwrite(fd, buf, n, off);
+    return write_whole(fd, buf, n, off, 1);
 }
 
 /* fdatasync, as Berkeley DB itself uses where it exists */
