@@ -313,7 +313,7 @@ void ow_on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
     if (di->operation_type == 0)
         st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_create(oc->client, d);
     else
-        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_delete(oc->client, d, err, sizeof err) : APR_SUCCESS;
+        st = hm_dest_delete(oc->client, d, err, sizeof err);
     if (st == HM_ENOTALLOWED)
         ow_respond_error(oc, &di->cmd, SECURITY_EXC, hm_client_denied(oc->client));
     else if (st)

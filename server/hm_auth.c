@@ -73,22 +73,22 @@ static int next_part(const char **cur, hm_dname_t whole, char *buf, size_t bufle
     return 1;
 }
 
-static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const char *why,
+/* ActiveMQ's AuthorizationBroker wording, which clients may match on: verb is "read from",
+ * "write to", "create" or "remove". */
+static apr_status_t deny(hm_client_t *c, const char *verb, hm_dname_t d, const char *why,
                          char *err, size_t errlen)
 {
     const hm_principal_t *p = c->principal;
     const char *user = p && p->shown ? p->shown : p && p->user ? p->user : "anonymous";
-    /* ActiveMQ's AuthorizationBroker wording, which clients may match on */
-    static const char *const verbs[] = { "read from", "write to", "create" };
     if (!err || !errlen) {
         err = c->denied;
         errlen = sizeof c->denied;
     }
     if (strchr(d.name, ','))          /* ActiveMQ prints a composite as its bare name */
-        snprintf(err, errlen, "User %s is not authorized to %s: %s%s%s", user, verbs[op], d.name,
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s%s", user, verb, d.name,
                  why && *why ? " -- " : "", why ? why : "");
     else
-        snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verbs[op],
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verb,
                  HM_KIND_IS_TEMP(d.kind) ? "temp-" : "",
                  d.kind == HM_TOPIC || d.kind == HM_TEMP_TOPIC ? "topic" : "queue", d.name,
                  why && *why ? " -- " : "", why ? why : "");
@@ -99,7 +99,8 @@ static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const c
 
 /* Why part by part: a composite is allowed only when every destination it names is, as
  * ActiveMQ's DefaultAuthorizationMap decides for composites. */
-apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen)
+static apr_status_t authorize_as(hm_client_t *c, hm_authz_op_e op, const char *verb, hm_dname_t d,
+                                 char *err, size_t errlen)
 {
     if (!authz_on(c) || !d.name)
         return APR_SUCCESS;
@@ -110,9 +111,21 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
         char why[256] = "";
         hm_authz_dest_t ad = { (int)x.kind, x.name };
         if (o->auth->authorize(o->auth_baton, c->principal, op, ad, why, sizeof why))
-            return deny(c, op, strchr(d.name, ',') ? d : x, why, err, errlen);
+            return deny(c, verb, strchr(d.name, ',') ? d : x, why, err, errlen);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen)
+{
+    static const char *const verbs[] = { "read from", "write to", "create" };
+    return authorize_as(c, op, verbs[op], d, err, errlen);
+}
+
+/* ActiveMQ's AuthorizationBroker.removeDestination: admin, refused "to remove". */
+apr_status_t hm_authorize_remove(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    return authorize_as(c, HM_AUTHZ_ADMIN, "remove", d, err, errlen);
 }
 
 /* ActiveMQ's AuthorizationBroker.addDestination: creating a destination that does not exist yet

@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 
+#include "hm_admin.h"
 #include "hm_int.h"
 #include "hm_log.h"
 
@@ -280,6 +281,21 @@ apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d)
                                           : (void *)hm_topic_get(b, d.kind, d.name);
     hm_unlock(b);
     return made ? APR_SUCCESS : APR_ENOMEM;
+}
+
+apr_status_t hm_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    if (HM_KIND_IS_TEMP(d.kind))
+        return hm_temp_dest_delete(c, d, err, errlen);
+    apr_status_t st = hm_authorize_remove(c, d, err, errlen);
+    if (!st)
+        st = hm_admin_delete(c->b, d, err, errlen);
+    if (st == HM_ENOTFOUND)
+        return APR_SUCCESS;
+    if (st == HM_EPROTO)   /* ActiveMQ's AbstractRegion.removeDestination */
+        snprintf(err, errlen, "Destination still has an active subscription: %s://%s",
+                 d.kind == HM_TOPIC ? "topic" : "queue", d.name);
+    return st;
 }
 
 void hm_client_close(hm_client_t *c)

@@ -468,6 +468,8 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
 apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
 /* Admin, when d (or a part of it) does not exist yet: creating it is what the client asks. */
 apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* Admin on d, refused with ActiveMQ's "not authorized to remove" (DestinationInfo REMOVE). */
+apr_status_t hm_authorize_remove(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
 /* Whether an authorizer other than allow-all is configured. */
 int hm_authz_enabled(const hm_broker_t *b);
 /* ActiveMQ's rule for advisory topics (hm_advisory.c): the client whose connection, consumer,
