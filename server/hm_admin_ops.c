@@ -143,6 +143,22 @@ apr_status_t hm_admin_delete(hm_broker_t *b, hm_dname_t d, char *err, size_t err
     return st;
 }
 
+/* The same delete asked for by a client (DestinationInfo REMOVE), as ActiveMQ answers it. */
+apr_status_t hm_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    if (HM_KIND_IS_TEMP(d.kind))
+        return hm_temp_dest_delete(c, d, err, errlen);
+    apr_status_t st = hm_authorize_remove(c, d, err, errlen);
+    if (!st)
+        st = hm_admin_delete(c->b, d, err, errlen);
+    if (st == HM_ENOTFOUND)
+        return APR_SUCCESS;
+    if (st == HM_EPROTO)   /* ActiveMQ's AbstractRegion.removeDestination */
+        snprintf(err, errlen, "Destination still has an active subscription: %s://%s",
+                 d.kind == HM_TOPIC ? "topic" : "queue", d.name);
+    return st;
+}
+
 static apr_status_t msg_release(void *data)
 {
     hm_msg_unref(data);

@@ -128,6 +128,65 @@ apr_status_t hm_authorize_remove(hm_client_t *c, hm_dname_t d, char *err, size_t
     return authorize_as(c, HM_AUTHZ_ADMIN, "remove", d, err, errlen);
 }
 
+/* ------------------------------------------------------------------ advisory topics */
+
+/* ActiveMQ creates an advisory topic the first time it publishes there (hm_advisory.c), in the context of the
+ * client whose action raised the advisory, so that client needs admin on it (AuthorizationBroker
+ * .addDestination).  With authorization on, hermod remembers the advisory topics published once
+ * (at most HM_MAX_ADV_CREATED; later ones keep needing admin).  Broker lock held. */
+void hm_auth_adv_published_locked(hm_broker_t *b, const char *topic)
+{
+    if (!hm_authz_enabled(b))
+        return;
+    if (!b->adv_created) {
+        if (apr_pool_create(&b->adv_created_pool, b->pool) != APR_SUCCESS)
+            return;
+        b->adv_created = apr_hash_make(b->adv_created_pool);
+    }
+    if (apr_hash_count(b->adv_created) < HM_MAX_ADV_CREATED &&
+        !apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING))
+        apr_hash_set(b->adv_created, apr_pstrdup(b->adv_created_pool, topic), APR_HASH_KEY_STRING, "");
+}
+
+static int adv_published_locked(hm_broker_t *b, const char *topic)
+{
+    return b->adv_created && apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING) != NULL;
+}
+
+/* Admin on `topic` when c's action would be the first to publish there (see hm_auth_adv_published_locked). */
+static apr_status_t create_check(hm_client_t *c, const char *topic, int locked, char *err, size_t errlen)
+{
+    if (!topic || c->b->opts.advisories_off || !hm_authz_enabled(c->b))
+        return APR_SUCCESS;
+    if (!locked)
+        hm_lock(c->b);
+    int exists = adv_published_locked(c->b, topic);
+    if (!locked)
+        hm_unlock(c->b);
+    return exists ? APR_SUCCESS : hm_authorize(c, HM_AUTHZ_ADMIN, (hm_dname_t){ HM_TOPIC, topic }, err, errlen);
+}
+
+apr_status_t hm_authorize_adv_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    return hm_name_is_advisory(d) ? APR_SUCCESS : create_check(c, hm_adv_dest_topic(d), 0, err, errlen);
+}
+
+apr_status_t hm_authorize_adv_connection_locked(hm_client_t *c, char *err, size_t errlen)
+{
+    return create_check(c, HM_ADV_PREFIX "Connection", 1, err, errlen);
+}
+
+/* Why apart from hm_adv_consumer / hm_producer_add (hm_advisory.c): the check comes before the
+ * consumer or producer exists.  role: "Consumer." or "Producer.". */
+apr_status_t hm_authorize_adv_client(hm_client_t *c, const char *role, hm_dname_t d, char *err,
+                                     size_t errlen)
+{
+    char buf[HM_ADV_TOPIC_CAP];
+    if (!d.name || hm_name_is_advisory(d))
+        return APR_SUCCESS;
+    return create_check(c, hm_adv_topic_name(buf, sizeof buf, role, d, 0, 1), 0, err, errlen);
+}
+
 /* ActiveMQ's AuthorizationBroker.addDestination: creating a destination that does not exist yet
  * (by a producer, a consumer, a send or DestinationInfo) needs admin, and so does the
  * destination advisory topic it is the first to raise (ActiveMQ.Advisory.Queue...).  An advisory
@@ -144,7 +203,7 @@ apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t
             continue;
         int advisory = hm_name_is_advisory(x);
         hm_lock(c->b);
-        int exists = advisory ? hm_adv_topic_exists_locked(c->b, x.name)
+        int exists = advisory ? adv_published_locked(c->b, x.name)
                    : HM_KIND_IS_QUEUE(x.kind) ? hm_queue_find(c->b, x.kind, x.name) != NULL
                                               : hm_topic_find(c->b, x.kind, x.name) != NULL;
         hm_unlock(c->b);
@@ -152,7 +211,7 @@ apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t
             continue;
         apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, x, err, errlen);
         if (!st && !advisory)
-            st = hm_adv_authorize_dest(c, x, err, errlen);
+            st = hm_authorize_adv_dest(c, x, err, errlen);
         if (st)
             return st;
     }

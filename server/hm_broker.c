@@ -6,7 +6,6 @@
 
 #include <apr_strings.h>
 
-#include "hm_admin.h"
 #include "hm_int.h"
 #include "hm_log.h"
 
@@ -154,7 +153,7 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
     c->producers = apr_hash_make(p);
     c->b = b;
-    if ((ast = hm_adv_authorize_connection_locked(c, err, errlen)) != APR_SUCCESS) {
+    if ((ast = hm_authorize_adv_connection_locked(c, err, errlen)) != APR_SUCCESS) {
         hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
         apr_pool_destroy(p);
         free(c);
@@ -194,7 +193,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     apr_status_t st = hm_name_check(d.name, err, sizeof err);
     if (st || !HM_KIND_IS_TEMP(d.kind))
         return st ? st : HM_EINVAL;
-    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_adv_authorize_dest(c, d, NULL, 0)))
+    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_authorize_adv_dest(c, d, NULL, 0)))
         return st;
     hm_lock(b);
     if (temp_index(c, d) >= 0) {
@@ -281,21 +280,6 @@ apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d)
                                           : (void *)hm_topic_get(b, d.kind, d.name);
     hm_unlock(b);
     return made ? APR_SUCCESS : APR_ENOMEM;
-}
-
-apr_status_t hm_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
-{
-    if (HM_KIND_IS_TEMP(d.kind))
-        return hm_temp_dest_delete(c, d, err, errlen);
-    apr_status_t st = hm_authorize_remove(c, d, err, errlen);
-    if (!st)
-        st = hm_admin_delete(c->b, d, err, errlen);
-    if (st == HM_ENOTFOUND)
-        return APR_SUCCESS;
-    if (st == HM_EPROTO)   /* ActiveMQ's AbstractRegion.removeDestination */
-        snprintf(err, errlen, "Destination still has an active subscription: %s://%s",
-                 d.kind == HM_TOPIC ? "topic" : "queue", d.name);
-    return st;
 }
 
 void hm_client_close(hm_client_t *c)
