@@ -596,6 +596,24 @@ def rhea_durable_subscription():
 
 
 @test
+def drain_completes_when_output_backlog_drains():
+    """A drain that meets a connection whose output is over its 8 MiB budget completes once the
+    held deliveries went out, not at the client's next flow (rhea sends one flow for it)."""
+    q = "q.drainbacklog." + RUN
+    c = conn()
+    snd = c.create_sender(q)
+    body = b"d" * (1 << 20)
+    for i in range(30):
+        snd.send(Message(body=body, durable=False, properties={"i": int32(i)}))
+    c.close()
+    r = rhea("drain", q)
+    check(r.get("drained") and r.get("got") == 30, "rhea: all 30 arrived and the drain completed: %r" % r)
+    c = conn()
+    check(nothing_left(c, q), "nothing left on the queue")
+    c.close()
+
+
+@test
 def proton_c_examples_send_receive():
     q = "q.cexamples." + RUN
     send = subprocess.run([os.environ["PN_SEND"], "127.0.0.1", str(PORT), q, "100"],
