@@ -36,9 +36,13 @@ static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
     ow_cons_t *c = ctx;
     ow_message_t *orig = ow_msg_from_core(dl->msg, c->scratch);
     if (!orig) {
-        hm_warn("openwire %s: cannot express message %s over OpenWire; dropped from dispatch",
+        /* Left alone it would stay in flight for ever (never sent, so never acknowledged):
+         * dead-lettered as a poison message, as the AMQP side does.  The broker lock is held
+         * (nested); the queue's dispatch loop tolerates the settle (it guards re-entry). */
+        hm_warn("openwire %s: message %s cannot be expressed over OpenWire; dead-lettered",
                 hm_conn_peer(c->oc->conn), dl->msg->message_id ? dl->msg->message_id : "?");
         apr_pool_clear(c->scratch);
+        hm_consumer_poison(hc, dl, "java.lang.Throwable: cannot be expressed over OpenWire", NULL, NULL);
         return;
     }
     /* a shallow copy carries the per-delivery fields; the stored message stays untouched */

@@ -720,6 +720,41 @@ def large_messages_cross_both_ways():
 
 
 @test
+def unconvertible_for_openwire_dead_lettered():
+    """An AMQP message whose body cannot be expressed over OpenWire (a data section followed by
+    an amqp-value: mixed body sections) is dead-lettered when an OpenWire consumer gets it,
+    instead of staying in flight for ever; the good message behind it still arrives."""
+    q = "q.unconvertible." + RUN
+    c = conn()
+    snd = c.create_sender(q)
+    raw = (b"\x00\x53\x70\xc0\x02\x01\x41"             # header: durable
+           b"\x00\x53\x75\xa0\x03abc"                    # data section
+           b"\x00\x53\x77\xa1\x03xyz")                   # amqp-value section after it
+    link = snd.link
+    dlv = link.delivery("bad-" + RUN)
+    link.send(raw)
+    link.advance()
+    c.wait(lambda: dlv.remote_state != 0 or dlv.settled, timeout=10, msg="the broker settles the raw message")
+    check(dlv.remote_state == Delivery.ACCEPTED, "the broker took the raw message (%s)" % dlv.remote_state)
+    snd.send(Message(body="good", durable=True))
+    got = ow("recv", q, "1")
+    check(len(got) == 1 and got[0].get("kind") == "text", "the good one reached OpenWire: %r" % got)
+    check(nothing_left(c, q), "nothing left in flight or waiting on the queue")
+    r = c.create_receiver("ActiveMQ.DLQ", credit=50)
+    bodies = []
+    while True:
+        try:
+            m = r.receive(timeout=2)
+        except Exception:
+            break
+        bodies.append(m.body)
+        r.accept()
+    r.close()
+    check(any(b in ("xyz", b"abc") for b in bodies), "dead-lettered: %r" % bodies[-5:])
+    c.close()
+
+
+@test
 def amqp_selector_sees_openwire_headers():
     q = "q.crosssel." + RUN
     ow("send", q)
