@@ -209,13 +209,18 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
         hm_unlock(b);
         return HM_EEXISTS;
     }
-    if (!(d.kind == HM_TEMP_QUEUE ? (void *)hm_queue_create(b, d, c) : (void *)hm_topic_create(b, d, c))) {
+    /* the name is malloc'd, freed by temp_delete_locked: a connection that makes and deletes
+     * temporary destinations for ever must not grow (the array stays within
+     * HM_MAX_TEMP_PER_CLIENT entries; its pool was where the names piled up) */
+    char *name = strdup(d.name);
+    if (!name || !(d.kind == HM_TEMP_QUEUE ? (void *)hm_queue_create(b, d, c) : (void *)hm_topic_create(b, d, c))) {
+        free(name);
         hm_unlock(b);
         return APR_ENOMEM;
     }
     hm_dname_t *slot = apr_array_push(c->temps);
     slot->kind = d.kind;
-    slot->name = apr_pstrdup(c->temps->pool, d.name);
+    slot->name = name;
     hm_adv_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id);
     hm_unlock(b);
     return APR_SUCCESS;
@@ -257,6 +262,7 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
     hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id);
     APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
     c->temps->nelts--;
+    free((char *)d.name);
     return APR_SUCCESS;
 }
 
