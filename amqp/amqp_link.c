@@ -381,6 +381,27 @@ static void send_backlog(amqp_conn_t *ac, amqp_link_t *l)
     }
 }
 
+/* A drain the client asked for completes once nothing the core handed is held back: the credit
+ * left is given up (pn_link_drained) and the core's grant shrinks to match.  Tried at the
+ * client's flow and again whenever a held backlog went out (amqp_link_resume_all): a drain that
+ * met a full output completes as soon as that output drained, not at the client's next flow. */
+static void complete_drain(amqp_conn_t *ac, amqp_link_t *l)
+{
+    pn_link_t *pl = l->pl;
+    if (!pn_link_get_drain(pl) || pn_link_credit(pl) <= 0)
+        return;
+    amqp_conn_drain(ac);           /* what the grant dispatched goes out first */
+    send_backlog(ac, l);
+    if (pn_link_credit(pl) > 0 && !EXTRA(l)->backlog) {
+        pn_link_drained(pl);
+        int64_t owed = l->granted - l->sent;
+        if (owed > 0) {
+            hm_consumer_grant(l->hc, (int32_t)-owed);
+            l->granted -= owed;
+        }
+    }
+}
+
 /* The core may hand the link what its credit allows beyond what it has handed already: credit
  * granted minus deliveries sent is what the core still owes (or has queued for us). */
 void amqp_link_flow(amqp_conn_t *ac, pn_link_t *pl)
@@ -397,19 +418,7 @@ void amqp_link_flow(amqp_conn_t *ac, pn_link_t *pl)
         l->granted += delta;
         hm_consumer_grant(l->hc, (int32_t)delta);
     }
-    if (pn_link_get_drain(pl)) {
-        amqp_conn_drain(ac);       /* what the grant dispatched goes out first */
-        send_backlog(ac, l);
-        int left = pn_link_credit(pl);
-        if (left > 0 && !EXTRA(l)->backlog) {
-            pn_link_drained(pl);
-            int64_t owed = l->granted - l->sent;
-            if (owed > 0) {
-                hm_consumer_grant(l->hc, (int32_t)-owed);
-                l->granted -= owed;
-            }
-        }
-    }
+    complete_drain(ac, l);
 }
 
 /* The client settled (or gave an outcome for) one of our deliveries. */
@@ -814,8 +823,10 @@ void amqp_link_remote_close(amqp_conn_t *ac, pn_link_t *pl, int closed)
 void amqp_link_resume_all(amqp_conn_t *ac)
 {
     for (amqp_link_t *l = ac->links; l; l = l->next)
-        if (l->consumer && l->hc)
+        if (l->consumer && l->hc) {
             send_backlog(ac, l);
+            complete_drain(ac, l);
+        }
 }
 
 void amqp_link_session_end(amqp_conn_t *ac, pn_session_t *s)

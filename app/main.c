@@ -263,16 +263,6 @@ static int store_tool(const char *cmd, const char *dir)
 static hm_life_t *the_life;
 static const char *const *the_argv;     /* for the re-execution of a fenced broker */
 
-/* Every way out of main() once the store's lease is held: the watch threads end before the
- * pools go, and a pair's lease is released so the standby takes over at once (whatever was
- * written is recovered by whoever opens the store next). */
-static int leave(st_lease_t *lease, int rc)
-{
-    if (lease) {
-        hm_life_unwatch(the_life);
-        st_lease_release(lease);
-        st_lease_guard(NULL);
-    }
     return rc;
 }
 
@@ -330,6 +320,34 @@ static void *APR_THREAD_FUNC signal_thread(apr_thread_t *t, void *arg)
 {
     apr_signal_thread(on_signal);
     return NULL;
+}
+
+/* Once the store's lease is held, every way out ends its watch before the pools go and releases
+ * a pair's lease, so the standby takes over at once (whatever was written is recovered by
+ * whoever opens the store next). */
+static void lease_end(st_lease_t *lease)
+{
+    if (lease) {
+        hm_life_unwatch(the_life);
+        st_lease_release(lease);
+        st_lease_guard(NULL);
+    }
+
+/* Every way out of main once the signal thread runs, but the one after a normal stop.  Why
+ * _exit: that thread stays in sigwait, detached, and the store runs its flusher and
+ * checkpointer; exit handlers (apr_terminate) would free the pools under them, a segfault in
+ * about one exit in six.  What must end cleanly is closed first: the store (a checkpoint, so
+ * the next start recovers nothing).  Logs go to stderr, unbuffered; stdout is flushed. */
+static int leave(int rc, st_store_t *store, st_lease_t *lease)
+{
+    if (store)
+        st_close(store);
+    lease_end(lease);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
+}
+
 }
 
 /* The TLS context of an ssl:// connector, from <sslContext> and the connector's options. */
@@ -704,26 +722,26 @@ int main(int argc, const char *const *argv)
             (st = hm_life_acquire(the_life, lease, poll_ms))) {
             if (st == HM_ECLOSED) {
                 hm_info("hermod stopped (was standby)");
-                return 0;
+                return leave(0, NULL, NULL);
             }
             hm_error("%s:%d: the store's lease in %s cannot be taken: %s", cfg->source,
                      cfg->store.line, cfg->store.directory, st == ST_EBUSY ? "another broker "
                      "holds it (failIfLocked=\"true\")" : hm_strerror(st));
-            return 1;
+            return leave(1, NULL, NULL);
         }
         /* from now on every write of the store asks the lease, and the lease is renewed (or
          * checked) all through recovery, service and shutdown, until released */
         st_lease_guard(lease);
         if ((st = hm_life_watch(the_life, lease, lease->renew_ms ? lease->renew_ms : LEASE_POLL_MS))) {
             hm_error("cannot watch the store's lease: %s", hm_strerror(st));
-            return 1;
+            return leave(1, NULL, lease);
         }
     } else {
         hm_life_set(the_life, HM_LIFE_RECOVERING);
     }
     st_store_t *store;
     if (open_store(cfg, pool, &store) != APR_SUCCESS)
-        return leave(lease, 1);
+        return leave(1, NULL, lease);
     hm_broker_opts_t bo = { .name = cfg->broker_name, .store = store, .dlq = config_dlq, .dlq_baton = cfg };
     map_virtuals(cfg, pool, &bo);
     bo.send_fail_if_no_space = cfg->usage.send_fail_if_no_space;
@@ -749,7 +767,7 @@ int main(int argc, const char *const *argv)
         (st = hm_broker_create(pool, &bo, &broker)) ||
         (st = hm_server_create(pool, broker, loops, &the_server))) {
         hm_error("cannot start the broker: %s", hm_strerror(st));
-        return leave(lease, 1);
+        return leave(1, store, lease);
     }
     the_broker = broker;
     hm_server_set_input_budget(the_server, cfg->input_buffer_limit);
@@ -760,21 +778,21 @@ int main(int argc, const char *const *argv)
     if ((st = hm_broker_recover(broker)) != APR_SUCCESS) {
         hm_error("recovering the message store failed: %s (run: hermod store verify %s)",
                  hm_strerror(st), cfg->store.directory);
-        return leave(lease, 1);
+        return leave(1, store, lease);
     }
     if (hm_life_stop_requested(the_life)) {     /* a signal came while recovering */
         hm_broker_destroy(broker);
         if (store)
             st_close(store);
         hm_info("hermod stopped");
-        return leave(lease, 0);
+        return leave(0, NULL, lease);
     }
     if (start_listeners(cfg, the_server, pool) != APR_SUCCESS)
-        return leave(lease, 2);
+        return leave(2, store, lease);
     mg_server_t *console = NULL;
     console_o.lease = lease;
     if (cfg->web && start_console(cfg, &console_o, broker, pool, &console) != APR_SUCCESS)
-        _exit(2);   /* not return: exit handlers would race the detached signal thread (APR) */
+        return leave(2, store, lease);
     hm_life_set(the_life, HM_LIFE_ACTIVE);
     hm_info("hermod broker \"%s\" started (%d event loops, data in %s)", cfg->broker_name, loops,
             cfg->data_directory);
@@ -785,6 +803,7 @@ int main(int argc, const char *const *argv)
     hm_broker_destroy(broker);
     if (store)
         st_close(store);
+    lease_end(lease);
     hm_info("hermod stopped");
-    return leave(lease, 0);
+    return 0;
 }

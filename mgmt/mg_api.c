@@ -150,13 +150,20 @@ static int conn_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
     return 1;
 }
 
+/* What a consumer and a producer both show first: whose they are and where. */
+static void endpoint_fields(hm_wbuf_t *w, const char *id, const char *connection_id,
+                            const char *client_id, hm_dname_t dest)
+{
+    json_field(w, "id", id, 0);
+    json_field(w, "connectionId", connection_id, 1);
+    json_field(w, "clientId", client_id, 1);
+    json_dname(w, "destination", dest);
+}
+
 static int consumer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
 {
     const hm_admin_consumer_t *c = elt;
-    json_field(w, "id", c->id, 0);
-    json_field(w, "connectionId", c->connection_id, 1);
-    json_field(w, "clientId", c->client_id, 1);
-    json_dname(w, "destination", c->dest);
+    endpoint_fields(w, c->id, c->connection_id, c->client_id, c->dest);
     json_field(w, "selector", c->selector, 1);
     json_field(w, "durableName", c->durable_name, 1);
     mg_printf(w, ",\"prefetch\":%d,\"browser\":%s,\"exclusive\":%s,\"priority\":%d",
@@ -169,10 +176,7 @@ static int consumer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
 static int producer_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
 {
     const hm_admin_producer_t *p = elt;
-    json_field(w, "id", p->id, 0);
-    json_field(w, "connectionId", p->connection_id, 1);
-    json_field(w, "clientId", p->client_id, 1);
-    json_dname(w, "destination", p->dest);
+    endpoint_fields(w, p->id, p->connection_id, p->client_id, p->dest);
     return 1;
 }
 
@@ -189,16 +193,6 @@ static int durable_item(mg_req_t *r, hm_wbuf_t *w, const void *elt)
     json_u64(w, "enqueued", d->enqueued, 1);
     json_u64(w, "dequeued", d->dequeued, 1);
     return 1;
-}
-
-int mg_api_producers(mg_req_t *r)
-{
-    return json_list(r, hm_admin_producers, producer_item);
-}
-
-int mg_api_subscriptions(mg_req_t *r)
-{
-    return json_list(r, hm_admin_durables, durable_item);
 }
 
 int mg_api_scheduled(mg_req_t *r)
@@ -222,19 +216,21 @@ int mg_api_scheduled(mg_req_t *r)
     return 200;
 }
 
-int mg_api_destinations(mg_req_t *r)
-{
-    return json_list(r, hm_admin_dests, dest_item);
-}
+/* The lists the API serves, by path: what the core lists and how one entry is written. */
+static const struct { const char *path; list_fn list; item_fn item; } lists[] = {
+    { "/api/destinations", hm_admin_dests, dest_item },
+    { "/api/connections", hm_admin_conns, conn_item },
+    { "/api/consumers", hm_admin_consumers, consumer_item },
+    { "/api/producers", hm_admin_producers, producer_item },
+    { "/api/subscriptions", hm_admin_durables, durable_item },
+};
 
-int mg_api_connections(mg_req_t *r)
+int mg_api_list(mg_req_t *r)
 {
-    return json_list(r, hm_admin_conns, conn_item);
-}
-
-int mg_api_consumers(mg_req_t *r)
-{
-    return json_list(r, hm_admin_consumers, consumer_item);
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (strcmp(r->path, lists[i].path) == 0)
+            return json_list(r, lists[i].list, lists[i].item);
+    return mg_fail(r, 404, "no list at %s", r->path);
 }
 
 static void json_bytes(hm_wbuf_t *w, const uint8_t *p, size_t len, apr_pool_t *pool)

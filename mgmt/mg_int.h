@@ -47,11 +47,8 @@ int mg_metrics(mg_req_t *r);                    /* mg_metrics.c */
 int mg_queues_jsp(mg_req_t *r);                 /* mg_xml.c */
 int mg_console(mg_req_t *r);                    /* mg_console.c: /admin/ and its assets */
 int mg_api_broker(mg_req_t *r);                 /* mg_api.c: reading */
-int mg_api_destinations(mg_req_t *r);
-int mg_api_connections(mg_req_t *r);
-int mg_api_consumers(mg_req_t *r);
-int mg_api_producers(mg_req_t *r);
-int mg_api_subscriptions(mg_req_t *r);
+/* GET /api/destinations, connections, consumers, producers, subscriptions: chosen by r->path. */
+int mg_api_list(mg_req_t *r);
 int mg_api_scheduled(mg_req_t *r);
 int mg_api_browse(mg_req_t *r);
 int mg_api_history(mg_req_t *r);

@@ -36,9 +36,13 @@ static void on_deliver(void *ctx, hm_consumer_t *hc, hm_delivery_t *dl)
     ow_cons_t *c = ctx;
     ow_message_t *orig = ow_msg_from_core(dl->msg, c->scratch);
     if (!orig) {
-        hm_warn("openwire %s: cannot express message %s over OpenWire; dropped from dispatch",
+        /* Left alone it would stay in flight for ever (never sent, so never acknowledged):
+         * dead-lettered as a poison message, as the AMQP side does.  The broker lock is held
+         * (nested); the queue's dispatch loop tolerates the settle (it guards re-entry). */
+        hm_warn("openwire %s: message %s cannot be expressed over OpenWire; dead-lettered",
                 hm_conn_peer(c->oc->conn), dl->msg->message_id ? dl->msg->message_id : "?");
         apr_pool_clear(c->scratch);
+        hm_consumer_poison(hc, dl, "java.lang.Throwable: cannot be expressed over OpenWire", NULL, NULL);
         return;
     }
     /* a shallow copy carries the per-delivery fields; the stored message stays untouched */
@@ -313,7 +317,7 @@ void ow_on_destination_info(ow_conn_t *oc, ow_destination_info_t *di)
     if (di->operation_type == 0)
         st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_create(oc->client, d) : hm_dest_create(oc->client, d);
     else
-        st = HM_KIND_IS_TEMP(d.kind) ? hm_temp_dest_delete(oc->client, d, err, sizeof err) : APR_SUCCESS;
+        st = hm_dest_delete(oc->client, d, err, sizeof err);
     if (st == HM_ENOTALLOWED)
         ow_respond_error(oc, &di->cmd, SECURITY_EXC, hm_client_denied(oc->client));
     else if (st)

@@ -100,10 +100,9 @@ apr_status_t hm_admin_jobs(hm_broker_t *b, size_t max, apr_pool_t *pool, apr_arr
 
 /* Creates an ordinary queue or topic (nothing when it exists). */
 apr_status_t hm_admin_create(hm_broker_t *b, hm_dname_t d, char *err, size_t errlen);
-/* Deletes a queue (its messages, stored ones included, removed in one store batch) or topic
- * without consumers.  The store keeps the queue's empty record: after a restart the queue is
- * listed again, empty (removing the record needs the store's synchronous st_dest_remove, not
- * run under the broker lock). */
+/* Deletes a queue (its messages and its store record included) or topic without consumers.
+ * The store's removal waits for the disk after the broker lock is released, so call it where
+ * waiting is fine (not under the broker lock). */
 apr_status_t hm_admin_delete(hm_broker_t *b, hm_dname_t d, char *err, size_t errlen);
 /* The pending messages of queue d matching selector, in dispatch order: from the offset-th, at
  * most limit; *total is how many match in all. */

@@ -1,6 +1,7 @@
 /* The operations of a console on the core (hm_admin.h): create and delete destinations, browse,
  * purge, remove, copy and move messages between queues, pause dispatch, send a text message.
- * Each runs whole under the broker lock, so a loop thread never sees half of one. */
+ * Each runs whole under the broker lock, so a loop thread never sees half of one (a deleted
+ * queue's store record goes after it, outside). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "hm_admin.h"
 #include "hm_int.h"
+#include "hm_log.h"
 #include "st.h"
 
 static apr_status_t plain_name(hm_dname_t d, char *err, size_t errlen)
@@ -85,45 +87,75 @@ apr_status_t hm_admin_create(hm_broker_t *b, hm_dname_t d, char *err, size_t err
     return st;
 }
 
+/* Broker lock held.  *store_id: the stored queue's id, detached from its name here so that a
+ * queue of the same name made right after gets a new record, and removed by the caller once
+ * the lock is released (st_dest_remove waits for the disk). */
+static apr_status_t delete_locked(hm_broker_t *b, hm_dname_t d, uint32_t *store_id)
+{
+    *store_id = 0;
+    if (d.kind == HM_QUEUE) {
+        hm_queue_t *q = hm_queue_find(b, HM_QUEUE, d.name);
+        if (!q)
+            return HM_ENOTFOUND;
+        if (!APR_RING_EMPTY(&q->consumers, hm_attach_s, link) || q->inflight_count)
+            return HM_EPROTO;   /* in flight without consumers: held by a prepared XA branch */
+        hm_pbatch_t pb = { NULL, 0, 0 };
+        for (int p = 0; p < HM_PRIORITIES; p++)
+            while (!APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link))
+                drop_entry(b, q, APR_RING_FIRST(&q->avail[p]), &pb);
+        hm_persist_commit(&pb, NULL, NULL);
+        if (b->store && q->store_id && st_dest_detach(b->store, q->store_id) == APR_SUCCESS)
+            *store_id = q->store_id;
+        hm_queue_free(q);
+    } else {
+        hm_topic_t *t = hm_topic_find(b, HM_TOPIC, d.name);
+        if (!t)
+            return HM_ENOTFOUND;
+        if (!APR_RING_EMPTY(&t->subs, hm_tsub_s, link))
+            return HM_EPROTO;
+        hm_topic_free(b, t);
+    }
+    hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, NULL);
+    return APR_SUCCESS;
+}
+
 apr_status_t hm_admin_delete(hm_broker_t *b, hm_dname_t d, char *err, size_t errlen)
 {
     apr_status_t st = plain_name(d, err, errlen);
     if (st)
         return st;
+    uint32_t store_id;
     hm_lock(b);
-    if (d.kind == HM_QUEUE) {
-        hm_queue_t *q = hm_queue_find(b, HM_QUEUE, d.name);
-        if (!q) {
-            st = HM_ENOTFOUND;
-        } else if (!APR_RING_EMPTY(&q->consumers, hm_attach_s, link) || q->inflight_count) {
-            /* in flight without consumers: held by a prepared XA branch, which points at q */
-            st = HM_EPROTO;
-        } else {
-            hm_pbatch_t pb = { NULL, 0, 0 };
-            for (int p = 0; p < HM_PRIORITIES; p++)
-                while (!APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link))
-                    drop_entry(b, q, APR_RING_FIRST(&q->avail[p]), &pb);
-            hm_persist_commit(&pb, NULL, NULL);
-            hm_queue_free(q);
-            hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, NULL);
-        }
-    } else {
-        hm_topic_t *t = hm_topic_find(b, HM_TOPIC, d.name);
-        if (!t) {
-            st = HM_ENOTFOUND;
-        } else if (!APR_RING_EMPTY(&t->subs, hm_tsub_s, link)) {
-            st = HM_EPROTO;
-        } else {
-            hm_topic_free(b, t);
-            hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, NULL);
-        }
-    }
+    st = delete_locked(b, d, &store_id);
     hm_unlock(b);
+    if (store_id) {
+        /* HM_ENOTFOUND: a queue of the same name made meanwhile already removed it */
+        apr_status_t rs = st_dest_remove(b->store, store_id);
+        if (rs && rs != HM_ENOTFOUND)
+            hm_warn("store: the record of deleted queue %s stays (%s); it comes back, empty, "
+                    "after a restart", d.name, hm_strerror(rs));
+    }
     if (st == HM_ENOTFOUND)
         snprintf(err, errlen, "no %s named %s", d.kind == HM_QUEUE ? "queue" : "topic", d.name);
     else if (st == HM_EPROTO)
         snprintf(err, errlen, "%s has consumers or subscriptions (or messages held by a prepared "
                  "XA transaction): close them first", d.name);
+    return st;
+}
+
+/* The same delete asked for by a client (DestinationInfo REMOVE), as ActiveMQ answers it. */
+apr_status_t hm_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    if (HM_KIND_IS_TEMP(d.kind))
+        return hm_temp_dest_delete(c, d, err, errlen);
+    apr_status_t st = hm_authorize_remove(c, d, err, errlen);
+    if (!st)
+        st = hm_admin_delete(c->b, d, err, errlen);
+    if (st == HM_ENOTFOUND)
+        return APR_SUCCESS;
+    if (st == HM_EPROTO)   /* ActiveMQ's AbstractRegion.removeDestination */
+        snprintf(err, errlen, "Destination still has an active subscription: %s://%s",
+                 d.kind == HM_TOPIC ? "topic" : "queue", d.name);
     return st;
 }
 

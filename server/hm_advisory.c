@@ -140,47 +140,11 @@ static int listened(hm_broker_t *b, const char *topic)
            ((t = hm_topic_find(b, HM_TOPIC, topic)) != NULL && !APR_RING_EMPTY(&t->subs, hm_tsub_s, link));
 }
 
-/* ActiveMQ creates an advisory topic the first time it publishes there, in the context of the
- * client whose action raised the advisory, so that client needs admin on it (AuthorizationBroker
- * .addDestination).  With authorization on, hermod remembers the advisory topics published once
- * (at most HM_MAX_ADV_CREATED; later ones keep needing admin).  Broker lock held. */
-static void mark_created(hm_broker_t *b, const char *topic)
-{
-    if (!hm_authz_enabled(b))
-        return;
-    if (!b->adv_created) {
-        if (apr_pool_create(&b->adv_created_pool, b->pool) != APR_SUCCESS)
-            return;
-        b->adv_created = apr_hash_make(b->adv_created_pool);
-    }
-    if (apr_hash_count(b->adv_created) < HM_MAX_ADV_CREATED &&
-        !apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING))
-        apr_hash_set(b->adv_created, apr_pstrdup(b->adv_created_pool, topic), APR_HASH_KEY_STRING, "");
-}
-
-int hm_adv_topic_exists_locked(hm_broker_t *b, const char *topic)
-{
-    return b->adv_created && apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING) != NULL;
-}
-
-/* Admin on `topic` when c's action would be the first to publish there (see mark_created). */
-static apr_status_t create_check(hm_client_t *c, const char *topic, int locked, char *err, size_t errlen)
-{
-    if (!topic || !adv_on(c->b) || !hm_authz_enabled(c->b))
-        return APR_SUCCESS;
-    if (!locked)
-        hm_lock(c->b);
-    int exists = hm_adv_topic_exists_locked(c->b, topic);
-    if (!locked)
-        hm_unlock(c->b);
-    return exists ? APR_SUCCESS : hm_authorize(c, HM_AUTHZ_ADMIN, (hm_dname_t){ HM_TOPIC, topic }, err, errlen);
-}
-
 /* Routes an advisory to everyone on its topic, or (replays) to the one consumer `only`. */
 static void publish(hm_broker_t *b, const char *topic, const hm_advisory_t *a, hm_consumer_t *only)
 {
     if (!only)
-        mark_created(b, topic);
+        hm_auth_adv_published_locked(b, topic);
     if (only ? !only->sub || only->opts.dest.kind != HM_TOPIC : !listened(b, topic))
         return;
     hm_msg_t *m = adv_new(b, topic, a);
@@ -208,60 +172,19 @@ static void publish(hm_broker_t *b, const char *topic, const hm_advisory_t *a, h
     hm_msg_unref(m);
 }
 
-/* "<prefix><Queue|Topic>.<name>", with ',' written as "&sbquo;" when `sbquo` (consumer and
- * producer topics of composite destinations, as ActiveMQ names them). */
-static const char *topic_name(char *buf, size_t cap, const char *prefix, hm_dname_t d, int full_type,
-                              int sbquo)
-{
-    const char *type = full_type ? (d.kind == HM_QUEUE ? "Queue" : d.kind == HM_TOPIC ? "Topic"
-                                    : d.kind == HM_TEMP_QUEUE ? "TempQueue" : "TempTopic")
-                                 : (HM_KIND_IS_QUEUE(d.kind) ? "Queue" : "Topic");
-    int n = snprintf(buf, cap, "%s%s%s.", HM_ADV_PREFIX, prefix, type);
-    if (n < 0 || (size_t)n >= cap)
-        return NULL;
-    size_t at = (size_t)n;
-    for (const char *p = d.name; *p; p++) {
-        const char *piece = *p == ',' && sbquo ? "&sbquo;" : NULL;
-        size_t pl = piece ? strlen(piece) : 1;
-        if (at + pl + 1 > cap)
-            return NULL;
-        if (piece)
-            memcpy(buf + at, piece, pl);
-        else
-            buf[at] = *p;
-        at += pl;
-    }
-    buf[at] = '\0';
-    return buf;
-}
-
-#define TOPIC_CAP (HM_MAX_DEST_NAME * 7 + 96)
-
 /* ------------------------------------------------------------------ destinations */
-
-static const char *dest_topic(hm_dname_t d)
-{
-    return d.kind == HM_TEMP_QUEUE ? HM_ADV_PREFIX "TempQueue"
-         : d.kind == HM_TEMP_TOPIC ? HM_ADV_PREFIX "TempTopic"
-         : d.kind == HM_QUEUE ? HM_ADV_PREFIX "Queue" : HM_ADV_PREFIX "Topic";
-}
 
 static void dest_advise(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id,
                         hm_consumer_t *only)
 {
     hm_advisory_t a = { .kind = kind, .dest = d, .connection_id = conn_id, .count = -1 };
-    publish(b, dest_topic(d), &a, only);
+    publish(b, hm_adv_dest_topic(d), &a, only);
 }
 
 void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id)
 {
     if (adv_on(b) && !hm_name_is_advisory(d))
         dest_advise(b, kind, d, conn_id, NULL);
-}
-
-apr_status_t hm_adv_authorize_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
-{
-    return hm_name_is_advisory(d) ? APR_SUCCESS : create_check(c, dest_topic(d), 0, err, errlen);
 }
 
 void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d)
@@ -277,11 +200,6 @@ static void conn_advise(hm_client_t *c, hm_adv_kind_e kind, hm_consumer_t *only)
     hm_advisory_t a = { .kind = kind, .connection_id = c->connection_id, .client_id = c->client_id,
                         .user = c->user, .client_ip = c->client_ip, .count = -1 };
     publish(c->b, HM_ADV_PREFIX "Connection", &a, only);
-}
-
-apr_status_t hm_adv_authorize_connection_locked(hm_client_t *c, char *err, size_t errlen)
-{
-    return create_check(c, HM_ADV_PREFIX "Connection", 1, err, errlen);
 }
 
 void hm_adv_connection(hm_client_t *c, int add)
@@ -377,25 +295,16 @@ static void consumer_fields(hm_consumer_t *c, hm_advisory_t *a)
 
 static void consumer_advise(hm_consumer_t *c, hm_adv_kind_e kind, hm_consumer_t *only)
 {
-    char buf[TOPIC_CAP];
-    const char *topic = topic_name(buf, sizeof buf, "Consumer.", c->opts.dest, 0, 1);
+    char buf[HM_ADV_TOPIC_CAP];
+    const char *topic = hm_adv_topic_name(buf, sizeof buf, "Consumer.", c->opts.dest, 0, 1);
     if (topic && !only)
-        mark_created(c->b, topic);
+        hm_auth_adv_published_locked(c->b, topic);
     if (!topic || (!only && !listened(c->b, topic)))
         return;
     hm_advisory_t a = { .kind = kind };
     consumer_fields(c, &a);
     a.count = consumer_count(c);
     publish(c->b, topic, &a, only);
-}
-
-/* Why separate from hm_adv_consumer: the check comes before the consumer exists. */
-apr_status_t hm_adv_authorize_consumer(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
-{
-    char buf[TOPIC_CAP];
-    if (!d.name || hm_name_is_advisory(d))
-        return APR_SUCCESS;
-    return create_check(c, topic_name(buf, sizeof buf, "Consumer.", d, 0, 1), 0, err, errlen);
 }
 
 void hm_adv_consumer(hm_consumer_t *c, int add)
@@ -415,10 +324,10 @@ void hm_adv_consumer(hm_consumer_t *c, int add)
  * RemoveSubscriptionInfo. */
 void hm_adv_unsubscribed(hm_client_t *c, hm_dname_t topic, const char *client_id, const char *name)
 {
-    char buf[TOPIC_CAP];
+    char buf[HM_ADV_TOPIC_CAP];
     const char *t;
     if (!adv_on(c->b) || hm_name_is_advisory(topic) ||
-        !(t = topic_name(buf, sizeof buf, "Consumer.", topic, 0, 1)))
+        !(t = hm_adv_topic_name(buf, sizeof buf, "Consumer.", topic, 0, 1)))
         return;
     hm_advisory_t a = { .kind = HM_ADV_UNSUBSCRIBE, .dest = topic, .connection_id = c->connection_id,
                         .client_id = client_id, .subscription = name };
@@ -475,8 +384,8 @@ static int producer_count_add(hm_broker_t *b, hm_dname_t d, int delta)
 static void producer_advise(hm_client_t *c, const hm_producer_t *p, hm_adv_kind_e kind, int count,
                             hm_consumer_t *only)
 {
-    char buf[TOPIC_CAP];
-    const char *topic = topic_name(buf, sizeof buf, "Producer.", p->dest, 0, 1);
+    char buf[HM_ADV_TOPIC_CAP];
+    const char *topic = hm_adv_topic_name(buf, sizeof buf, "Producer.", p->dest, 0, 1);
     hm_advisory_t a = { .kind = kind, .dest = p->dest, .connection_id = c->connection_id,
                         .id = p->id, .count = count };
     if (topic)
@@ -510,14 +419,13 @@ int hm_adv_producer_count(hm_broker_t *b, hm_dname_t d)
 apr_status_t hm_producer_add(hm_client_t *c, const char *id, hm_dname_t dest)
 {
     hm_broker_t *b = c->b;
-    char buf[TOPIC_CAP];
     if (!id)
         return HM_EINVAL;
     apr_status_t ast = hm_authorize(c, HM_AUTHZ_WRITE, dest, NULL, 0);
     if (!ast && producer_tracked(dest))
         ast = hm_authorize_create(c, dest, NULL, 0);
     if (!ast && producer_tracked(dest))
-        ast = create_check(c, topic_name(buf, sizeof buf, "Producer.", dest, 0, 1), 0, NULL, 0);
+        ast = hm_authorize_adv_client(c, "Producer.", dest, NULL, 0);
     if (ast)
         return ast;
     hm_lock(b);
@@ -587,11 +495,11 @@ void hm_producer_blocked(hm_client_t *c, const char *id, hm_dname_t dest)
 {
     hm_broker_t *b = c->b;
     hm_lock(b);
-    char buf[TOPIC_CAP];
+    char buf[HM_ADV_TOPIC_CAP];
     const char *topic;
     if (adv_on(b) && producer_tracked(dest) && !HM_KIND_IS_TEMP(dest.kind) &&
         (policy(b, dest) & HM_ADVP_FAST_PRODUCER) &&
-        (topic = topic_name(buf, sizeof buf, "FastProducer.", dest, 1, 0)) != NULL) {
+        (topic = hm_adv_topic_name(buf, sizeof buf, "FastProducer.", dest, 1, 0)) != NULL) {
         hm_advisory_t a = { .kind = HM_ADV_FAST_PRODUCER, .dest = dest,
                             .connection_id = c->connection_id, .id = id, .count = -1 };
         publish(b, topic, &a, NULL);
@@ -627,8 +535,8 @@ void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const 
     }
     if (need && !(policy(b, where) & need))
         return;
-    char buf[TOPIC_CAP];
-    const char *topic = topic_name(buf, sizeof buf, prefix, where, full, 0);
+    char buf[HM_ADV_TOPIC_CAP];
+    const char *topic = hm_adv_topic_name(buf, sizeof buf, prefix, where, full, 0);
     hm_advisory_t a = { .kind = kind, .dest = where, .msg = m, .count = -1 };
     if (topic)
         publish(b, topic, &a, NULL);
@@ -638,8 +546,8 @@ void hm_adv_message(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t where, const 
  * sent on to NoConsumer.Queue/Topic.<name>. */
 static void no_consumer(hm_broker_t *b, hm_dname_t where, const hm_msg_t *m)
 {
-    char buf[TOPIC_CAP];
-    const char *topic = topic_name(buf, sizeof buf, "NoConsumer.", where, 0, 0);
+    char buf[HM_ADV_TOPIC_CAP];
+    const char *topic = hm_adv_topic_name(buf, sizeof buf, "NoConsumer.", where, 0, 0);
     if (!topic)
         return;
     hm_msg_t *copy = hm_copy_readdress(m, (hm_dname_t){ HM_TOPIC, topic });
@@ -684,11 +592,11 @@ void hm_adv_sent(hm_broker_t *b, const hm_plan_t *pl)
 
 void hm_dest_full(hm_broker_t *b, hm_dname_t dest, const char *usage_name, int64_t usage)
 {
-    char buf[TOPIC_CAP];
+    char buf[HM_ADV_TOPIC_CAP];
     const char *topic;
     hm_lock(b);
     if (adv_on(b) && dest.name && !hm_name_is_advisory(dest) && (policy(b, dest) & HM_ADVP_FULL) &&
-        (topic = topic_name(buf, sizeof buf, "FULL.", dest, 1, 0)) != NULL) {
+        (topic = hm_adv_topic_name(buf, sizeof buf, "FULL.", dest, 1, 0)) != NULL) {
         hm_advisory_t a = { .kind = HM_ADV_FULL, .dest = dest, .usage_name = usage_name, .usage = usage,
                             .count = -1 };
         publish(b, topic, &a, NULL);
@@ -738,10 +646,10 @@ void hm_adv_tick_locked(hm_broker_t *b, apr_time_t now)
         if (c->slow)
             continue;
         c->slow = 1;
-        char buf[TOPIC_CAP];
+        char buf[HM_ADV_TOPIC_CAP];
         const char *topic;
         if (!(policy(b, where) & HM_ADVP_SLOW_CONSUMER) ||
-            !(topic = topic_name(buf, sizeof buf, "SlowConsumer.", where, 1, 0)))
+            !(topic = hm_adv_topic_name(buf, sizeof buf, "SlowConsumer.", where, 1, 0)))
             continue;
         hm_advisory_t a = { .kind = HM_ADV_SLOW_CONSUMER };
         consumer_fields(c, &a);

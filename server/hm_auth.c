@@ -73,22 +73,22 @@ static int next_part(const char **cur, hm_dname_t whole, char *buf, size_t bufle
     return 1;
 }
 
-static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const char *why,
+/* ActiveMQ's AuthorizationBroker wording, which clients may match on: verb is "read from",
+ * "write to", "create" or "remove". */
+static apr_status_t deny(hm_client_t *c, const char *verb, hm_dname_t d, const char *why,
                          char *err, size_t errlen)
 {
     const hm_principal_t *p = c->principal;
     const char *user = p && p->shown ? p->shown : p && p->user ? p->user : "anonymous";
-    /* ActiveMQ's AuthorizationBroker wording, which clients may match on */
-    static const char *const verbs[] = { "read from", "write to", "create" };
     if (!err || !errlen) {
         err = c->denied;
         errlen = sizeof c->denied;
     }
     if (strchr(d.name, ','))          /* ActiveMQ prints a composite as its bare name */
-        snprintf(err, errlen, "User %s is not authorized to %s: %s%s%s", user, verbs[op], d.name,
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s%s", user, verb, d.name,
                  why && *why ? " -- " : "", why ? why : "");
     else
-        snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verbs[op],
+        snprintf(err, errlen, "User %s is not authorized to %s: %s%s://%s%s%s", user, verb,
                  HM_KIND_IS_TEMP(d.kind) ? "temp-" : "",
                  d.kind == HM_TOPIC || d.kind == HM_TEMP_TOPIC ? "topic" : "queue", d.name,
                  why && *why ? " -- " : "", why ? why : "");
@@ -99,7 +99,8 @@ static apr_status_t deny(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, const c
 
 /* Why part by part: a composite is allowed only when every destination it names is, as
  * ActiveMQ's DefaultAuthorizationMap decides for composites. */
-apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen)
+static apr_status_t authorize_as(hm_client_t *c, hm_authz_op_e op, const char *verb, hm_dname_t d,
+                                 char *err, size_t errlen)
 {
     if (!authz_on(c) || !d.name)
         return APR_SUCCESS;
@@ -110,9 +111,80 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
         char why[256] = "";
         hm_authz_dest_t ad = { (int)x.kind, x.name };
         if (o->auth->authorize(o->auth_baton, c->principal, op, ad, why, sizeof why))
-            return deny(c, op, strchr(d.name, ',') ? d : x, why, err, errlen);
+            return deny(c, verb, strchr(d.name, ',') ? d : x, why, err, errlen);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *err, size_t errlen)
+{
+    static const char *const verbs[] = { "read from", "write to", "create" };
+    return authorize_as(c, op, verbs[op], d, err, errlen);
+}
+
+/* ActiveMQ's AuthorizationBroker.removeDestination: admin, refused "to remove". */
+apr_status_t hm_authorize_remove(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    return authorize_as(c, HM_AUTHZ_ADMIN, "remove", d, err, errlen);
+}
+
+/* ------------------------------------------------------------------ advisory topics */
+
+/* ActiveMQ creates an advisory topic the first time it publishes there (hm_advisory.c), in the context of the
+ * client whose action raised the advisory, so that client needs admin on it (AuthorizationBroker
+ * .addDestination).  With authorization on, hermod remembers the advisory topics published once
+ * (at most HM_MAX_ADV_CREATED; later ones keep needing admin).  Broker lock held. */
+void hm_auth_adv_published_locked(hm_broker_t *b, const char *topic)
+{
+    if (!hm_authz_enabled(b))
+        return;
+    if (!b->adv_created) {
+        if (apr_pool_create(&b->adv_created_pool, b->pool) != APR_SUCCESS)
+            return;
+        b->adv_created = apr_hash_make(b->adv_created_pool);
+    }
+    if (apr_hash_count(b->adv_created) < HM_MAX_ADV_CREATED &&
+        !apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING))
+        apr_hash_set(b->adv_created, apr_pstrdup(b->adv_created_pool, topic), APR_HASH_KEY_STRING, "");
+}
+
+static int adv_published_locked(hm_broker_t *b, const char *topic)
+{
+    return b->adv_created && apr_hash_get(b->adv_created, topic, APR_HASH_KEY_STRING) != NULL;
+}
+
+/* Admin on `topic` when c's action would be the first to publish there (see hm_auth_adv_published_locked). */
+static apr_status_t create_check(hm_client_t *c, const char *topic, int locked, char *err, size_t errlen)
+{
+    if (!topic || c->b->opts.advisories_off || !hm_authz_enabled(c->b))
+        return APR_SUCCESS;
+    if (!locked)
+        hm_lock(c->b);
+    int exists = adv_published_locked(c->b, topic);
+    if (!locked)
+        hm_unlock(c->b);
+    return exists ? APR_SUCCESS : hm_authorize(c, HM_AUTHZ_ADMIN, (hm_dname_t){ HM_TOPIC, topic }, err, errlen);
+}
+
+apr_status_t hm_authorize_adv_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen)
+{
+    return hm_name_is_advisory(d) ? APR_SUCCESS : create_check(c, hm_adv_dest_topic(d), 0, err, errlen);
+}
+
+apr_status_t hm_authorize_adv_connection_locked(hm_client_t *c, char *err, size_t errlen)
+{
+    return create_check(c, HM_ADV_PREFIX "Connection", 1, err, errlen);
+}
+
+/* Why apart from hm_adv_consumer / hm_producer_add (hm_advisory.c): the check comes before the
+ * consumer or producer exists.  role: "Consumer." or "Producer.". */
+apr_status_t hm_authorize_adv_client(hm_client_t *c, const char *role, hm_dname_t d, char *err,
+                                     size_t errlen)
+{
+    char buf[HM_ADV_TOPIC_CAP];
+    if (!d.name || hm_name_is_advisory(d))
+        return APR_SUCCESS;
+    return create_check(c, hm_adv_topic_name(buf, sizeof buf, role, d, 0, 1), 0, err, errlen);
 }
 
 /* ActiveMQ's AuthorizationBroker.addDestination: creating a destination that does not exist yet
@@ -131,7 +203,7 @@ apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t
             continue;
         int advisory = hm_name_is_advisory(x);
         hm_lock(c->b);
-        int exists = advisory ? hm_adv_topic_exists_locked(c->b, x.name)
+        int exists = advisory ? adv_published_locked(c->b, x.name)
                    : HM_KIND_IS_QUEUE(x.kind) ? hm_queue_find(c->b, x.kind, x.name) != NULL
                                               : hm_topic_find(c->b, x.kind, x.name) != NULL;
         hm_unlock(c->b);
@@ -139,7 +211,7 @@ apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t
             continue;
         apr_status_t st = hm_authorize(c, HM_AUTHZ_ADMIN, x, err, errlen);
         if (!st && !advisory)
-            st = hm_adv_authorize_dest(c, x, err, errlen);
+            st = hm_authorize_adv_dest(c, x, err, errlen);
         if (st)
             return st;
     }

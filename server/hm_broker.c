@@ -155,7 +155,7 @@ apr_status_t hm_client_open_info(hm_broker_t *b, const hm_client_info_t *info, h
     c->temps = apr_array_make(p, 2, sizeof(hm_dname_t));
     c->producers = apr_hash_make(p);
     c->b = b;
-    if ((ast = hm_adv_authorize_connection_locked(c, err, errlen)) != APR_SUCCESS) {
+    if ((ast = hm_authorize_adv_connection_locked(c, err, errlen)) != APR_SUCCESS) {
         hm_auth_log_refusal_locked(b, info->client_ip, connection_id, user, err);
         apr_pool_destroy(p);
         free(c);
@@ -195,7 +195,7 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
     apr_status_t st = hm_name_check(d.name, err, sizeof err);
     if (st || !HM_KIND_IS_TEMP(d.kind))
         return st ? st : HM_EINVAL;
-    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_adv_authorize_dest(c, d, NULL, 0)))
+    if ((st = hm_authorize(c, HM_AUTHZ_ADMIN, d, NULL, 0)) || (st = hm_authorize_adv_dest(c, d, NULL, 0)))
         return st;
     hm_lock(b);
     if (temp_index(c, d) >= 0) {
@@ -211,13 +211,18 @@ apr_status_t hm_temp_dest_create(hm_client_t *c, hm_dname_t d)
         hm_unlock(b);
         return HM_EEXISTS;
     }
-    if (!(d.kind == HM_TEMP_QUEUE ? (void *)hm_queue_create(b, d, c) : (void *)hm_topic_create(b, d, c))) {
+    /* the name is malloc'd, freed by temp_delete_locked: a connection that makes and deletes
+     * temporary destinations for ever must not grow (the array stays within
+     * HM_MAX_TEMP_PER_CLIENT entries; its pool was where the names piled up) */
+    char *name = strdup(d.name);
+    if (!name || !(d.kind == HM_TEMP_QUEUE ? (void *)hm_queue_create(b, d, c) : (void *)hm_topic_create(b, d, c))) {
+        free(name);
         hm_unlock(b);
         return APR_ENOMEM;
     }
     hm_dname_t *slot = apr_array_push(c->temps);
     slot->kind = d.kind;
-    slot->name = apr_pstrdup(c->temps->pool, d.name);
+    slot->name = name;
     hm_adv_dest(b, HM_ADV_DEST_ADD, *slot, c->connection_id);
     hm_unlock(b);
     return APR_SUCCESS;
@@ -259,6 +264,7 @@ static apr_status_t temp_delete_locked(hm_client_t *c, int i, int force, char *e
     hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, c->connection_id);
     APR_ARRAY_IDX(c->temps, i, hm_dname_t) = APR_ARRAY_IDX(c->temps, c->temps->nelts - 1, hm_dname_t);
     c->temps->nelts--;
+    free((char *)d.name);
     return APR_SUCCESS;
 }
 

@@ -307,7 +307,7 @@ apr_status_t hm_consumer_open(hm_client_t *cl, const hm_consumer_opts_t *opts,
     *out = NULL;
     if ((st = hm_authorize(cl, HM_AUTHZ_READ, opts->dest, err, errlen)) ||
         (st = hm_authorize_create(cl, opts->dest, err, errlen)) ||
-        (st = hm_adv_authorize_consumer(cl, opts->dest, err, errlen)))
+        (st = hm_authorize_adv_client(cl, "Consumer.", opts->dest, err, errlen)))
         return st;
     hm_lock(b);
     if ((st = apr_pool_create(&pool, b->pool)) != APR_SUCCESS) {

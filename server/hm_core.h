@@ -315,6 +315,10 @@ apr_status_t hm_temp_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t
 apr_status_t hm_dest_ensure(hm_broker_t *b, hm_dname_t d);
 /* The same for a client, which must be authorized to create it (HM_ENOTALLOWED). */
 apr_status_t hm_dest_create(hm_client_t *c, hm_dname_t d);
+/* Deletes an ordinary destination for a client (DestinationInfo REMOVE; a temporary one goes to
+ * hm_temp_dest_delete): admin needed (HM_ENOTALLOWED), HM_EPROTO while it has consumers, an
+ * unknown one is no error (ActiveMQ).  Waits for the store: not under the broker lock. */
+apr_status_t hm_dest_delete(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- sending */
 

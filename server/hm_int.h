@@ -288,6 +288,13 @@ apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t er
 #define HM_ADV_PREFIX "ActiveMQ.Advisory."
 /* Any part of d (a composite too) is an advisory topic (hm_dest.c). */
 int hm_name_is_advisory(hm_dname_t d);
+/* Advisory topic names (hm_adv_topic.c): "ActiveMQ.Advisory.<prefix><Queue|Topic>.<name>" in
+ * buf (NULL when it does not fit cap; HM_ADV_TOPIC_CAP always fits), with ',' written "&sbquo;"
+ * when sbquo; the destination topic (Queue, Topic, TempQueue, TempTopic) of d's kind. */
+#define HM_ADV_TOPIC_CAP (HM_MAX_DEST_NAME * 7 + 96)
+const char *hm_adv_topic_name(char *buf, size_t cap, const char *prefix, hm_dname_t d, int full_type,
+                              int sbquo);
+const char *hm_adv_dest_topic(hm_dname_t d);
 void hm_adv_dest(hm_broker_t *b, hm_adv_kind_e kind, hm_dname_t d, const char *conn_id);
 /* An ordinary queue or topic came into being (not a temporary one, nor an advisory topic). */
 void hm_adv_dest_created(hm_broker_t *b, hm_dname_t d);
@@ -484,15 +491,21 @@ apr_status_t hm_authorize(hm_client_t *c, hm_authz_op_e op, hm_dname_t d, char *
 apr_status_t hm_authorize_msgs(hm_client_t *c, hm_msg_t *const *msgs, int n, char *err, size_t errlen);
 /* Admin, when d (or a part of it) does not exist yet: creating it is what the client asks. */
 apr_status_t hm_authorize_create(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* Admin on d, refused with ActiveMQ's "not authorized to remove" (DestinationInfo REMOVE). */
+apr_status_t hm_authorize_remove(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
 /* Whether an authorizer other than allow-all is configured. */
 int hm_authz_enabled(const hm_broker_t *b);
-/* ActiveMQ's rule for advisory topics (hm_advisory.c): the client whose connection, consumer,
+/* ActiveMQ's rule for advisory topics (hm_auth.c): the client whose connection, consumer,
  * producer or new destination would be the first advisory on a topic creates that topic and
  * needs admin there.  HM_ENOTALLOWED with ActiveMQ's text (err NULL: the client's denied text). */
-apr_status_t hm_adv_authorize_connection_locked(hm_client_t *c, char *err, size_t errlen);
-apr_status_t hm_adv_authorize_consumer(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
-apr_status_t hm_adv_authorize_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
-int hm_adv_topic_exists_locked(hm_broker_t *b, const char *topic);
+apr_status_t hm_authorize_adv_connection_locked(hm_client_t *c, char *err, size_t errlen);
+/* role: "Consumer." or "Producer." (before the consumer or producer exists). */
+apr_status_t hm_authorize_adv_client(hm_client_t *c, const char *role, hm_dname_t d, char *err,
+                                     size_t errlen);
+apr_status_t hm_authorize_adv_dest(hm_client_t *c, hm_dname_t d, char *err, size_t errlen);
+/* The advisories tell the authorizer each topic they publish on (so it exists from then on).
+ * Broker lock held. */
+void hm_auth_adv_published_locked(hm_broker_t *b, const char *topic);
 /* A refused login, logged within HM_AUTH_LOG_BURST per HM_AUTH_LOG_WINDOW_S.  Broker lock held. */
 void hm_auth_log_refusal_locked(hm_broker_t *b, const char *remote, const char *connection_id,
                                 const char *user, const char *why);

@@ -105,6 +105,12 @@ apr_status_t st_dest_share_bodies(st_store_t *s, uint32_t id);
 /* Removes a destination and all its entries durably (bodies with no other entry go too).
  * HM_ENOTFOUND if unknown.  Synchronous; large backlogs go in several transactions. */
 apr_status_t st_dest_remove(st_store_t *s, uint32_t id);
+/* Frees a queue's name at once without touching the disk, so it may be called under the
+ * caller's own locks: the next st_dest_id for that name creates a new destination, while id's
+ * record and entries stay until st_dest_remove(id).  A st_dest_id for the same name before
+ * then runs that removal itself first, so the old record never outlives the new one (and
+ * st_dest_remove then says HM_ENOTFOUND).  HM_ENOTFOUND if id is unknown. */
+apr_status_t st_dest_detach(st_store_t *s, uint32_t id);
 /* Removes all entries of a destination but keeps it (purge).  Synchronous and durable. */
 apr_status_t st_dest_purge(st_store_t *s, uint32_t id);
 

@@ -191,6 +191,7 @@ typedef struct st_dest_s {
     size_t key_len;
     const char *name;        /* display name (subs: "clientId:name") */
     int share_bodies;        /* under s->mu: entries may be added later for a stored body */
+    int detached;            /* under s->mu: its name is free (st_dest_detach); removal pending */
 } st_dest_t;
 
 typedef struct st_waiter_s {
@@ -219,6 +220,7 @@ struct st_store_s {
                                   * the total that load progress reports against */
     uint64_t loaded;             /* entries handed out by st_load since open, all destinations */
     pthread_mutex_t dest_mu;     /* serializes destination creation and removal */
+    uint32_t detached;           /* destinations detached and not yet removed */
     uint64_t commits, flushes, corrupt;
     uint32_t prepared;
     apr_status_t failed;         /* sticky: a flush failed or the environment panicked */

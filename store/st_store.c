@@ -111,64 +111,6 @@ static apr_status_t dest_tx(st_store_t *s, st_kvtx_t *tx, void *argp)
     return st;
 }
 
-/* Finds or durably creates a destination; with sub, also (re)writes its subscription record. */
-static apr_status_t dest_ensure(st_store_t *s, st_dest_kind_e kind, const uint8_t *key, size_t kl,
-                                const st_sub_t *sub, uint32_t *id)
-{
-    pthread_mutex_lock(&s->dest_mu);
-    pthread_mutex_lock(&s->mu);
-    st_dest_t *d = apr_hash_get(s->dest_by_key, key, (apr_ssize_t)kl);
-    dest_arg_t a = { kind, key, kl, d ? d->id : s->next_dest, d == NULL, sub };
-    pthread_mutex_unlock(&s->mu);
-    apr_status_t st = APR_SUCCESS;
-    if (!d || sub)
-        st = st_run_tx(s, dest_tx, &a, 1);
-    if (!st && !d) {
-        pthread_mutex_lock(&s->mu);
-        dest_add(s, a.id, kind, key, kl);
-        pthread_mutex_unlock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->dest_mu);
-    if (!st)
-        *id = a.id;
-    return st;
-}
-
-apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id)
-{
-    size_t n = queue_name ? strlen(queue_name) : 0;
-    if (n == 0 || n > ST_MAX_NAME)
-        return HM_EINVAL;
-    uint8_t key[1 + ST_MAX_NAME];
-    key[0] = ST_DEST_QUEUE;
-    memcpy(key + 1, queue_name, n);
-    return dest_ensure(s, ST_DEST_QUEUE, key, n + 1, NULL, id);
-}
-
-apr_status_t st_dest_share_bodies(st_store_t *s, uint32_t id)
-{
-    pthread_mutex_lock(&s->mu);
-    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
-    if (d) d->share_bodies = 1;
-    pthread_mutex_unlock(&s->mu);
-    return d ? APR_SUCCESS : HM_ENOTFOUND;
-}
-
-apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton)
-{
-    pthread_mutex_lock(&s->mu);
-    unsigned n = apr_hash_count(s->dest_by_id), i = 0;
-    st_dest_t **all = malloc((n ? n : 1) * sizeof *all);
-    if (!all) { pthread_mutex_unlock(&s->mu); return APR_ENOMEM; }
-    for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi))
-        all[i++] = apr_hash_this_val(hi);
-    pthread_mutex_unlock(&s->mu);
-    for (i = 0; i < n; i++)
-        each(baton, all[i]->id, all[i]->kind, all[i]->name);
-    free(all);
-    return APR_SUCCESS;
-}
-
 typedef struct chunk_s { uint32_t dest; st_op_t *ops; size_t n; int64_t bytes, msgs; } chunk_t;
 
 static apr_status_t collect_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
@@ -232,6 +174,105 @@ static apr_status_t drop_entries(st_store_t *s, uint32_t id)
     return st;
 }
 
+/* Under s->mu: the detached destination whose name is key, if any (few are ever pending). */
+static st_dest_t *detached_named(st_store_t *s, const uint8_t *key, size_t kl)
+{
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi)) {
+        st_dest_t *d = apr_hash_this_val(hi);
+        if (d->detached && d->key_len == kl && memcmp(d->key, key, kl) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* With s->dest_mu held.  The batches already queued go first (drain), so none of them writes
+ * an entry of d after its removal; the destination record goes last, so a crash midway leaves
+ * a smaller backlog, never entries without a destination. */
+static apr_status_t remove_locked(st_store_t *s, st_dest_t *d)
+{
+    st_defer_drain(s);
+    apr_status_t st = drop_entries(s, d->id);
+    if (!st)
+        st = st_run_tx(s, remove_dest_tx, d, 1);
+    if (!st) {
+        pthread_mutex_lock(&s->mu);
+        if (!d->detached)
+            apr_hash_set(s->dest_by_key, d->key, (apr_ssize_t)d->key_len, NULL);
+        else
+            s->detached--;
+        apr_hash_set(s->dest_by_id, &d->id, sizeof d->id, NULL);
+        pthread_mutex_unlock(&s->mu);
+    }
+    return st;
+}
+
+/* Finds or durably creates a destination; with sub, also (re)writes its subscription record. */
+static apr_status_t dest_ensure(st_store_t *s, st_dest_kind_e kind, const uint8_t *key, size_t kl,
+                                const st_sub_t *sub, uint32_t *id)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_key, key, (apr_ssize_t)kl);
+    st_dest_t *old = d || !s->detached ? NULL : detached_named(s, key, kl);
+    pthread_mutex_unlock(&s->mu);
+    apr_status_t st = old ? remove_locked(s, old) : APR_SUCCESS;
+    if (st) {
+        pthread_mutex_unlock(&s->dest_mu);
+        return st;
+    }
+    pthread_mutex_lock(&s->mu);
+    dest_arg_t a = { kind, key, kl, d ? d->id : s->next_dest, d == NULL, sub };
+    pthread_mutex_unlock(&s->mu);
+    if (!d || sub)
+        st = st_run_tx(s, dest_tx, &a, 1);
+    if (!st && !d) {
+        pthread_mutex_lock(&s->mu);
+        dest_add(s, a.id, kind, key, kl);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->dest_mu);
+    if (!st)
+        *id = a.id;
+    return st;
+}
+
+apr_status_t st_dest_id(st_store_t *s, const char *queue_name, uint32_t *id)
+{
+    size_t n = queue_name ? strlen(queue_name) : 0;
+    if (n == 0 || n > ST_MAX_NAME)
+        return HM_EINVAL;
+    uint8_t key[1 + ST_MAX_NAME];
+    key[0] = ST_DEST_QUEUE;
+    memcpy(key + 1, queue_name, n);
+    return dest_ensure(s, ST_DEST_QUEUE, key, n + 1, NULL, id);
+}
+
+apr_status_t st_dest_share_bodies(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    if (d) d->share_bodies = 1;
+    pthread_mutex_unlock(&s->mu);
+    return d ? APR_SUCCESS : HM_ENOTFOUND;
+}
+
+apr_status_t st_dest_list(st_store_t *s, st_dest_fn each, void *baton)
+{
+    pthread_mutex_lock(&s->mu);
+    unsigned n = apr_hash_count(s->dest_by_id), i = 0;
+    st_dest_t **all = malloc((n ? n : 1) * sizeof *all);
+    if (!all) { pthread_mutex_unlock(&s->mu); return APR_ENOMEM; }
+    for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi))
+        if (!((st_dest_t *)apr_hash_this_val(hi))->detached)
+            all[i++] = apr_hash_this_val(hi);
+    n = i;
+    pthread_mutex_unlock(&s->mu);
+    for (i = 0; i < n; i++)
+        each(baton, all[i]->id, all[i]->kind, all[i]->name);
+    free(all);
+    return APR_SUCCESS;
+}
+
 apr_status_t st_dest_purge(st_store_t *s, uint32_t id)
 {
     pthread_mutex_lock(&s->mu);
@@ -246,26 +287,28 @@ apr_status_t st_dest_purge(st_store_t *s, uint32_t id)
     return st;
 }
 
-/* The destination record goes last, so a crash midway leaves a smaller backlog, never
- * entries without a destination. */
 apr_status_t st_dest_remove(st_store_t *s, uint32_t id)
 {
     pthread_mutex_lock(&s->dest_mu);
     pthread_mutex_lock(&s->mu);
     st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
     pthread_mutex_unlock(&s->mu);
-    st_defer_drain(s);
-    apr_status_t st = d ? drop_entries(s, id) : HM_ENOTFOUND;
-    if (!st)
-        st = st_run_tx(s, remove_dest_tx, d, 1);
-    if (!st) {
-        pthread_mutex_lock(&s->mu);
-        apr_hash_set(s->dest_by_key, d->key, (apr_ssize_t)d->key_len, NULL);
-        apr_hash_set(s->dest_by_id, &d->id, sizeof d->id, NULL);
-        pthread_mutex_unlock(&s->mu);
-    }
+    apr_status_t st = d ? remove_locked(s, d) : HM_ENOTFOUND;
     pthread_mutex_unlock(&s->dest_mu);
     return st;
+}
+
+apr_status_t st_dest_detach(st_store_t *s, uint32_t id)
+{
+    pthread_mutex_lock(&s->mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &id, sizeof id);
+    if (d && !d->detached) {
+        apr_hash_set(s->dest_by_key, d->key, (apr_ssize_t)d->key_len, NULL);
+        d->detached = 1;
+        s->detached++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return d ? APR_SUCCESS : HM_ENOTFOUND;
 }
 
 /* ---- durable subscriptions ---- */

@@ -286,6 +286,43 @@ static void test_dest_remove_drops_backlog_in_chunks(void)
     finish(s);
 }
 
+/* A queue deleted while batches of it still wait (a later ack, the delete's own removes) and
+ * made again at once: the new one gets a new destination and only its own entries; the old
+ * record goes before the new one is written, and st_dest_remove then has nothing left. */
+static void test_dest_detach_then_recreate(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t old, again;
+    CU_ASSERT_EQUAL(st_dest_id(s, "churn", &old), APR_SUCCESS);
+    put_msg(s, old, "old-1", 4, 1);
+    st_batch_t *b = st_batch_begin(s);
+    uint64_t id;
+    st_batch_add_message(b, "old-2", 5, &id);
+    st_batch_add_entry(b, old, id, 4, 2);
+    CU_ASSERT_EQUAL(st_batch_commit(b, NULL, NULL), APR_SUCCESS);   /* may still be queued */
+    CU_ASSERT_EQUAL(st_dest_detach(s, old), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_dest_id(s, "churn", &again), APR_SUCCESS);
+    CU_ASSERT_NOT_EQUAL(again, old);
+    put_msg(s, again, "new", 3, 1);
+    CU_ASSERT_EQUAL(st_dest_remove(s, old), HM_ENOTFOUND);        /* already done by st_dest_id */
+    s = reopen(s);
+    CU_ASSERT_EQUAL(stats(s).destinations, 1);
+    CU_ASSERT_EQUAL(stats(s).messages, 1);
+    uint32_t now;
+    CU_ASSERT_EQUAL(st_dest_id(s, "churn", &now), APR_SUCCESS);
+    CU_ASSERT_EQUAL(now, again);
+    loaded_t *l = load(s, now);
+    CU_ASSERT_EQUAL_FATAL(l->n, 1);
+    CU_ASSERT_STRING_EQUAL(l->body[0], "new");
+    /* detached and removed later, with nothing made meanwhile: gone after a restart */
+    CU_ASSERT_EQUAL(st_dest_detach(s, now), APR_SUCCESS);
+    CU_ASSERT_EQUAL(st_dest_remove(s, now), APR_SUCCESS);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(stats(s).destinations, 0);
+    CU_ASSERT_EQUAL(stats(s).messages, 0);
+    finish(s);
+}
+
 typedef struct xids_s { int n; st_xid_t x[8]; } xids_t;
 static void xid_seen(void *baton, const st_xid_t *xid)
 {
@@ -851,6 +888,7 @@ int main(void)
         { "delivery count survives", test_delivery_count_survives },
         { "durable subscription persists and goes with its backlog", test_durable_subscription_with_backlog },
         { "purging or removing a destination drops its backlog", test_dest_remove_drops_backlog_in_chunks },
+        { "a detached destination made again gets a new one, the old removed first", test_dest_detach_then_recreate },
         { "XA prepare survives, commit applies, rollback discards", test_xa_prepare_commit_rollback },
         { "a producer's last stored sequence survives, can be forgotten", test_producer_audit_survives },
         { "size limit gives HM_ENOSPACE", test_size_limit_gives_enospace },

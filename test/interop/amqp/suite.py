@@ -596,6 +596,24 @@ def rhea_durable_subscription():
 
 
 @test
+def drain_completes_when_output_backlog_drains():
+    """A drain that meets a connection whose output is over its 8 MiB budget completes once the
+    held deliveries went out, not at the client's next flow (rhea sends one flow for it)."""
+    q = "q.drainbacklog." + RUN
+    c = conn()
+    snd = c.create_sender(q)
+    body = b"d" * (1 << 20)
+    for i in range(30):
+        snd.send(Message(body=body, durable=False, properties={"i": int32(i)}))
+    c.close()
+    r = rhea("drain", q)
+    check(r.get("drained") and r.get("got") == 30, "rhea: all 30 arrived and the drain completed: %r" % r)
+    c = conn()
+    check(nothing_left(c, q), "nothing left on the queue")
+    c.close()
+
+
+@test
 def proton_c_examples_send_receive():
     q = "q.cexamples." + RUN
     send = subprocess.run([os.environ["PN_SEND"], "127.0.0.1", str(PORT), q, "100"],
@@ -699,6 +717,41 @@ def large_messages_cross_both_ways():
     c.close()
     got = ow("recvbig", q)
     check(got and got[0]["size"] == str(n) and got[0]["pattern"] == "ok", "8 MiB from AMQP arrive over OpenWire: %r" % got)
+
+
+@test
+def unconvertible_for_openwire_dead_lettered():
+    """An AMQP message whose body cannot be expressed over OpenWire (a data section followed by
+    an amqp-value: mixed body sections) is dead-lettered when an OpenWire consumer gets it,
+    instead of staying in flight for ever; the good message behind it still arrives."""
+    q = "q.unconvertible." + RUN
+    c = conn()
+    snd = c.create_sender(q)
+    raw = (b"\x00\x53\x70\xc0\x02\x01\x41"             # header: durable
+           b"\x00\x53\x75\xa0\x03abc"                    # data section
+           b"\x00\x53\x77\xa1\x03xyz")                   # amqp-value section after it
+    link = snd.link
+    dlv = link.delivery("bad-" + RUN)
+    link.send(raw)
+    link.advance()
+    c.wait(lambda: dlv.remote_state != 0 or dlv.settled, timeout=10, msg="the broker settles the raw message")
+    check(dlv.remote_state == Delivery.ACCEPTED, "the broker took the raw message (%s)" % dlv.remote_state)
+    snd.send(Message(body="good", durable=True))
+    got = ow("recv", q, "1")
+    check(len(got) == 1 and got[0].get("kind") == "text", "the good one reached OpenWire: %r" % got)
+    check(nothing_left(c, q), "nothing left in flight or waiting on the queue")
+    r = c.create_receiver("ActiveMQ.DLQ", credit=50)
+    bodies = []
+    while True:
+        try:
+            m = r.receive(timeout=2)
+        except Exception:
+            break
+        bodies.append(m.body)
+        r.accept()
+    r.close()
+    check(any(b in ("xyz", b"abc") for b in bodies), "dead-lettered: %r" % bodies[-5:])
+    c.close()
 
 
 @test

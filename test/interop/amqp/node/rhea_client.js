@@ -1,6 +1,7 @@
 // The rhea (Node) side of the AMQP suite: one scenario per run, its outcome as one JSON line.
 //   node rhea_client.js PORT roundtrip QUEUE       3 messages with properties, one back by a selector
 //   node rhea_client.js PORT durable TOPIC RUN     a durable subscription kept across a detach
+//   node rhea_client.js PORT drain QUEUE           credit 20 left unread, then one drain flow adding 20
 'use strict';
 const rhea = require('rhea');
 const [port, scenario, address, run] = process.argv.slice(2);
@@ -34,6 +35,25 @@ if (scenario === 'roundtrip') {
       result.echoedFilter = !!(rcv.remote.attach.source && rcv.remote.attach.source.filter);
       finish([conn]);
     });
+  });
+} else if (scenario === 'drain') {
+  // the queue holds 30 messages of 1 MiB: 20 are sent at us while we do not read (the broker's
+  // output backlog grows past its budget), then one flow with drain adds 20; we read again and
+  // count what arrives before the broker says the drain is done (no other flow from us)
+  const conn = open();
+  const rcv = conn.open_receiver({ source: address, credit_window: 0, autoaccept: true });
+  result.got = 0;
+  rcv.on('message', () => { result.got++; });
+  rcv.once('receiver_open', () => {
+    rcv.add_credit(20);
+    setTimeout(() => conn.socket.pause(), 100);
+    setTimeout(() => { rcv.drain_credit(); rcv.add_credit(20); }, 1600);
+    setTimeout(() => conn.socket.resume(), 2600);
+  });
+  rcv.once('receiver_drained', () => {
+    result.drained = true;
+    result.credit = rcv.credit;
+    setTimeout(() => finish([conn]), 300);     // the acceptances go out
   });
 } else if (scenario === 'durable') {
   const cid = 'rhea-durable-' + run;

@@ -25,9 +25,11 @@ import javax.jms.Queue;
 import javax.jms.Session;
 import javax.jms.TextMessage;
 import javax.jms.Topic;
+import org.apache.activemq.ActiveMQConnection;
 import org.apache.activemq.ActiveMQConnectionFactory;
 import org.apache.activemq.command.ActiveMQDestination;
 import org.apache.activemq.command.ActiveMQQueue;
+import org.apache.activemq.command.ActiveMQTempQueue;
 import org.apache.activemq.command.ActiveMQTextMessage;
 import org.apache.activemq.command.ActiveMQTopic;
 import org.apache.activemq.command.ConnectionId;
@@ -35,6 +37,7 @@ import org.apache.activemq.command.ConnectionInfo;
 import org.apache.activemq.command.ConsumerId;
 import org.apache.activemq.command.ConsumerInfo;
 import org.apache.activemq.command.DataStructure;
+import org.apache.activemq.command.DestinationInfo;
 import org.apache.activemq.command.MessageId;
 import org.apache.activemq.command.ProducerId;
 import org.apache.activemq.command.ProducerInfo;
@@ -74,6 +77,7 @@ public final class LimitsSuite {
         add(s, "input_buffers_shrink_after_large_messages", 180, LimitsSuite::buffersShrink);
         add(s, "stalled_topic_consumers_reset", 120, () -> stalledConsumersReset(true));
         add(s, "stalled_queue_consumers_reset", 120, () -> stalledConsumersReset(false));
+        add(s, "temp_destination_churn_memory_flat", 150, LimitsSuite::tempChurnFlat);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }
 
@@ -427,6 +431,38 @@ public final class LimitsSuite {
                   "a " + size + "-byte message did not come back");
         } finally {
             c.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ temporary destinations
+
+    /** A connection that makes and deletes temporary queues for ever does not grow the broker:
+     * after a warm-up of 2,000, 20,000 create/delete pairs (DestinationInfo ADD and REMOVE, as
+     * the client sends them) of names of 3,000 characters.  Their names used to pile up in the
+     * client's pool: about 60 MB here. */
+    static void tempChurnFlat() throws Exception {
+        ActiveMQConnection c = (ActiveMQConnection) cf().createConnection();
+        try {
+            c.start();
+            String pad = "x".repeat(3000);
+            tempChurn(c, pad, 0, 2000);
+            long rss0 = rssKb(), t0 = System.currentTimeMillis();
+            tempChurn(c, pad, 2000, 20000);
+            long rss1 = rssKb();
+            log("broker resident memory " + rss0 / 1024 + " MB -> " + rss1 / 1024 + " MB over 20000 temporary queues made and deleted in "
+                + (System.currentTimeMillis() - t0) + " ms");
+            check(rss1 - rss0 < 16 * 1024, "20000 temporary queues made and deleted grew the broker by " + (rss1 - rss0) / 1024 + " MB");
+        } finally {
+            c.close();
+        }
+    }
+
+    static void tempChurn(ActiveMQConnection c, String pad, int from, int n) throws Exception {
+        ConnectionId cid = c.getConnectionInfo().getConnectionId();
+        for (int i = from; i < from + n; i++) {
+            ActiveMQTempQueue q = new ActiveMQTempQueue(cid.getValue() + ":" + i + ":" + pad);
+            c.syncSendPacket(new DestinationInfo(cid, DestinationInfo.ADD_OPERATION_TYPE, q));
+            c.syncSendPacket(new DestinationInfo(cid, DestinationInfo.REMOVE_OPERATION_TYPE, q));
         }
     }
 
