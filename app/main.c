@@ -332,6 +332,7 @@ static void lease_end(st_lease_t *lease)
         st_lease_release(lease);
         st_lease_guard(NULL);
     }
+}
 
 /* Every way out of main once the signal thread runs, but the one after a normal stop.  Why
  * _exit: that thread stays in sigwait, detached, and the store runs its flusher and
@@ -346,8 +347,6 @@ static int leave(int rc, st_store_t *store, st_lease_t *lease)
     fflush(stdout);
     fflush(stderr);
     _exit(rc);
-}
-
 }
 
 /* The TLS context of an ssl:// connector, from <sslContext> and the connector's options. */
