@@ -263,9 +263,6 @@ static int store_tool(const char *cmd, const char *dir)
 static hm_life_t *the_life;
 static const char *const *the_argv;     /* for the re-execution of a fenced broker */
 
-    return rc;
-}
-
 /* The lease is gone while active: another broker may be writing the store now.  Nothing more
  * may reach it, not even a clean close (a checkpoint writes; the lease's gate refuses it anyway).
  * The process image is replaced by a fresh one with the same arguments: every connection and
