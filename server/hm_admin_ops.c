@@ -53,6 +53,7 @@ static apr_status_t compile(const char *text, apr_pool_t *pool, hm_selector_t **
 /* The pending entries of q matching sel, in dispatch order, into an array in pool. */
 static apr_array_header_t *matching(hm_queue_t *q, const hm_selector_t *sel, apr_pool_t *pool)
 {
+    hm_page_all(q);                /* an operator's action covers the whole queue */
     apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_qentry_t *));
     for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
         hm_qentry_t *e;
@@ -104,6 +105,12 @@ apr_status_t hm_admin_delete(hm_broker_t *b, hm_dname_t d, char *err, size_t err
                 while (!APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link))
                     drop_entry(b, q, APR_RING_FIRST(&q->avail[p]), &pb);
             hm_persist_commit(&pb, NULL, NULL);
+            /* nothing is in flight: what is paged out goes with the rest of the entries */
+            if (q->paged_count && q->store_id && st_dest_purge(b->store, q->store_id) == APR_SUCCESS) {
+                q->dequeued += q->paged_count;
+                memset(q->paged, 0, sizeof q->paged);
+                q->paged_count = 0;
+            }
             hm_queue_free(q);
             hm_adv_dest(b, HM_ADV_DEST_REMOVE, d, NULL);
         }

@@ -181,6 +181,8 @@ typedef struct st_dest_s {
     size_t key_len;
     const char *name;        /* display name (subs: "clientId:name") */
     int share_bodies;        /* under s->mu: entries may be added later for a stored body */
+    uint64_t open_count[ST_MAX_PRIORITY + 1];   /* its entries per priority, counted at open */
+    uint64_t open_max_seq;   /* the greatest entry seq seen at open */
 } st_dest_t;
 
 typedef struct st_waiter_s {
@@ -208,6 +210,7 @@ struct st_store_s {
     uint64_t open_entries;       /* queue entries counted at open (sum of the reference counts):
                                   * the total that load progress reports against */
     uint64_t loaded;             /* entries handed out by st_load since open, all destinations */
+    st_dest_t *count_dest;       /* open: the destination the last counted entry was of */
     pthread_mutex_t dest_mu;     /* serializes destination creation and removal */
     uint64_t commits, flushes, corrupt;
     uint32_t prepared;

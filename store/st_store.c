@@ -360,6 +360,8 @@ typedef struct load_s {
     st_buf_t bodies, msg;
     uint8_t last[ST_KEY_ENTRY + 1];
     int have_last, full;
+    int prio;                     /* >= 0: only entries of this priority */
+    size_t limit;                 /* entries this chunk may take */
 } load_t;
 
 static apr_status_t keep_body(load_t *l, const st_entry_t *e, const uint8_t *body, uint32_t len)
@@ -396,14 +398,15 @@ static apr_status_t keep_journal_body(load_t *l, const st_entry_t *e, const st_r
 static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     load_t *l = baton;
-    if (l->n == LOAD_CHUNK || l->bodies.len > LOAD_CHUNK_BYTES) {
+    if (kl < 4 || st_get_be32(k) != l->dest ||
+        (l->prio >= 0 && (kl < 5 || k[4] != ST_MAX_PRIORITY - l->prio)))
+        return 1;
+    if (l->n == l->limit || l->bodies.len > LOAD_CHUNK_BYTES) {
         l->full = 1;
         return 1;
     }
     st_entry_t e;
     st_rec_entry_t r;
-    if (kl < 4 || st_get_be32(k) != l->dest)
-        return 1;
     if (kl == ST_KEY_ENTRY) {
         memcpy(l->last, k, kl);
         l->have_last = 1;
@@ -448,45 +451,92 @@ static uint64_t load_total(const st_store_t *s)
     return s->open_entries > s->loaded ? s->open_entries : s->loaded;
 }
 
-apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
+/* Reads entries of dest from key `from` in chunks, calling each, until the destination (or,
+ * with prio >= 0, that priority) ends, max entries were handed out, or each stops.  *end is
+ * set when the range was exhausted.  progress: count towards the load progress lines. */
+static apr_status_t load_range(st_store_t *s, uint32_t dest, int prio, uint64_t after, size_t max,
+                               int progress, st_load_fn each, void *baton, int *end)
 {
     st_defer_drain(s);
     load_t *l = calloc(1, sizeof *l);
     if (!l) return APR_ENOMEM;
     l->s = s;
     l->dest = dest;
+    l->prio = prio;
     uint8_t from[ST_KEY_ENTRY + 1];
     size_t fl = ST_KEY_ENTRY;
-    st_key_entry(from, dest, ST_MAX_PRIORITY, 0);
+    st_key_entry(from, dest, prio >= 0 ? (uint8_t)prio : ST_MAX_PRIORITY, after);
+    if (after) {
+        from[ST_KEY_ENTRY] = 0;     /* strictly after `after` */
+        fl = ST_KEY_ENTRY + 1;
+    }
     apr_status_t st = APR_SUCCESS;
     uint64_t total = 0;
+    size_t handed = 0;
+    int exhausted = 0;
     do {
         l->n = 0;
         l->bodies.len = 0;
         l->full = 0;
+        l->have_last = 0;
+        l->limit = max - handed < LOAD_CHUNK ? max - handed : LOAD_CHUNK;
         if ((st = s->kv->vt->begin(s->kv, 0, &l->tx)))
             break;
         st = s->kv->vt->scan(l->tx, ST_T_ENTRY, from, fl, load_entry, l);
         s->kv->vt->abort(l->tx);
+        if (st == 1)
+            st = APR_SUCCESS;        /* the range ended or the chunk filled */
+        exhausted = !l->full;
         for (size_t i = 0; i < l->n && !st; i++) {
             st = each(baton, &l->items[i].e, l->bodies.p + l->items[i].off, l->items[i].len);
             total++;
-            if (++s->loaded % ST_PROGRESS_EVERY == 0 && s->o.progress)
+            handed++;
+            if (progress && ++s->loaded % ST_PROGRESS_EVERY == 0 && s->o.progress)
                 s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
         }
         /* The next chunk starts just after the last key read: that key plus a zero byte. */
         memcpy(from, l->last, ST_KEY_ENTRY);
         from[ST_KEY_ENTRY] = 0;
         fl = ST_KEY_ENTRY + 1;
-    } while (!st && l->full && l->have_last);
+    } while (!st && l->full && l->have_last && handed < max);
     st_buf_free(&l->bodies);
     st_buf_free(&l->msg);
     free(l);
+    if (end)
+        *end = exhausted && !st;
     /* a last line for a long load, and one when everything counted at open is loaded */
-    if (!st && s->o.progress && s->loaded % ST_PROGRESS_EVERY &&
+    if (progress && !st && s->o.progress && s->loaded % ST_PROGRESS_EVERY &&
         (total >= ST_PROGRESS_EVERY || (s->loaded >= ST_PROGRESS_EVERY && s->loaded == s->open_entries)))
         s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
     return st;
+}
+
+apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
+{
+    return load_range(s, dest, -1, 0, SIZE_MAX, 1, each, baton, NULL);
+}
+
+apr_status_t st_page(st_store_t *s, uint32_t dest, uint8_t priority, uint64_t after, size_t max,
+                     st_load_fn each, void *baton, int *end)
+{
+    if (priority > ST_MAX_PRIORITY || max == 0) {
+        if (end) *end = 0;
+        return max == 0 ? APR_SUCCESS : HM_EINVAL;
+    }
+    return load_range(s, dest, priority, after, max, 0, each, baton, end);
+}
+
+apr_status_t st_dest_counts(st_store_t *s, uint32_t dest, uint64_t counts[ST_MAX_PRIORITY + 1],
+                            uint64_t *max_seq)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &dest, sizeof dest);
+    if (d) {
+        memcpy(counts, d->open_count, sizeof d->open_count);
+        *max_seq = d->open_max_seq;
+    }
+    pthread_mutex_unlock(&s->dest_mu);
+    return d ? APR_SUCCESS : HM_ENOTFOUND;
 }
 
 /* ---- opening ---- */
@@ -507,6 +557,24 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     return APR_SUCCESS;
 }
 
+/* Every entry counts towards its destination's per-priority totals (st_dest_counts), so a
+ * broker can start with its queues paged out instead of reading them. */
+static void count_entry(st_store_t *s, const uint8_t *k, size_t kl)
+{
+    uint32_t dest;
+    uint8_t prio;
+    uint64_t seq;
+    if (!st_key_entry_parse(k, kl, &dest, &prio, &seq))
+        return;
+    if (!s->count_dest || s->count_dest->id != dest)
+        s->count_dest = apr_hash_get(s->dest_by_id, &dest, sizeof dest);
+    if (!s->count_dest)
+        return;
+    s->count_dest->open_count[prio]++;
+    if (seq > s->count_dest->open_max_seq)
+        s->count_dest->open_max_seq = seq;
+}
+
 /* Messages kept in their entry or the journal have no count record: the open counts them
  * here, takes their ids into account for the next id, and tells the journal which of its
  * files still hold bodies. */
@@ -514,6 +582,7 @@ static apr_status_t count_inline(void *baton, const uint8_t *k, size_t kl, const
 {
     st_store_t *s = baton;
     st_rec_entry_t r;
+    count_entry(s, k, kl);
     int type = st_rec_type(v, vl);
     if (type != ST_REC_ENTRY_BODY && type != ST_REC_ENTRY_JOURNAL)
         return APR_SUCCESS;
