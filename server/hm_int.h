@@ -296,6 +296,14 @@ void hm_page_all(hm_queue_t *q);
 /* A browser's next page of r into items (hm_browse_item_t, each with a reference); 1 when the
  * range is finished. */
 int hm_page_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);
+/* Visits the paged-out entries of priority p in order, each decoded (strays, which are in
+ * memory, are left out); fn returns non-zero to stop.  Memory stays bounded: one read chunk. */
+typedef int (*hm_page_visit_fn)(void *baton, hm_queue_t *q, int p, uint64_t seq,
+                                int32_t redelivery_count, hm_msg_t *m);
+void hm_page_visit(hm_queue_t *q, int p, hm_page_visit_fn fn, void *baton);
+struct hm_pbatch_s;
+/* Removes the paged-out entry (p, seq) from the store within pb, without reading it in. */
+void hm_page_drop(hm_queue_t *q, struct hm_pbatch_s *pb, int p, uint64_t seq);
 /* Start-up: q's stored entries as counted by the store's open, all paged out. */
 apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count);
 /* Messages the queue holds: in memory (pending) and paged out. */

@@ -350,3 +350,42 @@ int hm_page_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *ite
                               browse_one, &x, &end);
     return st != APR_SUCCESS || end || r->after >= r->upto;
 }
+
+typedef struct visit_ctx_s {
+    hm_queue_t *q;
+    int p;
+    hm_page_visit_fn fn;
+    void *baton;
+} visit_ctx_t;
+
+static apr_status_t visit_one(void *baton, const st_entry_t *se, const void *bytes, size_t len)
+{
+    visit_ctx_t *x = baton;
+    if (x->q->strays && apr_hash_get(x->q->strays, &se->seq, sizeof se->seq))
+        return APR_SUCCESS;       /* in memory: the caller saw it in the ring */
+    hm_msg_t *m = decode(x->q, se, bytes, len);
+    if (!m)
+        return APR_SUCCESS;
+    int stop = x->fn(x->baton, x->q, x->p, se->seq, (int32_t)se->delivered, m);
+    hm_msg_unref(m);
+    return stop ? PAGE_FOUND : APR_SUCCESS;
+}
+
+void hm_page_visit(hm_queue_t *q, int p, hm_page_visit_fn fn, void *baton)
+{
+    if (!q->paged[p] || !q->b->store)
+        return;
+    visit_ctx_t x = { q, p, fn, baton };
+    apr_status_t st = st_page(q->b->store, q->store_id, (uint8_t)p, q->page_seq[p], SIZE_MAX,
+                              visit_one, &x, NULL);
+    if (st && st != PAGE_FOUND)
+        hm_warn("store: cannot read the paged messages of %s: %s", q->name.name, hm_strerror(st));
+}
+
+void hm_page_drop(hm_queue_t *q, hm_pbatch_t *pb, int p, uint64_t seq)
+{
+    if (!pb->batch)
+        pb->batch = st_batch_begin(q->b->store);
+    st_batch_remove_entry(pb->batch, q->store_id, (uint8_t)p, seq);
+    paged_dec(q, p);
+}

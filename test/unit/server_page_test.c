@@ -9,6 +9,7 @@
 
 #include <apr_general.h>
 
+#include "hm_admin.h"
 #include "hm_int.h"
 #include "hm_log.h"
 #include "st.h"
@@ -271,6 +272,70 @@ static void test_selector_far_end_and_browser(void)
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* The console's browse shows a page of a deep queue in dispatch order and its total without
+ * reading it all in; a purge with a selector removes paged-out messages from the store. */
+static void test_admin_browse_and_purge_paged(void)
+{
+    char dir[] = "/tmp/hermod-page-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    st_store_t *s;
+    hm_broker_t *b;
+    open_all(dir, LIMIT, &s, &b);
+    hm_client_t *c;
+    char err[256];
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:p", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    send_all(c, 0, N, 0);
+    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    CU_ASSERT_FATAL(q != NULL && q->paged_count > 0);
+    size_t in_memory = q->avail_count;
+    hm_dname_t d = { HM_QUEUE, "paged.q" };
+    apr_pool_t *tmp;
+    apr_pool_create(&tmp, pool);
+    apr_array_header_t *out;
+    size_t total = 0;
+    /* a page across the window's edge, then one far down the queue */
+    CU_ASSERT_EQUAL(hm_admin_browse(b, d, NULL, in_memory - 5, 10, tmp, &out, &total, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(total, N);
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 10);
+    for (int i = 0; i < 10; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "m%d", (int)in_memory - 5 + i);
+        CU_ASSERT_STRING_EQUAL(APR_ARRAY_IDX(out, i, hm_admin_msg_t).message_id, want);
+    }
+    CU_ASSERT_EQUAL(hm_admin_browse(b, d, "JMSMessageID LIKE 'm29__'", 50, 100, tmp, &out, &total, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(total, 100);         /* m2900..m2999 */
+    CU_ASSERT_EQUAL_FATAL(out->nelts, 50);
+    CU_ASSERT_STRING_EQUAL(APR_ARRAY_IDX(out, 0, hm_admin_msg_t).message_id, "m2950");
+    CU_ASSERT(q->avail_count <= in_memory);   /* nothing was brought into the window */
+    apr_pool_destroy(tmp);
+
+    /* purge m2xxx (1000 messages, all paged out) */
+    uint64_t removed = 0;
+    CU_ASSERT_EQUAL(hm_admin_purge(b, d, "JMSMessageID LIKE 'm2___'", &removed, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(removed, 1000);
+    CU_ASSERT_EQUAL(q->avail_count + q->paged_count, N - 1000);
+    CU_ASSERT_EQUAL(hm_admin_remove(b, d, "m1999", err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(hm_admin_remove(b, d, "m1999", err, sizeof err), HM_ENOTFOUND);
+    /* a consumer gets exactly the rest, in order */
+    static rec_t r;
+    memset(&r, 0, sizeof r);
+    hm_consumer_opts_t co = { { HM_QUEUE, "paged.q" }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
+    hm_consumer_t *k;
+    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, &r, &k, err, sizeof err) == APR_SUCCESS);
+    for (int rounds = 0; r.n < N - 1001 && rounds < 10 * N; rounds++)
+        drain(k, &r);
+    drain(k, &r);
+    CU_ASSERT_EQUAL_FATAL(r.n, N - 1001);
+    for (int i = 0; i < N - 1001; i++)
+        CU_ASSERT_EQUAL(r.ids[i], i);
+    hm_consumer_close(k, 0);
+    hm_client_close(c);
+    close_all(s, b);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 int main(void)
 {
     apr_initialize();
@@ -284,6 +349,8 @@ int main(void)
                 test_restart_paged_out_priority_order);
     CU_add_test(su, "a selector finds the far end without loading; a browser sees it all",
                 test_selector_far_end_and_browser);
+    CU_add_test(su, "the console browses and purges a paged queue without reading it in",
+                test_admin_browse_and_purge_paged);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
