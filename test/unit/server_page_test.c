@@ -129,18 +129,34 @@ static void send_all(hm_client_t *c, int from, int n, int mixed)
 #define LIMIT (1 << 20)
 #define WINDOW_MSGS ((LIMIT / 8) / SIZE + 1)
 
+/* A fresh broker on dir with a 1 MB limit, a client, and N messages sent to paged.q. */
+static hm_queue_t *start_deep(char *dir, st_store_t **s, hm_broker_t **b, hm_client_t **c)
+{
+    char err[256];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    open_all(dir, LIMIT, s, b);
+    CU_ASSERT_FATAL(hm_client_open(*b, "ID:p", NULL, NULL, c, err, sizeof err) == APR_SUCCESS);
+    send_all(*c, 0, N, 0);
+    return hm_queue_find(*b, HM_QUEUE, "paged.q");
+}
+
+static void finish_all(const char *dir, st_store_t *s, hm_broker_t *b, hm_client_t *c)
+{
+    hm_client_close(c);
+    close_all(s, b);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 static void test_window_bounded_and_drained_in_order(void)
 {
     char dir[] = "/tmp/hermod-page-XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     st_store_t *s;
     hm_broker_t *b;
-    open_all(dir, LIMIT, &s, &b);
     hm_client_t *c;
     char err[256];
-    CU_ASSERT_FATAL(hm_client_open(b, "ID:p", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
-    send_all(c, 0, N, 0);
-    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    hm_queue_t *q = start_deep(dir, &s, &b, &c);
     CU_ASSERT_FATAL(q != NULL);
     CU_ASSERT(q->avail_count <= WINDOW_MSGS);
     CU_ASSERT_EQUAL(q->avail_count + q->paged_count, N);
@@ -165,11 +181,7 @@ static void test_window_bounded_and_drained_in_order(void)
     drain(k, &r);
     CU_ASSERT_EQUAL(q->avail_count + q->paged_count + q->inflight_count, 0);
     hm_consumer_close(k, 0);
-    hm_client_close(c);
-    close_all(s, b);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    finish_all(dir, s, b, c);
 }
 
 static void test_restart_paged_out_priority_order(void)
@@ -217,25 +229,17 @@ static void test_restart_paged_out_priority_order(void)
     CU_ASSERT_EQUAL(r.prio[0], 9);
     CU_ASSERT_EQUAL(r.prio[N - 1], 0);
     hm_consumer_close(k, 0);
-    hm_client_close(c);
-    close_all(s, b);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    finish_all(dir, s, b, c);
 }
 
 static void test_selector_far_end_and_browser(void)
 {
     char dir[] = "/tmp/hermod-page-XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     st_store_t *s;
     hm_broker_t *b;
-    open_all(dir, LIMIT, &s, &b);
     hm_client_t *c;
     char err[256];
-    CU_ASSERT_FATAL(hm_client_open(b, "ID:p", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
-    send_all(c, 0, N, 0);
-    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    hm_queue_t *q = start_deep(dir, &s, &b, &c);
     CU_ASSERT_FATAL(q != NULL);
 
     /* the match is the last message: found without the queue coming into memory */
@@ -265,11 +269,7 @@ static void test_selector_far_end_and_browser(void)
         CU_ASSERT_EQUAL(br.ids[i], i);
     hm_consumer_close(k, 0);
     CU_ASSERT_EQUAL(q->avail_count + q->paged_count, N - 2);
-    hm_client_close(c);
-    close_all(s, b);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    finish_all(dir, s, b, c);
 }
 
 /* The console's browse shows a page of a deep queue in dispatch order and its total without
@@ -277,15 +277,11 @@ static void test_selector_far_end_and_browser(void)
 static void test_admin_browse_and_purge_paged(void)
 {
     char dir[] = "/tmp/hermod-page-XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     st_store_t *s;
     hm_broker_t *b;
-    open_all(dir, LIMIT, &s, &b);
     hm_client_t *c;
     char err[256];
-    CU_ASSERT_FATAL(hm_client_open(b, "ID:p", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
-    send_all(c, 0, N, 0);
-    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    hm_queue_t *q = start_deep(dir, &s, &b, &c);
     CU_ASSERT_FATAL(q != NULL && q->paged_count > 0);
     size_t in_memory = q->avail_count;
     hm_dname_t d = { HM_QUEUE, "paged.q" };
@@ -329,11 +325,7 @@ static void test_admin_browse_and_purge_paged(void)
     for (int i = 0; i < N - 1001; i++)
         CU_ASSERT_EQUAL(r.ids[i], i);
     hm_consumer_close(k, 0);
-    hm_client_close(c);
-    close_all(s, b);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CU_ASSERT_EQUAL(system(cmd), 0);
+    finish_all(dir, s, b, c);
 }
 
 int main(void)
