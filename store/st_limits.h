@@ -3,6 +3,8 @@
 #define ST_LIMITS_H
 
 #define ST_LOCK_FILE       "hermod.lock"         /* in the store directory: its lock-file lease */
+#define ST_SUMMARY_FILE    "hermod.summary"      /* in the store directory: the census of a clean close */
+#define ST_SUMMARY_MAX     (64u * 1024 * 1024)   /* bytes of a summary read back */
 #define ST_MAX_BODY        (256u * 1024 * 1024)  /* one message body */
 #define ST_MAX_NAME        4096u                 /* destination, client id, subscription, topic */
 #define ST_MAX_SELECTOR    65536u

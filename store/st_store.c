@@ -552,9 +552,35 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     s->bytes += r.body_len;
     s->messages++;
     s->open_entries += r.refs;
-    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress && !s->census_j)
         s->o.progress(s->o.progress_baton, "open", s->messages, 0);
     return APR_SUCCESS;
+}
+
+/* A census notes a journal body's file instead of holding it (the store is closing). */
+static void census_journal(st_store_t *s, uint32_t file)
+{
+    if (s->census_jn && s->census_j[s->census_jn - 1].file == file) {
+        s->census_j[s->census_jn - 1].bodies++;
+        return;
+    }
+    for (size_t i = 0; i < s->census_jn; i++) {
+        if (s->census_j[i].file == file) {
+            s->census_j[i].bodies++;
+            return;
+        }
+    }
+    if (s->census_jn == s->census_jcap) {
+        size_t cap = s->census_jcap ? s->census_jcap * 2 : 16;
+        st_jfile_count_t *n = realloc(s->census_j, cap * sizeof *n);
+        if (!n) {
+            s->census_failed = 1;
+            return;
+        }
+        s->census_j = n;
+        s->census_jcap = cap;
+    }
+    s->census_j[s->census_jn++] = (st_jfile_count_t){ file, 1 };
 }
 
 /* Every entry counts towards its destination's per-priority totals (st_dest_counts), so a
@@ -588,14 +614,16 @@ static apr_status_t count_inline(void *baton, const uint8_t *k, size_t kl, const
         return APR_SUCCESS;
     if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS)
         return APR_SUCCESS;               /* the load reports it */
-    if (r.journal && s->kv->vt->jhold)
+    if (r.journal && s->census_j)
+        census_journal(s, r.lsn.file);
+    else if (r.journal && s->kv->vt->jhold)
         s->kv->vt->jhold(s->kv, r.lsn);
     s->bytes += r.body_len;
     s->messages++;
     s->open_entries++;
     if (r.msg_id >= s->next_msg)
         s->next_msg = r.msg_id + 1;
-    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress && !s->census_j)
         s->o.progress(s->o.progress_baton, "open", s->messages, 0);
     return APR_SUCCESS;
 }
@@ -619,6 +647,35 @@ static apr_status_t scan_xa(void *baton, const uint8_t *k, size_t kl, const uint
     return APR_SUCCESS;
 }
 
+/* Why a census can run at close: it reads exactly what the open would read, so a summary of it
+ * lets the next open skip the scan (st_summary.c). */
+apr_status_t st_census(st_store_t *s, int census)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    if (census) {
+        s->bytes = s->messages = s->open_entries = 0;
+        s->census_jn = 0;
+        s->census_failed = 0;
+        if (!s->census_j && !(s->census_j = calloc(16, sizeof *s->census_j)))
+            s->census_failed = 1;
+        else if (s->census_jcap == 0)
+            s->census_jcap = 16;
+        for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi)) {
+            st_dest_t *d = apr_hash_this_val(hi);
+            memset(d->open_count, 0, sizeof d->open_count);
+            d->open_max_seq = 0;
+        }
+    }
+    s->count_dest = NULL;
+    st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
+    if (!st) st = kv->scan(tx, ST_T_ENTRY, NULL, 0, count_inline, s);
+    kv->abort(tx);
+    return st;
+}
+
 static apr_status_t recover_indexes(st_store_t *s)
 {
     const st_kv_vt_t *kv = s->kv->vt;
@@ -634,10 +691,11 @@ static apr_status_t recover_indexes(st_store_t *s)
     }
     st_buf_free(&k);
     if (!st) st = kv->scan(tx, ST_T_DEST, NULL, 0, load_dest, s);
-    if (!st) st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
-    if (!st) st = kv->scan(tx, ST_T_ENTRY, NULL, 0, count_inline, s);
     if (!st) st = kv->scan(tx, ST_T_XA, NULL, 0, scan_xa, s);
     kv->abort(tx);
+    /* after a clean close the summary says what the scan would find */
+    if (!st && !(s->summary_used = st_summary_read(s)))
+        st = st_census(s, 0);
     return st;
 }
 
@@ -675,9 +733,10 @@ apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **ou
         return st;
     }
     if (s->o.kind == ST_KIND_BDB)
-        hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared",
+        hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared%s",
                 s->o.dir, (unsigned long long)s->messages, (unsigned long long)s->bytes,
-                apr_hash_count(s->dest_by_id), s->prepared);
+                apr_hash_count(s->dest_by_id), s->prepared,
+                s->summary_used ? " (counted by the last clean shutdown)" : "");
     st_defer_init(s);
     st_commit_start(s);
     *out = s;
@@ -699,6 +758,9 @@ void st_close(st_store_t *s)
     st_defer_free(s);
     if (!s->failed)
         s->kv->vt->checkpoint(s->kv, 0);
+    if (!s->failed && s->o.kind == ST_KIND_BDB)
+        st_summary_write(s);
+    free(s->census_j);
     s->kv->vt->close(s->kv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dest_mu);

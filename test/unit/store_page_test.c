@@ -152,6 +152,64 @@ static void test_open_counts_destinations(void)
     finish(s);
 }
 
+static int summary_exists(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, ST_SUMMARY_FILE);
+    return access(path, F_OK) == 0;
+}
+
+/* A clean close leaves a summary that the next open uses instead of scanning, and removes;
+ * a damaged summary is ignored (the open scans); after a crash there is none.  Either way
+ * the counts, the next message id and the bodies in the journal are the same. */
+static void test_clean_close_summary(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    CU_ASSERT_EQUAL(st_dest_id(s, "summed", &q), APR_SUCCESS);
+    fill_three(s, q);
+    st_stats_t before;
+    st_counters(s, &before);
+    s = reopen(s);                    /* a clean close: a summary, used and removed */
+    CU_ASSERT(!summary_exists());
+    uint64_t counts[10], max_seq;
+    CU_ASSERT_EQUAL(st_dest_counts(s, q, counts, &max_seq), APR_SUCCESS);
+    CU_ASSERT_EQUAL(counts[5], 2500);
+    CU_ASSERT_EQUAL(counts[9], 250);
+    CU_ASSERT_EQUAL(max_seq, 3000);
+    st_stats_t after;
+    st_counters(s, &after);
+    CU_ASSERT_EQUAL(after.messages, before.messages);
+    CU_ASSERT_EQUAL(after.bytes, before.bytes);
+    /* a new message gets a new id, and every body reads back after a checkpoint */
+    uint64_t id = put_msg(s, q, "later", 5, 5000);
+    CU_ASSERT(id > 3000);
+    CU_ASSERT_EQUAL(st_checkpoint(s), APR_SUCCESS);
+    static page_t p;
+    p.n = 0;
+    CU_ASSERT_EQUAL(st_page(s, q, 5, 0, SIZE_MAX, take, &p, NULL), APR_SUCCESS);
+    CU_ASSERT_EQUAL(p.n, 2501);
+    st_close(s);
+    CU_ASSERT(summary_exists());
+    /* damaged: one byte changed; the open scans and still counts right */
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, ST_SUMMARY_FILE);
+    FILE *f = fopen(path, "r+b");
+    CU_ASSERT_FATAL(f != NULL);
+    fseek(f, 12, SEEK_SET);
+    fputc(0x5a, f);
+    fclose(f);
+    st_options_t o = opts();
+    s = open_with(&o);
+    CU_ASSERT(!summary_exists());
+    CU_ASSERT_EQUAL(st_dest_counts(s, q, counts, &max_seq), APR_SUCCESS);
+    CU_ASSERT_EQUAL(counts[5], 2501);
+    CU_ASSERT_EQUAL(max_seq, 5000);
+    st_counters(s, &after);
+    CU_ASSERT_EQUAL(after.messages, before.messages + 1);
+    finish(s);
+}
+
 static int use_memory(void) { g_kind = ST_KIND_MEMORY; return 0; }
 static int use_bdb(void) { g_kind = ST_KIND_BDB; return 0; }
 
@@ -169,6 +227,7 @@ int main(void)
     CU_add_test(bdb, "a page sees batches committed without waiting", test_page_sees_committed_batches);
     /* the memory store does not survive a reopen, so its open never counts anything */
     CU_add_test(bdb, "the open counts each destination's entries per priority", test_open_counts_destinations);
+    CU_add_test(bdb, "a clean close's summary replaces the open's scan; a damaged one is ignored", test_clean_close_summary);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
