@@ -10,7 +10,7 @@
 #                                                       browsers past the first page, strict
 #                                                       priority) say so and are skipped there
 #   IT_ONLY=a,b runs a subset; IT_PORT (default 63100, moved by IT_PORT_SHIFT) moves it;
-#   PAGING_N=n sets the deep backlog (default 40000 messages of 1 KiB).
+#   PAGING_N=n sets the deep backlog (default 30000 messages of 1 KiB).
 # Prints exactly one "PASS: <name>" / "FAIL: <name>" per test on stdout; details on stderr and
 # in build/interop-logs/paging/.
 set -u
@@ -27,5 +27,5 @@ export IT_BROKER_XML
 export IT_PERSISTENT=1
 ( it_broker_start "$port" "$run" ) || it_suite_abort "broker did not start on port $port"
 it_broker_adopt "$run"
-it_suite_java 420 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
-    -Dit.ctl="$here/../common/brokerctl.sh" -Dit.n=${PAGING_N:-40000}
+it_suite_java 600 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
+    -Dit.ctl="$here/../common/brokerctl.sh" -Dit.n=${PAGING_N:-30000}

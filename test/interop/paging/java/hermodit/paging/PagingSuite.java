@@ -39,7 +39,7 @@ public final class PagingSuite {
     static final String DIR = System.getProperty("it.brokerDir");
     static final String CTL = System.getProperty("it.ctl");
     static final boolean REF = "1".equals(System.getProperty("it.ref"));
-    static final int N = Integer.getInteger("it.n", 40000);
+    static final int N = Integer.getInteger("it.n", 30000);
     static final String RUN = Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
     static final String KIB;
     static {
@@ -412,6 +412,62 @@ public final class PagingSuite {
         }
     }
 
+    /** An offline durable subscriber's backlog pages like a queue's, survives a restart and
+     * comes in order when it returns. */
+    static void durableBacklog() throws Exception {
+        String topic = name("durable"), id = "paging-" + RUN;
+        int n = N / 2;
+        Connection c = open();
+        try {
+            c.stop();
+            c.close();
+            ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(
+                    "tcp://127.0.0.1:" + PORT + "?connectionTimeout=5000&" + SYNC);
+            c = f.createConnection();
+            c.setClientID(id);
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            s.createDurableSubscriber(s.createTopic(topic), "sub").close();
+            long base = procKb("RssAnon");
+            Session ps = c.createSession(true, Session.SESSION_TRANSACTED);
+            MessageProducer p = ps.createProducer(ps.createTopic(topic));
+            for (int i = 0; i < n; i++) {
+                TextMessage m = ps.createTextMessage(KIB);
+                m.setIntProperty("n", i);
+                p.send(m, DeliveryMode.PERSISTENT, 4, 0);
+                if ((i + 1) % 500 == 0) ps.commit();
+            }
+            ps.commit();
+            long grown = procKb("RssAnon") - base;
+            log("durable backlog of " + n + ": RssAnon grew by " + grown + " kB");
+            if (!REF)
+                check(grown < boundKb(n * 1000L), "resident memory grew by " + grown + " kB for an offline durable backlog of "
+                      + n + " x 1 KiB (bound " + boundKb(n * 1000L) + " kB)");
+        } finally {
+            closeQuietly(c);
+        }
+        broker("restart");
+        ActiveMQConnectionFactory f = new ActiveMQConnectionFactory(
+                "tcp://127.0.0.1:" + PORT + "?connectionTimeout=5000&" + SYNC);
+        c = f.createConnection();
+        try {
+            c.setClientID(id);
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageConsumer mc = s.createDurableSubscriber(s.createTopic(topic), "sub");
+            for (int i = 0; i < n; i++) {
+                Message m = mc.receive(10000);
+                check(m != null, "the durable subscriber got " + i + " of " + n + " after the restart");
+                eq(i, m.getIntProperty("n"), "message order of the durable backlog");
+            }
+            check(mc.receive(500) == null, "an extra message");
+            mc.close();
+            s.unsubscribe("sub");
+        } finally {
+            closeQuietly(c);
+        }
+    }
+
     public static void main(String[] args) {
         Suite s = new Suite(180);
         s.add("backlog_fills_survives_restart_drains_in_order", 300, PagingSuite::backlogRestartDrain);
@@ -420,6 +476,7 @@ public final class PagingSuite {
         s.add("browser_sees_whole_deep_queue", PagingSuite::browserDeepQueue);
         s.add("expiry_of_paged_messages", PagingSuite::expiryPaged);
         s.add("kill9_while_paging_loses_nothing_committed", PagingSuite::kill9WhilePaging);
+        s.add("durable_subscription_backlog_pages", PagingSuite::durableBacklog);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
         try {
             Connection probe = open();
