@@ -161,6 +161,23 @@ public final class PagingSuite {
         }
     }
 
+    /**
+     * A check hermod must pass that ActiveMQ 5.17 fails (a documented reference deviation): with
+     * REF=1 its failure is logged and tolerated, as the hostile suite does; against hermod it
+     * counts.
+     */
+    static Suite.Body beyondReference(String why, Suite.Body body) {
+        return () -> {
+            try {
+                body.run();
+                if (REF) log("the reference passed this too (expected it not to: " + why + ")");
+            } catch (AssertionError e) {
+                if (!REF) throw e;
+                log("reference deviation (tolerated with REF=1): " + why + ": " + e.getMessage());
+            }
+        };
+    }
+
     // ---------------------------------------------------------------- tests
 
     /**
@@ -220,10 +237,6 @@ public final class PagingSuite {
 
     /** 20 matches at the far end of a deep queue that starts paged out (after a restart). */
     static void selectorFarEnd() throws Exception {
-        if (REF) {
-            log("skipped on ActiveMQ: its store cursor evaluates selectors over the first page only (issue 14)");
-            return;
-        }
         String q = name("selector");
         int n = N / 2;
         Connection c = open();
@@ -253,10 +266,6 @@ public final class PagingSuite {
 
     /** Priorities 0..9 mixed, half sent before a restart and half after: strict priority order. */
     static void priorityAcrossPages() throws Exception {
-        if (REF) {
-            log("skipped on ActiveMQ: without prioritizedMessages its queues dispatch in arrival order");
-            return;
-        }
         String q = name("priority");
         int half = N / 8;
         Connection c = open();
@@ -292,10 +301,6 @@ public final class PagingSuite {
 
     /** A browser sees every message of a deep queue in order, and the queue keeps them. */
     static void browserDeepQueue() throws Exception {
-        if (REF) {
-            log("skipped on ActiveMQ: a browser sees at most maxBrowsePageSize (400) messages");
-            return;
-        }
         String q = name("browse");
         int n = N / 2;
         Connection c = open();
@@ -303,12 +308,24 @@ public final class PagingSuite {
             fill(c, q, 0, n, null);
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             QueueBrowser b = s.createBrowser(s.createQueue(q));
-            Enumeration<?> en = b.getEnumeration();
-            List<Integer> seen = new ArrayList<>();
-            while (en.hasMoreElements())
-                seen.add(((Message) en.nextElement()).getIntProperty("n"));
+            List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+            /* enumerated on a thread of its own: a browser that never says it is done must fail
+             * the check, not hang the test */
+            Thread t = new Thread(() -> {
+                try {
+                    Enumeration<?> en = b.getEnumeration();
+                    while (en.hasMoreElements())
+                        seen.add(((Message) en.nextElement()).getIntProperty("n"));
+                } catch (JMSException e) {
+                    log("browser: " + e);
+                }
+            }, "browser");
+            t.setDaemon(true);
+            t.start();
+            t.join(60000);
+            check(!t.isAlive(), "the browser had not finished after 60 s (" + seen.size() + " of " + n + " seen)");
             b.close();
-            inOrder(seen, 0, n, "browser");
+            inOrder(new ArrayList<>(seen), 0, n, "browser");
             inOrder(drain(c, q, null, n, 3000), 0, n, "consumer after the browser");
         } finally {
             closeQuietly(c);
@@ -471,9 +488,12 @@ public final class PagingSuite {
     public static void main(String[] args) {
         Suite s = new Suite(180);
         s.add("backlog_fills_survives_restart_drains_in_order", 300, PagingSuite::backlogRestartDrain);
-        s.add("selector_reaches_far_end_of_paged_queue", PagingSuite::selectorFarEnd);
-        s.add("priority_order_across_pages_and_restart", PagingSuite::priorityAcrossPages);
-        s.add("browser_sees_whole_deep_queue", PagingSuite::browserDeepQueue);
+        s.add("selector_reaches_far_end_of_paged_queue", beyondReference(
+                "its store cursor offers a selector the first page only", PagingSuite::selectorFarEnd));
+        s.add("priority_order_across_pages_and_restart", beyondReference(
+                "with prioritizedMessages it orders by priority within what it has paged in", PagingSuite::priorityAcrossPages));
+        s.add("browser_sees_whole_deep_queue", beyondReference(
+                "a browser sees at most maxBrowsePageSize (400) messages", PagingSuite::browserDeepQueue));
         s.add("expiry_of_paged_messages", PagingSuite::expiryPaged);
         s.add("kill9_while_paging_loses_nothing_committed", PagingSuite::kill9WhilePaging);
         s.add("durable_subscription_backlog_pages", PagingSuite::durableBacklog);
