@@ -13,7 +13,7 @@
 /* A queue's numbers, added into d (a topic sums its subscriptions' private queues). */
 static void add_queue(hm_broker_t *b, const hm_queue_t *q, hm_admin_dest_t *d)
 {
-    d->pending += q->avail_count;
+    d->pending += hm_queue_pending(q);
     d->inflight += q->inflight_count;
     d->consumers += hm_queue_consumer_count(q);
     d->dequeued += q->dequeued;
@@ -199,7 +199,7 @@ apr_status_t hm_admin_durables(hm_broker_t *b, apr_pool_t *pool, apr_array_heade
         x->topic = dup_or_null(pool, s->topic);
         x->selector = s->selector_text && *s->selector_text ? apr_pstrdup(pool, s->selector_text) : NULL;
         x->active = s->active != NULL;
-        x->pending = s->q->avail_count;
+        x->pending = hm_queue_pending(s->q);
         x->inflight = s->q->inflight_count;
         x->enqueued = s->q->enqueued;
         x->dequeued = s->q->dequeued;

@@ -52,7 +52,8 @@ static apr_status_t compile(const char *text, apr_pool_t *pool, hm_selector_t **
     return hm_selector_compile(pool, text, out, err, errlen);
 }
 
-/* The pending entries of q matching sel, in dispatch order, into an array in pool. */
+/* The pending entries in memory of q matching sel, in dispatch order, into an array in pool
+ * (what is paged out is visited separately: hm_page_visit). */
 static apr_array_header_t *matching(hm_queue_t *q, const hm_selector_t *sel, apr_pool_t *pool)
 {
     apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_qentry_t *));
@@ -191,6 +192,51 @@ static void browsed(const hm_qentry_t *e, apr_pool_t *pool, hm_admin_msg_t *x)
         memset(&x->content, 0, sizeof x->content);
 }
 
+typedef struct browse_s {
+    const hm_selector_t *sel;
+    size_t offset, limit, *total;
+    apr_pool_t *pool;
+    apr_array_header_t *out;
+} browse_t;
+
+/* Counts a pending entry and keeps it when it falls in the page asked for; 1 once the page
+ * is complete and, without a selector, nothing more needs reading to know the total. */
+static int browse_take(browse_t *x, const hm_qentry_t *e)
+{
+    if (x->sel && !hm_selector_match(x->sel, e->msg, e->redelivery_count))
+        return 0;
+    if (*x->total >= x->offset && *x->total - x->offset < x->limit)
+        browsed(e, x->pool, apr_array_push(x->out));
+    (*x->total)++;
+    return !x->sel && *x->total >= x->offset + x->limit;
+}
+
+static int browse_paged(void *baton, hm_queue_t *q, int p, uint64_t seq, int32_t rc, hm_msg_t *m)
+{
+    (void)q; (void)p;
+    hm_qentry_t e = { .msg = m, .seq = seq, .redelivery_count = rc };
+    return browse_take(baton, &e);
+}
+
+/* Why per priority, the ring then the store: that is dispatch order, and a console page of a
+ * deep queue reads only what it shows (with a selector, the whole queue is read to count the
+ * matches, one chunk at a time). */
+static void browse_queue(hm_queue_t *q, browse_t *x)
+{
+    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+        hm_qentry_t *e;
+        APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link)
+            browse_take(x, e);
+        if (!q->paged[p])
+            continue;
+        size_t before = *x->total;
+        if (x->sel || (before < x->offset + x->limit && before + q->paged[p] > x->offset))
+            hm_page_visit(q, p, browse_paged, x);
+        if (!x->sel)
+            *x->total = before + q->paged[p];
+    }
+}
+
 apr_status_t hm_admin_browse(hm_broker_t *b, hm_dname_t d, const char *selector, size_t offset,
                              size_t limit, apr_pool_t *pool, apr_array_header_t **out,
                              size_t *total, char *err, size_t errlen)
@@ -204,17 +250,39 @@ apr_status_t hm_admin_browse(hm_broker_t *b, hm_dname_t d, const char *selector,
     hm_lock(b);
     hm_queue_t *q;
     if ((st = find_queue(b, d, &q, err, errlen)) == APR_SUCCESS) {
-        apr_pool_t *tmp;
-        if ((st = apr_pool_create(&tmp, pool)) == APR_SUCCESS) {
-            apr_array_header_t *a = matching(q, sel, tmp);
-            *total = (size_t)a->nelts;
-            for (size_t i = offset; i < (size_t)a->nelts && i - offset < limit; i++)
-                browsed(APR_ARRAY_IDX(a, i, hm_qentry_t *), pool, apr_array_push(*out));
-            apr_pool_destroy(tmp);
-        }
+        browse_t x = { sel, offset, limit, total, pool, *out };
+        browse_queue(q, &x);
     }
     hm_unlock(b);
     return st;
+}
+
+typedef struct purge_s {
+    hm_broker_t *b;
+    const hm_selector_t *sel;
+    const char *message_id;
+    hm_pbatch_t pb;
+    uint64_t *removed;
+} purge_t;
+
+static int id_is(const hm_msg_t *m, const char *message_id)
+{
+    return !message_id || (m->message_id && strcmp(m->message_id, message_id) == 0);
+}
+
+/* A paged-out entry goes from the store without coming into memory; removals are committed
+ * every HM_PAGE_MSGS so a purge of a deep queue holds no large batch. */
+static int purge_paged(void *baton, hm_queue_t *q, int p, uint64_t seq, int32_t rc, hm_msg_t *m)
+{
+    purge_t *x = baton;
+    if ((x->sel && !hm_selector_match(x->sel, m, rc)) || !id_is(m, x->message_id))
+        return 0;
+    hm_page_drop(q, &x->pb, p, seq);
+    q->dequeued++;
+    (*x->removed)++;
+    if (st_batch_size(x->pb.batch) >= HM_PAGE_MSGS)
+        hm_persist_commit(&x->pb, NULL, NULL);
+    return x->message_id != NULL;
 }
 
 /* Removes the matching pending entries (every one, or the one whose id is message_id). */
@@ -232,15 +300,17 @@ static apr_status_t remove_matching(hm_broker_t *b, hm_dname_t d, const char *se
         hm_queue_t *q;
         if ((st = find_queue(b, d, &q, err, errlen)) == APR_SUCCESS) {
             apr_array_header_t *a = matching(q, sel, pool);
-            hm_pbatch_t pb = { NULL, 0, 0 };
+            purge_t x = { b, sel, message_id, { NULL, 0, 0 }, removed };
             for (int i = 0; i < a->nelts; i++) {
                 hm_qentry_t *e = APR_ARRAY_IDX(a, i, hm_qentry_t *);
-                if (message_id && !(e->msg->message_id && strcmp(e->msg->message_id, message_id) == 0))
+                if (!id_is(e->msg, message_id))
                     continue;
-                drop_entry(b, q, e, &pb);
+                drop_entry(b, q, e, &x.pb);
                 (*removed)++;
             }
-            hm_persist_commit(&pb, NULL, NULL);
+            for (int p = HM_PRIORITIES - 1; p >= 0 && !(message_id && *removed); p--)
+                hm_page_visit(q, p, purge_paged, &x);
+            hm_persist_commit(&x.pb, NULL, NULL);
             if (*removed)
                 hm_queue_dispatch(q);     /* nothing new to give, but held producers may go on */
         }
@@ -317,6 +387,7 @@ apr_status_t hm_admin_copy(hm_broker_t *b, hm_dname_t from, hm_dname_t to, const
         hm_lock(b);
         hm_queue_t *q;
         if ((st = find_queue(b, from, &q, err, errlen)) == APR_SUCCESS) {
+            hm_page_all(q);        /* copies are made from messages in memory */
             apr_array_header_t *a = matching(q, sel, pool);
             for (int i = 0; i < a->nelts && !st && (!max || *count < max); i++) {
                 if ((st = copy_one(b, q, APR_ARRAY_IDX(a, i, hm_qentry_t *), to, move, err, errlen)) == APR_SUCCESS)

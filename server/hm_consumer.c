@@ -75,6 +75,16 @@ static void consumer_kick(hm_consumer_t *c)
  * told once when the snapshot is exhausted. */
 static void browser_pump(hm_consumer_t *c)
 {
+    /* a paged queue's stored part is read a page at a time as the browser gets to it */
+    while (c->snap_pos >= c->snapshot->nelts && c->browse_paged && c->browse_paged->nelts > 0) {
+        c->snapshot->nelts = 0;
+        c->snap_pos = 0;
+        hm_browse_range_t *r = &APR_ARRAY_IDX(c->browse_paged, 0, hm_browse_range_t);
+        if (hm_page_browse(c->b, r, c->snapshot)) {
+            memmove(r, r + 1, (size_t)(c->browse_paged->nelts - 1) * sizeof *r);
+            c->browse_paged->nelts--;
+        }
+    }
     while (c->snap_pos < c->snapshot->nelts &&
            (c->opts.credit ? c->pulls > 0 : c->opts.prefetch <= 0 || c->outstanding < c->opts.prefetch)) {
         hm_browse_item_t *it = &APR_ARRAY_IDX(c->snapshot, c->snap_pos, hm_browse_item_t);
@@ -98,7 +108,8 @@ static void browser_pump(hm_consumer_t *c)
             c->pulls--;
         c->ops->deliver(c->ctx, c, &d->pub);
     }
-    if (c->snap_pos >= c->snapshot->nelts && !c->browse_done) {
+    if (c->snap_pos >= c->snapshot->nelts && !c->browse_done &&
+        (!c->browse_paged || c->browse_paged->nelts == 0)) {
         c->browse_done = 1;
         c->ops->empty(c->ctx, c);
     }
@@ -112,6 +123,16 @@ static void snapshot_queue(hm_consumer_t *c, hm_queue_t *q)
             hm_browse_item_t *it = apr_array_push(c->snapshot);
             it->msg = hm_msg_ref(e->msg);
             it->redelivery_count = e->redelivery_count;
+        }
+        if (q->paged[p] && q->store_id) {
+            if (!c->browse_paged)
+                c->browse_paged = apr_array_make(c->pool, 4, sizeof(hm_browse_range_t));
+            hm_browse_range_t *r = apr_array_push(c->browse_paged);
+            r->queue = apr_pstrdup(c->pool, q->name.name);
+            r->store_id = q->store_id;
+            r->priority = p;
+            r->after = q->page_seq[p];
+            r->upto = q->next_seq;
         }
     }
     /* messages handed to consumers but not yet acknowledged are still in the queue */

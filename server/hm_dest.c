@@ -150,6 +150,8 @@ void hm_queue_free(hm_queue_t *q)
         apr_hash_set(q->b->queues, q->key, APR_HASH_KEY_STRING, NULL);
     if (q->gpool)
         apr_pool_destroy(q->gpool);
+    if (q->stray_pool)
+        apr_pool_destroy(q->stray_pool);
     free(q->key);
     free((char *)q->name.name);
     free(q);

@@ -47,6 +47,8 @@ typedef struct hm_attach_s {
     /* per priority ring: the last entry this consumer's selector rejected, with every entry
      * before it rejected too, so a deep queue is not rescanned from its head each time */
     hm_qentry_t *cursor[HM_PRIORITIES];
+    /* per priority: the last paged-out entry (seq) its store scan rejected (hm_page.c) */
+    uint64_t scan_seq[HM_PRIORITIES];
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
@@ -81,6 +83,15 @@ struct hm_queue_s {
     uint64_t sweep_visits;         /* statistics: entries the expiry sweep has looked at */
     uint64_t dead_lettered;        /* statistics: messages that died here (expired or poison) */
     int paused;                    /* dispatch paused by an operator (hm_admin_pause) */
+    /* paging (hm_page.c): per priority, entries only in the store, all with a seq above
+     * page_seq[p] (the greatest seq read in or admitted to memory) */
+    uint64_t paged[HM_PRIORITIES];
+    uint64_t page_seq[HM_PRIORITIES];
+    uint64_t paged_count;          /* sum of paged[] */
+    uint64_t page_bytes;           /* bytes of stored messages it holds in memory */
+    apr_pool_t *stray_pool;        /* strays: created on first use */
+    apr_hash_t *strays;            /* seq -> priority + 1: entries above page_seq already in
+                                    * memory (a selector's store scan, XA recovery) */
 };
 
 /* A subscription's registration with one topic. */
@@ -143,6 +154,7 @@ struct hm_consumer_s {
     int wildcard;                  /* on the broker's wildcard list (queue consumers) */
     APR_RING_ENTRY(hm_consumer_s) wild_link;
     apr_array_header_t *snapshot;  /* browsers: hm_browse_item_t */
+    apr_array_header_t *browse_paged; /* browsers: hm_browse_range_t still to read from the store */
     int snap_pos;
     int browse_done;
     int advised;                   /* its ConsumerInfo advisory went out (a RemoveInfo follows) */
@@ -154,6 +166,14 @@ typedef struct hm_browse_item_s {
     hm_msg_t *msg;
     int32_t redelivery_count;
 } hm_browse_item_t;
+
+/* A browser's part of a paged queue: entries of one priority above `after`, up to `upto`. */
+typedef struct hm_browse_range_s {
+    const char *queue;             /* the queue's name (in the consumer's pool) */
+    uint32_t store_id;
+    int priority;
+    uint64_t after, upto;
+} hm_browse_range_t;
 
 struct hm_client_s {
     hm_broker_t *b;
@@ -209,6 +229,7 @@ struct hm_broker_s {
     struct hm_events_s ev;         /* who hears the core's events (hm_events.h) */
     hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
     uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
+    uint64_t page_bytes;           /* bytes of stored messages queues hold in memory (hm_page.c) */
     int mem_full;
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
@@ -248,6 +269,48 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_unlink(hm_queue_t *q, hm_qentry_t *e);
 void hm_queue_attach(hm_queue_t *q, hm_consumer_t *c);
+/* hm_queue_put without counting an arrival (a paged-in entry arrived long ago), keeping the
+ * priority ring in seq order. */
+apr_status_t hm_queue_insert(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
+                             uint64_t seq, hm_qentry_t **out);
+/* Message groups: may c take m now? */
+int hm_queue_group_allows(const hm_queue_t *q, const hm_consumer_t *c, const hm_msg_t *m);
+
+/* paging (hm_page.c): a queue's stored messages beyond its window stay in the store */
+/* Enqueues a routed message: a stored one (msg_id) beyond the window stays in the store only
+ * and *out is NULL; otherwise as hm_queue_put, marked stored when it is. */
+apr_status_t hm_page_enqueue(hm_queue_t *q, hm_msg_t *msg, const char *via, uint64_t seq,
+                             int stored, uint64_t msg_id, hm_qentry_t **out);
+/* Marks an entry in memory as the stored entry of msg_id and counts it in the window. */
+void hm_page_hold(hm_queue_t *q, hm_qentry_t *e, uint64_t msg_id);
+/* An entry of the window leaves memory (hm_queue_entry_free). */
+void hm_page_release(hm_queue_t *q, const hm_qentry_t *e);
+/* Reads the next page of priority p into the ring; the number of entries added. */
+size_t hm_page_in(hm_queue_t *q, int p);
+/* 1 when the window has room for another page. */
+int hm_page_room(const hm_queue_t *q);
+/* Looks for the first paged-out entry of priority p that a's consumer takes, from where its
+ * last scan stopped, and brings it into the ring; NULL if none. */
+hm_qentry_t *hm_page_scan(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now);
+/* Brings the stored entry (p, seq) into the ring if it is paged out (XA recovery). */
+hm_qentry_t *hm_page_pull(hm_queue_t *q, int p, uint64_t seq);
+/* Reads every paged-out entry into memory (operator actions over a whole queue). */
+void hm_page_all(hm_queue_t *q);
+/* A browser's next page of r into items (hm_browse_item_t, each with a reference); 1 when the
+ * range is finished. */
+int hm_page_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);
+/* Visits the paged-out entries of priority p in order, each decoded (strays, which are in
+ * memory, are left out); fn returns non-zero to stop.  Memory stays bounded: one read chunk. */
+typedef int (*hm_page_visit_fn)(void *baton, hm_queue_t *q, int p, uint64_t seq,
+                                int32_t redelivery_count, hm_msg_t *m);
+void hm_page_visit(hm_queue_t *q, int p, hm_page_visit_fn fn, void *baton);
+struct hm_pbatch_s;
+/* Removes the paged-out entry (p, seq) from the store within pb, without reading it in. */
+void hm_page_drop(hm_queue_t *q, struct hm_pbatch_s *pb, int p, uint64_t seq);
+/* Start-up: q's stored entries as counted by the store's open, all paged out. */
+apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count);
+/* Messages the queue holds: in memory (pending) and paged out. */
+#define hm_queue_pending(q) ((q)->avail_count + (q)->paged_count)
 /* Consumers attached to q (statistics' consumerCount). */
 size_t hm_queue_consumer_count(const hm_queue_t *q);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);

@@ -97,13 +97,9 @@ apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *bato
     return st;
 }
 
-/* ------------------------------------------------------------------ recovery */
-
-typedef struct load_ctx_s {
-    hm_broker_t *b;
-    hm_queue_t *q;
-    uint64_t loaded, skipped;
-} load_ctx_t;
+/* ------------------------------------------------------------------ recovery
+ * Queues and durable subscriptions start paged out (hm_page.c): the store's open counted
+ * their entries, and their messages are read when a consumer needs them. */
 
 hm_msg_t *hm_persist_decode(hm_broker_t *b, const void *bytes, size_t len, const char **why)
 {
@@ -119,31 +115,6 @@ hm_msg_t *hm_persist_decode(hm_broker_t *b, const void *bytes, size_t len, const
         return NULL;
     }
     return m;
-}
-
-static apr_status_t load_one(void *baton, const st_entry_t *e, const void *bytes, size_t len)
-{
-    load_ctx_t *x = baton;
-    const char *why;
-    hm_msg_t *m = hm_persist_decode(x->b, bytes, len, &why);
-    if (!m) {
-        hm_warn("store: message %llu on queue %s cannot be read (%s); skipped",
-                (unsigned long long)e->msg_id, x->q->name.name, why);
-        x->skipped++;
-        return APR_SUCCESS;
-    }
-    m->broker_seq = ++x->b->next_seq;
-    hm_qentry_t *qe;
-    apr_status_t st = hm_queue_put(x->q, m, (int32_t)e->delivered, NULL, e->seq, &qe);
-    hm_msg_unref(m);
-    if (st)
-        return st;
-    qe->stored = 1;
-    qe->store_msg = e->msg_id;
-    if (e->seq > x->q->next_seq)
-        x->q->next_seq = e->seq;
-    x->loaded++;
-    return APR_SUCCESS;
 }
 
 typedef struct dest_list_s {
@@ -184,13 +155,12 @@ apr_status_t hm_persist_load(hm_broker_t *b, hm_loaded_t *out)
             break;
         }
         q->store_id = APR_ARRAY_IDX(l.ids, i, uint32_t);
-        load_ctx_t x = { b, q, 0, 0 };
-        st = st_load(b->store, q->store_id, load_one, &x);
-        if (x.loaded || x.skipped)
-            hm_info("store: queue %s: %llu messages recovered%s", name, (unsigned long long)x.loaded,
-                    x.skipped ? " (some damaged records skipped)" : "");
-        total += x.loaded;
-        skipped += x.skipped;
+        uint64_t n = 0;
+        st = hm_page_recover(q, &n);
+        if (n)
+            hm_info("store: queue %s: %llu messages recovered (paged in on demand)", name,
+                    (unsigned long long)n);
+        total += n;
     }
     apr_array_header_t *subs = NULL;
     if (st == APR_SUCCESS)
@@ -199,12 +169,11 @@ apr_status_t hm_persist_load(hm_broker_t *b, hm_loaded_t *out)
         hm_sub_t *s = APR_ARRAY_IDX(subs, i, hm_sub_t *);
         if (!s)
             continue;
-        load_ctx_t x = { b, s->q, 0, 0 };
-        st = st_load(b->store, s->q->store_id, load_one, &x);
+        uint64_t n = 0;
+        st = hm_page_recover(s->q, &n);
         hm_info("store: durable subscription %s of %s on %s: %llu messages recovered", s->name,
-                s->client_id, s->topic, (unsigned long long)x.loaded);
-        total += x.loaded;
-        skipped += x.skipped;
+                s->client_id, s->topic, (unsigned long long)n);
+        total += n;
     }
     hm_unlock(b);
     out->messages = total;

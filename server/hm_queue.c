@@ -7,9 +7,13 @@
 
 #include "hm_int.h"
 
-/* seq 0 takes the next arrival number; recovery passes the stored one. */
-apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
-                          uint64_t seq, hm_qentry_t **out)
+static void reset_cursors_after(hm_queue_t *q, int p, uint64_t seq);
+
+/* Why the walk back from the tail: arrivals come in seq order and go at the tail at once, but
+ * a page read from the store may come after an entry with a greater seq (a stray, a late XA
+ * commit) and must go before it. */
+apr_status_t hm_queue_insert(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
+                             uint64_t seq, hm_qentry_t **out)
 {
     hm_qentry_t *e = calloc(1, sizeof *e);
     if (!e)
@@ -22,9 +26,17 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     e->msg = hm_msg_ref(msg);
     e->seq = seq ? seq : ++q->next_seq;
     e->redelivery_count = redelivery_count;
-    APR_RING_INSERT_TAIL(&q->avail[p], e, hm_qentry_s, link);
+    struct hm_qentry_ring_s *r = &q->avail[p];
+    hm_qentry_t *at = APR_RING_LAST(r);
+    while (at != APR_RING_SENTINEL(r, hm_qentry_s, link) && at->seq > e->seq)
+        at = APR_RING_PREV(at, link);
+    if (at == APR_RING_LAST(r)) {
+        APR_RING_INSERT_TAIL(r, e, hm_qentry_s, link);
+    } else {
+        APR_RING_INSERT_AFTER(at, e, link);
+        reset_cursors_after(q, p, e->seq);
+    }
     q->avail_count++;
-    q->enqueued++;
     if (msg->expiration > 0)
         q->expirable++;
     hm_usage_charge(q, msg);
@@ -32,8 +44,19 @@ apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count
     return APR_SUCCESS;
 }
 
+/* seq 0 takes the next arrival number; recovery passes the stored one. */
+apr_status_t hm_queue_put(hm_queue_t *q, hm_msg_t *msg, int32_t redelivery_count, const char *via,
+                          uint64_t seq, hm_qentry_t **out)
+{
+    apr_status_t st = hm_queue_insert(q, msg, redelivery_count, via, seq, out);
+    if (st == APR_SUCCESS)
+        q->enqueued++;
+    return st;
+}
+
 void hm_queue_entry_free(hm_queue_t *q, hm_qentry_t *e)
 {
+    hm_page_release(q, e);
     hm_usage_release(q, e->msg);
     if (e->msg->expiration > 0)
         q->expirable--;
@@ -79,18 +102,22 @@ void hm_queue_return(hm_queue_t *q, hm_qentry_t *e)
     APR_RING_INSERT_BEFORE(at, e, link);
     q->inflight_count--;
     q->avail_count++;
-    /* cursors past it must look at it again */
-    int p = hm_queue_prio(q, e->msg);
+    reset_cursors_after(q, hm_queue_prio(q, e->msg), e->seq);
+}
+
+/* Cursors past a newly placed entry must look at it again. */
+static void reset_cursors_after(hm_queue_t *q, int p, uint64_t seq)
+{
     hm_attach_t *a;
     APR_RING_FOREACH(a, &q->consumers, hm_attach_s, link) {
-        if (a->cursor[p] && a->cursor[p]->seq > e->seq)
+        if (a->cursor[p] && a->cursor[p]->seq > seq)
             a->cursor[p] = NULL;
     }
 }
 
 /* Message groups: a group belongs to the consumer that got its first message until that
  * consumer goes (or JMSXGroupSeq -1 closes the group). */
-static int group_allows(const hm_queue_t *q, const hm_consumer_t *c, const hm_msg_t *m)
+int hm_queue_group_allows(const hm_queue_t *q, const hm_consumer_t *c, const hm_msg_t *m)
 {
     if (!m->group_id || !q->groups)
         return 1;
@@ -157,12 +184,12 @@ size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
     return n;
 }
 
-/* The first available entry this consumer takes, starting after what its selector already
- * rejected; expired entries met on the way are dropped. */
-static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
+/* The first entry of priority p in memory this consumer takes, starting after what its
+ * selector already rejected; expired entries met on the way are dropped. */
+static hm_qentry_t *find_in_ring(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now)
 {
     hm_consumer_t *c = a->c;
-    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+    {
         struct hm_qentry_ring_s *r = &q->avail[p];
         hm_qentry_t *e = a->cursor[p] ? APR_RING_NEXT(a->cursor[p], link) : APR_RING_FIRST(r);
         int advancing = 1;         /* until an entry is skipped for another reason than the selector */
@@ -171,7 +198,7 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
             if (hm_msg_expired(e->msg, now)) {
                 hm_queue_unlink(q, e);
                 expire_entry(q, e);
-            } else if (!group_allows(q, c, e->msg)) {
+            } else if (!hm_queue_group_allows(q, c, e->msg)) {
                 advancing = 0;
             } else if (hm_consumer_wants(c, e->msg, e->redelivery_count)) {
                 return e;
@@ -180,6 +207,29 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
             }
             e = next;
         }
+    }
+    return NULL;
+}
+
+/* The first available entry this consumer takes, by priority.  When a priority's entries in
+ * memory are exhausted and more are paged out, the next page is read while the window has
+ * room (or the ring is empty); past that, the consumer's own scan of the store finds what
+ * only it takes (a selector, a group), so the window does not fill with what it rejects. */
+static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
+{
+    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
+        hm_qentry_t *e = find_in_ring(q, a, p, now);
+        while (!e && q->paged[p]) {
+            if (APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link) || hm_page_room(q)) {
+                hm_page_in(q, p);           /* progress or paged[p] = 0: the loop ends */
+                e = find_in_ring(q, a, p, now);
+            } else {
+                e = hm_page_scan(q, a, p, now);
+                break;
+            }
+        }
+        if (e)
+            return e;
     }
     return NULL;
 }
@@ -195,7 +245,7 @@ void hm_queue_dispatch(hm_queue_t *q)
     q->dispatching = 1;
     apr_time_t now = apr_time_now();
     int progress = 1;
-    while (progress && q->avail_count > 0) {
+    while (progress && hm_queue_pending(q) > 0) {
         progress = 0;
         size_t n = 0;
         int top = INT32_MIN;
@@ -205,7 +255,7 @@ void hm_queue_dispatch(hm_queue_t *q)
             if (hm_consumer_has_credit(a->c) && a->c->opts.priority > top)
                 top = a->c->opts.priority;
         }
-        for (size_t i = 0; i < n && q->avail_count > 0; i++) {
+        for (size_t i = 0; i < n && hm_queue_pending(q) > 0; i++) {
             a = APR_RING_FIRST(&q->consumers);
             APR_RING_REMOVE(a, link);
             APR_RING_INSERT_TAIL(&q->consumers, a, hm_attach_s, link);

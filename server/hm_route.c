@@ -213,12 +213,10 @@ apr_status_t hm_plan_apply(hm_broker_t *b, plan_t *pl)
     apr_status_t st = APR_SUCCESS;
     for (int i = 0; i < pl->r.n && !st; i++) {
         hm_qentry_t *e;
-        if ((st = hm_queue_put(pl->r.t[i].q, pl->msg, 0, pl->r.t[i].via, pl->r.t[i].seq, &e)) != APR_SUCCESS)
+        int stored = pl->stored && hm_persist_wanted(b, pl->msg, pl->r.t[i].q);
+        if ((st = hm_page_enqueue(pl->r.t[i].q, pl->msg, pl->r.t[i].via, pl->r.t[i].seq, stored,
+                                  pl->msg_id, &e)) != APR_SUCCESS)
             break;
-        if (pl->stored && hm_persist_wanted(b, pl->msg, pl->r.t[i].q)) {
-            e->stored = 1;
-            e->store_msg = pl->msg_id;
-        }
         hm_queue_dispatch(pl->r.t[i].q);
         hm_usage_trim_locked(pl->r.t[i].q);
     }

@@ -93,7 +93,7 @@ static void queue_values(hm_broker_t *b, const hm_queue_t *q, int64_t v[NVALUES]
 {
     /* a queue without a limit of its own may use the broker's, as on ActiveMQ */
     int64_t limit = q->policy.memory_limit > 0 ? q->policy.memory_limit : b->opts.memory_limit;
-    v[V_SIZE] += (int64_t)(q->avail_count + q->inflight_count);
+    v[V_SIZE] += (int64_t)(hm_queue_pending(q) + q->inflight_count);
     v[V_ENQ] += (int64_t)q->enqueued;
     v[V_DEQ] += (int64_t)q->dequeued;
     v[V_DISP] += (int64_t)q->dispatched;

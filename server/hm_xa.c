@@ -263,11 +263,8 @@ static apr_status_t xa_end(hm_broker_t *b, const hm_xid_t *xid, int apply, hm_se
     for (int i = 0; apply && i < x->nadds; i++) {
         xa_add_t *a = &x->adds[i];
         hm_qentry_t *e;
-        if (hm_queue_put(a->q, a->msg, 0, a->via, a->seq, &e) == APR_SUCCESS) {
-            e->stored = a->stored;
-            e->store_msg = a->msg_id;
+        if (hm_page_enqueue(a->q, a->msg, a->via, a->seq, a->stored, a->msg_id, &e) == APR_SUCCESS)
             hm_queue_dispatch(a->q);
-        }
     }
     for (int i = 0; apply && i < x->njobs; i++)
         hm_sched_arm_committed_locked(b, x->jobs[i]);
@@ -402,15 +399,18 @@ static void rebuild_op(void *baton, const st_xa_op_t *op)
             q->next_seq = op->seq;
     } else if (op->kind == ST_XA_REMOVE) {
         int p = op->priority < HM_PRIORITIES ? op->priority : HM_PRIORITIES - 1;
-        hm_qentry_t *e;
+        hm_qentry_t *e, *found = hm_page_pull(q, p, op->seq);
         APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link) {
-            if (e->seq == op->seq) {
-                hm_queue_unlink(q, e);
-                q->avail_count--;
-                q->inflight_count++;
-                xa_hold(r->x, q, e);
+            if (found || e->seq == op->seq)
                 break;
-            }
+        }
+        if (!found && e != APR_RING_SENTINEL(&q->avail[p], hm_qentry_s, link))
+            found = e;
+        if (found) {
+            hm_queue_unlink(q, found);
+            q->avail_count--;
+            q->inflight_count++;
+            xa_hold(r->x, q, found);
         }
     }
 }

@@ -208,6 +208,17 @@ typedef apr_status_t (*st_load_fn)(void *baton, const st_entry_t *e, const void 
  * not be seen. */
 apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton);
 
+/* Paging: up to max entries of dest at one priority whose seq is greater than after, in seq
+ * order, as st_load hands them (bytes valid only during the call; no progress lines).  *end
+ * (optional) is set when no entry of that priority follows the last one handed out.  Batches
+ * committed before the call are seen. */
+apr_status_t st_page(st_store_t *s, uint32_t dest, uint8_t priority, uint64_t after, size_t max,
+                     st_load_fn each, void *baton, int *end);
+/* What the open counted of dest: its entries per priority (index = priority 0..9) and the
+ * greatest entry seq.  These are the counts at open, not kept up to date afterwards: a broker
+ * reads them once, before it changes anything.  HM_ENOTFOUND for an unknown destination. */
+apr_status_t st_dest_counts(st_store_t *s, uint32_t dest, uint64_t counts[10], uint64_t *max_seq);
+
 /* ---- durable subscriptions ---- */
 typedef struct st_sub_s {
     const char *client_id;

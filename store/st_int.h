@@ -184,6 +184,9 @@ apr_status_t st_bdb_open(const st_options_t *o, int recover_fatal, st_kv_t **out
 int st_bdb_low_space(st_kv_t *kv);
 
 /* ---- the store ---- */
+/* Journal bodies in one journal file (a census, st_summary.c). */
+typedef struct st_jfile_count_s { uint32_t file; uint64_t bodies; } st_jfile_count_t;
+
 typedef struct st_dest_s {
     uint32_t id;
     st_dest_kind_e kind;
@@ -192,6 +195,8 @@ typedef struct st_dest_s {
     const char *name;        /* display name (subs: "clientId:name") */
     int share_bodies;        /* under s->mu: entries may be added later for a stored body */
     int detached;            /* under s->mu: its name is free (st_dest_detach); removal pending */
+    uint64_t open_count[ST_MAX_PRIORITY + 1];   /* its entries per priority, counted at open */
+    uint64_t open_max_seq;   /* the greatest entry seq seen at open */
 } st_dest_t;
 
 typedef struct st_waiter_s {
@@ -219,6 +224,12 @@ struct st_store_s {
     uint64_t open_entries;       /* queue entries counted at open (sum of the reference counts):
                                   * the total that load progress reports against */
     uint64_t loaded;             /* entries handed out by st_load since open, all destinations */
+    st_dest_t *count_dest;       /* open: the destination the last counted entry was of */
+    st_jfile_count_t *census_j;  /* a census (st_census): journal bodies per file, instead of
+                                    holding them; NULL at open */
+    size_t census_jn, census_jcap;
+    int census_failed;           /* the census could not note everything: no summary */
+    int summary_used;            /* this open read the clean close's summary (no scan) */
     pthread_mutex_t dest_mu;     /* serializes destination creation and removal */
     uint32_t detached;           /* destinations detached and not yet removed */
     uint64_t commits, flushes, corrupt;
@@ -287,5 +298,17 @@ void st_finish_waiters(st_store_t *s, st_waiter_t *w, int lazy);
 /* Registers the store's status descriptions with hm_strerror (idempotent). */
 void st_status_init(void);
 void st_store_log_corrupt(st_store_t *s, const char *what, const void *k, size_t kl);
+
+/* ---- the open's census and its clean-shutdown summary (st_summary.c) ---- */
+/* Counts what the open counts (bodies, bytes, entries per destination and priority, journal
+ * bodies per file) by scanning the tables: at open into the store (holding journal files), or
+ * at close (census != 0) into the store's counters and census_j, for the summary. */
+apr_status_t st_census(st_store_t *s, int census);
+/* At close, after the last checkpoint: a census written to DIR/ST_SUMMARY_FILE. */
+void st_summary_write(st_store_t *s);
+/* At open: 1 if a valid summary was read into the store (counters, destinations' counts,
+ * journal holds) and removed from the directory; 0 if there is none or it is not trusted,
+ * and the open must scan. */
+int st_summary_read(st_store_t *s);
 
 #endif

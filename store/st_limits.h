@@ -7,6 +7,8 @@
 #define ST_LEASE_RECORD    512                   /* bytes of the lease record, written whole */
 #define ST_LEASE_HOLDER_MAX 256                  /* the holder's name in it */
 #define ST_LEASE_MIN_MARGIN_MS 100               /* the least safety margin of a lease */
+#define ST_SUMMARY_FILE    "hermod.summary"      /* in the store directory: the census of a clean close */
+#define ST_SUMMARY_MAX     (64u * 1024 * 1024)   /* bytes of a summary read back */
 #define ST_MAX_BODY        (256u * 1024 * 1024)  /* one message body */
 #define ST_MAX_NAME        4096u                 /* destination, client id, subscription, topic */
 #define ST_MAX_SELECTOR    65536u

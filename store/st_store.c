@@ -403,6 +403,8 @@ typedef struct load_s {
     st_buf_t bodies, msg;
     uint8_t last[ST_KEY_ENTRY + 1];
     int have_last, full;
+    int prio;                     /* >= 0: only entries of this priority */
+    size_t limit;                 /* entries this chunk may take */
 } load_t;
 
 static apr_status_t keep_body(load_t *l, const st_entry_t *e, const uint8_t *body, uint32_t len)
@@ -439,14 +441,15 @@ static apr_status_t keep_journal_body(load_t *l, const st_entry_t *e, const st_r
 static apr_status_t load_entry(void *baton, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
     load_t *l = baton;
-    if (l->n == LOAD_CHUNK || l->bodies.len > LOAD_CHUNK_BYTES) {
+    if (kl < 4 || st_get_be32(k) != l->dest ||
+        (l->prio >= 0 && (kl < 5 || k[4] != ST_MAX_PRIORITY - l->prio)))
+        return 1;
+    if (l->n == l->limit || l->bodies.len > LOAD_CHUNK_BYTES) {
         l->full = 1;
         return 1;
     }
     st_entry_t e;
     st_rec_entry_t r;
-    if (kl < 4 || st_get_be32(k) != l->dest)
-        return 1;
     if (kl == ST_KEY_ENTRY) {
         memcpy(l->last, k, kl);
         l->have_last = 1;
@@ -491,45 +494,92 @@ static uint64_t load_total(const st_store_t *s)
     return s->open_entries > s->loaded ? s->open_entries : s->loaded;
 }
 
-apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
+/* Reads entries of dest from key `from` in chunks, calling each, until the destination (or,
+ * with prio >= 0, that priority) ends, max entries were handed out, or each stops.  *end is
+ * set when the range was exhausted.  progress: count towards the load progress lines. */
+static apr_status_t load_range(st_store_t *s, uint32_t dest, int prio, uint64_t after, size_t max,
+                               int progress, st_load_fn each, void *baton, int *end)
 {
     st_defer_drain(s);
     load_t *l = calloc(1, sizeof *l);
     if (!l) return APR_ENOMEM;
     l->s = s;
     l->dest = dest;
+    l->prio = prio;
     uint8_t from[ST_KEY_ENTRY + 1];
     size_t fl = ST_KEY_ENTRY;
-    st_key_entry(from, dest, ST_MAX_PRIORITY, 0);
+    st_key_entry(from, dest, prio >= 0 ? (uint8_t)prio : ST_MAX_PRIORITY, after);
+    if (after) {
+        from[ST_KEY_ENTRY] = 0;     /* strictly after `after` */
+        fl = ST_KEY_ENTRY + 1;
+    }
     apr_status_t st = APR_SUCCESS;
     uint64_t total = 0;
+    size_t handed = 0;
+    int exhausted = 0;
     do {
         l->n = 0;
         l->bodies.len = 0;
         l->full = 0;
+        l->have_last = 0;
+        l->limit = max - handed < LOAD_CHUNK ? max - handed : LOAD_CHUNK;
         if ((st = s->kv->vt->begin(s->kv, 0, &l->tx)))
             break;
         st = s->kv->vt->scan(l->tx, ST_T_ENTRY, from, fl, load_entry, l);
         s->kv->vt->abort(l->tx);
+        if (st == 1)
+            st = APR_SUCCESS;        /* the range ended or the chunk filled */
+        exhausted = !l->full;
         for (size_t i = 0; i < l->n && !st; i++) {
             st = each(baton, &l->items[i].e, l->bodies.p + l->items[i].off, l->items[i].len);
             total++;
-            if (++s->loaded % ST_PROGRESS_EVERY == 0 && s->o.progress)
+            handed++;
+            if (progress && ++s->loaded % ST_PROGRESS_EVERY == 0 && s->o.progress)
                 s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
         }
         /* The next chunk starts just after the last key read: that key plus a zero byte. */
         memcpy(from, l->last, ST_KEY_ENTRY);
         from[ST_KEY_ENTRY] = 0;
         fl = ST_KEY_ENTRY + 1;
-    } while (!st && l->full && l->have_last);
+    } while (!st && l->full && l->have_last && handed < max);
     st_buf_free(&l->bodies);
     st_buf_free(&l->msg);
     free(l);
+    if (end)
+        *end = exhausted && !st;
     /* a last line for a long load, and one when everything counted at open is loaded */
-    if (!st && s->o.progress && s->loaded % ST_PROGRESS_EVERY &&
+    if (progress && !st && s->o.progress && s->loaded % ST_PROGRESS_EVERY &&
         (total >= ST_PROGRESS_EVERY || (s->loaded >= ST_PROGRESS_EVERY && s->loaded == s->open_entries)))
         s->o.progress(s->o.progress_baton, "load", s->loaded, load_total(s));
     return st;
+}
+
+apr_status_t st_load(st_store_t *s, uint32_t dest, st_load_fn each, void *baton)
+{
+    return load_range(s, dest, -1, 0, SIZE_MAX, 1, each, baton, NULL);
+}
+
+apr_status_t st_page(st_store_t *s, uint32_t dest, uint8_t priority, uint64_t after, size_t max,
+                     st_load_fn each, void *baton, int *end)
+{
+    if (priority > ST_MAX_PRIORITY || max == 0) {
+        if (end) *end = 0;
+        return max == 0 ? APR_SUCCESS : HM_EINVAL;
+    }
+    return load_range(s, dest, priority, after, max, 0, each, baton, end);
+}
+
+apr_status_t st_dest_counts(st_store_t *s, uint32_t dest, uint64_t counts[ST_MAX_PRIORITY + 1],
+                            uint64_t *max_seq)
+{
+    pthread_mutex_lock(&s->dest_mu);
+    st_dest_t *d = apr_hash_get(s->dest_by_id, &dest, sizeof dest);
+    if (d) {
+        memcpy(counts, d->open_count, sizeof d->open_count);
+        *max_seq = d->open_max_seq;
+    }
+    pthread_mutex_unlock(&s->dest_mu);
+    return d ? APR_SUCCESS : HM_ENOTFOUND;
 }
 
 /* ---- opening ---- */
@@ -545,9 +595,53 @@ static apr_status_t count_ref(void *baton, const uint8_t *k, size_t kl, const ui
     s->bytes += r.body_len;
     s->messages++;
     s->open_entries += r.refs;
-    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress && !s->census_j)
         s->o.progress(s->o.progress_baton, "open", s->messages, 0);
     return APR_SUCCESS;
+}
+
+/* A census notes a journal body's file instead of holding it (the store is closing). */
+static void census_journal(st_store_t *s, uint32_t file)
+{
+    if (s->census_jn && s->census_j[s->census_jn - 1].file == file) {
+        s->census_j[s->census_jn - 1].bodies++;
+        return;
+    }
+    for (size_t i = 0; i < s->census_jn; i++) {
+        if (s->census_j[i].file == file) {
+            s->census_j[i].bodies++;
+            return;
+        }
+    }
+    if (s->census_jn == s->census_jcap) {
+        size_t cap = s->census_jcap ? s->census_jcap * 2 : 16;
+        st_jfile_count_t *n = realloc(s->census_j, cap * sizeof *n);
+        if (!n) {
+            s->census_failed = 1;
+            return;
+        }
+        s->census_j = n;
+        s->census_jcap = cap;
+    }
+    s->census_j[s->census_jn++] = (st_jfile_count_t){ file, 1 };
+}
+
+/* Every entry counts towards its destination's per-priority totals (st_dest_counts), so a
+ * broker can start with its queues paged out instead of reading them. */
+static void count_entry(st_store_t *s, const uint8_t *k, size_t kl)
+{
+    uint32_t dest;
+    uint8_t prio;
+    uint64_t seq;
+    if (!st_key_entry_parse(k, kl, &dest, &prio, &seq))
+        return;
+    if (!s->count_dest || s->count_dest->id != dest)
+        s->count_dest = apr_hash_get(s->dest_by_id, &dest, sizeof dest);
+    if (!s->count_dest)
+        return;
+    s->count_dest->open_count[prio]++;
+    if (seq > s->count_dest->open_max_seq)
+        s->count_dest->open_max_seq = seq;
 }
 
 /* Messages kept in their entry or the journal have no count record: the open counts them
@@ -557,19 +651,22 @@ static apr_status_t count_inline(void *baton, const uint8_t *k, size_t kl, const
 {
     st_store_t *s = baton;
     st_rec_entry_t r;
+    count_entry(s, k, kl);
     int type = st_rec_type(v, vl);
     if (type != ST_REC_ENTRY_BODY && type != ST_REC_ENTRY_JOURNAL)
         return APR_SUCCESS;
     if (st_rec_get_entry(v, vl, &r) != APR_SUCCESS)
         return APR_SUCCESS;               /* the load reports it */
-    if (r.journal && s->kv->vt->jhold)
+    if (r.journal && s->census_j)
+        census_journal(s, r.lsn.file);
+    else if (r.journal && s->kv->vt->jhold)
         s->kv->vt->jhold(s->kv, r.lsn);
     s->bytes += r.body_len;
     s->messages++;
     s->open_entries++;
     if (r.msg_id >= s->next_msg)
         s->next_msg = r.msg_id + 1;
-    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress)
+    if (s->messages % ST_PROGRESS_EVERY == 0 && s->o.progress && !s->census_j)
         s->o.progress(s->o.progress_baton, "open", s->messages, 0);
     return APR_SUCCESS;
 }
@@ -593,6 +690,35 @@ static apr_status_t scan_xa(void *baton, const uint8_t *k, size_t kl, const uint
     return APR_SUCCESS;
 }
 
+/* Why a census can run at close: it reads exactly what the open would read, so a summary of it
+ * lets the next open skip the scan (st_summary.c). */
+apr_status_t st_census(st_store_t *s, int census)
+{
+    const st_kv_vt_t *kv = s->kv->vt;
+    st_kvtx_t *tx;
+    apr_status_t st = kv->begin(s->kv, 0, &tx);
+    if (st) return st;
+    if (census) {
+        s->bytes = s->messages = s->open_entries = 0;
+        s->census_jn = 0;
+        s->census_failed = 0;
+        if (!s->census_j && !(s->census_j = calloc(16, sizeof *s->census_j)))
+            s->census_failed = 1;
+        else if (s->census_jcap == 0)
+            s->census_jcap = 16;
+        for (apr_hash_index_t *hi = apr_hash_first(NULL, s->dest_by_id); hi; hi = apr_hash_next(hi)) {
+            st_dest_t *d = apr_hash_this_val(hi);
+            memset(d->open_count, 0, sizeof d->open_count);
+            d->open_max_seq = 0;
+        }
+    }
+    s->count_dest = NULL;
+    st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
+    if (!st) st = kv->scan(tx, ST_T_ENTRY, NULL, 0, count_inline, s);
+    kv->abort(tx);
+    return st;
+}
+
 static apr_status_t recover_indexes(st_store_t *s)
 {
     const st_kv_vt_t *kv = s->kv->vt;
@@ -608,10 +734,11 @@ static apr_status_t recover_indexes(st_store_t *s)
     }
     st_buf_free(&k);
     if (!st) st = kv->scan(tx, ST_T_DEST, NULL, 0, load_dest, s);
-    if (!st) st = kv->scan(tx, ST_T_REF, NULL, 0, count_ref, s);
-    if (!st) st = kv->scan(tx, ST_T_ENTRY, NULL, 0, count_inline, s);
     if (!st) st = kv->scan(tx, ST_T_XA, NULL, 0, scan_xa, s);
     kv->abort(tx);
+    /* after a clean close the summary says what the scan would find */
+    if (!st && !(s->summary_used = st_summary_read(s)))
+        st = st_census(s, 0);
     return st;
 }
 
@@ -649,9 +776,10 @@ apr_status_t st_open(apr_pool_t *pool, const st_options_t *opts, st_store_t **ou
         return st;
     }
     if (s->o.kind == ST_KIND_BDB)
-        hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared",
+        hm_info("store: opened %s: %llu messages, %llu bytes, %u destinations, %u prepared%s",
                 s->o.dir, (unsigned long long)s->messages, (unsigned long long)s->bytes,
-                apr_hash_count(s->dest_by_id), s->prepared);
+                apr_hash_count(s->dest_by_id), s->prepared,
+                s->summary_used ? " (counted by the last clean shutdown)" : "");
     st_defer_init(s);
     st_commit_start(s);
     *out = s;
@@ -673,6 +801,9 @@ void st_close(st_store_t *s)
     st_defer_free(s);
     if (!s->failed)
         s->kv->vt->checkpoint(s->kv, 0);
+    if (!s->failed && s->o.kind == ST_KIND_BDB)
+        st_summary_write(s);
+    free(s->census_j);
     s->kv->vt->close(s->kv);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dest_mu);

@@ -293,6 +293,10 @@ apr_status_t st_tool_recover(const char *dir, int fatal, FILE *out)
     st_kv_t *kv;
     apr_status_t st = tool_open(dir, fatal, out, &kv);
     if (st) return st;
+    /* recovery may change what a clean close counted: the next open counts again */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, ST_SUMMARY_FILE);
+    unlink(path);
     st = kv->vt->checkpoint(kv, 0);
     kv->vt->close(kv);
     fprintf(out, "%s recovery of %s: %s\n", fatal ? "catastrophic" : "normal", dir,

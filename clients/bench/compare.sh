@@ -5,6 +5,9 @@
 #   BENCH_ONLY=npq11,rr clients/bench/compare.sh                a subset of workloads
 #   BENCH_ONLY=xa2pc,xa2pc4,startup clients/bench/compare.sh    the XA and start-up rows only
 #   BENCH_STARTUP=0 clients/bench/compare.sh                    skip the start-up row (1M messages)
+#   BENCH_ONLY=backlog BENCH_BACKLOG_COUNT=1000000 clients/bench/compare.sh
+#                                       the deep-backlog row only (not in the default run: 5,000,000
+#                                       x 1 KiB by default, 64 MB memory limit on both brokers)
 #   BENCH_PORT_BASE=61310 clients/bench/compare.sh              ports BASE..BASE+39 (default 62310)
 #   BENCH_REF_HERMOD=/old/build/release/hermod clients/bench/compare.sh
 #                                       before/after: that hermod binary takes ActiveMQ's place (the
@@ -28,6 +31,7 @@ startup_run=${BENCH_STARTUP:-1}
 startup_count=${BENCH_STARTUP_COUNT:-1000000}
 startup_count_amq=${BENCH_STARTUP_COUNT_AMQ:-$startup_count}
 startup_size=${BENCH_STARTUP_SIZE:-150}
+backlog_count=${BENCH_BACKLOG_COUNT:-5000000}
 base=${BENCH_PORT_BASE:-62310}
 hport=$base
 aport=$((base + 20))
@@ -349,6 +353,82 @@ P
     echo "startup=fill: 4 producer connections, local transactions of 500, persistent ${startup_size}-byte BytesMessages, one queue; graceful stop (SIGTERM); restart with a probe JVM already running that polls the port every 5 ms, then connects (JMS) every 10 ms, receives one message (prefetch 1, unacknowledged) and asks the statistics plugin for the queue size." >> "$out/startup.meta"
 fi
 
+# ---- the deep backlog (issue 14): N x 1 KiB persistent on one queue with a 64 MB memory limit,
+# for each broker: fill (4 producers, transactions of 500) with the peak VmRSS sampled, graceful
+# stop, restart with the probe waiting (launch -> first message), then one consumer drains it
+# all with the peak VmRSS sampled again.
+backlog_xml='<systemUsage><systemUsage><memoryUsage><memoryUsage limit="64 mb"/></memoryUsage></systemUsage></systemUsage>'$stats_xml
+
+# rss_watch PID FILE: the peak VmRSS (kB) of PID into FILE every 0.5 s while PID lives.
+rss_watch() {
+    local pid=$1 f=$2 peak=0 v
+    echo 0 > "$f"
+    while kill -0 "$pid" 2>/dev/null; do
+        v=$(awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null)
+        if [ -n "$v" ] && [ "$v" -gt "$peak" ]; then peak=$v; echo "$peak" > "$f"; fi
+        sleep 0.5
+    done
+}
+kb_mb() { awk -v k="$(cat "$1" 2>/dev/null)" 'BEGIN{printf "%.0f", k/1024}'; }
+
+run_backlog() { # KIND PORT COUNT
+    local kind=$1 port=$2 n=$3
+    local d=$out/run/backlog-$kind pre=$out/logs/backlog-$kind
+    local status=ok detail="" fill_rate="" fill_rss="" store_mb="" first="" qsize="" drain_rate="" drain_rss="" w pp
+    log "backlog on $kind (port $port): $n persistent messages of 1 KiB, memory limit 64 MB"
+    if ! start_broker "$kind" "$port" "$d" "" "$backlog_xml"; then
+        echo "$kind,$n,broker-failed,,,,,,,,broker did not start" >> "$out/backlog.csv"
+        return
+    fi
+    rss_watch "$cur_pid" "$pre-fill.rss" & w=$!
+    timeout 3600 java -Xmx512m -cp "$CP" hermod.bench.Startup fill --url "tcp://127.0.0.1:$port" --queue bench.backlog \
+        --count "$n" --size 1024 --producers 4 --batch 500 --out "$pre-fill.res" > "$pre-fill.txt" 2>&1
+    kill $w 2>/dev/null; wait $w 2>/dev/null
+    fill_rss=$(kb_mb "$pre-fill.rss")
+    fill_rate=$(sed -n 's/^fill_rate=//p' "$pre-fill.res" 2>/dev/null)
+    [ "$(sed -n 's/^status=//p' "$pre-fill.res" 2>/dev/null)" = ok ] || { status=fill-failed; detail=$(tail -1 "$pre-fill.txt"); }
+    log "  filled at ${fill_rate} msg/s, peak RSS ${fill_rss} MB; stopping gracefully"
+    stop_graceful
+    store_mb=$(du -sm "$d" | cut -f1)
+    if [ "$status" = ok ]; then
+        rm -f "$pre.ready"
+        timeout 1200 java -Xmx256m -cp "$CP" hermod.bench.Startup probe --url "tcp://127.0.0.1:$port" --queue bench.backlog \
+            --ready "$pre.ready" --out "$pre-probe.res" --timeout 900 > "$pre-probe.txt" 2>&1 &
+        pp=$!
+        for _ in $(seq 1 3000); do [ -f "$pre.ready" ] && break; kill -0 $pp 2>/dev/null || break; sleep 0.02; done
+        start_polls=45000 start_broker "$kind" "$port" "$d" keep "$backlog_xml" || { status=broker-failed; detail="broker did not restart"; }
+        wait $pp
+        if [ "$(sed -n 's/^status=//p' "$pre-probe.res" 2>/dev/null)" = ok ]; then
+            first=$(( $(sed -n 's/^first_epoch_ms=//p' "$pre-probe.res") - launch_ms ))
+            qsize=$(sed -n 's/^queue_size=//p' "$pre-probe.res")
+            [ "$qsize" != "$n" ] && { status=incomplete; detail="the queue holds $qsize of $n messages after the restart"; }
+        else
+            [ "$status" = ok ] && status=probe-failed
+            detail=$(sed -n 's/^error=//p' "$pre-probe.res" 2>/dev/null)
+        fi
+    fi
+    if [ -n "$cur_pid" ]; then
+        log "  first message ${first} ms after the launch; queue holds $qsize; draining"
+        rss_watch "$cur_pid" "$pre-drain.rss" & w=$!
+        timeout 3600 java -Xmx512m -cp "$CP" hermod.bench.Startup drain --url "tcp://127.0.0.1:$port" --queue bench.backlog \
+            --count "$n" --timeout 3000 --out "$pre-drain.res" > "$pre-drain.txt" 2>&1
+        kill $w 2>/dev/null; wait $w 2>/dev/null
+        drain_rss=$(kb_mb "$pre-drain.rss")
+        drain_rate=$(sed -n 's/^drain_rate=//p' "$pre-drain.res" 2>/dev/null)
+        [ "$(sed -n 's/^status=//p' "$pre-drain.res" 2>/dev/null)" = ok ] || { [ "$status" = ok ] && status=drain-incomplete; detail=$(tail -1 "$pre-drain.txt"); }
+        log "  drained at ${drain_rate} msg/s, peak RSS ${drain_rss} MB"
+        stop_graceful
+    fi
+    echo "$kind,$n,$status,$fill_rate,$fill_rss,$store_mb,$first,$qsize,$drain_rate,$drain_rss,$(printf '%s' "$detail" | csv_safe)" >> "$out/backlog.csv"
+}
+
+if [[ ",$only," == *",backlog,"* ]]; then
+    mkdir -p "$out/run" "$out/logs"
+    echo "broker,messages,status,fill_rate,fill_rss_peak_mb,store_mb,first_ms,queue_size,drain_rate,drain_rss_peak_mb,detail" > "$out/backlog.csv"
+    run_backlog hermod "$sport_h" "$backlog_count"
+    run_backlog activemq "$sport_a" "$backlog_count"
+fi
+
 # ---- report
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -365,5 +445,17 @@ fi
 java -cp "$CP" hermod.bench.Report "$out/results.csv" "$out/meta.properties" "$out/results.md" "$out/chart.svg" \
     $( [ -f "$out/startup.csv" ] && echo "$out/startup.csv" ) \
     || { log "report failed"; exit 1; }
+if [ -f "$out/backlog.csv" ] && [[ ",$only," == *",backlog,"* ]]; then
+    {
+        echo
+        echo "## Deep backlog: $backlog_count persistent 1 KiB messages on one queue, memoryUsage 64 MB"
+        echo
+        echo "| broker | status | fill msg/s | peak RSS filling (MB) | store (MB) | launch → first message after a restart (ms) | queue size after the restart | drain msg/s | peak RSS draining (MB) |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        tail -n +2 "$out/backlog.csv" | awk -F, '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $3, $4, $5, $6, $7, $8, $9, $10}'
+        echo
+        echo "Fill: 4 producer connections, local transactions of 500. Restart: graceful stop, then the start-up probe (see above) waiting before the launch. Drain: one consumer, auto acknowledge, prefetch 1000. Peak RSS: VmRSS sampled every 0.5 s."
+    } >> "$out/results.md"
+fi
 log "wrote $out/results.md, $out/results.csv, $out/chart.svg"
 cat "$out/results.md"

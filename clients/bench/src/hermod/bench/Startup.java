@@ -43,6 +43,10 @@ import org.apache.activemq.command.ActiveMQQueue;
  *     broker's statistics plugin (ActiveMQ.Statistics.Destination.Q) how many messages Q holds,
  *     while the first one is still unacknowledged, so the count is the whole store.
  *
+ *   Startup drain --url U --queue Q --count N [--out F] [--timeout S]
+ *     receives N messages of Q on one consumer (auto acknowledge, the client's default
+ *     prefetch of 1000) and reports the rate: how fast a deep backlog empties (issue 14).
+ *
  * Why epoch milliseconds: compare.sh launches the broker and measures from that instant; the
  * probe's JVM start must not be charged to the broker, so the probe is up before the launch and
  * both sides use the same wall clock.
@@ -53,14 +57,15 @@ public final class Startup {
 
     static final String USAGE = String.join("\n",
         "usage: Startup fill  --url URL --queue Q --count N [--producers P] [--batch B] [--size BYTES] [--out FILE]",
-        "       Startup probe --url URL --queue Q --ready FILE --out FILE [--timeout SECONDS]");
+        "       Startup probe --url URL --queue Q --ready FILE --out FILE [--timeout SECONDS]",
+        "       Startup drain --url URL --queue Q --count N [--out FILE] [--timeout SECONDS]");
 
     public static void main(String[] a) throws Exception {
         System.exit(run(a));
     }
 
     static int run(String[] a) throws Exception {
-        if (a.length < 1 || !(a[0].equals("fill") || a[0].equals("probe"))) {
+        if (a.length < 1 || !(a[0].equals("fill") || a[0].equals("probe") || a[0].equals("drain"))) {
             System.err.println(USAGE);
             return 2;
         }
@@ -87,10 +92,13 @@ public final class Startup {
             System.err.println((e.getMessage() == null ? "missing value" : e.getMessage()) + "\n" + USAGE);
             return 2;
         }
-        if (url == null || queue == null || (a[0].equals("fill") && count == 0)
+        if (url == null || queue == null || (!a[0].equals("probe") && count == 0)
             || (a[0].equals("probe") && (ready == null || out == null))) {
             System.err.println(USAGE);
             return 2;
+        }
+        if (a[0].equals("drain")) {
+            return drain(url, queue, count, out, timeout);
         }
         return a[0].equals("fill") ? fill(url, queue, count, producers, batch, size, out)
                                    : probe(url, queue, ready, out, timeout);
@@ -172,6 +180,36 @@ public final class Startup {
         }
         Bench.write(out, res);
         return res.get("status").equals("ok") ? 0 : 1;
+    }
+
+    static int drain(String url, String queue, long count, String out, double timeout) throws Exception {
+        Map<String, String> res = new LinkedHashMap<>();
+        Connection c = factory(url).createConnection();
+        c.start();
+        Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        MessageConsumer mc = s.createConsumer(new ActiveMQQueue(queue));
+        long t0 = System.nanoTime(), deadline = t0 + (long) (timeout * 1e9), got = 0, last = 0;
+        long next = t0 + 1_000_000_000L;
+        while (got < count && System.nanoTime() < deadline) {
+            if (mc.receive(1000) != null) {
+                got++;
+            }
+            long now = System.nanoTime();
+            if (now >= next) {
+                System.err.printf(Locale.ROOT, "[%4.0fs drain] %d of %d received (+%d/s)%n", (now - t0) / 1e9, got, count, got - last);
+                last = got;
+                next += 1_000_000_000L;
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        c.close();
+        res.put("status", got == count ? "ok" : "incomplete");
+        res.put("drain_messages", Long.toString(got));
+        res.put("drain_s", String.format(Locale.ROOT, "%.1f", secs));
+        res.put("drain_rate", String.format(Locale.ROOT, "%.0f", got / secs));
+        System.out.printf(Locale.ROOT, "drained %d of %d messages from %s in %.1f s = %.0f msg/s%n", got, count, queue, secs, got / secs);
+        Bench.write(out, res);
+        return got == count ? 0 : 1;
     }
 
     static int probe(String url, String queue, String ready, String out, double timeout) throws Exception {
