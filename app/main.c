@@ -184,6 +184,10 @@ static apr_status_t open_store(const cfg_t *cfg, apr_pool_t *pool, st_store_t **
     if (cfg->usage.store_limit > 0)
         o.size_limit = (uint64_t)cfg->usage.store_limit;
     o.progress = store_progress;
+    /* a pair's standby recovers from the last checkpoint on: checkpoint as often as KahaDB does
+     * (checkpointInterval 5 s), so a take-over replays at most a few seconds of journal */
+    if (cfg->store.locker == CFG_LOCKER_LEASE)
+        o.checkpoint_secs = 5;
     if (cfg->store.delete_all_on_startup)
         hm_warn("%s: deleteAllMessagesOnStartup is not supported; stored messages are kept", cfg->source);
     apr_status_t st = st_open(pool, &o, out);
