@@ -3,6 +3,9 @@
 #   clients/bench/failover_compare.sh                 empty store and 1,000,000 stored messages
 #   BENCH_FO_COUNT=200000 clients/bench/failover_compare.sh      another depth for the deep row
 #   BENCH_FO_KINDS=hermod clients/bench/failover_compare.sh      one broker only
+#   BENCH_FO_SETTLE=0 clients/bench/failover_compare.sh          kill right after the fill (default:
+#                     10 s later, past a checkpoint, so the row shows the depth, not the journal
+#                     written in the last seconds, which recovery replays on both brokers)
 # Each run: a fresh pair (test/interop/failover/pairctl.sh: hermod a+b on one Berkeley DB store
 # with a lease file, lease 2000 ms renewed every 500 ms; or two ActiveMQ brokers on one KahaDB
 # directory with a shared-file-locker polled every 2000 ms), the primary filled with N persistent
@@ -18,6 +21,7 @@ out=${BENCH_FO_OUT:-$root/build/bench/failover}
 count=${BENCH_FO_COUNT:-1000000}
 kinds=${BENCH_FO_KINDS:-hermod activemq}
 port=${BENCH_FO_PORT:-63290}
+settle=${BENCH_FO_SETTLE:-10}
 ctl=$root/test/interop/failover/pairctl.sh
 log() { echo "failover_compare: $*" >&2; }
 now_ms() { date +%s%3N; }
@@ -55,7 +59,7 @@ ENV
         --queue bench.fo --ready "$run/ready" --out "$run/probe.res" --timeout 600 > "$run/probe.txt" 2>&1 &
     local pp=$! i
     for i in $(seq 1 3000); do [ -f "$run/ready" ] && break; sleep 0.02; done
-    sleep 1
+    sleep "$settle"
     local kill_ms
     kill_ms=$(now_ms)
     bash "$ctl" "$run" kill9 a
@@ -83,7 +87,7 @@ for n in 1 "$count"; do
     for k in $kinds; do one "$k" "$n"; done
 done
 {
-    echo "Take-over after kill -9 of the primary, $(date -u '+%Y-%m-%d %H:%M UTC') (git $(git -C "$root" rev-parse --short HEAD)), $(nproc) cores"
+    echo "Take-over after kill -9 of the primary, $(date -u '+%Y-%m-%d %H:%M UTC') (git $(git -C "$root" rev-parse --short HEAD)), $(nproc) cores, kill ${settle} s after the fill"
     echo
     echo "| broker | stored messages | kill → lease taken ms | kill → port open ms | kill → JMS connection ms | kill → first message ms | queue after |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
