@@ -16,7 +16,13 @@
  * write system call itself, of more than the margin.  The README says so.
  *
  * The record is text, fixed size, written in place under a short fcntl() lock, with a checksum
- * (a torn read is seen as activity, never as a lapse). */
+ * (a torn read is seen as activity, never as a lapse).
+ *
+ * Why no fsync: what the lease needs is that the other broker sees a write, not that it
+ * survives a power cut (after one, every broker waits a whole lease anyway).  One host shares
+ * the page cache; a network file system must be mounted to write through (README).  An fsync
+ * here would also wait behind the store's own flushes, and a renewal slowed by a busy disk would
+ * fence a healthy primary. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -202,7 +208,7 @@ static apr_status_t claim(lease_file_t *f, const char expect[ST_LEASE_RECORD], u
     rec_mine(f, &r, e, 0);
     int w = rec_write(f, &r);
     rec_unlock(f);
-    if (w != 0 || fdatasync(f->fd) != 0)
+    if (w != 0)
         return APR_FROM_OS_ERROR(errno ? errno : EIO);
     f->epoch = e;
     f->valid_until_us = t0 + (int64_t)(f->lease_ms - f->margin_ms) * 1000;
@@ -273,7 +279,7 @@ static int lf_still_held(st_lease_t *l)
         atomic_fetch_add(&f->writing, 1);
     }
     rec_unlock(f);
-    if (w == 0 && fdatasync(f->fd) == 0) {
+    if (w == 0) {
         int64_t until = t0 + (int64_t)(f->lease_ms - f->margin_ms) * 1000, was = f->valid_until_us;
         /* 0 means fenced meanwhile, and fenced stays */
         while (was && !atomic_compare_exchange_weak(&f->valid_until_us, &was, until))
@@ -282,7 +288,7 @@ static int lf_still_held(st_lease_t *l)
     }
     int64_t left = f->valid_until_us - t0;
     hm_warn("lease: renewing %s failed: %s; the lease holds for %" PRId64 " ms more", f->path,
-            strerror(w == 0 ? errno : err), left > 0 ? left / 1000 : 0);
+            strerror(err), left > 0 ? left / 1000 : 0);
     return st_lease_now_us() < f->valid_until_us;
 }
 
@@ -299,7 +305,6 @@ static void lf_release(st_lease_t *l)
         strcmp(r.nonce, f->nonce) == 0) {
         rec_mine(f, &r, f->epoch, 1);
         if (rec_write(f, &r) == 0) {
-            fdatasync(f->fd);
             hm_info("lease: released (epoch %" PRIu64 "); a standby takes over at once", f->epoch);
         }
     }
