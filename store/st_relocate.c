@@ -127,6 +127,12 @@ apr_status_t st_relocate(st_store_t *s)
             st = st_run_tx(s, move_tx, r, 0);
         if (st || r->n < ST_RELOCATE_CHUNK)
             break;
+        /* Why checkpoints in between: moving a large backlog writes hundreds of megabytes of
+         * journal, all of which a crash recovery would replay (a pair's take-over waits for it)
+         * unless checkpoints go on meanwhile; this one only acts once two files were written */
+        st = kv->checkpoint(s->kv, (uint32_t)(2 * lg / 1024));
+        if (st)
+            break;
     }
     if (r->moved) {
         st_finish(s, NULL, NULL);              /* the moves reach disk with the next flush */
