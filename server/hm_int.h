@@ -421,6 +421,11 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
                          apr_status_t *result, char *err, size_t errlen);
 void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
 void hm_sched_drop(hm_sjob_t *job);
+/* The same as the core's hold and settle events (hm_events.h): a local transaction's scheduled
+ * messages start their clock at commit, as on ActiveMQ. */
+int hm_sched_hold_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, void **job,
+                         apr_status_t *st, char *err, size_t errlen);
+void hm_sched_settle_locked(hm_broker_t *b, void *job, int committed);
 /* For an XA branch (hm_xa.c): arm a planned job when the branch commits, its delay counted
  * from now (the commit), as ActiveMQ schedules a transacted message only after commit. */
 void hm_sched_arm_committed_locked(hm_broker_t *b, hm_sjob_t *job);
