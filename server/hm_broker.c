@@ -48,6 +48,8 @@ static void subscribe_features(hm_broker_t *b)
     HM_EV_SUBSCRIBE(b, tick, hm_adv_tick_locked);
     HM_EV_SUBSCRIBE(b, request, hm_stats_intercept);
     HM_EV_SUBSCRIBE(b, take, hm_sched_take_locked);
+    HM_EV_SUBSCRIBE(b, hold, hm_sched_hold_locked);
+    HM_EV_SUBSCRIBE(b, settle, hm_sched_settle_locked);
 }
 
 apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm_broker_t **out)

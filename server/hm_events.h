@@ -13,6 +13,7 @@
 struct hm_queue_s;
 struct hm_pbatch_s;
 struct hm_plan_s;
+struct st_batch_s;
 
 #define HM_MAX_SUBSCRIBERS 4       /* per event */
 
@@ -32,6 +33,15 @@ typedef void (*hm_ev_tick_fn)(hm_broker_t *b, apr_time_t now);
 typedef int (*hm_ev_take_fn)(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                              apr_status_t *st, char *err, size_t errlen);
 
+/* A feature that holds a message of a committing transaction instead of letting it route (the
+ * scheduler): 1 when it took msg (*st set on failure; its store writes join *batch, begun when
+ * NULL; *job, NULL when nothing is left to do, goes back to the same subscriber's settle once
+ * the commit is decided), 0 to let it route. */
+typedef int (*hm_ev_hold_fn)(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, void **job,
+                             apr_status_t *st, char *err, size_t errlen);
+/* The transaction of a held message committed (1) or failed (0); job is never NULL. */
+typedef void (*hm_ev_settle_fn)(hm_broker_t *b, void *job, int committed);
+
 /* Subscribers, in the order they subscribed.  Lives in hm_broker_t (hm_int.h). */
 struct hm_events_s {
     hm_ev_dest_fn dest_created[HM_MAX_SUBSCRIBERS];       /* an ordinary queue or topic appeared */
@@ -45,6 +55,8 @@ struct hm_events_s {
     hm_ev_tick_fn tick[HM_MAX_SUBSCRIBERS];               /* about every HM_TICK_MS */
     hm_ev_take_fn request[HM_MAX_SUBSCRIBERS];            /* a send, before memory limits apply */
     hm_ev_take_fn take[HM_MAX_SUBSCRIBERS];               /* a send that fits, before routing */
+    hm_ev_hold_fn hold[HM_MAX_SUBSCRIBERS];               /* a transacted send at commit ... */
+    hm_ev_settle_fn settle[HM_MAX_SUBSCRIBERS];           /* ... and its outcome (same order) */
 };
 
 /* Offers a send to the subscribers of a take event in order; 1 when one took it. */

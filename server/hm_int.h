@@ -245,16 +245,19 @@ struct hm_broker_s {
     uint64_t audit_dups;           /* repeated sends dropped */
 };
 
-/* destinations (hm_dest.c) */
+/* destination names and lookups (hm_name.c) */
 int hm_name_is_wildcard(const char *name);
 int hm_name_matches(const char *pattern, const char *name);
 apr_status_t hm_name_check(const char *name, char *err, size_t errlen);
 hm_queue_t *hm_queue_find(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+hm_topic_t *hm_topic_find(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
+/* The tables' key of a destination, malloc'd (NULL: no memory). */
+char *hm_dest_key(hm_dest_kind_e kind, const char *name);
+/* destinations (hm_dest.c) */
 hm_queue_t *hm_queue_get(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
 hm_queue_t *hm_queue_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner);
 hm_queue_t *hm_queue_new_private(hm_broker_t *b, hm_dname_t name);
 void hm_queue_free(hm_queue_t *q);
-hm_topic_t *hm_topic_find(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
 hm_topic_t *hm_topic_get(hm_broker_t *b, hm_dest_kind_e kind, const char *name);
 hm_topic_t *hm_topic_create(hm_broker_t *b, hm_dname_t name, hm_client_t *owner);
 void hm_topic_free(hm_broker_t *b, hm_topic_t *t);
@@ -349,7 +352,7 @@ apr_status_t hm_route_locked(hm_broker_t *b, hm_msg_t *msg, char *err, size_t er
 /* advisories (hm_advisory.c), all under the broker lock; each does nothing when advisories are
  * off.  A name under ActiveMQ.Advisory. never produces advisories itself. */
 #define HM_ADV_PREFIX "ActiveMQ.Advisory."
-/* Any part of d (a composite too) is an advisory topic (hm_dest.c). */
+/* Any part of d (a composite too) is an advisory topic (hm_name.c). */
 int hm_name_is_advisory(hm_dname_t d);
 /* Advisory topic names (hm_adv_topic.c): "ActiveMQ.Advisory.<prefix><Queue|Topic>.<name>" in
  * buf (NULL when it does not fit cap; HM_ADV_TOPIC_CAP always fits), with ',' written "&sbquo;"
@@ -500,6 +503,11 @@ int hm_sched_plan_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batc
                          apr_status_t *result, char *err, size_t errlen);
 void hm_sched_arm_locked(hm_broker_t *b, hm_sjob_t *job);
 void hm_sched_drop(hm_sjob_t *job);
+/* The same as the core's hold and settle events (hm_events.h): a local transaction's scheduled
+ * messages start their clock at commit, as on ActiveMQ. */
+int hm_sched_hold_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, void **job,
+                         apr_status_t *st, char *err, size_t errlen);
+void hm_sched_settle_locked(hm_broker_t *b, void *job, int committed);
 /* For an XA branch (hm_xa.c): arm a planned job when the branch commits, its delay counted
  * from now (the commit), as ActiveMQ schedules a transacted message only after commit. */
 void hm_sched_arm_committed_locked(hm_broker_t *b, hm_sjob_t *job);

@@ -278,6 +278,22 @@ apr_status_t hm_send(hm_client_t *c, hm_msg_t *msg, hm_send_done_fn done, void *
     return st;
 }
 
+/* A message a feature holds at commit (hm_ev_hold_fn) and which subscriber holds it. */
+typedef struct held_s { void *job; int by; } held_t;
+
+/* Offers a transacted message to the hold subscribers in order; 1 when one took it. */
+static int hold_locked(hm_broker_t *b, hm_msg_t *msg, st_batch_t **batch, held_t *h,
+                       apr_status_t *st, char *err, size_t errlen)
+{
+    for (int i = 0; i < HM_MAX_SUBSCRIBERS && b->ev.hold[i]; i++) {
+        if (b->ev.hold[i](b, msg, batch, &h->job, st, err, errlen)) {
+            h->by = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const hm_txack_t *acks,
                        int nacks, hm_send_done_fn done, void *baton, char *err, size_t errlen)
 {
@@ -287,7 +303,7 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     if (st)
         return st;
     plan_t *plans = nmsgs ? calloc((size_t)nmsgs, sizeof *plans) : NULL;
-    hm_sjob_t **jobs = nmsgs ? calloc((size_t)nmsgs, sizeof *jobs) : NULL;
+    held_t *jobs = nmsgs ? calloc((size_t)nmsgs, sizeof *jobs) : NULL;
     if (nmsgs && (!plans || !jobs)) {
         free(plans);
         free(jobs);
@@ -297,8 +313,9 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
     int planned = 0;
     for (; planned < nmsgs && !st; planned++) {
         msgs[planned]->producer_client = c->serial;
-        /* a scheduled message starts its clock when the transaction commits, as on ActiveMQ */
-        if (!hm_sched_plan_locked(b, msgs[planned], &pb.batch, &jobs[planned], &st, err, errlen))
+        /* a feature may hold it until the commit is decided (a scheduled message starts its clock
+         * then, as on ActiveMQ) */
+        if (!hold_locked(b, msgs[planned], &pb.batch, &jobs[planned], &st, err, errlen))
             st = hm_plan_route(b, msgs[planned], &pb, &plans[planned], err, errlen);
     }
     if (!st) {
@@ -315,10 +332,8 @@ apr_status_t hm_commit(hm_client_t *c, hm_msg_t *const *msgs, int nmsgs, const h
         st_batch_discard(pb.batch);
     }
     for (int i = 0; i < planned; i++) {
-        if (jobs[i] && !st)
-            hm_sched_arm_locked(b, jobs[i]);
-        else if (jobs[i])
-            hm_sched_drop(jobs[i]);
+        if (jobs[i].job)
+            b->ev.settle[jobs[i].by](b, jobs[i].job, !st);
         else if (!st)
             hm_plan_apply(b, &plans[i]);
         else

@@ -542,6 +542,23 @@ void hm_sched_drop(hm_sjob_t *j)
         job_free(j);
 }
 
+int hm_sched_hold_locked(hm_broker_t *b, hm_msg_t *msg, struct st_batch_s **batch, void **job,
+                         apr_status_t *st, char *err, size_t errlen)
+{
+    hm_sjob_t *j = NULL;
+    int held = hm_sched_plan_locked(b, msg, batch, &j, st, err, errlen);
+    *job = j;
+    return held;
+}
+
+void hm_sched_settle_locked(hm_broker_t *b, void *job, int committed)
+{
+    if (committed)
+        hm_sched_arm_locked(b, job);
+    else
+        hm_sched_drop(job);
+}
+
 int hm_sched_take_locked(hm_broker_t *b, hm_msg_t *msg, hm_send_done_fn done, void *baton,
                          apr_status_t *result, char *err, size_t errlen)
 {
