@@ -54,6 +54,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(&wb, data, size);
         free(c); free(n); free(t); free(sel);
     }
+    uint64_t audit_seq;
+    if (st_rec_get_audit(data, size, &audit_seq) == APR_SUCCESS) {
+        hm_wbuf_reset(&wb);
+        st_rec_put_audit(&wb, audit_seq);
+        same(&wb, data, size);
+    }
     st_xid_t xid;
     st_op_t *ops;
     size_t nops;
