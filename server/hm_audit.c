@@ -53,10 +53,13 @@ int hm_audit_dup_locked(hm_broker_t *b, const hm_msg_t *m)
     audit_entry_t *e = apr_hash_get(b->audit, m->producer_key, (apr_ssize_t)m->producer_key_len);
     if (!e || m->producer_seq > e->seq)
         return 0;
-    hm_warn("duplicate send of message %s (producer sequence %llu, already stored up to %llu): "
-            "confirmed, not enqueued again", m->message_id ? m->message_id : "?",
-            (unsigned long long)m->producer_seq, (unsigned long long)e->seq);
-    b->audit_dups++;
+    /* the first ten, then every thousandth: a client repeating sends for ever must not flood
+     * the log */
+    if (++b->audit_dups <= 10 || b->audit_dups % 1000 == 0)
+        hm_warn("duplicate send of message %s (producer sequence %llu, already stored up to "
+                "%llu): confirmed, not enqueued again (%llu so far)",
+                m->message_id ? m->message_id : "?", (unsigned long long)m->producer_seq,
+                (unsigned long long)e->seq, (unsigned long long)b->audit_dups);
     return 1;
 }
 
