@@ -63,10 +63,17 @@ int hm_audit_dup_locked(hm_broker_t *b, const hm_msg_t *m)
     return 1;
 }
 
-void hm_audit_note(st_batch_t *batch, const hm_msg_t *m)
+/* Only producers the memory table has (or has room for) are recorded: the store's records are
+ * pruned through that table, so one beyond it would stay for ever (a client making new
+ * producers without end must not grow producers.db without end). */
+void hm_audit_note_locked(hm_broker_t *b, st_batch_t *batch, const hm_msg_t *m)
 {
-    if (m->producer_key_len && m->producer_key_len <= HM_AUDIT_KEY_MAX)
-        st_batch_audit(batch, m->producer_key, m->producer_key_len, m->producer_seq);
+    if (!m->producer_key_len || m->producer_key_len > HM_AUDIT_KEY_MAX)
+        return;
+    if (apr_hash_count(b->audit) >= HM_AUDIT_MAX &&
+        !apr_hash_get(b->audit, m->producer_key, (apr_ssize_t)m->producer_key_len))
+        return;
+    st_batch_audit(batch, m->producer_key, m->producer_key_len, m->producer_seq);
 }
 
 /* Why only now: a send the store refused (full: the send is held and tried again later) must
@@ -77,20 +84,28 @@ void hm_audit_stored_locked(hm_broker_t *b, const hm_msg_t *m)
         entry_set(b, m->producer_key, m->producer_key_len, m->producer_seq, now_ms());
 }
 
-typedef struct load_s { hm_broker_t *b; int64_t now; uint64_t kept; } load_t;
+typedef struct load_s { hm_broker_t *b; int64_t now; uint64_t kept; st_batch_t *forget; } load_t;
 
 static void load_one(void *baton, const char *key, size_t len, uint64_t seq)
 {
     load_t *x = baton;
-    /* the store keeps no time: a producer read back starts its keeping period now */
-    if (len <= HM_AUDIT_KEY_MAX && entry_set(x->b, key, len, seq, x->now))
+    /* the store keeps no time: a producer read back starts its keeping period now; one the
+     * table has no room for would never be pruned, so it goes */
+    if (len <= HM_AUDIT_KEY_MAX && entry_set(x->b, key, len, seq, x->now)) {
         x->kept++;
+        return;
+    }
+    if (!x->forget)
+        x->forget = st_batch_begin(x->b->store);
+    st_batch_audit_forget(x->forget, key, len);
 }
 
 apr_status_t hm_audit_recover(hm_broker_t *b)
 {
-    load_t x = { b, now_ms(), 0 };
+    load_t x = { b, now_ms(), 0, NULL };
     apr_status_t st = st_audit_list(b->store, load_one, &x);
+    if (x.forget && st_batch_commit(x.forget, NULL, NULL) != APR_SUCCESS)
+        hm_warn("store: producers beyond the audit's table stay until the next start");
     if (st == APR_SUCCESS && x.kept)
         hm_info("store: %llu producers' last stored sequence numbers read (duplicate sends after "
                 "a failover are dropped)", (unsigned long long)x.kept);

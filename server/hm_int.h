@@ -413,7 +413,7 @@ apr_status_t hm_persist_commit(hm_pbatch_t *pb, hm_send_done_fn done, void *bato
 /* Whether m repeats a send already stored (same producer, sequence not above the last stored). */
 int hm_audit_dup_locked(hm_broker_t *b, const hm_msg_t *m);
 /* m is being stored in batch: its producer's sequence goes into the batch too. */
-void hm_audit_note(struct st_batch_s *batch, const hm_msg_t *m);
+void hm_audit_note_locked(hm_broker_t *b, struct st_batch_s *batch, const hm_msg_t *m);
 /* A client's send of m was accepted by the store: its producer's sequence is remembered. */
 void hm_audit_stored_locked(hm_broker_t *b, const hm_msg_t *m);
 /* Reads the producers' sequences back from the store (start-up). */

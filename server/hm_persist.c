@@ -59,7 +59,7 @@ apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, cons
         st_batch_add_message(pb->batch, wb.data, wb.len, &pb->msg_id);
         hm_wbuf_free(&wb);
         pb->have_msg = 1;
-        hm_audit_note(pb->batch, m);
+        hm_audit_note_locked(b, pb->batch, m);
     }
     st_batch_add_entry(pb->batch, q->store_id, pb->msg_id, (uint8_t)hm_queue_prio(q, m), seq);
     return APR_SUCCESS;
