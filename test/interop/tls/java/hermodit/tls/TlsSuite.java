@@ -27,8 +27,8 @@ import org.apache.activemq.ActiveMQSslConnectionFactory;
 
 /**
  * The JMS client over TLS (issue 13, the transport layer): certificates made by OpenSSL in
- * run.sh; port it.port is ssl:// (connectAttemptTimeout 3 s), it.port2 ssl:// with
- * needClientAuth=true.  The broker must stay up throughout (run.sh).  With it.ref=1 the
+ * run.sh; port it.port is ssl://, it.port2 ssl:// with needClientAuth=true, it.port7 ssl://
+ * with connectAttemptTimeout 2 s.  The broker must stay up throughout (run.sh).  With it.ref=1 the
  * brokers are ActiveMQ 5.17 started from the same XML; the tests of what ActiveMQ lacks are
  * not registered (HERMOD_ONLY says why).
  */
@@ -39,6 +39,7 @@ public final class TlsSuite {
     static final int PORT4 = Integer.getInteger("it.port4", 62963);
     static final int PORT5 = Integer.getInteger("it.port5", 62964);
     static final int PORT6 = Integer.getInteger("it.port6", 62965);
+    static final int PORT7 = Integer.getInteger("it.port7", 62966);
     static final String PKI = System.getProperty("it.pki", "");
     static final String LOG = System.getProperty("it.log", "");
     static final String PID = System.getProperty("it.pid", "");
@@ -332,12 +333,12 @@ public final class TlsSuite {
         textRoundTrip();
     }
 
-    /** A connection that never starts its TLS handshake is closed by the 3 s deadline
-     * (transport.connectAttemptTimeout=3000 on it.port). */
+    /** A connection that never starts its TLS handshake is closed by the 2 s deadline
+     * (transport.connectAttemptTimeout=2000 on it.port7). */
     static void silence() throws Exception {
-        try (RawWire silent = new RawWire(PORT, 1 << 20)) {
+        try (RawWire silent = new RawWire(PORT7, 1 << 20)) {
             long t0 = System.currentTimeMillis();
-            check(silent.waitClosed(8000) == null, "a silent TLS connection was not closed by the handshake deadline");
+            check(silent.waitClosed(6000) == null, "a silent TLS connection was not closed by the handshake deadline");
             log("silent TLS connection closed after " + (System.currentTimeMillis() - t0) + " ms");
         }
         textRoundTrip();
@@ -347,8 +348,8 @@ public final class TlsSuite {
      * sends nothing is closed by the same deadline (the OpenWire handshake never came). */
     static void silenceAfterHandshake() throws Exception {
         try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) context(null, "trust").getSocketFactory()
-                .createSocket("127.0.0.1", PORT)) {
-            sock.setSoTimeout(8000);
+                .createSocket("127.0.0.1", PORT7)) {
+            sock.setSoTimeout(6000);
             sock.startHandshake();
             long t0 = System.currentTimeMillis();
             byte[] buf = new byte[4096];
@@ -357,7 +358,7 @@ public final class TlsSuite {
                 while ((n = sock.getInputStream().read(buf)) >= 0)
                     total += n;
             } catch (java.net.SocketTimeoutException e) {
-                throw new AssertionError("a connection silent after its TLS handshake was still open after 8 s");
+                throw new AssertionError("a connection silent after its TLS handshake was still open after 6 s");
             } catch (java.io.IOException e) {
                 log("ended by " + e);     // a reset instead of a close also ends it
             }
