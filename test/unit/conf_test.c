@@ -631,7 +631,6 @@ static void test_tls_contexts(void)
     CU_ASSERT_STRING_EQUAL(cfg->tls->ca_certificate, "ca.pem");
     CU_ASSERT_TRUE(connector(cfg, 0)->need_client_auth);
     CU_ASSERT_STRING_EQUAL(connector(cfg, 0)->name, "ssl://h:1?needClientAuth=true");
-    cfg_destroy(cfg);
     CU_ASSERT_PTR_NULL(cfg->tls->trust_store);    /* caCertificate= wins */
     cfg_destroy(cfg);
     /* ActiveMQ's own PKCS#12 <sslContext>: the trustStore verifies client certificates */
