@@ -58,8 +58,15 @@ make_pki() {
         -storetype PKCS12 -storepass secret
 }
 make_pki > "$dir/pki.log" 2>&1 || { cat "$dir/pki.log" >&2; it_suite_abort "could not make the test certificates"; }
+ssl_shared="<sslContext><sslContext keyStore=\"$pki/broker.p12\" keyStorePassword=\"secret\" keyStoreType=\"pkcs12\"
+        trustStore=\"$pki/trust.p12\" trustStorePassword=\"secret\" trustStoreType=\"pkcs12\"/></sslContext>"
+# hermod's own PEM form, which ActiveMQ cannot read: certauth uses it when judging hermod, so
+# that caCertificate= with client certificates stays covered (the other brokers share one XML)
+ssl_pem="<sslContext><sslContext certificate=\"$pki/broker.pem\" privateKey=\"$pki/broker.key\"
+        caCertificate=\"$pki/ca.pem\"/></sslContext>"
 # broker_xml NAME FILE ATTRIBUTES ELEMENTS: the activemq.xml of broker NAME, read by hermod and by
-# ActiveMQ alike (a Spring <beans> file; ActiveMQ finds the login.config beside it, hermod too).
+# ActiveMQ alike (a Spring <beans> file; ActiveMQ finds the login.config beside it, hermod too),
+# with $ssl_shared or, when set, $ssl_context.
 broker_xml() {
     cat > "$2" <<XML
 <beans xmlns="http://www.springframework.org/schema/beans"
@@ -68,8 +75,7 @@ broker_xml() {
        http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd">
   <broker xmlns="http://activemq.apache.org/schema/core" brokerName="$1" persistent="false" useJmx="false"
           dataDirectory="$(dirname "$2")/data" $3>
-    <sslContext><sslContext keyStore="$pki/broker.p12" keyStorePassword="secret" keyStoreType="pkcs12"
-        trustStore="$pki/trust.p12" trustStorePassword="secret" trustStoreType="pkcs12"/></sslContext>
+    ${ssl_context:-$ssl_shared}
     $4
   </broker>
 </beans>
@@ -145,8 +151,10 @@ J
     for _ in $(seq 1 100); do it_port_open "$2" && break; sleep 0.1; done
     it_port_open "$2" || { cat "$d/hermod.log" >&2; it_suite_abort "broker $1 did not start"; }
 }
+[ "$IT_REF" = 1 ] || ssl_context=$ssl_pem
 extra_broker certauth "$port4" '<jaasCertificateAuthenticationPlugin configuration="CertLogin"/>' \
     "<transportConnector name=\"ssl-cert\" uri=\"ssl://127.0.0.1:$port4?wantClientAuth=true\"/>"
+ssl_context=""
 extra_broker dual "$port5" '<jaasDualAuthenticationPlugin configuration="activemq" sslConfiguration="CertLogin"/>' \
     "<transportConnector name=\"ssl\" uri=\"ssl://127.0.0.1:$port5?wantClientAuth=true\"/>
      <transportConnector name=\"tcp\" uri=\"tcp://127.0.0.1:$port6\"/>"
