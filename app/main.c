@@ -366,6 +366,8 @@ static apr_status_t tls_context(const cfg_t *cfg, const cfg_connector_t *c, apr_
         .pkcs12 = t->format == CFG_TLS_PKCS12 ? t->key_store : NULL,
         .pkcs12_password = t->key_store_password,
         .ca_certificate = t->ca_certificate,
+        .trust_pkcs12 = t->trust_store,
+        .trust_pkcs12_password = t->trust_store_password,
         .crl = t->crl_path,
         .want_client_auth = c->want_client_auth,
         .need_client_auth = c->need_client_auth,

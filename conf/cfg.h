@@ -354,6 +354,8 @@ typedef struct cfg_tls_s {
     const char *key_store;            /* PKCS12: keyStore file */
     const char *key_store_password;
     const char *ca_certificate;       /* PEM CA bundle to verify clients; NULL = none */
+    const char *trust_store;          /* PKCS12 trustStore (instead of ca_certificate); NULL */
+    const char *trust_store_password;
     const char *crl_path;             /* crlPath=: revoked client certificates (PEM); NULL */
     const char *protocol;             /* protocol= ("TLS" default) */
     int line;

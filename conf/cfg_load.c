@@ -384,10 +384,11 @@ static apr_status_t finish(cfg_ctx_t *ctx)
         if (c->want_client_auth && !c->tls)
             return cfg_fail_at(ctx, c->line, CFG_EVALUE, "<transportConnector>: wantClientAuth "
                                "needs a TLS scheme (ssl, amqp+ssl, auto+ssl)");
-        if ((c->need_client_auth || c->want_client_auth) && !cfg->tls->ca_certificate)
+        if ((c->need_client_auth || c->want_client_auth) && !cfg->tls->ca_certificate &&
+            !cfg->tls->trust_store)
             return cfg_fail_at(ctx, c->line, CFG_EMISSING, "<transportConnector>: "
-                               "%s=true needs caCertificate= (a PEM CA bundle) in "
-                               "<sslContext> (line %d)",
+                               "%s=true needs caCertificate= (a PEM CA bundle) or a PKCS#12 "
+                               "trustStore= in <sslContext> (line %d)",
                                c->need_client_auth ? "needClientAuth" : "wantClientAuth",
                                cfg->tls->line);
     }

@@ -1,7 +1,8 @@
 /* <sslContext><sslContext .../></sslContext>: hermod uses OpenSSL, which reads PEM and
  * PKCS#12 files but not Java keystores.  PEM files are given with hermod's own attributes
- * (certificate=, privateKey=, caCertificate=); a PKCS#12 keyStore is accepted as is; a JKS
- * keyStore or trustStore is refused with the commands that convert it. */
+ * (certificate=, privateKey=, caCertificate=); a PKCS#12 keyStore or trustStore is accepted as
+ * is, so that ActiveMQ's own <sslContext> with PKCS#12 stores works unchanged; a JKS keyStore
+ * or trustStore is refused with the commands that convert it. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -11,7 +12,6 @@
 typedef struct tls_raw_s {
     cfg_tls_t tls;
     const char *key_store_type;
-    const char *trust_store;
     const char *trust_store_type;
 } tls_raw_t;
 
@@ -24,11 +24,11 @@ static const cfg_attr_spec_t tls_attrs[] = {
     T("keyStore", tls.key_store),
     T("keyStorePassword", tls.key_store_password),
     T("keyStoreType", key_store_type),
-    T("trustStore", trust_store),
+    T("trustStore", tls.trust_store),
+    T("trustStorePassword", tls.trust_store_password),
     T("trustStoreType", trust_store_type),
     T("protocol", tls.protocol),
     T("crlPath", tls.crl_path),
-    CFG_ATTR_NOTE("trustStorePassword", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("keyStoreKeyPassword", CFG_A_QUIET, NULL),
     CFG_ATTR_NOTE("keyStoreAlgorithm", CFG_A_WARN, "OpenSSL picks its own algorithms"),
     CFG_ATTR_NOTE("trustStoreAlgorithm", CFG_A_WARN, "OpenSSL picks its own algorithms"),
@@ -85,15 +85,18 @@ static apr_status_t inner(cfg_ctx_t *ctx, xmlNode *node, void *target)
         return cfg_fail(ctx, node, NULL, CFG_EMISSING, "names no server certificate: give "
                         "certificate= and privateKey= (PEM files)");
     }
-    if (r.trust_store && !t->ca_certificate) {
-        if (is_pkcs12(r.trust_store, r.trust_store_type))
-            return cfg_fail(ctx, node, cfg_attr_find(node, "trustStore"), CFG_EUNSUPPORTED,
-                            "give the trusted CA certificates as a PEM file in caCertificate=; "
-                            "openssl pkcs12 -in %s -nokeys -out ca.pem", r.trust_store);
+    if (t->trust_store && t->ca_certificate) {
+        cfg_info(ctx, node, cfg_attr_find(node, "trustStore"), "not used: the PEM file "
+                 "caCertificate= is");
+        t->trust_store = NULL;
+    } else if (t->trust_store && !is_pkcs12(t->trust_store, r.trust_store_type)) {
         return cfg_fail(ctx, node, cfg_attr_find(node, "trustStore"), CFG_EUNSUPPORTED,
                         "\"%s\" is a Java truststore, which OpenSSL cannot read; export it: "
                         "keytool -exportcert -rfc -keystore %s -alias <alias> -file ca.pem; "
-                        "then set caCertificate=\"ca.pem\"", r.trust_store, r.trust_store);
+                        "then set caCertificate=\"ca.pem\" (or convert it to PKCS#12: keytool "
+                        "-importkeystore -srckeystore %s -destkeystore trust.p12 -deststoretype "
+                        "PKCS12, and set trustStoreType=\"PKCS12\")", t->trust_store,
+                        t->trust_store, t->trust_store);
     }
     if (ctx->cfg->tls)
         return cfg_fail(ctx, node, NULL, CFG_EVALUE, "a second TLS context");

@@ -134,34 +134,77 @@ static apr_status_t set_ciphers(SSL_CTX *ctx, const char *list, apr_pool_t *pool
     return APR_SUCCESS;
 }
 
-static apr_status_t load_pkcs12(SSL_CTX *ctx, const hm_tls_opts_t *o, char *err, size_t errlen)
+/* Reads a PKCS#12 file (what: "keyStore" or "trustStore", for the error text); the caller frees
+ * *key, *cert and *ca whatever the outcome. */
+static apr_status_t read_pkcs12(const char *path, const char *password, const char *what,
+                                EVP_PKEY **key, X509 **cert, STACK_OF(X509) **ca, char *err,
+                                size_t errlen)
 {
     char e[256];
-    FILE *f = fopen(o->pkcs12, "rb");
+    FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "keyStore %s: %s", o->pkcs12, strerror(errno));
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
         return APR_FROM_OS_ERROR(errno);
     }
     PKCS12 *p12 = d2i_PKCS12_fp(f, NULL);
     fclose(f);
+    int ok = p12 && PKCS12_parse(p12, password ? password : "", key, cert, ca);
+    PKCS12_free(p12);
+    if (!ok) {
+        snprintf(err, errlen, "%s %s: %s", what, path, ssl_error_text(e, sizeof e));
+        return HM_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t load_pkcs12(SSL_CTX *ctx, const hm_tls_opts_t *o, char *err, size_t errlen)
+{
+    char e[256];
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     STACK_OF(X509) *ca = NULL;
-    int ok = p12 && PKCS12_parse(p12, o->pkcs12_password ? o->pkcs12_password : "", &key, &cert, &ca)
-             && SSL_CTX_use_certificate(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, key);
+    apr_status_t st = read_pkcs12(o->pkcs12, o->pkcs12_password, "keyStore", &key, &cert, &ca,
+                                  err, errlen);
+    int ok = !st && SSL_CTX_use_certificate(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, key);
     for (int i = 0; ok && ca && i < sk_X509_num(ca); i++) {
         X509 *c = sk_X509_value(ca, i);
         ok = SSL_CTX_add_extra_chain_cert(ctx, c);       /* takes the reference */
         if (ok)
             sk_X509_set(ca, i, NULL);
     }
-    if (!ok)
+    if (!st && !ok)
         snprintf(err, errlen, "keyStore %s: %s", o->pkcs12, ssl_error_text(e, sizeof e));
     sk_X509_pop_free(ca, X509_free);
     X509_free(cert);
     EVP_PKEY_free(key);
-    PKCS12_free(p12);
-    return ok ? APR_SUCCESS : HM_EINVAL;
+    return st ? st : ok ? APR_SUCCESS : HM_EINVAL;
+}
+
+/* A PKCS#12 trust store (keytool -importcert -storetype PKCS12, ActiveMQ's trustStore=): every
+ * certificate in it is a CA that client certificates may chain to, as Java's TrustManager
+ * treats them; OpenSSL's PKCS12_parse hands them over as the "ca" stack. */
+static apr_status_t load_trust_pkcs12(SSL_CTX *ctx, const hm_tls_opts_t *o, char *err, size_t errlen)
+{
+    char e[256];
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    STACK_OF(X509) *ca = NULL;
+    apr_status_t st = read_pkcs12(o->trust_pkcs12, o->trust_pkcs12_password, "trustStore", &key,
+                                  &cert, &ca, err, errlen);
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    int n = 0, ok = !st;
+    for (int i = 0; ok && ca && i < sk_X509_num(ca); i++, n++) {
+        X509 *c = sk_X509_value(ca, i);
+        ok = X509_STORE_add_cert(store, c) && SSL_CTX_add_client_CA(ctx, c);
+    }
+    if (!st && !ok)
+        snprintf(err, errlen, "trustStore %s: %s", o->trust_pkcs12, ssl_error_text(e, sizeof e));
+    else if (!st && !n)
+        snprintf(err, errlen, "trustStore %s: holds no certificate", o->trust_pkcs12);
+    sk_X509_pop_free(ca, X509_free);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return st ? st : ok && n ? APR_SUCCESS : HM_EINVAL;
 }
 
 static apr_status_t load_crl(SSL_CTX *ctx, const char *path, char *err, size_t errlen)
@@ -234,11 +277,14 @@ static apr_status_t ctx_configure(SSL_CTX *ctx, const hm_tls_opts_t *o, apr_pool
             return HM_EINVAL;
         }
         SSL_CTX_set_client_CA_list(ctx, names);
+    } else if (o->trust_pkcs12 && (st = load_trust_pkcs12(ctx, o, err, errlen))) {
+        return st;
     }
     if (o->crl && (st = load_crl(ctx, o->crl, err, errlen)))
         return st;
-    if ((o->need_client_auth || o->want_client_auth) && !o->ca_certificate) {
-        snprintf(err, errlen, "needClientAuth/wantClientAuth need a caCertificate to verify clients with");
+    if ((o->need_client_auth || o->want_client_auth) && !o->ca_certificate && !o->trust_pkcs12) {
+        snprintf(err, errlen, "needClientAuth/wantClientAuth need a caCertificate or a trustStore "
+                 "to verify clients with");
         return HM_EINVAL;
     }
     SSL_CTX_set_verify(ctx, o->need_client_auth ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
@@ -282,6 +328,8 @@ apr_status_t hm_tls_ctx_create(apr_pool_t *pool, const hm_tls_opts_t *o, hm_tls_
     t->opts.pkcs12 = dup_or_null(pool, o->pkcs12);
     t->opts.pkcs12_password = dup_or_null(pool, o->pkcs12_password);
     t->opts.ca_certificate = dup_or_null(pool, o->ca_certificate);
+    t->opts.trust_pkcs12 = dup_or_null(pool, o->trust_pkcs12);
+    t->opts.trust_pkcs12_password = dup_or_null(pool, o->trust_pkcs12_password);
     t->opts.crl = dup_or_null(pool, o->crl);
     t->opts.protocols = dup_or_null(pool, o->protocols);
     t->opts.ciphers = dup_or_null(pool, o->ciphers);

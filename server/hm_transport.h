@@ -28,6 +28,8 @@ typedef struct hm_tls_opts_s {
     const char *pkcs12;             /* instead of the two above */
     const char *pkcs12_password;
     const char *ca_certificate;     /* PEM bundle that client certificates must chain to */
+    const char *trust_pkcs12;       /* or a PKCS#12 trust store holding those CAs */
+    const char *trust_pkcs12_password;
     const char *crl;                /* PEM CRL file; NULL: none */
     int want_client_auth;           /* ask for a client certificate */
     int need_client_auth;           /* ... and refuse a client without a valid one */

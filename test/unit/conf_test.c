@@ -332,6 +332,9 @@ static const bad_case_t bad_cases[] = {
       "t.xml:3: <sslContext>: attribute \"keyStore\": \"broker.ks\" is a Java keystore" },
     { "JKS truststore", B "<sslContext>\n<sslContext certificate='c.pem' privateKey='k.pem' "
       "trustStore='client.ts'/></sslContext></broker>", CFG_EUNSUPPORTED, "keytool -exportcert" },
+    { "JKS truststore without PEM", B "<sslContext>\n<sslContext keyStore='b.p12' trustStore='t.jks' "
+      "trustStorePassword='pw'/></sslContext></broker>", CFG_EUNSUPPORTED,
+      "t.xml:3: <sslContext>: attribute \"trustStore\": \"t.jks\" is a Java truststore" },
     { "ssl without sslContext", TC("ssl://0.0.0.0:61617"), CFG_EMISSING,
       "t.xml:3: <transportConnector>: \"ssl://0.0.0.0:61617\" needs an <sslContext>" },
     { "client auth without CA", B "<sslContext><sslContext certificate='c' privateKey='k'/>"
@@ -628,6 +631,16 @@ static void test_tls_contexts(void)
     CU_ASSERT_STRING_EQUAL(cfg->tls->ca_certificate, "ca.pem");
     CU_ASSERT_TRUE(connector(cfg, 0)->need_client_auth);
     CU_ASSERT_STRING_EQUAL(connector(cfg, 0)->name, "ssl://h:1?needClientAuth=true");
+    CU_ASSERT_PTR_NULL(cfg->tls->trust_store);    /* caCertificate= wins */
+    cfg_destroy(cfg);
+    /* ActiveMQ's own PKCS#12 <sslContext>: the trustStore verifies client certificates */
+    cfg = ok("<broker " CORE "><sslContext><sslContext keyStore='b.p12' keyStorePassword='pw' "
+             "keyStoreType='pkcs12' trustStore='trust.p12' trustStorePassword='tpw' "
+             "trustStoreType='pkcs12'/></sslContext><transportConnectors><transportConnector "
+             "uri='ssl://h:1?needClientAuth=true'/></transportConnectors></broker>", &lc);
+    CU_ASSERT_STRING_EQUAL(cfg->tls->trust_store, "trust.p12");
+    CU_ASSERT_STRING_EQUAL(cfg->tls->trust_store_password, "tpw");
+    CU_ASSERT_PTR_NULL(cfg->tls->ca_certificate);
     cfg_destroy(cfg);
     cfg = ok("<broker " CORE "><sslContext><sslContext certificate='c.pem' privateKey='k.pem' "
              "privateKeyPassword='x' crlPath='revoked.pem'/></sslContext></broker>", &lc);
