@@ -100,7 +100,7 @@ apr_status_t st_temp_put(st_temp_t *t, uint32_t list, uint8_t prio, uint64_t seq
                          const void *bytes, size_t len)
 {
     uint64_t need = ST_TEMP_KEY + (uint64_t)len;
-    if (len > UINT32_MAX || (t->limit && t->used + need > t->limit))
+    if (len > UINT32_MAX || st_temp_full(t))
         return HM_ENOSPACE;
     uint8_t k[ST_TEMP_KEY];
     key_make(k, list, prio, seq);

@@ -22,7 +22,8 @@ apr_status_t st_temp_open(apr_pool_t *pool, const char *dir, uint64_t limit, st_
 void st_temp_close(st_temp_t *t);
 
 /* Appends a record to (list, prio) under key seq (greater than the list's earlier ones).
- * HM_ENOSPACE when the record would pass the limit: nothing written. */
+ * HM_ENOSPACE when the storage is full (nothing written); the record that fills it is taken,
+ * as a memory limit takes the send that reaches it, so "full" is reached and seen. */
 apr_status_t st_temp_put(st_temp_t *t, uint32_t list, uint8_t prio, uint64_t seq,
                          const void *bytes, size_t len);
 

@@ -116,13 +116,14 @@ static void test_limit(void)
     char body[40] = { 0 };
     CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 1, body, sizeof body), APR_SUCCESS);   /* 53 */
     CU_ASSERT_FALSE(st_temp_full(t));
-    CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 2, body, sizeof body), HM_ENOSPACE);   /* would be 106 */
-    CU_ASSERT_EQUAL(st_temp_used(t), 53);
-    CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 2, body, 34), APR_SUCCESS);            /* exactly 100 */
+    CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 2, body, sizeof body), APR_SUCCESS);   /* 106: reaches it */
     CU_ASSERT_TRUE(st_temp_full(t));
+    CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 3, body, 1), HM_ENOSPACE);
+    CU_ASSERT_EQUAL(st_temp_used(t), 106);
     seen_t x = { .take = 1 };
     CU_ASSERT_EQUAL(st_temp_walk(t, 1, 0, 0, 1, see, &x, NULL), APR_SUCCESS);
     CU_ASSERT_FALSE(st_temp_full(t));
+    CU_ASSERT_EQUAL(st_temp_put(t, 1, 0, 3, body, 1), APR_SUCCESS);
     CU_ASSERT_EQUAL(st_temp_limit(t), 100);
     st_temp_close(t);
     rmdir(dir);
@@ -174,7 +175,7 @@ int main(void)
     CU_pSuite s = CU_add_suite("temporary storage", NULL, NULL);
     CU_add_test(s, "lists keep seq order per priority, walked after a seq", test_order_per_list_and_priority);
     CU_add_test(s, "taken records free their bytes; a dropped list is gone", test_take_frees_and_drop);
-    CU_add_test(s, "the limit refuses a record that would pass it", test_limit);
+    CU_add_test(s, "the record that reaches the limit is taken, later ones refused", test_limit);
     CU_add_test(s, "an open discards what an earlier run left", test_reopen_discards);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
