@@ -217,18 +217,23 @@ static apr_status_t pending_limit(cfg_ctx_t *ctx, xmlNode *node, void *target)
     return rv ? rv : cfg_children(ctx, node, children, CFG_NELEMS(children), target);
 }
 
+/* An element that is only its name: no attributes, no children. */
+static apr_status_t empty_elem(cfg_ctx_t *ctx, xmlNode *node)
+{
+    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
+    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+}
+
 static apr_status_t vm_cursor(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->vm_cursor = true;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 static apr_status_t spill_cursor(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->vm_cursor = false;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 /* Why only the kind is read: the vm cursors keep waiting messages in memory (producers are held
@@ -258,15 +263,13 @@ static apr_status_t pending_subscriber(cfg_ctx_t *ctx, xmlNode *node, void *targ
 static apr_status_t round_robin(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->dispatch = CFG_DISPATCH_ROUND_ROBIN;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 static apr_status_t strict_order(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->dispatch = CFG_DISPATCH_STRICT_ORDER;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 static apr_status_t dispatch_policy(cfg_ctx_t *ctx, xmlNode *node, void *target)
