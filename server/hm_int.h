@@ -178,6 +178,7 @@ typedef struct hm_browse_item_s {
 typedef struct hm_browse_range_s {
     const char *queue;             /* the queue's name (in the consumer's pool) */
     uint32_t store_id;
+    uint32_t temp_list;            /* non-zero: the queue's spilled entries (hm_spill_browse) */
     int priority;
     uint64_t after, upto;
 } hm_browse_range_t;
@@ -338,6 +339,9 @@ size_t hm_spill_in(hm_queue_t *q, int p);
 hm_qentry_t *hm_spill_scan(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now);
 /* Brings every spilled entry back (operator actions over a whole queue). */
 void hm_spill_all(hm_queue_t *q);
+/* A browser's next spilled entries of r (r->temp_list) into items, left in temporary storage;
+ * 1 when the range is finished. */
+int hm_spill_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);
 /* Forgets q's spilled entries (the queue goes, or is purged); the number dropped. */
 uint64_t hm_spill_drop(hm_queue_t *q);
 /* Consumers attached to q (statistics' consumerCount). */

@@ -216,6 +216,41 @@ void hm_spill_all(hm_queue_t *q)
     freed(b, was_full);
 }
 
+typedef struct browse_ctx_s {
+    hm_queue_t *q;
+    hm_browse_range_t *r;
+    apr_array_header_t *items;
+} browse_ctx_t;
+
+static apr_status_t browse_one(void *baton, uint64_t seq, const void *bytes, size_t len, int *take)
+{
+    browse_ctx_t *x = baton;
+    char via[HM_MAX_DEST_NAME + 1];
+    (void)take;
+    x->r->after = seq;
+    if (seq > x->r->upto)
+        return SPILL_STOP;        /* arrived after the browser opened */
+    hm_msg_t *m = record_msg(x->q, bytes, len, via, sizeof via);
+    if (m) {
+        hm_browse_item_t *it = apr_array_push(x->items);
+        it->msg = m;              /* the decoded reference moves to the item */
+        it->redelivery_count = 0;
+    }
+    return APR_SUCCESS;
+}
+
+int hm_spill_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items)
+{
+    hm_queue_t *q = b->temp ? hm_queue_find(b, HM_QUEUE, r->queue) : NULL;
+    if (!q || q->temp_list != r->temp_list)
+        return 1;                 /* the queue went */
+    browse_ctx_t x = { q, r, items };
+    int end = 0;
+    apr_status_t st = st_temp_walk(b->temp, r->temp_list, (uint8_t)r->priority, r->after, HM_PAGE_MSGS,
+                                   browse_one, &x, &end);
+    return st != APR_SUCCESS || end || r->after >= r->upto;
+}
+
 uint64_t hm_spill_drop(hm_queue_t *q)
 {
     hm_broker_t *b = q->b;
