@@ -25,11 +25,14 @@ int hm_spill_room(const hm_queue_t *q)
     return !hm_usage_above(q, HM_SPILL_HIGH_PCT);
 }
 
+/* Why a pending message limit keeps a subscription in memory: it already bounds what waits
+ * (hm_usage_trim_locked drops the oldest from the ring), and the spilled would escape it. */
 int hm_spill_out(hm_queue_t *q, hm_msg_t *msg, const char *via, uint64_t seq)
 {
     hm_broker_t *b = q->b;
     int p = hm_queue_prio(q, msg);
-    if (!b->temp || q->policy.memory_only || !hm_usage_charged(q, msg) || (!q->spilled[p] && hm_spill_room(q)))
+    if (!b->temp || q->policy.memory_only || (q->sub && q->policy.pending_limit >= 0) ||
+        !hm_usage_charged(q, msg) || (!q->spilled[p] && hm_spill_room(q)))
         return 0;
     size_t vl = via ? strlen(via) : 0;
     if (vl > UINT16_MAX)
