@@ -128,6 +128,20 @@ public final class SpillSuite {
         }
     }
 
+    /** tempPercentUsage from ActiveMQ.Statistics.Broker (the statisticsBrokerPlugin). */
+    static long tempPercent(Session s) throws JMSException {
+        javax.jms.TemporaryQueue reply = s.createTemporaryQueue();
+        MessageConsumer rc = s.createConsumer(reply);
+        Message req = s.createMessage();
+        req.setJMSReplyTo(reply);
+        s.createProducer(s.createQueue("ActiveMQ.Statistics.Broker")).send(req);
+        javax.jms.MapMessage m = (javax.jms.MapMessage) rc.receive(10000);
+        check(m != null, "no answer from ActiveMQ.Statistics.Broker");
+        rc.close();
+        reply.delete();
+        return m.getLong("tempPercentUsage");
+    }
+
     // ---------------------------------------------------------------- tests
 
     /**
@@ -192,10 +206,17 @@ public final class SpillSuite {
             log("the producer stopped after " + last + " messages");
             check(last > N, "the producer stopped after " + last + " messages, before the temporary storage "
                   + "(20 MB) was full: held at the memory limit (4 MB)?");
+            Session ss = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            long full = tempPercent(ss);
+            log("tempPercentUsage while held: " + full);
+            check(full >= 99, "the statistics plugin's tempPercentUsage while held is " + full);
             MessageConsumer mc = s.createConsumer(s.createQueue(q));
             drainInOrder(mc, 0, 3 * N, "the held producer's messages", null);
             check(finishes(t, 10_000), "the producer did not finish");
             check(failed.get() == null, "the held producer was refused: " + failed.get());
+            long after = tempPercent(ss);
+            log("tempPercentUsage after the drain: " + after);
+            check(after < 5, "tempPercentUsage after draining everything is " + after);
         } finally {
             closeQuietly(c);
             deleteQueue(q);
