@@ -340,7 +340,14 @@ void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
     snprintf(usage_name, sizeof usage_name, "%s:%s:memory", b->name, d.name ? d.name : "");
     HM_EV_EACH(b, full, b, d, usage_name, (int64_t)(q ? q->mem_used : b->mem_used));
     /* as ActiveMQ (blockedProducerWarningInterval): at most every 30 s per destination */
-    if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
+    if ((!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) &&
+        d.name && spills(b, d.kind, d.name) && st_temp_full(b->temp)) {
+        *last = now;
+        uint64_t used = st_temp_used(b->temp), lim = st_temp_limit(b->temp);
+        hm_warn("Temp Store is Full (%llu%% of %llu) on %s://%s: producers are held until consumers "
+                "take spilled messages back.", (unsigned long long)(lim ? used * 100 / lim : 0),
+                (unsigned long long)lim, HM_KIND_IS_QUEUE(d.kind) ? "queue" : "topic", d.name);
+    } else if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
         *last = now;
         int64_t limit = q && q->policy.memory_limit > 0 ? q->policy.memory_limit : b->opts.memory_limit;
         hm_warn("Usage Manager Memory Limit (%lld) reached on %s://%s, size %zu. Producers will be "
