@@ -74,27 +74,37 @@ public final class SpillSuite {
      */
     static final long BOUND_KB = 24 * 1024;
 
-    /** Sends n non-persistent 1 KiB messages (property n = from..) on another thread; the count sent. */
-    static Thread sender(Connection c, javax.jms.Destination d, int from, int n, AtomicInteger sent,
-                         AtomicReference<Throwable> failed) {
-        Thread t = new Thread(() -> {
-            try {
-                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-                MessageProducer p = s.createProducer(d);
-                p.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
-                for (int i = from; i < from + n; i++) {
-                    TextMessage m = s.createTextMessage(KIB);
-                    m.setIntProperty("n", i);
-                    p.send(m);
-                    sent.incrementAndGet();
+    /** n non-persistent 1 KiB messages (property n = from..) sent on another thread. */
+    static final class Sending {
+        final AtomicInteger sent = new AtomicInteger();
+        final AtomicReference<Throwable> failed = new AtomicReference<>();
+        final Thread t;
+
+        Sending(Connection c, javax.jms.Destination d, int from, int n) {
+            t = new Thread(() -> {
+                try {
+                    Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                    MessageProducer p = s.createProducer(d);
+                    p.setDeliveryMode(DeliveryMode.NON_PERSISTENT);
+                    for (int i = from; i < from + n; i++) {
+                        TextMessage m = s.createTextMessage(KIB);
+                        m.setIntProperty("n", i);
+                        p.send(m);
+                        sent.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failed.set(e);
                 }
-            } catch (Throwable e) {
-                failed.set(e);
-            }
-        }, "sender");
-        t.setDaemon(true);
-        t.start();
-        return t;
+            }, "sender");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /** Requires every send to be taken within 120 s (a producer held for ever fails here). */
+        void completes(String what) throws InterruptedException {
+            check(finishes(t, 120_000), what + ": the producer was held after " + sent.get() + " messages");
+            check(failed.get() == null, what + ": the producer failed: " + failed.get());
+        }
     }
 
     /** Waits for t at most ms; whether it finished. */
@@ -156,13 +166,8 @@ public final class SpillSuite {
         try {
             long base = procKb("RssAnon");
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            AtomicInteger sent = new AtomicInteger();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
             long t0 = System.nanoTime();
-            Thread t = sender(c, s.createQueue(q), 0, N, sent, failed);
-            check(finishes(t, 120_000), "the producer was held after " + sent.get() + " of " + N
-                  + " non-persistent messages (memory limit 4 MB, temporary storage 20 MB)");
-            check(failed.get() == null, "the producer failed: " + failed.get());
+            new Sending(c, s.createQueue(q), 0, N).completes(N + " non-persistent messages (memory limit 4 MB, temporary storage 20 MB)");
             long ms = (System.nanoTime() - t0) / 1_000_000;
             long grown = procKb("RssAnon") - base;
             log("filled " + N + " x 1 KiB non-persistent in " + ms + " ms; RssAnon grew by " + grown + " kB");
@@ -191,9 +196,10 @@ public final class SpillSuite {
         Connection c = open();
         try {
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            AtomicInteger sent = new AtomicInteger();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            Thread t = sender(c, s.createQueue(q), 0, 3 * N, sent, failed);
+            Sending snd = new Sending(c, s.createQueue(q), 0, 3 * N);
+            AtomicInteger sent = snd.sent;
+            AtomicReference<Throwable> failed = snd.failed;
+            Thread t = snd.t;
             int last = -1;
             long until = System.currentTimeMillis() + 120_000;
             while (System.currentTimeMillis() < until && t.isAlive()) {     /* until it stops for 1.5 s */
@@ -233,9 +239,10 @@ public final class SpillSuite {
         Connection c = open();
         try {
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            AtomicInteger sent = new AtomicInteger();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            Thread t = sender(c, s.createQueue(q), 0, 3 * N, sent, failed);
+            Sending snd = new Sending(c, s.createQueue(q), 0, 3 * N);
+            AtomicInteger sent = snd.sent;
+            AtomicReference<Throwable> failed = snd.failed;
+            Thread t = snd.t;
             check(finishes(t, 180_000), "the producer was neither refused nor done after " + sent.get());
             Throwable e = failed.get();
             check(e != null, "every one of " + (3 * N) + " sends was taken: the temporary storage (20 MB) was never full");
@@ -280,12 +287,7 @@ public final class SpillSuite {
             Session ss = slowC.createSession(false, Session.AUTO_ACKNOWLEDGE);
             MessageConsumer slow = ss.createConsumer(ss.createTopic(topic));
             Session ps = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            AtomicInteger sent = new AtomicInteger();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            Thread t = sender(c, ps.createTopic(topic), 0, N, sent, failed);
-            check(finishes(t, 120_000), "the topic's producer was held after " + sent.get() + " of " + N
-                  + " while one subscriber read nothing");
-            check(failed.get() == null, "the producer failed: " + failed.get());
+            new Sending(c, ps.createTopic(topic), 0, N).completes(N + " to a topic one subscriber reads nothing of");
             check(fastAll.await(30, TimeUnit.SECONDS), "the fast subscriber got " + fastGot.get() + " of " + N);
             eq(0, fastBad.get(), "messages out of order at the fast subscriber");
             drainInOrder(slow, 0, N, "the slow subscriber", null);
@@ -305,11 +307,7 @@ public final class SpillSuite {
         Connection c = open();
         try {
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            AtomicInteger sent = new AtomicInteger();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            Thread t = sender(c, s.createQueue(q), 0, N, sent, failed);
-            check(finishes(t, 120_000), "the producer was held after " + sent.get() + " of " + N);
-            check(failed.get() == null, "the producer failed: " + failed.get());
+            new Sending(c, s.createQueue(q), 0, N).completes(N + " before the restart");
             MessageProducer p = s.createProducer(s.createQueue(q));
             TextMessage m = s.createTextMessage("kept");
             m.setIntProperty("n", -1);
@@ -426,22 +424,6 @@ public final class SpillSuite {
     }
 
     /**
-     * A check hermod must pass that ActiveMQ 5.17 fails (a documented reference deviation): with
-     * REF=1 its failure is logged and tolerated; against hermod it counts.
-     */
-    static Suite.Body beyondReference(String why, Suite.Body body) {
-        return () -> {
-            try {
-                body.run();
-                if (REF) log("the reference passed this too (expected it not to: " + why + ")");
-            } catch (AssertionError e) {
-                if (!REF) throw e;
-                log("reference deviation (" + why + "): " + e.getMessage());
-            }
-        };
-    }
-
-    /**
      * Hostile: a producer floods non-persistent messages (asynchronous sends, 1 MB producer
      * window) at a consumer that never reads, for at most 60 s or 6N messages.  The broker takes
      * more than the memory limit (it spills), its resident memory stays within the bound, and it
@@ -505,17 +487,17 @@ public final class SpillSuite {
     public static void main(String[] args) {
         Suite s = new Suite(240);
         s.add("nonpersistent_backlog_spills_drains_in_order", 300, SpillSuite::backlogSpills);
-        s.add("temp_full_holds_producer_then_resumes", 300, beyondReference(
+        s.add("temp_full_holds_producer_then_resumes", 300, Suite.beyondReference(REF,
                 "its temporary storage shrinks only when whole journal files go, so the held producer is "
                 + "refused after sendFailIfNoSpaceAfterTimeout although consumers drained", SpillSuite::tempFullHoldsThenResumes));
         s.add("temp_full_refuses_after_timeout_with_activemq_text", 300, SpillSuite::tempFullRefusesAfterTimeout);
         s.add("topic_slow_subscriber_spills_fast_one_receives", 300, SpillSuite::topicSlowSubscriberSpills);
         s.add("restart_discards_spilled_messages", 300, SpillSuite::restartDiscardsSpilled);
-        s.add("selector_reaches_spilled_matches", 300, beyondReference(
+        s.add("selector_reaches_spilled_matches", 300, Suite.beyondReference(REF,
                 "its cursor offers a selector only what it has paged in: 0 of 20", SpillSuite::selectorReachesSpilled));
-        s.add("priority_order_across_spill", 300, beyondReference(
+        s.add("priority_order_across_spill", 300, Suite.beyondReference(REF,
                 "it orders by priority only what it has paged in", SpillSuite::priorityAcrossSpill));
-        s.add("browser_sees_spilled_messages", 300, beyondReference(
+        s.add("browser_sees_spilled_messages", 300, Suite.beyondReference(REF,
                 "a browser sees at most maxBrowsePageSize (400) messages", SpillSuite::browserSeesSpilled));
         s.add("flood_at_never_reading_consumer_stays_bounded", 300, SpillSuite::floodNeverReadingConsumer);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
