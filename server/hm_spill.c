@@ -254,11 +254,13 @@ int hm_spill_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *it
     return st != APR_SUCCESS || end || r->after >= r->upto;
 }
 
+/* Why not at shutdown: the whole file goes when temporary storage closes, and deleting a deep
+ * spill record by record would only delay the stop. */
 uint64_t hm_spill_drop(hm_queue_t *q)
 {
     hm_broker_t *b = q->b;
     uint64_t n = q->spilled_count;
-    if (!b->temp || !q->temp_list)
+    if (!b->temp || !q->temp_list || b->stopping)
         return n;
     int was_full = st_temp_full(b->temp);
     apr_status_t st = st_temp_drop(b->temp, q->temp_list);
