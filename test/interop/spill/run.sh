@@ -19,7 +19,11 @@ port=${IT_PORT:-$((63450 + ${IT_PORT_SHIFT:-0}))}
 run=$IT_ROOT/build/interop-run/spill
 it_suite_setup spill hermodit.spill.SpillSuite || exit 1
 rm -rf "$run"
-IT_BROKER_XML='<systemUsage><systemUsage sendFailIfNoSpaceAfterTimeout="10000"><memoryUsage><memoryUsage limit="4 mb"/></memoryUsage><tempUsage><tempUsage limit="20 mb"/></tempUsage></systemUsage></systemUsage><plugins><statisticsBrokerPlugin/></plugins>'
+IT_BROKER_XML='<systemUsage><systemUsage sendFailIfNoSpaceAfterTimeout="10000"><memoryUsage><memoryUsage limit="4 mb"/></memoryUsage><tempUsage><tempUsage limit="20 mb"/></tempUsage></systemUsage></systemUsage><plugins><statisticsBrokerPlugin/></plugins>
+<destinationPolicy><policyMap><policyEntries>
+  <policyEntry queue=">" prioritizedMessages="true"/>
+  <policyEntry queue="it.spill.failnow.>" prioritizedMessages="true" sendFailIfNoSpace="true"/>
+</policyEntries></policyMap></destinationPolicy>'
 export IT_BROKER_XML
 export IT_PERSISTENT=1
 ( it_broker_start "$port" "$run" ) || it_suite_abort "broker did not start on port $port"

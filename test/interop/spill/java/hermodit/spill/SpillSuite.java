@@ -234,8 +234,12 @@ public final class SpillSuite {
      * sendFailIfNoSpaceAfterTimeout with ActiveMQ's ResourceAllocationException text; after a
      * purge-by-consumption the queue takes messages again.
      */
-    static void tempFullRefusesAfterTimeout() throws Exception {
-        String q = name("refused");
+    static void tempFullRefusesAfterTimeout() throws Exception { refusedWhenFull(name("refused")); }
+
+    /** The same on a queue whose policy says sendFailIfNoSpace="true": refused as soon as it is full. */
+    static void tempFullRefusesAtOnce() throws Exception { refusedWhenFull("it.spill.failnow." + RUN); }
+
+    static void refusedWhenFull(String q) throws Exception {
         Connection c = open();
         try {
             Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
@@ -491,6 +495,7 @@ public final class SpillSuite {
                 "its temporary storage shrinks only when whole journal files go, so the held producer is "
                 + "refused after sendFailIfNoSpaceAfterTimeout although consumers drained", SpillSuite::tempFullHoldsThenResumes));
         s.add("temp_full_refuses_after_timeout_with_activemq_text", 300, SpillSuite::tempFullRefusesAfterTimeout);
+        s.add("temp_full_refuses_at_once_with_send_fail_if_no_space", 300, SpillSuite::tempFullRefusesAtOnce);
         s.add("topic_slow_subscriber_spills_fast_one_receives", 300, SpillSuite::topicSlowSubscriberSpills);
         s.add("restart_discards_spilled_messages", 300, SpillSuite::restartDiscardsSpilled);
         s.add("selector_reaches_spilled_matches", 300, Suite.beyondReference(REF,
