@@ -24,9 +24,12 @@ IT_BROKER_XML='<systemUsage><systemUsage sendFailIfNoSpaceAfterTimeout="10000"><
   <policyEntry queue=">" prioritizedMessages="true"/>
   <policyEntry queue="it.spill.failnow.>" prioritizedMessages="true" sendFailIfNoSpace="true"/>
 </policyEntries></policyMap></destinationPolicy>'
+# hermod's console on the next port: the held producer's test reads /metrics there
+http=$((port + 1))
+[ "$IT_REF" = 1 ] || IT_BROKER_XML="$IT_BROKER_XML<webConsole uri=\"http://127.0.0.1:$http\"/>"
 export IT_BROKER_XML
 export IT_PERSISTENT=1
 ( it_broker_start "$port" "$run" ) || it_suite_abort "broker did not start on port $port"
 it_broker_adopt "$run"
-it_suite_java 900 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
+it_suite_java 900 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.http=$http -Dit.brokerDir="$run" \
     -Dit.ctl="$here/../common/brokerctl.sh"

@@ -152,6 +152,21 @@ public final class SpillSuite {
         return m.getLong("tempPercentUsage");
     }
 
+    /** hermod_temp_usage_bytes from hermod's /metrics (its console on it.http). */
+    static double tempUsageMetric() throws Exception {
+        java.net.URL u = new java.net.URL("http://127.0.0.1:" + System.getProperty("it.http") + "/metrics");
+        java.net.HttpURLConnection h = (java.net.HttpURLConnection) u.openConnection();
+        h.setConnectTimeout(5000);
+        h.setReadTimeout(10000);
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(h.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            for (String l; (l = r.readLine()) != null; )
+                if (l.startsWith("hermod_temp_usage_bytes "))
+                    return Double.parseDouble(l.substring(l.indexOf(' ') + 1).trim());
+        }
+        throw new AssertionError("/metrics has no hermod_temp_usage_bytes");
+    }
+
     // ---------------------------------------------------------------- tests
 
     /**
@@ -216,6 +231,11 @@ public final class SpillSuite {
             long full = tempPercent(ss);
             log("tempPercentUsage while held: " + full);
             check(full >= 99, "the statistics plugin's tempPercentUsage while held is " + full);
+            if (!REF) {
+                double bytes = tempUsageMetric();
+                log("/metrics hermod_temp_usage_bytes while held: " + (long) bytes);
+                check(bytes >= 20 * 1024 * 1024, "hermod_temp_usage_bytes while held is " + bytes);
+            }
             MessageConsumer mc = s.createConsumer(s.createQueue(q));
             drainInOrder(mc, 0, 3 * N, "the held producer's messages", null);
             check(finishes(t, 10_000), "the producer did not finish");
@@ -223,6 +243,8 @@ public final class SpillSuite {
             long after = tempPercent(ss);
             log("tempPercentUsage after the drain: " + after);
             check(after < 5, "tempPercentUsage after draining everything is " + after);
+            if (!REF)
+                eq(0.0, tempUsageMetric(), "hermod_temp_usage_bytes after draining everything");
         } finally {
             closeQuietly(c);
             deleteQueue(q);
