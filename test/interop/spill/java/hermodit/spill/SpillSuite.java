@@ -426,6 +426,36 @@ public final class SpillSuite {
         }
     }
 
+    /**
+     * N non-persistent messages, every other one with a 2 s time to live, most of them spilled;
+     * after 3 s a consumer gets exactly the others, in order (the expired ones are dropped as they
+     * come back from temporary storage), and the queue is then empty.
+     */
+    static void expiryOfSpilled() throws Exception {
+        String q = name("expiry");
+        Connection c = open();
+        try {
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer p = s.createProducer(s.createQueue(q));
+            for (int i = 0; i < N; i++) {
+                TextMessage m = s.createTextMessage(KIB);
+                m.setIntProperty("n", i);
+                p.send(m, DeliveryMode.NON_PERSISTENT, 4, i % 2 == 1 ? 2000 : 0);
+            }
+            Thread.sleep(3000);
+            MessageConsumer mc = s.createConsumer(s.createQueue(q));
+            for (int i = 0; i < N; i += 2) {
+                Message m = mc.receive(10000);
+                check(m != null, "got " + (i / 2) + " of " + (N / 2) + " unexpired messages");
+                eq(i, m.getIntProperty("n"), "the unexpired messages in order");
+            }
+            check(mc.receive(1000) == null, "an expired message was delivered");
+        } finally {
+            closeQuietly(c);
+            deleteQueue(q);
+        }
+    }
+
     /** A browser enumerates all N of a spilled queue in order; a consumer then still gets all N. */
     static void browserSeesSpilled() throws Exception {
         String q = name("browser");
@@ -522,6 +552,7 @@ public final class SpillSuite {
         s.add("restart_discards_spilled_messages", 300, SpillSuite::restartDiscardsSpilled);
         s.add("selector_reaches_spilled_matches", 300, Suite.beyondReference(REF,
                 "its cursor offers a selector only what it has paged in: 0 of 20", SpillSuite::selectorReachesSpilled));
+        s.add("expiry_of_spilled_messages", 300, SpillSuite::expiryOfSpilled);
         s.add("priority_order_across_spill", 300, Suite.beyondReference(REF,
                 "it orders by priority only what it has paged in", SpillSuite::priorityAcrossSpill));
         s.add("browser_sees_spilled_messages", 300, Suite.beyondReference(REF,
