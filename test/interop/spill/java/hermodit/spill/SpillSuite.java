@@ -456,6 +456,54 @@ public final class SpillSuite {
         }
     }
 
+    /**
+     * N non-persistent messages in 4 message groups (JMSXGroupID g0..g3 by n % 4), most of them
+     * spilled, then two consumers (prefetch 10) read together: every message comes once, each
+     * group goes to one consumer only, and in send order within the group.
+     */
+    static void groupsAcrossSpill() throws Exception {
+        String q = name("groups");
+        Connection c = open("&jms.prefetchPolicy.queuePrefetch=10"), d = open("&jms.prefetchPolicy.queuePrefetch=10");
+        try {
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            fill(s, q, N, (m, i) -> { m.setStringProperty("JMSXGroupID", "g" + (i % 4)); return 4; });
+            java.util.Map<String, Integer> owner = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.Map<String, Integer> lastN = new java.util.concurrent.ConcurrentHashMap<>();
+            AtomicInteger got = new AtomicInteger();
+            AtomicReference<String> bad = new AtomicReference<>();
+            Connection[] conns = { c, d };
+            Thread[] readers = new Thread[2];
+            for (int k = 0; k < 2; k++) {
+                final int who = k;
+                Session rs = conns[k].createSession(false, Session.AUTO_ACKNOWLEDGE);
+                MessageConsumer mc = rs.createConsumer(rs.createQueue(q));
+                readers[k] = new Thread(() -> {
+                    try {
+                        for (Message m; (m = mc.receive(3000)) != null; ) {
+                            String g = m.getStringProperty("JMSXGroupID");
+                            int n = m.getIntProperty("n");
+                            Integer o = owner.putIfAbsent(g, who);
+                            if (o != null && o != who) bad.compareAndSet(null, "group " + g + " went to both consumers (n=" + n + ")");
+                            Integer prev = lastN.put(g, n);
+                            if (prev != null && prev + 4 != n) bad.compareAndSet(null, "group " + g + ": n=" + n + " after n=" + prev);
+                            got.incrementAndGet();
+                        }
+                    } catch (JMSException e) {
+                        bad.compareAndSet(null, e.toString());
+                    }
+                }, "reader" + k);
+                readers[k].start();
+            }
+            for (Thread t : readers) t.join(180_000);
+            check(bad.get() == null, bad.get());
+            eq(N, got.get(), "messages received by the two consumers");
+        } finally {
+            closeQuietly(c);
+            closeQuietly(d);
+            deleteQueue(q);
+        }
+    }
+
     /** A browser enumerates all N of a spilled queue in order; a consumer then still gets all N. */
     static void browserSeesSpilled() throws Exception {
         String q = name("browser");
@@ -553,6 +601,7 @@ public final class SpillSuite {
         s.add("selector_reaches_spilled_matches", 300, Suite.beyondReference(REF,
                 "its cursor offers a selector only what it has paged in: 0 of 20", SpillSuite::selectorReachesSpilled));
         s.add("expiry_of_spilled_messages", 300, SpillSuite::expiryOfSpilled);
+        s.add("message_groups_across_spill", 300, SpillSuite::groupsAcrossSpill);
         s.add("priority_order_across_spill", 300, Suite.beyondReference(REF,
                 "it orders by priority only what it has paged in", SpillSuite::priorityAcrossSpill));
         s.add("browser_sees_spilled_messages", 300, Suite.beyondReference(REF,
