@@ -148,6 +148,7 @@ static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
     out->send_fail_if_no_space = p->send_fail_if_no_space;
     out->send_fail_after_ms = p->send_fail_if_no_space_after_timeout_ms;
     out->memory_only = p->vm_cursor;
+    out->spill_pct = p->cursor_high_water;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)

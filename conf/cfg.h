@@ -240,6 +240,8 @@ typedef struct cfg_policy_s {
     bool advisory_for_slow_consumers; /* default false */
     bool advisory_for_fast_producers; /* default false */
     int pending_message_limit;        /* constantPendingMessageLimitStrategy; -1 = none */
+    int cursor_high_water;            /* cursorMemoryHighWaterMark: % of the memory limit past
+                                         which non-persistent messages spill; default 70 */
     bool vm_cursor;                   /* <pendingQueuePolicy><vmQueueCursor/> (queues) or
                                          <pendingSubscriberPolicy><vmCursor/> (topics): messages
                                          stay in memory, never spill to <tempUsage> */

@@ -12,6 +12,7 @@ void cfg_policy_defaults(cfg_policy_t *p)
     p->producer_flow_control = true;
     p->expire_messages_period_ms = 30000;
     p->max_page_size = 200;
+    p->cursor_high_water = 70;
     p->max_browse_page_size = 400;
     p->use_cache = true;
     p->queue_prefetch = p->topic_prefetch = p->durable_topic_prefetch = -1;
@@ -328,7 +329,7 @@ static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("consumersBeforeDispatchStarts", CFG_A_WARN, "dispatch starts at once"),
     CFG_ATTR_NOTE("timeBeforeDispatchStarts", CFG_A_WARN, "dispatch starts at once"),
     CFG_ATTR_NOTE("reduceMemoryFootprint", CFG_A_WARN, "Java memory tuning"),
-    CFG_ATTR_NOTE("cursorMemoryHighWaterMark", CFG_A_WARN, CURSOR),
+    P("cursorMemoryHighWaterMark", CFG_A_INT, cursor_high_water, 1, 100),
     CFG_ATTR_NOTE("storeUsageHighWaterMark", CFG_A_WARN, "the store limit applies as a whole"),
     CFG_ATTR_NOTE("blockedProducerWarningInterval", CFG_A_WARN, "blocked producers are logged"),
     CFG_ATTR_NOTE("maxExpirePageSize", CFG_A_WARN, CURSOR),

@@ -226,6 +226,7 @@ typedef struct hm_dest_policy_s {
     int send_fail_if_no_space;     /* -1: as the broker (opts); 0: hold; 1: refuse */
     int64_t send_fail_after_ms;    /* 0: as the broker; else hold at most this long */
     int memory_only;               /* a vm cursor: non-persistent messages never spill */
+    int spill_pct;                 /* they spill past this % of the memory limit; 0: HM_SPILL_HIGH_PCT */
 } hm_dest_policy_t;
 /* Fills *out for destination d (a topic subscription asks with its topic). */
 typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);

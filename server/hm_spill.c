@@ -22,7 +22,7 @@
 
 int hm_spill_room(const hm_queue_t *q)
 {
-    return !hm_usage_above(q, HM_SPILL_HIGH_PCT);
+    return !hm_usage_above(q, q->policy.spill_pct > 0 ? q->policy.spill_pct : HM_SPILL_HIGH_PCT);
 }
 
 /* Why a pending message limit keeps a subscription in memory: it already bounds what waits

@@ -27,6 +27,7 @@ void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of)
     q->policy.send_fail_if_no_space = -1;
     q->policy.send_fail_after_ms = 0;
     q->policy.memory_only = 0;
+    q->policy.spill_pct = 0;
     if (b->opts.policy && policy_of.name)
         b->opts.policy(b->opts.policy_baton, policy_of, &q->policy);
     if (q->policy.expire_period_ms > 0)

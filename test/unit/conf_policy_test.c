@@ -229,7 +229,7 @@ static void test_policy_entry_fields(void)
         "<policyEntry topic='>'><deadLetterStrategy><sharedDeadLetterStrategy processExpired='false'>"
         "<deadLetterQueue><queue physicalName='ALL.DEAD'/></deadLetterQueue>"
         "</sharedDeadLetterStrategy></deadLetterStrategy></policyEntry>\n"
-        "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true'/>\n"
+        "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true' cursorMemoryHighWaterMark='50'/>\n"
         "<policyEntry topic='PER.>'><deadLetterStrategy><individualDeadLetterStrategy "
         "useQueueForTopicMessages='false' destinationPerDurableSubscriber='true'/>"
         "</deadLetterStrategy><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy></policyEntry>\n"
@@ -280,6 +280,8 @@ static void test_policy_entry_fields(void)
     CU_ASSERT_FALSE(cfg_policy_for(cfg, true, "NOISE")->vm_cursor);
     CU_ASSERT_TRUE(cfg_policy_for(cfg, false, "PER.A")->vm_cursor);
     CU_ASSERT_FALSE(cfg_policy_for(cfg, false, "Z")->vm_cursor);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->cursor_high_water, 70);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->cursor_high_water, 50);
     cfg_destroy(cfg);
 }
 

@@ -61,12 +61,14 @@ static apr_status_t dec(const uint8_t *p, size_t len, hm_msg_t **out)
 
 static const hm_msg_codec_t codec = { TEST_CODEC, "test", enc, dec };
 
-/* vm.* has a vm cursor (stays in memory) */
+/* vm.* has a vm cursor (stays in memory); half.* spills past 30% (cursorMemoryHighWaterMark) */
 static void policy(void *baton, hm_dname_t d, hm_dest_policy_t *out)
 {
     (void)baton;
     if (strncmp(d.name, "vm.", 3) == 0)
         out->memory_only = 1;
+    else if (strncmp(d.name, "half.", 5) == 0)
+        out->spill_pct = 30;
 }
 
 typedef struct {
@@ -232,6 +234,19 @@ static void test_temp_full_holds_then_frees(void)
     finish(&e);
 }
 
+static void test_policy_high_water_mark(void)
+{
+    env_t e;
+    char err[256];
+    start(&e, 0);
+    for (int i = 0; i < 1000; i++)
+        CU_ASSERT_EQUAL(send1(&e, "half.q", i, 4, err, sizeof err), APR_SUCCESS);
+    hm_queue_t *q = hm_queue_find(e.b, HM_QUEUE, "half.q");
+    CU_ASSERT_EQUAL(q->avail_count, LIMIT * 30 / 100 / SIZE);
+    CU_ASSERT_EQUAL(q->spilled_count, 1000 - LIMIT * 30 / 100 / SIZE);
+    finish(&e);
+}
+
 static void test_vm_cursor_stays_in_memory(void)
 {
     env_t e;
@@ -260,6 +275,7 @@ int main(void)
     CU_add_test(su, "a selector reaches a spilled match without bringing the rest back", test_selector_reaches_spilled);
     CU_add_test(su, "a full temporary storage holds sends; draining frees it; a deleted queue drops its part", test_temp_full_holds_then_frees);
     CU_add_test(su, "a vm cursor policy keeps messages in memory, held at the limit", test_vm_cursor_stays_in_memory);
+    CU_add_test(su, "a policy's cursorMemoryHighWaterMark moves the point where spilling starts", test_policy_high_water_mark);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
