@@ -147,6 +147,8 @@ static void config_policy(void *baton, hm_dname_t dest, hm_dest_policy_t *out)
     out->pending_limit = p->pending_message_limit;
     out->send_fail_if_no_space = p->send_fail_if_no_space;
     out->send_fail_after_ms = p->send_fail_if_no_space_after_timeout_ms;
+    out->memory_only = p->vm_cursor;
+    out->spill_pct = p->cursor_high_water;
 }
 
 static void store_progress(void *baton, const char *phase, uint64_t done, uint64_t total)
@@ -761,6 +763,8 @@ int main(int argc, const char *const *argv)
     bo.memory_limit = cfg->usage.memory_limit;
     bo.store_limit = store ? cfg->usage.store_limit : 0;
     bo.temp_limit = cfg->usage.temp_limit;
+    /* as ActiveMQ (BrokerService.getTempDataStore): a broker without persistence has none */
+    bo.temp_dir = store ? apr_pstrcat(pool, cfg->data_directory, "/tmp_storage", NULL) : NULL;
     bo.policy = config_policy;
     bo.policy_baton = cfg;
     bo.adopt = ow_msg_adopt;       /* the console's messages are stored as OpenWire messages */

@@ -240,6 +240,11 @@ typedef struct cfg_policy_s {
     bool advisory_for_slow_consumers; /* default false */
     bool advisory_for_fast_producers; /* default false */
     int pending_message_limit;        /* constantPendingMessageLimitStrategy; -1 = none */
+    int cursor_high_water;            /* cursorMemoryHighWaterMark: % of the memory limit past
+                                         which non-persistent messages spill; default 70 */
+    bool vm_cursor;                   /* <pendingQueuePolicy><vmQueueCursor/> (queues) or
+                                         <pendingSubscriberPolicy><vmCursor/> (topics): messages
+                                         stay in memory, never spill to <tempUsage> */
     int max_destinations;             /* destinations this wildcard entry may create; -1 = any */
     int send_fail_if_no_space;        /* -1 = as <systemUsage>; 0/1 overrides */
     int64_t send_fail_if_no_space_after_timeout_ms; /* 0 = as <systemUsage> */

@@ -12,6 +12,7 @@ void cfg_policy_defaults(cfg_policy_t *p)
     p->producer_flow_control = true;
     p->expire_messages_period_ms = 30000;
     p->max_page_size = 200;
+    p->cursor_high_water = 70;
     p->max_browse_page_size = 400;
     p->use_cache = true;
     p->queue_prefetch = p->topic_prefetch = p->durable_topic_prefetch = -1;
@@ -217,18 +218,59 @@ static apr_status_t pending_limit(cfg_ctx_t *ctx, xmlNode *node, void *target)
     return rv ? rv : cfg_children(ctx, node, children, CFG_NELEMS(children), target);
 }
 
+/* An element that is only its name: no attributes, no children. */
+static apr_status_t empty_elem(cfg_ctx_t *ctx, xmlNode *node)
+{
+    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
+    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+}
+
+static apr_status_t vm_cursor(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    ((cfg_policy_t *)target)->vm_cursor = true;
+    return empty_elem(ctx, node);
+}
+
+static apr_status_t spill_cursor(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    ((cfg_policy_t *)target)->vm_cursor = false;
+    return empty_elem(ctx, node);
+}
+
+/* Why only the kind is read: the vm cursors keep waiting messages in memory (producers are held
+ * at the limit); the store and file cursors spill non-persistent ones to temporary storage,
+ * which is what hermod does by default with a persistent broker. */
+static apr_status_t pending_queue(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    static const cfg_elem_spec_t children[] = {
+        { "vmQueueCursor", CFG_E_PARSE, vm_cursor, NULL },
+        { "storeCursor", CFG_E_PARSE, spill_cursor, NULL },
+        { "fileQueueCursor", CFG_E_PARSE, spill_cursor, NULL },
+    };
+    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
+    return rv ? rv : cfg_children(ctx, node, children, CFG_NELEMS(children), target);
+}
+
+static apr_status_t pending_subscriber(cfg_ctx_t *ctx, xmlNode *node, void *target)
+{
+    static const cfg_elem_spec_t children[] = {
+        { "vmCursor", CFG_E_PARSE, vm_cursor, NULL },
+        { "fileCursor", CFG_E_PARSE, spill_cursor, NULL },
+    };
+    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
+    return rv ? rv : cfg_children(ctx, node, children, CFG_NELEMS(children), target);
+}
+
 static apr_status_t round_robin(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->dispatch = CFG_DISPATCH_ROUND_ROBIN;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 static apr_status_t strict_order(cfg_ctx_t *ctx, xmlNode *node, void *target)
 {
     ((cfg_policy_t *)target)->dispatch = CFG_DISPATCH_STRICT_ORDER;
-    apr_status_t rv = cfg_attrs(ctx, node, NULL, 0, NULL);
-    return rv ? rv : cfg_children(ctx, node, NULL, 0, NULL);
+    return empty_elem(ctx, node);
 }
 
 static apr_status_t dispatch_policy(cfg_ctx_t *ctx, xmlNode *node, void *target)
@@ -245,8 +287,8 @@ static apr_status_t dispatch_policy(cfg_ctx_t *ctx, xmlNode *node, void *target)
 }
 
 #define P(n, k, f, lo, hi) CFG_ATTR(n, k, cfg_policy_t, f, lo, hi)
-#define CURSOR "hermod keeps the messages a destination holds in memory, as ActiveMQ's vm cursors do, " \
-               "counted against memoryLimit"
+#define CURSOR "hermod's cursors are fixed: persistent queue messages page from the store, " \
+               "non-persistent ones spill to temporary storage at 70% of the memory limit"
 static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("queue", CFG_A_SKIP, NULL),
     CFG_ATTR_NOTE("topic", CFG_A_SKIP, NULL),
@@ -287,7 +329,7 @@ static const cfg_attr_spec_t entry_attrs[] = {
     CFG_ATTR_NOTE("consumersBeforeDispatchStarts", CFG_A_WARN, "dispatch starts at once"),
     CFG_ATTR_NOTE("timeBeforeDispatchStarts", CFG_A_WARN, "dispatch starts at once"),
     CFG_ATTR_NOTE("reduceMemoryFootprint", CFG_A_WARN, "Java memory tuning"),
-    CFG_ATTR_NOTE("cursorMemoryHighWaterMark", CFG_A_WARN, CURSOR),
+    P("cursorMemoryHighWaterMark", CFG_A_INT, cursor_high_water, 1, 100),
     CFG_ATTR_NOTE("storeUsageHighWaterMark", CFG_A_WARN, "the store limit applies as a whole"),
     CFG_ATTR_NOTE("blockedProducerWarningInterval", CFG_A_WARN, "blocked producers are logged"),
     CFG_ATTR_NOTE("maxExpirePageSize", CFG_A_WARN, CURSOR),
@@ -312,9 +354,9 @@ static const cfg_elem_spec_t entry_children[] = {
     { "pendingMessageLimitStrategy", CFG_E_PARSE, pending_limit, NULL },
     { "dispatchPolicy", CFG_E_PARSE, dispatch_policy, NULL },
     { "subscriptionRecoveryPolicy", CFG_E_WARN, NULL, "retroactive consumers are not supported" },
-    { "pendingQueuePolicy", CFG_E_WARN, NULL, CURSOR },
+    { "pendingQueuePolicy", CFG_E_PARSE, pending_queue, NULL },
     { "pendingDurableSubscriberPolicy", CFG_E_WARN, NULL, CURSOR },
-    { "pendingSubscriberPolicy", CFG_E_WARN, NULL, CURSOR },
+    { "pendingSubscriberPolicy", CFG_E_PARSE, pending_subscriber, NULL },
     { "messageEvictionStrategy", CFG_E_WARN, NULL, "pending messages are limited, not evicted "
       "by strategy" },
     { "slowConsumerStrategy", CFG_E_WARN, NULL, "slow consumers are not aborted" },

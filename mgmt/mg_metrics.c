@@ -126,7 +126,7 @@ int mg_metrics(mg_req_t *r)
     gauge(w, "hermod_memory_limit_bytes", "gauge", "<memoryUsage> limit (0: none)", (double)b.memory_limit);
     gauge(w, "hermod_store_usage_bytes", "gauge", "Bytes of stored message bodies", (double)b.store_bytes);
     gauge(w, "hermod_store_limit_bytes", "gauge", "<storeUsage> limit (0: none or no store)", (double)b.store_limit);
-    gauge(w, "hermod_temp_usage_bytes", "gauge", "Bytes in the temporary store (hermod keeps none)",
+    gauge(w, "hermod_temp_usage_bytes", "gauge", "Bytes of non-persistent messages spilled to temporary storage",
           (double)b.temp_bytes);
     gauge(w, "hermod_temp_limit_bytes", "gauge", "<tempUsage> limit", (double)b.temp_limit);
     gauge(w, "hermod_store_commits_total", "counter", "Store batches committed since start",

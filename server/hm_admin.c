@@ -9,6 +9,7 @@
 #include "hm_admin.h"
 #include "hm_int.h"
 #include "st.h"
+#include "st_temp.h"
 
 /* A queue's numbers, added into d (a topic sums its subscriptions' private queues). */
 static void add_queue(hm_broker_t *b, const hm_queue_t *q, hm_admin_dest_t *d)
@@ -95,6 +96,7 @@ void hm_admin_broker(hm_broker_t *b, hm_admin_broker_t *out)
     out->consumers = apr_hash_count(b->consumers);
     out->blocked_sends = b->blocked_sends;
     out->memory_bytes = b->mem_used;
+    out->temp_bytes = b->temp ? st_temp_used(b->temp) : 0;
     hm_unlock(b);
     out->producers_held = apr_atomic_read32(&b->held_sends);
     out->memory_limit = b->opts.memory_limit;

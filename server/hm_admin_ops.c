@@ -299,6 +299,7 @@ static apr_status_t remove_matching(hm_broker_t *b, hm_dname_t d, const char *se
         hm_lock(b);
         hm_queue_t *q;
         if ((st = find_queue(b, d, &q, err, errlen)) == APR_SUCCESS) {
+            hm_spill_all(q);      /* spilled messages are matched in memory */
             apr_array_header_t *a = matching(q, sel, pool);
             purge_t x = { b, sel, message_id, { NULL, 0, 0 }, removed };
             for (int i = 0; i < a->nelts; i++) {

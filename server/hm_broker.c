@@ -8,6 +8,7 @@
 
 #include "hm_int.h"
 #include "hm_log.h"
+#include "st_temp.h"
 
 /* Why compiled once here: a filteredDestination's selector is checked for every message sent to
  * its composite; an invalid one stops the broker at start-up with the composite named. */
@@ -80,6 +81,14 @@ apr_status_t hm_broker_create(apr_pool_t *pool, const hm_broker_opts_t *opts, hm
     if ((st = compile_filters(b)) != APR_SUCCESS)
         return st;
     subscribe_features(b);
+    if (opts->temp_dir) {
+        uint64_t lim = opts->temp_limit > 0 ? (uint64_t)opts->temp_limit : 0;
+        if ((st = st_temp_open(pool, opts->temp_dir, lim, &b->temp)) != APR_SUCCESS) {
+            hm_warn("temporary storage in %s cannot be opened (%s): non-persistent messages stay in "
+                    "memory and hold producers at the memory limit", opts->temp_dir, hm_strerror(st));
+            b->temp = NULL;
+        }
+    }
     *out = b;
     return APR_SUCCESS;
 }
@@ -111,6 +120,8 @@ void hm_broker_destroy(hm_broker_t *b)
     }
     hm_sched_destroy(b);
     hm_audit_destroy(b);
+    st_temp_close(b->temp);
+    b->temp = NULL;
     hm_unlock(b);
 }
 

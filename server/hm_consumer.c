@@ -80,7 +80,7 @@ static void browser_pump(hm_consumer_t *c)
         c->snapshot->nelts = 0;
         c->snap_pos = 0;
         hm_browse_range_t *r = &APR_ARRAY_IDX(c->browse_paged, 0, hm_browse_range_t);
-        if (hm_page_browse(c->b, r, c->snapshot)) {
+        if (r->temp_list ? hm_spill_browse(c->b, r, c->snapshot) : hm_page_browse(c->b, r, c->snapshot)) {
             memmove(r, r + 1, (size_t)(c->browse_paged->nelts - 1) * sizeof *r);
             c->browse_paged->nelts--;
         }
@@ -128,10 +128,21 @@ static void snapshot_queue(hm_consumer_t *c, hm_queue_t *q)
             if (!c->browse_paged)
                 c->browse_paged = apr_array_make(c->pool, 4, sizeof(hm_browse_range_t));
             hm_browse_range_t *r = apr_array_push(c->browse_paged);
+            memset(r, 0, sizeof *r);
             r->queue = apr_pstrdup(c->pool, q->name.name);
             r->store_id = q->store_id;
             r->priority = p;
             r->after = q->page_seq[p];
+            r->upto = q->next_seq;
+        }
+        if (q->spilled[p] && q->temp_list) {
+            if (!c->browse_paged)
+                c->browse_paged = apr_array_make(c->pool, 4, sizeof(hm_browse_range_t));
+            hm_browse_range_t *r = apr_array_push(c->browse_paged);
+            memset(r, 0, sizeof *r);
+            r->queue = apr_pstrdup(c->pool, q->name.name);
+            r->temp_list = q->temp_list;
+            r->priority = p;
             r->upto = q->next_seq;
         }
     }

@@ -225,6 +225,8 @@ typedef struct hm_dest_policy_s {
                                       the oldest are discarded; -1: no limit */
     int send_fail_if_no_space;     /* -1: as the broker (opts); 0: hold; 1: refuse */
     int64_t send_fail_after_ms;    /* 0: as the broker; else hold at most this long */
+    int memory_only;               /* a vm cursor: non-persistent messages never spill */
+    int spill_pct;                 /* they spill past this % of the memory limit; 0: HM_SPILL_HIGH_PCT */
 } hm_dest_policy_t;
 /* Fills *out for destination d (a topic subscription asks with its topic). */
 typedef void (*hm_policy_fn)(void *baton, hm_dname_t d, hm_dest_policy_t *out);
@@ -247,7 +249,8 @@ typedef struct hm_broker_opts_s {
     void *advisory_baton;
     const char *url;               /* originBrokerURL of advisories (the first listener) */
     int64_t memory_limit;          /* <memoryUsage limit>: bytes all held messages may take; 0: none */
-    int64_t store_limit, temp_limit;   /* <storeUsage>/<tempUsage> limits, for statistics */
+    int64_t store_limit, temp_limit;   /* <storeUsage>/<tempUsage> limits */
+    const char *temp_dir;          /* temporary storage (wiped at start); NULL: nothing spills */
     hm_policy_fn policy;           /* NULL: no per-destination limits, expiry every expire_period_ms */
     void *policy_baton;
     const hm_auth_ops_t *auth;     /* NULL: hm_auth_allow_all */

@@ -61,6 +61,7 @@ hm_queue_t *hm_queue_get(hm_broker_t *b, hm_dest_kind_e kind, const char *name)
 
 void hm_queue_free(hm_queue_t *q)
 {
+    hm_spill_drop(q);
     for (int i = 0; i < HM_PRIORITIES; i++) {
         while (!APR_RING_EMPTY(&q->avail[i], hm_qentry_s, link)) {
             hm_qentry_t *e = APR_RING_FIRST(&q->avail[i]);

@@ -44,7 +44,8 @@ struct hm_flow_s {
 #define FLOW_URL " See http://activemq.apache.org/producer-flow-control.html for more info"
 
 /* ActiveMQ's ResourceAllocationException texts.  err is hm_send's for HM_EFLOW:
- * "<qualified destination>\n<limit>". */
+ * "<qualified destination>\n<limit>", or "...\n<temp limit>\n<percent>" when temporary storage
+ * is full (Queue.checkUsage's text, the same at once and after a timeout). */
 static void flow_text(char *out, size_t len, apr_status_t st, const char *err, const char *producer,
                       int timed_out)
 {
@@ -55,7 +56,11 @@ static void flow_text(char *out, size_t len, apr_status_t st, const char *err, c
     const char *nl = strchr(err, '\n');
     int dl = nl ? (int)(nl - err) : (int)strlen(err);
     const char *limit = nl ? nl + 1 : "0";
-    if (timed_out)
+    const char *pct = strchr(limit, '\n');
+    if (pct)
+        snprintf(out, len, "Temp Store is Full (%s%% of %.*s). Stopping producer (%s) to prevent "
+                 "flooding %.*s." FLOW_URL, pct + 1, (int)(pct - limit), limit, producer, dl, err);
+    else if (timed_out)
         snprintf(out, len, "Usage Manager Memory Limit Wait Timeout. Stopping producer (%s) to "
                  "prevent flooding %.*s." FLOW_URL, producer, dl, err);
     else if (strncmp(err, "topic://", 8) == 0 || strncmp(err, "temp-topic://", 13) == 0)

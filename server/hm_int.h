@@ -49,6 +49,8 @@ typedef struct hm_attach_s {
     hm_qentry_t *cursor[HM_PRIORITIES];
     /* per priority: the last paged-out entry (seq) its store scan rejected (hm_page.c) */
     uint64_t scan_seq[HM_PRIORITIES];
+    /* per priority: the last spilled entry (seq) its temporary storage scan rejected (hm_spill.c) */
+    uint64_t spill_scan[HM_PRIORITIES];
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
@@ -92,6 +94,11 @@ struct hm_queue_s {
     apr_pool_t *stray_pool;        /* strays: created on first use */
     apr_hash_t *strays;            /* seq -> priority + 1: entries above page_seq already in
                                     * memory (a selector's store scan, XA recovery) */
+    /* spill (hm_spill.c): per priority, non-persistent entries in temporary storage, all
+     * after those in memory; temp_list names them there (0: none yet) */
+    uint64_t spilled[HM_PRIORITIES];
+    uint64_t spilled_count;        /* sum of spilled[] */
+    uint32_t temp_list;
 };
 
 /* A subscription's registration with one topic. */
@@ -171,6 +178,7 @@ typedef struct hm_browse_item_s {
 typedef struct hm_browse_range_s {
     const char *queue;             /* the queue's name (in the consumer's pool) */
     uint32_t store_id;
+    uint32_t temp_list;            /* non-zero: the queue's spilled entries (hm_spill_browse) */
     int priority;
     uint64_t after, upto;
 } hm_browse_range_t;
@@ -230,6 +238,8 @@ struct hm_broker_s {
     hm_selector_t ***vfilters;     /* [virtual][member]: compiled opts.virtuals[].filter, or NULL */
     uint64_t mem_used;             /* bytes held by every queue (hm_usage.c) */
     uint64_t page_bytes;           /* bytes of stored messages queues hold in memory (hm_page.c) */
+    struct st_temp_s *temp;        /* temporary storage (hm_spill.c); NULL: none, nothing spills */
+    uint32_t next_temp_list;
     int mem_full;
     hm_space_waiter_t *waiters;    /* armed hm_space_waiter_t list */
     uint64_t blocked_sends;        /* statistics: every send held by flow control */
@@ -313,7 +323,27 @@ void hm_page_drop(hm_queue_t *q, struct hm_pbatch_s *pb, int p, uint64_t seq);
 /* Start-up: q's stored entries as counted by the store's open, all paged out. */
 apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count);
 /* Messages the queue holds: in memory (pending) and paged out. */
-#define hm_queue_pending(q) ((q)->avail_count + (q)->paged_count)
+#define hm_queue_pending(q) ((q)->avail_count + (q)->paged_count + (q)->spilled_count)
+
+/* spill (hm_spill.c): non-persistent messages past the memory high-water mark wait in
+ * temporary storage (<tempUsage>) in arrival order, and come back as consumers drain */
+/* Takes a routed entry that is not stored into temporary storage when it must go there:
+ * 1 if it did (counted as arrived, not in memory). */
+int hm_spill_out(hm_queue_t *q, hm_msg_t *msg, const char *via, uint64_t seq);
+/* 1 while q's memory has room for spilled messages to come back. */
+int hm_spill_room(const hm_queue_t *q);
+/* Brings priority p's next spilled entries back into the ring (at least one, then while
+ * there is room); the number brought. */
+size_t hm_spill_in(hm_queue_t *q, int p);
+/* The first spilled entry of priority p that a's consumer takes, brought back; NULL if none. */
+hm_qentry_t *hm_spill_scan(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now);
+/* Brings every spilled entry back (operator actions over a whole queue). */
+void hm_spill_all(hm_queue_t *q);
+/* A browser's next spilled entries of r (r->temp_list) into items, left in temporary storage;
+ * 1 when the range is finished. */
+int hm_spill_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);
+/* Forgets q's spilled entries (the queue goes, or is purged); the number dropped. */
+uint64_t hm_spill_drop(hm_queue_t *q);
 /* Consumers attached to q (statistics' consumerCount). */
 size_t hm_queue_consumer_count(const hm_queue_t *q);
 void hm_queue_detach(hm_queue_t *q, hm_consumer_t *c);
@@ -402,6 +432,9 @@ int hm_persist_wanted(hm_broker_t *b, const hm_msg_t *m, const hm_queue_t *q);
 /* A stored record (codec byte, then that codec's form) as a message with one reference, or NULL
  * with *why ("damaged" or "unknown format") for a record that must be skipped, never trusted. */
 hm_msg_t *hm_persist_decode(hm_broker_t *b, const void *bytes, size_t len, const char **why);
+/* Appends m's stored form (what hm_persist_decode reads) to wb; HM_EINVAL if no codec stores it. */
+struct hm_wbuf_s;
+apr_status_t hm_persist_encode(hm_broker_t *b, const hm_msg_t *m, struct hm_wbuf_s *wb);
 apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
                             uint64_t seq, char *err, size_t errlen);
 void hm_persist_remove(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_qentry_t *e);
@@ -536,6 +569,12 @@ void hm_sched_destroy(hm_broker_t *b);
 void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of);
 void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m);
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m);
+/* 1 if m on q counts against the memory limits (and so may spill). */
+int hm_usage_charged(const hm_queue_t *q, const hm_msg_t *m);
+/* 1 when q's or the broker's counted memory is at or past pct % of its limit. */
+int hm_usage_above(const hm_queue_t *q, int pct);
+/* Temporary storage freed space: held producers look again. */
+void hm_usage_temp_freed(hm_broker_t *b);
 /* HM_EFLOW (err as hm_send says) when a send to msg->dest must wait for memory. */
 apr_status_t hm_usage_check_locked(hm_broker_t *b, const hm_msg_t *msg, char *err, size_t errlen);
 /* Discards a slow non-durable subscriber's oldest undispatched messages over its pending limit. */

@@ -7,6 +7,9 @@
 #define HM_PAGE_WINDOW_BYTES      (4u << 20)  /* stored messages one queue keeps in memory (hm_page.c) */
 #define HM_PAGE_MIN_WINDOW        (64u << 10) /* ... however small the memory limit */
 #define HM_PAGE_MSGS              256      /* entries read from the store in one page */
+#define HM_SPILL_HIGH_PCT         70       /* non-persistent messages spill to temporary storage
+                                              past this % of a memory limit (ActiveMQ's
+                                              cursorMemoryHighWaterMark) (hm_spill.c) */
 #define HM_MAX_COMPOSITE_PARTS    64       /* "a,b,c" parts in one composite destination */
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536

@@ -133,6 +133,8 @@ apr_status_t hm_page_enqueue(hm_queue_t *q, hm_msg_t *msg, const char *via, uint
                              int stored, uint64_t msg_id, hm_qentry_t **out)
 {
     *out = NULL;
+    if (!stored && hm_spill_out(q, msg, via, seq))
+        return APR_SUCCESS;        /* past the memory high-water mark: in temporary storage */
     int p = hm_queue_prio(q, msg);
     if (stored && q->store_id && seq > q->page_seq[p] && (q->paged[p] > 0 || !hm_page_room(q))) {
         q->paged[p]++;
@@ -225,6 +227,7 @@ size_t hm_page_in(hm_queue_t *q, int p)
 
 void hm_page_all(hm_queue_t *q)
 {
+    hm_spill_all(q);
     for (int p = HM_PRIORITIES - 1; p >= 0; p--)
         while (q->paged[p])
             hm_page_in(q, p);

@@ -33,6 +33,16 @@ static apr_status_t queue_store_id(hm_broker_t *b, hm_queue_t *q)
     return st_dest_id(b->store, q->name.name, &q->store_id);
 }
 
+apr_status_t hm_persist_encode(hm_broker_t *b, const hm_msg_t *m, hm_wbuf_t *wb)
+{
+    const hm_msg_codec_t *codec = m->origin && m->origin->codec ? b->codecs[m->origin->codec] : NULL;
+    if (!codec)
+        return HM_EINVAL;
+    hm_wbuf_u8(wb, codec->id);
+    apr_status_t st = codec->encode(m, wb);
+    return st == APR_SUCCESS && wb->err ? wb->err : st;
+}
+
 apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, const hm_msg_t *m,
                             uint64_t seq, char *err, size_t errlen)
 {
@@ -44,14 +54,9 @@ apr_status_t hm_persist_add(hm_broker_t *b, hm_pbatch_t *pb, hm_queue_t *q, cons
     if (!pb->batch)
         pb->batch = st_batch_begin(b->store);
     if (!pb->have_msg) {
-        const hm_msg_codec_t *codec = b->codecs[m->origin->codec];
         hm_wbuf_t wb;
         hm_wbuf_init(&wb, SIZE_MAX / 2);
-        hm_wbuf_u8(&wb, codec->id);
-        st = codec->encode(m, &wb);
-        if (st == APR_SUCCESS && wb.err)
-            st = wb.err;
-        if (st) {
+        if ((st = hm_persist_encode(b, m, &wb)) != APR_SUCCESS) {
             hm_wbuf_free(&wb);
             snprintf(err, errlen, "cannot encode the message for the store: %s", hm_strerror(st));
             return st;

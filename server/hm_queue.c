@@ -228,6 +228,14 @@ static hm_qentry_t *find_entry(hm_queue_t *q, hm_attach_t *a, apr_time_t now)
                 break;
             }
         }
+        while (!e && q->spilled[p]) {      /* the same for what spilled (hm_spill.c) */
+            if ((APR_RING_EMPTY(&q->avail[p], hm_qentry_s, link) || hm_spill_room(q)) && hm_spill_in(q, p)) {
+                e = find_in_ring(q, a, p, now);
+            } else {
+                e = hm_spill_scan(q, a, p, now);
+                break;
+            }
+        }
         if (e)
             return e;
     }

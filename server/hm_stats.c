@@ -10,6 +10,7 @@
 #include "hm_int.h"
 #include "sel.h"
 #include "st.h"
+#include "st_temp.h"
 
 #define STATS_DEST   "ActiveMQ.Statistics.Destination"
 #define STATS_BROKER "ActiveMQ.Statistics.Broker"
@@ -195,7 +196,7 @@ int hm_stats_request(hm_broker_t *b, const hm_msg_t *msg)
         total[V_STORELIM] = b->opts.store_limit;
         total[V_STOREPCT] = percent(stored, b->opts.store_limit);
         total[V_TEMPLIM] = b->opts.temp_limit;
-        total[V_TEMPPCT] = 0;      /* hermod keeps nothing in a temporary store */
+        total[V_TEMPPCT] = b->temp ? percent(st_temp_used(b->temp), b->opts.temp_limit) : 0;
         reply(b, msg, NULL, total, NVALUES);
     } else if (bool_property(msg, STATS_END)) {
         reply(b, msg, NULL, NULL, 0);

@@ -14,6 +14,7 @@
 
 #include "hm_int.h"
 #include "hm_log.h"
+#include "st_temp.h"
 
 #define DEFAULT_EXPIRE_MS 30000
 
@@ -25,6 +26,8 @@ void hm_usage_policy(hm_broker_t *b, hm_queue_t *q, hm_dname_t policy_of)
     q->policy.pending_limit = -1;
     q->policy.send_fail_if_no_space = -1;
     q->policy.send_fail_after_ms = 0;
+    q->policy.memory_only = 0;
+    q->policy.spill_pct = 0;
     if (b->opts.policy && policy_of.name)
         b->opts.policy(b->opts.policy_baton, policy_of, &q->policy);
     if (q->policy.expire_period_ms > 0)
@@ -41,7 +44,7 @@ static int counted(const hm_queue_t *q)
  * backlog of persistent messages never holds their producers (the store limit does).  hermod
  * keeps them in memory too, so its memory grows with such a backlog; the store limit bounds it.
  * Non-persistent messages and topic subscriptions' copies count, as with a vm cursor. */
-static int charged(const hm_queue_t *q, const hm_msg_t *m)
+int hm_usage_charged(const hm_queue_t *q, const hm_msg_t *m)
 {
     return counted(q) && !(m->persistent && q->b->store && q->name.kind == HM_QUEUE && !q->sub);
 }
@@ -53,6 +56,14 @@ static int broker_level(const hm_broker_t *b)
     if (b->opts.memory_limit <= 0 || b->mem_used < lim)
         return 0;
     return b->mem_used >= lim * HM_NOPFC_FACTOR ? 2 : 1;
+}
+
+int hm_usage_above(const hm_queue_t *q, int pct)
+{
+    const hm_broker_t *b = q->b;
+    if (b->opts.memory_limit > 0 && b->mem_used * 100 >= (uint64_t)b->opts.memory_limit * (uint64_t)pct)
+        return 1;
+    return q->policy.memory_limit > 0 && q->mem_used * 100 >= (uint64_t)q->policy.memory_limit * (uint64_t)pct;
 }
 
 static int queue_full(const hm_queue_t *q)
@@ -73,9 +84,15 @@ static void wake_waiters(hm_broker_t *b)
     }
 }
 
+void hm_usage_temp_freed(hm_broker_t *b)
+{
+    if (b->waiters)
+        wake_waiters(b);
+}
+
 void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m)
 {
-    if (!charged(q, m))
+    if (!hm_usage_charged(q, m))
         return;
     hm_broker_t *b = q->b;
     q->mem_used += m->size;
@@ -89,7 +106,7 @@ void hm_usage_charge(hm_queue_t *q, const hm_msg_t *m)
 
 void hm_usage_release(hm_queue_t *q, const hm_msg_t *m)
 {
-    if (!charged(q, m))
+    if (!hm_usage_charged(q, m))
         return;
     hm_broker_t *b = q->b;
     q->mem_used = q->mem_used >= m->size ? q->mem_used - m->size : 0;
@@ -185,11 +202,52 @@ static apr_status_t check_topic(hm_broker_t *b, hm_dest_kind_e kind, const char 
     return APR_SUCCESS;
 }
 
+/* Why only a full temporary storage holds what would spill: past the memory high-water mark
+ * it goes there instead of waiting (ActiveMQ's Queue.checkUsage holds a non-persistent send
+ * when tempUsage is full, and its file cursor spills before memory fills).  err gets a third
+ * line, the percentage, which names the temporary storage in the producer's exception. */
+static apr_status_t temp_err(const hm_broker_t *b, hm_dest_kind_e kind, const char *name,
+                             char *err, size_t errlen)
+{
+    uint64_t used = st_temp_used(b->temp), lim = st_temp_limit(b->temp);
+    snprintf(err, errlen, "%s%s\n%llu\n%llu", HM_KIND_IS_QUEUE(kind) ?
+             (kind == HM_QUEUE ? "queue://" : "temp-queue://") : (kind == HM_TOPIC ? "topic://" : "temp-topic://"),
+             name, (unsigned long long)lim, (unsigned long long)(lim ? used * 100 / lim : 0));
+    return HM_EFLOW;
+}
+
+/* Whether what goes to the destination spills when memory is short: not with a vm cursor
+ * policy (a topic: when one of its subscriptions has one). */
+static int spills(hm_broker_t *b, hm_dest_kind_e kind, const char *name)
+{
+    if (!b->temp)
+        return 0;
+    if (HM_KIND_IS_QUEUE(kind)) {
+        hm_queue_t *q = hm_queue_find(b, kind, name), probe;
+        if (!q) {
+            memset(&probe, 0, sizeof probe);
+            hm_usage_policy(b, &probe, (hm_dname_t){ kind, name });
+            q = &probe;
+        }
+        return !q->policy.memory_only;
+    }
+    hm_topic_t *t = hm_topic_find(b, kind, name);
+    hm_tsub_t *ts;
+    if (t)
+        APR_RING_FOREACH(ts, &t->subs, hm_tsub_s, link) {
+            if (counted(ts->sub->q) && ts->sub->q->policy.memory_only)
+                return 0;
+        }
+    return 1;
+}
+
 static apr_status_t check_one(hm_broker_t *b, hm_dest_kind_e kind, const char *name, int persistent,
                               char *err, size_t errlen)
 {
     if (persistent && b->store && kind == HM_QUEUE)
-        return APR_SUCCESS;        /* not held for memory: see charged() */
+        return APR_SUCCESS;        /* not held for memory: see hm_usage_charged() */
+    if (spills(b, kind, name))
+        return st_temp_full(b->temp) ? temp_err(b, kind, name, err, errlen) : APR_SUCCESS;
     if (HM_KIND_IS_QUEUE(kind)) {
         hm_queue_t *q = hm_queue_find(b, kind, name);
         hm_queue_t probe;
@@ -283,7 +341,14 @@ void hm_flow_blocked(hm_broker_t *b, hm_dname_t d)
     snprintf(usage_name, sizeof usage_name, "%s:%s:memory", b->name, d.name ? d.name : "");
     HM_EV_EACH(b, full, b, d, usage_name, (int64_t)(q ? q->mem_used : b->mem_used));
     /* as ActiveMQ (blockedProducerWarningInterval): at most every 30 s per destination */
-    if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
+    if ((!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) &&
+        d.name && spills(b, d.kind, d.name) && st_temp_full(b->temp)) {
+        *last = now;
+        uint64_t used = st_temp_used(b->temp), lim = st_temp_limit(b->temp);
+        hm_warn("Temp Store is Full (%llu%% of %llu) on %s://%s: producers are held until consumers "
+                "take spilled messages back.", (unsigned long long)(lim ? used * 100 / lim : 0),
+                (unsigned long long)lim, HM_KIND_IS_QUEUE(d.kind) ? "queue" : "topic", d.name);
+    } else if (!*last || now - *last >= apr_time_from_sec(HM_FLOW_LOG_INTERVAL_S)) {
         *last = now;
         int64_t limit = q && q->policy.memory_limit > 0 ? q->policy.memory_limit : b->opts.memory_limit;
         hm_warn("Usage Manager Memory Limit (%lld) reached on %s://%s, size %zu. Producers will be "

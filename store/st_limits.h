@@ -42,4 +42,11 @@
  * page holds one item).  Existing files keep the page size they were created with. */
 #define ST_BDB_MSG_PAGE    (8u * 1024)
 
+/* Temporary storage (st_temp.c) */
+#define ST_TEMP_FILE       "spill.db"            /* in the temporary storage directory */
+#define ST_TEMP_CACHE      (4u * 1024 * 1024)    /* its Berkeley DB cache: what it may hold in
+                                                    memory, whatever the spilled backlog */
+#define ST_TEMP_PAGE       (8u * 1024)           /* keeps 1 KB messages inline (as ST_BDB_MSG_PAGE) */
+#define ST_TEMP_KEY        13u                   /* list (4), priority (1), seq (8), big-endian */
+
 #endif

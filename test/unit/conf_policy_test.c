@@ -229,10 +229,10 @@ static void test_policy_entry_fields(void)
         "<policyEntry topic='>'><deadLetterStrategy><sharedDeadLetterStrategy processExpired='false'>"
         "<deadLetterQueue><queue physicalName='ALL.DEAD'/></deadLetterQueue>"
         "</sharedDeadLetterStrategy></deadLetterStrategy></policyEntry>\n"
-        "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true'/>\n"
+        "<policyEntry queue='LIMITED.>' maxDestinations='5' sendFailIfNoSpace='true' cursorMemoryHighWaterMark='50'/>\n"
         "<policyEntry topic='PER.>'><deadLetterStrategy><individualDeadLetterStrategy "
         "useQueueForTopicMessages='false' destinationPerDurableSubscriber='true'/>"
-        "</deadLetterStrategy></policyEntry>\n"
+        "</deadLetterStrategy><pendingSubscriberPolicy><vmCursor/></pendingSubscriberPolicy></policyEntry>\n"
         "<policyEntry queue='NOISE'><deadLetterStrategy><discardingDeadLetterStrategy/>"
         "</deadLetterStrategy></policyEntry>\n"
         "</policyEntries></policyMap></destinationPolicy></broker>", &lc);
@@ -273,8 +273,15 @@ static void test_policy_entry_fields(void)
                                        "client1:sub1", pool, &dlq_queue), "DLQ.PER.A.client1:sub1");
     CU_ASSERT_FALSE(dlq_queue);
     CU_ASSERT(logged(&lc, "W t.xml:2: <policyEntry>: attribute \"optimizedDispatch\": ignored"));
-    CU_ASSERT(logged(&lc, "<pendingQueuePolicy>: ignored"));
-    CU_ASSERT_EQUAL(lc.warns, 2);
+    CU_ASSERT_FALSE(logged(&lc, "<pendingQueuePolicy>: ignored"));
+    CU_ASSERT_EQUAL(lc.warns, 1);
+    /* a vm cursor keeps messages in memory (no spill); the default and the others spill */
+    CU_ASSERT_TRUE(cfg_policy_for(cfg, true, "Q.A")->vm_cursor);
+    CU_ASSERT_FALSE(cfg_policy_for(cfg, true, "NOISE")->vm_cursor);
+    CU_ASSERT_TRUE(cfg_policy_for(cfg, false, "PER.A")->vm_cursor);
+    CU_ASSERT_FALSE(cfg_policy_for(cfg, false, "Z")->vm_cursor);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "NOISE")->cursor_high_water, 70);
+    CU_ASSERT_EQUAL(cfg_policy_for(cfg, true, "LIMITED.X")->cursor_high_water, 50);
     cfg_destroy(cfg);
 }
 

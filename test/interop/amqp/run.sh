@@ -50,7 +50,7 @@ cat > "$dir/hermod.xml" <<XML
   <sslContext><sslContext certificate="$pki/broker.pem" privateKey="$pki/broker.key"/></sslContext>
   <plugins><statisticsBrokerPlugin/></plugins>
   <destinationPolicy><policyMap><policyEntries>
-    <policyEntry queue="q.flow.>" memoryLimit="1 mb" producerFlowControl="true"/>
+    <policyEntry queue="q.flow.>" memoryLimit="1 mb" producerFlowControl="true"><pendingQueuePolicy><vmQueueCursor/></pendingQueuePolicy></policyEntry>
   </policyEntries></policyMap></destinationPolicy>
   <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
   <transportConnectors>

@@ -23,7 +23,7 @@ cat > "$dir/hermod.xml" <<XML
   <persistenceAdapter><bdb directory="$dir/data/bdb"/></persistenceAdapter>
   <systemUsage><systemUsage><memoryUsage><memoryUsage limit="64 mb"/></memoryUsage></systemUsage></systemUsage>
   <destinationPolicy><policyMap><policyEntries>
-    <policyEntry queue="MG.full" memoryLimit="256 kb"/>
+    <policyEntry queue="MG.full" memoryLimit="256 kb"><pendingQueuePolicy><vmQueueCursor/></pendingQueuePolicy></policyEntry>
   </policyEntries></policyMap></destinationPolicy>
   <transportConnectors>
     <transportConnector name="openwire" uri="tcp://127.0.0.1:$port"/>
