@@ -52,6 +52,15 @@ typedef struct hm_attach_s {
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
+/* The expiry sweep's position in a queue's paged-out entries (hm_page.c): a pass walks the
+ * priorities from 9 down, a bounded chunk per sweep. */
+typedef struct hm_page_sweep_s {
+    int done;                      /* priorities this pass has finished (it is at 9 - done) */
+    uint64_t after;                /* the last seq it read at that priority */
+    int may_expire;                /* paged-out entries may carry an expiration */
+    int met_ttl;                   /* this pass met one, or one was paged out since it began */
+} hm_page_sweep_t;
+
 struct hm_queue_s {
     hm_broker_t *b;
     hm_dname_t name;               /* name string owned (malloc) */
@@ -92,6 +101,7 @@ struct hm_queue_s {
     apr_pool_t *stray_pool;        /* strays: created on first use */
     apr_hash_t *strays;            /* seq -> priority + 1: entries above page_seq already in
                                     * memory (a selector's store scan, XA recovery) */
+    hm_page_sweep_t sweep;         /* the expiry sweep's walk of what is paged out */
 };
 
 /* A subscription's registration with one topic. */
@@ -310,6 +320,11 @@ void hm_page_visit(hm_queue_t *q, int p, hm_page_visit_fn fn, void *baton);
 struct hm_pbatch_s;
 /* Removes the paged-out entry (p, seq) from the store within pb, without reading it in. */
 void hm_page_drop(hm_queue_t *q, struct hm_pbatch_s *pb, int p, uint64_t seq);
+/* The expiry sweep of q's paged-out entries: reads up to HM_PAGE_SWEEP_MSGS of them from where
+ * the last sweep stopped, dead-letters the expired ones; the number expired. */
+size_t hm_page_expire(hm_queue_t *q, apr_time_t now);
+/* An expired message leaves q (statistics, dead letter into pb, advisory); hm_queue.c. */
+void hm_queue_expired_out(hm_queue_t *q, const hm_msg_t *m, struct hm_pbatch_s *pb);
 /* Start-up: q's stored entries as counted by the store's open, all paged out. */
 apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count);
 /* Messages the queue holds: in memory (pending) and paged out. */
