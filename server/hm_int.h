@@ -307,8 +307,6 @@ int hm_page_room(const hm_queue_t *q);
 hm_qentry_t *hm_page_scan(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now);
 /* Brings the stored entry (p, seq) into the ring if it is paged out (XA recovery). */
 hm_qentry_t *hm_page_pull(hm_queue_t *q, int p, uint64_t seq);
-/* Reads every paged-out entry into memory (operator actions over a whole queue). */
-void hm_page_all(hm_queue_t *q);
 /* A browser's next page of r into items (hm_browse_item_t, each with a reference); 1 when the
  * range is finished. */
 int hm_page_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);

@@ -225,13 +225,6 @@ size_t hm_page_in(hm_queue_t *q, int p)
     return x.got;
 }
 
-void hm_page_all(hm_queue_t *q)
-{
-    for (int p = HM_PRIORITIES - 1; p >= 0; p--)
-        while (q->paged[p])
-            hm_page_in(q, p);
-}
-
 /* A store scan: the first entry the consumer takes is brought in as a stray; what its
  * selector rejects moves its position on, so the next scan starts after it. */
 static apr_status_t scan_one(void *baton, const st_entry_t *se, const void *bytes, size_t len)

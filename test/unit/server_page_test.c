@@ -173,6 +173,20 @@ static void finish_all(const char *dir, st_store_t *s, hm_broker_t *b, hm_client
     CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* Drains queue `name` with one consumer; the ids received, in order, into r. */
+static void drain_queue(hm_client_t *c, const char *name, rec_t *r, int want)
+{
+    char err[256];
+    memset(r, 0, sizeof *r);
+    hm_consumer_opts_t co = { { HM_QUEUE, name }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
+    hm_consumer_t *k;
+    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, r, &k, err, sizeof err) == APR_SUCCESS);
+    for (int i = 0; r->n < want && i < 10 * N; i++)
+        drain(k, r);
+    drain(k, r);
+    hm_consumer_close(k, 0);
+}
+
 static void test_window_bounded_and_drained_in_order(void)
 {
     char dir[] = "/tmp/hermod-page-XXXXXX";
@@ -338,17 +352,10 @@ static void test_admin_browse_and_purge_paged(void)
     CU_ASSERT_EQUAL(hm_admin_remove(b, d, "m1999", err, sizeof err), HM_ENOTFOUND);
     /* a consumer gets exactly the rest, in order */
     static rec_t r;
-    memset(&r, 0, sizeof r);
-    hm_consumer_opts_t co = { { HM_QUEUE, "paged.q" }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
-    hm_consumer_t *k;
-    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, &r, &k, err, sizeof err) == APR_SUCCESS);
-    for (int rounds = 0; r.n < N - 1001 && rounds < 10 * N; rounds++)
-        drain(k, &r);
-    drain(k, &r);
+    drain_queue(c, "paged.q", &r, N - 1001);
     CU_ASSERT_EQUAL_FATAL(r.n, N - 1001);
     for (int i = 0; i < N - 1001; i++)
         CU_ASSERT_EQUAL(r.ids[i], i);
-    hm_consumer_close(k, 0);
     finish_all(dir, s, b, c);
 }
 
@@ -422,17 +429,67 @@ static void test_expiry_sweep_reaches_paged(void)
     CU_ASSERT_EQUAL(hm_queue_pending(dlq), TTL);
     CU_ASSERT_FATAL(hm_client_open(b, "ID:p2", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
     static rec_t r;
-    memset(&r, 0, sizeof r);
-    hm_consumer_opts_t co = { { HM_QUEUE, "paged.q" }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
-    hm_consumer_t *k;
-    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, &r, &k, err, sizeof err) == APR_SUCCESS);
-    for (int i = 0; r.n < N - TTL && i < 10 * N; i++)
-        drain(k, &r);
-    drain(k, &r);
+    drain_queue(c, "paged.q", &r, N - TTL);
     CU_ASSERT_EQUAL_FATAL(r.n, N - TTL);
     for (int i = 0; i < N - TTL; i++)
         CU_ASSERT_EQUAL(r.ids[i], i);
-    hm_consumer_close(k, 0);
+    finish_all(dir, s, b, c);
+}
+
+/* The console's copy and move of a deep queue walk the store a page at a time: the source's
+ * window stays bounded (it used to read the whole queue in), the copy is complete and in order,
+ * and a move leaves the source without the moved messages, across a restart too. */
+static void test_copy_and_move_paged(void)
+{
+    char dir[] = "/tmp/hermod-page-XXXXXX";
+    st_store_t *s;
+    hm_broker_t *b;
+    hm_client_t *c;
+    char err[256];
+    hm_queue_t *q = start_deep(dir, &s, &b, &c);
+    CU_ASSERT_FATAL(q != NULL && q->paged_count > 0);
+    size_t in_memory = q->avail_count;
+    hm_dname_t d = { HM_QUEUE, "paged.q" }, cq = { HM_QUEUE, "copy.q" }, mq = { HM_QUEUE, "moved.q" };
+    uint64_t n = 0;
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, cq, NULL, 0, 0, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, N);
+    CU_ASSERT_EQUAL(q->avail_count, in_memory);          /* the source was not read in */
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N);
+    hm_queue_t *t = hm_queue_find(b, HM_QUEUE, "copy.q");
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(t), N);
+    CU_ASSERT(t->avail_count <= WINDOW_MSGS);           /* the target pages too */
+    /* a move by selector of the m1xxx, and one bounded by a maximum */
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, mq, "JMSMessageID LIKE 'm1___'", 1, 0, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 1000);
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, mq, "JMSMessageID LIKE 'm2___'", 1, 10, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 10);
+    CU_ASSERT(q->avail_count <= in_memory);
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - 1010);
+    hm_client_close(c);
+    close_all(s, b);
+
+    open_all(dir, LIMIT, &s, &b);
+    q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    CU_ASSERT_FATAL(q != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - 1010);
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:p2", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    static rec_t r;
+    drain_queue(c, "moved.q", &r, 1010);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1010);
+    for (int i = 0; i < 1010; i++)
+        CU_ASSERT_EQUAL(r.ids[i], 1000 + i);
+    drain_queue(c, "copy.q", &r, N);
+    CU_ASSERT_EQUAL_FATAL(r.n, N);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(r.ids[i], i);
+    drain_queue(c, "paged.q", &r, N);
+    CU_ASSERT_EQUAL_FATAL(r.n, N - 1010);
+    for (int i = 0, want = 0; i < r.n; i++, want++) {
+        if (want == 1000)
+            want = 2010;
+        CU_ASSERT_EQUAL(r.ids[i], want);
+    }
     finish_all(dir, s, b, c);
 }
 
@@ -453,6 +510,8 @@ int main(void)
                 test_admin_browse_and_purge_paged);
     CU_add_test(su, "the expiry sweep reaches paged messages a chunk at a time",
                 test_expiry_sweep_reaches_paged);
+    CU_add_test(su, "the console copies and moves a paged queue a page at a time",
+                test_copy_and_move_paged);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();
