@@ -395,7 +395,9 @@ public final class PagingSuite {
             s.close();
             Session ss = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
             eq((long) (n + ttl), stats(ss, q).getLong("size"), "queue size before the sweep");
-            long t0 = System.nanoTime(), deadline = t0 + TimeUnit.SECONDS.toNanos(90);
+            /* the sweep reads 512 a time every 500 ms: ~15 s for the default N, with room for a loaded machine */
+            long waitS = 60 + n / 400;
+            long t0 = System.nanoTime(), deadline = t0 + TimeUnit.SECONDS.toNanos(waitS);
             MapMessage st = stats(ss, q);
             while (st.getLong("expiredCount") < ttl && System.nanoTime() < deadline) {
                 Thread.sleep(500);
@@ -546,7 +548,7 @@ public final class PagingSuite {
         s.add("browser_sees_whole_deep_queue", beyondReference(
                 "a browser sees at most maxBrowsePageSize (400) messages", PagingSuite::browserDeepQueue));
         s.add("expiry_of_paged_messages", PagingSuite::expiryPaged);
-        s.add("expiry_sweep_reaches_far_end_without_consumer", 180, beyondReference(
+        s.add("expiry_sweep_reaches_far_end_without_consumer", 300, beyondReference(
                 "its sweep reads maxExpirePageSize (400) messages from the head of the queue", PagingSuite::expirySweepFarEnd));
         s.add("kill9_while_paging_loses_nothing_committed", PagingSuite::kill9WhilePaging);
         s.add("durable_subscription_backlog_pages", PagingSuite::durableBacklog);
