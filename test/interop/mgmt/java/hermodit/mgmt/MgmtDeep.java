@@ -116,8 +116,11 @@ final class MgmtDeep {
         log("RssAnon before the copy " + base + " kB, peak while copying " + N + " x 1 KiB " + peakCopy
             + " kB; before the move " + base2 + " kB, peak while moving " + N / 2 + " " + peakMove
             + " kB (bound on each growth " + BOUND_KB + " kB)");
-        check(peakCopy - base < BOUND_KB, "copying grew RssAnon by " + (peakCopy - base) + " kB");
-        check(peakMove - base2 < BOUND_KB, "moving grew RssAnon by " + (peakMove - base2) + " kB");
+        /* AddressSanitizer keeps freed memory in quarantine: its resident memory is logged only */
+        if (!System.getProperty("it.hermod", "").contains("asan")) {
+            check(peakCopy - base < BOUND_KB, "copying grew RssAnon by " + (peakCopy - base) + " kB");
+            check(peakMove - base2 < BOUND_KB, "moving grew RssAnon by " + (peakMove - base2) + " kB");
+        }
         MgmtSuite.restart();
         inOrder(moved, N / 2, N / 2);
         inOrder(src, 0, N / 2);
