@@ -35,5 +35,5 @@ export IT_BROKER_XML
 export IT_PERSISTENT=1
 ( it_broker_start "$port" "$run" ) || it_suite_abort "broker did not start on port $port"
 it_broker_adopt "$run"
-it_suite_java 600 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
+it_suite_java 900 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
     -Dit.ctl="$here/../common/brokerctl.sh" -Dit.n=${PAGING_N:-30000}
