@@ -54,16 +54,20 @@ static apr_status_t compile(const char *text, apr_pool_t *pool, hm_selector_t **
 
 /* The pending entries in memory of q matching sel, in dispatch order, into an array in pool
  * (what is paged out is visited separately: hm_page_visit). */
+static void matching_at(hm_queue_t *q, const hm_selector_t *sel, int p, apr_array_header_t *a)
+{
+    hm_qentry_t *e;
+    APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link) {
+        if (!sel || hm_selector_match(sel, e->msg, e->redelivery_count))
+            APR_ARRAY_PUSH(a, hm_qentry_t *) = e;
+    }
+}
+
 static apr_array_header_t *matching(hm_queue_t *q, const hm_selector_t *sel, apr_pool_t *pool)
 {
     apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_qentry_t *));
-    for (int p = HM_PRIORITIES - 1; p >= 0; p--) {
-        hm_qentry_t *e;
-        APR_RING_FOREACH(e, &q->avail[p], hm_qentry_s, link) {
-            if (!sel || hm_selector_match(sel, e->msg, e->redelivery_count))
-                APR_ARRAY_PUSH(a, hm_qentry_t *) = e;
-        }
-    }
+    for (int p = HM_PRIORITIES - 1; p >= 0; p--)
+        matching_at(q, sel, p, a);
     return a;
 }
 
@@ -339,23 +343,28 @@ apr_status_t hm_admin_remove(hm_broker_t *b, hm_dname_t d, const char *message_i
     return st;
 }
 
-/* One copy of e to `to`: planned into pb (stored there when persistent) and, for a move, the
- * original's removal in the same batch; enqueued once the batch is committed. */
-static apr_status_t copy_one(hm_broker_t *b, hm_queue_t *from, hm_qentry_t *e, hm_dname_t to,
-                             int move, char *err, size_t errlen)
+/* One copy of m to `to`: planned into pb (stored there when persistent) and, for a move, the
+ * original's removal in the same batch (e in memory, or the paged-out entry (p, seq) when e is
+ * NULL); enqueued once the batch is committed. */
+static apr_status_t copy_one(hm_broker_t *b, hm_queue_t *from, const hm_msg_t *m, hm_qentry_t *e,
+                             int p, uint64_t seq, hm_dname_t to, int move, char *err, size_t errlen)
 {
-    hm_msg_t *c = hm_copy_readdress(e->msg, to);
+    hm_msg_t *c = hm_copy_readdress(m, to);
     if (!c) {
         snprintf(err, errlen, "message %s cannot be copied (its protocol cannot readdress it)",
-                 e->msg->message_id ? e->msg->message_id : "?");
+                 m->message_id ? m->message_id : "?");
         return HM_EINVAL;
     }
-    c->producer_client = e->msg->producer_client;
+    c->producer_client = m->producer_client;
     hm_pbatch_t pb = { NULL, 0, 0 };
     hm_plan_t pl;
     apr_status_t st = hm_plan_route(b, c, &pb, &pl, err, errlen);
-    if (st == APR_SUCCESS && move)
+    if (st == APR_SUCCESS && move && e) {
         drop_entry(b, from, e, &pb);
+    } else if (st == APR_SUCCESS && move) {
+        hm_page_drop(from, &pb, p, seq);
+        from->dequeued++;
+    }
     if (st == APR_SUCCESS && (st = hm_persist_commit(&pb, NULL, NULL)) != APR_SUCCESS)
         snprintf(err, errlen, "the store refused the copy: %s", hm_strerror(st));
     if (st) {
@@ -367,6 +376,50 @@ static apr_status_t copy_one(hm_broker_t *b, hm_queue_t *from, hm_qentry_t *e, h
     }
     hm_msg_unref(c);
     return st;
+}
+
+typedef struct copy_s {
+    const hm_selector_t *sel;
+    hm_dname_t to;
+    int move;
+    uint64_t max, *count;
+    apr_status_t st;
+    char *err;
+    size_t errlen;
+} copy_t;
+
+/* 1 once the copy is done (its maximum reached) or has failed. */
+static int copy_over(const copy_t *x)
+{
+    return x->st != APR_SUCCESS || (x->max && *x->count >= x->max);
+}
+
+static int copy_paged(void *baton, hm_queue_t *q, int p, uint64_t seq, int32_t rc, hm_msg_t *m)
+{
+    copy_t *x = baton;
+    if (x->sel && !hm_selector_match(x->sel, m, rc))
+        return 0;
+    if ((x->st = copy_one(q->b, q, m, NULL, p, seq, x->to, x->move, x->err, x->errlen)) == APR_SUCCESS)
+        (*x->count)++;
+    return copy_over(x);
+}
+
+/* Why per priority, the ring then the store, one message at a time: that is dispatch order,
+ * and a copy or move of a deep queue then holds one page of the source in memory, not the
+ * queue (what lands on the target beyond its window is paged out there in turn). */
+static void copy_queue(hm_queue_t *q, copy_t *x, apr_pool_t *pool)
+{
+    for (int p = HM_PRIORITIES - 1; p >= 0 && !copy_over(x); p--) {
+        apr_array_header_t *a = apr_array_make(pool, 16, sizeof(hm_qentry_t *));
+        matching_at(q, x->sel, p, a);
+        for (int i = 0; i < a->nelts && !copy_over(x); i++) {
+            hm_qentry_t *e = APR_ARRAY_IDX(a, i, hm_qentry_t *);
+            if ((x->st = copy_one(q->b, q, e->msg, e, p, e->seq, x->to, x->move, x->err, x->errlen)) == APR_SUCCESS)
+                (*x->count)++;
+        }
+        if (!copy_over(x))
+            hm_page_visit(q, p, copy_paged, x);
+    }
 }
 
 apr_status_t hm_admin_copy(hm_broker_t *b, hm_dname_t from, hm_dname_t to, const char *selector,
@@ -388,12 +441,10 @@ apr_status_t hm_admin_copy(hm_broker_t *b, hm_dname_t from, hm_dname_t to, const
         hm_lock(b);
         hm_queue_t *q;
         if ((st = find_queue(b, from, &q, err, errlen)) == APR_SUCCESS) {
-            hm_page_all(q);        /* copies are made from messages in memory */
-            apr_array_header_t *a = matching(q, sel, pool);
-            for (int i = 0; i < a->nelts && !st && (!max || *count < max); i++) {
-                if ((st = copy_one(b, q, APR_ARRAY_IDX(a, i, hm_qentry_t *), to, move, err, errlen)) == APR_SUCCESS)
-                    (*count)++;
-            }
+            copy_t x = { sel, to, move, max, count, APR_SUCCESS, err, errlen };
+            hm_spill_all(q);      /* spilled non-persistent messages are copied from memory */
+            copy_queue(q, &x, pool);
+            st = x.st;
         }
         hm_unlock(b);
     }

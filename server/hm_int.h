@@ -54,6 +54,15 @@ typedef struct hm_attach_s {
 } hm_attach_t;
 APR_RING_HEAD(hm_attach_ring_s, hm_attach_s);
 
+/* The expiry sweep's position in a queue's paged-out entries (hm_page.c): a pass walks the
+ * priorities from 9 down, a bounded chunk per sweep. */
+typedef struct hm_page_sweep_s {
+    int done;                      /* priorities this pass has finished (it is at 9 - done) */
+    uint64_t after;                /* the last seq it read at that priority */
+    int may_expire;                /* paged-out entries may carry an expiration */
+    int met_ttl;                   /* this pass met one, or one was paged out since it began */
+} hm_page_sweep_t;
+
 struct hm_queue_s {
     hm_broker_t *b;
     hm_dname_t name;               /* name string owned (malloc) */
@@ -99,6 +108,7 @@ struct hm_queue_s {
     uint64_t spilled[HM_PRIORITIES];
     uint64_t spilled_count;        /* sum of spilled[] */
     uint32_t temp_list;
+    hm_page_sweep_t sweep;         /* the expiry sweep's walk of what is paged out */
 };
 
 /* A subscription's registration with one topic. */
@@ -307,8 +317,6 @@ int hm_page_room(const hm_queue_t *q);
 hm_qentry_t *hm_page_scan(hm_queue_t *q, hm_attach_t *a, int p, apr_time_t now);
 /* Brings the stored entry (p, seq) into the ring if it is paged out (XA recovery). */
 hm_qentry_t *hm_page_pull(hm_queue_t *q, int p, uint64_t seq);
-/* Reads every paged-out entry into memory (operator actions over a whole queue). */
-void hm_page_all(hm_queue_t *q);
 /* A browser's next page of r into items (hm_browse_item_t, each with a reference); 1 when the
  * range is finished. */
 int hm_page_browse(hm_broker_t *b, hm_browse_range_t *r, apr_array_header_t *items);
@@ -320,6 +328,11 @@ void hm_page_visit(hm_queue_t *q, int p, hm_page_visit_fn fn, void *baton);
 struct hm_pbatch_s;
 /* Removes the paged-out entry (p, seq) from the store within pb, without reading it in. */
 void hm_page_drop(hm_queue_t *q, struct hm_pbatch_s *pb, int p, uint64_t seq);
+/* The expiry sweep of q's paged-out entries: reads up to HM_PAGE_SWEEP_MSGS of them from where
+ * the last sweep stopped, dead-letters the expired ones; the number expired. */
+size_t hm_page_expire(hm_queue_t *q, apr_time_t now);
+/* An expired message leaves q (statistics, dead letter into pb, advisory); hm_queue.c. */
+void hm_queue_expired_out(hm_queue_t *q, const hm_msg_t *m, struct hm_pbatch_s *pb);
 /* Start-up: q's stored entries as counted by the store's open, all paged out. */
 apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count);
 /* Messages the queue holds: in memory (pending) and paged out. */

@@ -10,6 +10,8 @@
 #define HM_SPILL_HIGH_PCT         70       /* non-persistent messages spill to temporary storage
                                               past this % of a memory limit (ActiveMQ's
                                               cursorMemoryHighWaterMark) (hm_spill.c) */
+#define HM_PAGE_SWEEP_MSGS        512      /* paged-out entries one expiry sweep of a queue reads
+                                              (under the broker lock: 2048 held it 12-386 ms) */
 #define HM_MAX_COMPOSITE_PARTS    64       /* "a,b,c" parts in one composite destination */
 #define HM_MAX_TEMP_PER_CLIENT    10000    /* temporary destinations one connection may own */
 #define HM_MAX_CONSUMERS_PER_CLIENT 65536

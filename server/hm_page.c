@@ -140,6 +140,8 @@ apr_status_t hm_page_enqueue(hm_queue_t *q, hm_msg_t *msg, const char *via, uint
         q->paged[p]++;
         q->paged_count++;
         q->enqueued++;
+        if (msg->expiration > 0)
+            q->sweep.may_expire = q->sweep.met_ttl = 1;
         return APR_SUCCESS;
     }
     apr_status_t st = hm_queue_put(q, msg, 0, via, seq, out);
@@ -225,14 +227,6 @@ size_t hm_page_in(hm_queue_t *q, int p)
     return x.got;
 }
 
-void hm_page_all(hm_queue_t *q)
-{
-    hm_spill_all(q);
-    for (int p = HM_PRIORITIES - 1; p >= 0; p--)
-        while (q->paged[p])
-            hm_page_in(q, p);
-}
-
 /* A store scan: the first entry the consumer takes is brought in as a stray; what its
  * selector rejects moves its position on, so the next scan starts after it. */
 static apr_status_t scan_one(void *baton, const st_entry_t *se, const void *bytes, size_t len)
@@ -312,6 +306,8 @@ apr_status_t hm_page_recover(hm_queue_t *q, uint64_t *count)
         *count += counts[p];
     }
     q->enqueued += *count;
+    if (*count)
+        q->sweep.may_expire = 1;  /* unknown until the sweep's first pass */
     if (max_seq > q->next_seq)
         q->next_seq = max_seq;
     return APR_SUCCESS;
@@ -391,4 +387,81 @@ void hm_page_drop(hm_queue_t *q, hm_pbatch_t *pb, int p, uint64_t seq)
         pb->batch = st_batch_begin(q->b->store);
     st_batch_remove_entry(pb->batch, q->store_id, (uint8_t)p, seq);
     paged_dec(q, p);
+}
+
+typedef struct sweep_ctx_s {
+    hm_queue_t *q;
+    int p;
+    apr_time_t now;
+    size_t seen, expired;
+    hm_pbatch_t pb;
+} sweep_ctx_t;
+
+static apr_status_t sweep_one(void *baton, const st_entry_t *se, const void *bytes, size_t len)
+{
+    sweep_ctx_t *x = baton;
+    hm_queue_t *q = x->q;
+    x->seen++;
+    q->sweep_visits++;
+    q->sweep.after = se->seq;
+    if (q->strays && apr_hash_get(q->strays, &se->seq, sizeof se->seq))
+        return APR_SUCCESS;       /* in memory: the ring's sweep covers it */
+    hm_msg_t *m = decode(q, se, bytes, len);
+    if (!m)
+        return APR_SUCCESS;
+    if (m->expiration > 0)
+        q->sweep.met_ttl = 1;
+    if (hm_msg_expired(m, x->now)) {
+        hm_queue_expired_out(q, m, &x->pb);
+        hm_page_drop(q, &x->pb, x->p, se->seq);
+        x->expired++;
+        if (st_batch_size(x->pb.batch) >= HM_PAGE_MSGS)
+            hm_persist_commit(&x->pb, NULL, NULL);
+    }
+    hm_msg_unref(m);
+    return APR_SUCCESS;
+}
+
+/* Why a position and a budget: a deep queue is read a chunk per sweep, as ActiveMQ's sweep
+ * reads maxExpirePageSize messages, but from where the last one stopped, so that successive
+ * sweeps reach its far end; and why may_expire: a pass that met no expiration (and no entry
+ * with one paged out meanwhile) lets later sweeps skip the queue until one is. */
+size_t hm_page_expire(hm_queue_t *q, apr_time_t now)
+{
+    hm_page_sweep_t *w = &q->sweep;
+    if (!q->b->store || !q->store_id || !w->may_expire)
+        return 0;
+    if (!q->paged_count) {
+        memset(w, 0, sizeof *w);  /* nothing paged out: the next pass starts afresh */
+        return 0;
+    }
+    sweep_ctx_t x = { q, 0, now, 0, 0, { NULL, 0, 0 } };
+    apr_time_t t0 = apr_time_now();
+    while (x.seen < HM_PAGE_SWEEP_MSGS) {
+        x.p = HM_PRIORITIES - 1 - w->done;
+        int end = 1;
+        if (q->paged[x.p]) {
+            uint64_t from = w->after > q->page_seq[x.p] ? w->after : q->page_seq[x.p];
+            apr_status_t st = st_page(q->b->store, q->store_id, (uint8_t)x.p, from,
+                                      HM_PAGE_SWEEP_MSGS - x.seen, sweep_one, &x, &end);
+            if (st) {
+                hm_warn("store: the expiry sweep of %s cannot read its paged messages: %s",
+                        q->name.name, hm_strerror(st));
+                break;
+            }
+        }
+        if (!end)
+            break;                /* the budget ran out: the next sweep goes on from here */
+        w->after = 0;
+        if (++w->done == HM_PRIORITIES) {
+            w->done = 0;
+            w->may_expire = w->met_ttl;
+            w->met_ttl = 0;
+            break;                /* one pass at most per sweep */
+        }
+    }
+    hm_persist_commit(&x.pb, NULL, NULL);
+    hm_debug("expiry sweep of %s: %zu paged messages read, %zu expired, in %lld us (broker lock held)",
+             q->name.name, x.seen, x.expired, (long long)(apr_time_now() - t0));
+    return x.expired;
 }

@@ -144,18 +144,23 @@ static int group_assign(hm_queue_t *q, hm_consumer_t *c, const hm_msg_t *m)
     return first;
 }
 
+void hm_queue_expired_out(hm_queue_t *q, const hm_msg_t *m, hm_pbatch_t *pb)
+{
+    char cause[96];
+    snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
+             (long long)m->expiration);
+    q->expired++;
+    q->dequeued++;                 /* it left the queue, as ActiveMQ counts it */
+    HM_EV_EACH(q->b, dead_letter, q->b, q, m, 1, cause, pb);
+    HM_EV_EACH(q->b, message, q->b, HM_ADV_EXPIRED, q->sub ? m->dest : q->name, m);
+}
+
 /* Dead-letters (or drops) an expired available entry; the caller has unlinked it. */
 static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
 {
     hm_pbatch_t pb = { NULL, 0, 0 };
-    char cause[96];
-    snprintf(cause, sizeof cause, "java.lang.Throwable: Message Expired. Expiration:%lld",
-             (long long)e->msg->expiration);
     q->avail_count--;
-    q->expired++;
-    q->dequeued++;                 /* it left the queue, as ActiveMQ counts it */
-    HM_EV_EACH(q->b, dead_letter, q->b, q, e->msg, 1, cause, &pb);
-    HM_EV_EACH(q->b, message, q->b, HM_ADV_EXPIRED, q->sub ? e->msg->dest : q->name, e->msg);
+    hm_queue_expired_out(q, e->msg, &pb);
     hm_persist_remove(q->b, &pb, q, e);
     hm_persist_commit(&pb, NULL, NULL);
     hm_queue_entry_free(q, e);
@@ -163,7 +168,7 @@ static void expire_entry(hm_queue_t *q, hm_qentry_t *e)
 
 /* The background sweep: expired messages leave the queue even when nobody reaches them.
  * A queue none of whose messages has an expiration (the usual case, and a million recovered
- * messages) is not walked at all. */
+ * messages) is not walked at all; what is paged out is swept a chunk at a time (hm_page.c). */
 size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
 {
     size_t n = 0;
@@ -181,7 +186,7 @@ size_t hm_queue_expire(hm_queue_t *q, apr_time_t now)
             e = next;
         }
     }
-    return n;
+    return n + hm_page_expire(q, now);
 }
 
 /* The first entry of priority p in memory this consumer takes, starting after what its

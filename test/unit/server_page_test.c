@@ -22,38 +22,62 @@ static apr_pool_t *pool;
 
 /* ---- messages: "m<n>" with a priority; the stored form is "<priority><id>" */
 
-static const hm_msg_origin_t origin = { "test", TEST_CODEC, NULL, NULL, NULL, NULL };
+static hm_msg_t *derive(const hm_msg_t *m, const hm_derive_t *d);
+static const hm_msg_origin_t origin = { "test", TEST_CODEC, NULL, NULL, NULL, NULL, derive };
 
-static hm_msg_t *mk(int n, int prio)
+/* "m<n>" to dest (default paged.q), with a priority and an expiration (epoch ms, 0: none) */
+static hm_msg_t *mk_to(int n, int prio, int64_t expiration, const char *dest)
 {
-    void *extra;
-    hm_msg_t *m = hm_msg_new(32, &extra);
-    snprintf(extra, 32, "m%d", n);
+    char *extra;
+    hm_msg_t *m = hm_msg_new(64, (void **)&extra);
+    snprintf(extra, 16, "m%d", n);
+    snprintf(extra + 16, 48, "%s", dest ? dest : "paged.q");
     m->message_id = extra;
     m->dest.kind = HM_QUEUE;
-    m->dest.name = "paged.q";
+    m->dest.name = extra + 16;
     m->priority = prio;
+    m->expiration = expiration;
     m->persistent = 1;
     m->size = SIZE;
     m->origin = &origin;
     return m;
 }
 
+static hm_msg_t *mk(int n, int prio) { return mk_to(n, prio, 0, NULL); }
+
+/* A dead letter or a copy: the same message elsewhere (its expiration as the core says). */
+static hm_msg_t *derive(const hm_msg_t *m, const hm_derive_t *d)
+{
+    return mk_to(atoi(m->message_id + 1), m->priority, d->set_expiration ? d->expiration : m->expiration,
+                 d->dest ? d->dest->name : m->dest.name);
+}
+
+/* stored form: priority, expiration (8 bytes, host order), destination, NUL, id */
 static apr_status_t enc(const hm_msg_t *m, hm_wbuf_t *out)
 {
     hm_wbuf_u8(out, (uint8_t)m->priority);
+    hm_wbuf_put(out, &m->expiration, sizeof m->expiration);
+    hm_wbuf_put(out, m->dest.name, strlen(m->dest.name) + 1);
     hm_wbuf_put(out, m->message_id, strlen(m->message_id));
     return out->err;
 }
 
 static apr_status_t dec(const uint8_t *p, size_t len, hm_msg_t **out)
 {
-    if (len < 2 || len > 20)
+    int64_t exp;
+    if (len < 12 || len > 80)
         return HM_EMALFORMED;
-    char id[24];
-    memcpy(id, p + 1, len - 1);
-    id[len - 1] = '\0';
-    *out = mk(atoi(id + 1), p[0]);
+    memcpy(&exp, p + 1, sizeof exp);
+    const char *dest = (const char *)p + 9;
+    size_t dlen = strnlen(dest, len - 9);
+    if (dlen == len - 9 || dlen > 40 || len - 10 - dlen > 15)
+        return HM_EMALFORMED;
+    char id[16];
+    memcpy(id, dest + dlen + 1, len - 10 - dlen);
+    id[len - 10 - dlen] = '\0';
+    char d[48];
+    memcpy(d, dest, dlen + 1);
+    *out = mk_to(atoi(id + 1), p[0], exp, d);
     return APR_SUCCESS;
 }
 
@@ -147,6 +171,20 @@ static void finish_all(const char *dir, st_store_t *s, hm_broker_t *b, hm_client
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+/* Drains queue `name` with one consumer; the ids received, in order, into r. */
+static void drain_queue(hm_client_t *c, const char *name, rec_t *r, int want)
+{
+    char err[256];
+    memset(r, 0, sizeof *r);
+    hm_consumer_opts_t co = { { HM_QUEUE, name }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
+    hm_consumer_t *k;
+    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, r, &k, err, sizeof err) == APR_SUCCESS);
+    for (int i = 0; r->n < want && i < 10 * N; i++)
+        drain(k, r);
+    drain(k, r);
+    hm_consumer_close(k, 0);
 }
 
 static void test_window_bounded_and_drained_in_order(void)
@@ -314,17 +352,144 @@ static void test_admin_browse_and_purge_paged(void)
     CU_ASSERT_EQUAL(hm_admin_remove(b, d, "m1999", err, sizeof err), HM_ENOTFOUND);
     /* a consumer gets exactly the rest, in order */
     static rec_t r;
-    memset(&r, 0, sizeof r);
-    hm_consumer_opts_t co = { { HM_QUEUE, "paged.q" }, NULL, 50, 0, 0, 0, 0, NULL, NULL, 0 };
-    hm_consumer_t *k;
-    CU_ASSERT_FATAL(hm_consumer_open(c, &co, &ops, &r, &k, err, sizeof err) == APR_SUCCESS);
-    for (int rounds = 0; r.n < N - 1001 && rounds < 10 * N; rounds++)
-        drain(k, &r);
-    drain(k, &r);
+    drain_queue(c, "paged.q", &r, N - 1001);
     CU_ASSERT_EQUAL_FATAL(r.n, N - 1001);
     for (int i = 0; i < N - 1001; i++)
         CU_ASSERT_EQUAL(r.ids[i], i);
-    hm_consumer_close(k, 0);
+    finish_all(dir, s, b, c);
+}
+
+/* Runs the broker's expiry sweep as if its period had passed `round` times. */
+static void sweep(hm_broker_t *b, int round)
+{
+    hm_lock(b);
+    hm_usage_expire_locked(b, apr_time_now() + apr_time_from_sec(31) * round);
+    hm_unlock(b);
+}
+
+/* Expired messages at the far end of a deep queue leave it by the periodic sweep, with nobody
+ * consuming and without the queue coming into memory: a bounded chunk per sweep, each sweep
+ * going on from where the last stopped, the expired ones dead-lettered and counted; a queue
+ * whose paged messages carry no expiration is no longer read once a pass has found none. */
+static void test_expiry_sweep_reaches_paged(void)
+{
+    enum { TTL = 100 };
+    char dir[] = "/tmp/hermod-page-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    st_store_t *s;
+    hm_broker_t *b;
+    hm_client_t *c;
+    char err[256];
+    open_all(dir, LIMIT, &s, &b);
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:p", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    send_all(c, 0, N - TTL, 0);
+    int64_t soon = (int64_t)apr_time_as_msec(apr_time_now()) + 300;
+    for (int i = N - TTL; i < N; i++) {
+        hm_msg_t *m = mk_to(i, 4, soon, NULL);
+        CU_ASSERT_EQUAL(hm_send(c, m, NULL, NULL, err, sizeof err), APR_SUCCESS);
+        hm_msg_unref(m);
+    }
+    hm_queue_t *q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    CU_ASSERT_FATAL(q != NULL);
+    size_t in_memory = q->avail_count;
+    CU_ASSERT_FATAL(q->paged_count >= (uint64_t)(N - WINDOW_MSGS));
+    apr_sleep(apr_time_from_msec(400));
+
+    int rounds = 0;
+    uint64_t visits = q->sweep_visits;
+    while (q->expired < TTL && rounds < 20) {
+        sweep(b, ++rounds);
+        CU_ASSERT(q->sweep_visits - visits <= HM_PAGE_SWEEP_MSGS);   /* bounded per sweep */
+        visits = q->sweep_visits;
+    }
+    CU_ASSERT_EQUAL(q->expired, TTL);
+    CU_ASSERT_EQUAL(rounds, (N - (int)in_memory + HM_PAGE_SWEEP_MSGS - 1) / HM_PAGE_SWEEP_MSGS);
+    CU_ASSERT_EQUAL(q->avail_count, in_memory);          /* nothing was read in */
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - TTL);
+    CU_ASSERT_EQUAL(q->dequeued, TTL);
+    hm_queue_t *dlq = hm_queue_find(b, HM_QUEUE, "ActiveMQ.DLQ");
+    CU_ASSERT_FATAL(dlq != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(dlq), TTL);
+
+    /* no expiration left: after a pass that finds none, the sweep reads nothing */
+    for (int i = 0; i < 6; i++)
+        sweep(b, ++rounds);
+    visits = q->sweep_visits;
+    sweep(b, ++rounds);
+    CU_ASSERT_EQUAL(q->sweep_visits, visits);
+    hm_client_close(c);
+    close_all(s, b);
+
+    /* the store agrees: after a restart the queue has the rest, in order; the DLQ the expired */
+    open_all(dir, LIMIT, &s, &b);
+    q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    dlq = hm_queue_find(b, HM_QUEUE, "ActiveMQ.DLQ");
+    CU_ASSERT_FATAL(q != NULL && dlq != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - TTL);
+    CU_ASSERT_EQUAL(hm_queue_pending(dlq), TTL);
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:p2", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    static rec_t r;
+    drain_queue(c, "paged.q", &r, N - TTL);
+    CU_ASSERT_EQUAL_FATAL(r.n, N - TTL);
+    for (int i = 0; i < N - TTL; i++)
+        CU_ASSERT_EQUAL(r.ids[i], i);
+    finish_all(dir, s, b, c);
+}
+
+/* The console's copy and move of a deep queue walk the store a page at a time: the source's
+ * window stays bounded (it used to read the whole queue in), the copy is complete and in order,
+ * and a move leaves the source without the moved messages, across a restart too. */
+static void test_copy_and_move_paged(void)
+{
+    char dir[] = "/tmp/hermod-page-XXXXXX";
+    st_store_t *s;
+    hm_broker_t *b;
+    hm_client_t *c;
+    char err[256];
+    hm_queue_t *q = start_deep(dir, &s, &b, &c);
+    CU_ASSERT_FATAL(q != NULL && q->paged_count > 0);
+    size_t in_memory = q->avail_count;
+    hm_dname_t d = { HM_QUEUE, "paged.q" }, cq = { HM_QUEUE, "copy.q" }, mq = { HM_QUEUE, "moved.q" };
+    uint64_t n = 0;
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, cq, NULL, 0, 0, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, N);
+    CU_ASSERT_EQUAL(q->avail_count, in_memory);          /* the source was not read in */
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N);
+    hm_queue_t *t = hm_queue_find(b, HM_QUEUE, "copy.q");
+    CU_ASSERT_FATAL(t != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(t), N);
+    CU_ASSERT(t->avail_count <= WINDOW_MSGS);           /* the target pages too */
+    /* a move by selector of the m1xxx, and one bounded by a maximum */
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, mq, "JMSMessageID LIKE 'm1___'", 1, 0, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 1000);
+    CU_ASSERT_EQUAL(hm_admin_copy(b, d, mq, "JMSMessageID LIKE 'm2___'", 1, 10, &n, err, sizeof err), APR_SUCCESS);
+    CU_ASSERT_EQUAL(n, 10);
+    CU_ASSERT(q->avail_count <= in_memory);
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - 1010);
+    hm_client_close(c);
+    close_all(s, b);
+
+    open_all(dir, LIMIT, &s, &b);
+    q = hm_queue_find(b, HM_QUEUE, "paged.q");
+    CU_ASSERT_FATAL(q != NULL);
+    CU_ASSERT_EQUAL(hm_queue_pending(q), N - 1010);
+    CU_ASSERT_FATAL(hm_client_open(b, "ID:p2", NULL, NULL, &c, err, sizeof err) == APR_SUCCESS);
+    static rec_t r;
+    drain_queue(c, "moved.q", &r, 1010);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1010);
+    for (int i = 0; i < 1010; i++)
+        CU_ASSERT_EQUAL(r.ids[i], 1000 + i);
+    drain_queue(c, "copy.q", &r, N);
+    CU_ASSERT_EQUAL_FATAL(r.n, N);
+    for (int i = 0; i < N; i++)
+        CU_ASSERT_EQUAL(r.ids[i], i);
+    drain_queue(c, "paged.q", &r, N);
+    CU_ASSERT_EQUAL_FATAL(r.n, N - 1010);
+    for (int i = 0, want = 0; i < r.n; i++, want++) {
+        if (want == 1000)
+            want = 2010;
+        CU_ASSERT_EQUAL(r.ids[i], want);
+    }
     finish_all(dir, s, b, c);
 }
 
@@ -343,6 +508,10 @@ int main(void)
                 test_selector_far_end_and_browser);
     CU_add_test(su, "the console browses and purges a paged queue without reading it in",
                 test_admin_browse_and_purge_paged);
+    CU_add_test(su, "the expiry sweep reaches paged messages a chunk at a time",
+                test_expiry_sweep_reaches_paged);
+    CU_add_test(su, "the console copies and moves a paged queue a page at a time",
+                test_copy_and_move_paged);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures();

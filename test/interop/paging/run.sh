@@ -6,9 +6,10 @@
 #   test/interop/paging/run.sh /abs/path/to/hermod      judge hermod (Berkeley DB store)
 #   REF=1 test/interop/paging/run.sh   (or --ref)       the same against ActiveMQ 5.17 (KahaDB);
 #                                                       its memory is logged, not judged (a JVM
-#                                                       heap), and three checks it fails (a
-#                                                       selector or a browser past the first
-#                                                       page, strict priority across pages) are
+#                                                       heap), and four checks it fails (a
+#                                                       selector, a browser or the expiry sweep
+#                                                       past the first page, strict priority
+#                                                       across pages) are
 #                                                       logged and tolerated there
 #   IT_ONLY=a,b runs a subset; IT_PORT (default 63100, moved by IT_PORT_SHIFT) moves it;
 #   PAGING_N=n sets the deep backlog (default 30000 messages of 1 KiB).
@@ -24,9 +25,15 @@ run=$IT_ROOT/build/interop-run/paging
 it_suite_setup paging hermodit.paging.PagingSuite || exit 1
 rm -rf "$run"
 IT_BROKER_XML='<systemUsage><systemUsage><memoryUsage><memoryUsage limit="8 mb"/></memoryUsage></systemUsage></systemUsage>'
+# the expiry sweep test's queues are swept every 500 ms and read through the statistics plugin
+# (the first entry repeats refbroker.sh's own, which a suite's policy replaces)
+IT_BROKER_XML+='<destinationPolicy><policyMap><policyEntries>
+  <policyEntry queue=">" prioritizedMessages="true"/>
+  <policyEntry queue="it.paging.sweep.>" prioritizedMessages="true" expireMessagesPeriod="500"/>
+</policyEntries></policyMap></destinationPolicy><plugins><statisticsBrokerPlugin/></plugins>'
 export IT_BROKER_XML
 export IT_PERSISTENT=1
 ( it_broker_start "$port" "$run" ) || it_suite_abort "broker did not start on port $port"
 it_broker_adopt "$run"
-it_suite_java 600 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
+it_suite_java 900 -Xmx384m -XX:+UseSerialGC -Dit.port=$port -Dit.brokerDir="$run" \
     -Dit.ctl="$here/../common/brokerctl.sh" -Dit.n=${PAGING_N:-30000}

@@ -84,6 +84,7 @@ public final class MgmtSuite {
         add(s, "remote_address_needs_explicit_opt_in", MgmtSuite::remoteOptIn);
         add(s, "https_console_with_ssl_context", MgmtSuite::httpsConsole);
         add(s, "operations_survive_restart", 120, MgmtSuite::survivesRestart);   // these last: restart the broker
+        add(s, "api_copy_move_deep_queue_memory_bounded", 240, MgmtDeep::copyMoveDeep);
         add(s, "deleted_queues_stay_deleted_after_restart", 120, MgmtSuite::deletedStayDeleted);
         System.exit(s.run(args) == 0 ? 0 : 1);
     }

@@ -4,6 +4,7 @@ import static hermodit.Suite.check;
 import static hermodit.Suite.eq;
 import static hermodit.Suite.log;
 
+import hermodit.Stats;
 import hermodit.Suite;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.jms.Connection;
 import javax.jms.DeliveryMode;
 import javax.jms.JMSException;
+import javax.jms.MapMessage;
 import javax.jms.Message;
 import javax.jms.MessageConsumer;
 import javax.jms.MessageProducer;
@@ -362,6 +364,57 @@ public final class PagingSuite {
         }
     }
 
+    /** The statistics plugin's map of one queue (size, expiredCount, ...). */
+    static MapMessage stats(Session s, String queue) throws Exception {
+        MapMessage m = Stats.queue(s, queue);
+        check(m != null, "no statistics for " + queue);
+        return m;
+    }
+
+    /**
+     * Nobody consumes a deep queue (N/2, several windows) whose last 50 messages have a 2 s time
+     * to live: the periodic sweep (expireMessagesPeriod 500 ms on it.paging.sweep.>) reaches
+     * them in the store, so they go to ActiveMQ.DLQ and the queue's size and expiredCount say so
+     * while nothing consumes; a consumer then gets exactly the others, in order.
+     */
+    static void expirySweepFarEnd() throws Exception {
+        String q = name("sweep");
+        int n = N / 2, ttl = 50;
+        Connection c = open();
+        try {
+            fill(c, q, 0, n, null);
+            Session s = c.createSession(true, Session.SESSION_TRANSACTED);
+            MessageProducer p = s.createProducer(s.createQueue(q));
+            for (int i = n; i < n + ttl; i++) {
+                TextMessage m = s.createTextMessage(KIB);
+                m.setIntProperty("n", i);
+                m.setStringProperty("test", "sweep" + RUN);
+                p.send(m, DeliveryMode.PERSISTENT, 4, 2000);
+            }
+            s.commit();
+            s.close();
+            Session ss = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            eq((long) (n + ttl), stats(ss, q).getLong("size"), "queue size before the sweep");
+            /* the sweep reads 512 a time every 500 ms: ~15 s for the default N, with room for a loaded machine */
+            long waitS = 60 + n / 400;
+            long t0 = System.nanoTime(), deadline = t0 + TimeUnit.SECONDS.toNanos(waitS);
+            MapMessage st = stats(ss, q);
+            while (st.getLong("expiredCount") < ttl && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                st = stats(ss, q);
+            }
+            log("sweep: expiredCount " + st.getLong("expiredCount") + ", size " + st.getLong("size") + " after "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            eq((long) ttl, st.getLong("expiredCount"), "expiredCount with nobody consuming");
+            eq((long) n, st.getLong("size"), "queue size after the sweep");
+            List<Integer> dlq = drain(c, "ActiveMQ.DLQ", "test = 'sweep" + RUN + "'", ttl + 1, 5000);
+            inOrder(dlq, n, ttl, "expired messages in ActiveMQ.DLQ");
+            inOrder(drain(c, q, null, n + 1, 3000), 0, n, "the queue after the sweep");
+        } finally {
+            closeQuietly(c);
+        }
+    }
+
     /**
      * A producer commits batches into a paged queue while a consumer drains it; the broker is
      * killed (-9) mid-way.  After the restart every committed message that was not consumed
@@ -495,6 +548,8 @@ public final class PagingSuite {
         s.add("browser_sees_whole_deep_queue", beyondReference(
                 "a browser sees at most maxBrowsePageSize (400) messages", PagingSuite::browserDeepQueue));
         s.add("expiry_of_paged_messages", PagingSuite::expiryPaged);
+        s.add("expiry_sweep_reaches_far_end_without_consumer", 300, beyondReference(
+                "its sweep reads maxExpirePageSize (400) messages from the head of the queue", PagingSuite::expirySweepFarEnd));
         s.add("kill9_while_paging_loses_nothing_committed", PagingSuite::kill9WhilePaging);
         s.add("durable_subscription_backlog_pages", PagingSuite::durableBacklog);
         if (args.length > 0 && args[0].equals("--list")) System.exit(s.run(args));
