@@ -468,9 +468,15 @@ static int env_open(bdb_kv_t *b, const st_options_t *o, int recover_fatal)
     env->set_lg_bsize(env, lg_bsize);
     env->set_lg_max(env, lg_max);
     env->set_lk_detect(env, DB_LOCK_DEFAULT);
-    env->set_lk_max_locks(env, 200000);
-    env->set_lk_max_objects(env, 200000);
-    env->set_lk_max_lockers(env, 20000);
+    /* Why initial sizes and a ceiling rather than set_lk_max_*: those size the lock table for
+     * its maximum up front (200,000 locks cost 23 MB of resident memory in an idle broker);
+     * this way the table starts small and grows in the environment region as big batches
+     * (a purge, a transaction of thousands) need it, up to the same maximum. */
+    env->set_memory_init(env, DB_MEM_LOCK, 2000);
+    env->set_memory_init(env, DB_MEM_LOCKOBJECT, 2000);
+    env->set_memory_init(env, DB_MEM_LOCKER, 200);
+    env->set_lk_tablesize(env, 4096);
+    env->set_memory_max(env, 0, ST_BDB_REGION_MAX);
     env->set_tx_max(env, 1000);
     /* Why DB_PRIVATE: one process owns the store (the lock file enforces it), so the regions
      * live in heap memory -- no region files to go stale after a crash, and no mmap'd file

@@ -11,6 +11,8 @@
 #define ST_SUMMARY_MAX     (64u * 1024 * 1024)   /* bytes of a summary read back */
 #define ST_MAX_BODY        (256u * 1024 * 1024)  /* one message body */
 #define ST_MAX_NAME        4096u                 /* destination, client id, subscription, topic */
+#define ST_BDB_REGION_MAX  (64u * 1024 * 1024)   /* bdb: the environment region (locks, transactions,
+                                                    log buffer; not the cache) may grow to this */
 #define ST_MAX_SELECTOR    65536u
 #define ST_MAX_BATCH_OPS   (1u << 22)            /* operations in one batch / prepared record */
 #define ST_MAX_PRIORITY    9

@@ -479,6 +479,36 @@ static void test_callback_may_commit_but_not_wait(void)
     finish(s);
 }
 
+/* One transaction touching tens of thousands of records (a big JMS transaction, a purge)
+ * commits, now that the lock table is not sized for its maximum at open (st_bdb.c). */
+#define BIG_BATCH 60000
+static void test_big_batch_grows_lock_table(void)
+{
+    st_store_t *s = open_fresh();
+    uint32_t q;
+    st_dest_id(s, "big", &q);
+    st_batch_t *b = st_batch_begin(s);
+    char body[16];
+    for (int i = 0; i < BIG_BATCH; i++) {
+        uint64_t id;
+        int n = snprintf(body, sizeof body, "b%d", i);
+        st_batch_add_message(b, body, (size_t)n, &id);
+        st_batch_add_entry(b, q, id, (uint8_t)(i % 10), (uint64_t)i + 1);
+    }
+    CU_ASSERT_EQUAL_FATAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    CU_ASSERT_EQUAL(stats(s).messages, BIG_BATCH);
+    b = st_batch_begin(s);
+    for (int i = 0; i < BIG_BATCH; i++)
+        st_batch_remove_entry(b, q, (uint8_t)(i % 10), (uint64_t)i + 1);
+    CU_ASSERT_EQUAL_FATAL(st_batch_commit_wait(b), APR_SUCCESS);
+    s = reopen(s);
+    st_stats_t x = stats(s);
+    CU_ASSERT_EQUAL(x.messages, 0);
+    CU_ASSERT_EQUAL(x.entries, 0);
+    finish(s);
+}
+
 static void test_second_open_refused(void)
 {
     st_store_t *s = open_fresh();
@@ -564,6 +594,7 @@ int main(void)
     CU_add_test(bdb, "a damaged environment is reported, not a crash", test_damaged_environment_reported);
     CU_add_test(bdb, "verify, stats and dump tools", test_tools_verify_stats_dump);
     CU_add_test(bdb, "a second open of the same directory is refused", test_second_open_refused);
+    CU_add_test(bdb, "a batch of 60,000 adds, then of 60,000 removals, commits", test_big_batch_grows_lock_table);
     CU_add_test(bdb, "room for recovery on a full disk is kept", test_recovery_reserve_kept);
     CU_add_test(bdb, "a commit callback may commit again but not wait", test_callback_may_commit_but_not_wait);
     CU_add_test(bdb, "normal and catastrophic recovery keep the data", test_recover_tool_keeps_data);
