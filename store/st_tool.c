@@ -11,6 +11,20 @@
 #include "hm_log.h"
 #include "st_int.h"
 
+/* qsort and bsearch on an empty list: the C library may not be given a null base, even
+ * with a count of 0 (UBSan reports it), and the lists start out unallocated. */
+static void sort_n(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n)
+        qsort(base, n, size, cmp);
+}
+
+static void *find_n(const void *key, const void *base, size_t n, size_t size,
+                    int (*cmp)(const void *, const void *))
+{
+    return n ? bsearch(key, base, n, size, cmp) : NULL;
+}
+
 typedef struct vec_s { void *p; size_t n, cap, size; } vec_t;
 
 static void *vec_push(vec_t *v)
@@ -179,25 +193,25 @@ static int cmp_dest(const void *a, const void *b)
 static void cross_check(verify_t *v)
 {
     dest_item_t *dests = v->dests.p;
-    qsort(dests, v->dests.n, sizeof *dests, cmp_dest);
+    sort_n(dests, v->dests.n, sizeof *dests, cmp_dest);
     v->table = ST_T_ENTRY;
     uint32_t *ed = v->entry_dests.p;
     for (size_t i = 0; i < v->entry_dests.n; i++) {
         dest_item_t key = { ed[i], 0 };
-        if (!bsearch(&key, dests, v->dests.n, sizeof *dests, cmp_dest))
+        if (!find_n(&key, dests, v->dests.n, sizeof *dests, cmp_dest))
             problem(v, "entry of unknown destination %llu%.0llu", "", 0, ed[i], 0);
     }
     uint64_t *ent = v->entries.p;
-    qsort(ent, v->entries.n, sizeof *ent, cmp_u64);
+    sort_n(ent, v->entries.n, sizeof *ent, cmp_u64);
     uint64_t *inl = v->inl.p;
-    qsort(inl, v->inl.n, sizeof *inl, cmp_u64);
+    sort_n(inl, v->inl.n, sizeof *inl, cmp_u64);
     for (size_t i = 0; i < v->inl.n; i++) {
         ref_item_t rk = { inl[i], 0, 0 };
         msg_item_t mk = { inl[i], 0 };
         if ((i && inl[i] == inl[i - 1]) ||
-            bsearch(&inl[i], ent, v->entries.n, sizeof *ent, cmp_u64) ||
-            bsearch(&rk, v->refs.p, v->refs.n, sizeof rk, cmp_u64) ||
-            bsearch(&mk, v->msgs.p, v->msgs.n, sizeof mk, cmp_u64))
+            find_n(&inl[i], ent, v->entries.n, sizeof *ent, cmp_u64) ||
+            find_n(&rk, v->refs.p, v->refs.n, sizeof rk, cmp_u64) ||
+            find_n(&mk, v->msgs.p, v->msgs.n, sizeof mk, cmp_u64))
             problem(v, "message %llu is kept inline in an entry but has other entries or records%.0llu",
                     "", 0, inl[i], 0);
     }
@@ -345,7 +359,7 @@ static apr_status_t count_dest(void *baton, const uint8_t *k, size_t kl, const u
     uint64_t seq;
     if (!st_key_entry_parse(k, kl, &dest, &prio, &seq)) return APR_SUCCESS;
     dest_info_t key = { dest, 0, NULL, 0 };
-    dest_info_t *d = bsearch(&key, ds->d, ds->n, sizeof ds->d[0], cmp_info);
+    dest_info_t *d = find_n(&key, ds->d, ds->n, sizeof ds->d[0], cmp_info);
     if (d) d->entries++;
     return APR_SUCCESS;
 }
@@ -365,7 +379,7 @@ static dests_t *list_dests(st_store_t *s)
     dests_t *ds = calloc(1, sizeof *ds);
     if (!ds) return NULL;
     st_dest_list(s, dest_seen, ds);
-    qsort(ds->d, ds->n, sizeof ds->d[0], cmp_info);
+    sort_n(ds->d, ds->n, sizeof ds->d[0], cmp_info);
     return ds;
 }
 
