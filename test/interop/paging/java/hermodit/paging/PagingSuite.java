@@ -4,10 +4,9 @@ import static hermodit.Suite.check;
 import static hermodit.Suite.eq;
 import static hermodit.Suite.log;
 
+import hermodit.BrokerCtl;
 import hermodit.Stats;
 import hermodit.Suite;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -62,50 +61,21 @@ public final class PagingSuite {
         return c;
     }
 
-    static void closeQuietly(Connection c) {
-        if (c == null) return;
-        Thread t = new Thread(() -> {
-            try { c.close(); } catch (Exception e) { /* the broker is gone */ }
-        }, "close");
-        t.setDaemon(true);
-        t.start();
-        try { t.join(5000); } catch (InterruptedException e) { Thread.currentThread().interrupt(); }
-    }
+    static void closeQuietly(Connection c) { BrokerCtl.closeQuietly(c); }
 
     static String name(String test) { return "it.paging." + test + "." + RUN; }
 
-    /** brokerctl.sh DIR stop|start|restart|crash|kill9; fails the test if it fails. */
-    static void broker(String cmd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", CTL, DIR, cmd);
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new java.io.File(DIR, "brokerctl.log")));
-        Process p = pb.start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("brokerctl " + cmd + " did not finish within 120 s");
-        }
-        check(p.exitValue() == 0, "brokerctl " + cmd + " failed (exit " + p.exitValue() + ")");
-    }
+    /** The broker this suite started (brokerctl.sh DIR stop|start|restart|crash|kill9, /proc). */
+    static final BrokerCtl CTLR = new BrokerCtl(DIR, CTL, REF);
+
+    static void broker(String cmd) throws Exception { CTLR.run(cmd); }
 
     // ---------------------------------------------------------------- resident memory
 
-    static String pid() throws Exception {
-        java.nio.file.Path p = REF ? Paths.get(DIR, "ref", "broker.pid") : Paths.get(DIR, "hermod.pid");
-        return new String(Files.readAllBytes(p)).trim();
-    }
+    static String pid() throws Exception { return CTLR.pid(); }
 
     /** A field of /proc/PID/status in kB (VmRSS, VmHWM, RssAnon), -1 if unreadable. */
-    static long procKb(String field) {
-        try {
-            for (String l : Files.readAllLines(Paths.get("/proc", pid(), "status"))) {
-                if (l.startsWith(field + ":"))
-                    return Long.parseLong(l.substring(field.length() + 1).replace("kB", "").trim());
-            }
-        } catch (Exception e) {
-            log("cannot read " + field + ": " + e);
-        }
-        return -1;
-    }
+    static long procKb(String field) { return CTLR.procKb(field); }
 
     /**
      * The bound on what the broker's anonymous memory (its heap; Berkeley DB's cache is a file
